@@ -1,0 +1,133 @@
+/**
+ * The one TypeScript definition of an answer proof's public signals, the policy hash and
+ * the binding value. `contracts/libraries/ProofSignals.sol` is its Solidity twin; see
+ * `circuits/PROOF_FORMAT.md` for the meaning of each value.
+ */
+import { AbiCoder, keccak256 } from "ethers";
+import { poseidon3, poseidon4 } from "poseidon-lite";
+
+/** Public signal names, in snarkjs order. */
+export const PUBLIC_SIGNALS = [
+  "root",
+  "policyHash",
+  "queryHash",
+  "resultCommitment",
+  "binding",
+] as const;
+
+/** Name of one public signal. */
+export type PublicSignalName = (typeof PUBLIC_SIGNALS)[number];
+
+/** Index of each public signal in the snarkjs `publicSignals` array. */
+export const SIGNAL_INDEX: Readonly<Record<PublicSignalName, number>> = Object.freeze(
+  Object.fromEntries(PUBLIC_SIGNALS.map((name, i) => [name, i])) as Record<
+    PublicSignalName,
+    number
+  >,
+);
+
+/** The public signals of one answer proof, as field elements. */
+export type AnswerSignals = Record<PublicSignalName, bigint>;
+
+/** BN254 scalar field modulus. */
+export const FIELD_MODULUS =
+  21888242871839275222246405745257275088548364400416034343698204186575808495617n;
+
+/** Aggregate kinds a query may ask for (bit index in a policy's aggregateMask). */
+export enum AggregateKind {
+  Count = 0,
+  Sum = 1,
+  Avg = 2,
+  Min = 3,
+  Max = 4,
+  RatioPpm = 5,
+  ThresholdPpm = 6,
+}
+
+/** A grant's usage policy, as stored on-chain and hashed into proofs. */
+export interface Policy {
+  /** Bit i set: aggregate kind i allowed. */
+  aggregateMask: number;
+  /** Bit j set: record field j may be aggregated. */
+  fieldMask: number;
+  /** Bit j set: record field j may appear in a scan predicate. */
+  filterMask: number;
+  /** Lowest index key the consumer may query. */
+  keyLo: bigint;
+  /** Highest index key the consumer may query. */
+  keyHi: bigint;
+  /** Minimum number of records an answer must cover (k). */
+  minCohort: number;
+}
+
+const U32 = 2n ** 32n;
+const U128 = 2n ** 128n;
+
+/** Packs the three masks into one field element: aggregate + field·2^32 + filter·2^64. */
+export function packMasks(policy: Policy): bigint {
+  for (const name of ["aggregateMask", "fieldMask", "filterMask", "minCohort"] as const) {
+    const v = policy[name];
+    if (!Number.isInteger(v) || v < 0 || BigInt(v) >= U32) {
+      throw new RangeError(`policy.${name} must be an unsigned 32-bit integer, got ${v}`);
+    }
+  }
+  return (
+    BigInt(policy.aggregateMask) +
+    BigInt(policy.fieldMask) * U32 +
+    BigInt(policy.filterMask) * U32 * U32
+  );
+}
+
+/** Poseidon4(packedMasks, keyLo, keyHi, minCohort): the value a proof's policyHash must equal. */
+export function policyHash(policy: Policy): bigint {
+  if (policy.keyLo < 0n || policy.keyLo >= U128 || policy.keyHi < 0n || policy.keyHi >= U128) {
+    throw new RangeError("policy key range must be unsigned 128-bit integers");
+  }
+  if (policy.keyLo > policy.keyHi) throw new RangeError("policy keyLo must be <= keyHi");
+  return poseidon4([packMasks(policy), policy.keyLo, policy.keyHi, BigInt(policy.minCohort)]);
+}
+
+/** Poseidon3(resultValue, resultAux, blind): the on-chain commitment to an answer. */
+export function resultCommitment(resultValue: bigint, resultAux: bigint, blind: bigint): bigint {
+  return poseidon3([resultValue, resultAux, blind]);
+}
+
+/**
+ * keccak256(abi.encode(chainId, accessLog, grantId, consumer, requestId)) >> 8: ties a proof
+ * to one deployment, grant, consumer and request.
+ */
+export function bindingOf(
+  chainId: bigint,
+  accessLog: string,
+  grantId: bigint,
+  consumer: string,
+  requestId: string,
+): bigint {
+  const encoded = AbiCoder.defaultAbiCoder().encode(
+    ["uint256", "address", "uint256", "address", "bytes32"],
+    [chainId, accessLog, grantId, consumer, requestId],
+  );
+  return BigInt(keccak256(encoded)) >> 8n;
+}
+
+/** Reads snarkjs' decimal-string public signals into named field elements. */
+export function parseSignals(publicSignals: readonly string[]): AnswerSignals {
+  if (publicSignals.length !== PUBLIC_SIGNALS.length) {
+    throw new Error(
+      `expected ${PUBLIC_SIGNALS.length} public signals, got ${publicSignals.length}`,
+    );
+  }
+  return Object.fromEntries(
+    PUBLIC_SIGNALS.map((name, i) => [name, BigInt(publicSignals[i] as string)]),
+  ) as AnswerSignals;
+}
+
+/** Orders named signals the way snarkjs and the verifier contracts expect them. */
+export function signalsToArray(signals: AnswerSignals): bigint[] {
+  return PUBLIC_SIGNALS.map((name) => signals[name]);
+}
+
+/** circuitId = keccak256(bytes(name)), the key of the on-chain verifier registry. */
+export function circuitId(name: string): string {
+  return keccak256(new TextEncoder().encode(name));
+}

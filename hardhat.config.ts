@@ -1,0 +1,42 @@
+import { createRequire } from "node:module";
+import { defineConfig } from "hardhat/config";
+import hardhatToolboxMochaEthers from "@nomicfoundation/hardhat-toolbox-mocha-ethers";
+
+const require = createRequire(import.meta.url);
+
+/**
+ * The compiler is the npm `solc` package (solc-js), referenced by absolute path: no
+ * compiler is downloaded, so the build works offline. `version` must equal the pinned
+ * `solc` version in package.json.
+ */
+const solc = {
+  version: "0.8.28",
+  path: require.resolve("solc/soljson.js"),
+  settings: {
+    optimizer: { enabled: true, runs: 10_000 },
+    evmVersion: "cancun",
+  },
+};
+
+export default defineConfig({
+  plugins: [hardhatToolboxMochaEthers],
+  solidity: {
+    profiles: {
+      default: solc,
+      production: solc,
+    },
+  },
+  paths: {
+    tests: { mocha: "test" },
+  },
+  test: {
+    mocha: { timeout: 20 * 60_000 },
+  },
+  networks: {
+    localhost: {
+      type: "http",
+      chainType: "l1",
+      url: process.env.PARTPROOF_RPC_URL ?? "http://127.0.0.1:8545",
+    },
+  },
+});

@@ -1,0 +1,58 @@
+/**
+ * Builds every circuit instance of circuits/circuits.json: compile → powers of tau → zkey →
+ * verification key → Solidity verifier, each step cached by a content hash of its inputs.
+ *
+ * Usage: tsx scripts/build-circuits.ts [--target test|production|all] [--only NAME[,NAME]] [--force] [--manifest FILE]
+ * Env:   PTAU=/path/file.ptau      use this powers-of-tau file (e.g. a published ceremony file)
+ *        PARTPROOF_PTAU_DIR=DIR    cache of development ptau files (default ~/.cache/partproof/ptau)
+ */
+import { parseArgs } from "node:util";
+import { buildCircuit, readManifest } from "./lib/circuit-build.js";
+
+const { values } = parseArgs({
+  options: {
+    target: { type: "string", default: "test" },
+    only: { type: "string" },
+    manifest: { type: "string" },
+    force: { type: "boolean", default: false },
+    help: { type: "boolean", short: "h", default: false },
+  },
+});
+
+if (values.help) {
+  console.log(
+    "Usage: npm run build:circuits -- [--target test|production|all] [--only NAME[,NAME]] [--force]",
+  );
+  process.exit(0);
+}
+if (!["test", "production", "all"].includes(values.target as string)) {
+  console.error(`--target must be test, production or all, got "${values.target}"`);
+  process.exit(2);
+}
+
+const t0 = Date.now();
+const log = (msg: string) =>
+  console.log(`[${((Date.now() - t0) / 1000).toFixed(1).padStart(6)} s] ${msg}`);
+
+try {
+  const manifest = await readManifest(values.manifest);
+  const only = values.only ? new Set(values.only.split(",")) : undefined;
+  if (only) {
+    const unknown = [...only].filter((n) => !manifest.some((c) => c.name === n));
+    if (unknown.length) throw new Error(`--only: unknown circuit(s) ${unknown.join(", ")}`);
+  }
+  const selected = manifest.filter((c) =>
+    only ? only.has(c.name) : values.target === "all" || c.target === values.target,
+  );
+  log(
+    `building ${selected.length} circuit(s): ${selected.map((c) => c.name).join(", ") || "none"}`,
+  );
+  for (const entry of selected) await buildCircuit(entry, log, values.force);
+  log("circuits ready");
+} catch (err) {
+  console.error((err as Error).message);
+  process.exitCode = 1;
+} finally {
+  // snarkjs keeps its curve worker threads alive; end them so the process exits.
+  await (globalThis as { curve_bn128?: { terminate(): Promise<void> } }).curve_bn128?.terminate();
+}

@@ -1,0 +1,458 @@
+/**
+ * The circuit build pipeline: compile (circom2, --inspect, warnings fail) → powers of tau →
+ * Groth16 zkey → verification key → Solidity verifier. Every step is cached by a content hash
+ * of its inputs, so an unchanged circuit is not rebuilt.
+ */
+import { spawn } from "node:child_process";
+import { createHash } from "node:crypto";
+import { existsSync } from "node:fs";
+import { mkdir, open, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { homedir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+// @ts-expect-error snarkjs ships no type declarations
+import * as snarkjs from "snarkjs";
+
+/** Repository root (this file lives in scripts/lib/). */
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
+/** Where build outputs of every circuit instance go (gitignored). */
+export const BUILD_DIR = path.join(ROOT, "circuits", "build");
+/** Where generated Solidity verifiers go (gitignored). */
+export const VERIFIER_DIR = path.join(ROOT, "contracts", "generated");
+/** The manifest listing circuit instances. */
+export const MANIFEST = path.join(ROOT, "circuits", "circuits.json");
+
+/** One circuit instance of the manifest. */
+export interface CircuitEntry {
+  /** Instance name: build folder, file names and circuit id (`keccak256(name)`). */
+  name: string;
+  /** Path of the main .circom file, relative to the repository root. */
+  main: string;
+  /** Power of tau the instance needs (2^ptau ≥ constraints + public inputs + 1). */
+  ptau: number;
+  /** "test": tiny instances built by `npm test`; "production": real sizes. */
+  target: "test" | "production";
+  /** Whether to generate a Solidity verifier (default: true). */
+  verifier?: boolean;
+}
+
+/** Paths of one instance's build outputs. */
+export interface CircuitPaths {
+  dir: string;
+  r1cs: string;
+  sym: string;
+  wasm: string;
+  zkey: string;
+  vkey: string;
+  verifier: string;
+  stamps: string;
+}
+
+/** Logs a line with the elapsed time of the whole build. */
+export type Log = (msg: string) => void;
+
+/** Reads and validates circuits/circuits.json. */
+export async function readManifest(file = MANIFEST): Promise<CircuitEntry[]> {
+  const parsed = JSON.parse(await readFile(file, "utf8")) as { circuits?: unknown };
+  if (!Array.isArray(parsed.circuits)) throw new Error(`${file}: "circuits" must be an array`);
+  const seen = new Set<string>();
+  return parsed.circuits.map((c: Partial<CircuitEntry>, i: number) => {
+    const where = `${file}: circuits[${i}]`;
+    if (typeof c.name !== "string" || !/^[a-z][a-z0-9_]*$/.test(c.name)) {
+      throw new Error(`${where}.name must be snake_case, got ${JSON.stringify(c.name)}`);
+    }
+    if (seen.has(c.name)) throw new Error(`${where}.name "${c.name}" is used twice`);
+    seen.add(c.name);
+    if (typeof c.main !== "string" || !existsSync(path.join(ROOT, c.main))) {
+      throw new Error(`${where}.main: file ${JSON.stringify(c.main)} does not exist`);
+    }
+    if (!Number.isInteger(c.ptau) || (c.ptau as number) < 1 || (c.ptau as number) > 28) {
+      throw new Error(`${where}.ptau must be an integer power 1..28, got ${c.ptau}`);
+    }
+    if (c.target !== "test" && c.target !== "production") {
+      throw new Error(`${where}.target must be "test" or "production", got ${c.target}`);
+    }
+    return { verifier: true, ...c } as CircuitEntry;
+  });
+}
+
+/** PascalCase contract name of an instance's verifier, e.g. range_d4 → RangeD4Verifier. */
+export function verifierName(name: string): string {
+  return (
+    name
+      .split("_")
+      .map((p) => p.charAt(0).toUpperCase() + p.slice(1))
+      .join("") + "Verifier"
+  );
+}
+
+/** Output paths of an instance. */
+export function circuitPaths(name: string): CircuitPaths {
+  const dir = path.join(BUILD_DIR, name);
+  return {
+    dir,
+    r1cs: path.join(dir, `${name}.r1cs`),
+    sym: path.join(dir, `${name}.sym`),
+    wasm: path.join(dir, `${name}_js`, `${name}.wasm`),
+    zkey: path.join(dir, `${name}.zkey`),
+    vkey: path.join(dir, `${name}.vkey.json`),
+    verifier: path.join(VERIFIER_DIR, `${verifierName(name)}.sol`),
+    stamps: path.join(dir, "stamps.json"),
+  };
+}
+
+/** Folder where powers-of-tau files are cached (outside the repository). */
+export function ptauCacheDir(): string {
+  return process.env.PARTPROOF_PTAU_DIR ?? path.join(homedir(), ".cache", "partproof", "ptau");
+}
+
+function sha256(...parts: (string | Buffer)[]): string {
+  const h = createHash("sha256");
+  for (const p of parts) h.update(p);
+  return h.digest("hex");
+}
+
+/** Content hash of a file (cached per path+mtime+size for large files such as ptau). */
+const fileHashCache = new Map<string, string>();
+async function fileHash(file: string): Promise<string> {
+  const s = await stat(file);
+  const key = `${file}:${s.mtimeMs}:${s.size}`;
+  const cached = fileHashCache.get(key);
+  if (cached) return cached;
+  const h = sha256(await readFile(file));
+  fileHashCache.set(key, h);
+  return h;
+}
+
+/**
+ * All .circom sources a main file includes, transitively, resolved as circom does with
+ * `-l circuits -l node_modules` (relative to the including file first).
+ */
+export async function circomSources(main: string): Promise<string[]> {
+  const found = new Set<string>();
+  const visit = async (file: string): Promise<void> => {
+    if (found.has(file)) return;
+    found.add(file);
+    const text = await readFile(file, "utf8");
+    for (const m of text.matchAll(/^\s*include\s+"([^"]+)"\s*;/gm)) {
+      const inc = m[1] as string;
+      const candidates = [
+        path.resolve(path.dirname(file), inc),
+        path.join(ROOT, "circuits", inc),
+        path.join(ROOT, "node_modules", inc),
+      ];
+      const hit = candidates.find((c) => existsSync(c));
+      if (!hit) throw new Error(`${path.relative(ROOT, file)}: include "${inc}" not found`);
+      await visit(hit);
+    }
+  };
+  await visit(path.join(ROOT, main));
+  return [...found].sort();
+}
+
+type Stamps = Record<string, string>;
+
+async function readStamps(p: CircuitPaths): Promise<Stamps> {
+  try {
+    return JSON.parse(await readFile(p.stamps, "utf8")) as Stamps;
+  } catch {
+    return {};
+  }
+}
+
+async function writeStamps(p: CircuitPaths, s: Stamps): Promise<void> {
+  await writeFile(p.stamps, JSON.stringify(s, null, 2) + "\n");
+}
+
+/** Runs a long step, printing a heartbeat with the elapsed time every `every` ms. */
+export async function timed<T>(log: Log, label: string, fn: () => Promise<T>, every = 15_000) {
+  const t0 = Date.now();
+  log(`${label} …`);
+  const timer = setInterval(
+    () => log(`${label} … still running (${((Date.now() - t0) / 1000).toFixed(0)} s)`),
+    every,
+  );
+  try {
+    const out = await fn();
+    log(`${label} done in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    return out;
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+function run(cmd: string, args: string[], cwd: string): Promise<{ out: string; code: number }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { cwd, stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (out += d.toString()));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ out, code: code ?? 1 }));
+  });
+}
+
+/** Compiler flags; part of the compile cache key. */
+const CIRCOM_FLAGS = ["--r1cs", "--wasm", "--sym", "--O2", "--inspect"];
+
+/**
+ * Compiles a circuit instance with circom2 (WASI: paths relative to the repository root).
+ * Any warning from `--inspect` fails the build. Returns true when it compiled, false when the
+ * cached output was up to date.
+ */
+export async function compileCircuit(entry: CircuitEntry, log: Log, force = false) {
+  const p = circuitPaths(entry.name);
+  const sources = await circomSources(entry.main);
+  const circomVersion = JSON.parse(
+    await readFile(path.join(ROOT, "node_modules", "circom2", "package.json"), "utf8"),
+  ).version as string;
+  const parts: string[] = [circomVersion, CIRCOM_FLAGS.join(" ")];
+  for (const s of sources) parts.push(path.relative(ROOT, s), await fileHash(s));
+  const key = sha256(...parts);
+  const stamps = await readStamps(p);
+  if (!force && stamps.compile === key && existsSync(p.r1cs) && existsSync(p.wasm)) {
+    return false;
+  }
+  await mkdir(p.dir, { recursive: true });
+  const rel = path.relative(ROOT, p.dir);
+  const circom2 = path.join(ROOT, "node_modules", ".bin", "circom2");
+  const { out, code } = await timed(log, `[${entry.name}] compile`, () =>
+    run(
+      circom2,
+      [entry.main, ...CIRCOM_FLAGS, "-l", "circuits", "-l", "node_modules", "-o", rel],
+      ROOT,
+    ),
+  );
+  const plain = out.replace(/\x1b\[[0-9;]*m/g, "");
+  const warnings = plain.split("\n").filter((l) => /^\s*warning\[/i.test(l));
+  if (code !== 0 || warnings.length > 0 || /error\[/i.test(plain)) {
+    throw new Error(
+      `[${entry.name}] circom2 ${code !== 0 ? `failed (exit ${code})` : "reported warnings (--inspect must be clean)"}:\n${plain}`,
+    );
+  }
+  // circom names outputs after the main file; rename to the instance name when they differ.
+  const base = path.basename(entry.main, ".circom");
+  if (base !== entry.name) {
+    await rm(path.join(p.dir, `${entry.name}_js`), { recursive: true, force: true });
+    await rename(path.join(p.dir, `${base}.r1cs`), p.r1cs);
+    await rename(path.join(p.dir, `${base}.sym`), p.sym);
+    await rename(path.join(p.dir, `${base}_js`), path.join(p.dir, `${entry.name}_js`));
+    await rename(path.join(p.dir, `${entry.name}_js`, `${base}.wasm`), p.wasm);
+  }
+  await writeStamps(p, { compile: key });
+  const info = await r1csInfo(p.r1cs);
+  log(
+    `[${entry.name}] ${info.nConstraints} constraints, ${info.nPubInputs + info.nOutputs} public signals`,
+  );
+  return true;
+}
+
+/** Constraint and signal counts of a compiled circuit. */
+export async function r1csInfo(
+  r1cs: string,
+): Promise<{ nConstraints: number; nPubInputs: number; nOutputs: number; nVars: number }> {
+  return snarkjs.r1cs.info(r1cs, undefined);
+}
+
+/** The power snarkjs' Groth16 setup needs: bit length of constraints + public signals. */
+export function requiredPower(info: {
+  nConstraints: number;
+  nPubInputs: number;
+  nOutputs: number;
+}) {
+  const n = info.nConstraints + info.nPubInputs + info.nOutputs;
+  return Math.max(1, n.toString(2).length);
+}
+
+/** A snarkjs logger that forwards info lines (progress) and drops debug chatter. */
+export function snarkLogger(log: Log, prefix: string) {
+  return {
+    debug: () => {},
+    info: (m: string) => log(`${prefix} ${m}`),
+    warn: (m: string) => log(`${prefix} warning: ${m}`),
+    error: (m: string) => log(`${prefix} error: ${m}`),
+  };
+}
+
+/** A snarkjs logger that only reports warnings and errors. */
+function quietLogger(log: Log, prefix: string) {
+  return { ...snarkLogger(log, prefix), info: () => {} };
+}
+
+/**
+ * Makes sure a powers-of-tau file of at least `power` is available and returns its path.
+ * `PTAU=/path/file.ptau` names a user's file (e.g. a published ceremony file), verified once
+ * with `snarkjs powersoftau verify`; otherwise a development file is generated and cached.
+ */
+export async function ensurePtau(power: number, log: Log): Promise<{ file: string; dev: boolean }> {
+  const user = process.env.PTAU;
+  if (user) {
+    if (!existsSync(user)) throw new Error(`PTAU=${user}: file does not exist`);
+    await verifyUserPtau(user, power, log);
+    return { file: user, dev: false };
+  }
+  const dir = ptauCacheDir();
+  await mkdir(dir, { recursive: true });
+  const file = path.join(dir, `dev_${power}.ptau`);
+  if (!existsSync(file)) {
+    const tmp = `${file}.tmp-${process.pid}`;
+    await generateDevPtau(power, tmp, log);
+    await rename(tmp, file);
+  }
+  return { file, dev: true };
+}
+
+/** Reads the power of a .ptau file from its header section (snarkjs binary format). */
+export async function ptauPower(file: string): Promise<number> {
+  const fh = await open(file, "r");
+  try {
+    const head = Buffer.alloc(12);
+    await fh.read(head, 0, 12, 0);
+    if (head.toString("ascii", 0, 4) !== "ptau") throw new Error(`${file} is not a .ptau file`);
+    const nSections = head.readUInt32LE(8);
+    let pos = 12;
+    for (let i = 0; i < nSections; i++) {
+      const sh = Buffer.alloc(12);
+      await fh.read(sh, 0, 12, pos);
+      const type = sh.readUInt32LE(0);
+      const size = Number(sh.readBigUInt64LE(4));
+      if (type === 1) {
+        const body = Buffer.alloc(Math.min(size, 64));
+        await fh.read(body, 0, body.length, pos + 12);
+        const n8 = body.readUInt32LE(0);
+        return body.readUInt32LE(4 + n8);
+      }
+      pos += 12 + size;
+    }
+    throw new Error(`${file} has no header section`);
+  } finally {
+    await fh.close();
+  }
+}
+
+async function verifyUserPtau(file: string, power: number, log: Log): Promise<void> {
+  const marker = path.join(ptauCacheDir(), `verified-${await fileHash(file)}.json`);
+  if (existsSync(marker)) {
+    const m = JSON.parse(await readFile(marker, "utf8")) as { power: number };
+    if (m.power < power) {
+      throw new Error(`PTAU=${file} has power ${m.power}, the circuit needs ${power}`);
+    }
+    return;
+  }
+  const ok = await timed(log, `[ptau] verify ${path.basename(file)}`, () =>
+    snarkjs.powersOfTau.verify(file, snarkLogger(log, "[ptau]")),
+  );
+  if (!ok) throw new Error(`PTAU=${file}: snarkjs powersoftau verify rejected the file`);
+  const filePower = await ptauPower(file);
+  if (filePower < power) {
+    throw new Error(`PTAU=${file} has power ${filePower}, the circuit needs ${power}`);
+  }
+  await mkdir(path.dirname(marker), { recursive: true });
+  await writeFile(marker, JSON.stringify({ file, power: filePower }) + "\n");
+}
+
+/**
+ * Generates a development powers-of-tau file (its secret is known to whoever made it: never
+ * for production). Uses the direct generator when present, else snarkjs' own ceremony steps.
+ */
+async function generateDevPtau(power: number, out: string, log: Log): Promise<void> {
+  log(
+    `[ptau] DEVELOPMENT setup 2^${power}: the secret is known to this machine — not for production`,
+  );
+  const curve = await snarkjs.curves.getCurveFromName("bn128");
+  const dir = path.dirname(out);
+  const p0 = path.join(dir, `dev_${power}_0.ptau.tmp`);
+  const p1 = path.join(dir, `dev_${power}_1.ptau.tmp`);
+  try {
+    await timed(log, `[ptau] new 2^${power}`, () =>
+      snarkjs.powersOfTau.newAccumulator(curve, power, p0, quietLogger(log, "[ptau]")),
+    );
+    await timed(log, `[ptau] contribute 2^${power}`, () =>
+      snarkjs.powersOfTau.contribute(
+        p0,
+        p1,
+        "partproof development",
+        sha256("partproof-dev", String(power), String(Date.now()), String(Math.random())),
+        quietLogger(log, "[ptau]"),
+      ),
+    );
+    await timed(log, `[ptau] prepare phase2 2^${power}`, () =>
+      snarkjs.powersOfTau.preparePhase2(p1, out, quietLogger(log, "[ptau]")),
+    );
+  } finally {
+    await rm(p0, { force: true });
+    await rm(p1, { force: true });
+  }
+}
+
+/**
+ * Groth16 setup for one instance: zkey (with one development phase-2 contribution), verification
+ * key and Solidity verifier. Cached by the hashes of the r1cs and the ptau file.
+ */
+export async function setupCircuit(entry: CircuitEntry, log: Log, force = false) {
+  const p = circuitPaths(entry.name);
+  const info = await r1csInfo(p.r1cs);
+  const need = requiredPower(info);
+  if (need > entry.ptau) {
+    throw new Error(
+      `[${entry.name}] needs 2^${need} (${info.nConstraints} constraints) but circuits.json says ptau ${entry.ptau}`,
+    );
+  }
+  const ptau = await ensurePtau(entry.ptau, log);
+  const stamps = await readStamps(p);
+  const key = sha256(await fileHash(p.r1cs), await fileHash(ptau.file));
+  if (!force && stamps.setup === key && existsSync(p.zkey) && existsSync(p.vkey)) {
+    return false;
+  }
+  const z0 = `${p.zkey}.0.tmp`;
+  try {
+    await timed(log, `[${entry.name}] groth16 setup (${info.nConstraints} constraints)`, () =>
+      snarkjs.zKey.newZKey(p.r1cs, ptau.file, z0, quietLogger(log, `[${entry.name}]`)),
+    );
+    await timed(log, `[${entry.name}] phase-2 development contribution`, () =>
+      snarkjs.zKey.contribute(
+        z0,
+        p.zkey,
+        ptau.dev ? "partproof development (not a ceremony)" : "partproof contribution",
+        sha256("partproof-zkey", entry.name, String(Date.now()), String(Math.random())),
+        quietLogger(log, `[${entry.name}]`),
+      ),
+    );
+  } finally {
+    await rm(z0, { force: true });
+  }
+  const vkey = await snarkjs.zKey.exportVerificationKey(p.zkey, quietLogger(log, entry.name));
+  await writeFile(p.vkey, JSON.stringify(vkey, null, 2) + "\n");
+  await writeStamps(p, { ...stamps, setup: key, verifier: "" });
+  return true;
+}
+
+/** Writes the snarkjs Groth16 verifier of an instance into contracts/generated/. */
+export async function exportVerifier(entry: CircuitEntry, log: Log, force = false) {
+  const p = circuitPaths(entry.name);
+  const stamps = await readStamps(p);
+  const key = sha256(stamps.setup ?? "", verifierName(entry.name));
+  if (!force && stamps.verifier === key && existsSync(p.verifier)) return false;
+  const template = await readFile(
+    path.join(ROOT, "node_modules", "snarkjs", "templates", "verifier_groth16.sol.ejs"),
+    "utf8",
+  );
+  let code: string = await snarkjs.zKey.exportSolidityVerifier(p.zkey, { groth16: template });
+  code = code.replace(/contract Groth16Verifier\b/, `contract ${verifierName(entry.name)}`);
+  const header =
+    `// Generated by scripts/build-circuits.ts from circuits/build/${entry.name}/${entry.name}.zkey` +
+    ` — do not edit.\n// Key: ${(await fileHash(p.zkey)).slice(0, 16)}\n`;
+  await mkdir(VERIFIER_DIR, { recursive: true });
+  await writeFile(p.verifier, code.replace(/^(\/\/ SPDX[^\n]*\n)/, `$1${header}`));
+  await writeStamps(p, { ...stamps, verifier: key });
+  log(`[${entry.name}] verifier → ${path.relative(ROOT, p.verifier)}`);
+  return true;
+}
+
+/** Builds one instance end to end. */
+export async function buildCircuit(entry: CircuitEntry, log: Log, force = false) {
+  const compiled = await compileCircuit(entry, log, force);
+  const setup = await setupCircuit(entry, log, force || compiled);
+  const exported = entry.verifier === false ? false : await exportVerifier(entry, log, setup);
+  if (!compiled && !setup && !exported) log(`[${entry.name}] up to date`);
+}

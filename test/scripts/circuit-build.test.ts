@@ -1,0 +1,145 @@
+import { expect } from "chai";
+import { existsSync } from "node:fs";
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import {
+  BUILD_DIR,
+  ROOT,
+  buildCircuit,
+  circuitPaths,
+  compileCircuit,
+  ptauPower,
+  r1csInfo,
+  readManifest,
+  requiredPower,
+  setupCircuit,
+  verifierName,
+  type CircuitEntry,
+} from "../../scripts/lib/circuit-build.js";
+
+const FIXTURES = path.join(BUILD_DIR, "_fixtures");
+const MUL = `pragma circom 2.2.0;
+template Mul() { signal input a; signal input b; signal output c; c <== a * b; }
+component main {public [a]} = Mul();
+`;
+// \`unused\` takes part in no constraint: circom's --inspect warns about it.
+const WARN = `pragma circom 2.2.0;
+template W() { signal input a; signal input unused; signal output c; c <== a * a; }
+component main = W();
+`;
+
+describe("scripts/lib/circuit-build", function () {
+  const lines: string[] = [];
+  const log = (m: string) => lines.push(m);
+  let ptauDir: string;
+  let savedPtauDir: string | undefined;
+
+  before(async function () {
+    savedPtauDir = process.env.PARTPROOF_PTAU_DIR;
+    ptauDir = path.join(tmpdir(), `partproof-ptau-test-${process.pid}`);
+    process.env.PARTPROOF_PTAU_DIR = ptauDir;
+    await mkdir(FIXTURES, { recursive: true });
+  });
+
+  after(async function () {
+    if (savedPtauDir === undefined) delete process.env.PARTPROOF_PTAU_DIR;
+    else process.env.PARTPROOF_PTAU_DIR = savedPtauDir;
+    await rm(ptauDir, { recursive: true, force: true });
+    await rm(FIXTURES, { recursive: true, force: true });
+    for (const n of ["t_build_mul", "t_build_warn", "t_build_small"]) {
+      await rm(circuitPaths(n).dir, { recursive: true, force: true });
+    }
+  });
+
+  async function fixture(name: string, source: string, ptau = 4): Promise<CircuitEntry> {
+    const file = path.join(FIXTURES, `${name}.circom`);
+    await writeFile(file, source);
+    return { name, main: path.relative(ROOT, file), ptau, target: "test", verifier: false };
+  }
+
+  describe("compileCircuit", function () {
+    it("compiles once, then reuses the cached output until a source changes", async function () {
+      const entry = await fixture("t_build_mul", MUL);
+      expect(await compileCircuit(entry, log, true)).to.equal(true);
+      const info = await r1csInfo(circuitPaths("t_build_mul").r1cs);
+      expect(info.nConstraints).to.equal(1);
+      expect(info.nPubInputs + info.nOutputs).to.equal(2);
+      expect(await compileCircuit(entry, log)).to.equal(false);
+      await writeFile(path.join(ROOT, entry.main), MUL.replace("c <== a * b;", "c <== a * b + 1;"));
+      expect(await compileCircuit(entry, log)).to.equal(true);
+    });
+
+    it("fails when --inspect reports a warning", async function () {
+      const entry = await fixture("t_build_warn", WARN);
+      let error: Error | undefined;
+      try {
+        await compileCircuit(entry, log, true);
+      } catch (e) {
+        error = e as Error;
+      }
+      expect(error?.message).to.match(/warnings/);
+    });
+  });
+
+  describe("setupCircuit", function () {
+    it("generates a labelled development ptau, a zkey and a vkey, and caches them", async function () {
+      const entry = await fixture("t_build_mul", MUL);
+      await compileCircuit(entry, log);
+      lines.length = 0;
+      expect(await setupCircuit(entry, log, true)).to.equal(true);
+      expect(lines.some((l) => /DEVELOPMENT setup/.test(l))).to.equal(true);
+      const p = circuitPaths("t_build_mul");
+      const vkey = JSON.parse(await readFile(p.vkey, "utf8")) as { nPublic: number };
+      expect(vkey.nPublic).to.equal(2);
+      expect(await ptauPower(path.join(ptauDir, "dev_4.ptau"))).to.equal(4);
+      expect(await setupCircuit(entry, log)).to.equal(false);
+    });
+
+    it("refuses a ptau power smaller than the circuit needs", async function () {
+      const entry = await fixture("t_build_small", MUL, 1);
+      await compileCircuit(entry, log, true);
+      let error: Error | undefined;
+      try {
+        await setupCircuit(entry, log);
+      } catch (e) {
+        error = e as Error;
+      }
+      expect(error?.message).to.match(/needs 2\^2/);
+    });
+
+    it("takes a user's ptau file from PTAU and rejects a missing one", async function () {
+      process.env.PTAU = path.join(ptauDir, "does-not-exist.ptau");
+      try {
+        const entry = await fixture("t_build_mul", MUL);
+        let error: Error | undefined;
+        try {
+          await buildCircuit(entry, log, true);
+        } catch (e) {
+          error = e as Error;
+        }
+        expect(error?.message).to.match(/does not exist/);
+      } finally {
+        delete process.env.PTAU;
+      }
+    });
+  });
+
+  describe("helpers", function () {
+    it("names verifiers in PascalCase and computes the needed power", function () {
+      expect(verifierName("range_d20")).to.equal("RangeD20Verifier");
+      expect(requiredPower({ nConstraints: 4000, nPubInputs: 5, nOutputs: 0 })).to.equal(12);
+      expect(requiredPower({ nConstraints: 4090, nPubInputs: 5, nOutputs: 0 })).to.equal(12);
+      expect(requiredPower({ nConstraints: 4091, nPubInputs: 5, nOutputs: 0 })).to.equal(13);
+    });
+
+    it("reads the committed manifest", async function () {
+      const manifest = await readManifest();
+      for (const c of manifest) expect(existsSync(path.join(ROOT, c.main))).to.equal(true);
+    });
+  });
+
+  after(async function () {
+    await (globalThis as { curve_bn128?: { terminate(): Promise<void> } }).curve_bn128?.terminate();
+  });
+});

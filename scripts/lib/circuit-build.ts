@@ -421,17 +421,23 @@ export async function setupCircuit(entry: CircuitEntry, log: Log, force = false)
   } finally {
     await rm(z0, { force: true });
   }
-  const vkey = await snarkjs.zKey.exportVerificationKey(p.zkey, quietLogger(log, entry.name));
-  await writeFile(p.vkey, JSON.stringify(vkey, null, 2) + "\n");
+  await exportVerificationKey(entry.name, log);
   await writeStamps(p, { ...stamps, setup: key, verifier: "" });
   return true;
+}
+
+/** Writes the verification key of an instance's current zkey. */
+export async function exportVerificationKey(name: string, log: Log): Promise<void> {
+  const p = circuitPaths(name);
+  const vkey = await snarkjs.zKey.exportVerificationKey(p.zkey, quietLogger(log, name));
+  await writeFile(p.vkey, JSON.stringify(vkey, null, 2) + "\n");
 }
 
 /** Writes the snarkjs Groth16 verifier of an instance into contracts/generated/. */
 export async function exportVerifier(entry: CircuitEntry, log: Log, force = false) {
   const p = circuitPaths(entry.name);
   const stamps = await readStamps(p);
-  const key = sha256(stamps.setup ?? "", verifierName(entry.name));
+  const key = sha256(await fileHash(p.zkey), verifierName(entry.name));
   if (!force && stamps.verifier === key && existsSync(p.verifier)) return false;
   const template = await readFile(
     path.join(ROOT, "node_modules", "snarkjs", "templates", "verifier_groth16.sol.ejs"),

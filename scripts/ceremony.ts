@@ -1,0 +1,92 @@
+/**
+ * Phase-2 ceremony for one circuit instance: several parties each add a contribution to the
+ * zkey, so that no single party knows the toxic waste. Each contribution is verified against the
+ * r1cs and the powers-of-tau file before the next party takes over.
+ *
+ * Usage:
+ *   tsx scripts/ceremony.ts contribute NAME --name "Party" [--entropy TEXT]
+ *   tsx scripts/ceremony.ts beacon NAME --hash HEX [--iterations 10]
+ *   tsx scripts/ceremony.ts verify NAME
+ *
+ * The zkey lives at circuits/build/NAME/NAME.zkey (built by `npm run build:circuits`); after a
+ * contribution the verification key and the Solidity verifier are exported again.
+ * The powers-of-tau file is the one the build used: PTAU=FILE, or the cached development file.
+ */
+import { randomBytes } from "node:crypto";
+import { rename } from "node:fs/promises";
+import { parseArgs } from "node:util";
+// @ts-expect-error snarkjs ships no type declarations
+import * as snarkjs from "snarkjs";
+import {
+  circuitPaths,
+  ensurePtau,
+  exportVerificationKey,
+  exportVerifier,
+  readManifest,
+  snarkLogger,
+} from "./lib/circuit-build.js";
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    name: { type: "string" },
+    entropy: { type: "string" },
+    hash: { type: "string" },
+    iterations: { type: "string", default: "10" },
+  },
+});
+
+const log = (m: string) => console.log(m);
+
+async function main(): Promise<void> {
+  const [command, circuit] = positionals;
+  if (!command || !circuit || !["contribute", "beacon", "verify"].includes(command)) {
+    throw new Error(
+      "usage: tsx scripts/ceremony.ts contribute|beacon|verify NAME [--name P] [--entropy T] [--hash HEX]",
+    );
+  }
+  const entry = (await readManifest()).find((c) => c.name === circuit);
+  if (!entry) throw new Error(`unknown circuit "${circuit}" (see circuits/circuits.json)`);
+  const p = circuitPaths(entry.name);
+  const logger = snarkLogger(log, `[${entry.name}]`);
+  if (command === "verify") {
+    const ptau = await ensurePtau(entry.ptau, log);
+    const ok = await snarkjs.zKey.verifyFromR1cs(p.r1cs, ptau.file, p.zkey, logger);
+    if (!ok) throw new Error(`${p.zkey} does not verify against ${p.r1cs} and ${ptau.file}`);
+    log(`[${entry.name}] zkey verified: every contribution is consistent`);
+    return;
+  }
+  const prev = `${p.zkey}.prev`;
+  await rename(p.zkey, prev);
+  try {
+    if (command === "contribute") {
+      if (!values.name) throw new Error("contribute needs --name of the contributing party");
+      const entropy = values.entropy ?? randomBytes(32).toString("hex");
+      const hash = await snarkjs.zKey.contribute(prev, p.zkey, values.name, entropy, logger);
+      log(
+        `[${entry.name}] contribution by ${values.name}; keep this hash to check the transcript:`,
+      );
+      log(Buffer.from(hash as Uint8Array).toString("hex"));
+    } else {
+      if (!values.hash || !/^[0-9a-fA-F]{64}$/.test(values.hash)) {
+        throw new Error("beacon needs --hash with 32 bytes of hex (e.g. a future block hash)");
+      }
+      const iterations = Number(values.iterations);
+      await snarkjs.zKey.beacon(prev, p.zkey, "final beacon", values.hash, iterations, logger);
+    }
+  } catch (err) {
+    await rename(prev, p.zkey);
+    throw err;
+  }
+  await exportVerificationKey(entry.name, log);
+  await exportVerifier(entry, log, true);
+}
+
+try {
+  await main();
+} catch (err) {
+  console.error((err as Error).message);
+  process.exitCode = 1;
+} finally {
+  await (globalThis as { curve_bn128?: { terminate(): Promise<void> } }).curve_bn128?.terminate();
+}

@@ -1,0 +1,173 @@
+/**
+ * The gateway's data schemas and the one entry point that turns an upload (plain JSON rows,
+ * CSV text, or a Catena-X aspect payload) into the circuits' records — all or nothing: any
+ * bad row refuses the whole batch, and every bad row is reported with position and reason.
+ */
+import { keccak256, concat, toBeHex } from "ethers";
+import { z } from "zod";
+import { deliverySchema } from "./delivery.js";
+import { pcfSchema } from "./pcf.js";
+import { qualitySchema } from "./quality.js";
+import { parseCsv } from "./csv.js";
+import { zodIssues } from "./issues.js";
+import { indexKey } from "./keys.js";
+import { rowSchema, type DataSchema, type MappedRecord, type RowError } from "./types.js";
+
+export * from "./types.js";
+export * from "./keys.js";
+export { qualitySchema, deliverySchema, pcfSchema };
+
+/** Every schema the gateway serves, by on-chain schema id. */
+export const SCHEMAS: ReadonlyMap<string, DataSchema> = new Map(
+  [qualitySchema, deliverySchema, pcfSchema].map((s) => [s.id, s]),
+);
+
+/** Looks a schema up by its id (URN) or short name. */
+export function findSchema(idOrName: string): DataSchema | undefined {
+  return SCHEMAS.get(idOrName) ?? [...SCHEMAS.values()].find((s) => s.name === idOrName);
+}
+
+/** An upload's data, in one of the three formats. */
+export const uploadDataSchema = z.discriminatedUnion("format", [
+  z.strictObject({ format: z.literal("json"), rows: z.array(z.unknown()).min(1) }),
+  z.strictObject({ format: z.literal("csv"), csv: z.string().min(1) }),
+  z.strictObject({ format: z.literal("catenax"), payload: z.unknown() }),
+]);
+
+/** An upload's data, in one of the three formats. */
+export type UploadData = z.infer<typeof uploadDataSchema>;
+
+/** Result of parsing a batch: either every record, or every error. */
+export type ParseResult = { ok: true; records: MappedRecord[] } | { ok: false; errors: RowError[] };
+
+/** Maximum number of row errors reported for one batch (the rest are counted). */
+export const MAX_REPORTED_ERRORS = 100;
+
+/**
+ * Validates and maps a batch. Records come back sorted by (key, values) so that the same
+ * records in any order or format give the same batch.
+ */
+export function parseBatch(schema: DataSchema, data: UploadData): ParseResult {
+  const errors: RowError[] = [];
+  const records: MappedRecord[] = [];
+  const mode = data.format === "csv" ? "csv" : "json";
+  const rs = rowSchema(schema, mode);
+  const take = (position: string, raw: unknown) => {
+    const parsed = rs.safeParse(raw);
+    if (!parsed.success) {
+      errors.push(...zodIssues(parsed.error, position));
+      return;
+    }
+    const row = parsed.data;
+    try {
+      records.push({
+        key: indexKey(
+          row[schema.partColumn] as string,
+          row[schema.plantColumn] as string,
+          row[schema.dateColumn] as number,
+        ),
+        values: schema.toValues(row),
+      });
+    } catch (e) {
+      errors.push({ position, reason: (e as Error).message });
+    }
+  };
+
+  if (data.format === "json") {
+    data.rows.forEach((r, i) => take(`rows[${i}]`, r));
+  } else if (data.format === "csv") {
+    let lines;
+    try {
+      lines = parseCsv(data.csv);
+    } catch (e) {
+      return { ok: false, errors: [{ position: "csv", reason: (e as Error).message }] };
+    }
+    const header = lines.shift();
+    const expected = schema.columns.map((c) => c.name);
+    const names = header?.cells.map((c) => c.trim()) ?? [];
+    const missing = expected.filter((n) => !names.includes(n));
+    const extra = names.filter((n) => !expected.includes(n));
+    if (!header || missing.length > 0 || extra.length > 0 || new Set(names).size !== names.length) {
+      return {
+        ok: false,
+        errors: [
+          {
+            position: "line 1",
+            reason: `header must name each of ${expected.join(", ")} once${missing.length ? `; missing ${missing.join(", ")}` : ""}${extra.length ? `; unknown ${extra.join(", ")}` : ""}`,
+          },
+        ],
+      };
+    }
+    if (lines.length === 0)
+      return { ok: false, errors: [{ position: "csv", reason: "has no rows" }] };
+    for (const l of lines) {
+      if (l.cells.length !== names.length) {
+        errors.push({
+          position: `line ${l.line}`,
+          reason: `has ${l.cells.length} cells, the header has ${names.length}`,
+        });
+        continue;
+      }
+      take(`line ${l.line}`, Object.fromEntries(names.map((n, i) => [n, l.cells[i]])));
+    }
+  } else {
+    const { rows, errors: e } = schema.fromCatenaX(data.payload);
+    errors.push(...e);
+    for (const r of rows) take(r.position, r.row);
+    if (rows.length === 0 && errors.length === 0) {
+      errors.push({ position: "/", reason: "payload holds no records" });
+    }
+  }
+  if (errors.length > 0) {
+    const shown = errors.slice(0, MAX_REPORTED_ERRORS);
+    if (errors.length > shown.length) {
+      shown.push({ position: "batch", reason: `${errors.length - shown.length} more errors` });
+    }
+    return { ok: false, errors: shown };
+  }
+  records.sort(compareRecords);
+  return { ok: true, records };
+}
+
+/** Orders records by key, then by values (the tree's leaf order). */
+export function compareRecords(a: MappedRecord, b: MappedRecord): number {
+  if (a.key !== b.key) return a.key < b.key ? -1 : 1;
+  for (let i = 0; i < a.values.length; i++) {
+    if (a.values[i] !== b.values[i]) return a.values[i]! < b.values[i]! ? -1 : 1;
+  }
+  return 0;
+}
+
+/**
+ * keccak256 over the schema id and the sorted records (key as 16 bytes, each value as 8
+ * bytes): equal for the same records in any order or upload format.
+ */
+export function batchHash(schemaId: string, sorted: readonly MappedRecord[]): string {
+  const parts: string[] = [keccak256(new TextEncoder().encode(schemaId))];
+  for (const r of sorted) {
+    parts.push(toBeHex(r.key, 16));
+    for (const v of r.values) parts.push(toBeHex(v, 8));
+  }
+  return keccak256(concat(parts));
+}
+
+/** A schema's public description (for the asset catalogue). */
+export function describeSchema(schema: DataSchema) {
+  return {
+    id: schema.id,
+    name: schema.name,
+    description: schema.description,
+    key: "part·2^80 + plant·2^32 + day; part/plant = idCode(normalised string), day = days since 1970-01-01",
+    columns: schema.columns.map((c) => ({
+      name: c.name,
+      type: c.kind.type,
+      description: c.description,
+    })),
+    fields: schema.fields.map((name, index) => ({
+      index,
+      name,
+      description: schema.fieldDescriptions[index],
+    })),
+    minMaxField: schema.minMaxField,
+  };
+}

@@ -1,0 +1,163 @@
+/**
+ * Catena-X PCF 10.0.0 (product carbon footprint): one record per footprint.
+ *
+ * Flat row (JSON / CSV): partNumber (product id), plant (company id), referencePeriodEnd
+ * (YYYY-MM-DD), pcfExcludingBiogenicUptake (kg CO2e per declared unit, decimal ≥ 0),
+ * productMassPerDeclaredUnit (kg, decimal ≥ 0), primaryDataShare (percent, 0..100).
+ * Fixed point: PCF and mass use scale 10^6 (µkg CO2e, mg), the share scale 10^2 (basis points).
+ * Record: key = indexKey(partNumber, plant, referencePeriodEnd);
+ * values = [pcf · 10^6, mass · 10^6, share · 100, footprints = 1].
+ * Average PCF = SUM(0) / SUM(3). MIN/MAX field: PCF (0).
+ *
+ * From the Catena-X payload (one footprint or an array of them): partNumber =
+ * `companyAndProductInformation[0].productInformation[0].productIds[0]`; plant =
+ * `…companyInformation[0].companyIds[0]`; date = the UTC day of
+ * `pcfAssessmentAndMethodology[0].pcfAssessmentInformation[0].time[0].referencePeriodEnd`;
+ * PCF = `productLifeCycleStagesAndEmissions[0].productionStage[0].pcfExcludingBiogenicUptake`;
+ * share = `pcfAssessmentAndMethodology[0].dataSourcesAndQuality[0].primaryDataShare` (0 if absent).
+ */
+import { z } from "zod";
+import type { DataSchema, RowError } from "./types.js";
+import { zodIssues } from "./issues.js";
+import { dayOfTimestamp, isoDateOfDay } from "./keys.js";
+
+const one = <T extends z.ZodType>(t: T) => z.array(t).min(1);
+const payloadSchema = z.looseObject({
+  scopeOfPcfForm: one(z.looseObject({ specVersion: z.string(), partialFullPcf: z.string() })),
+  general: z.array(z.looseObject({})),
+  carbonContent: z.array(z.looseObject({})),
+  companyAndProductInformation: one(
+    z.looseObject({
+      productInformation: one(
+        z.looseObject({
+          productNameCompany: z.string().min(1),
+          productIds: one(z.string().min(1)),
+          declaredUnitOfMeasurement: z.string(),
+          declaredUnitAmount: z.number().min(0),
+          productMassPerDeclaredUnit: z.number().min(0),
+        }),
+      ),
+      companyInformation: one(
+        z.looseObject({ companyName: z.string().min(1), companyIds: one(z.string().min(1)) }),
+      ),
+    }),
+  ),
+  pcfAssessmentAndMethodology: one(
+    z.looseObject({
+      dataSourcesAndQuality: one(
+        z.looseObject({ primaryDataShare: z.number().min(0).max(100).optional() }),
+      ),
+      pcfAssessmentInformation: one(
+        z.looseObject({
+          time: one(
+            z.looseObject({
+              referencePeriodStart: z.string(),
+              referencePeriodEnd: z.string(),
+              created: z.string(),
+              validityPeriodEnd: z.string(),
+            }),
+          ),
+        }),
+      ),
+    }),
+  ),
+  productLifeCycleStagesAndEmissions: one(
+    z.looseObject({
+      productionStage: one(
+        z.looseObject({
+          pcfIncludingBiogenicUptake: z.number(),
+          pcfExcludingBiogenicUptake: z.number().min(0),
+        }),
+      ),
+      packagingStage: z.array(z.looseObject({})),
+      distributionStage: z.array(z.looseObject({})),
+    }),
+  ),
+});
+
+/** The PCF schema. */
+export const pcfSchema: DataSchema = {
+  id: "urn:samm:io.catenax.pcf:10.0.0",
+  name: "pcf",
+  description:
+    "Product carbon footprints (Catena-X PCF 10.0.0), fixed point 10^6 per kg CO2e, indexed by product id, company id and reference period end.",
+  columns: [
+    { name: "partNumber", kind: { type: "id" }, description: "product id" },
+    { name: "plant", kind: { type: "id" }, description: "company id (BPNL)" },
+    { name: "referencePeriodEnd", kind: { type: "date" }, description: "YYYY-MM-DD" },
+    {
+      name: "pcfExcludingBiogenicUptake",
+      kind: { type: "decimal", scale: 6 },
+      description: "kg CO2e per declared unit",
+    },
+    {
+      name: "productMassPerDeclaredUnit",
+      kind: { type: "decimal", scale: 6 },
+      description: "kg per declared unit",
+    },
+    {
+      name: "primaryDataShare",
+      kind: { type: "decimal", scale: 2, max: 10_000n },
+      description: "percent 0..100",
+    },
+  ],
+  partColumn: "partNumber",
+  plantColumn: "plant",
+  dateColumn: "referencePeriodEnd",
+  fields: ["pcfMicroKgCo2e", "massMilligram", "primaryDataShareBp", "footprints"],
+  fieldDescriptions: [
+    "PCF excluding biogenic uptake, 10^-6 kg CO2e per declared unit",
+    "product mass per declared unit, 10^-6 kg",
+    "primary data share, basis points (10^-2 %)",
+    "always 1: one record is one footprint",
+  ],
+  minMaxField: 0,
+  toValues(row) {
+    return [
+      row.pcfExcludingBiogenicUptake as bigint,
+      row.productMassPerDeclaredUnit as bigint,
+      row.primaryDataShare as bigint,
+      1n,
+    ];
+  },
+  fromCatenaX(payload) {
+    const list = Array.isArray(payload) ? payload : [payload];
+    const rows: { position: string; row: unknown }[] = [];
+    const errors: RowError[] = [];
+    list.forEach((item, k) => {
+      const base = Array.isArray(payload) ? `/${k}` : "";
+      const parsed = payloadSchema.safeParse(item);
+      if (!parsed.success) {
+        errors.push(...zodIssues(parsed.error, base));
+        return;
+      }
+      const p = parsed.data;
+      const company = p.companyAndProductInformation[0]!;
+      const time = p.pcfAssessmentAndMethodology[0]!.pcfAssessmentInformation[0]!.time[0]!;
+      let day: number;
+      try {
+        day = dayOfTimestamp(time.referencePeriodEnd);
+      } catch (e) {
+        errors.push({
+          position: `${base}/pcfAssessmentAndMethodology/0/pcfAssessmentInformation/0/time/0/referencePeriodEnd`,
+          reason: (e as Error).message,
+        });
+        return;
+      }
+      rows.push({
+        position: base || "/",
+        row: {
+          partNumber: company.productInformation[0]!.productIds[0]!,
+          plant: company.companyInformation[0]!.companyIds[0]!,
+          referencePeriodEnd: isoDateOfDay(day),
+          pcfExcludingBiogenicUptake:
+            p.productLifeCycleStagesAndEmissions[0]!.productionStage[0]!.pcfExcludingBiogenicUptake,
+          productMassPerDeclaredUnit: company.productInformation[0]!.productMassPerDeclaredUnit,
+          primaryDataShare:
+            p.pcfAssessmentAndMethodology[0]!.dataSourcesAndQuality[0]!.primaryDataShare ?? 0,
+        },
+      });
+    });
+    return { rows, errors };
+  },
+};

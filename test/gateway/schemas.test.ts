@@ -1,0 +1,357 @@
+import { readFileSync } from "node:fs";
+import { expect } from "chai";
+import {
+  batchHash,
+  dayNumber,
+  deliverySchema,
+  findSchema,
+  idCode,
+  indexKey,
+  keyRange,
+  KEY_MAX_SENTINEL,
+  normaliseId,
+  packKey,
+  parseBatch,
+  pcfSchema,
+  qualitySchema,
+  toFixedPoint,
+  unpackKey,
+  type ParseResult,
+} from "../../gateway/schemas/index.js";
+
+const fixture = (name: string): unknown =>
+  JSON.parse(
+    readFileSync(new URL(`../fixtures/catenax/${name}.sample.json`, import.meta.url), "utf8"),
+  );
+const jsonSchema = (name: string): { required: string[] } =>
+  JSON.parse(
+    readFileSync(
+      new URL(`../../gateway/schemas/catenax/${name}.schema.json`, import.meta.url),
+      "utf8",
+    ),
+  );
+
+function ok(r: ParseResult) {
+  if (!r.ok) throw new Error(`unexpected errors: ${JSON.stringify(r.errors)}`);
+  return r.records;
+}
+function errs(r: ParseResult) {
+  if (r.ok) throw new Error("expected the batch to be refused");
+  return r.errors;
+}
+
+describe("schemas", function () {
+  describe("idCode", function () {
+    it("normalises case, width and whitespace before hashing", function () {
+      expect(normaliseId("  gbx-3232455 \t x")).to.equal("GBX-3232455 X");
+      expect(idCode("gbx-3232455")).to.equal(idCode(" GBX-3232455 "));
+      expect(idCode("ＧＢＸ-3232455")).to.equal(idCode("GBX-3232455"));
+      expect(idCode("GBX-3232456")).to.not.equal(idCode("GBX-3232455"));
+    });
+    it("stays inside [1, 2^48 - 2] so that no key is a sentinel", function () {
+      for (const s of ["a", "4711", "BPNS0123456789ZZ", "GBX-3232455", "x".repeat(200)]) {
+        const c = idCode(s);
+        expect(c >= 1n && c <= 2n ** 48n - 2n).to.equal(true);
+      }
+    });
+    it("refuses an empty identifier", function () {
+      expect(() => idCode("   ")).to.throw(RangeError, "empty");
+    });
+  });
+
+  describe("indexKey", function () {
+    it("packs part, plant and day and unpacks them again", function () {
+      const key = indexKey("GBX-3232455", "4711", dayNumber("2022-02-04"));
+      expect(unpackKey(key)).to.deep.equal({
+        part: idCode("GBX-3232455"),
+        plant: idCode("4711"),
+        day: 19027,
+      });
+      expect(key).to.equal(idCode("GBX-3232455") * 2n ** 80n + idCode("4711") * 2n ** 32n + 19027n);
+      expect(key > 0n && key < KEY_MAX_SENTINEL).to.equal(true);
+    });
+    it("reverts when a component is out of range", function () {
+      expect(() => packKey(2n ** 48n, 1n, 1)).to.throw(RangeError, "part");
+      expect(() => packKey(1n, 1n, 2 ** 32)).to.throw(RangeError, "day");
+    });
+    it("refuses dates that are not calendar dates or before 1970", function () {
+      expect(() => dayNumber("2023-02-30")).to.throw(RangeError, "calendar");
+      expect(() => dayNumber("1969-12-31")).to.throw(RangeError, "1970");
+      expect(() => dayNumber("2023/02/01")).to.throw(RangeError, "YYYY-MM-DD");
+    });
+  });
+
+  describe("keyRange", function () {
+    it("covers exactly one part, plant and date window", function () {
+      const { keyLo, keyHi } = keyRange({
+        partNumber: "P1",
+        plant: "4711",
+        from: "2026-07-01",
+        to: "2026-09-30",
+      });
+      expect(keyLo).to.equal(indexKey("P1", "4711", dayNumber("2026-07-01")));
+      expect(keyHi).to.equal(indexKey("P1", "4711", dayNumber("2026-09-30")));
+    });
+    it("spans every plant of a part when no plant is given", function () {
+      const { keyLo, keyHi } = keyRange({ partNumber: "P1" });
+      expect(unpackKey(keyLo)).to.deep.equal({ part: idCode("P1"), plant: 0n, day: 0 });
+      expect(unpackKey(keyHi).plant).to.equal(2n ** 48n - 1n);
+    });
+    it("refuses a date window without a plant", function () {
+      expect(() => keyRange({ partNumber: "P1", from: "2026-01-01" })).to.throw(
+        RangeError,
+        "plant",
+      );
+    });
+  });
+
+  describe("toFixedPoint", function () {
+    it("converts decimals exactly", function () {
+      expect(toFixedPoint(2.9, 6)).to.equal(2_900_000n);
+      expect(toFixedPoint("0.456", 6)).to.equal(456_000n);
+      expect(toFixedPoint(1e-6, 6)).to.equal(1n);
+      expect(toFixedPoint("1.50000000", 2)).to.equal(150n);
+      expect(toFixedPoint(0, 6)).to.equal(0n);
+    });
+    it("refuses too many decimals, negatives and values above 2^64 - 1", function () {
+      expect(() => toFixedPoint(0.1234567, 6)).to.throw(RangeError, "decimals");
+      expect(() => toFixedPoint(-1, 6)).to.throw(RangeError, "negative");
+      expect(() => toFixedPoint("18446744073709.551616", 6)).to.throw(RangeError, "64-bit");
+      expect(toFixedPoint("18446744073709.551615", 6)).to.equal(2n ** 64n - 1n);
+    });
+  });
+
+  describe("parseBatch", function () {
+    it("maps the Catena-X quality sample to one record", function () {
+      const [r, ...rest] = ok(
+        parseBatch(qualitySchema, {
+          format: "catenax",
+          payload: fixture("io.catenax.manufactured_parts_quality_information_3.0.0"),
+        }),
+      );
+      expect(rest).to.have.length(0);
+      expect(r!.key).to.equal(indexKey("GBX-3232455", "4711", dayNumber("2022-02-04")));
+      expect(r!.values).to.deep.equal([1n, 0n, 1n, 0n]);
+    });
+
+    it("maps the Catena-X delivery sample (departure day in UTC, unknown lead time)", function () {
+      const [r, ...rest] = ok(
+        parseBatch(deliverySchema, {
+          format: "catenax",
+          payload: fixture("io.catenax.delivery_information_2.0.0"),
+        }),
+      );
+      expect(rest).to.have.length(0);
+      // 2023-04-29T14:23:00+14:00 is 2023-04-29T00:23Z
+      expect(r!.key).to.equal(
+        indexKey(
+          "urn:uuid:48878d48-6f1d-47f5-8ded-a441d0d879df",
+          "BPNS0123456789ZZ",
+          dayNumber("2023-04-29"),
+        ),
+      );
+      expect(r!.values).to.deep.equal([20n, 0n, 0n, 1n]);
+    });
+
+    it("computes the delivery lead time from departure and arrival events", function () {
+      const payload = fixture("io.catenax.delivery_information_2.0.0") as any;
+      payload.positions[0].deliveries[0].transitEvents = [
+        { dateTimeOfEvent: "2023-04-29T10:00:00Z", eventType: "actual-departure" },
+        { dateTimeOfEvent: "2023-05-06T09:00:00Z", eventType: "actual-arrival" },
+      ];
+      const [r] = ok(parseBatch(deliverySchema, { format: "catenax", payload }));
+      expect(r!.values).to.deep.equal([20n, 7n, 1n, 1n]);
+    });
+
+    it("maps the Catena-X PCF sample in fixed point", function () {
+      const [r, ...rest] = ok(
+        parseBatch(pcfSchema, { format: "catenax", payload: fixture("io.catenax.pcf_10.0.0") }),
+      );
+      expect(rest).to.have.length(0);
+      expect(r!.key).to.equal(
+        indexKey(
+          "urn:mycompany.com:product-id:401765",
+          "urn:BPNL000000000DWF",
+          dayNumber("2022-12-31"),
+        ),
+      );
+      expect(r!.values).to.deep.equal([2_900_000n, 456_000n, 5_612n, 1n]);
+    });
+
+    it("gives the same sorted records and batch hash for JSON rows, CSV and any order", function () {
+      const rows = [
+        {
+          partNumber: "P1",
+          plant: "4711",
+          productionDate: "2026-07-02",
+          hasBeenReworked: true,
+          numberOfConductedEndOfLineTests: 3,
+        },
+        {
+          partNumber: "P1",
+          plant: "4711",
+          productionDate: "2026-07-01",
+          hasBeenReworked: false,
+          numberOfConductedEndOfLineTests: 1,
+        },
+      ];
+      const a = ok(parseBatch(qualitySchema, { format: "json", rows }));
+      const b = ok(parseBatch(qualitySchema, { format: "json", rows: [...rows].reverse() }));
+      const csv =
+        'numberOfConductedEndOfLineTests,partNumber,plant,productionDate,hasBeenReworked\r\n1,P1,"4711",2026-07-01,false\r\n3,"P1",4711,2026-07-02,true\r\n';
+      const c = ok(parseBatch(qualitySchema, { format: "csv", csv }));
+      expect(a.map((r) => r.values)).to.deep.equal([
+        [1n, 0n, 1n, 0n],
+        [1n, 1n, 3n, 0n],
+      ]);
+      expect(b).to.deep.equal(a);
+      expect(c).to.deep.equal(a);
+      expect(batchHash(qualitySchema.id, a)).to.equal(batchHash(qualitySchema.id, c));
+      expect(batchHash(qualitySchema.id, a)).to.not.equal(batchHash(deliverySchema.id, a));
+    });
+
+    it("reports every bad JSON row with its position and reason", function () {
+      const errors = errs(
+        parseBatch(qualitySchema, {
+          format: "json",
+          rows: [
+            {
+              partNumber: "P1",
+              plant: "4711",
+              productionDate: "2026-07-01",
+              hasBeenReworked: false,
+              numberOfConductedEndOfLineTests: 1,
+            },
+            {
+              partNumber: "P1",
+              plant: "4711",
+              productionDate: "2026-13-01",
+              hasBeenReworked: false,
+              numberOfConductedEndOfLineTests: 1,
+            },
+            {
+              partNumber: "P1",
+              plant: "4711",
+              productionDate: "2026-07-01",
+              hasBeenReworked: "no",
+              numberOfConductedEndOfLineTests: -2,
+            },
+            {
+              partNumber: "",
+              plant: "4711",
+              productionDate: "2026-07-01",
+              hasBeenReworked: false,
+              numberOfConductedEndOfLineTests: 1,
+              extra: 1,
+            },
+          ],
+        }),
+      );
+      const at = (p: string) => errors.filter((e) => e.position === p).map((e) => e.reason);
+      expect(at("rows[1].productionDate")).to.deep.equal(["is not a calendar date"]);
+      expect(at("rows[2].hasBeenReworked")).to.have.length(1);
+      expect(at("rows[2].numberOfConductedEndOfLineTests")).to.deep.equal([
+        "is not an unsigned integer",
+      ]);
+      expect(at("rows[3].partNumber")).to.deep.equal(["must not be empty"]);
+      expect(errors.some((e) => e.position === "rows[3]" && /extra/.test(e.reason))).to.equal(true);
+      expect(errors.some((e) => e.position.startsWith("rows[0]"))).to.equal(false);
+    });
+
+    it("refuses out-of-range values: above 2^64 - 1, too many decimals, share above 100 %", function () {
+      const big = errs(
+        parseBatch(deliverySchema, {
+          format: "csv",
+          csv: "partNumber,plant,departureDate,quantity,leadTimeDays\nP,S,2026-01-01,18446744073709551616,\nP,S,2026-01-01,5,x\n",
+        }),
+      );
+      expect(big).to.deep.equal([
+        { position: "line 2.quantity", reason: "is too large for a 64-bit field" },
+        { position: "line 3.leadTimeDays", reason: "is not an unsigned integer" },
+      ]);
+      const pcf = errs(
+        parseBatch(pcfSchema, {
+          format: "json",
+          rows: [
+            {
+              partNumber: "P",
+              plant: "C",
+              referencePeriodEnd: "2026-01-01",
+              pcfExcludingBiogenicUptake: 1.0000001,
+              productMassPerDeclaredUnit: 1,
+              primaryDataShare: 100.5,
+            },
+          ],
+        }),
+      );
+      expect(pcf).to.deep.equal([
+        { position: "rows[0].pcfExcludingBiogenicUptake", reason: "has more than 6 decimals" },
+        { position: "rows[0].primaryDataShare", reason: "is above the maximum 100" },
+      ]);
+    });
+
+    it("reports bad CSV headers, ragged lines and unterminated quotes", function () {
+      expect(
+        errs(parseBatch(deliverySchema, { format: "csv", csv: "partNumber,plant\nP,S\n" }))[0]!
+          .reason,
+      ).to.match(/missing departureDate, quantity, leadTimeDays/);
+      expect(
+        errs(
+          parseBatch(deliverySchema, {
+            format: "csv",
+            csv: "partNumber,plant,departureDate,quantity,leadTimeDays\nP,S,2026-01-01,5\n",
+          }),
+        ),
+      ).to.deep.equal([{ position: "line 2", reason: "has 4 cells, the header has 5" }]);
+      expect(
+        errs(parseBatch(deliverySchema, { format: "csv", csv: 'partNumber,plant\n"P,S\n' }))[0]!
+          .reason,
+      ).to.match(/unterminated/);
+    });
+
+    it("reports Catena-X payload errors as JSON pointers", function () {
+      const payload = fixture("io.catenax.manufactured_parts_quality_information_3.0.0") as any;
+      const good = payload.manufacturedParts[0];
+      payload.manufacturedParts = [
+        good,
+        { ...good, qualityTaskId: "nope" },
+        { ...good, productionDate: undefined },
+      ];
+      const errors = errs(parseBatch(qualitySchema, { format: "catenax", payload }));
+      expect(errors).to.deep.equal([
+        { position: "/manufacturedParts/1/qualityTaskId", reason: "is not a UUID" },
+      ]);
+      payload.manufacturedParts[1] = good;
+      expect(errs(parseBatch(qualitySchema, { format: "catenax", payload }))).to.deep.equal([
+        { position: "/manufacturedParts/2/productionDate", reason: "is required (index key)" },
+      ]);
+    });
+
+    it("requires what the Catena-X JSON schemas require at the top level", function () {
+      const cases = [
+        [qualitySchema, "io.catenax.manufactured_parts_quality_information_3.0.0"],
+        [deliverySchema, "io.catenax.delivery_information_2.0.0"],
+        [pcfSchema, "io.catenax.pcf_10.0.0"],
+      ] as const;
+      for (const [schema, name] of cases) {
+        for (const prop of jsonSchema(name).required) {
+          const payload = fixture(name) as Record<string, unknown>;
+          delete payload[prop];
+          const errors = errs(parseBatch(schema, { format: "catenax", payload }));
+          expect(
+            errors.map((e) => e.position),
+            `${name} without ${prop}`,
+          ).to.include(`/${prop}`);
+        }
+      }
+    });
+  });
+
+  describe("findSchema", function () {
+    it("finds schemas by URN and by short name", function () {
+      expect(findSchema("urn:samm:io.catenax.pcf:10.0.0")).to.equal(pcfSchema);
+      expect(findSchema("quality")).to.equal(qualitySchema);
+      expect(findSchema("nope")).to.equal(undefined);
+    });
+  });
+});

@@ -4,9 +4,9 @@
  * Flat row (JSON / CSV): partNumber, plant (destination site), departureDate (YYYY-MM-DD),
  * quantity (uint), leadTimeDays (uint, or null / empty cell when the arrival is unknown).
  * Record: key = indexKey(partNumber, plant, departureDate);
- * values = [quantity, leadTimeDays (0 when unknown), leadTimeKnown 0/1, deliveries = 1].
+ * values = [quantity, leadTimeKnown 0/1, deliveries = 1, leadTimeDays (0 when unknown)].
  * Average lead time = RATIO_PPM(leadTimeDays, leadTimeKnown) / 10^6. MIN/MAX field: lead
- * time (1) — a MIN over a range with unknown arrivals sees their 0.
+ * time (3) — a MIN over a range with unknown arrivals sees their 0.
  *
  * From the Catena-X payload (one object or an array of them): every
  * `positions[i].deliveries[j]` is one row; partNumber = `materialGlobalAssetId`; plant =
@@ -87,17 +87,17 @@ export const deliverySchema: DataSchema = {
   partColumn: "partNumber",
   plantColumn: "plant",
   dateColumn: "departureDate",
-  fields: ["quantity", "leadTimeDays", "leadTimeKnown", "deliveries"],
+  fields: ["quantity", "leadTimeKnown", "deliveries", "leadTimeDays"],
   fieldDescriptions: [
     "delivered quantity",
-    "lead time in days (0 when unknown)",
     "1 if the lead time is known, else 0",
     "always 1: one record is one delivery",
+    "lead time in days (0 when unknown)",
   ],
-  minMaxField: 1,
+  minMaxField: 3,
   toValues(row) {
     const lead = row.leadTimeDays as bigint | null;
-    return [row.quantity as bigint, lead ?? 0n, lead === null ? 0n : 1n, 1n];
+    return [row.quantity as bigint, lead === null ? 0n : 1n, 1n, lead ?? 0n];
   },
   fromCatenaX(payload) {
     const list = Array.isArray(payload) ? payload : [payload];

@@ -6,8 +6,8 @@
  * productMassPerDeclaredUnit (kg, decimal ≥ 0), primaryDataShare (percent, 0..100).
  * Fixed point: PCF and mass use scale 10^6 (µkg CO2e, mg), the share scale 10^2 (basis points).
  * Record: key = indexKey(partNumber, plant, referencePeriodEnd);
- * values = [pcf · 10^6, mass · 10^6, share · 100, footprints = 1].
- * Average PCF = SUM(0) / SUM(3). MIN/MAX field: PCF (0).
+ * values = [mass · 10^6, share · 100, footprints = 1, pcf · 10^6].
+ * Average PCF = SUM(3) / SUM(2). MIN/MAX field: PCF (3).
  *
  * From the Catena-X payload (one footprint or an array of them): partNumber =
  * `companyAndProductInformation[0].productInformation[0].productIds[0]`; plant =
@@ -104,20 +104,20 @@ export const pcfSchema: DataSchema = {
   partColumn: "partNumber",
   plantColumn: "plant",
   dateColumn: "referencePeriodEnd",
-  fields: ["pcfMicroKgCo2e", "massMilligram", "primaryDataShareBp", "footprints"],
+  fields: ["massMilligram", "primaryDataShareBp", "footprints", "pcfMicroKgCo2e"],
   fieldDescriptions: [
-    "PCF excluding biogenic uptake, 10^-6 kg CO2e per declared unit",
     "product mass per declared unit, 10^-6 kg",
     "primary data share, basis points (10^-2 %)",
     "always 1: one record is one footprint",
+    "PCF excluding biogenic uptake, 10^-6 kg CO2e per declared unit",
   ],
-  minMaxField: 0,
+  minMaxField: 3,
   toValues(row) {
     return [
-      row.pcfExcludingBiogenicUptake as bigint,
       row.productMassPerDeclaredUnit as bigint,
       row.primaryDataShare as bigint,
       1n,
+      row.pcfExcludingBiogenicUptake as bigint,
     ];
   },
   fromCatenaX(payload) {

@@ -4,8 +4,9 @@
  * Flat row (JSON / CSV): partNumber, plant, productionDate (YYYY-MM-DD), hasBeenReworked
  * (true/false), numberOfConductedEndOfLineTests (uint).
  * Record: key = indexKey(partNumber, plant, productionDate);
- * values = [quantity = 1, reworked 0/1, numberOfConductedEndOfLineTests, 0 (reserved)].
- * Rework PPM = RATIO_PPM(reworked, quantity). MIN/MAX field: end-of-line tests (2).
+ * values = [quantity = 1, reworked 0/1, 0 (reserved), numberOfConductedEndOfLineTests].
+ * Rework PPM = RATIO_PPM(reworked, quantity). MIN/MAX field: end-of-line tests (3, the
+ * field the range circuits compute MIN/MAX over).
  *
  * From the Catena-X payload: each `manufacturedParts[i]` is one row; `plant` is
  * `plant.plantIdentifier`; a missing `hasBeenReworked` counts as false and a missing
@@ -61,16 +62,16 @@ export const qualitySchema: DataSchema = {
   partColumn: "partNumber",
   plantColumn: "plant",
   dateColumn: "productionDate",
-  fields: ["quantity", "reworked", "endOfLineTests", "reserved"],
+  fields: ["quantity", "reworked", "reserved", "endOfLineTests"],
   fieldDescriptions: [
     "always 1: one record is one part (COUNT-like sums, PPM denominator)",
     "1 if the part was reworked, else 0",
-    "number of conducted end-of-line tests",
     "reserved, always 0",
+    "number of conducted end-of-line tests",
   ],
-  minMaxField: 2,
+  minMaxField: 3,
   toValues(row) {
-    return [1n, row.hasBeenReworked as bigint, row.numberOfConductedEndOfLineTests as bigint, 0n];
+    return [1n, row.hasBeenReworked as bigint, 0n, row.numberOfConductedEndOfLineTests as bigint];
   },
   fromCatenaX(payload) {
     const parsed = payloadSchema.safeParse(payload);

@@ -1,0 +1,45 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.28;
+
+import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+import {AccessLog} from "./modules/AccessLog.sol";
+
+/**
+ * @title PartProof
+ * @notice One deployment of the PartProof registry: data assets and versions, access grants,
+ * the Groth16 verifier registry and the proof-carrying access log, in one contract so that
+ * recordAnswer reads everything from local storage.
+ * @dev Roles: DEFAULT_ADMIN_ROLE manages roles; CIRCUIT_ADMIN_ROLE registers and retires
+ * circuits; PAUSER_ROLE pauses and unpauses. Pausing stops every state change except
+ * revokeGrant and retireAsset (safety actions) and the admin functions.
+ * Links the PoseidonT5 library (poseidon-solidity) for policy hashes.
+ */
+contract PartProof is AccessLog {
+    /// @notice May pause and unpause.
+    bytes32 public constant PAUSER_ROLE = keccak256("PAUSER_ROLE");
+
+    /// @notice The zero address was given as admin.
+    error InvalidAdmin(address admin);
+
+    /**
+     * @notice Deploys with `admin` holding DEFAULT_ADMIN_ROLE, CIRCUIT_ADMIN_ROLE and
+     * PAUSER_ROLE (hand the latter two to others and renounce as needed).
+     * @param admin The initial administrator.
+     */
+    constructor(address admin) EIP712("PartProof", "1") {
+        if (admin == address(0)) revert InvalidAdmin(admin);
+        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+        _grantRole(CIRCUIT_ADMIN_ROLE, admin);
+        _grantRole(PAUSER_ROLE, admin);
+    }
+
+    /// @notice Stops every state change except revocation, retirement and admin functions.
+    function pause() external onlyRole(PAUSER_ROLE) {
+        _pause();
+    }
+
+    /// @notice Lifts the pause.
+    function unpause() external onlyRole(PAUSER_ROLE) {
+        _unpause();
+    }
+}

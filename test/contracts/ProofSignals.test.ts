@@ -1,0 +1,101 @@
+import { expect } from "chai";
+import { network } from "hardhat";
+import {
+  bindingOf,
+  FIELD_MODULUS,
+  packMasks,
+  policyHash,
+  PUBLIC_SIGNALS,
+  SIGNAL_INDEX,
+  type Policy,
+} from "../../circuits/lib/signals.js";
+import { deployPoseidonT5, policyTuple } from "./helpers.js";
+
+const { ethers, networkHelpers } = await network.create();
+
+async function fixture() {
+  const poseidon = await deployPoseidonT5(ethers);
+  const harness = await ethers.deployContract("ProofSignalsHarness", [], {
+    libraries: { PoseidonT5: poseidon },
+  });
+  return { harness };
+}
+
+const U32 = 2 ** 32 - 1;
+const U128 = 2n ** 128n - 1n;
+const POLICIES: Policy[] = [
+  { aggregateMask: 0, fieldMask: 0, filterMask: 0, keyLo: 0n, keyHi: 0n, minCohort: 0 },
+  { aggregateMask: 1, fieldMask: 2, filterMask: 4, keyLo: 5n, keyHi: 6n, minCohort: 7 },
+  { aggregateMask: 0x7f, fieldMask: 0xff, filterMask: 0x0f, keyLo: 0n, keyHi: U128, minCohort: 10 },
+  { aggregateMask: U32, fieldMask: U32, filterMask: U32, keyLo: U128, keyHi: U128, minCohort: U32 },
+  {
+    aggregateMask: 0b1000001,
+    fieldMask: 0xdeadbeef,
+    filterMask: 0x12345678,
+    keyLo: 2n ** 64n + 3n,
+    keyHi: 2n ** 127n + 5n,
+    minCohort: 50,
+  },
+];
+
+describe("ProofSignals", function () {
+  describe("signal indices", function () {
+    it("match PUBLIC_SIGNALS of circuits/lib/signals.ts", async function () {
+      const { harness } = await networkHelpers.loadFixture(fixture);
+      const [root, policy, query, result, binding, count] = await harness.indices();
+      expect([root, policy, query, result, binding]).to.deep.equal([
+        BigInt(SIGNAL_INDEX.root),
+        BigInt(SIGNAL_INDEX.policyHash),
+        BigInt(SIGNAL_INDEX.queryHash),
+        BigInt(SIGNAL_INDEX.resultCommitment),
+        BigInt(SIGNAL_INDEX.binding),
+      ]);
+      expect(count).to.equal(BigInt(PUBLIC_SIGNALS.length));
+    });
+  });
+
+  describe("packMasks", function () {
+    it("equals the TypeScript packing for every sample policy", async function () {
+      const { harness } = await networkHelpers.loadFixture(fixture);
+      for (const p of POLICIES) {
+        expect(await harness.packMasks(policyTuple(p))).to.equal(packMasks(p));
+      }
+    });
+  });
+
+  describe("policyHash", function () {
+    it("equals the TypeScript Poseidon4 policy hash for every sample policy", async function () {
+      const { harness } = await networkHelpers.loadFixture(fixture);
+      const seen = new Set<bigint>();
+      for (const p of POLICIES) {
+        const expected = policyHash(p);
+        expect(await harness.policyHash(policyTuple(p))).to.equal(expected);
+        expect(expected).to.be.lessThan(FIELD_MODULUS);
+        seen.add(expected);
+      }
+      expect(seen.size).to.equal(POLICIES.length);
+    });
+  });
+
+  describe("binding", function () {
+    it("equals bindingOf for several inputs and fits the field", async function () {
+      const { harness } = await networkHelpers.loadFixture(fixture);
+      const cases: [bigint, string, bigint, string, string][] = [
+        [31337n, ethers.ZeroAddress, 0n, ethers.ZeroAddress, ethers.ZeroHash],
+        [1n, "0x" + "11".repeat(20), 1n, "0x" + "22".repeat(20), "0x" + "33".repeat(32)],
+        [
+          2n ** 64n,
+          ethers.getAddress("0x5fbdb2315678afecb367f032d93f642f64180aa3"),
+          2n ** 255n,
+          ethers.getAddress("0x70997970c51812dc3a010c7d01b50e0d17dc79c8"),
+          ethers.id("request-42"),
+        ],
+      ];
+      for (const c of cases) {
+        const expected = bindingOf(...c);
+        expect(await harness.binding(...c)).to.equal(expected);
+        expect(expected).to.be.lessThan(FIELD_MODULUS);
+      }
+    });
+  });
+});

@@ -1,0 +1,326 @@
+/**
+ * The commitment of one asset version: a Poseidon Merkle-sum tree over salted records sorted
+ * by their index key. Same hashes as the circuits (circuits/leaf_node.circom,
+ * circuits/node_hash.circom); see circuits/README.md for the layout.
+ *
+ * Leaves: index 0 is the low sentinel (key 0), then the n records sorted by key, then padding
+ * leaves (key 2^128 - 1) up to 2^depth. Every leaf stores the next leaf's key (`nextKey`).
+ * A node is the tuple [hash, count, sum0..sum3, min_m, max_m].
+ */
+// @ts-expect-error circomlibjs ships no type declarations
+import { buildPoseidon } from "circomlibjs";
+import { randomBytes } from "node:crypto";
+
+/** Number of value fields of a record. */
+export const FIELD_COUNT = 4;
+/** Number of field elements in a node tuple: hash, count, 4 sums, min, max. */
+export const NODE_WIDTH = 8;
+/** Key of the low sentinel leaf (index 0). */
+export const KEY_LOW_SENTINEL = 0n;
+/** Key of the padding leaves (the high sentinel), 2^128 - 1. */
+export const KEY_HIGH_SENTINEL = (1n << 128n) - 1n;
+/** Largest record value, 2^64 - 1 (also the MIN of the empty set). */
+export const VALUE_MAX = (1n << 64n) - 1n;
+/** The value field whose MIN/MAX the production instances carry. */
+export const DEFAULT_MINMAX_FIELD = 3;
+
+/** One record as the circuits see it: a 128-bit key and four unsigned 64-bit values. */
+export interface TreeRecord {
+  /** Index key, 1 <= key <= 2^128 - 2. */
+  key: bigint;
+  /** The four values, each 0 <= v <= 2^64 - 1. */
+  values: readonly bigint[];
+}
+
+/** One leaf as committed (the preimage of its hash). */
+export interface Leaf {
+  key: bigint;
+  nextKey: bigint;
+  values: bigint[];
+  salt: bigint;
+}
+
+/** A committed tree: root, record count, and access to any node, leaf or path. */
+export interface MerkleSumTree {
+  /** Tree depth (2^depth leaves). */
+  readonly depth: number;
+  /** The value field whose MIN/MAX the nodes carry. */
+  readonly minMaxField: number;
+  /** Root hash: what a version publishes on-chain. */
+  readonly root: bigint;
+  /** Number of records (sentinel and padding leaves excluded). */
+  readonly leafCount: number;
+  /** Node tuple [hash, count, sum0..3, min, max] at `level` (0 = leaves) and `index`. */
+  node(level: number, index: number): bigint[];
+  /** The committed leaf at `index` (0 = low sentinel, 1..n = records in key order). */
+  leaf(index: number): Leaf;
+  /** Sibling node tuples from the leaf level up: path(i)[l] is the sibling at level l. */
+  path(index: number): bigint[][];
+  /** The leaves' keys in tree order (index 0 .. n + 1; padding beyond is KEY_HIGH_SENTINEL). */
+  keyAt(index: number): bigint;
+}
+
+/** Options of {@link buildTree}. */
+export interface BuildOptions {
+  /** Value field whose MIN/MAX the nodes carry (default 3); must match the circuit's m. */
+  minMaxField?: number;
+}
+
+type Poseidon = ((inputs: unknown[]) => Uint8Array) & {
+  F: { e(v: bigint | Uint8Array): Uint8Array; toObject(v: Uint8Array): bigint };
+};
+let poseidonPromise: Promise<Poseidon> | undefined;
+
+/** The WASM Poseidon of circomlibjs (same constants as circomlib's circuits), built once. */
+export function getPoseidon(): Promise<Poseidon> {
+  poseidonPromise ??= buildPoseidon() as Promise<Poseidon>;
+  return poseidonPromise;
+}
+
+/** A fresh secret salt: a uniformly random 248-bit field element. */
+export function randomSalt(): bigint {
+  return BigInt("0x" + randomBytes(31).toString("hex"));
+}
+
+/**
+ * Orders records (with their salts) the way the tree commits them: by key, then by values,
+ * then by salt, so ties have one deterministic order.
+ */
+export function sortRecords(
+  records: readonly TreeRecord[],
+  salts: readonly bigint[],
+): { records: TreeRecord[]; salts: bigint[] } {
+  if (records.length !== salts.length) {
+    throw new RangeError(`got ${records.length} records but ${salts.length} salts`);
+  }
+  const order = records.map((_, i) => i);
+  const cmp = (a: bigint, b: bigint): number => (a < b ? -1 : a > b ? 1 : 0);
+  order.sort((i, j) => {
+    const a = records[i] as TreeRecord;
+    const b = records[j] as TreeRecord;
+    let c = cmp(a.key, b.key);
+    for (let f = 0; c === 0 && f < FIELD_COUNT; f++) c = cmp(a.values[f]!, b.values[f]!);
+    return c !== 0 ? c : cmp(salts[i]!, salts[j]!);
+  });
+  return { records: order.map((i) => records[i]!), salts: order.map((i) => salts[i]!) };
+}
+
+function checkRecord(r: TreeRecord, i: number): void {
+  if (r.key < 1n || r.key >= KEY_HIGH_SENTINEL) {
+    throw new RangeError(`record ${i}: key must be in [1, 2^128 - 2], got ${r.key}`);
+  }
+  if (r.values.length !== FIELD_COUNT) {
+    throw new RangeError(`record ${i}: expected ${FIELD_COUNT} values, got ${r.values.length}`);
+  }
+  for (const v of r.values) {
+    if (v < 0n || v > VALUE_MAX) {
+      throw new RangeError(`record ${i}: values must be unsigned 64-bit integers, got ${v}`);
+    }
+  }
+}
+
+const MASK64 = (1n << 64n) - 1n;
+
+/** Storage of one tree level: only the part that is not pure padding. */
+interface Level {
+  size: number;
+  hash: Uint8Array; // Montgomery form, 32 bytes per node
+  count: Float64Array;
+  sumLo: BigUint64Array[];
+  sumHi: Float64Array[];
+  min: BigUint64Array;
+  max: BigUint64Array;
+}
+
+function newLevel(size: number): Level {
+  return {
+    size,
+    hash: new Uint8Array(size * 32),
+    count: new Float64Array(size),
+    sumLo: Array.from({ length: FIELD_COUNT }, () => new BigUint64Array(size)),
+    sumHi: Array.from({ length: FIELD_COUNT }, () => new Float64Array(size)),
+    min: new BigUint64Array(size),
+    max: new BigUint64Array(size),
+  };
+}
+
+/**
+ * Builds the commitment over `records` (any order; sorted here with {@link sortRecords}) with
+ * one secret salt per record, for a tree of 2^depth leaves (needs n + 2 <= 2^depth: one low
+ * sentinel and at least one padding leaf).
+ */
+export async function buildTree(
+  records: readonly TreeRecord[],
+  salts: readonly bigint[],
+  depth: number,
+  options: BuildOptions = {},
+): Promise<MerkleSumTree> {
+  const m = options.minMaxField ?? DEFAULT_MINMAX_FIELD;
+  if (!Number.isInteger(m) || m < 0 || m >= FIELD_COUNT) {
+    throw new RangeError(`minMaxField must be 0..${FIELD_COUNT - 1}`);
+  }
+  if (!Number.isInteger(depth) || depth < 1 || depth > 30) {
+    throw new RangeError(`depth must be an integer in 1..30, got ${depth}`);
+  }
+  const n = records.length;
+  if (n + 2 > 2 ** depth) {
+    throw new RangeError(`a depth-${depth} tree holds at most ${2 ** depth - 2} records, got ${n}`);
+  }
+  records.forEach(checkRecord);
+  for (const s of salts) {
+    if (
+      s < 0n ||
+      s >= 21888242871839275222246405745257275088548364400416034343698204186575808495617n
+    ) {
+      throw new RangeError("salts must be field elements");
+    }
+  }
+  const sorted = sortRecords(records, salts);
+  const P = await getPoseidon();
+  const F = P.F;
+
+  const used = n + 1; // sentinel + records; leaves from index `used` on are padding
+  const keyAt = (i: number): bigint =>
+    i === 0 ? KEY_LOW_SENTINEL : i <= n ? sorted.records[i - 1]!.key : KEY_HIGH_SENTINEL;
+  const leafAt = (i: number): Leaf => {
+    if (!Number.isInteger(i) || i < 0 || i >= 2 ** depth) throw new RangeError(`no leaf ${i}`);
+    const real = i >= 1 && i <= n;
+    return {
+      key: keyAt(i),
+      nextKey: i + 1 < 2 ** depth ? keyAt(i + 1) : KEY_HIGH_SENTINEL,
+      values: real ? [...sorted.records[i - 1]!.values] : [0n, 0n, 0n, 0n],
+      salt: real ? sorted.salts[i - 1]! : 0n,
+    };
+  };
+
+  // padding node per level
+  const pad: bigint[][] = [];
+  const padHash: Uint8Array[] = [];
+  {
+    const h = P([KEY_HIGH_SENTINEL, KEY_HIGH_SENTINEL, 0n, 0n, 0n, 0n, 0n]);
+    padHash.push(h);
+    pad.push([F.toObject(h), 0n, 0n, 0n, 0n, 0n, VALUE_MAX, 0n]);
+    for (let l = 1; l <= depth; l++) {
+      const below = pad[l - 1]!;
+      const hb = padHash[l - 1]!;
+      const vals = below.slice(1).map((v) => F.e(v));
+      const hh = P([hb, ...vals, hb, ...vals]);
+      padHash.push(hh);
+      pad.push([F.toObject(hh), 0n, 0n, 0n, 0n, 0n, VALUE_MAX, 0n]);
+    }
+  }
+
+  const levels: Level[] = [];
+  // level 0
+  const l0 = newLevel(used);
+  for (let i = 0; i < used; i++) {
+    const leaf = leafAt(i);
+    const h = P([leaf.key, leaf.nextKey, ...leaf.values, leaf.salt]);
+    l0.hash.set(h, i * 32);
+    const real = i >= 1;
+    l0.count[i] = real ? 1 : 0;
+    for (let f = 0; f < FIELD_COUNT; f++) l0.sumLo[f]![i] = real ? leaf.values[f]! : 0n;
+    l0.min[i] = real ? leaf.values[m]! : VALUE_MAX;
+    l0.max[i] = real ? leaf.values[m]! : 0n;
+  }
+  levels.push(l0);
+
+  const input: unknown[] = new Array(16);
+  for (let l = 1; l <= depth; l++) {
+    const below = levels[l - 1]!;
+    const size = Math.ceil(used / 2 ** l);
+    const cur = newLevel(size);
+    const padBelow = pad[l - 1]!;
+    for (let i = 0; i < size; i++) {
+      for (let side = 0; side < 2; side++) {
+        const c = 2 * i + side;
+        const o = side * 8;
+        if (c < below.size) {
+          input[o] = below.hash.subarray(c * 32, c * 32 + 32);
+          input[o + 1] = BigInt(below.count[c]!);
+          for (let f = 0; f < FIELD_COUNT; f++) {
+            input[o + 2 + f] = (BigInt(below.sumHi[f]![c]!) << 64n) + below.sumLo[f]![c]!;
+          }
+          input[o + 6] = below.min[c]!;
+          input[o + 7] = below.max[c]!;
+        } else {
+          input[o] = padHash[l - 1]!;
+          for (let k = 1; k < 8; k++) input[o + k] = padBelow[k]!;
+        }
+      }
+      cur.hash.set(P(input), i * 32);
+      cur.count[i] = Number(input[1] as bigint) + Number(input[9] as bigint);
+      for (let f = 0; f < FIELD_COUNT; f++) {
+        const s = (input[2 + f] as bigint) + (input[10 + f] as bigint);
+        cur.sumLo[f]![i] = s & MASK64;
+        cur.sumHi[f]![i] = Number(s >> 64n);
+      }
+      const a = input[6] as bigint;
+      const b = input[14] as bigint;
+      cur.min[i] = a < b ? a : b;
+      const x = input[7] as bigint;
+      const y = input[15] as bigint;
+      cur.max[i] = x > y ? x : y;
+    }
+    levels.push(cur);
+  }
+
+  const node = (level: number, index: number): bigint[] => {
+    if (!Number.isInteger(level) || level < 0 || level > depth) {
+      throw new RangeError(`no level ${level}`);
+    }
+    if (!Number.isInteger(index) || index < 0 || index >= 2 ** (depth - level)) {
+      throw new RangeError(`no node ${index} at level ${level}`);
+    }
+    const lv = levels[level]!;
+    if (index >= lv.size) return [...pad[level]!];
+    const out = [
+      F.toObject(lv.hash.subarray(index * 32, index * 32 + 32)),
+      BigInt(lv.count[index]!),
+    ];
+    for (let f = 0; f < FIELD_COUNT; f++) {
+      out.push((BigInt(lv.sumHi[f]![index]!) << 64n) + lv.sumLo[f]![index]!);
+    }
+    out.push(lv.min[index]!, lv.max[index]!);
+    return out;
+  };
+
+  const root = node(depth, 0)[0]!;
+  return {
+    depth,
+    minMaxField: m,
+    root,
+    leafCount: n,
+    node,
+    leaf: leafAt,
+    keyAt: (i) => (i >= 0 && i < 2 ** depth ? keyAt(i) : KEY_HIGH_SENTINEL),
+    path(index: number): bigint[][] {
+      if (!Number.isInteger(index) || index < 0 || index >= 2 ** depth) {
+        throw new RangeError(`no leaf ${index}`);
+      }
+      const out: bigint[][] = [];
+      for (let l = 0; l < depth; l++) out.push(node(l, (index >> l) ^ 1));
+      return out;
+    },
+  };
+}
+
+/**
+ * Index of the last leaf whose key is < `key` (0 = the low sentinel if none): binary search
+ * over the sorted leaves.
+ */
+export function lastLeafBelow(tree: MerkleSumTree, key: bigint): number {
+  let lo = 0; // keyAt(0) = 0 < key for every key >= 1
+  let hi = tree.leafCount + 1; // keyAt(n+1) = 2^128-1 >= key
+  while (hi - lo > 1) {
+    const mid = (lo + hi) >> 1;
+    if (tree.keyAt(mid) < key) lo = mid;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** Index of the last leaf whose key is <= `key`. */
+export function lastLeafAtMost(tree: MerkleSumTree, key: bigint): number {
+  return lastLeafBelow(tree, key + 1n);
+}

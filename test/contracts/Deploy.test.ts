@@ -1,0 +1,92 @@
+import { expect } from "chai";
+import { network } from "hardhat";
+import PartProofModule, { generatedVerifiers } from "../../ignition/modules/PartProof.js";
+import { policyHash } from "../../circuits/lib/signals.js";
+import { POLICY, POLICY_HASH } from "./helpers.js";
+
+const { ethers, ignition } = await network.create();
+
+describe("Ignition module PartProof", function () {
+  describe("deploy", function () {
+    it("deploys PartProof with PoseidonT5 linked and registers every generated verifier", async function () {
+      const [deployer] = await ethers.getSigners();
+      const { partProof, poseidonT5 } = await ignition.deploy(PartProofModule, {
+        displayUi: false,
+      });
+      const pp = await ethers.getContractAt("PartProof", await partProof.getAddress());
+      for (const role of [
+        await pp.DEFAULT_ADMIN_ROLE(),
+        await pp.CIRCUIT_ADMIN_ROLE(),
+        await pp.PAUSER_ROLE(),
+      ]) {
+        expect(await pp.hasRole(role, deployer!.address)).to.equal(true);
+      }
+      // The linked library computes the policy hash of circuits/lib/signals.ts.
+      const lib = new ethers.Contract(
+        await poseidonT5.getAddress(),
+        ["function hash(uint256[4]) pure returns (uint256)"],
+        ethers.provider,
+      );
+      expect(await lib.getFunction("hash")([1n, 2n, 3n, 4n])).to.be.a("bigint");
+      const now = BigInt((await ethers.provider.getBlock("latest"))!.timestamp);
+      await pp.registerAsset("urn:x", ethers.ZeroHash, "http://gw");
+      await pp.grantAccess(
+        1n,
+        deployer!.address,
+        {
+          aggregateMask: POLICY.aggregateMask,
+          fieldMask: POLICY.fieldMask,
+          filterMask: POLICY.filterMask,
+          minCohort: POLICY.minCohort,
+          keyLo: POLICY.keyLo,
+          keyHi: POLICY.keyHi,
+        },
+        now,
+        now + 100n,
+        1,
+      );
+      expect((await pp.getGrant(1n)).policyHash).to.equal(POLICY_HASH);
+      expect(POLICY_HASH).to.equal(policyHash(POLICY));
+      for (const v of generatedVerifiers()) {
+        const c = await pp.getCircuit(v.circuitId);
+        expect(c.verifier, v.name).to.not.equal(ethers.ZeroAddress);
+        expect(await ethers.provider.getCode(c.verifier)).to.not.equal("0x");
+      }
+    });
+  });
+});
+
+describe("scripts/deploy.ts", function () {
+  describe("deploy", function () {
+    it("deploys to the in-process network and writes the addresses", async function () {
+      const { deploy } = await import("../../scripts/deploy.js");
+      const { mkdtemp, readFile, rm } = await import("node:fs/promises");
+      const { tmpdir } = await import("node:os");
+      const path = await import("node:path");
+      const dir = await mkdtemp(path.join(tmpdir(), "partproof-deploy-"));
+      try {
+        const out = path.join(dir, "d.json");
+        const record = await deploy({ network: "hardhat", out });
+        const written = JSON.parse(await readFile(out, "utf8"));
+        expect(written.chainId).to.equal(31337);
+        expect(written.partProof).to.equal(record.partProof);
+        expect(ethers.isAddress(written.partProof)).to.equal(true);
+        expect(ethers.isAddress(written.poseidonT5)).to.equal(true);
+        expect(written.eip712).to.deep.equal({
+          name: "PartProof",
+          version: "1",
+          chainId: 31337,
+          verifyingContract: record.partProof,
+        });
+        expect(Object.keys(written.verifiers).sort()).to.deep.equal(
+          generatedVerifiers()
+            .map((v) => v.name)
+            .sort(),
+        );
+        expect(written.deploymentBlock).to.be.greaterThan(0);
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    });
+  });
+});

@@ -1,0 +1,130 @@
+import { expect } from "chai";
+import { network } from "hardhat";
+import { bindingOf, circuitId } from "../../circuits/lib/signals.js";
+import { partProofDomain, PUBLISH_VERSION_TYPES } from "../../contracts/typed-data.js";
+import { checkGas } from "./gas.js";
+import {
+  deployPartProof,
+  ENDPOINT,
+  META,
+  PARAMS,
+  POLICY_HASH,
+  policyTuple,
+  ROOT,
+  SCHEMA,
+} from "./helpers.js";
+
+const { ethers, networkHelpers } = await network.create();
+
+const CIRCUIT = circuitId("range_d4");
+const PROOF = {
+  a: [1n, 2n] as [bigint, bigint],
+  b: [
+    [3n, 4n],
+    [5n, 6n],
+  ] as [[bigint, bigint], [bigint, bigint]],
+  c: [7n, 8n] as [bigint, bigint],
+};
+
+async function fixture() {
+  const [admin, owner, consumer, relayer] = await ethers.getSigners();
+  const pp = await deployPartProof(ethers, admin!.address);
+  const verifier = await ethers.deployContract("TestVerifier");
+  await pp.connect(admin).registerCircuit(CIRCUIT, await verifier.getAddress());
+  await pp.connect(owner).registerAsset(SCHEMA, META, ENDPOINT);
+  await pp.connect(owner).publishVersion(1n, ROOT, 16n, 4, PARAMS);
+  const now = BigInt(await networkHelpers.time.latest());
+  await pp.connect(owner).grantAccess(1n, consumer!.address, policyTuple(), now, now + 86400n, 10);
+  return { pp, owner: owner!, consumer: consumer!, relayer: relayer!, now };
+}
+
+async function gasOf(tx: Promise<{ wait(): Promise<{ gasUsed: bigint } | null> }>) {
+  return (await (await tx).wait())!.gasUsed;
+}
+
+describe("Gas snapshot", function () {
+  describe("publishVersion", function () {
+    it("stays within 2% of the snapshot", async function () {
+      const { pp, owner } = await networkHelpers.loadFixture(fixture);
+      checkGas(
+        "publishVersion",
+        await gasOf(pp.connect(owner).publishVersion(1n, ROOT, 16n, 4, PARAMS)),
+      );
+    });
+  });
+
+  describe("publishVersionBySig", function () {
+    it("stays within 2% of the snapshot", async function () {
+      const { pp, owner, relayer } = await networkHelpers.loadFixture(fixture);
+      const chainId = (await ethers.provider.getNetwork()).chainId;
+      const deadline = BigInt(await networkHelpers.time.latest()) + 600n;
+      const message = {
+        assetId: 1n,
+        root: ROOT,
+        recordCount: 16n,
+        treeDepth: 4n,
+        paramsHash: PARAMS,
+        nonce: 0n,
+        deadline,
+      };
+      const sig = await owner.signTypedData(
+        partProofDomain(chainId, await pp.getAddress()),
+        PUBLISH_VERSION_TYPES,
+        message,
+      );
+      checkGas(
+        "publishVersionBySig",
+        await gasOf(
+          pp.connect(relayer).publishVersionBySig(1n, ROOT, 16n, 4, PARAMS, deadline, sig),
+        ),
+      );
+    });
+  });
+
+  describe("grantAccess", function () {
+    it("stays within 2% of the snapshot", async function () {
+      const { pp, owner, consumer, now } = await networkHelpers.loadFixture(fixture);
+      checkGas(
+        "grantAccess",
+        await gasOf(
+          pp.connect(owner).grantAccess(1n, consumer.address, policyTuple(), now, now + 999n, 5),
+        ),
+      );
+    });
+  });
+
+  describe("revokeGrant", function () {
+    it("stays within 2% of the snapshot", async function () {
+      const { pp, owner } = await networkHelpers.loadFixture(fixture);
+      checkGas("revokeGrant", await gasOf(pp.connect(owner).revokeGrant(1n)));
+    });
+  });
+
+  describe("recordAnswer", function () {
+    it("stays within 2% of the snapshot (TestVerifier: checks and storage only)", async function () {
+      const { pp, consumer, relayer } = await networkHelpers.loadFixture(fixture);
+      const requestId = ethers.id("gas-1");
+      const signals: [bigint, bigint, bigint, bigint, bigint] = [
+        ROOT,
+        POLICY_HASH,
+        111n,
+        222n,
+        bindingOf(
+          (await ethers.provider.getNetwork()).chainId,
+          await pp.getAddress(),
+          1n,
+          consumer.address,
+          requestId,
+        ),
+      ];
+      const gas = await gasOf(
+        pp
+          .connect(relayer)
+          .recordAnswer(1n, await pp.versionIdOf(1n, 1), CIRCUIT, requestId, PROOF, signals),
+      );
+      checkGas("recordAnswer.withoutGroth16", gas);
+      // Leaves room for Groth16 verification (~212k with 5 public signals) under 300k.
+      expect(gas).to.be.lessThan(300_000n - 212_000n);
+    });
+  });
+});

@@ -1,0 +1,273 @@
+/**
+ * The gateway's HTTP application and server: express 5 with helmet, a body size limit, zod
+ * per route, a rate limit per signer, one error middleware (no stack traces to clients),
+ * `/health` and Prometheus `/metrics`; `startServer(config)` wires store, chain, prover pool
+ * and relayer and listens (port 0 in tests).
+ */
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import express, { type NextFunction, type Request, type Response } from "express";
+import { rateLimit, ipKeyGenerator } from "express-rate-limit";
+import helmet from "helmet";
+import { pino, type DestinationStream, type Logger } from "pino";
+import { JsonRpcProvider, Wallet, type Provider, type Signer } from "ethers";
+import { ZodError } from "zod";
+import { ChainClient } from "./chain.js";
+import { ConfigError, loadConfig, resolveArtifacts, type GatewayConfig } from "./config.js";
+import { defaultSalt, TreeCache, type GatewayContext } from "./context.js";
+import { AppError } from "./errors.js";
+import { KeyedMutex } from "./locks.js";
+import { createMetrics } from "./metrics.js";
+import { ProverPool } from "./prover/pool.js";
+import { Relayer } from "./relayer.js";
+import { assetRoutes } from "./routes/assets.js";
+import { queryRoutes } from "./routes/queries.js";
+import { GatewayStore } from "./store/index.js";
+import { resumeJobs } from "./usecases/query.js";
+
+/** What the caller may inject: an in-process provider and relayer (tests), a log sink, salts. */
+export interface GatewayDeps {
+  /** Provider when `chain.rpcUrl` is "in-process". */
+  provider?: Provider;
+  /** Relayer signer when `relayerKey.source` is "injected". */
+  relayer?: Signer;
+  /** Where log lines go (default stdout). */
+  logStream?: DestinationStream;
+  /** Salt source (default: crypto randomness). */
+  salt?: () => bigint;
+}
+
+/** A running gateway. */
+export interface RunningGateway {
+  /** Base URL, e.g. http://127.0.0.1:41234. */
+  url: string;
+  /** The bound port. */
+  port: number;
+  /** The shared context (tests inspect the store through it). */
+  ctx: GatewayContext;
+  /** Stops the server, relayer and provers, and closes the store. */
+  close(): Promise<void>;
+}
+
+/** Converts any thrown value into the client-facing AppError. */
+export function toAppError(e: unknown, limitBytes: number): AppError {
+  if (e instanceof AppError) return e;
+  if (e instanceof ZodError) {
+    return new AppError(
+      400,
+      "VALIDATION_FAILED",
+      "the request does not match the expected shape",
+      e.issues.map((i) => ({
+        position: i.path.map(String).join(".") || "(body)",
+        reason: i.message,
+      })),
+    );
+  }
+  const err = e as { type?: string; status?: number };
+  if (err?.type === "entity.too.large") {
+    return new AppError(
+      413,
+      "BODY_TOO_LARGE",
+      `the request body is larger than ${limitBytes} bytes`,
+    );
+  }
+  if (err?.type === "entity.parse.failed") {
+    return new AppError(400, "MALFORMED_JSON", "the request body is not valid JSON");
+  }
+  if (typeof err?.status === "number" && err.status >= 400 && err.status < 500) {
+    return new AppError(err.status, "VALIDATION_FAILED", "the request could not be read");
+  }
+  return new AppError(
+    500,
+    "INTERNAL",
+    "internal error; the request changed nothing it could not finish",
+  );
+}
+
+/** Builds the express app over a context. */
+export function createApp(ctx: GatewayContext): express.Express {
+  const app = express();
+  app.disable("x-powered-by");
+  app.set("trust proxy", false);
+  app.use(helmet());
+  app.use((req, res, next) => {
+    const t0 = performance.now();
+    res.on("finish", () => {
+      ctx.log.info(
+        {
+          method: req.method,
+          path: req.path,
+          status: res.statusCode,
+          code: res.locals.errorCode,
+          ms: Math.round(performance.now() - t0),
+        },
+        "request",
+      );
+    });
+    next();
+  });
+  app.use(express.json({ limit: ctx.config.bodyLimitBytes }));
+
+  const limit = rateLimit({
+    windowMs: 60_000,
+    limit: ctx.config.rateLimitPerMinute,
+    standardHeaders: "draft-8",
+    legacyHeaders: false,
+    keyGenerator: (req, res) =>
+      typeof res.locals.signer === "string"
+        ? `signer:${res.locals.signer.toLowerCase()}`
+        : ipKeyGenerator(req.ip ?? "unknown"),
+    handler: (_req, _res, next) =>
+      next(new AppError(429, "RATE_LIMITED", "too many requests from this signer; slow down")),
+  });
+
+  app.get("/health", async (_req, res) => {
+    const [block, depth] = await Promise.all([
+      ctx.chain.provider.getBlockNumber().catch(() => null),
+      ctx.store.outboxDepth(),
+    ]);
+    res.status(block === null ? 503 : 200).json({
+      status: block === null ? "degraded" : "ok",
+      chain: { chainId: ctx.domain.chainId.toString(), partProof: ctx.domain.partProof, block },
+      circuit: ctx.config.circuit.name,
+      provers: { size: ctx.config.provers, busy: ctx.pool.busy, waiting: ctx.pool.waiting },
+      outboxDepth: depth,
+    });
+  });
+  app.get("/metrics", async (_req, res) => {
+    res.set("Content-Type", ctx.metrics.registry.contentType);
+    res.send(await ctx.metrics.registry.metrics());
+  });
+
+  app.use(assetRoutes(ctx, limit));
+  app.use(queryRoutes(ctx, limit));
+
+  app.use((_req, _res, next) => next(new AppError(404, "NOT_FOUND", "no such route")));
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars
+  app.use((e: unknown, req: Request, res: Response, _next: NextFunction) => {
+    const err = toAppError(e, ctx.config.bodyLimitBytes);
+    res.locals.errorCode = err.code;
+    if (err.status >= 500) {
+      // the error's name only: messages of lower layers may quote values
+      ctx.log.error({ path: req.path, error: (e as Error)?.name ?? typeof e }, "request failed");
+    }
+    if (req.path === "/queries" && err.status < 500)
+      ctx.metrics.queries.inc({ status: `refused:${err.code}` });
+    if (req.path.endsWith("/uploads") && err.status < 500)
+      ctx.metrics.uploads.inc({ status: `refused:${err.code}` });
+    res.status(err.status).json(err.toJSON());
+  });
+  return app;
+}
+
+function makeLogger(config: GatewayConfig, stream?: DestinationStream): Logger {
+  return pino(
+    {
+      level: config.logLevel,
+      base: { service: "partproof-gateway" },
+      // belt and braces: no record values, salts or request bodies even if passed by mistake
+      redact: {
+        paths: ["records", "salts", "salt", "body", "*.records", "*.salts", "*.salt", "*.body"],
+        remove: true,
+      },
+    },
+    stream,
+  );
+}
+
+/** Validates the config, opens store and chain, starts provers, relayer and the HTTP server. */
+export async function startServer(input: unknown, deps: GatewayDeps = {}): Promise<RunningGateway> {
+  const config = loadConfig(input);
+  const artifacts = resolveArtifacts(config);
+  let provider: Provider;
+  if (config.chain.rpcUrl === "in-process") {
+    if (!deps.provider)
+      throw new ConfigError(
+        'config.chain.rpcUrl: "in-process" needs a provider passed to startServer',
+      );
+    provider = deps.provider;
+  } else provider = new JsonRpcProvider(config.chain.rpcUrl);
+
+  let relayer: Signer;
+  if (config.relayerKey.source === "injected") {
+    if (!deps.relayer)
+      throw new ConfigError(
+        'config.relayerKey: source "injected" needs a relayer passed to startServer',
+      );
+    relayer = deps.relayer;
+  } else {
+    const key = process.env[config.relayerKey.name];
+    if (!key)
+      throw new ConfigError(
+        `config.relayerKey: environment variable ${config.relayerKey.name} is not set`,
+      );
+    try {
+      relayer = new Wallet(key, provider);
+    } catch {
+      throw new ConfigError(
+        `config.relayerKey: ${config.relayerKey.name} does not hold a valid private key`,
+      );
+    }
+  }
+
+  let chain: ChainClient;
+  try {
+    chain = await ChainClient.connect(provider, config.contracts.partProof, relayer);
+  } catch (e) {
+    throw new ConfigError(
+      `config.contracts.partProof: cannot use ${config.contracts.partProof} at ${config.chain.rpcUrl}: ${(e as Error).message.split("\n")[0]}`,
+    );
+  }
+
+  const store = await GatewayStore.open(config.dataDir);
+  const log = makeLogger(config, deps.logStream);
+  const pool = new ProverPool(config.provers, artifacts);
+  const metrics = createMetrics(() => store.outboxDepth());
+  let relayerRef: Relayer | undefined;
+  const ctx: GatewayContext = {
+    config,
+    store,
+    chain,
+    domain: { chainId: chain.chainId, partProof: config.contracts.partProof },
+    pool,
+    artifacts,
+    metrics,
+    log,
+    locks: new KeyedMutex(),
+    salt: deps.salt ?? defaultSalt,
+    trees: new TreeCache(4, config.circuit.minMaxField),
+    kickRelayer: () => relayerRef?.kick(),
+  };
+  const relayerLoop = new Relayer(ctx);
+  relayerRef = relayerLoop;
+
+  const app = createApp(ctx);
+  const server: Server = await new Promise((resolve, reject) => {
+    const s = app.listen(config.port, config.host, (err?: Error) =>
+      err ? reject(err) : resolve(s),
+    );
+  });
+  const port = (server.address() as AddressInfo).port;
+  const resumed = await resumeJobs(ctx);
+  if (config.relayer.enabled) relayerLoop.start();
+  log.info({ port, circuit: config.circuit.name, resumed }, "gateway started");
+
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${config.host}:${port}`,
+    port,
+    ctx,
+    close() {
+      closing ??= (async () => {
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        });
+        await relayerLoop.stop();
+        await pool.close();
+        await store.close();
+      })();
+      return closing;
+    },
+  };
+}

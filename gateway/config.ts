@@ -1,0 +1,137 @@
+/**
+ * Gateway configuration, validated at start. A missing or bad value stops the start with a
+ * message naming the setting and what was wrong with it.
+ */
+import { existsSync, statSync } from "node:fs";
+import path from "node:path";
+import { z } from "zod";
+
+const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, "must be a 0x-prefixed 20-byte address");
+
+/** The validated shape of a gateway configuration. */
+export const configSchema = z.strictObject({
+  /** TCP port (0: any free port). */
+  port: z.number().int().min(0).max(65_535).default(8080),
+  /** Interface to listen on. */
+  host: z.string().min(1).default("127.0.0.1"),
+  /** Folder of the LevelDB database (created if missing). */
+  dataDir: z.string().min(1, "must name a folder"),
+  /** Chain: a JSON-RPC URL, or "in-process" when the caller passes a provider (tests). */
+  chain: z.strictObject({
+    rpcUrl: z.union([z.literal("in-process"), z.url({ protocol: /^(https?|wss?)$/ })]),
+    /** Confirmations the relayer waits for after an answer's transaction is mined. */
+    confirmations: z.number().int().min(0).max(64).default(1),
+  }),
+  /** Deployed contract addresses. */
+  contracts: z.strictObject({ partProof: address }),
+  /** Where the relayer's key comes from: an environment variable or the caller (tests). */
+  relayerKey: z.discriminatedUnion("source", [
+    z.strictObject({ source: z.literal("env"), name: z.string().regex(/^[A-Z_][A-Z0-9_]*$/) }),
+    z.strictObject({ source: z.literal("injected") }),
+  ]),
+  /** The circuit instance that answers range queries, and where its artifacts are. */
+  circuit: z.strictObject({
+    /** Instance name of circuits/circuits.json, e.g. range_d4 (circuitId = keccak256(name)). */
+    name: z.string().regex(/^[a-z0-9_]+$/, "must be a circuit instance name like range_d4"),
+    /** Tree depth of the instance (versions are built with it; at most 2^depth − 2 records). */
+    depth: z.number().int().min(2).max(32),
+    /** The field index the instance computes MIN/MAX over. */
+    minMaxField: z.number().int().min(0).max(3).default(3),
+    /** Folder with `<name>.wasm` (or `<name>_js/<name>.wasm`), `<name>.zkey`, `<name>.vkey.json`. */
+    artifactsDir: z.string().min(1),
+  }),
+  /** Proving worker threads. */
+  provers: z.number().int().min(1).max(16).default(1),
+  /** Largest accepted request body. */
+  bodyLimitBytes: z
+    .number()
+    .int()
+    .min(1024)
+    .max(256 * 1024 * 1024)
+    .default(2 * 1024 * 1024),
+  /** Requests per signer (or IP when unsigned) per minute. */
+  rateLimitPerMinute: z.number().int().min(1).default(120),
+  /** Accepted clock skew of signed uploads and reads, in seconds. */
+  signatureMaxAgeSec: z.number().int().min(1).default(300),
+  /** Relayer poll interval and backoff. */
+  relayer: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      pollMs: z.number().int().min(10).default(500),
+      baseBackoffMs: z.number().int().min(10).default(1000),
+      maxBackoffMs: z.number().int().min(10).default(60_000),
+    })
+    .default({ enabled: true, pollMs: 500, baseBackoffMs: 1000, maxBackoffMs: 60_000 }),
+  /** pino log level. */
+  logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+});
+
+/** A validated gateway configuration. */
+export type GatewayConfig = z.infer<typeof configSchema>;
+/** A configuration as written by a user (defaults not yet applied). */
+export type GatewayConfigInput = z.input<typeof configSchema>;
+
+/** Paths of the circuit artifacts the gateway needs. */
+export interface CircuitArtifacts {
+  /** Witness generator. */
+  wasm: string;
+  /** Proving key. */
+  zkey: string;
+  /** Verification key (JSON). */
+  vkey: string;
+}
+
+/** Thrown when the configuration is invalid; the message lists every bad setting. */
+export class ConfigError extends Error {
+  /** Creates the error. */
+  constructor(message: string) {
+    super(message);
+    this.name = "ConfigError";
+  }
+}
+
+/** Validates a configuration; throws ConfigError naming each bad setting and its value. */
+export function loadConfig(input: unknown): GatewayConfig {
+  const parsed = configSchema.safeParse(input);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => {
+      const at = i.path.map(String).join(".") || "(config)";
+      const value = i.path.reduce<unknown>(
+        (v, k) =>
+          v && typeof v === "object" ? (v as Record<string, unknown>)[String(k)] : undefined,
+        input,
+      );
+      const shown = at.startsWith("relayerKey")
+        ? ""
+        : ` (got ${JSON.stringify(value) ?? "nothing"})`;
+      return `config.${at}: ${i.message}${shown}`;
+    });
+    throw new ConfigError(`invalid gateway configuration:\n  ${lines.join("\n  ")}`);
+  }
+  return parsed.data;
+}
+
+/** Finds the circuit's artifacts in its folder; throws ConfigError naming a missing file. */
+export function resolveArtifacts(config: GatewayConfig): CircuitArtifacts {
+  const dir = config.circuit.artifactsDir;
+  const name = config.circuit.name;
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) {
+    throw new ConfigError(
+      `config.circuit.artifactsDir: folder ${JSON.stringify(dir)} does not exist`,
+    );
+  }
+  const pick = (label: string, candidates: string[]) => {
+    const hit = candidates.map((c) => path.join(dir, c)).find((p) => existsSync(p));
+    if (!hit) {
+      throw new ConfigError(
+        `config.circuit.artifactsDir: no ${label} for circuit ${name} in ${dir} (looked for ${candidates.join(", ")})`,
+      );
+    }
+    return hit;
+  };
+  return {
+    wasm: pick("witness generator", [`${name}.wasm`, `${name}_js/${name}.wasm`]),
+    zkey: pick("proving key", [`${name}.zkey`, `${name}_final.zkey`]),
+    vkey: pick("verification key", [`${name}.vkey.json`, `vkey.json`, `verification_key.json`]),
+  };
+}

@@ -1,0 +1,189 @@
+/**
+ * The outbox relayer: submits each proved answer's `recordAnswer`, waits for the configured
+ * confirmations, and only then marks the job logged and drops the outbox entry (one batch).
+ * It retries with exponential backoff, resumes after a restart (a sent transaction's hash is
+ * stored before waiting, and the contract is asked `isRequestLogged` before any send), and so
+ * never logs a request twice; the contract's RequestAlreadyLogged is the last line of defence.
+ */
+import { circuitId } from "../circuits/lib/signals.js";
+import { revertName, toSolidityProof } from "./chain.js";
+import type { GatewayContext } from "./context.js";
+import type { OutboxEntry } from "./store/index.js";
+
+/** Contract errors that no retry can fix: the job is marked failed. */
+const PERMANENT = new Set([
+  "GrantExpired",
+  "GrantNotYetValid",
+  "GrantQuotaExhausted",
+  "UnexpectedGrantStatus",
+  "VersionNotOfAsset",
+  "RootMismatch",
+  "PolicyHashMismatch",
+  "BindingMismatch",
+  "InvalidProof",
+  "UnknownCircuit",
+  "CircuitIsRetired",
+  "AssetIsRetired",
+  "GrantNotFound",
+  "VersionNotFound",
+]);
+
+/** Drives the outbox. */
+export class Relayer {
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<void>;
+  private stopped = false;
+  private again = false;
+
+  /** Creates a relayer over the gateway's store and chain. */
+  constructor(private readonly ctx: GatewayContext) {}
+
+  /** Starts polling the outbox. */
+  start(): void {
+    this.stopped = false;
+    this.schedule(0);
+  }
+
+  /** Runs a pass soon (e.g. after an answer was proved). */
+  kick(): void {
+    if (this.stopped) return;
+    if (this.running) this.again = true;
+    else this.schedule(0);
+  }
+
+  /** Stops polling and waits for the current pass. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.running;
+  }
+
+  private schedule(ms: number): void {
+    if (this.stopped) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.running = this.pass().finally(() => {
+        this.running = undefined;
+        const next = this.again ? 0 : this.ctx.config.relayer.pollMs;
+        this.again = false;
+        this.schedule(next);
+      });
+    }, ms);
+  }
+
+  /** One pass over every due outbox entry. */
+  async pass(): Promise<void> {
+    const entries = await this.ctx.store.listOutbox().catch(() => [] as OutboxEntry[]);
+    for (const e of entries) {
+      if (this.stopped) return;
+      if (e.nextAttemptAt > Date.now()) continue;
+      await this.process(e);
+    }
+  }
+
+  private async process(entry: OutboxEntry): Promise<void> {
+    const { ctx } = this;
+    const chain = ctx.chain;
+    try {
+      // a transaction sent before (maybe before a restart): wait for it
+      if (entry.txHash) {
+        const receipt = await chain.provider.getTransactionReceipt(entry.txHash);
+        if (receipt && receipt.status === 1) {
+          await this.confirm(entry, entry.txHash, receipt.blockNumber);
+          return;
+        }
+        if (!receipt) {
+          const tx = await chain.provider.getTransaction(entry.txHash);
+          if (tx) {
+            await this.confirm(entry, entry.txHash); // still pending: wait for it
+            return;
+          }
+        }
+        // reverted or dropped: fall through and check the contract before resending
+      }
+      const logged = await chain.findAnswer(entry.requestId);
+      if (logged) {
+        await this.complete(entry, logged);
+        return;
+      }
+      const job = await ctx.store.getJob(entry.jobId);
+      if (!job?.proof || !job.publicSignals) {
+        await ctx.store.failOutbox(entry, {
+          code: "INTERNAL",
+          message: "the proved answer is missing",
+        });
+        return;
+      }
+      const txHash = await chain.sendRecordAnswer({
+        grantId: BigInt(job.grantId),
+        versionId: BigInt(job.versionId),
+        circuitId: circuitId(job.circuit),
+        requestId: job.requestId,
+        proof: toSolidityProof(job.proof as { pi_a: string[]; pi_b: string[][]; pi_c: string[] }),
+        publicSignals: job.publicSignals.map(BigInt),
+      });
+      const sent = { ...entry, txHash, attempts: entry.attempts + 1 };
+      await ctx.store.updateOutbox(sent);
+      ctx.log.info({ requestId: entry.requestId, txHash }, "recordAnswer sent");
+      await this.confirm(sent, txHash);
+    } catch (e) {
+      const name = revertName(chain.contract, e);
+      if (name === "RequestAlreadyLogged") {
+        const logged = await chain.findAnswer(entry.requestId).catch(() => undefined);
+        if (logged) await this.complete(entry, logged);
+        return;
+      }
+      if (name && PERMANENT.has(name)) {
+        ctx.log.warn({ requestId: entry.requestId, error: name }, "recordAnswer refused for good");
+        ctx.metrics.queries.inc({ status: "failed" });
+        await ctx.store.failOutbox(entry, {
+          code: "CHAIN_REFUSED",
+          message: `the access log refused the answer (${name})`,
+        });
+        return;
+      }
+      const attempts = entry.attempts + 1;
+      const { baseBackoffMs, maxBackoffMs } = ctx.config.relayer;
+      const delay = Math.min(maxBackoffMs, baseBackoffMs * 2 ** Math.min(attempts - 1, 20));
+      const code = name ?? (e as { code?: string })?.code ?? "ERROR";
+      ctx.log.warn(
+        { requestId: entry.requestId, attempts, delay, error: code },
+        "recordAnswer failed, retrying",
+      );
+      await ctx.store
+        .updateOutbox({
+          ...entry,
+          attempts,
+          nextAttemptAt: Date.now() + delay,
+          lastError: String(code),
+        })
+        .catch(() => undefined);
+    }
+  }
+
+  private async confirm(entry: OutboxEntry, txHash: string, minedIn?: number): Promise<void> {
+    const confirmations = Math.max(1, this.ctx.config.chain.confirmations);
+    let blockNumber = minedIn;
+    if (blockNumber === undefined || confirmations > 1) {
+      const receipt = await this.ctx.chain.provider.waitForTransaction(
+        txHash,
+        confirmations,
+        120_000,
+      );
+      if (!receipt) throw Object.assign(new Error("confirmation timed out"), { code: "TIMEOUT" });
+      if (receipt.status !== 1)
+        throw Object.assign(new Error("transaction reverted"), { code: "REVERTED" });
+      blockNumber = receipt.blockNumber;
+    }
+    await this.complete(entry, { hash: txHash, blockNumber });
+  }
+
+  private async complete(
+    entry: OutboxEntry,
+    tx: { hash: string; blockNumber: number },
+  ): Promise<void> {
+    await this.ctx.store.completeOutbox(entry, tx);
+    this.ctx.metrics.queries.inc({ status: "logged" });
+    this.ctx.log.info({ requestId: entry.requestId, txHash: tx.hash }, "answer logged");
+  }
+}

@@ -1,0 +1,69 @@
+/** Routes of assets: catalogue, uploads, publication and the owner's own records. */
+import { Router, type Request, type Response, type NextFunction } from "express";
+import { z } from "zod";
+import { recoverUploadSigner, uploadDataHash } from "../auth.js";
+import type { GatewayContext } from "../context.js";
+import { assetIdParam, uint } from "../usecases/common.js";
+import { ingest, publish, publishBodySchema, uploadBodySchema } from "../usecases/ingest.js";
+import { catalogue, describeAsset, ownerRecords } from "../usecases/reads.js";
+import { readAuth } from "./read-auth.js";
+
+type Mw = (req: Request, res: Response, next: NextFunction) => void;
+
+/** Asset routes; `limit` is the per-signer rate limiter. */
+export function assetRoutes(ctx: GatewayContext, limit: Mw): Router {
+  const r = Router();
+
+  r.get("/assets", async (_req, res) => {
+    res.json(await catalogue(ctx));
+  });
+
+  r.get("/assets/:assetId", async (req, res) => {
+    res.json(await describeAsset(ctx, assetIdParam.parse(req.params.assetId)));
+  });
+
+  // recover the uploader first so that the rate limit is per signer
+  const uploadSigner: Mw = (req, res, next) => {
+    const assetId = assetIdParam.parse(req.params.assetId);
+    const body = uploadBodySchema.parse(req.body);
+    res.locals.body = body;
+    res.locals.signer = recoverUploadSigner(
+      ctx.domain,
+      { assetId, dataHash: uploadDataHash(body.data), timestamp: body.timestamp },
+      body.signature,
+      ctx.config.signatureMaxAgeSec,
+    );
+    next();
+  };
+
+  r.post("/assets/:assetId/uploads", uploadSigner, limit, async (req, res) => {
+    const result = await ingest(ctx, assetIdParam.parse(req.params.assetId), res.locals.body);
+    ctx.metrics.uploads.inc({ status: result.created ? "created" : "existing" });
+    ctx.log.info(
+      { assetId: result.version.assetId, localId: result.version.localId, created: result.created },
+      "upload stored",
+    );
+    res.status(result.created ? 201 : 200).json(result);
+  });
+
+  r.post("/assets/:assetId/versions/:localId/publish", limit, async (req, res) => {
+    const assetId = assetIdParam.parse(req.params.assetId);
+    const localId = Number(uint(32).parse(req.params.localId));
+    res.status(201).json(await publish(ctx, assetId, localId, publishBodySchema.parse(req.body)));
+  });
+
+  r.get("/assets/:assetId/records", async (req, res) => {
+    const assetId = assetIdParam.parse(req.params.assetId);
+    const q = z.strictObject({ version: uint(32).optional() }).parse(req.query);
+    res.json(
+      await ownerRecords(
+        ctx,
+        assetId,
+        q.version === undefined ? undefined : Number(q.version),
+        readAuth(req),
+      ),
+    );
+  });
+
+  return r;
+}

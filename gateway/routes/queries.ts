@@ -1,0 +1,55 @@
+/** Routes of queries: submit, job status, a consumer's answers, the auditor's export. */
+import { Router, type NextFunction, type Request, type Response } from "express";
+import { z } from "zod";
+import type { GatewayContext } from "../context.js";
+import { AppError } from "../errors.js";
+import { queryBodySchema, querySigner, submitQuery } from "../usecases/query.js";
+import { auditExport, consumerAnswers, getJob } from "../usecases/reads.js";
+import { readAuth } from "./read-auth.js";
+
+type Mw = (req: Request, res: Response, next: NextFunction) => void;
+
+const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, "must be an address");
+
+/** Query routes; `limit` is the per-signer rate limiter. */
+export function queryRoutes(ctx: GatewayContext, limit: Mw): Router {
+  const r = Router();
+
+  const signer: Mw = (req, res, next) => {
+    const body = queryBodySchema.parse(req.body);
+    res.locals.body = body;
+    res.locals.signer = querySigner(ctx, body);
+    next();
+  };
+
+  r.post("/queries", signer, limit, async (_req, res) => {
+    const job = await submitQuery(ctx, res.locals.body, res.locals.signer);
+    ctx.metrics.queries.inc({ status: "accepted" });
+    ctx.log.info(
+      { jobId: job.id, requestId: job.requestId, grantId: job.grantId },
+      "query accepted",
+    );
+    res.status(202).location(`/jobs/${job.id}`).json({
+      jobId: job.id,
+      status: job.status,
+      requestId: job.requestId,
+      versionId: job.versionId,
+    });
+  });
+
+  r.get("/jobs/:id", async (req, res) => {
+    const id = z.uuid().safeParse(req.params.id);
+    if (!id.success) throw new AppError(404, "UNKNOWN_JOB", "no job with this id");
+    res.json(await getJob(ctx, id.data));
+  });
+
+  r.get("/consumers/:address/answers", async (req, res) => {
+    res.json(await consumerAnswers(ctx, address.parse(req.params.address), readAuth(req)));
+  });
+
+  r.get("/audit/answers", async (_req, res) => {
+    res.json(await auditExport(ctx));
+  });
+
+  return r;
+}

@@ -1,0 +1,21 @@
+/** Reads the signed-read headers of a request. */
+import type { Request } from "express";
+import { z } from "zod";
+import { AppError } from "../errors.js";
+import type { ReadAuth } from "../usecases/reads.js";
+import { signature, uint } from "../usecases/common.js";
+
+const headers = z.object({ "x-partproof-timestamp": uint(64), "x-partproof-signature": signature });
+
+/** The Read signature headers (`x-partproof-timestamp`, `x-partproof-signature`). */
+export function readAuth(req: Request): ReadAuth {
+  const h = headers.safeParse(req.headers);
+  if (!h.success) {
+    throw new AppError(
+      401,
+      "BAD_SIGNATURE",
+      "this read needs x-partproof-timestamp and x-partproof-signature headers (an EIP-712 Read signature)",
+    );
+  }
+  return { timestamp: h.data["x-partproof-timestamp"], signature: h.data["x-partproof-signature"] };
+}

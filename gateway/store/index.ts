@@ -1,0 +1,378 @@
+/**
+ * The gateway's LevelDB store: versions (records, salts), nonces, jobs, answers and the
+ * chain outbox. Every state change that must not be torn is one LevelDB batch: a version with
+ * its indexes; an accepted query with its nonce; a proved answer with its outbox entry; a
+ * logged answer with the removal of its outbox entry.
+ *
+ * Sublevels (keys):
+ * - `versions`   `<assetId>!<localId>` → StoredVersion (records and salts as decimal strings)
+ * - `byBatch`    `<assetId>!<batchHash>` → localId (idempotent ingest)
+ * - `byRoot`     `<root>` → `<assetId>!<localId>` (the chain's root → local records)
+ * - `meta`       `seq!<assetId>` → last local version number of the asset
+ * - `nonces`     `<signer>!<nonce>` → requestId
+ * - `requests`   `<requestId>` → jobId (a request id is answered once)
+ * - `jobs`       `<jobId>` → Job
+ * - `byConsumer` `<consumer>!<createdAt>!<jobId>` → jobId
+ * - `outbox`     `<requestId>` → OutboxEntry
+ */
+import { Level } from "level";
+import type { MappedRecord } from "../schemas/types.js";
+
+/** A stored version: the committed records and their salts, and the tree's root. */
+export interface StoredVersion {
+  /** On-chain asset id (decimal string). */
+  assetId: string;
+  /** Local version number (1, 2, …) of this asset on this gateway. */
+  localId: number;
+  /** Schema URN. */
+  schemaId: string;
+  /** keccak256 of the canonical batch (see `batchHash`). */
+  batchHash: string;
+  /** Tree root (decimal string). */
+  root: string;
+  /** Tree depth. */
+  depth: number;
+  /** Number of records. */
+  recordCount: number;
+  /** Records sorted by key: [key, v0, v1, v2, v3] as decimal strings. */
+  records: string[][];
+  /** Per-record salts (decimal strings), same order as `records`. */
+  salts: string[];
+  /** Creation time (ms since epoch). */
+  createdAt: number;
+}
+
+/** Status of a query job. */
+export type JobStatus = "queued" | "proving" | "proved" | "logged" | "failed";
+
+/** A query job: the accepted query and, once proved, its answer. */
+export interface Job {
+  /** Random job id (a capability: whoever holds it may read the job). */
+  id: string;
+  /** Current status. */
+  status: JobStatus;
+  /** The consumer's request id (bytes32 hex). */
+  requestId: string;
+  /** The signer of the query (the grant's consumer). */
+  consumer: string;
+  /** Grant id (decimal string). */
+  grantId: string;
+  /** Asset id (decimal string). */
+  assetId: string;
+  /** On-chain version id the answer is computed over (decimal string). */
+  versionId: string;
+  /** Root of that version (decimal string). */
+  root: string;
+  /** The circuit instance name (e.g. range_d4). */
+  circuit: string;
+  /** The query as signed (decimal strings for big numbers). */
+  query: Record<string, string | number>;
+  /** The grant's policy at acceptance (decimal strings). */
+  policy: Record<string, string | number>;
+  /** Binding public signal (decimal string). */
+  binding: string;
+  /** The blind of the result commitment (decimal string); only the consumer gets it. */
+  blind: string;
+  /** The answer: resultValue and resultAux (decimal strings), once proved. */
+  answer?: { resultValue: string; resultAux: string };
+  /** snarkjs proof, once proved. */
+  proof?: unknown;
+  /** Public signals (decimal strings), once proved. */
+  publicSignals?: string[];
+  /** Proving wall time in ms. */
+  provingMs?: number;
+  /** Transaction that logged the answer on-chain. */
+  logTx?: { hash: string; blockNumber: number };
+  /** Why the job failed (no record data). */
+  error?: { code: string; message: string };
+  /** Creation time (ms). */
+  createdAt: number;
+  /** Last update (ms). */
+  updatedAt: number;
+}
+
+/** A pending chain submission of a proved answer. */
+export interface OutboxEntry {
+  /** Request id (bytes32 hex), also the key. */
+  requestId: string;
+  /** Job it belongs to. */
+  jobId: string;
+  /** Submission attempts so far. */
+  attempts: number;
+  /** Earliest time of the next attempt (ms). */
+  nextAttemptAt: number;
+  /** Hash of a sent, not yet confirmed transaction. */
+  txHash?: string;
+  /** Last error code (no record data). */
+  lastError?: string;
+  /** Creation time (ms). */
+  createdAt: number;
+}
+
+type Json = unknown;
+
+/** Serialises records for storage. */
+export function encodeRecords(records: readonly MappedRecord[]): string[][] {
+  return records.map((r) => [r.key.toString(), ...r.values.map((v) => v.toString())]);
+}
+
+/** Reads stored records back. */
+export function decodeRecords(rows: readonly string[][]): MappedRecord[] {
+  return rows.map((r) => ({
+    key: BigInt(r[0]!),
+    values: [BigInt(r[1]!), BigInt(r[2]!), BigInt(r[3]!), BigInt(r[4]!)],
+  }));
+}
+
+/** The gateway's LevelDB store. */
+export class GatewayStore {
+  private readonly db: Level<string, Json>;
+  private readonly versions;
+  private readonly byBatch;
+  private readonly byRoot;
+  private readonly meta;
+  private readonly nonces;
+  private readonly requests;
+  private readonly jobs;
+  private readonly byConsumer;
+  private readonly outbox;
+
+  private constructor(db: Level<string, Json>) {
+    this.db = db;
+    const sub = <V>(name: string) => db.sublevel<string, V>(name, { valueEncoding: "json" });
+    this.versions = sub<StoredVersion>("versions");
+    this.byBatch = sub<number>("byBatch");
+    this.byRoot = sub<string>("byRoot");
+    this.meta = sub<number>("meta");
+    this.nonces = sub<string>("nonces");
+    this.requests = sub<string>("requests");
+    this.jobs = sub<Job>("jobs");
+    this.byConsumer = sub<string>("byConsumer");
+    this.outbox = sub<OutboxEntry>("outbox");
+  }
+
+  /** Opens (creating if needed) the store in `dir`. */
+  static async open(dir: string): Promise<GatewayStore> {
+    const db = new Level<string, Json>(dir, { valueEncoding: "json" });
+    await db.open();
+    return new GatewayStore(db);
+  }
+
+  /** Closes the database. */
+  async close(): Promise<void> {
+    await this.db.close();
+  }
+
+  // ---- versions
+
+  /** The local version already made from this batch, if any. */
+  async findVersionByBatch(assetId: string, batchHash: string): Promise<StoredVersion | undefined> {
+    const localId = await this.byBatch.get(`${assetId}!${batchHash}`);
+    return localId === undefined ? undefined : this.getVersion(assetId, localId);
+  }
+
+  /** A local version by asset and local number. */
+  async getVersion(assetId: string, localId: number): Promise<StoredVersion | undefined> {
+    return this.versions.get(`${assetId}!${pad(localId)}`);
+  }
+
+  /** The local version whose tree has this root. */
+  async getVersionByRoot(root: bigint | string): Promise<StoredVersion | undefined> {
+    const ref = await this.byRoot.get(root.toString());
+    if (ref === undefined) return undefined;
+    return this.versions.get(ref);
+  }
+
+  /** Every local version of an asset, oldest first. */
+  async listVersions(assetId: string): Promise<StoredVersion[]> {
+    const out: StoredVersion[] = [];
+    for await (const v of this.versions.values({ gt: `${assetId}!`, lt: `${assetId}!~` })) {
+      out.push(v);
+    }
+    return out;
+  }
+
+  /**
+   * Stores a new version with its batch and root indexes in one batch; the local number is
+   * assigned here. The caller serialises ingests per asset.
+   */
+  async putVersion(v: Omit<StoredVersion, "localId">): Promise<StoredVersion> {
+    const last = (await this.meta.get(`seq!${v.assetId}`)) ?? 0;
+    const version: StoredVersion = { ...v, localId: last + 1 };
+    const ref = `${v.assetId}!${pad(version.localId)}`;
+    await this.db.batch([
+      { type: "put", sublevel: this.versions, key: ref, value: version },
+      {
+        type: "put",
+        sublevel: this.byBatch,
+        key: `${v.assetId}!${v.batchHash}`,
+        value: version.localId,
+      },
+      { type: "put", sublevel: this.byRoot, key: v.root, value: ref },
+      { type: "put", sublevel: this.meta, key: `seq!${v.assetId}`, value: version.localId },
+    ]);
+    return version;
+  }
+
+  // ---- queries
+
+  /** True if this signer already used this nonce. */
+  async isNonceUsed(signer: string, nonce: bigint): Promise<boolean> {
+    return (await this.nonces.get(`${signer.toLowerCase()}!${nonce}`)) !== undefined;
+  }
+
+  /** The job that answers a request id, if any. */
+  async jobOfRequest(requestId: string): Promise<string | undefined> {
+    return this.requests.get(requestId.toLowerCase());
+  }
+
+  /** Stores an accepted query: its nonce, request id, job and consumer index, in one batch. */
+  async acceptQuery(job: Job, nonce: bigint): Promise<void> {
+    await this.db.batch([
+      {
+        type: "put",
+        sublevel: this.nonces,
+        key: `${job.consumer.toLowerCase()}!${nonce}`,
+        value: job.requestId,
+      },
+      { type: "put", sublevel: this.requests, key: job.requestId.toLowerCase(), value: job.id },
+      { type: "put", sublevel: this.jobs, key: job.id, value: job },
+      {
+        type: "put",
+        sublevel: this.byConsumer,
+        key: `${job.consumer.toLowerCase()}!${pad(job.createdAt, 15)}!${job.id}`,
+        value: job.id,
+      },
+    ]);
+  }
+
+  /** A job by id. */
+  async getJob(id: string): Promise<Job | undefined> {
+    return this.jobs.get(id);
+  }
+
+  /** Updates a job's fields. */
+  async updateJob(id: string, patch: Partial<Job>): Promise<Job> {
+    const job = await this.jobs.get(id);
+    if (!job) throw new Error(`job ${id} not found`);
+    const next = { ...job, ...patch, updatedAt: Date.now() };
+    await this.jobs.put(id, next);
+    return next;
+  }
+
+  /** Jobs in one of the given states (for restart recovery and metrics). */
+  async jobsWithStatus(...statuses: JobStatus[]): Promise<Job[]> {
+    const out: Job[] = [];
+    for await (const j of this.jobs.values()) if (statuses.includes(j.status)) out.push(j);
+    return out;
+  }
+
+  /** Every job. */
+  async allJobs(): Promise<Job[]> {
+    const out: Job[] = [];
+    for await (const j of this.jobs.values()) out.push(j);
+    return out;
+  }
+
+  /** A consumer's jobs, oldest first. */
+  async jobsOfConsumer(consumer: string): Promise<Job[]> {
+    const prefix = `${consumer.toLowerCase()}!`;
+    const out: Job[] = [];
+    for await (const id of this.byConsumer.values({ gt: prefix, lt: `${prefix}~` })) {
+      const j = await this.jobs.get(id);
+      if (j) out.push(j);
+    }
+    return out;
+  }
+
+  /** Stores a proved answer and its outbox entry in one batch. */
+  async storeProved(id: string, patch: Partial<Job>, entry: OutboxEntry): Promise<Job> {
+    const job = await this.jobs.get(id);
+    if (!job) throw new Error(`job ${id} not found`);
+    const next: Job = { ...job, ...patch, status: "proved", updatedAt: Date.now() };
+    await this.db.batch([
+      { type: "put", sublevel: this.jobs, key: id, value: next },
+      { type: "put", sublevel: this.outbox, key: entry.requestId.toLowerCase(), value: entry },
+    ]);
+    return next;
+  }
+
+  // ---- outbox
+
+  /** Every pending outbox entry. */
+  async listOutbox(): Promise<OutboxEntry[]> {
+    const out: OutboxEntry[] = [];
+    for await (const e of this.outbox.values()) out.push(e);
+    return out;
+  }
+
+  /** Number of pending outbox entries. */
+  async outboxDepth(): Promise<number> {
+    let n = 0;
+    for await (const _ of this.outbox.keys()) n += 1;
+    return n;
+  }
+
+  /** Updates an outbox entry (attempts, backoff, sent tx). */
+  async updateOutbox(entry: OutboxEntry): Promise<void> {
+    await this.outbox.put(entry.requestId.toLowerCase(), entry);
+  }
+
+  /** Marks the job logged and removes its outbox entry, in one batch. */
+  async completeOutbox(
+    entry: OutboxEntry,
+    logTx: { hash: string; blockNumber: number },
+  ): Promise<Job> {
+    const job = await this.jobs.get(entry.jobId);
+    if (!job) throw new Error(`job ${entry.jobId} not found`);
+    const next: Job = { ...job, status: "logged", logTx, updatedAt: Date.now() };
+    await this.db.batch([
+      { type: "put", sublevel: this.jobs, key: job.id, value: next },
+      { type: "del", sublevel: this.outbox, key: entry.requestId.toLowerCase() },
+    ]);
+    return next;
+  }
+
+  /** Marks the job failed and removes its outbox entry (a permanent chain refusal). */
+  async failOutbox(entry: OutboxEntry, error: { code: string; message: string }): Promise<void> {
+    const job = await this.jobs.get(entry.jobId);
+    const ops = [
+      { type: "del" as const, sublevel: this.outbox, key: entry.requestId.toLowerCase() },
+    ];
+    if (job) {
+      await this.db.batch([
+        ...ops,
+        {
+          type: "put",
+          sublevel: this.jobs,
+          key: job.id,
+          value: { ...job, status: "failed", error, updatedAt: Date.now() },
+        },
+      ]);
+    } else await this.db.batch(ops);
+  }
+
+  /** Counts entries of every sublevel (tests use it to show that a refusal wrote nothing). */
+  async counts(): Promise<Record<string, number>> {
+    const out: Record<string, number> = {};
+    const subs = {
+      versions: this.versions,
+      byBatch: this.byBatch,
+      byRoot: this.byRoot,
+      nonces: this.nonces,
+      requests: this.requests,
+      jobs: this.jobs,
+      outbox: this.outbox,
+    };
+    for (const [name, s] of Object.entries(subs)) {
+      let n = 0;
+      for await (const _ of (s as { keys(): AsyncIterable<unknown> }).keys()) n += 1;
+      out[name] = n;
+    }
+    return out;
+  }
+}
+
+function pad(n: number, width = 10): string {
+  return n.toString().padStart(width, "0");
+}

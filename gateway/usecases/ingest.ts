@@ -1,0 +1,180 @@
+/**
+ * Upload use-cases: validate a supplier's batch, commit it as a new local version (records,
+ * salts and tree root in one LevelDB batch; the same batch twice gives the same version), and
+ * relay the owner-signed on-chain publication of a version.
+ */
+import { AbiCoder, keccak256 } from "ethers";
+import { z } from "zod";
+import { buildTree } from "../../circuits/lib/tree.js";
+import { recoverUploadSigner, uploadDataHash } from "../auth.js";
+import { revertName } from "../chain.js";
+import type { GatewayContext } from "../context.js";
+import { AppError } from "../errors.js";
+import { batchHash, findSchema, parseBatch, uploadDataSchema } from "../schemas/index.js";
+import { encodeRecords, type StoredVersion } from "../store/index.js";
+import { signature, uint } from "./common.js";
+
+/** Body of POST /assets/:assetId/uploads. */
+export const uploadBodySchema = z.strictObject({
+  data: uploadDataSchema,
+  timestamp: uint(64),
+  signature,
+});
+
+/** Body of POST /assets/:assetId/versions/:localId/publish. */
+export const publishBodySchema = z.strictObject({ deadline: uint(256), signature });
+
+/** The key mapping version the gateway's schemas implement (part of paramsHash). */
+export const KEY_MAPPING = "partproof:key:v1";
+
+/**
+ * paramsHash of a version: keccak256(abi.encode(schemaId, "partproof:key:v1", depth,
+ * minMaxField)) — what the index and field mapping were when the tree was built.
+ */
+export function versionParamsHash(schemaId: string, depth: number, minMaxField: number): string {
+  return keccak256(
+    AbiCoder.defaultAbiCoder().encode(
+      ["string", "string", "uint32", "uint8"],
+      [schemaId, KEY_MAPPING, depth, minMaxField],
+    ),
+  );
+}
+
+/** The public description of a local version (no records, no salts). */
+export function describeVersion(v: StoredVersion, minMaxField: number) {
+  return {
+    assetId: v.assetId,
+    localId: v.localId,
+    schemaId: v.schemaId,
+    root: v.root,
+    recordCount: v.recordCount,
+    treeDepth: v.depth,
+    paramsHash: versionParamsHash(v.schemaId, v.depth, minMaxField),
+    batchHash: v.batchHash,
+    createdAt: new Date(v.createdAt).toISOString(),
+  };
+}
+
+/** Checks that the asset exists and is live and that `signer` owns it. */
+async function ownedAsset(ctx: GatewayContext, assetId: bigint, signer: string) {
+  const asset = await ctx.chain.getAsset(assetId);
+  if (!asset)
+    throw new AppError(404, "UNKNOWN_ASSET", `asset ${assetId} is not registered on-chain`);
+  if (asset.retired) throw new AppError(409, "ASSET_RETIRED", `asset ${assetId} is retired`);
+  if (asset.owner.toLowerCase() !== signer.toLowerCase()) {
+    throw new AppError(
+      403,
+      "NOT_OWNER",
+      `the upload is not signed by the owner of asset ${assetId}`,
+    );
+  }
+  return asset;
+}
+
+/**
+ * Validates and stores an owner-signed upload. Returns the version and whether it is new; a
+ * batch with the same records as an earlier one returns that version.
+ */
+export async function ingest(
+  ctx: GatewayContext,
+  assetId: bigint,
+  body: z.infer<typeof uploadBodySchema>,
+): Promise<{ created: boolean; version: ReturnType<typeof describeVersion> }> {
+  const signer = recoverUploadSigner(
+    ctx.domain,
+    { assetId, dataHash: uploadDataHash(body.data), timestamp: body.timestamp },
+    body.signature,
+    ctx.config.signatureMaxAgeSec,
+  );
+  const asset = await ownedAsset(ctx, assetId, signer);
+  const schema = findSchema(asset.schemaId);
+  if (!schema) {
+    throw new AppError(
+      422,
+      "UNSUPPORTED_SCHEMA",
+      `asset ${assetId} uses a schema this gateway does not serve`,
+    );
+  }
+  const parsed = parseBatch(schema, body.data);
+  if (!parsed.ok) {
+    throw new AppError(
+      422,
+      "INVALID_RECORDS",
+      `the batch was refused: ${parsed.errors.length} problem(s); nothing was stored`,
+      parsed.errors,
+    );
+  }
+  const depth = ctx.config.circuit.depth;
+  const capacity = 2 ** depth - 2;
+  if (parsed.records.length > capacity) {
+    throw new AppError(
+      413,
+      "TOO_MANY_RECORDS",
+      `a version holds at most ${capacity} records (tree depth ${depth}); got ${parsed.records.length}`,
+    );
+  }
+  const hash = batchHash(schema.id, parsed.records);
+  const key = assetId.toString();
+  const m = ctx.config.circuit.minMaxField;
+  return ctx.locks.run(`asset:${key}`, async () => {
+    const existing = await ctx.store.findVersionByBatch(key, hash);
+    if (existing) return { created: false, version: describeVersion(existing, m) };
+    const salts = parsed.records.map(() => ctx.salt());
+    const tree = await buildTree(parsed.records, salts, depth, { minMaxField: m });
+    const stored = await ctx.store.putVersion({
+      assetId: key,
+      schemaId: schema.id,
+      batchHash: hash,
+      root: tree.root.toString(),
+      depth,
+      recordCount: parsed.records.length,
+      records: encodeRecords(parsed.records),
+      salts: salts.map(String),
+      createdAt: Date.now(),
+    });
+    ctx.trees.put(stored.root, tree);
+    return { created: true, version: describeVersion(stored, m) };
+  });
+}
+
+/** Relays the owner's PublishVersion signature for a local version; returns the version id. */
+export async function publish(
+  ctx: GatewayContext,
+  assetId: bigint,
+  localId: number,
+  body: z.infer<typeof publishBodySchema>,
+): Promise<{ versionId: string; txHash: string }> {
+  const v = await ctx.store.getVersion(assetId.toString(), localId);
+  if (!v)
+    throw new AppError(404, "UNKNOWN_VERSION", `no local version ${localId} of asset ${assetId}`);
+  const asset = await ctx.chain.getAsset(assetId);
+  if (!asset)
+    throw new AppError(404, "UNKNOWN_ASSET", `asset ${assetId} is not registered on-chain`);
+  try {
+    const r = await ctx.chain.publishVersionBySig({
+      assetId,
+      root: BigInt(v.root),
+      recordCount: BigInt(v.recordCount),
+      treeDepth: v.depth,
+      paramsHash: versionParamsHash(v.schemaId, v.depth, ctx.config.circuit.minMaxField),
+      deadline: body.deadline,
+      signature: body.signature,
+    });
+    return { versionId: r.versionId.toString(), txHash: r.txHash };
+  } catch (e) {
+    const name = revertName(ctx.chain.contract, e);
+    if (name === "InvalidPublishSignature") {
+      throw new AppError(401, "BAD_SIGNATURE", "the publish signature is not the asset owner's");
+    }
+    if (name === "ExpiredSignature") {
+      throw new AppError(401, "DEADLINE_EXPIRED", "the publish signature's deadline has passed");
+    }
+    if (name === "AssetIsRetired")
+      throw new AppError(409, "ASSET_RETIRED", `asset ${assetId} is retired`);
+    throw new AppError(
+      502,
+      "PUBLISH_FAILED",
+      `the chain refused the publication${name ? ` (${name})` : ""}`,
+    );
+  }
+}

@@ -1,0 +1,374 @@
+/**
+ * Query use-cases: accept a consumer's signed query (signature, deadline, grant on-chain,
+ * policy, k, nonce — in that order; a refusal writes nothing), prove it in the worker pool,
+ * and store the answer with its outbox entry.
+ */
+import { randomBytes, randomUUID } from "node:crypto";
+import { z } from "zod";
+import {
+  circuitId,
+  AggregateKind,
+  bindingOf,
+  FIELD_MODULUS,
+  type Policy,
+} from "../../circuits/lib/signals.js";
+import type { Query } from "../../circuits/lib/query.js";
+import { rangeWitness } from "../../circuits/lib/witness.js";
+import { recoverQuerySigner, type QueryMessage } from "../auth.js";
+import { GrantStatus, versionIdOf } from "../chain.js";
+import type { GatewayContext } from "../context.js";
+import { AppError } from "../errors.js";
+import { decodeRecords, type Job, type StoredVersion } from "../store/index.js";
+import { bytes32, signature, uint } from "./common.js";
+
+/** Body of POST /queries: the signed Query message and its signature. */
+export const queryBodySchema = z.strictObject({
+  query: z.strictObject({
+    grantId: uint(256),
+    assetId: uint(256),
+    versionId: uint(256),
+    kind: z.number().int().min(0).max(6),
+    fieldA: z.number().int().min(0).max(3),
+    fieldB: z.number().int().min(0).max(3),
+    lo: uint(128),
+    hi: uint(128),
+    threshold: uint(64),
+    requestId: bytes32,
+    nonce: uint(256),
+    deadline: uint(256),
+  }),
+  signature,
+});
+
+/** A validated query body. */
+export type QueryBody = z.infer<typeof queryBodySchema>;
+
+/** Recovers the signer of a query body (used before rate limiting, keyed by signer). */
+export function querySigner(ctx: GatewayContext, body: QueryBody): string {
+  return recoverQuerySigner(ctx.domain, body.query as QueryMessage, body.signature);
+}
+
+function isBit(mask: number, bit: number): boolean {
+  return ((mask >>> bit) & 1) === 1;
+}
+
+/** Index of the first record with key >= k in records sorted by key. */
+function lowerBound(keys: bigint[], k: bigint): number {
+  let lo = 0;
+  let hi = keys.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (keys[mid]! < k) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** Number of records of a version with lo <= key <= hi, and the sums of their fields. */
+export function rangeStats(
+  v: StoredVersion,
+  lo: bigint,
+  hi: bigint,
+): { count: number; sums: bigint[] } {
+  const records = decodeRecords(v.records);
+  const keys = records.map((r) => r.key);
+  const a = lowerBound(keys, lo);
+  const b = lowerBound(keys, hi + 1n);
+  const sums = [0n, 0n, 0n, 0n];
+  for (let i = a; i < b; i++) for (let f = 0; f < 4; f++) sums[f]! += records[i]!.values[f]!;
+  return { count: Math.max(0, b - a), sums };
+}
+
+function checkPolicy(policy: Policy, q: QueryBody["query"], minMaxField: number): void {
+  if (!isBit(policy.aggregateMask, q.kind)) {
+    throw new AppError(
+      403,
+      "POLICY_VIOLATION",
+      `the grant does not allow aggregate kind ${q.kind}`,
+    );
+  }
+  if (q.kind !== AggregateKind.Count && !isBit(policy.fieldMask, q.fieldA)) {
+    throw new AppError(
+      403,
+      "POLICY_VIOLATION",
+      `the grant does not allow aggregating field ${q.fieldA}`,
+    );
+  }
+  const ratio = q.kind === AggregateKind.RatioPpm || q.kind === AggregateKind.ThresholdPpm;
+  if (ratio && !isBit(policy.fieldMask, q.fieldB)) {
+    throw new AppError(403, "POLICY_VIOLATION", `the grant does not allow field ${q.fieldB}`);
+  }
+  if (q.lo < policy.keyLo || q.hi > policy.keyHi) {
+    throw new AppError(403, "POLICY_VIOLATION", "the key range lies outside the grant's key range");
+  }
+  if ((q.kind === AggregateKind.Min || q.kind === AggregateKind.Max) && q.fieldA !== minMaxField) {
+    throw new AppError(422, "UNSUPPORTED_QUERY", `MIN/MAX are proved on field ${minMaxField} only`);
+  }
+  if (q.lo < 1n || q.hi < q.lo || q.hi >= (1n << 128n) - 1n) {
+    throw new AppError(
+      422,
+      "UNSUPPORTED_QUERY",
+      "the key range must satisfy 1 <= lo <= hi <= 2^128 - 2",
+    );
+  }
+}
+
+/**
+ * Checks a signed query and, if everything holds, stores it (nonce, request id, job) in one
+ * batch and queues its proof. Returns the job. Refusals throw AppError and write nothing.
+ */
+export async function submitQuery(
+  ctx: GatewayContext,
+  body: QueryBody,
+  signer: string,
+): Promise<Job> {
+  const q = body.query;
+  const now = Math.floor(Date.now() / 1000);
+  if (q.deadline < BigInt(now)) {
+    throw new AppError(
+      401,
+      "DEADLINE_EXPIRED",
+      "the query's deadline has passed; sign a new query",
+    );
+  }
+  const grant = await ctx.chain.getGrant(q.grantId);
+  if (
+    !grant ||
+    grant.consumer.toLowerCase() !== signer.toLowerCase() ||
+    grant.assetId !== q.assetId
+  ) {
+    throw new AppError(
+      403,
+      "NO_GRANT",
+      `grant ${q.grantId} does not let the signer query asset ${q.assetId}`,
+    );
+  }
+  if (grant.status === GrantStatus.Revoked) {
+    throw new AppError(403, "GRANT_REVOKED", `grant ${q.grantId} has been revoked`);
+  }
+  if (grant.status !== GrantStatus.Active) {
+    throw new AppError(403, "NO_GRANT", `grant ${q.grantId} is not active`);
+  }
+  const chainNow = await ctx.chain.now();
+  if (chainNow > grant.validUntil) {
+    throw new AppError(403, "GRANT_EXPIRED", `grant ${q.grantId} expired`);
+  }
+  if (chainNow < grant.validFrom) {
+    throw new AppError(403, "GRANT_NOT_YET_VALID", `grant ${q.grantId} is not valid yet`);
+  }
+  const asset = await ctx.chain.getAsset(q.assetId);
+  if (!asset)
+    throw new AppError(404, "UNKNOWN_ASSET", `asset ${q.assetId} is not registered on-chain`);
+  if (asset.retired) throw new AppError(409, "ASSET_RETIRED", `asset ${q.assetId} is retired`);
+  const policy = await ctx.chain.getGrantPolicy(q.grantId);
+  const m = ctx.config.circuit.minMaxField;
+  checkPolicy(policy, q, m);
+
+  let versionId = q.versionId;
+  if (versionId === 0n) {
+    if (asset.versionCount === 0) {
+      throw new AppError(404, "UNKNOWN_VERSION", `asset ${q.assetId} has no published version`);
+    }
+    versionId = versionIdOf(q.assetId, asset.versionCount);
+  }
+  if (versionId >> 64n !== q.assetId) {
+    throw new AppError(
+      404,
+      "UNKNOWN_VERSION",
+      `version ${versionId} is not a version of asset ${q.assetId}`,
+    );
+  }
+  const chainVersion = await ctx.chain.getVersion(versionId);
+  if (!chainVersion)
+    throw new AppError(404, "UNKNOWN_VERSION", `version ${versionId} is not published`);
+  const local = await ctx.store.getVersionByRoot(chainVersion.root);
+  if (!local || local.assetId !== q.assetId.toString()) {
+    throw new AppError(
+      409,
+      "VERSION_NOT_AVAILABLE",
+      `this gateway holds no records for version ${versionId}`,
+    );
+  }
+  if (local.depth !== ctx.config.circuit.depth) {
+    throw new AppError(
+      409,
+      "VERSION_NOT_AVAILABLE",
+      `version ${versionId} was built for another circuit depth`,
+    );
+  }
+
+  const stats = rangeStats(local, q.lo, q.hi);
+  if (stats.count < Math.max(1, policy.minCohort)) {
+    throw new AppError(
+      422,
+      "COHORT_BELOW_K",
+      `the range holds fewer records than the grant's minimum cohort (k = ${policy.minCohort})`,
+    );
+  }
+  if (
+    (q.kind === AggregateKind.RatioPpm || q.kind === AggregateKind.ThresholdPpm) &&
+    stats.sums[q.fieldB] === 0n
+  ) {
+    throw new AppError(422, "UNSUPPORTED_QUERY", "the ratio's denominator is zero over this range");
+  }
+
+  const inflight = (await ctx.store.jobsWithStatus("queued", "proving", "proved")).filter(
+    (j) => j.grantId === q.grantId.toString(),
+  ).length;
+  if (grant.used + inflight >= grant.quota) {
+    throw new AppError(403, "QUOTA_EXCEEDED", `grant ${q.grantId} has no quota left`);
+  }
+
+  const binding = bindingOf(
+    ctx.domain.chainId,
+    ctx.domain.partProof,
+    q.grantId,
+    signer,
+    q.requestId,
+  );
+  const blind = BigInt("0x" + randomBytes(32).toString("hex")) % FIELD_MODULUS;
+  const job: Job = {
+    id: randomUUID(),
+    status: "queued",
+    requestId: q.requestId,
+    consumer: signer,
+    grantId: q.grantId.toString(),
+    assetId: q.assetId.toString(),
+    versionId: versionId.toString(),
+    root: chainVersion.root.toString(),
+    circuit: ctx.config.circuit.name,
+    query: {
+      kind: q.kind,
+      fieldA: q.fieldA,
+      fieldB: q.fieldB,
+      lo: q.lo.toString(),
+      hi: q.hi.toString(),
+      threshold: q.threshold.toString(),
+      nonce: q.nonce.toString(),
+      deadline: q.deadline.toString(),
+    },
+    policy: {
+      aggregateMask: policy.aggregateMask,
+      fieldMask: policy.fieldMask,
+      filterMask: policy.filterMask,
+      minCohort: policy.minCohort,
+      keyLo: policy.keyLo.toString(),
+      keyHi: policy.keyHi.toString(),
+    },
+    binding: binding.toString(),
+    blind: blind.toString(),
+    createdAt: Date.now(),
+    updatedAt: Date.now(),
+  };
+
+  await ctx.locks.run(`signer:${signer.toLowerCase()}`, async () => {
+    if (await ctx.store.isNonceUsed(signer, q.nonce)) {
+      throw new AppError(409, "NONCE_REUSED", `nonce ${q.nonce} was already used by this signer`);
+    }
+    if (
+      (await ctx.store.jobOfRequest(q.requestId)) ||
+      (await ctx.chain.isRequestLogged(q.requestId))
+    ) {
+      throw new AppError(409, "REQUEST_REUSED", `request id ${q.requestId} was already answered`);
+    }
+    await ctx.store.acceptQuery(job, q.nonce);
+  });
+  void runJob(ctx, job);
+  return job;
+}
+
+/** The circuit-side Query of a stored job. */
+export function jobQuery(job: Job): Query {
+  return {
+    kind: Number(job.query.kind) as AggregateKind,
+    fieldA: Number(job.query.fieldA),
+    fieldB: Number(job.query.fieldB),
+    lo: BigInt(job.query.lo!),
+    hi: BigInt(job.query.hi!),
+    threshold: BigInt(job.query.threshold!),
+    nonce: BigInt(job.query.nonce!),
+  };
+}
+
+/** The stored policy of a job. */
+export function jobPolicy(job: Job): Policy {
+  return {
+    aggregateMask: Number(job.policy.aggregateMask),
+    fieldMask: Number(job.policy.fieldMask),
+    filterMask: Number(job.policy.filterMask),
+    minCohort: Number(job.policy.minCohort),
+    keyLo: BigInt(job.policy.keyLo!),
+    keyHi: BigInt(job.policy.keyHi!),
+  };
+}
+
+/**
+ * Proves a queued job in the worker pool, then stores the answer with its outbox entry in one
+ * batch and wakes the relayer. Failures mark the job failed (no record data in the error).
+ */
+export async function runJob(ctx: GatewayContext, job: Job): Promise<void> {
+  try {
+    await ctx.store.updateJob(job.id, { status: "proving" });
+    const version = await ctx.store.getVersionByRoot(job.root);
+    if (!version)
+      throw new AppError(409, "VERSION_NOT_AVAILABLE", "the version's records are gone");
+    const tree = await ctx.trees.get(version);
+    const witness = rangeWitness(
+      tree,
+      jobQuery(job),
+      jobPolicy(job),
+      BigInt(job.blind),
+      BigInt(job.binding),
+    );
+    const result = await ctx.pool.prove(witness.input);
+    ctx.metrics.provingSeconds.observe(result.ms / 1000);
+    await ctx.store.storeProved(
+      job.id,
+      {
+        answer: {
+          resultValue: witness.answer.resultValue.toString(),
+          resultAux: witness.answer.resultAux.toString(),
+        },
+        proof: result.proof,
+        publicSignals: result.publicSignals,
+        provingMs: Math.round(result.ms),
+      },
+      {
+        requestId: job.requestId,
+        jobId: job.id,
+        attempts: 0,
+        nextAttemptAt: 0,
+        createdAt: Date.now(),
+      },
+    );
+    ctx.metrics.queries.inc({ status: "proved" });
+    ctx.log.info(
+      { jobId: job.id, requestId: job.requestId, ms: Math.round(result.ms) },
+      "answer proved",
+    );
+    ctx.kickRelayer();
+  } catch (e) {
+    if ((e as Error)?.message === "prover pool closed") return; // shutting down: resumes on restart
+    const code = e instanceof AppError ? e.code : "INTERNAL";
+    ctx.metrics.queries.inc({ status: "failed" });
+    ctx.log.error({ jobId: job.id, code }, "proving failed");
+    await ctx.store
+      .updateJob(job.id, {
+        status: "failed",
+        error: { code, message: "the answer could not be proved" },
+      })
+      .catch(() => undefined);
+  }
+}
+
+/** Re-queues jobs that were accepted or proving when the gateway stopped. */
+export async function resumeJobs(ctx: GatewayContext): Promise<number> {
+  const jobs = await ctx.store.jobsWithStatus("queued", "proving");
+  for (const j of jobs) void runJob(ctx, j);
+  return jobs.length;
+}
+
+/** keccak256(bytes(name)) of the configured circuit. */
+export function configuredCircuitId(ctx: GatewayContext): string {
+  return circuitId(ctx.config.circuit.name);
+}

@@ -1,0 +1,187 @@
+/**
+ * Reads for the other roles: the asset catalogue (chain + schema description), an owner's own
+ * records (owner-signed), a consumer's own answers (consumer-signed), one job (by its id), and
+ * the auditor's export of served answers (public signals and proofs, no results or blinds).
+ */
+import { circuitId } from "../../circuits/lib/signals.js";
+import { verifyRead } from "../auth.js";
+import { assetCount, versionIdOf } from "../chain.js";
+import type { GatewayContext } from "../context.js";
+import { AppError } from "../errors.js";
+import { describeSchema, findSchema, unpackKey } from "../schemas/index.js";
+import { decodeRecords, type Job } from "../store/index.js";
+import { describeVersion } from "./ingest.js";
+
+/** One asset as the catalogue shows it. */
+export async function describeAsset(ctx: GatewayContext, assetId: bigint) {
+  const asset = await ctx.chain.getAsset(assetId);
+  if (!asset)
+    throw new AppError(404, "UNKNOWN_ASSET", `asset ${assetId} is not registered on-chain`);
+  const schema = findSchema(asset.schemaId);
+  const local = await ctx.store.listVersions(assetId.toString());
+  const published = [];
+  for (let n = 1; n <= asset.versionCount; n++) {
+    const id = versionIdOf(assetId, n);
+    const v = await ctx.chain.getVersion(id);
+    if (!v) continue;
+    const here = local.find((l) => l.root === v.root.toString());
+    published.push({
+      versionId: id.toString(),
+      number: n,
+      root: v.root.toString(),
+      recordCount: v.recordCount.toString(),
+      treeDepth: v.treeDepth,
+      publishedAt: new Date(v.publishedAt * 1000).toISOString(),
+      servedHere: here !== undefined,
+      localId: here?.localId,
+    });
+  }
+  return {
+    assetId: assetId.toString(),
+    owner: asset.owner,
+    schemaId: asset.schemaId,
+    endpoint: asset.endpoint,
+    retired: asset.retired,
+    schema: schema ? describeSchema(schema) : null,
+    circuit: {
+      name: ctx.config.circuit.name,
+      circuitId: circuitId(ctx.config.circuit.name),
+      depth: ctx.config.circuit.depth,
+      minMaxField: ctx.config.circuit.minMaxField,
+    },
+    versions: published,
+    localVersions: local.map((v) => describeVersion(v, ctx.config.circuit.minMaxField)),
+  };
+}
+
+/** Every registered asset whose schema this gateway serves. */
+export async function catalogue(ctx: GatewayContext) {
+  const n = await assetCount(ctx.chain);
+  const out = [];
+  for (let id = 1; id <= n; id++) {
+    const a = await ctx.chain.getAsset(BigInt(id));
+    if (!a || !findSchema(a.schemaId)) continue;
+    out.push({
+      assetId: String(id),
+      owner: a.owner,
+      schemaId: a.schemaId,
+      endpoint: a.endpoint,
+      retired: a.retired,
+      versionCount: a.versionCount,
+    });
+  }
+  return { assets: out };
+}
+
+/** A signed read's proof of identity (headers). */
+export interface ReadAuth {
+  /** Unix seconds. */
+  timestamp: bigint;
+  /** EIP-712 Read signature. */
+  signature: string;
+}
+
+/** The owner's own records of a local version (no salts). Owner-signed. */
+export async function ownerRecords(
+  ctx: GatewayContext,
+  assetId: bigint,
+  localId: number | undefined,
+  auth: ReadAuth,
+) {
+  const asset = await ctx.chain.getAsset(assetId);
+  if (!asset)
+    throw new AppError(404, "UNKNOWN_ASSET", `asset ${assetId} is not registered on-chain`);
+  verifyRead(
+    ctx.domain,
+    { account: asset.owner, action: "records", assetId, timestamp: auth.timestamp },
+    auth.signature,
+    ctx.config.signatureMaxAgeSec,
+  );
+  const versions = await ctx.store.listVersions(assetId.toString());
+  const v = localId === undefined ? versions.at(-1) : versions.find((x) => x.localId === localId);
+  if (!v)
+    throw new AppError(404, "UNKNOWN_VERSION", `no local version of asset ${assetId} matches`);
+  const schema = findSchema(v.schemaId);
+  const names = schema?.fields ?? ["v0", "v1", "v2", "v3"];
+  return {
+    version: describeVersion(v, ctx.config.circuit.minMaxField),
+    records: decodeRecords(v.records).map((r) => {
+      const k = unpackKey(r.key);
+      return {
+        key: r.key.toString(),
+        partCode: k.part.toString(),
+        plantCode: k.plant.toString(),
+        day: k.day,
+        values: Object.fromEntries(names.map((n, i) => [n, r.values[i]!.toString()])),
+      };
+    }),
+  };
+}
+
+/** What a consumer (or the holder of a job id) sees of a job. */
+export function jobView(job: Job) {
+  return {
+    jobId: job.id,
+    status: job.status,
+    requestId: job.requestId,
+    consumer: job.consumer,
+    grantId: job.grantId,
+    assetId: job.assetId,
+    versionId: job.versionId,
+    circuit: job.circuit,
+    circuitId: circuitId(job.circuit),
+    query: job.query,
+    answer: job.answer ?? null,
+    blind: job.answer ? job.blind : null,
+    proof: job.proof ?? null,
+    publicSignals: job.publicSignals ?? null,
+    provingMs: job.provingMs ?? null,
+    logTx: job.logTx ?? null,
+    error: job.error ?? null,
+    createdAt: new Date(job.createdAt).toISOString(),
+    updatedAt: new Date(job.updatedAt).toISOString(),
+  };
+}
+
+/** A job by id (the id is the capability). */
+export async function getJob(ctx: GatewayContext, id: string) {
+  const job = await ctx.store.getJob(id);
+  if (!job) throw new AppError(404, "UNKNOWN_JOB", "no job with this id");
+  return jobView(job);
+}
+
+/** A consumer's own answers. Consumer-signed. */
+export async function consumerAnswers(ctx: GatewayContext, consumer: string, auth: ReadAuth) {
+  verifyRead(
+    ctx.domain,
+    { account: consumer, action: "answers", assetId: 0n, timestamp: auth.timestamp },
+    auth.signature,
+    ctx.config.signatureMaxAgeSec,
+  );
+  return { answers: (await ctx.store.jobsOfConsumer(consumer)).map(jobView) };
+}
+
+/** Every proved or logged answer, for auditors: what was proved and where it was logged. */
+export async function auditExport(ctx: GatewayContext) {
+  const jobs = await ctx.store.allJobs();
+  return {
+    partProof: ctx.domain.partProof,
+    chainId: ctx.domain.chainId.toString(),
+    exportedAt: new Date().toISOString(),
+    answers: jobs
+      .filter((j) => j.status === "proved" || j.status === "logged")
+      .sort((a, b) => a.createdAt - b.createdAt)
+      .map((j) => ({
+        requestId: j.requestId,
+        grantId: j.grantId,
+        consumer: j.consumer,
+        assetId: j.assetId,
+        versionId: j.versionId,
+        circuitId: circuitId(j.circuit),
+        status: j.status,
+        publicSignals: j.publicSignals,
+        proof: j.proof,
+        logTx: j.logTx ?? null,
+      })),
+  };
+}

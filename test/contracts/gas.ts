@@ -7,6 +7,7 @@ import { readFileSync, writeFileSync, existsSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { expect } from "chai";
+import hre from "hardhat";
 
 /** Path of the committed snapshot. */
 export const SNAPSHOT_FILE = path.resolve(
@@ -15,6 +16,12 @@ export const SNAPSHOT_FILE = path.resolve(
   "..",
   "gas-snapshot.json",
 );
+
+/**
+ * True under `hardhat test --coverage`: instrumented bytecode costs more gas, so gas
+ * comparisons are skipped then.
+ */
+export const COVERAGE = Boolean((hre.globalOptions as { coverage?: boolean }).coverage);
 
 /** Allowed relative drift before a test fails. */
 export const MAX_DRIFT = 0.02;

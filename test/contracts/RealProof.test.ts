@@ -1,0 +1,275 @@
+/**
+ * A real Groth16 proof from the circuits build (range_d4), verified through the real
+ * snarkjs-generated verifier (contracts/generated/RangeD4Verifier.sol) and logged by
+ * recordAnswer. Needs `npm run build:circuits` (or the lead's build) to have produced
+ * circuits/build/range_d4/ and the verifier; skipped with a message otherwise.
+ */
+import { existsSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { expect } from "chai";
+import { network } from "hardhat";
+// @ts-expect-error snarkjs ships no type declarations
+import * as snarkjs from "snarkjs";
+import {
+  AggregateKind,
+  circuitId,
+  FIELD_MODULUS,
+  PUBLIC_SIGNALS,
+  signalsToArray,
+  type Policy,
+} from "../../circuits/lib/signals.js";
+import { buildTree, type TreeRecord } from "../../circuits/lib/tree.js";
+import { rangeWitness } from "../../circuits/lib/witness.js";
+import type { Query } from "../../circuits/lib/query.js";
+import { checkGas, COVERAGE } from "./gas.js";
+import { deployPartProof, ENDPOINT, META, PARAMS, SCHEMA } from "./helpers.js";
+
+const { ethers, networkHelpers } = await network.create();
+
+const NAME = "range_d4";
+const DEPTH = 4;
+const ROOT_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
+const WASM = path.join(ROOT_DIR, "circuits", "build", NAME, `${NAME}_js`, `${NAME}.wasm`);
+const ZKEY = path.join(ROOT_DIR, "circuits", "build", NAME, `${NAME}.zkey`);
+const VERIFIER_SOL = path.join(ROOT_DIR, "contracts", "generated", "RangeD4Verifier.sol");
+const BUILT = [WASM, ZKEY, VERIFIER_SOL].every((f) => existsSync(f));
+
+const RECORDS: TreeRecord[] = [3n, 8n, 8n, 13n, 21n, 34n, 55n, 89n].map((key, i) => ({
+  key,
+  values: [BigInt(i + 1), BigInt(1000 + 17 * i), BigInt(i % 2), BigInt(40 + 5 * i)],
+}));
+const SALTS = RECORDS.map((_, i) => 5_000_000n + BigInt(i) * 104_729n);
+const POLICY: Policy = {
+  aggregateMask: 0x7f,
+  fieldMask: 0xf,
+  filterMask: 0xf,
+  keyLo: 1n,
+  keyHi: 100n,
+  minCohort: 2,
+};
+const QUERY: Query = {
+  kind: AggregateKind.Sum,
+  fieldA: 1,
+  fieldB: 0,
+  lo: 5n,
+  hi: 60n,
+  threshold: 0n,
+  nonce: 4242n,
+};
+const BLIND = 987_654_321n;
+
+type Pair = [bigint, bigint];
+type Signals = [bigint, bigint, bigint, bigint, bigint];
+interface SolProof {
+  a: Pair;
+  b: [Pair, Pair];
+  c: Pair;
+}
+
+/** snarkjs proof → the verifier's call-data order (G2 coordinates swapped). */
+function toSolidity(proof: { pi_a: string[]; pi_b: string[][]; pi_c: string[] }): SolProof {
+  const n = (s: string | undefined) => BigInt(s!);
+  return {
+    a: [n(proof.pi_a[0]), n(proof.pi_a[1])],
+    b: [
+      [n(proof.pi_b[0]![1]), n(proof.pi_b[0]![0])],
+      [n(proof.pi_b[1]![1]), n(proof.pi_b[1]![0])],
+    ],
+    c: [n(proof.pi_c[0]), n(proof.pi_c[1])],
+  };
+}
+
+async function fixture() {
+  const [admin, owner, consumer, relayer, other] = await ethers.getSigners();
+  const pp = await deployPartProof(ethers, admin!.address);
+  const verifier = await ethers.deployContract("RangeD4Verifier");
+  await pp.connect(admin).registerCircuit(circuitId(NAME), await verifier.getAddress());
+  const tree = await buildTree(RECORDS, SALTS, DEPTH);
+  await pp.connect(owner).registerAsset(SCHEMA, META, ENDPOINT);
+  await pp.connect(owner).publishVersion(1n, tree.root, BigInt(tree.leafCount), DEPTH, PARAMS);
+  const now = BigInt(await networkHelpers.time.latest());
+  const tuple = {
+    aggregateMask: POLICY.aggregateMask,
+    fieldMask: POLICY.fieldMask,
+    filterMask: POLICY.filterMask,
+    minCohort: POLICY.minCohort,
+    keyLo: POLICY.keyLo,
+    keyHi: POLICY.keyHi,
+  };
+  await pp.connect(owner).grantAccess(1n, consumer!.address, tuple, now, now + 86400n, 5);
+  // Grant 2: same asset and policy, another consumer.
+  await pp.connect(owner).grantAccess(1n, other!.address, tuple, now, now + 86400n, 5);
+  const requestId = ethers.id("real-request-1");
+  const binding = await pp.bindingFor(1n, requestId);
+  const w = rangeWitness(tree, QUERY, POLICY, BLIND, binding);
+  const { proof, publicSignals } = await snarkjs.groth16.fullProve(w.input, WASM, ZKEY);
+  return {
+    pp,
+    verifier,
+    tree,
+    owner: owner!,
+    consumer: consumer!,
+    relayer: relayer!,
+    requestId,
+    witness: w,
+    publicSignals: (publicSignals as string[]).map(BigInt) as Signals,
+    proof: toSolidity(proof),
+    versionId: await pp.versionIdOf(1n, 1),
+  };
+}
+
+describe("AccessLog with a real range_d4 proof", function () {
+  before(function () {
+    if (!BUILT) {
+      console.log(
+        `    (skipped: ${NAME} build or RangeD4Verifier missing; run npm run build:circuits)`,
+      );
+      this.skip();
+    }
+  });
+
+  after(async function () {
+    await (globalThis as { curve_bn128?: { terminate(): Promise<void> } }).curve_bn128?.terminate();
+  });
+
+  describe("verifyProof (generated verifier)", function () {
+    it("accepts the proof, whose public signals follow PROOF_FORMAT.md's order", async function () {
+      const { verifier, proof, publicSignals, witness, tree } =
+        await networkHelpers.loadFixture(fixture);
+      expect(publicSignals).to.have.length(PUBLIC_SIGNALS.length);
+      expect(publicSignals).to.deep.equal(signalsToArray(witness.signals));
+      expect(publicSignals[0]).to.equal(tree.root);
+      expect(
+        await verifier.getFunction("verifyProof")(proof.a, proof.b, proof.c, publicSignals),
+      ).to.equal(true);
+    });
+
+    for (const [i, name] of PUBLIC_SIGNALS.entries()) {
+      it(`rejects the proof when ${name} is changed`, async function () {
+        const { verifier, proof, publicSignals } = await networkHelpers.loadFixture(fixture);
+        const changed = [...publicSignals] as Signals;
+        changed[i] = (changed[i]! + 1n) % FIELD_MODULUS;
+        expect(
+          await verifier.getFunction("verifyProof")(proof.a, proof.b, proof.c, changed),
+        ).to.equal(false);
+      });
+    }
+
+    it("rejects the proof when a proof point is changed", async function () {
+      const { verifier, proof, publicSignals } = await networkHelpers.loadFixture(fixture);
+      const swapped: SolProof = { ...proof, a: proof.c, c: proof.a };
+      expect(
+        await verifier.getFunction("verifyProof")(swapped.a, swapped.b, swapped.c, publicSignals),
+      ).to.equal(false);
+    });
+  });
+
+  describe("recordAnswer", function () {
+    it("logs the real proof within 300,000 gas", async function () {
+      const { pp, consumer, relayer, proof, publicSignals, requestId, versionId } =
+        await networkHelpers.loadFixture(fixture);
+      const tx = await pp
+        .connect(relayer)
+        .recordAnswer(1n, versionId, circuitId(NAME), requestId, proof, publicSignals);
+      const receipt = await tx.wait();
+      const block = await ethers.provider.getBlock(receipt!.blockNumber);
+      await expect(tx)
+        .to.emit(pp, "AnswerRecorded")
+        .withArgs(
+          1n,
+          consumer.address,
+          requestId,
+          versionId,
+          circuitId(NAME),
+          publicSignals[2],
+          publicSignals[3],
+          1n,
+          relayer.address,
+          block!.timestamp,
+        );
+      expect(await pp.isRequestLogged(requestId)).to.equal(true);
+      if (!COVERAGE) {
+        console.log(`    recordAnswer with Groth16 verification: ${receipt!.gasUsed} gas`);
+        expect(receipt!.gasUsed).to.be.at.most(300_000n);
+        checkGas("recordAnswer.range_d4", receipt!.gasUsed);
+      }
+    });
+
+    it("reverts with InvalidProof when queryHash or resultCommitment is changed", async function () {
+      const { pp, relayer, proof, publicSignals, requestId, versionId } =
+        await networkHelpers.loadFixture(fixture);
+      for (const i of [2, 3]) {
+        const changed = [...publicSignals] as Signals;
+        changed[i] = changed[i]! + 1n;
+        await expect(
+          pp
+            .connect(relayer)
+            .recordAnswer(1n, versionId, circuitId(NAME), requestId, proof, changed),
+        )
+          .to.be.revertedWithCustomError(pp, "InvalidProof")
+          .withArgs(circuitId(NAME));
+      }
+    });
+
+    it("reverts with InvalidProof when the root is changed to another published version's", async function () {
+      const { pp, owner, relayer, proof, publicSignals, requestId, tree } =
+        await networkHelpers.loadFixture(fixture);
+      await pp.connect(owner).publishVersion(1n, tree.root + 1n, 8n, DEPTH, PARAMS);
+      const v2 = await pp.versionIdOf(1n, 2);
+      const changed = [...publicSignals] as Signals;
+      changed[0] = tree.root + 1n;
+      await expect(
+        pp.connect(relayer).recordAnswer(1n, v2, circuitId(NAME), requestId, proof, changed),
+      )
+        .to.be.revertedWithCustomError(pp, "InvalidProof")
+        .withArgs(circuitId(NAME));
+    });
+
+    it("reverts with RootMismatch / PolicyHashMismatch when those signals are changed", async function () {
+      const { pp, relayer, proof, publicSignals, requestId, versionId, tree } =
+        await networkHelpers.loadFixture(fixture);
+      const r = [...publicSignals] as Signals;
+      r[0] = tree.root + 1n;
+      await expect(
+        pp.connect(relayer).recordAnswer(1n, versionId, circuitId(NAME), requestId, proof, r),
+      )
+        .to.be.revertedWithCustomError(pp, "RootMismatch")
+        .withArgs(versionId, tree.root, tree.root + 1n);
+      const p = [...publicSignals] as Signals;
+      p[1] = p[1]! + 1n;
+      await expect(
+        pp.connect(relayer).recordAnswer(1n, versionId, circuitId(NAME), requestId, proof, p),
+      )
+        .to.be.revertedWithCustomError(pp, "PolicyHashMismatch")
+        .withArgs(1n, publicSignals[1], p[1]);
+    });
+
+    it("reverts with BindingMismatch when the proof is replayed for another consumer's grant", async function () {
+      const { pp, relayer, proof, publicSignals, requestId, versionId } =
+        await networkHelpers.loadFixture(fixture);
+      await expect(
+        pp
+          .connect(relayer)
+          .recordAnswer(2n, versionId, circuitId(NAME), requestId, proof, publicSignals),
+      )
+        .to.be.revertedWithCustomError(pp, "BindingMismatch")
+        .withArgs(await pp.bindingFor(2n, requestId), publicSignals[4]);
+    });
+
+    it("reverts with RequestAlreadyLogged when the same proof is submitted twice", async function () {
+      const { pp, relayer, proof, publicSignals, requestId, versionId } =
+        await networkHelpers.loadFixture(fixture);
+      await pp
+        .connect(relayer)
+        .recordAnswer(1n, versionId, circuitId(NAME), requestId, proof, publicSignals);
+      await expect(
+        pp
+          .connect(relayer)
+          .recordAnswer(1n, versionId, circuitId(NAME), requestId, proof, publicSignals),
+      )
+        .to.be.revertedWithCustomError(pp, "RequestAlreadyLogged")
+        .withArgs(requestId);
+    });
+  });
+});

@@ -10,6 +10,7 @@ import { mkdir, open, readFile, rename, rm, stat, writeFile } from "node:fs/prom
 import { homedir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { DEV_PTAU_WARNING, randomDevPtauSeed, writeDevPtau } from "./dev-ptau.js";
 // @ts-expect-error snarkjs ships no type declarations
 import * as snarkjs from "snarkjs";
 
@@ -352,37 +353,18 @@ async function verifyUserPtau(file: string, power: number, log: Log): Promise<vo
 }
 
 /**
- * Generates a development powers-of-tau file (its secret is known to whoever made it: never
- * for production). Uses the direct generator when present, else snarkjs' own ceremony steps.
+ * Generates a development powers-of-tau file, computed directly from secrets drawn at random
+ * for this file (scripts/lib/dev-ptau.ts). Whoever runs the generation could keep the secret:
+ * never use it for production.
  */
 async function generateDevPtau(power: number, out: string, log: Log): Promise<void> {
-  log(
-    `[ptau] DEVELOPMENT setup 2^${power}: the secret is known to this machine — not for production`,
+  log(`[ptau] 2^${power}: ${DEV_PTAU_WARNING}`);
+  await timed(log, `[ptau] generate development ptau 2^${power}`, () =>
+    writeDevPtau(power, out, {
+      seed: randomDevPtauSeed(),
+      onProgress: (m) => log(`[ptau] ${m}`),
+    }),
   );
-  const curve = await snarkjs.curves.getCurveFromName("bn128");
-  const dir = path.dirname(out);
-  const p0 = path.join(dir, `dev_${power}_0.ptau.tmp`);
-  const p1 = path.join(dir, `dev_${power}_1.ptau.tmp`);
-  try {
-    await timed(log, `[ptau] new 2^${power}`, () =>
-      snarkjs.powersOfTau.newAccumulator(curve, power, p0, quietLogger(log, "[ptau]")),
-    );
-    await timed(log, `[ptau] contribute 2^${power}`, () =>
-      snarkjs.powersOfTau.contribute(
-        p0,
-        p1,
-        "partproof development",
-        sha256("partproof-dev", String(power), String(Date.now()), String(Math.random())),
-        quietLogger(log, "[ptau]"),
-      ),
-    );
-    await timed(log, `[ptau] prepare phase2 2^${power}`, () =>
-      snarkjs.powersOfTau.preparePhase2(p1, out, quietLogger(log, "[ptau]")),
-    );
-  } finally {
-    await rm(p0, { force: true });
-    await rm(p1, { force: true });
-  }
 }
 
 /**

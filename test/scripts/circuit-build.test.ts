@@ -88,7 +88,7 @@ describe("scripts/lib/circuit-build", function () {
       await compileCircuit(entry, log);
       lines.length = 0;
       expect(await setupCircuit(entry, log, true)).to.equal(true);
-      expect(lines.some((l) => /DEVELOPMENT setup/.test(l))).to.equal(true);
+      expect(lines.some((l) => /development setup — NOT secure/.test(l))).to.equal(true);
       const p = circuitPaths("t_build_mul");
       const vkey = JSON.parse(await readFile(p.vkey, "utf8")) as { nPublic: number };
       expect(vkey.nPublic).to.equal(2);

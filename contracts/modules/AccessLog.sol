@@ -29,40 +29,15 @@ abstract contract AccessLog is IAccessLog, AccessGrants, VerifierRegistry {
         uint256[5] calldata publicSignals
     ) external whenNotPaused {
         if (_answerBlocks[requestId] != 0) revert RequestAlreadyLogged(requestId);
-
-        Circuit memory circuit = _circuits[circuitId];
-        if (circuit.verifier == address(0)) revert UnknownCircuit(circuitId);
-        if (circuit.retired) revert CircuitIsRetired(circuitId);
-
+        address verifier = _liveVerifier(circuitId);
         GrantRecord storage grant = _grants[grantId];
         uint32 used = _checkGrantUsable(grantId, grant);
         address consumer = grant.consumer;
-        uint256 assetId = grant.assetId;
-
-        _checkVersion(versionId, assetId, publicSignals[ProofSignals.ROOT]);
-
-        uint256 policyHash = grant.policyHash;
-        if (publicSignals[ProofSignals.POLICY_HASH] != policyHash) {
-            revert PolicyHashMismatch(grantId, policyHash, publicSignals[ProofSignals.POLICY_HASH]);
+        _checkVersion(versionId, grant.assetId, publicSignals[ProofSignals.ROOT]);
+        _checkPolicyAndBinding(grantId, grant.policyHash, consumer, requestId, publicSignals);
+        if (!IGroth16Verifier(verifier).verifyProof(proof.a, proof.b, proof.c, publicSignals)) {
+            revert InvalidProof(circuitId);
         }
-        uint256 expected = ProofSignals.binding(
-            block.chainid,
-            address(this),
-            grantId,
-            consumer,
-            requestId
-        );
-        if (publicSignals[ProofSignals.BINDING] != expected) {
-            revert BindingMismatch(expected, publicSignals[ProofSignals.BINDING]);
-        }
-        if (
-            !IGroth16Verifier(circuit.verifier).verifyProof(
-                proof.a,
-                proof.b,
-                proof.c,
-                publicSignals
-            )
-        ) revert InvalidProof(circuitId);
 
         _answerBlocks[requestId] = block.number;
         grant.used = ++used;
@@ -100,6 +75,37 @@ abstract contract AccessLog is IAccessLog, AccessGrants, VerifierRegistry {
                 _existingGrant(grantId).consumer,
                 requestId
             );
+    }
+
+    /// @dev The circuit's verifier, reverting unless it is registered and not retired.
+    function _liveVerifier(bytes32 circuitId) private view returns (address) {
+        Circuit memory circuit = _circuits[circuitId];
+        if (circuit.verifier == address(0)) revert UnknownCircuit(circuitId);
+        if (circuit.retired) revert CircuitIsRetired(circuitId);
+        return circuit.verifier;
+    }
+
+    /// @dev Reverts unless the proof carries the grant's policy hash and this request's binding.
+    function _checkPolicyAndBinding(
+        uint256 grantId,
+        uint256 policyHash,
+        address consumer,
+        bytes32 requestId,
+        uint256[5] calldata publicSignals
+    ) private view {
+        if (publicSignals[ProofSignals.POLICY_HASH] != policyHash) {
+            revert PolicyHashMismatch(grantId, policyHash, publicSignals[ProofSignals.POLICY_HASH]);
+        }
+        uint256 expected = ProofSignals.binding(
+            block.chainid,
+            address(this),
+            grantId,
+            consumer,
+            requestId
+        );
+        if (publicSignals[ProofSignals.BINDING] != expected) {
+            revert BindingMismatch(expected, publicSignals[ProofSignals.BINDING]);
+        }
     }
 
     /// @dev Reverts unless the grant is active, inside its window and has quota; returns usage.

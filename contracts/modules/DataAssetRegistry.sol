@@ -15,6 +15,7 @@ import {ProofSignals} from "../libraries/ProofSignals.sol";
  */
 abstract contract DataAssetRegistry is IDataAssetRegistry, Pausable, EIP712, Nonces {
     /// @inheritdoc IDataAssetRegistry
+    // solhint-disable-next-line gas-small-strings
     bytes32 public constant PUBLISH_VERSION_TYPEHASH = keccak256(
         "PublishVersion(uint256 assetId,uint256 root,uint64 recordCount,uint32 treeDepth,"
         "bytes32 paramsHash,uint256 nonce,uint256 deadline)"

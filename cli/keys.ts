@@ -44,7 +44,8 @@ export async function loadWallet(src: KeySource, provider?: Provider): Promise<W
   }
   const env = src.keyEnv ?? "PARTPROOF_KEY";
   const hex = process.env[env];
-  if (!hex) throw new KeyError(`no signing key: set $${env} to a private key, or pass --keystore FILE`);
+  if (!hex)
+    throw new KeyError(`no signing key: set $${env} to a private key, or pass --keystore FILE`);
   if (!/^0x[0-9a-fA-F]{64}$/.test(hex.trim())) {
     throw new KeyError(`$${env} is not a 0x-prefixed 32-byte hex private key`);
   }

@@ -296,9 +296,12 @@ export async function ensurePtau(power: number, log: Log): Promise<{ file: strin
   await mkdir(dir, { recursive: true });
   const file = path.join(dir, `dev_${power}.ptau`);
   if (!existsSync(file)) {
-    const tmp = `${file}.tmp-${process.pid}`;
-    await generateDevPtau(power, tmp, log);
-    await rename(tmp, file);
+    await withLock(`${file}.lock`, log, async () => {
+      if (existsSync(file)) return; // made by the process we waited for
+      const tmp = `${file}.tmp-${process.pid}`;
+      await generateDevPtau(power, tmp, log);
+      await rename(tmp, file);
+    });
   }
   return { file, dev: true };
 }
@@ -437,8 +440,58 @@ export async function exportVerifier(entry: CircuitEntry, log: Log, force = fals
   return true;
 }
 
+/**
+ * Runs `fn` holding an exclusive lock file (its content: the holder's pid), so that two builds
+ * (a test run and the demo, say) never write the same outputs at once. A lock whose holder is
+ * gone is taken over.
+ */
+export async function withLock<T>(lockFile: string, log: Log, fn: () => Promise<T>): Promise<T> {
+  let waitingSince = 0;
+  for (;;) {
+    try {
+      const fh = await open(lockFile, "wx");
+      await fh.writeFile(String(process.pid));
+      await fh.close();
+      break;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+      const pid = Number((await readFile(lockFile, "utf8").catch(() => "")).trim());
+      let alive = false;
+      if (pid > 0) {
+        try {
+          process.kill(pid, 0);
+          alive = true;
+        } catch {
+          alive = false;
+        }
+      }
+      if (!alive) {
+        await rm(lockFile, { force: true });
+        continue;
+      }
+      if (waitingSince === 0 || Date.now() - waitingSince > 30_000) {
+        log(`waiting for another build (pid ${pid}) holding ${path.relative(ROOT, lockFile)}`);
+        waitingSince = Date.now();
+      }
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    await rm(lockFile, { force: true });
+  }
+}
+
 /** Builds one instance end to end. */
 export async function buildCircuit(entry: CircuitEntry, log: Log, force = false) {
+  await mkdir(circuitPaths(entry.name).dir, { recursive: true });
+  await withLock(path.join(circuitPaths(entry.name).dir, ".lock"), log, () =>
+    buildUnlocked(entry, log, force),
+  );
+}
+
+async function buildUnlocked(entry: CircuitEntry, log: Log, force: boolean) {
   const compiled = await compileCircuit(entry, log, force);
   const setup = await setupCircuit(entry, log, force || compiled);
   const exported = entry.verifier === false ? false : await exportVerifier(entry, log, setup);

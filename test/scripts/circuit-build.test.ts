@@ -15,6 +15,7 @@ import {
   requiredPower,
   setupCircuit,
   verifierName,
+  withLock,
   type CircuitEntry,
 } from "../../scripts/lib/circuit-build.js";
 
@@ -122,6 +123,23 @@ describe("scripts/lib/circuit-build", function () {
       } finally {
         delete process.env.PTAU;
       }
+    });
+  });
+
+  describe("withLock", function () {
+    it("runs holders one after another and takes over a lock whose holder is gone", async function () {
+      const lock = path.join(FIXTURES, "t.lock");
+      const order: string[] = [];
+      const holder = (name: string) => async () => {
+        order.push(`${name}:in`);
+        await new Promise((r) => setTimeout(r, 50));
+        order.push(`${name}:out`);
+      };
+      await Promise.all([withLock(lock, log, holder("a")), withLock(lock, log, holder("b"))]);
+      expect(order).to.deep.equal(["a:in", "a:out", "b:in", "b:out"]);
+      await writeFile(lock, "999999999"); // no such process
+      expect(await withLock(lock, log, async () => "taken")).to.equal("taken");
+      expect(existsSync(lock)).to.equal(false);
     });
   });
 

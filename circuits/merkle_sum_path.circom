@@ -4,7 +4,7 @@ include "circomlib/circuits/bitify.circom";
 include "circomlib/circuits/poseidon.circom";
 include "node_hash.circom";
 
-// MerkleSumPath(levels, checkMinMax): recomputes the root of a Poseidon Merkle-sum tree from one node and
+// MerkleSumPath(levels, checkMinMax, checkSiblings): recomputes the root of a Poseidon Merkle-sum tree from one node and
 // its authentication path, and returns the prefix sums of everything left of that node.
 //
 // Inputs: node (the starting node tuple, e.g. a LeafNode output), bits (bits[l] = 1 when the
@@ -14,7 +14,8 @@ include "node_hash.circom";
 // left siblings (bits[l] = 1) of component k+1 (count, sum0..sum3): the totals of all leaves
 // left of the starting node.
 //
-// Proves: the sibling min/max are < 2^64 (range-checked here, so callers may compare them);
+// Proves: the sibling min/max are < 2^64 when checkSiblings = 1 or checkMinMax = 1 (so callers
+// may compare them; a caller that never compares them passes checkSiblings = 0);
 // every hash on the path is Poseidon16 of its children's tuples and ends in `root`; counts and
 // sums of path nodes are the sums of their children.
 // checkMinMax = 1: each path node's min/max is computed as min/max of its children (NodeHash;
@@ -25,7 +26,7 @@ include "node_hash.circom";
 // well-formedness, not checked here (saves 2 comparators per level).
 // NOTE: bits must be boolean (the caller takes them from Num2Bits); sibling counts and sums
 // are taken as committed (not range-checked).
-template MerkleSumPath(levels, checkMinMax) {
+template MerkleSumPath(levels, checkMinMax, checkSiblings) {
     signal input node[8];
     signal input bits[levels];
     signal input siblings[levels][8];
@@ -46,8 +47,10 @@ template MerkleSumPath(levels, checkMinMax) {
         acc[0][k] <== 0;
     }
     for (var l = 0; l < levels; l++) {
-        _ <== Num2Bits(64)(siblings[l][6]);
-        _ <== Num2Bits(64)(siblings[l][7]);
+        if (checkSiblings == 1 || checkMinMax == 1) {
+            _ <== Num2Bits(64)(siblings[l][6]);
+            _ <== Num2Bits(64)(siblings[l][7]);
+        }
         for (var i = 0; i < 8; i++) {
             left[l][i] <== cur[l][i] + bits[l] * (siblings[l][i] - cur[l][i]);
             right[l][i] <== cur[l][i] + siblings[l][i] - left[l][i];

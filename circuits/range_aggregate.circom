@@ -73,11 +73,11 @@ template RangeAggregate(depth, m) {
     signal aBits[depth] <== Num2Bits(depth)(aIndex);
     signal lBits[depth] <== Num2Bits(depth)(lIndex);
 
-    component aPath = MerkleSumPath(depth, 0);
+    component aPath = MerkleSumPath(depth, 0, 1);
     aPath.node <== aLeaf;
     aPath.bits <== aBits;
     aPath.siblings <== aSiblings;
-    component lPath = MerkleSumPath(depth, 0);
+    component lPath = MerkleSumPath(depth, 0, 1);
     lPath.node <== lLeaf;
     lPath.bits <== lBits;
     lPath.siblings <== lSiblings;

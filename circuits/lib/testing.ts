@@ -15,40 +15,16 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 // @ts-expect-error snarkjs ships no type declarations
 import * as snarkjs from "snarkjs";
+// @ts-expect-error circom_runtime ships no type declarations
+import { WitnessCalculatorBuilder } from "circom_runtime";
 // @ts-expect-error binfileutils ships no type declarations
 import * as binFileUtils from "@iden3/binfileutils";
 import { FIELD_MODULUS } from "./signals.js";
+import { REPO_ROOT, circuitFiles, type CircuitFiles } from "./paths.js";
 
-/** Repository root (circom2 runs under WASI and needs paths relative to it). */
-export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-
-/** Paths of one compiled circuit instance under circuits/build/<name>/. */
-export interface CircuitFiles {
-  name: string;
-  dir: string;
-  r1cs: string;
-  wasm: string;
-  sym: string;
-  zkey: string;
-  vkey: string;
-}
-
-/** The build paths of circuit instance `name` (they may not exist yet). */
-export function circuitFiles(name: string): CircuitFiles {
-  const dir = path.join(REPO_ROOT, "circuits", "build", name);
-  return {
-    name,
-    dir,
-    r1cs: path.join(dir, `${name}.r1cs`),
-    wasm: path.join(dir, `${name}_js`, `${name}.wasm`),
-    sym: path.join(dir, `${name}.sym`),
-    zkey: path.join(dir, `${name}.zkey`),
-    vkey: path.join(dir, `${name}.vkey.json`),
-  };
-}
+export { REPO_ROOT, circuitFiles, type CircuitFiles } from "./paths.js";
 
 function newestSource(main: string): number {
   const dir = path.join(REPO_ROOT, "circuits");
@@ -138,7 +114,8 @@ export function signalIndex(name: string, signal: string): number {
 const quiet = { info() {}, warn() {}, debug() {}, error() {} };
 
 /**
- * Calculates the full witness of circuit `name` for `input` (throws when an assertion of the
+ * Calculates the full witness of circuit `name` for `input` with its compiled WASM witness
+ * generator (throws when an assertion of the
  * circuit fails, i.e. the input is unsatisfiable for the honest witness generator).
  */
 export async function calculateWitness(
@@ -146,15 +123,9 @@ export async function calculateWitness(
   input: Record<string, unknown>,
 ): Promise<bigint[]> {
   const files = ensureCompiled(name);
-  const tmp = mkdtempSync(path.join(tmpdir(), "pp-wtns-"));
-  try {
-    const file = path.join(tmp, "w.wtns");
-    await snarkjs.wtns.calculate(input, files.wasm, file);
-    const w = (await snarkjs.wtns.exportJson(file)) as unknown[];
-    return w.map((v) => BigInt(v as bigint));
-  } finally {
-    rmSync(tmp, { recursive: true, force: true });
-  }
+  const wc = await WitnessCalculatorBuilder(readFileSync(files.wasm));
+  const w = (await wc.calculateWitness(input, true)) as unknown[];
+  return w.map((v) => BigInt(v as bigint));
 }
 
 /**

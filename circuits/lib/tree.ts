@@ -64,6 +64,11 @@ export interface MerkleSumTree {
 export interface BuildOptions {
   /** Value field whose MIN/MAX the nodes carry (default 3); must match the circuit's m. */
   minMaxField?: number;
+  /**
+   * Commit the records in the given order instead of sorting them. Only for tests of the
+   * audit circuit, which must catch such an unsorted (malformed) tree.
+   */
+  keepOrder?: boolean;
 }
 
 type Poseidon = ((inputs: unknown[]) => Uint8Array) & {
@@ -166,6 +171,7 @@ export async function buildTree(
   if (n + 2 > 2 ** depth) {
     throw new RangeError(`a depth-${depth} tree holds at most ${2 ** depth - 2} records, got ${n}`);
   }
+  if (salts.length !== n) throw new RangeError(`got ${n} records but ${salts.length} salts`);
   records.forEach(checkRecord);
   for (const s of salts) {
     if (
@@ -175,7 +181,9 @@ export async function buildTree(
       throw new RangeError("salts must be field elements");
     }
   }
-  const sorted = sortRecords(records, salts);
+  const sorted = options.keepOrder
+    ? { records: [...records], salts: [...salts] }
+    : sortRecords(records, salts);
   const P = await getPoseidon();
   const F = P.F;
 

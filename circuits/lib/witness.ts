@@ -1,6 +1,6 @@
 /**
  * Circuit inputs for the answer and audit circuits, built from a committed tree. The gateway
- * passes these objects to {@link prove} (circuits/lib/prove.ts).
+ * passes these objects to `prove` (circuits/lib/prove.ts).
  */
 import {
   policyHash as hashPolicy,
@@ -10,6 +10,7 @@ import {
 } from "./signals.js";
 import {
   answerFromAggregates,
+  matchesPredicates,
   predicateSlots,
   queryHash,
   type Answer,
@@ -24,7 +25,7 @@ import {
 } from "./tree.js";
 
 /** A circuit input object (signal name → value or nested arrays of values). */
-export type CircuitInput = Record<string, bigint | bigint[] | bigint[][]>;
+export type CircuitInput = Record<string, bigint | bigint[] | bigint[][] | bigint[][][]>;
 
 /** Input, expected public signals and the plain answer of one answer proof. */
 export interface AnswerWitness {
@@ -165,6 +166,123 @@ export function rangeWitness(
     blind,
     ...leafInput(tree, "a", a),
     ...leafInput(tree, "l", l),
+  };
+  return { input, signals, answer };
+}
+
+/** Input of one AuditPath proof. */
+export interface AuditWitness {
+  /** The circuit input. */
+  input: CircuitInput;
+  /** The public signals in order: root, index, challenge. */
+  publicSignals: [bigint, bigint, bigint];
+}
+
+/**
+ * Builds the AuditPath input for leaf `index` (and its successor) of `tree`, answering the
+ * auditor's `challenge`. index must be < 2^depth - 1.
+ */
+export function auditWitness(tree: MerkleSumTree, index: number, challenge: bigint): AuditWitness {
+  if (!Number.isInteger(index) || index < 0 || index >= 2 ** tree.depth - 1) {
+    throw new RangeError(`audit index must be in [0, 2^${tree.depth} - 2], got ${index}`);
+  }
+  const leaves = [tree.leaf(index), tree.leaf(index + 1)];
+  return {
+    input: {
+      root: tree.root,
+      index: BigInt(index),
+      challenge,
+      key: leaves.map((l) => l.key),
+      nextKey: leaves.map((l) => l.nextKey),
+      values: leaves.map((l) => l.values),
+      salt: leaves.map((l) => l.salt),
+      siblings: [tree.path(index), tree.path(index + 1)],
+    },
+    publicSignals: [tree.root, BigInt(index), challenge],
+  };
+}
+
+/**
+ * The first block of the scan window for the leaves a .. l (two aligned blocks of 2^h leaves
+ * each, `block` and `block + 1`); throws when they do not fit one window.
+ */
+export function scanWindow(depth: number, h: number, a: number, l: number): number {
+  const H = 2 ** h;
+  const blocks = 2 ** (depth - h);
+  let block = Math.floor(a / H);
+  if (block + 1 >= blocks) block -= 1;
+  if (block < 0 || l >= (block + 2) * H) {
+    throw new RangeError(
+      `the range spans leaves ${a + 1}..${l}: more than a scan window of ${2 * H} leaves holds`,
+    );
+  }
+  return block;
+}
+
+/**
+ * Builds the ScanAggregate input for `query` (with up to 3 predicates) over `tree` with
+ * windows of C = 2·2^h leaves, under `policy`, with the consumer's `blind` and the request's
+ * `binding`. Throws when the records of [lo, hi] (plus the leaf before them) do not fit one
+ * window, or for a ratio whose denominator is 0. The policy is not pre-checked here.
+ */
+export function scanWitness(
+  tree: MerkleSumTree,
+  h: number,
+  query: Query,
+  policy: Policy,
+  blind: bigint,
+  binding: bigint,
+): AnswerWitness {
+  checkQueryFields(query, tree);
+  const preds = predicateSlots(query);
+  const a = lastLeafBelow(tree, query.lo);
+  const l = lastLeafAtMost(tree, query.hi);
+  const block = scanWindow(tree.depth, h, a, l);
+  const C = 2 * 2 ** h;
+  const first = block * 2 ** h;
+  const leaves = Array.from({ length: C }, (_, i) => tree.leaf(first + i));
+  const selected = leaves.filter(
+    (lf, i) =>
+      lf.key >= query.lo &&
+      lf.key <= query.hi &&
+      first + i >= 1 &&
+      first + i <= tree.leafCount &&
+      matchesPredicates(query, lf.values),
+  );
+  const sums = Array.from({ length: FIELD_COUNT }, (_, f) =>
+    selected.reduce((s, lf) => s + lf.values[f]!, 0n),
+  );
+  let min = VALUE_MAX;
+  let max = 0n;
+  for (const lf of selected) {
+    const v = lf.values[tree.minMaxField]!;
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  const answer = answerFromAggregates(query, BigInt(selected.length), sums, min, max);
+  const signals: AnswerSignals = {
+    root: tree.root,
+    policyHash: hashPolicy(policy),
+    queryHash: queryHash(query),
+    resultCommitment: resultCommitment(answer.resultValue, answer.resultAux, blind),
+    binding,
+  };
+  const sib = (b: number): bigint[][] =>
+    Array.from({ length: tree.depth - h }, (_, lv) => tree.node(h + lv, (b >> lv) ^ 1));
+  const input: CircuitInput = {
+    ...signals,
+    ...policyInput(policy),
+    ...queryInput(query),
+    predField: preds.map((p) => BigInt(p.field)),
+    predOp: preds.map((p) => BigInt(p.op)),
+    predConst: preds.map((p) => p.value),
+    blind,
+    block: BigInt(block),
+    keys: leaves.map((lf) => lf.key),
+    nextKeys: leaves.map((lf) => lf.nextKey),
+    values: leaves.map((lf) => lf.values),
+    salts: leaves.map((lf) => lf.salt),
+    siblings: [sib(block), sib(block + 1)],
   };
   return { input, signals, answer };
 }

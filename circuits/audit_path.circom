@@ -1,0 +1,66 @@
+pragma circom 2.2.0;
+
+include "circomlib/circuits/bitify.circom";
+include "circomlib/circuits/comparators.circom";
+include "less_than.circom";
+include "leaf_node.circom";
+include "merkle_sum_path.circom";
+
+// AuditPath(depth, m): random path audit of a committed tree. For the auditor-chosen leaf
+// `index` it proves that leaf `index` and leaf `index + 1` are in the tree of `root` and that
+//   - key[index] <= key[index + 1] (sorted) and nextKey[index] == key[index + 1] (the link the
+//     range proofs rely on),
+//   - leaf 0 is the low sentinel (key 0) when index == 0, a padding leaf (key 2^128 - 1) holds
+//     zero values and links to 2^128 - 1,
+//   - the count/sums left of leaf index+1 equal those left of leaf index plus leaf index,
+//   - every node on both paths carries count/sums = sum of its children and min/max = min/max
+//     of its children (MerkleSumPath with checkMinMax = 1).
+// Public inputs, in order: root, index, challenge (an auditor nonce, bound with a square so
+// that each audit answer is fresh). Nothing about the records is revealed.
+// NOTE: one audit checks one link and two root paths; confidence comes from many random
+// indices (circuits/README.md, "Trust assumption"). index must be < 2^depth - 1.
+template AuditPath(depth, m) {
+    signal input root;
+    signal input index;
+    signal input challenge;
+
+    signal input key[2];
+    signal input nextKey[2];
+    signal input values[2][4];
+    signal input salt[2];
+    signal input siblings[2][depth][8];
+
+    signal challengeSquare <== challenge * challenge;
+
+    signal bits[2][depth];
+    bits[0] <== Num2Bits(depth)(index);
+    bits[1] <== Num2Bits(depth)(index + 1);
+
+    signal leaf[2][8];
+    component path[2];
+    signal isPad[2];
+    for (var s = 0; s < 2; s++) {
+        leaf[s] <== LeafNode(m)(key[s], nextKey[s], values[s], salt[s]);
+        path[s] = MerkleSumPath(depth, 1, 1);
+        path[s].node <== leaf[s];
+        path[s].bits <== bits[s];
+        path[s].siblings <== siblings[s];
+        path[s].root === root;
+        isPad[s] <== IsEqual()([key[s], 2 ** 128 - 1]);
+        for (var j = 0; j < 4; j++) {
+            isPad[s] * values[s][j] === 0;
+        }
+        isPad[s] * (nextKey[s] - (2 ** 128 - 1)) === 0;
+    }
+
+    signal sorted <== LessEqThanBits(128)([key[0], key[1]]);
+    sorted === 1;
+    nextKey[0] === key[1];
+    // the totals left of leaf index+1 are those left of leaf index plus leaf index itself:
+    // the sibling sums of the two paths agree with each other
+    for (var k = 0; k < 5; k++) {
+        path[1].prefix[k] === path[0].prefix[k] + leaf[0][1 + k];
+    }
+    signal first <== IsZero()(index);
+    first * key[0] === 0;
+}

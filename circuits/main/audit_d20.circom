@@ -1,0 +1,6 @@
+pragma circom 2.2.0;
+
+include "audit_path.circom";
+
+// Production instance: audits a depth-20 tree (MIN/MAX on field 3).
+component main {public [root, index, challenge]} = AuditPath(20, 3);

@@ -1,0 +1,283 @@
+/**
+ * Writing the benchmark results: bench/results.json (merged: a run with --only keeps the
+ * other benchmarks' older entries), bench/RESULTS.md (every table) and the README section
+ * between `<!-- bench:start -->` and `<!-- bench:end -->` (a summary).
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import {
+  BENCHMARKS,
+  fmtCount,
+  machineInfo,
+  type BenchEntry,
+  type BenchName,
+  type BenchResults,
+  type Stats,
+} from "./common.js";
+import type { ConstraintsBenchData } from "./constraints.js";
+import type { GasBenchData } from "./gas.js";
+import type { GatewayBenchData } from "./gateway.js";
+import type { ProveBenchData } from "./prove.js";
+import type { TreeBenchData } from "./tree.js";
+
+/** README markers of the benchmark section. */
+export const README_START = "<!-- bench:start -->";
+/** End marker. */
+export const README_END = "<!-- bench:end -->";
+
+/** Reads `file` (results.json) or returns an empty result set. */
+export function readResults(file: string): BenchResults {
+  if (existsSync(file)) {
+    const parsed = JSON.parse(readFileSync(file, "utf8")) as BenchResults;
+    if (parsed && typeof parsed === "object" && parsed.benchmarks) return parsed;
+  }
+  return { machine: machineInfo(), date: new Date().toISOString(), benchmarks: {} };
+}
+
+/** Merges this run's entries into `previous`: new entries replace old ones per benchmark. */
+export function mergeResults(
+  previous: BenchResults,
+  entries: Partial<Record<BenchName, BenchEntry>>,
+): BenchResults {
+  const benchmarks: Partial<Record<BenchName, BenchEntry>> = { ...previous.benchmarks };
+  for (const [k, v] of Object.entries(entries)) benchmarks[k as BenchName] = v;
+  const ordered = Object.fromEntries(
+    BENCHMARKS.filter((b) => benchmarks[b]).map((b) => [b, benchmarks[b]]),
+  ) as Partial<Record<BenchName, BenchEntry>>;
+  return { machine: machineInfo(), date: new Date().toISOString(), benchmarks: ordered };
+}
+
+const s = (ms: number, d = 2) => (ms / 1000).toFixed(d);
+const int = (n: number) => n.toLocaleString("en-US");
+const statRow = (label: string, st: Stats, d = 2) =>
+  `| ${label} | ${s(st.median, d)} | ${s(st.min, d)} | ${s(st.max, d)} |`;
+
+function header(name: string, e: BenchEntry): string {
+  const when = e.date.replace("T", " ").replace(/\.\d+Z$/, " UTC");
+  const load = `load average ${e.loadavg.start.join(" / ")} at the start, ${e.loadavg.end.join(" / ")} at the end (1 / 5 / 15 min)`;
+  return `_${name}: measured ${when}${e.quick ? " in --quick mode (smoke-test sizes, not a measurement)" : ""}; ${load}; took ${e.seconds.toFixed(0)} s._`;
+}
+
+function treeSection(e: BenchEntry<TreeBenchData>): string[] {
+  const d = e.data!;
+  return [
+    `### Commitment tree (TypeScript \`buildTree\`, depth ${d.depth})`,
+    "",
+    header("tree", e),
+    "",
+    "| records | buildTree (s) | of which sort (s) | Poseidon hashes | hashes/s | peak RSS (MiB) |",
+    "|---:|---:|---:|---:|---:|---:|",
+    ...d.runs.map(
+      (r) =>
+        `| ${fmtCount(r.records)} | ${s(r.buildMs)} | ${s(r.sortMs)} | ${int(r.hashes.total)} | ${int(r.hashesPerSecond)} | ${r.peakRssMiB} |`,
+    ),
+    "",
+    "Each size runs in its own process; peak RSS is that process's (records, salts and tree; " +
+      "the process's RSS before making the records was " +
+      `${d.runs[0]?.baselineRssMiB ?? "?"} MiB). Hashes: one per used leaf (7 inputs), one per ` +
+      "non-padding internal node (16 inputs); hashes/s excludes the sort.",
+    "",
+  ];
+}
+
+function proveSection(e: BenchEntry<ProveBenchData>): string[] {
+  const d = e.data!;
+  const met = d.fullProveMs.median <= d.targetSeconds * 1000;
+  return [
+    `### Range-aggregate proof (\`${d.circuit}\`, ${fmtCount(d.records)} records)`,
+    "",
+    header("prove", e),
+    "",
+    `RATIO_PPM over a range of ${int(d.rangeCount)} records; ${int(d.constraints)} constraints; ` +
+      `${d.fullProveMs.samples.length} measured proofs after one cold one, each witness → prove → verify in one child process.`,
+    "",
+    "| step | median (s) | min (s) | max (s) |",
+    "|---|---:|---:|---:|",
+    statRow("witness generation (`wtns.calculate`)", d.witnessMs),
+    statRow("proving (`groth16.prove`)", d.proveMs),
+    statRow("witness + proving (= `fullProve`)", d.fullProveMs),
+    statRow("verifying (`groth16.verify`)", d.verifyMs, 3),
+    "",
+    `| | |`,
+    `|---|---|`,
+    `| cold first proof (fresh process: curve + workers start-up) | witness ${s(d.cold.witnessMs)} s, prove ${s(d.cold.proveMs)} s, verify ${s(d.cold.verifyMs, 3)} s |`,
+    `| peak RSS of the proving process | ${d.peakRssMiB} MiB (${d.baselineRssMiB} MiB before snarkjs ran) |`,
+    `| public signals | ${d.publicSignals} |`,
+    `| proof size | ${d.proofCalldataBytes} bytes as calldata (8 field elements); ${d.proofJsonBytes} bytes as snarkjs JSON |`,
+    `| target: proof ≤ ${d.targetSeconds} s | ${met ? "met" : "**not met**"} (median witness + proving ${s(d.fullProveMs.median)} s) |`,
+    `| all proofs verified | ${d.verified ? "yes" : "**no**"} |`,
+    "",
+    `The tree and circuit input came from ${d.input.source === "cache" ? `the benchmark cache (made ${d.input.createdAt})` : "a tree built for this run"}; ` +
+      "proving time does not depend on the records or salts, only on the circuit.",
+    "",
+  ];
+}
+
+function gasSection(e: BenchEntry<GasBenchData>): string[] {
+  const d = e.data!;
+  return [
+    "### Gas (Hardhat in-process chain, contracts deployed by the Ignition module)",
+    "",
+    header("gas", e),
+    "",
+    "| call | gas | note |",
+    "|---|---:|---|",
+    ...d.rows.map((r) => `| ${r.call} | ${int(r.gasUsed)} | ${r.note ?? ""} |`),
+    "",
+  ];
+}
+
+function constraintsSection(e: BenchEntry<ConstraintsBenchData>): string[] {
+  const d = e.data!;
+  return [
+    "### Circuits (`snarkjs r1cs info`)",
+    "",
+    header("constraints", e),
+    "",
+    "| circuit | target | constraints | public inputs | wires | ptau (manifest) | ptau needed | zkey built |",
+    "|---|---|---:|---:|---:|---:|---:|---|",
+    ...d.circuits.map(
+      (c) =>
+        `| ${c.name} | ${c.target} | ${int(c.constraints)} | ${c.publicInputs + c.outputs} | ${int(c.wires)} | 2^${c.ptau} | 2^${c.requiredPtau} | ${c.zkey ? "yes" : "no"} |`,
+    ),
+    ...(d.notCompiled.length ? ["", `Not compiled at the time: ${d.notCompiled.join(", ")}.`] : []),
+    ...(d.unreadable?.length
+      ? ["", `Unreadable at the time: ${d.unreadable.map((u) => u.name).join(", ")}.`]
+      : []),
+    "",
+  ];
+}
+
+function gatewaySection(e: BenchEntry<GatewayBenchData>): string[] {
+  const d = e.data!;
+  const out = [
+    "### Gateway (express + LevelDB, Hardhat in-process chain, one prover worker)",
+    "",
+    header("gateway", e),
+    "",
+    "| circuit | Catena-X quality batch | ingest (s) | ingest (records/s) | publish (s) | cold query (s) | query: POST → logged, median (min–max) (s) | POST /queries response, median (s) |",
+    "|---|---:|---:|---:|---:|---:|---:|---:|",
+  ];
+  for (const r of d.runs) {
+    out.push(
+      `| ${r.circuit} | ${int(r.ingest.records)} records, ${int(Math.round(r.ingest.payloadBytes / 1024))} KiB | ${s(r.ingest.ms)} | ${int(r.ingest.recordsPerSecond)} | ${s(r.publishMs)} | ${s(r.coldQueryMs)} | ${s(r.queryLatencyMs.median)} (${s(r.queryLatencyMs.min)}–${s(r.queryLatencyMs.max)}) | ${s(r.postMs.median, 3)} |`,
+    );
+  }
+  out.push(
+    "",
+    "Ingest: POST /assets/:id/uploads (validate, map, salt, build the tree, store in one LevelDB batch). " +
+      "Publish: the owner's EIP-712 signature relayed as publishVersionBySig. Query: a signed RATIO_PPM " +
+      "query of one part, from POST /queries until its job reports `logged` (proved in the worker pool, " +
+      "recordAnswer mined); the job is polled every 50 ms.",
+    "",
+  );
+  return out;
+}
+
+function skipped(key: string, title: string, e: BenchEntry): string[] {
+  return [`### ${title}`, "", header(key, e), "", `Skipped: ${e.reason ?? "no reason given"}.`, ""];
+}
+
+/** The Markdown of bench/RESULTS.md. */
+export function renderMarkdown(r: BenchResults): string {
+  const m = r.machine;
+  const out: string[] = [
+    "# Benchmarks",
+    "",
+    "Written by `npm run bench` (scripts/bench.ts); the numbers are in [results.json](results.json).",
+    "",
+    `Machine: ${m.cpuModel}, ${m.cpus} logical CPUs, ${int(m.memoryMiB)} MiB memory, Node ${m.node}, ${m.platform}. ` +
+      "The machine was shared with other work while measuring: see each table's load average " +
+      `(a load above ${m.cpus} means the benchmark got less than the whole machine).`,
+    "",
+  ];
+  const b = r.benchmarks;
+  const sections: [BenchName, string, (e: BenchEntry<never>) => string[]][] = [
+    ["tree", "Commitment tree", treeSection as (e: BenchEntry<never>) => string[]],
+    ["prove", "Range-aggregate proof", proveSection as (e: BenchEntry<never>) => string[]],
+    ["gas", "Gas", gasSection as (e: BenchEntry<never>) => string[]],
+    ["constraints", "Circuits", constraintsSection as (e: BenchEntry<never>) => string[]],
+    ["gateway", "Gateway", gatewaySection as (e: BenchEntry<never>) => string[]],
+  ];
+  for (const [key, title, render] of sections) {
+    const e = b[key];
+    if (!e) continue;
+    out.push(...(e.status === "ok" ? render(e as BenchEntry<never>) : skipped(key, title, e)));
+  }
+  out.push("How to run: `npm run bench -- --help`.", "");
+  return out.join("\n");
+}
+
+/** The README section (between the markers, markers included): the headline numbers. */
+export function renderReadmeSection(r: BenchResults): string {
+  const b = r.benchmarks;
+  const m = r.machine;
+  const rows: string[] = [];
+  const tree = b.tree?.status === "ok" ? (b.tree.data as TreeBenchData) : undefined;
+  for (const run of tree?.runs ?? []) {
+    rows.push(
+      `| commitment tree of ${fmtCount(run.records)} records (TS, depth ${run.depth}) | ${s(run.buildMs, 1)} s, ${int(run.hashesPerSecond)} hashes/s, peak RSS ${run.peakRssMiB} MiB |`,
+    );
+  }
+  const prove = b.prove?.status === "ok" ? (b.prove.data as ProveBenchData) : undefined;
+  if (prove) {
+    rows.push(
+      `| range-aggregate proof, \`${prove.circuit}\` over ${fmtCount(prove.records)} records (witness + prove, median) | ${s(prove.fullProveMs.median)} s (witness ${s(prove.witnessMs.median)} s + prove ${s(prove.proveMs.median)} s), peak RSS ${prove.peakRssMiB} MiB; target ≤ ${prove.targetSeconds} s |`,
+      `| verify (snarkjs) | ${s(prove.verifyMs.median, 3)} s |`,
+      `| proof | ${prove.publicSignals} public signals, ${prove.proofCalldataBytes} bytes calldata, ${int(prove.constraints)} constraints |`,
+    );
+  }
+  const gas = b.gas?.status === "ok" ? (b.gas.data as GasBenchData) : undefined;
+  for (const row of gas?.rows ?? []) {
+    if (/^(publishVersion \(first|grantAccess|revokeGrant|recordAnswer)/.test(row.call)) {
+      rows.push(`| gas: ${row.call} | ${int(row.gasUsed)} |`);
+    }
+  }
+  const gw = b.gateway?.status === "ok" ? (b.gateway.data as GatewayBenchData) : undefined;
+  for (const r of gw?.runs ?? []) {
+    rows.push(
+      `| gateway (\`${r.circuit}\`): one query, POST → logged on-chain (median) | ${s(r.queryLatencyMs.median)} s |`,
+      `| gateway (\`${r.circuit}\`): ingest of a Catena-X quality batch of ${int(r.ingest.records)} records | ${s(r.ingest.ms)} s, ${int(r.ingest.recordsPerSecond)} records/s |`,
+    );
+  }
+  const quick = Object.values(b).some((e) => e?.quick);
+  return [
+    README_START,
+    "## Benchmarks",
+    "",
+    `Measured with \`npm run bench\` on ${m.cpus} shared CPUs (${m.cpuModel}), ${Math.round(m.memoryMiB / 1024)} GiB, Node ${m.node}` +
+      `${quick ? " (some entries in --quick mode)" : ""}. Every table, the load average during each run and how to repeat ` +
+      "them: [bench/RESULTS.md](bench/RESULTS.md).",
+    "",
+    "| what | result |",
+    "|---|---|",
+    ...(rows.length ? rows : ["| (no results yet) | run `npm run bench` |"]),
+    "",
+    "`npm run bench -- --only tree,prove,gas,constraints,gateway` selects benchmarks; `--quick` " +
+      "runs small sizes in seconds; `--records 1e4,1e5,1e6` sets the tree sizes (the largest is " +
+      "also the proof's tree); `--repeat N` the proofs per measurement.",
+    README_END,
+  ].join("\n");
+}
+
+/** Replaces (or appends) the marked section of README.md. */
+export function updateReadme(readmeFile: string, section: string): void {
+  const text = readFileSync(readmeFile, "utf8");
+  const a = text.indexOf(README_START);
+  const b = text.indexOf(README_END);
+  const next =
+    a >= 0 && b > a
+      ? text.slice(0, a) + section + text.slice(b + README_END.length)
+      : text.replace(/\n*$/, "\n\n") + section + "\n";
+  writeFileSync(readmeFile, next);
+}
+
+/** Writes results.json and RESULTS.md into `dir`. */
+export function writeOutputs(dir: string, r: BenchResults): { json: string; md: string } {
+  mkdirSync(dir, { recursive: true });
+  const json = path.join(dir, "results.json");
+  const md = path.join(dir, "RESULTS.md");
+  writeFileSync(json, JSON.stringify(r, null, 2) + "\n");
+  writeFileSync(md, renderMarkdown(r));
+  return { json, md };
+}

@@ -1,0 +1,54 @@
+/**
+ * `tree` benchmark: building the commitment tree in TypeScript (circuits/lib/tree.ts buildTree,
+ * sorted and salted records) for each size, each in its own process so that the peak RSS is
+ * that size's alone.
+ */
+import path from "node:path";
+import { fmtCount, ROOT, runChild, type Log } from "./common.js";
+import type { TreeChildResult } from "./tree-child.js";
+
+/** Options of {@link benchTree}. */
+export interface TreeBenchOptions {
+  /** Record counts to build. */
+  sizes: number[];
+  /** Tree depth. */
+  depth: number;
+  /** For this size, also write the prove benchmark's input to `proveInput.file`. */
+  proveInput?: { records: number; file: string };
+}
+
+/** Result of the `tree` benchmark. */
+export interface TreeBenchData {
+  depth: number;
+  runs: TreeChildResult[];
+}
+
+/** Runs the `tree` benchmark. */
+export async function benchTree(opts: TreeBenchOptions, log: Log): Promise<TreeBenchData> {
+  const runs: TreeChildResult[] = [];
+  for (const n of opts.sizes) {
+    log(`tree: ${fmtCount(n)} records at depth ${opts.depth} …`);
+    const args = [String(n), String(opts.depth)];
+    if (opts.proveInput?.records === n) args.push(opts.proveInput.file);
+    const heartbeat = setInterval(
+      () => log(`tree: ${fmtCount(n)} records … still building`),
+      30_000,
+    );
+    try {
+      const { result } = await runChild<TreeChildResult>(
+        path.join(ROOT, "scripts/lib/bench/tree-child.ts"),
+        args,
+        log,
+        `  [tree ${fmtCount(n)}]`,
+      );
+      log(
+        `tree: ${fmtCount(n)} records: ${(result.buildMs / 1000).toFixed(2)} s, ` +
+          `${result.hashesPerSecond.toLocaleString("en-US")} hashes/s, peak RSS ${result.peakRssMiB} MiB`,
+      );
+      runs.push(result);
+    } finally {
+      clearInterval(heartbeat);
+    }
+  }
+  return { depth: opts.depth, runs };
+}

@@ -32,7 +32,7 @@ const PERMANENT = new Set([
 export class Relayer {
   private timer?: NodeJS.Timeout;
   private running?: Promise<void>;
-  private stopped = false;
+  private stopped = true; // until start()
   private again = false;
 
   /** Creates a relayer over the gateway's store and chain. */

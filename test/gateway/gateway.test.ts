@@ -1,0 +1,693 @@
+import { readFileSync } from "node:fs";
+import { expect } from "chai";
+import { network } from "hardhat";
+// @ts-expect-error snarkjs ships no type declarations
+import * as snarkjs from "snarkjs";
+import { AggregateKind, policyHash, type Policy } from "../../circuits/lib/signals.js";
+import { evaluate } from "../../circuits/lib/query.js";
+import { signPublish, signQuery, signRead, signUpload } from "../../gateway/client.js";
+import { versionIdOf } from "../../gateway/chain.js";
+import {
+  dayNumber,
+  findSchema,
+  indexKey,
+  keyRange,
+  parseBatch,
+  qualitySchema,
+  type UploadData,
+} from "../../gateway/schemas/index.js";
+import type { QueryMessage } from "../../gateway/auth.js";
+import {
+  call,
+  CIRCUIT,
+  deploy,
+  domainOf,
+  gateway,
+  policyTuple,
+  requestId,
+  tempDir,
+  waitJob,
+} from "./helpers.js";
+
+const conn = await network.create();
+const { ethers, networkHelpers } = conn;
+
+const QUALITY = "urn:samm:io.catenax.manufactured_parts_quality_information:3.0.0";
+const DELIVERY = "urn:samm:io.catenax.delivery_information:2.0.0";
+const PCF = "urn:samm:io.catenax.pcf:10.0.0";
+const PART = "GBX-3232455";
+const PLANT = "4711";
+const fixture = (name: string): unknown =>
+  JSON.parse(
+    readFileSync(new URL(`../fixtures/catenax/${name}.sample.json`, import.meta.url), "utf8"),
+  );
+
+/** Ten quality rows of one part at plant 4711 in July 2026; three reworked. */
+function qualityRows() {
+  return Array.from({ length: 10 }, (_, i) => ({
+    partNumber: PART,
+    plant: PLANT,
+    productionDate: `2026-07-${String(i + 1).padStart(2, "0")}`,
+    hasBeenReworked: i % 3 === 0,
+    numberOfConductedEndOfLineTests: 1 + (i % 4),
+  }));
+}
+const QUALITY_DATA: UploadData = { format: "json", rows: qualityRows() };
+
+const POLICY: Policy = {
+  aggregateMask: 0b1111111,
+  fieldMask: 0b1111,
+  filterMask: 0,
+  ...keyRange({ partNumber: PART }),
+  minCohort: 3,
+};
+
+async function setup() {
+  const [admin, owner, consumer, other, relayer] = await ethers.getSigners();
+  const pp = await deploy(conn);
+  const address = await pp.getAddress();
+  const domain = await domainOf(ethers, address);
+  for (const schema of [QUALITY, DELIVERY, PCF, QUALITY]) {
+    await pp.connect(owner).registerAsset(schema, ethers.ZeroHash, "http://127.0.0.1/gw");
+  }
+  const now = BigInt(await networkHelpers.time.latest());
+  const grant = (consumerAddr: string, quota: number, p: Policy = POLICY) =>
+    pp.connect(owner).grantAccess(1n, consumerAddr, policyTuple(p), now, now + 30n * 86400n, quota);
+  await grant(consumer!.address, 10); // grant 1
+  await grant(other!.address, 1); // grant 2: quota 1
+  await grant(consumer!.address, 5); // grant 3: revoked below
+  await pp.connect(owner).revokeGrant(3n);
+  return {
+    pp,
+    address,
+    domain,
+    admin: admin!,
+    owner: owner!,
+    consumer: consumer!,
+    other: other!,
+    relayer: relayer!,
+  };
+}
+
+describe("Gateway", function () {
+  let env: Awaited<ReturnType<typeof setup>>;
+  let gw: Awaited<ReturnType<typeof gateway>>;
+  let nonce = 1000n;
+
+  const query = (over: Partial<QueryMessage> = {}): QueryMessage => {
+    const { keyLo, keyHi } = keyRange({
+      partNumber: PART,
+      plant: PLANT,
+      from: "2026-07-01",
+      to: "2026-07-31",
+    });
+    return {
+      grantId: 1n,
+      assetId: 1n,
+      versionId: 0n,
+      kind: AggregateKind.RatioPpm,
+      fieldA: 1,
+      fieldB: 0,
+      lo: keyLo,
+      hi: keyHi,
+      threshold: 0n,
+      requestId: requestId(),
+      nonce: nonce++,
+      deadline: BigInt(Math.floor(Date.now() / 1000) + 600),
+      ...over,
+    };
+  };
+
+  async function upload(assetId: bigint, data: UploadData, signer = env.owner) {
+    return call(
+      gw.url,
+      "POST",
+      `/assets/${assetId}/uploads`,
+      await signUpload(signer, env.domain, assetId, data),
+    );
+  }
+
+  async function publishLocal(assetId: bigint, v: any) {
+    const nonceOnChain = await env.pp.nonces(env.owner.address);
+    const body = await signPublish(
+      env.owner,
+      env.domain,
+      {
+        assetId,
+        root: BigInt(v.root),
+        recordCount: BigInt(v.recordCount),
+        treeDepth: BigInt(v.treeDepth),
+        paramsHash: v.paramsHash,
+      },
+      nonceOnChain,
+      BigInt(Math.floor(Date.now() / 1000) + 600),
+    );
+    return call(gw.url, "POST", `/assets/${assetId}/versions/${v.localId}/publish`, body);
+  }
+
+  before(async function () {
+    env = await setup();
+    gw = await gateway(ethers, env.address, env.relayer);
+  });
+
+  after(async function () {
+    await gw?.close();
+    await (globalThis as any).curve_bn128?.terminate();
+  });
+
+  describe("POST /assets/:assetId/uploads", function () {
+    it("stores JSON rows as a version whose root the owner publishes by signature", async function () {
+      const r = await upload(1n, QUALITY_DATA);
+      expect(r.status).to.equal(201);
+      expect(r.body.created).to.equal(true);
+      expect(r.body.version.recordCount).to.equal(10);
+      expect(r.body.version.treeDepth).to.equal(CIRCUIT.depth);
+      const stored = await gw.ctx.store.getVersion("1", r.body.version.localId);
+      expect(stored!.root).to.equal(r.body.version.root);
+      expect(stored!.salts).to.have.length(10);
+      const p = await publishLocal(1n, r.body.version);
+      expect(p.status).to.equal(201);
+      expect(p.body.versionId).to.equal(versionIdOf(1n, 1).toString());
+      const onChain = await env.pp.getVersion(versionIdOf(1n, 1));
+      expect(onChain.root.toString()).to.equal(r.body.version.root);
+      expect(onChain.recordCount).to.equal(10n);
+    });
+
+    it("returns the same version for the same records sent again as CSV", async function () {
+      const header = qualitySchema.columns.map((c) => c.name).join(",");
+      const csv =
+        header +
+        "\n" +
+        qualityRows()
+          .reverse()
+          .map((r) =>
+            [
+              r.partNumber,
+              r.plant,
+              r.productionDate,
+              r.hasBeenReworked,
+              r.numberOfConductedEndOfLineTests,
+            ].join(","),
+          )
+          .join("\n");
+      const before = await gw.ctx.store.counts();
+      const r = await upload(1n, { format: "csv", csv });
+      expect(r.status).to.equal(200);
+      expect(r.body.created).to.equal(false);
+      expect(r.body.version.localId).to.equal(1);
+      expect(await gw.ctx.store.counts()).to.deep.equal(before);
+    });
+
+    it("ingests the Catena-X quality, delivery and PCF samples", async function () {
+      const cases: [bigint, string][] = [
+        [4n, "io.catenax.manufactured_parts_quality_information_3.0.0"],
+        [2n, "io.catenax.delivery_information_2.0.0"],
+        [3n, "io.catenax.pcf_10.0.0"],
+      ];
+      for (const [assetId, name] of cases) {
+        const r = await upload(assetId, { format: "catenax", payload: fixture(name) });
+        expect(r.status, name).to.equal(201);
+        expect(r.body.version.recordCount, name).to.equal(1);
+        const asset = await env.pp.getAsset(assetId);
+        const parsed = parseBatch(findSchema(asset.schemaId)!, {
+          format: "catenax",
+          payload: fixture(name),
+        });
+        const stored = await gw.ctx.store.getVersion(assetId.toString(), 1);
+        expect(parsed.ok && stored!.records[0]![0]).to.equal(
+          parsed.ok ? parsed.records[0]!.key.toString() : "",
+        );
+      }
+      const q = await gw.ctx.store.getVersion("4", 1);
+      expect(q!.records[0]![0]).to.equal(
+        indexKey("GBX-3232455", "4711", dayNumber("2022-02-04")).toString(),
+      );
+    });
+
+    describe("refusals (nothing is written)", function () {
+      let before: Record<string, number>;
+      beforeEach(async function () {
+        before = await gw.ctx.store.counts();
+      });
+      afterEach(async function () {
+        expect(await gw.ctx.store.counts()).to.deep.equal(before);
+      });
+
+      it("refuses malformed JSON with MALFORMED_JSON", async function () {
+        const r = await call(gw.url, "POST", "/assets/1/uploads", '{"data": {');
+        expect(r.status).to.equal(400);
+        expect(r.body.error.code).to.equal("MALFORMED_JSON");
+      });
+
+      it("refuses a body of the wrong shape with VALIDATION_FAILED", async function () {
+        const r = await call(gw.url, "POST", "/assets/1/uploads", {
+          data: { format: "xml", rows: [] },
+          timestamp: "x",
+          signature: "0x00",
+        });
+        expect(r.status).to.equal(400);
+        expect(r.body.error.code).to.equal("VALIDATION_FAILED");
+        expect(r.body.error.details.map((d: any) => d.position)).to.include.members([
+          "data.format",
+          "timestamp",
+          "signature",
+        ]);
+      });
+
+      it("refuses rows with wrong types, naming each row", async function () {
+        const rows: unknown[] = qualityRows();
+        rows[2] = { ...(rows[2] as object), numberOfConductedEndOfLineTests: "three" };
+        rows[5] = { ...(rows[5] as object), hasBeenReworked: 1 };
+        const r = await upload(1n, { format: "json", rows });
+        expect(r.status).to.equal(422);
+        expect(r.body.error.code).to.equal("INVALID_RECORDS");
+        expect(r.body.error.details.map((d: any) => d.position)).to.deep.equal([
+          "rows[2].numberOfConductedEndOfLineTests",
+          "rows[5].hasBeenReworked",
+        ]);
+      });
+
+      it("refuses out-of-range values", async function () {
+        const rows: unknown[] = qualityRows();
+        rows[1] = { ...(rows[1] as object), numberOfConductedEndOfLineTests: 2 ** 70 };
+        rows[3] = { ...(rows[3] as object), productionDate: "1969-12-31" };
+        const r = await upload(1n, { format: "json", rows });
+        expect(r.status).to.equal(422);
+        expect(r.body.error.details).to.deep.equal([
+          {
+            position: "rows[1].numberOfConductedEndOfLineTests",
+            reason: "is not an integer (or not exactly representable)",
+          },
+          { position: "rows[3].productionDate", reason: "is before 1970-01-01" },
+        ]);
+      });
+
+      it("refuses more records than the circuit's tree holds", async function () {
+        const rows = Array.from({ length: 15 }, (_, i) => ({
+          ...qualityRows()[0]!,
+          productionDate: `2026-08-${String(i + 1).padStart(2, "0")}`,
+        }));
+        const r = await upload(1n, { format: "json", rows });
+        expect(r.status).to.equal(413);
+        expect(r.body.error.code).to.equal("TOO_MANY_RECORDS");
+      });
+
+      it("refuses an unknown asset with UNKNOWN_ASSET", async function () {
+        const r = await upload(99n, QUALITY_DATA);
+        expect(r.status).to.equal(404);
+        expect(r.body.error.code).to.equal("UNKNOWN_ASSET");
+      });
+
+      it("refuses an upload not signed by the owner with NOT_OWNER", async function () {
+        const r = await upload(1n, QUALITY_DATA, env.other);
+        expect(r.status).to.equal(403);
+        expect(r.body.error.code).to.equal("NOT_OWNER");
+      });
+
+      it("refuses a signature over other data with NOT_OWNER or BAD_SIGNATURE", async function () {
+        const body = await signUpload(env.owner, env.domain, 1n, QUALITY_DATA);
+        const tampered = { ...body, data: { format: "json", rows: qualityRows().slice(1) } };
+        const r = await call(gw.url, "POST", "/assets/1/uploads", tampered);
+        expect(r.status).to.equal(403); // recovers some other address
+        expect(r.body.error.code).to.equal("NOT_OWNER");
+        const bad = await call(gw.url, "POST", "/assets/1/uploads", {
+          ...body,
+          signature: "0x" + "11".repeat(65),
+        });
+        expect(bad.status).to.equal(401);
+        expect(bad.body.error.code).to.equal("BAD_SIGNATURE");
+      });
+
+      it("refuses a stale upload signature with DEADLINE_EXPIRED", async function () {
+        const old = BigInt(Math.floor(Date.now() / 1000) - 3600);
+        const body = await signUpload(env.owner, env.domain, 1n, QUALITY_DATA, old);
+        const r = await call(gw.url, "POST", "/assets/1/uploads", body);
+        expect(r.status).to.equal(401);
+        expect(r.body.error.code).to.equal("DEADLINE_EXPIRED");
+      });
+
+      it("refuses an oversized body with BODY_TOO_LARGE", async function () {
+        const r = await call(gw.url, "POST", "/assets/1/uploads", {
+          data: { format: "csv", csv: "x".repeat(100_000) },
+        });
+        expect(r.status).to.equal(413);
+        expect(r.body.error.code).to.equal("BODY_TOO_LARGE");
+      });
+    });
+  });
+
+  describe("POST /queries", function () {
+    it("proves an answer, logs it on-chain, and the proof verifies with snarkjs", async function () {
+      const q = query();
+      const r = await call(
+        gw.url,
+        "POST",
+        "/queries",
+        await signQuery(env.consumer, env.domain, q),
+      );
+      expect(r.status).to.equal(202);
+      expect(r.body.status).to.equal("queued");
+      expect(r.body.versionId).to.equal(versionIdOf(1n, 1).toString());
+      const job = await waitJob(gw.url, r.body.jobId);
+      expect(job.status).to.equal("logged");
+
+      // the answer is the plain evaluation over the uploaded records
+      const parsed = parseBatch(qualitySchema, QUALITY_DATA);
+      const expected = evaluate(
+        {
+          kind: q.kind,
+          fieldA: q.fieldA,
+          fieldB: q.fieldB,
+          lo: q.lo,
+          hi: q.hi,
+          threshold: 0n,
+          nonce: q.nonce,
+        },
+        parsed.ok ? parsed.records : [],
+      );
+      expect(job.answer.resultValue).to.equal(expected.resultValue.toString());
+      expect(expected.resultValue).to.equal(400_000n); // 4 of 10 reworked
+
+      // independent verification against the verification key
+      const vkey = JSON.parse(readFileSync(gw.ctx.artifacts.vkey, "utf8"));
+      expect(await snarkjs.groth16.verify(vkey, job.publicSignals, job.proof)).to.equal(true);
+      expect(job.publicSignals[1]).to.equal(policyHash(POLICY).toString());
+      const tampered = [...job.publicSignals];
+      tampered[3] = (BigInt(tampered[3]) + 1n).toString();
+      expect(await snarkjs.groth16.verify(vkey, tampered, job.proof)).to.equal(false);
+
+      // logged once on-chain, in the transaction the job reports
+      expect(await env.pp.isRequestLogged(q.requestId)).to.equal(true);
+      const events = await env.pp.queryFilter(
+        env.pp.filters.AnswerRecorded(undefined, undefined, q.requestId),
+      );
+      expect(events).to.have.length(1);
+      expect(events[0]!.transactionHash).to.equal(job.logTx.hash);
+      expect(events[0]!.args.consumer).to.equal(env.consumer.address);
+      expect((await env.pp.getGrant(1n)).used).to.equal(1n);
+      expect(await gw.ctx.store.outboxDepth()).to.equal(0);
+    });
+
+    it("accepts one of two copies of a query that arrive at once", async function () {
+      const body = await signQuery(env.consumer, env.domain, query({ kind: AggregateKind.Count }));
+      const [a, b] = await Promise.all([
+        call(gw.url, "POST", "/queries", body),
+        call(gw.url, "POST", "/queries", body),
+      ]);
+      expect([a.status, b.status].sort()).to.deep.equal([202, 409]);
+      const refused = a.status === 409 ? a : b;
+      expect(refused.body.error.code).to.equal("NONCE_REUSED");
+      const accepted = a.status === 202 ? a : b;
+      expect((await waitJob(gw.url, accepted.body.jobId)).status).to.equal("logged");
+    });
+
+    describe("refusals (nothing is written)", function () {
+      let before: Record<string, number>;
+      beforeEach(async function () {
+        before = await gw.ctx.store.counts();
+      });
+      afterEach(async function () {
+        expect(await gw.ctx.store.counts()).to.deep.equal(before);
+      });
+
+      const refuse = async (body: unknown, status: number, code: string) => {
+        const r = await call(gw.url, "POST", "/queries", body);
+        expect(r.status, JSON.stringify(r.body)).to.equal(status);
+        expect(r.body.error.code).to.equal(code);
+        return r;
+      };
+
+      it("refuses malformed JSON and wrong types", async function () {
+        await refuse("{nope", 400, "MALFORMED_JSON");
+        const body = await signQuery(env.consumer, env.domain, query());
+        await refuse(
+          { ...body, query: { ...body.query, kind: "COUNT" } },
+          400,
+          "VALIDATION_FAILED",
+        );
+        await refuse(
+          { ...body, query: { ...body.query, lo: "2".padEnd(40, "0") } },
+          400,
+          "VALIDATION_FAILED",
+        );
+      });
+
+      it("refuses a bad signature with BAD_SIGNATURE", async function () {
+        const body = await signQuery(env.consumer, env.domain, query());
+        await refuse({ ...body, signature: "0x" + "22".repeat(65) }, 401, "BAD_SIGNATURE");
+      });
+
+      it("refuses a query signed for another request with NO_GRANT (signer is not the consumer)", async function () {
+        const body = await signQuery(env.consumer, env.domain, query());
+        await refuse({ ...body, query: { ...body.query, nonce: "1" } }, 403, "NO_GRANT");
+      });
+
+      it("refuses an expired deadline with DEADLINE_EXPIRED", async function () {
+        const body = await signQuery(env.consumer, env.domain, query({ deadline: 1n }));
+        await refuse(body, 401, "DEADLINE_EXPIRED");
+      });
+
+      it("refuses a reused nonce with NONCE_REUSED", async function () {
+        const body = await signQuery(env.consumer, env.domain, query({ nonce: 1000n }));
+        await refuse(body, 409, "NONCE_REUSED");
+      });
+
+      it("refuses a grant of someone else with NO_GRANT", async function () {
+        await refuse(
+          await signQuery(env.consumer, env.domain, query({ grantId: 2n })),
+          403,
+          "NO_GRANT",
+        );
+        await refuse(
+          await signQuery(env.consumer, env.domain, query({ grantId: 77n })),
+          403,
+          "NO_GRANT",
+        );
+      });
+
+      it("refuses a revoked grant with GRANT_REVOKED", async function () {
+        await refuse(
+          await signQuery(env.consumer, env.domain, query({ grantId: 3n })),
+          403,
+          "GRANT_REVOKED",
+        );
+      });
+
+      it("refuses an unknown asset with NO_GRANT / UNKNOWN_ASSET", async function () {
+        await refuse(
+          await signQuery(env.consumer, env.domain, query({ assetId: 99n })),
+          403,
+          "NO_GRANT",
+        );
+      });
+
+      it("refuses a range smaller than k with COHORT_BELOW_K", async function () {
+        const { keyLo, keyHi } = keyRange({
+          partNumber: PART,
+          plant: PLANT,
+          from: "2026-07-01",
+          to: "2026-07-02",
+        });
+        const body = await signQuery(env.consumer, env.domain, query({ lo: keyLo, hi: keyHi }));
+        await refuse(body, 422, "COHORT_BELOW_K");
+      });
+
+      it("refuses a query outside the policy with POLICY_VIOLATION", async function () {
+        const other = keyRange({ partNumber: "OTHER-PART" });
+        await refuse(
+          await signQuery(env.consumer, env.domain, query({ lo: other.keyLo, hi: other.keyHi })),
+          403,
+          "POLICY_VIOLATION",
+        );
+      });
+
+      it("refuses a version the gateway does not hold with UNKNOWN_VERSION", async function () {
+        const body = await signQuery(
+          env.consumer,
+          env.domain,
+          query({ versionId: versionIdOf(1n, 9) }),
+        );
+        await refuse(body, 404, "UNKNOWN_VERSION");
+      });
+    });
+
+    it("refuses a query over quota with QUOTA_EXCEEDED, counting answers in flight", async function () {
+      const first = await call(
+        gw.url,
+        "POST",
+        "/queries",
+        await signQuery(env.other, env.domain, query({ grantId: 2n, kind: AggregateKind.Count })),
+      );
+      expect(first.status).to.equal(202);
+      const before = await gw.ctx.store.counts();
+      const second = await call(
+        gw.url,
+        "POST",
+        "/queries",
+        await signQuery(env.other, env.domain, query({ grantId: 2n, kind: AggregateKind.Count })),
+      );
+      expect(second.status).to.equal(403);
+      expect(second.body.error.code).to.equal("QUOTA_EXCEEDED");
+      expect(await gw.ctx.store.counts()).to.deep.equal(before);
+      expect((await waitJob(gw.url, first.body.jobId)).status).to.equal("logged");
+    });
+  });
+
+  describe("reads", function () {
+    it("lists the catalogue with schema descriptions and published versions", async function () {
+      const all = await call(gw.url, "GET", "/assets");
+      expect(all.body.assets.map((a: any) => a.schemaId)).to.deep.equal([
+        QUALITY,
+        DELIVERY,
+        PCF,
+        QUALITY,
+      ]);
+      const one = await call(gw.url, "GET", "/assets/1");
+      expect(one.body.schema.fields.map((f: any) => f.name)).to.deep.equal(qualitySchema.fields);
+      expect(one.body.versions[0].servedHere).to.equal(true);
+      expect(one.body.circuit.name).to.equal(CIRCUIT.name);
+    });
+
+    it("shows the owner its own records, never salts, and refuses anyone else", async function () {
+      const ok = await call(
+        gw.url,
+        "GET",
+        "/assets/1/records",
+        undefined,
+        await signRead(env.owner, env.domain, "records", 1n),
+      );
+      expect(ok.status).to.equal(200);
+      expect(ok.body.records).to.have.length(10);
+      expect(ok.body.records[0].values.endOfLineTests).to.equal("1");
+      expect(ok.text).to.not.match(/salt/i);
+      const no = await call(
+        gw.url,
+        "GET",
+        "/assets/1/records",
+        undefined,
+        await signRead(env.consumer, env.domain, "records", 1n),
+      );
+      expect(no.status).to.equal(401);
+      expect(no.body.error.code).to.equal("BAD_SIGNATURE");
+      const unsigned = await call(gw.url, "GET", "/assets/1/records");
+      expect(unsigned.status).to.equal(401);
+    });
+
+    it("shows a consumer its own answers only", async function () {
+      const mine = await call(
+        gw.url,
+        "GET",
+        `/consumers/${env.consumer.address}/answers`,
+        undefined,
+        await signRead(env.consumer, env.domain, "answers", 0n),
+      );
+      expect(mine.status).to.equal(200);
+      expect(mine.body.answers.length).to.be.greaterThan(0);
+      expect(mine.body.answers.every((a: any) => a.consumer === env.consumer.address)).to.equal(
+        true,
+      );
+      const theirs = await call(
+        gw.url,
+        "GET",
+        `/consumers/${env.other.address}/answers`,
+        undefined,
+        await signRead(env.consumer, env.domain, "answers", 0n),
+      );
+      expect(theirs.status).to.equal(401);
+    });
+
+    it("exports served answers for auditors without results or blinds", async function () {
+      const r = await call(gw.url, "GET", "/audit/answers");
+      expect(r.status).to.equal(200);
+      expect(r.body.answers.length).to.be.greaterThan(0);
+      for (const a of r.body.answers) {
+        expect(a).to.not.have.property("answer");
+        expect(a).to.not.have.property("blind");
+        expect(a.publicSignals).to.have.length(5);
+      }
+    });
+
+    it("serves /health and Prometheus /metrics", async function () {
+      const h = await call(gw.url, "GET", "/health");
+      expect(h.body.status).to.equal("ok");
+      const res = await fetch(gw.url + "/metrics");
+      const text = await res.text();
+      expect(text).to.match(/partproof_queries_total\{status="logged"\} [1-9]/);
+      expect(text).to.match(/partproof_queries_total\{status="refused:NONCE_REUSED"\} [1-9]/);
+      expect(text).to.match(/partproof_proving_seconds_count [1-9]/);
+      expect(text).to.match(/partproof_outbox_depth 0/);
+    });
+  });
+
+  describe("restart", function () {
+    it("logs a pending outbox entry exactly once after a restart", async function () {
+      const dataDir = tempDir();
+      const a = await gateway(ethers, env.address, env.relayer, {
+        dataDir,
+        over: { relayer: { enabled: false, pollMs: 50, baseBackoffMs: 50, maxBackoffMs: 500 } },
+      });
+      // the same records: a version with a new root, published as asset 1's latest
+      try {
+        const body = await signUpload(env.owner, env.domain, 1n, QUALITY_DATA);
+        const up = await call(a.url, "POST", "/assets/1/uploads", body);
+        expect(up.status).to.equal(201);
+        const nonceOnChain = await env.pp.nonces(env.owner.address);
+        const pub = await call(
+          a.url,
+          "POST",
+          `/assets/1/versions/${up.body.version.localId}/publish`,
+          await signPublish(
+            env.owner,
+            env.domain,
+            {
+              assetId: 1n,
+              root: BigInt(up.body.version.root),
+              recordCount: 10n,
+              treeDepth: BigInt(CIRCUIT.depth),
+              paramsHash: up.body.version.paramsHash,
+            },
+            nonceOnChain,
+            BigInt(Math.floor(Date.now() / 1000) + 600),
+          ),
+        );
+        expect(pub.status).to.equal(201);
+        const q = query({ kind: AggregateKind.Sum, fieldA: 3 });
+        const r = await call(
+          a.url,
+          "POST",
+          "/queries",
+          await signQuery(env.consumer, env.domain, q),
+        );
+        expect(r.status).to.equal(202);
+        const proved = await waitJob(a.url, r.body.jobId, ["proved"]);
+        expect(proved.status).to.equal("proved");
+        expect(await a.ctx.store.outboxDepth()).to.equal(1);
+        expect(await env.pp.isRequestLogged(q.requestId)).to.equal(false);
+        await a.close();
+
+        const b = await gateway(ethers, env.address, env.relayer, { dataDir });
+        try {
+          const job = await waitJob(b.url, r.body.jobId);
+          expect(job.status).to.equal("logged");
+          expect(job.answer.resultValue).to.equal("23"); // Σ end-of-line tests
+          const events = await env.pp.queryFilter(
+            env.pp.filters.AnswerRecorded(undefined, undefined, q.requestId),
+          );
+          expect(events).to.have.length(1);
+          expect(await b.ctx.store.outboxDepth()).to.equal(0);
+          // a further relayer pass finds nothing to do
+          await (b.ctx as any).kickRelayer();
+          expect(
+            await env.pp.queryFilter(
+              env.pp.filters.AnswerRecorded(undefined, undefined, q.requestId),
+            ),
+          ).to.have.length(1);
+        } finally {
+          await b.close();
+        }
+      } finally {
+        await a.close();
+      }
+    });
+  });
+});

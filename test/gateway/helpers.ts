@@ -1,0 +1,128 @@
+/**
+ * Shared set-up of the gateway tests: PartProof deployed with the Ignition module on Hardhat's
+ * in-process chain, a real gateway on port 0 with a real LevelDB in a temp folder, and
+ * small HTTP and signing helpers.
+ */
+import { mkdtempSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import type { HardhatEthers } from "@nomicfoundation/hardhat-ethers/types";
+import { hexlify, randomBytes, type Signer } from "ethers";
+import PartProofModule from "../../ignition/modules/PartProof.js";
+import { startServer, type GatewayDeps, type RunningGateway } from "../../gateway/app.js";
+import type { Policy } from "../../circuits/lib/signals.js";
+import type { Domain } from "../../gateway/auth.js";
+
+/** The circuit build the tests prove with (made by `npm run build:circuits`). */
+export const CIRCUIT = { name: "range_d4", depth: 4, artifactsDir: "circuits/build/range_d4" };
+
+/** Collects pino log lines. */
+export class LogSink {
+  /** Every line written. */
+  readonly lines: string[] = [];
+  /** pino destination interface. */
+  write(s: string): void {
+    this.lines.push(s);
+  }
+}
+
+/** A config for a test gateway. */
+export function testConfig(partProof: string, dataDir: string, over: Record<string, unknown> = {}) {
+  return {
+    port: 0,
+    dataDir,
+    chain: { rpcUrl: "in-process", confirmations: 1 },
+    contracts: { partProof },
+    relayerKey: { source: "injected" },
+    circuit: CIRCUIT,
+    provers: 1,
+    bodyLimitBytes: 64 * 1024,
+    rateLimitPerMinute: 10_000,
+    relayer: { enabled: true, pollMs: 50, baseBackoffMs: 50, maxBackoffMs: 500 },
+    logLevel: "info",
+    ...over,
+  };
+}
+
+/** A fresh temp folder for a LevelDB. */
+export function tempDir(): string {
+  return mkdtempSync(path.join(os.tmpdir(), "partproof-gw-"));
+}
+
+/** Deploys PartProof with the Ignition module; returns the contract (typed loosely). */
+export async function deploy(conn: { ethers: HardhatEthers; ignition: any }) {
+  const { partProof } = await conn.ignition.deploy(PartProofModule, { displayUi: false });
+  return conn.ethers.getContractAt("PartProof", await partProof.getAddress());
+}
+
+/** Starts a gateway against the in-process chain. */
+export async function gateway(
+  ethers: HardhatEthers,
+  partProof: string,
+  relayer: Signer,
+  opts: { dataDir?: string; over?: Record<string, unknown>; deps?: GatewayDeps } = {},
+): Promise<RunningGateway & { logs: LogSink; dataDir: string }> {
+  const logs = new LogSink();
+  const dataDir = opts.dataDir ?? tempDir();
+  const gw = await startServer(testConfig(partProof, dataDir, opts.over), {
+    provider: ethers.provider,
+    relayer,
+    logStream: logs,
+    ...opts.deps,
+  });
+  return Object.assign(gw, { logs, dataDir });
+}
+
+/** JSON request; returns status, parsed body and raw text. */
+export async function call(
+  base: string,
+  method: string,
+  url: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: any; text: string }> {
+  const res = await fetch(base + url, {
+    method,
+    headers: { "content-type": "application/json", ...headers },
+    body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
+  });
+  const text = await res.text();
+  let parsed: unknown = undefined;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    parsed = undefined;
+  }
+  return { status: res.status, body: parsed, text };
+}
+
+/** Polls a job until it reaches one of `until` (or fails); returns the job view. */
+export async function waitJob(base: string, id: string, until: string[] = ["logged"]) {
+  for (;;) {
+    const r = await call(base, "GET", `/jobs/${id}`);
+    if (until.includes(r.body.status) || r.body.status === "failed") return r.body;
+    await new Promise((res) => setTimeout(res, 100));
+  }
+}
+
+/** A random request id. */
+export function requestId(): string {
+  return hexlify(randomBytes(32));
+}
+
+/** The policy as the contract's struct. */
+export function policyTuple(p: Policy) {
+  return {
+    aggregateMask: p.aggregateMask,
+    fieldMask: p.fieldMask,
+    filterMask: p.filterMask,
+    minCohort: p.minCohort,
+    keyLo: p.keyLo,
+    keyHi: p.keyHi,
+  };
+}
+
+/** The signing domain of a deployment. */
+export async function domainOf(ethers: HardhatEthers, partProof: string): Promise<Domain> {
+  return { chainId: (await ethers.provider.getNetwork()).chainId, partProof };
+}

@@ -14,7 +14,7 @@ import { JsonRpcProvider, Wallet, type Provider, type Signer } from "ethers";
 import { ZodError } from "zod";
 import { ChainClient } from "./chain.js";
 import { ConfigError, loadConfig, resolveArtifacts, type GatewayConfig } from "./config.js";
-import { defaultSalt, TreeCache, type GatewayContext } from "./context.js";
+import { defaultSalt, RecordCache, type GatewayContext } from "./context.js";
 import { AppError } from "./errors.js";
 import { KeyedMutex } from "./locks.js";
 import { createMetrics } from "./metrics.js";
@@ -235,7 +235,7 @@ export async function startServer(input: unknown, deps: GatewayDeps = {}): Promi
     log,
     locks: new KeyedMutex(),
     salt: deps.salt ?? defaultSalt,
-    trees: new TreeCache(4, config.circuit.minMaxField),
+    records: new RecordCache(4),
     kickRelayer: () => relayerRef?.kick(),
   };
   const relayerLoop = new Relayer(ctx);

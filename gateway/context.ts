@@ -1,6 +1,7 @@
 /** Everything a use-case needs, built once per server. */
 import type { Logger } from "pino";
-import { buildTree, randomSalt, type MerkleSumTree } from "../circuits/lib/tree.js";
+import { randomSalt } from "../circuits/lib/tree.js";
+import type { MappedRecord } from "./schemas/types.js";
 import type { Domain } from "./auth.js";
 import type { ChainClient } from "./chain.js";
 import type { CircuitArtifacts, GatewayConfig } from "./config.js";
@@ -31,8 +32,8 @@ export interface GatewayContext {
   locks: KeyedMutex;
   /** Source of record salts (crypto randomness; tests may inject a canary). */
   salt: () => bigint;
-  /** Built trees by root. */
-  trees: TreeCache;
+  /** Decoded records by root. */
+  records: RecordCache;
   /** Wakes the relayer (after an answer is proved). */
   kickRelayer: () => void;
 }
@@ -40,33 +41,21 @@ export interface GatewayContext {
 /** Default salt source: 248 random bits (a field element). */
 export const defaultSalt = randomSalt;
 
-/** A small cache of built trees by root (building a big tree is the expensive part). */
-export class TreeCache {
-  private readonly trees = new Map<string, Promise<MerkleSumTree>>();
+/** Decoded records of recently used versions, by root (for the cohort check before proving). */
+export class RecordCache {
+  private readonly cache = new Map<string, MappedRecord[]>();
 
-  /** Creates a cache holding at most `max` trees. */
-  constructor(
-    private readonly max = 4,
-    private readonly minMaxField = 3,
-  ) {}
+  /** Creates a cache holding at most `max` versions. */
+  constructor(private readonly max = 4) {}
 
-  /** The tree of a stored version (rebuilt from its records and salts when not cached). */
-  get(v: StoredVersion): Promise<MerkleSumTree> {
-    let t = this.trees.get(v.root);
-    if (!t) {
-      t = buildTree(decodeRecords(v.records), v.salts.map(BigInt), v.depth, {
-        minMaxField: this.minMaxField,
-      });
-      t.catch(() => this.trees.delete(v.root));
-      this.trees.set(v.root, t);
-      while (this.trees.size > this.max) this.trees.delete(this.trees.keys().next().value!);
+  /** The decoded, key-sorted records of a stored version. */
+  get(v: StoredVersion): MappedRecord[] {
+    let r = this.cache.get(v.root);
+    if (!r) {
+      r = decodeRecords(v.records);
+      this.cache.set(v.root, r);
+      while (this.cache.size > this.max) this.cache.delete(this.cache.keys().next().value!);
     }
-    return t;
-  }
-
-  /** Puts a freshly built tree. */
-  put(root: string, tree: MerkleSumTree): void {
-    this.trees.set(root, Promise.resolve(tree));
-    while (this.trees.size > this.max) this.trees.delete(this.trees.keys().next().value!);
+    return r;
   }
 }

@@ -1,9 +1,9 @@
 /**
- * A pool of proving worker threads. `prove` queues a circuit input and resolves with the
- * proof when a worker is free; the HTTP loop never runs a prover.
+ * A pool of worker threads for the heavy work: building version trees and proving answers.
+ * Requests queue until a worker is free; the HTTP loop never builds a tree or runs a prover.
  */
 import { Worker } from "node:worker_threads";
-import type { ProveRequest, ProveResponse } from "./worker.js";
+import type { VersionPayload, WorkerRequest, WorkerResponse } from "./worker.js";
 
 /** A finished proof. */
 export interface ProofResult {
@@ -11,30 +11,23 @@ export interface ProofResult {
   proof: { pi_a: string[]; pi_b: string[][]; pi_c: string[] };
   /** Public signals, decimal strings. */
   publicSignals: string[];
-  /** Witness + proof wall time. */
+  /** The answer the proof commits to. */
+  answer: { resultValue: string; resultAux: string };
+  /** Tree (if not cached), witness and proof wall time. */
   ms: number;
 }
 
-interface Task {
-  id: number;
-  input: Record<string, unknown>;
-  resolve(r: ProofResult): void;
-  reject(e: Error): void;
-}
+/** What to prove: the version's data and root, the query, policy, blind and binding. */
+export type ProveTask = Omit<Extract<WorkerRequest, { kind: "prove" }>, "id" | "kind">;
 
-/** Converts bigints (also nested in arrays) to decimal strings for the witness calculator. */
-export function stringifyInput(input: Record<string, unknown>): Record<string, unknown> {
-  const conv = (v: unknown): unknown =>
-    typeof v === "bigint" ? v.toString() : Array.isArray(v) ? v.map(conv) : v;
-  return Object.fromEntries(Object.entries(input).map(([k, v]) => [k, conv(v)]));
-}
+type Pending = { msg: WorkerRequest; resolve(r: WorkerResponse): void; reject(e: Error): void };
 
-/** A fixed-size pool of proving workers for one circuit. */
+/** A fixed-size pool of workers for one circuit. */
 export class ProverPool {
   private readonly idle: Worker[] = [];
   private readonly all: Worker[] = [];
-  private readonly queue: Task[] = [];
-  private readonly running = new Map<Worker, Task>();
+  private readonly queue: Pending[] = [];
+  private readonly running = new Map<Worker, Pending>();
   private nextId = 1;
   private closed = false;
 
@@ -44,21 +37,39 @@ export class ProverPool {
     private readonly artifacts: { wasm: string; zkey: string },
   ) {}
 
-  /** Number of proofs waiting for a worker. */
+  /** Number of tasks waiting for a worker. */
   get waiting(): number {
     return this.queue.length;
   }
 
-  /** Number of proofs being computed. */
+  /** Number of tasks being worked on. */
   get busy(): number {
     return this.running.size;
   }
 
-  /** Queues a proof; resolves when it is done. */
-  prove(input: Record<string, unknown>): Promise<ProofResult> {
+  /** Builds a version's tree in a worker; resolves with its root. */
+  async buildRoot(v: VersionPayload): Promise<bigint> {
+    const r = await this.run({ id: 0, kind: "build", ...v });
+    if (!r.ok || !("root" in r)) throw new Error("tree build returned no root");
+    return BigInt(r.root);
+  }
+
+  /** Proves a range answer in a worker. */
+  async prove(task: ProveTask): Promise<ProofResult> {
+    const r = await this.run({ id: 0, kind: "prove", ...task });
+    if (!r.ok || !("proof" in r)) throw new Error("prover returned no proof");
+    return {
+      proof: r.proof as ProofResult["proof"],
+      publicSignals: r.publicSignals,
+      answer: r.answer,
+      ms: r.ms,
+    };
+  }
+
+  private run(msg: WorkerRequest): Promise<WorkerResponse> {
     if (this.closed) return Promise.reject(new Error("prover pool closed"));
     return new Promise((resolve, reject) => {
-      this.queue.push({ id: this.nextId++, input: stringifyInput(input), resolve, reject });
+      this.queue.push({ msg: { ...msg, id: this.nextId++ }, resolve, reject });
       this.dispatch();
     });
   }
@@ -69,19 +80,13 @@ export class ProverPool {
       // it takes workerData as its own) from failing: it evaluates this empty script.
       workerData: { mod: "data:text/javascript,", name: "prover", ...this.artifacts },
     });
-    w.on("message", (msg: ProveResponse | "closed") => {
-      if (msg === "closed") return;
+    w.on("message", (msg: WorkerResponse) => {
       const task = this.running.get(w);
       this.running.delete(w);
       this.idle.push(w);
       if (task) {
-        if (msg.ok) {
-          task.resolve({
-            proof: msg.proof as ProofResult["proof"],
-            publicSignals: msg.publicSignals,
-            ms: msg.ms,
-          });
-        } else task.reject(new Error(msg.error));
+        if (msg.ok) task.resolve(msg);
+        else task.reject(new Error(msg.error));
       }
       this.dispatch();
     });
@@ -103,11 +108,11 @@ export class ProverPool {
       if (!w) return;
       const task = this.queue.shift()!;
       this.running.set(w, task);
-      w.postMessage({ id: task.id, input: task.input } satisfies ProveRequest);
+      w.postMessage(task.msg);
     }
   }
 
-  /** Stops every worker; queued and running proofs are rejected. */
+  /** Stops every worker; queued and running tasks are rejected. */
   async close(): Promise<void> {
     this.closed = true;
     for (const t of this.queue.splice(0)) t.reject(new Error("prover pool closed"));

@@ -1,58 +1,145 @@
 /**
- * A proving worker thread: receives circuit inputs, runs snarkjs Groth16 fullProve (witness
- * and proof) and posts the proof back. Runs off the HTTP loop.
+ * A proving worker thread. It does all heavy work off the HTTP loop: building a version's
+ * Merkle-sum tree (from records and salts), computing the range witness, and running snarkjs
+ * Groth16 fullProve. Trees are cached by root inside the worker.
  */
 import { parentPort, workerData } from "node:worker_threads";
 // @ts-expect-error snarkjs ships no type declarations
 import * as snarkjs from "snarkjs";
+import { buildTree, type MerkleSumTree } from "../../circuits/lib/tree.js";
+import { rangeWitness } from "../../circuits/lib/witness.js";
 
-/** A proving request sent to the worker. */
-export interface ProveRequest {
-  /** Task id. */
-  id: number;
-  /** Circuit input (values as decimal strings or nested arrays of them). */
-  input: Record<string, unknown>;
+/** Records and salts of a version (decimal strings), as stored. */
+export interface VersionPayload {
+  /** Records: [key, v0, v1, v2, v3]. */
+  records: string[][];
+  /** Salts, same order. */
+  salts: string[];
+  /** Tree depth. */
+  depth: number;
+  /** MIN/MAX field. */
+  minMaxField: number;
 }
 
-/** The worker's answer. */
-export type ProveResponse =
-  | { id: number; ok: true; proof: unknown; publicSignals: string[]; ms: number }
+/** A request to a worker. */
+export type WorkerRequest =
+  | ({ id: number; kind: "build" } & VersionPayload)
+  | ({
+      id: number;
+      kind: "prove";
+      /** Expected root (the tree built must have it). */
+      root: string;
+      /** Query: kind, fieldA, fieldB, lo, hi, threshold, nonce (decimal strings). */
+      query: Record<string, string | number>;
+      /** Policy (decimal strings). */
+      policy: Record<string, string | number>;
+      /** Result blind. */
+      blind: string;
+      /** Binding signal. */
+      binding: string;
+    } & VersionPayload);
+
+/** A worker's answer. */
+export type WorkerResponse =
+  | { id: number; ok: true; root: string }
+  | {
+      id: number;
+      ok: true;
+      proof: unknown;
+      publicSignals: string[];
+      answer: { resultValue: string; resultAux: string };
+      ms: number;
+    }
   | { id: number; ok: false; error: string };
 
 const { wasm, zkey } = workerData as { wasm: string; zkey: string };
-// Each pool worker proves on its own thread: ffjavascript's own thread pool (the `web-worker`
-// package) does not work inside a worker thread, so the curve runs single-threaded here and
-// the pool size sets the parallelism.
+// ffjavascript's own thread pool (the `web-worker` package) does not work inside a worker
+// thread, so the curve runs single-threaded here and the pool size sets the parallelism.
 const PROVER_OPTIONS = { singleThread: true };
 
-parentPort!.on("message", async (msg: ProveRequest | "close") => {
-  if (msg === "close") {
-    await (globalThis as { curve_bn128?: { terminate(): Promise<void> } }).curve_bn128?.terminate();
-    parentPort!.postMessage("closed");
-    return;
+const trees = new Map<string, MerkleSumTree>();
+async function treeOf(v: VersionPayload, root?: string): Promise<MerkleSumTree> {
+  const hit = root === undefined ? undefined : trees.get(root);
+  if (hit) return hit;
+  const tree = await buildTree(
+    v.records.map((r) => ({ key: BigInt(r[0]!), values: r.slice(1).map(BigInt) })),
+    v.salts.map(BigInt),
+    v.depth,
+    { minMaxField: v.minMaxField },
+  );
+  trees.set(tree.root.toString(), tree);
+  while (trees.size > 2) trees.delete(trees.keys().next().value!);
+  return tree;
+}
+
+function toStrings(input: Record<string, unknown>): Record<string, unknown> {
+  const conv = (v: unknown): unknown =>
+    typeof v === "bigint" ? v.toString() : Array.isArray(v) ? v.map(conv) : v;
+  return Object.fromEntries(Object.entries(input).map(([k, v]) => [k, conv(v)]));
+}
+
+async function handle(msg: WorkerRequest): Promise<WorkerResponse> {
+  if (msg.kind === "build") {
+    const tree = await treeOf(msg);
+    return { id: msg.id, ok: true, root: tree.root.toString() };
   }
   const t0 = performance.now();
+  const tree = await treeOf(msg, msg.root);
+  if (tree.root.toString() !== msg.root) throw new Error("the records do not rebuild the root");
+  const q = msg.query;
+  const p = msg.policy;
+  const witness = rangeWitness(
+    tree,
+    {
+      kind: Number(q.kind),
+      fieldA: Number(q.fieldA),
+      fieldB: Number(q.fieldB),
+      lo: BigInt(q.lo!),
+      hi: BigInt(q.hi!),
+      threshold: BigInt(q.threshold!),
+      nonce: BigInt(q.nonce!),
+    },
+    {
+      aggregateMask: Number(p.aggregateMask),
+      fieldMask: Number(p.fieldMask),
+      filterMask: Number(p.filterMask),
+      minCohort: Number(p.minCohort),
+      keyLo: BigInt(p.keyLo!),
+      keyHi: BigInt(p.keyHi!),
+    },
+    BigInt(msg.blind),
+    BigInt(msg.binding),
+  );
+  const { proof, publicSignals } = await snarkjs.groth16.fullProve(
+    toStrings(witness.input),
+    wasm,
+    zkey,
+    undefined,
+    undefined,
+    PROVER_OPTIONS,
+  );
+  return {
+    id: msg.id,
+    ok: true,
+    proof,
+    publicSignals,
+    answer: {
+      resultValue: witness.answer.resultValue.toString(),
+      resultAux: witness.answer.resultAux.toString(),
+    },
+    ms: performance.now() - t0,
+  };
+}
+
+parentPort!.on("message", async (msg: WorkerRequest) => {
   try {
-    const { proof, publicSignals } = await snarkjs.groth16.fullProve(
-      msg.input,
-      wasm,
-      zkey,
-      undefined,
-      undefined,
-      PROVER_OPTIONS,
-    );
-    parentPort!.postMessage({
-      id: msg.id,
-      ok: true,
-      proof,
-      publicSignals,
-      ms: performance.now() - t0,
-    } satisfies ProveResponse);
+    parentPort!.postMessage(await handle(msg));
   } catch (e) {
-    // snarkjs/witness errors name the failing constraint, never input values
+    // first line only: witness and range errors name constraints or bounds, not record data
     const text = String((e as Error)?.message ?? e)
       .split("\n")[0]!
-      .slice(0, 200);
-    parentPort!.postMessage({ id: msg.id, ok: false, error: text } satisfies ProveResponse);
+      .slice(0, 120)
+      .replace(/\d{6,}/g, "…");
+    parentPort!.postMessage({ id: msg.id, ok: false, error: text } satisfies WorkerResponse);
   }
 });

@@ -5,7 +5,6 @@
  */
 import { AbiCoder, keccak256 } from "ethers";
 import { z } from "zod";
-import { buildTree } from "../../circuits/lib/tree.js";
 import { recoverUploadSigner, uploadDataHash } from "../auth.js";
 import { revertName } from "../chain.js";
 import type { GatewayContext } from "../context.js";
@@ -119,20 +118,21 @@ export async function ingest(
   return ctx.locks.run(`asset:${key}`, async () => {
     const existing = await ctx.store.findVersionByBatch(key, hash);
     if (existing) return { created: false, version: describeVersion(existing, m) };
-    const salts = parsed.records.map(() => ctx.salt());
-    const tree = await buildTree(parsed.records, salts, depth, { minMaxField: m });
+    const salts = parsed.records.map(() => ctx.salt().toString());
+    const records = encodeRecords(parsed.records);
+    // the tree is built in a worker: a big batch must not stall the HTTP loop
+    const root = await ctx.pool.buildRoot({ records, salts, depth, minMaxField: m });
     const stored = await ctx.store.putVersion({
       assetId: key,
       schemaId: schema.id,
       batchHash: hash,
-      root: tree.root.toString(),
+      root: root.toString(),
       depth,
       recordCount: parsed.records.length,
-      records: encodeRecords(parsed.records),
-      salts: salts.map(String),
+      records,
+      salts,
       createdAt: Date.now(),
     });
-    ctx.trees.put(stored.root, tree);
     return { created: true, version: describeVersion(stored, m) };
   });
 }

@@ -13,12 +13,12 @@ import {
   type Policy,
 } from "../../circuits/lib/signals.js";
 import type { Query } from "../../circuits/lib/query.js";
-import { rangeWitness } from "../../circuits/lib/witness.js";
 import { recoverQuerySigner, type QueryMessage } from "../auth.js";
 import { GrantStatus, versionIdOf } from "../chain.js";
 import type { GatewayContext } from "../context.js";
 import { AppError } from "../errors.js";
-import { decodeRecords, type Job, type StoredVersion } from "../store/index.js";
+import type { Job } from "../store/index.js";
+import type { MappedRecord } from "../schemas/types.js";
 import { bytes32, signature, uint } from "./common.js";
 
 /** Body of POST /queries: the signed Query message and its signature. */
@@ -52,28 +52,24 @@ function isBit(mask: number, bit: number): boolean {
   return ((mask >>> bit) & 1) === 1;
 }
 
-/** Index of the first record with key >= k in records sorted by key. */
-function lowerBound(keys: bigint[], k: bigint): number {
-  let lo = 0;
-  let hi = keys.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (keys[mid]! < k) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
-/** Number of records of a version with lo <= key <= hi, and the sums of their fields. */
+/** Number of records with lo <= key <= hi in key-sorted records, and the sums of their fields. */
 export function rangeStats(
-  v: StoredVersion,
+  records: readonly MappedRecord[],
   lo: bigint,
   hi: bigint,
 ): { count: number; sums: bigint[] } {
-  const records = decodeRecords(v.records);
-  const keys = records.map((r) => r.key);
-  const a = lowerBound(keys, lo);
-  const b = lowerBound(keys, hi + 1n);
+  const lowerBound = (k: bigint) => {
+    let a = 0;
+    let b = records.length;
+    while (a < b) {
+      const mid = (a + b) >> 1;
+      if (records[mid]!.key < k) a = mid + 1;
+      else b = mid;
+    }
+    return a;
+  };
+  const a = lowerBound(lo);
+  const b = lowerBound(hi + 1n);
   const sums = [0n, 0n, 0n, 0n];
   for (let i = a; i < b; i++) for (let f = 0; f < 4; f++) sums[f]! += records[i]!.values[f]!;
   return { count: Math.max(0, b - a), sums };
@@ -197,7 +193,7 @@ export async function submitQuery(
     );
   }
 
-  const stats = rangeStats(local, q.lo, q.hi);
+  const stats = rangeStats(ctx.records.get(local), q.lo, q.hi);
   if (stats.count < Math.max(1, policy.minCohort)) {
     throw new AppError(
       422,
@@ -312,23 +308,22 @@ export async function runJob(ctx: GatewayContext, job: Job): Promise<void> {
     const version = await ctx.store.getVersionByRoot(job.root);
     if (!version)
       throw new AppError(409, "VERSION_NOT_AVAILABLE", "the version's records are gone");
-    const tree = await ctx.trees.get(version);
-    const witness = rangeWitness(
-      tree,
-      jobQuery(job),
-      jobPolicy(job),
-      BigInt(job.blind),
-      BigInt(job.binding),
-    );
-    const result = await ctx.pool.prove(witness.input);
+    const result = await ctx.pool.prove({
+      root: job.root,
+      records: version.records,
+      salts: version.salts,
+      depth: version.depth,
+      minMaxField: ctx.config.circuit.minMaxField,
+      query: job.query,
+      policy: job.policy,
+      blind: job.blind,
+      binding: job.binding,
+    });
     ctx.metrics.provingSeconds.observe(result.ms / 1000);
     await ctx.store.storeProved(
       job.id,
       {
-        answer: {
-          resultValue: witness.answer.resultValue.toString(),
-          resultAux: witness.answer.resultAux.toString(),
-        },
+        answer: result.answer,
         proof: result.proof,
         publicSignals: result.publicSignals,
         provingMs: Math.round(result.ms),

@@ -348,6 +348,19 @@ describe("Gateway", function () {
       expect(r.status).to.equal(202);
       expect(r.body.status).to.equal("queued");
       expect(r.body.versionId).to.equal(versionIdOf(1n, 1).toString());
+      // the HTTP loop keeps answering while the proof runs in a worker
+      let sawBusy = false;
+      for (;;) {
+        const h = await call(gw.url, "GET", "/health");
+        expect(h.status).to.equal(200);
+        if (h.body.provers.busy === 1) {
+          sawBusy = true;
+          break;
+        }
+        const j = await call(gw.url, "GET", `/jobs/${r.body.jobId}`);
+        if (!["queued", "proving"].includes(j.body.status)) break;
+      }
+      expect(sawBusy).to.equal(true);
       const job = await waitJob(gw.url, r.body.jobId);
       expect(job.status).to.equal("logged");
 

@@ -213,7 +213,7 @@ export function buildProgram(io: Io, overrides: { session?: ops.Session } = {}):
       .requiredOption("--part <partNumber>", "the part the grant covers")
       .option("--plant <plant>", "restrict to one plant")
       .requiredOption("--k <n>", "minimum cohort: no answer over fewer records", positiveInt("--k"))
-      .option("--valid-from <time>", "date, unix time or duration from now", "0s")
+      .option("--valid-from <time>", "date, unix time or duration from now (default: at once)", "0")
       .option("--valid-until <time>", "date, unix time or duration from now", "90d")
       .option("--quota <n>", "maximum number of answers", positiveInt("--quota"), 100);
 

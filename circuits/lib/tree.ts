@@ -10,6 +10,8 @@
 // @ts-expect-error circomlibjs ships no type declarations
 import { buildPoseidon } from "circomlibjs";
 import { randomBytes } from "node:crypto";
+import { availableParallelism } from "node:os";
+import { Worker } from "node:worker_threads";
 
 /** Number of value fields of a record. */
 export const FIELD_COUNT = 4;
@@ -69,10 +71,19 @@ export interface BuildOptions {
    * audit circuit, which must catch such an unsorted (malformed) tree.
    */
   keepOrder?: boolean;
+  /**
+   * Worker threads for hashing (0 = hash in this thread). Default: up to 4 (the machine's
+   * cores) for trees of 2^14 or more used leaves, else 0.
+   */
+  workers?: number;
 }
 
-type Poseidon = ((inputs: unknown[]) => Uint8Array) & {
-  F: { e(v: bigint | Uint8Array): Uint8Array; toObject(v: Uint8Array): bigint };
+type Poseidon = ((inputs: unknown[] | Uint8Array) => Uint8Array) & {
+  F: {
+    e(v: bigint | Uint8Array): Uint8Array;
+    toObject(v: Uint8Array): bigint;
+    toMontgomery(v: Uint8Array): Uint8Array;
+  };
 };
 let poseidonPromise: Promise<Poseidon> | undefined;
 
@@ -149,6 +160,99 @@ function newLevel(size: number): Level {
   };
 }
 
+/** Trees with at least this many leaves are hashed on worker threads by default. */
+const PARALLEL_THRESHOLD = 1 << 14;
+/** Nodes per batch buffer (bounds memory: 65,536 × 16 × 32 B = 32 MiB). */
+const SEGMENT = 1 << 16;
+
+function writeLE(view: DataView, offset: number, v: bigint): void {
+  view.setBigUint64(offset, v & MASK64, true);
+  view.setBigUint64(offset + 8, (v >> 64n) & MASK64, true);
+  view.setBigUint64(offset + 16, (v >> 128n) & MASK64, true);
+  view.setBigUint64(offset + 24, v >> 192n, true);
+}
+
+/**
+ * Hashes batches of Poseidon inputs (32-byte little-endian slots; `montMask` bit j set = slot j
+ * already in Montgomery form) in this thread or on a pool of worker threads
+ * (circuits/lib/poseidon-worker.mjs).
+ */
+class Hasher {
+  private nextId = 0;
+  private readonly pending = new Map<number, (out: Uint8Array) => void>();
+
+  private constructor(
+    private readonly P: Poseidon,
+    private readonly pool: Worker[],
+  ) {
+    for (const w of pool) {
+      w.on("message", (msg: { id?: number; out?: Uint8Array }) => {
+        if (msg.id === undefined) return;
+        this.pending.get(msg.id)?.(msg.out!);
+        this.pending.delete(msg.id);
+      });
+    }
+  }
+
+  static async start(P: Poseidon, workers: number): Promise<Hasher> {
+    const pool: Worker[] = [];
+    for (let i = 0; i < workers; i++) {
+      // ffjavascript loads the `web-worker` polyfill, which on a non-main thread expects the
+      // workerData of its own workers ({ mod, type }): give it an empty module to import.
+      const w = new Worker(new URL("./poseidon-worker.mjs", import.meta.url), {
+        workerData: { mod: "data:text/javascript,export{}", name: "poseidon", type: "module" },
+      });
+      await new Promise<void>((resolve, reject) => {
+        w.once("message", () => resolve());
+        w.once("error", reject);
+      });
+      pool.push(w);
+    }
+    return new Hasher(P, pool);
+  }
+
+  async hash(arity: number, montMask: number, buf: Uint8Array, n: number): Promise<Uint8Array> {
+    if (this.pool.length === 0 || n < 64) return this.hashHere(arity, montMask, buf, n);
+    const per = Math.ceil(n / this.pool.length);
+    const parts = this.pool.map((w, k) => {
+      const from = k * per;
+      const cnt = Math.max(0, Math.min(per, n - from));
+      if (cnt === 0) return Promise.resolve(new Uint8Array(0));
+      const slice = buf.slice(from * arity * 32, (from + cnt) * arity * 32);
+      const id = this.nextId++;
+      return new Promise<Uint8Array>((resolve) => {
+        this.pending.set(id, resolve);
+        w.postMessage({ id, n: cnt, arity, montMask, buf: slice }, [slice.buffer]);
+      });
+    });
+    const outs = await Promise.all(parts);
+    const out = new Uint8Array(n * 32);
+    let o = 0;
+    for (const part of outs) {
+      out.set(part, o);
+      o += part.length;
+    }
+    return out;
+  }
+
+  private hashHere(arity: number, montMask: number, buf: Uint8Array, n: number): Uint8Array {
+    const out = new Uint8Array(n * 32);
+    const input = new Uint8Array(arity * 32);
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < arity; j++) {
+        const slot = buf.subarray((i * arity + j) * 32, (i * arity + j + 1) * 32);
+        input.set((montMask >> j) & 1 ? slot : this.P.F.toMontgomery(slot), j * 32);
+      }
+      out.set(this.P(input), i * 32);
+    }
+    return out;
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.pool.map((w) => w.terminate()));
+  }
+}
+
 /**
  * Builds the commitment over `records` (any order; sorted here with {@link sortRecords}) with
  * one secret salt per record, for a tree of 2^depth leaves (needs n + 2 <= 2^depth: one low
@@ -218,59 +322,79 @@ export async function buildTree(
     }
   }
 
+  const workers =
+    options.workers ?? (used >= PARALLEL_THRESHOLD ? Math.min(availableParallelism(), 4) : 0);
+  const hasher = await Hasher.start(P, workers);
   const levels: Level[] = [];
-  // level 0
-  const l0 = newLevel(used);
-  for (let i = 0; i < used; i++) {
-    const leaf = leafAt(i);
-    const h = P([leaf.key, leaf.nextKey, ...leaf.values, leaf.salt]);
-    l0.hash.set(h, i * 32);
-    const real = i >= 1;
-    l0.count[i] = real ? 1 : 0;
-    for (let f = 0; f < FIELD_COUNT; f++) l0.sumLo[f]![i] = real ? leaf.values[f]! : 0n;
-    l0.min[i] = real ? leaf.values[m]! : VALUE_MAX;
-    l0.max[i] = real ? leaf.values[m]! : 0n;
-  }
-  levels.push(l0);
-
-  const input: unknown[] = new Array(16);
-  for (let l = 1; l <= depth; l++) {
-    const below = levels[l - 1]!;
-    const size = Math.ceil(used / 2 ** l);
-    const cur = newLevel(size);
-    const padBelow = pad[l - 1]!;
-    for (let i = 0; i < size; i++) {
-      for (let side = 0; side < 2; side++) {
-        const c = 2 * i + side;
-        const o = side * 8;
-        if (c < below.size) {
-          input[o] = below.hash.subarray(c * 32, c * 32 + 32);
-          input[o + 1] = BigInt(below.count[c]!);
-          for (let f = 0; f < FIELD_COUNT; f++) {
-            input[o + 2 + f] = (BigInt(below.sumHi[f]![c]!) << 64n) + below.sumLo[f]![c]!;
-          }
-          input[o + 6] = below.min[c]!;
-          input[o + 7] = below.max[c]!;
-        } else {
-          input[o] = padHash[l - 1]!;
-          for (let k = 1; k < 8; k++) input[o + k] = padBelow[k]!;
-        }
+  try {
+    // level 0: Poseidon7(key, nextKey, v0..v3, salt), in segments
+    const l0 = newLevel(used);
+    for (let s0 = 0; s0 < used; s0 += SEGMENT) {
+      const cnt = Math.min(SEGMENT, used - s0);
+      const buf = new Uint8Array(cnt * 7 * 32);
+      const view = new DataView(buf.buffer);
+      for (let i = 0; i < cnt; i++) {
+        const leaf = leafAt(s0 + i);
+        const slots = [leaf.key, leaf.nextKey, ...leaf.values, leaf.salt];
+        for (let j = 0; j < 7; j++) writeLE(view, (i * 7 + j) * 32, slots[j]!);
       }
-      cur.hash.set(P(input), i * 32);
-      cur.count[i] = Number(input[1] as bigint) + Number(input[9] as bigint);
-      for (let f = 0; f < FIELD_COUNT; f++) {
-        const s = (input[2 + f] as bigint) + (input[10 + f] as bigint);
-        cur.sumLo[f]![i] = s & MASK64;
-        cur.sumHi[f]![i] = Number(s >> 64n);
-      }
-      const a = input[6] as bigint;
-      const b = input[14] as bigint;
-      cur.min[i] = a < b ? a : b;
-      const x = input[7] as bigint;
-      const y = input[15] as bigint;
-      cur.max[i] = x > y ? x : y;
+      l0.hash.set(await hasher.hash(7, 0, buf, cnt), s0 * 32);
     }
-    levels.push(cur);
+    for (let i = 0; i < used; i++) {
+      const real = i >= 1;
+      const values = real ? sorted.records[i - 1]!.values : undefined;
+      l0.count[i] = real ? 1 : 0;
+      for (let f = 0; f < FIELD_COUNT; f++) l0.sumLo[f]![i] = values ? values[f]! : 0n;
+      l0.min[i] = values ? values[m]! : VALUE_MAX;
+      l0.max[i] = values ? values[m]! : 0n;
+    }
+    levels.push(l0);
+
+    // internal levels: Poseidon16(left tuple, right tuple); slots 0 and 8 are child hashes
+    for (let l = 1; l <= depth; l++) {
+      const below = levels[l - 1]!;
+      const size = Math.ceil(used / 2 ** l);
+      const cur = newLevel(size);
+      const padBelow = pad[l - 1]!;
+      const tuple = (c: number): bigint[] => {
+        if (c >= below.size) return padBelow.slice(1);
+        const t = [BigInt(below.count[c]!)];
+        for (let f = 0; f < FIELD_COUNT; f++) {
+          t.push((BigInt(below.sumHi[f]![c]!) << 64n) + below.sumLo[f]![c]!);
+        }
+        t.push(below.min[c]!, below.max[c]!);
+        return t;
+      };
+      for (let s0 = 0; s0 < size; s0 += SEGMENT) {
+        const cnt = Math.min(SEGMENT, size - s0);
+        const buf = new Uint8Array(cnt * 16 * 32);
+        const view = new DataView(buf.buffer);
+        for (let k = 0; k < cnt; k++) {
+          const i = s0 + k;
+          const left = tuple(2 * i);
+          const right = tuple(2 * i + 1);
+          for (let side = 0; side < 2; side++) {
+            const c = 2 * i + side;
+            const o = (k * 16 + side * 8) * 32;
+            buf.set(c < below.size ? below.hash.subarray(c * 32, c * 32 + 32) : padHash[l - 1]!, o);
+            const t = side === 0 ? left : right;
+            for (let j = 0; j < 7; j++) writeLE(view, o + (j + 1) * 32, t[j]!);
+          }
+          cur.count[i] = Number(left[0]! + right[0]!);
+          for (let f = 0; f < FIELD_COUNT; f++) {
+            const sum = left[1 + f]! + right[1 + f]!;
+            cur.sumLo[f]![i] = sum & MASK64;
+            cur.sumHi[f]![i] = Number(sum >> 64n);
+          }
+          cur.min[i] = left[5]! < right[5]! ? left[5]! : right[5]!;
+          cur.max[i] = left[6]! > right[6]! ? left[6]! : right[6]!;
+        }
+        cur.hash.set(await hasher.hash(16, 0x101, buf, cnt), s0 * 32);
+      }
+      levels.push(cur);
+    }
+  } finally {
+    await hasher.stop();
   }
 
   const node = (level: number, index: number): bigint[] => {

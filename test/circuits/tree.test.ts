@@ -39,6 +39,18 @@ describe("buildTree", function () {
       expect(b.root).to.equal(a.root);
     });
 
+    it("is the same when hashed on worker threads", async function () {
+      const many = Array.from({ length: 300 }, (_, i) => ({
+        key: BigInt(1 + (i % 97)),
+        values: [BigInt(i), BigInt(i * i), 7n, BigInt(1000 - i)],
+      }));
+      const manySalts = sampleSalts(many.length);
+      const here = await buildTree(many, manySalts, 9, { workers: 0 });
+      const pooled = await buildTree(many, manySalts, 9, { workers: 2 });
+      expect(pooled.root).to.equal(here.root);
+      expect(pooled.node(3, 5)).to.deep.equal(here.node(3, 5));
+    });
+
     it("changes when one salt changes (salts hide the records)", async function () {
       const a = await buildTree(records, salts, 4);
       const b = await buildTree(records, [salts[0]! + 1n, ...salts.slice(1)], 4);

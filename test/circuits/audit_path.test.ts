@@ -85,11 +85,14 @@ describe("AuditPath (audit_d4)", function () {
       expect(await rejects(calculateWitness(NAME, { ...w.input, root: tree.root }))).to.equal(true);
     });
 
-    it("fails the constraint check when the public index is edited", async function () {
+    it("fails the constraint check when the public index or challenge is edited", async function () {
       const witness = await calculateWitness(NAME, auditWitness(tree, 3, 1n).input);
       const forged = [...witness];
       forged[2] = 4n;
       expect(await checkWitness(NAME, forged)).to.equal(false);
+      const rechallenged = [...witness];
+      rechallenged[3] = 2n;
+      expect(await checkWitness(NAME, rechallenged)).to.equal(false);
     });
   });
 });

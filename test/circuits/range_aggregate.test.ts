@@ -142,6 +142,12 @@ describe("RangeAggregate (range_d4)", function () {
       expect(await checkWitness(NAME, forged)).to.equal(false);
     });
 
+    it("fails the constraint check when the public binding is edited", async function () {
+      const forged = [...witness];
+      forged[5] = forged[5]! + 1n;
+      expect(await checkWitness(NAME, forged)).to.equal(false);
+    });
+
     it("fails the constraint check when a committed min hint on the path is edited", async function () {
       const forged = [...witness];
       const i = signalIndex(NAME, "main.aPath.cur[1][6]");

@@ -101,7 +101,7 @@ describe("ScanAggregate (scan_d4_c4)", function () {
   });
 
   describe("forged witnesses", function () {
-    it("fails the constraint check when the public result commitment is edited", async function () {
+    it("fails the constraint check when the public result commitment or binding is edited", async function () {
       const witness = await calculateWitness(
         NAME,
         scanWitness(tree, H, query(AggregateKind.Sum), policy, 1n, 2n).input,
@@ -109,6 +109,9 @@ describe("ScanAggregate (scan_d4_c4)", function () {
       const forged = [...witness];
       forged[4] = resultCommitment(0n, 0n, 1n);
       expect(await checkWitness(NAME, forged)).to.equal(false);
+      const rebound = [...witness];
+      rebound[5] = rebound[5]! + 1n;
+      expect(await checkWitness(NAME, rebound)).to.equal(false);
     });
 
     it("refuses a window that does not start below lo", async function () {

@@ -4,7 +4,7 @@
  * `<!-- bench:start -->` and `<!-- bench:end -->`.
  *
  * Usage: npm run bench -- [--only tree,prove,gas,constraints,gateway] [--records 1e4,1e5,1e6]
- *                         [--repeat 3] [--quick] [--out DIR] [--no-readme] [--fresh-input]
+ *                         [--repeat 3] [--quick] [--out DIR] [--no-readme] [--fresh-input] [--report-only]
  */
 import os from "node:os";
 import path from "node:path";
@@ -55,6 +55,7 @@ Options:
   --no-readme      do not update README.md's benchmark section
   --fresh-input    rebuild the proof's tree even when its input is cached
                    (~/.cache/partproof/bench, or PARTPROOF_BENCH_CACHE)
+  --report-only    run nothing: rewrite RESULTS.md and the README section from results.json
   -h, --help       this text
 
 Needs: npm run build:circuits -- --only range_d20 (the prove benchmark; range_d4 is the test
@@ -69,6 +70,7 @@ const { values } = parseArgs({
     out: { type: "string" },
     "no-readme": { type: "boolean", default: false },
     "fresh-input": { type: "boolean", default: false },
+    "report-only": { type: "boolean", default: false },
     help: { type: "boolean", short: "h", default: false },
   },
 });
@@ -152,7 +154,8 @@ log(
     `results → ${path.relative(process.cwd(), outDir) || "."}`,
 );
 
-for (const name of BENCHMARKS.filter((b) => selected.includes(b))) {
+const toRun = values["report-only"] ? [] : BENCHMARKS.filter((b) => selected.includes(b));
+for (const name of toRun) {
   if (name === "constraints") {
     await run(name, (l) => benchConstraints(l, quick ? "test" : undefined));
   } else if (name === "tree") {
@@ -214,12 +217,12 @@ for (const name of BENCHMARKS.filter((b) => selected.includes(b))) {
 
 const resultsFile = path.join(outDir, "results.json");
 const results = mergeResults(readResults(resultsFile), entries);
-const files = writeOutputs(outDir, results);
+const files = await writeOutputs(outDir, results);
 log(
   `wrote ${path.relative(process.cwd(), files.json)} and ${path.relative(process.cwd(), files.md)}`,
 );
 if (writeReadme) {
-  updateReadme(path.join(ROOT, "README.md"), renderReadmeSection(results));
+  await updateReadme(path.join(ROOT, "README.md"), renderReadmeSection(results));
   log("updated the benchmark section of README.md");
 }
 await (globalThis as { curve_bn128?: { terminate(): Promise<void> } }).curve_bn128?.terminate();

@@ -177,7 +177,7 @@ describe("scripts/bench.ts", function () {
       expect(Object.keys(merged.benchmarks)).to.deep.equal(["tree", "gas"]);
     });
 
-    it("updateReadme replaces only the marked section, or appends it once", function () {
+    it("updateReadme replaces only the marked section, or appends it once", async function () {
       const dir = mkdtempSync(path.join(tmpdir(), "partproof-readme-"));
       const file = path.join(dir, "README.md");
       try {
@@ -187,11 +187,11 @@ describe("scripts/bench.ts", function () {
           date: "2026-11-26T00:00:00.000Z",
           benchmarks: {},
         };
-        updateReadme(file, renderReadmeSection(results));
+        await updateReadme(file, renderReadmeSection(results));
         const once = readFileSync(file, "utf8");
         expect(once.startsWith("# Title\n\nIntro.\n\n" + README_START)).to.equal(true);
         writeFileSync(file, once + "\n## After\n");
-        updateReadme(file, renderReadmeSection(results));
+        await updateReadme(file, renderReadmeSection(results));
         const twice = readFileSync(file, "utf8");
         expect(twice.split(README_START)).to.have.length(2);
         expect(twice.split(README_END)).to.have.length(2);

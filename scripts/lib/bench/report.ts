@@ -204,7 +204,22 @@ export function renderMarkdown(r: BenchResults): string {
     if (!e) continue;
     out.push(...(e.status === "ok" ? render(e as BenchEntry<never>) : skipped(key, title, e)));
   }
-  out.push("How to run: `npm run bench -- --help`.", "");
+  out.push(
+    "## How to run",
+    "",
+    "```sh",
+    "npm run build:circuits -- --only range_d20   # the production circuit (development setup)",
+    "npm run bench                                # everything; tree sizes 10^4, 10^5, 10^6",
+    "npm run bench -- --only prove --repeat 5     # one benchmark; the others keep their entries",
+    "npm run bench -- --quick                     # smoke test with small sizes (temp folder)",
+    "npm run bench -- --help",
+    "```",
+    "",
+    "The proof's 10^6-record tree and circuit input are cached in `~/.cache/partproof/bench` " +
+      "(`--fresh-input` rebuilds them); the `tree` benchmark writes that cache when it builds the " +
+      "same size.",
+    "",
+  );
   return out.join("\n");
 }
 
@@ -260,8 +275,22 @@ export function renderReadmeSection(r: BenchResults): string {
   ].join("\n");
 }
 
-/** Replaces (or appends) the marked section of README.md. */
-export function updateReadme(readmeFile: string, section: string): void {
+/**
+ * Formats `text` as prettier would format `file` (the repository's prettier config), so that
+ * the written outputs pass `prettier --check`; returns `text` unchanged if prettier fails.
+ */
+export async function prettierFormat(file: string, text: string): Promise<string> {
+  try {
+    const prettier = await import("prettier");
+    const options = (await prettier.resolveConfig(file)) ?? {};
+    return await prettier.format(text, { ...options, filepath: file });
+  } catch {
+    return text;
+  }
+}
+
+/** Replaces (or appends) the marked section of README.md (then prettier-formats the file). */
+export async function updateReadme(readmeFile: string, section: string): Promise<void> {
   const text = readFileSync(readmeFile, "utf8");
   const a = text.indexOf(README_START);
   const b = text.indexOf(README_END);
@@ -269,15 +298,18 @@ export function updateReadme(readmeFile: string, section: string): void {
     a >= 0 && b > a
       ? text.slice(0, a) + section + text.slice(b + README_END.length)
       : text.replace(/\n*$/, "\n\n") + section + "\n";
-  writeFileSync(readmeFile, next);
+  writeFileSync(readmeFile, await prettierFormat(readmeFile, next));
 }
 
-/** Writes results.json and RESULTS.md into `dir`. */
-export function writeOutputs(dir: string, r: BenchResults): { json: string; md: string } {
+/** Writes results.json and RESULTS.md into `dir` (prettier-formatted). */
+export async function writeOutputs(
+  dir: string,
+  r: BenchResults,
+): Promise<{ json: string; md: string }> {
   mkdirSync(dir, { recursive: true });
   const json = path.join(dir, "results.json");
   const md = path.join(dir, "RESULTS.md");
-  writeFileSync(json, JSON.stringify(r, null, 2) + "\n");
-  writeFileSync(md, renderMarkdown(r));
+  writeFileSync(json, await prettierFormat(json, JSON.stringify(r, null, 2) + "\n"));
+  writeFileSync(md, await prettierFormat(md, renderMarkdown(r)));
   return { json, md };
 }

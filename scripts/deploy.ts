@@ -64,6 +64,8 @@ function isUrl(s: string): boolean {
 
 /** Deploys everything to `options.network` and writes the deployment record. */
 export async function deploy(options: DeployOptions): Promise<DeploymentRecord> {
+  // Compile first: deploy fresh, uninstrumented artifacts (a coverage run leaves instrumented ones).
+  await hre.tasks.getTask("build").run({ quiet: true });
   const keyFromEnvOrKeystore =
     process.env.PARTPROOF_DEPLOYER_KEY !== undefined || isUrl(options.network);
   const accounts = keyFromEnvOrKeystore ? [configVariable("PARTPROOF_DEPLOYER_KEY")] : undefined;

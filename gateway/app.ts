@@ -13,7 +13,13 @@ import { pino, type DestinationStream, type Logger } from "pino";
 import { JsonRpcProvider, Wallet, type Provider, type Signer } from "ethers";
 import { ZodError } from "zod";
 import { ChainClient } from "./chain.js";
-import { ConfigError, loadConfig, resolveArtifacts, type GatewayConfig } from "./config.js";
+import {
+  ConfigError,
+  loadConfig,
+  resolveArtifacts,
+  resolveScanArtifacts,
+  type GatewayConfig,
+} from "./config.js";
 import { defaultSalt, RecordCache, type GatewayContext } from "./context.js";
 import { AppError } from "./errors.js";
 import { KeyedMutex } from "./locks.js";
@@ -179,6 +185,7 @@ function makeLogger(config: GatewayConfig, stream?: DestinationStream): Logger {
 export async function startServer(input: unknown, deps: GatewayDeps = {}): Promise<RunningGateway> {
   const config = loadConfig(input);
   const artifacts = resolveArtifacts(config);
+  const scanArtifacts = resolveScanArtifacts(config);
   let provider: Provider;
   if (config.chain.rpcUrl === "in-process") {
     if (!deps.provider)
@@ -221,7 +228,10 @@ export async function startServer(input: unknown, deps: GatewayDeps = {}): Promi
 
   const store = await GatewayStore.open(config.dataDir);
   const log = makeLogger(config, deps.logStream);
-  const pool = new ProverPool(config.provers, artifacts);
+  const pool = new ProverPool(config.provers, {
+    range: artifacts,
+    ...(scanArtifacts ? { scan: scanArtifacts } : {}),
+  });
   const metrics = createMetrics(() => store.outboxDepth());
   let relayerRef: Relayer | undefined;
   const ctx: GatewayContext = {
@@ -231,6 +241,7 @@ export async function startServer(input: unknown, deps: GatewayDeps = {}): Promi
     domain: { chainId: chain.chainId, partProof: config.contracts.partProof },
     pool,
     artifacts,
+    scanArtifacts,
     metrics,
     log,
     locks: new KeyedMutex(),

@@ -38,6 +38,7 @@ export const QUERY_TYPES: Record<string, TypedDataField[]> = {
     { name: "lo", type: "uint128" },
     { name: "hi", type: "uint128" },
     { name: "threshold", type: "uint64" },
+    { name: "predicates", type: "uint256[3]" },
     { name: "requestId", type: "bytes32" },
     { name: "nonce", type: "uint256" },
     { name: "deadline", type: "uint256" },
@@ -74,6 +75,11 @@ export interface QueryMessage {
   hi: bigint;
   /** PPM threshold (THRESHOLD_PPM), else 0. */
   threshold: bigint;
+  /**
+   * Up to three AND-ed scan predicates, packed as the circuits do (field + 4·op + 16·value,
+   * `packPredicates`); missing or 0 = unused. Any predicate makes the query a scan proof.
+   */
+  predicates?: readonly bigint[];
   /** Request id, bytes32 hex, unique per deployment. */
   requestId: string;
   /** Consumer's nonce, never reused. */
@@ -156,7 +162,14 @@ export function recoverUploadSigner(
 
 /** Recovers the signer of a query (deadline is checked by the use-case). */
 export function recoverQuerySigner(domain: Domain, msg: QueryMessage, signature: string): string {
-  return recover(domain, QUERY_TYPES, { ...msg }, signature);
+  return recover(domain, QUERY_TYPES, queryTypedMessage(msg), signature);
+}
+
+/** The Query message as signed: predicates padded to three packed slots. */
+export function queryTypedMessage(msg: QueryMessage): Record<string, unknown> {
+  const predicates = [...(msg.predicates ?? [])];
+  while (predicates.length < 3) predicates.push(0n);
+  return { ...msg, predicates };
 }
 
 /** Checks a signed read: the signature must be `account`'s, over a fresh timestamp. */

@@ -8,11 +8,13 @@ import {
   QUERY_TYPES,
   READ_TYPES,
   UPLOAD_TYPES,
+  queryTypedMessage,
   uploadDataHash,
   type Domain,
   type QueryMessage,
 } from "./auth.js";
 import type { UploadData } from "./schemas/index.js";
+import { packPredicate, type Predicate } from "../circuits/lib/query.js";
 
 function domainOf(d: Domain): TypedDataDomain {
   return partProofDomain(d.chainId, d.partProof);
@@ -36,7 +38,11 @@ export async function signUpload(
 
 /** Body of POST /queries, signed by the consumer. */
 export async function signQuery(consumer: Signer, domain: Domain, query: QueryMessage) {
-  const signature = await consumer.signTypedData(domainOf(domain), QUERY_TYPES, { ...query });
+  const signature = await consumer.signTypedData(
+    domainOf(domain),
+    QUERY_TYPES,
+    queryTypedMessage(query),
+  );
   return {
     query: {
       grantId: query.grantId.toString(),
@@ -48,6 +54,7 @@ export async function signQuery(consumer: Signer, domain: Domain, query: QueryMe
       lo: query.lo.toString(),
       hi: query.hi.toString(),
       threshold: query.threshold.toString(),
+      predicates: (queryTypedMessage(query).predicates as bigint[]).map(String),
       requestId: query.requestId,
       nonce: query.nonce.toString(),
       deadline: query.deadline.toString(),
@@ -90,4 +97,12 @@ export async function signPublish(
     deadline,
   });
   return { deadline: deadline.toString(), signature };
+}
+
+/** Packs scan predicates (`{ field, op, value }`) into the Query message's three slots. */
+export function packPredicates(preds: readonly Predicate[]): bigint[] {
+  if (preds.length > 3) throw new RangeError("at most 3 predicates");
+  const out = preds.map(packPredicate);
+  while (out.length < 3) out.push(0n);
+  return out;
 }

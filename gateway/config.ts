@@ -40,6 +40,17 @@ export const configSchema = z.strictObject({
     /** Folder with `<name>.wasm` (or `<name>_js/<name>.wasm`), `<name>.zkey`, `<name>.vkey.json`. */
     artifactsDir: z.string().min(1),
   }),
+  /**
+   * Optional scan instance for queries with predicates, e.g. scan_d4_c4 (h = 1: windows of
+   * C = 2·2^h leaves). Same depth and MIN/MAX field as `circuit`.
+   */
+  scanCircuit: z
+    .strictObject({
+      name: z.string().regex(/^[a-z0-9_]+$/, "must be a circuit instance name like scan_d4_c4"),
+      h: z.number().int().min(0).max(8),
+      artifactsDir: z.string().min(1),
+    })
+    .optional(),
   /** Proving worker threads. */
   provers: z.number().int().min(1).max(16).default(1),
   /** Largest accepted request body. */
@@ -113,18 +124,26 @@ export function loadConfig(input: unknown): GatewayConfig {
 
 /** Finds the circuit's artifacts in its folder; throws ConfigError naming a missing file. */
 export function resolveArtifacts(config: GatewayConfig): CircuitArtifacts {
-  const dir = config.circuit.artifactsDir;
-  const name = config.circuit.name;
+  return artifactsOf(config.circuit.name, config.circuit.artifactsDir, "circuit");
+}
+
+/** The scan instance's artifacts, if a scan circuit is configured. */
+export function resolveScanArtifacts(config: GatewayConfig): CircuitArtifacts | undefined {
+  const s = config.scanCircuit;
+  return s ? artifactsOf(s.name, s.artifactsDir, "scanCircuit") : undefined;
+}
+
+function artifactsOf(name: string, dir: string, setting: string): CircuitArtifacts {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {
     throw new ConfigError(
-      `config.circuit.artifactsDir: folder ${JSON.stringify(dir)} does not exist`,
+      `config.${setting}.artifactsDir: folder ${JSON.stringify(dir)} does not exist`,
     );
   }
   const pick = (label: string, candidates: string[]) => {
     const hit = candidates.map((c) => path.join(dir, c)).find((p) => existsSync(p));
     if (!hit) {
       throw new ConfigError(
-        `config.circuit.artifactsDir: no ${label} for circuit ${name} in ${dir} (looked for ${candidates.join(", ")})`,
+        `config.${setting}.artifactsDir: no ${label} for circuit ${name} in ${dir} (looked for ${candidates.join(", ")})`,
       );
     }
     return hit;

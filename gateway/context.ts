@@ -24,6 +24,8 @@ export interface GatewayContext {
   pool: ProverPool;
   /** Circuit artifacts (wasm, zkey, vkey). */
   artifacts: CircuitArtifacts;
+  /** Scan circuit artifacts, when configured. */
+  scanArtifacts?: CircuitArtifacts;
   /** Metrics. */
   metrics: GatewayMetrics;
   /** Structured logger (never given record values or salts). */

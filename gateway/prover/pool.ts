@@ -34,7 +34,10 @@ export class ProverPool {
   /** Creates a pool of `size` workers proving with the given wasm and zkey. */
   constructor(
     private readonly size: number,
-    private readonly artifacts: { wasm: string; zkey: string },
+    private readonly artifacts: {
+      range: { wasm: string; zkey: string };
+      scan?: { wasm: string; zkey: string };
+    },
   ) {}
 
   /** Number of tasks waiting for a worker. */

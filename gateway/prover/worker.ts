@@ -7,7 +7,9 @@ import { parentPort, workerData } from "node:worker_threads";
 // @ts-expect-error snarkjs ships no type declarations
 import * as snarkjs from "snarkjs";
 import { buildTree, type MerkleSumTree } from "../../circuits/lib/tree.js";
-import { rangeWitness } from "../../circuits/lib/witness.js";
+import { rangeWitness, scanWitness } from "../../circuits/lib/witness.js";
+import { PredicateOp, type Query } from "../../circuits/lib/query.js";
+import type { Policy } from "../../circuits/lib/signals.js";
 
 /** Records and salts of a version (decimal strings), as stored. */
 export interface VersionPayload {
@@ -37,6 +39,8 @@ export type WorkerRequest =
       blind: string;
       /** Binding signal. */
       binding: string;
+      /** Prove with the scan circuit (windows of 2·2^h leaves) instead of the range circuit. */
+      scan?: { h: number };
     } & VersionPayload);
 
 /** A worker's answer. */
@@ -52,7 +56,10 @@ export type WorkerResponse =
     }
   | { id: number; ok: false; error: string };
 
-const { wasm, zkey } = workerData as { wasm: string; zkey: string };
+const artifacts = workerData as {
+  range: { wasm: string; zkey: string };
+  scan?: { wasm: string; zkey: string };
+};
 // ffjavascript's own thread pool (the `web-worker` package) does not work inside a worker
 // thread, so the curve runs single-threaded here and the pool size sets the parallelism.
 const PROVER_OPTIONS = { singleThread: true };
@@ -88,32 +95,42 @@ async function handle(msg: WorkerRequest): Promise<WorkerResponse> {
   if (tree.root.toString() !== msg.root) throw new Error("the records do not rebuild the root");
   const q = msg.query;
   const p = msg.policy;
-  const witness = rangeWitness(
-    tree,
-    {
-      kind: Number(q.kind),
-      fieldA: Number(q.fieldA),
-      fieldB: Number(q.fieldB),
-      lo: BigInt(q.lo!),
-      hi: BigInt(q.hi!),
-      threshold: BigInt(q.threshold!),
-      nonce: BigInt(q.nonce!),
-    },
-    {
-      aggregateMask: Number(p.aggregateMask),
-      fieldMask: Number(p.fieldMask),
-      filterMask: Number(p.filterMask),
-      minCohort: Number(p.minCohort),
-      keyLo: BigInt(p.keyLo!),
-      keyHi: BigInt(p.keyHi!),
-    },
-    BigInt(msg.blind),
-    BigInt(msg.binding),
-  );
+  const predicates = String(q.predicates ?? "0,0,0")
+    .split(",")
+    .map(BigInt)
+    .filter((x) => x !== 0n)
+    .map((x) => ({
+      field: Number(x & 3n),
+      op: Number((x >> 2n) & 3n) as PredicateOp,
+      value: x >> 4n,
+    }));
+  const query: Query = {
+    kind: Number(q.kind),
+    fieldA: Number(q.fieldA),
+    fieldB: Number(q.fieldB),
+    lo: BigInt(q.lo!),
+    hi: BigInt(q.hi!),
+    threshold: BigInt(q.threshold!),
+    nonce: BigInt(q.nonce!),
+    predicates,
+  };
+  const policy: Policy = {
+    aggregateMask: Number(p.aggregateMask),
+    fieldMask: Number(p.fieldMask),
+    filterMask: Number(p.filterMask),
+    minCohort: Number(p.minCohort),
+    keyLo: BigInt(p.keyLo!),
+    keyHi: BigInt(p.keyHi!),
+  };
+  const circuit = msg.scan ? artifacts.scan : artifacts.range;
+  if (!circuit) throw new Error("no scan circuit configured");
+  const witness = msg.scan
+    ? scanWitness(tree, msg.scan.h, query, policy, BigInt(msg.blind), BigInt(msg.binding))
+    : rangeWitness(tree, query, policy, BigInt(msg.blind), BigInt(msg.binding));
   const { proof, publicSignals } = await snarkjs.groth16.fullProve(
     toStrings(witness.input),
-    wasm,
-    zkey,
+    circuit.wasm,
+    circuit.zkey,
     undefined,
     undefined,
     PROVER_OPTIONS,

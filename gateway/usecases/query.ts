@@ -12,7 +12,13 @@ import {
   FIELD_MODULUS,
   type Policy,
 } from "../../circuits/lib/signals.js";
-import type { Query } from "../../circuits/lib/query.js";
+import {
+  matchesPredicates,
+  PredicateOp,
+  type Predicate,
+  type Query,
+} from "../../circuits/lib/query.js";
+import { scanWindow } from "../../circuits/lib/witness.js";
 import { recoverQuerySigner, type QueryMessage } from "../auth.js";
 import { GrantStatus, versionIdOf } from "../chain.js";
 import type { GatewayContext } from "../context.js";
@@ -33,6 +39,7 @@ export const queryBodySchema = z.strictObject({
     lo: uint(128),
     hi: uint(128),
     threshold: uint(64),
+    predicates: z.array(uint(256)).max(3).optional(),
     requestId: bytes32,
     nonce: uint(256),
     deadline: uint(256),
@@ -45,19 +52,37 @@ export type QueryBody = z.infer<typeof queryBodySchema>;
 
 /** Recovers the signer of a query body (used before rate limiting, keyed by signer). */
 export function querySigner(ctx: GatewayContext, body: QueryBody): string {
-  return recoverQuerySigner(ctx.domain, body.query as QueryMessage, body.signature);
+  return recoverQuerySigner(ctx.domain, body.query as unknown as QueryMessage, body.signature);
 }
 
 function isBit(mask: number, bit: number): boolean {
   return ((mask >>> bit) & 1) === 1;
 }
 
-/** Number of records with lo <= key <= hi in key-sorted records, and the sums of their fields. */
+/** A packed predicate slot (field + 4·op + 16·value) read back; 0 is an unused slot. */
+export function unpackPredicate(x: bigint): Predicate {
+  const p = { field: Number(x & 3n), op: Number((x >> 2n) & 3n) as PredicateOp, value: x >> 4n };
+  if (p.value > (1n << 64n) - 1n) {
+    throw new AppError(
+      422,
+      "UNSUPPORTED_QUERY",
+      "a predicate's value must be an unsigned 64-bit integer",
+    );
+  }
+  return p;
+}
+
+/**
+ * Records with lo <= key <= hi (in key-sorted records) that match the predicates: their count
+ * and field sums, and the leaf indexes bounding the range (a = last leaf below it, l = last
+ * leaf in it; leaf i holds record i − 1).
+ */
 export function rangeStats(
   records: readonly MappedRecord[],
   lo: bigint,
   hi: bigint,
-): { count: number; sums: bigint[] } {
+  predicates: readonly Predicate[] = [],
+): { count: number; sums: bigint[]; a: number; l: number } {
   const lowerBound = (k: bigint) => {
     let a = 0;
     let b = records.length;
@@ -71,8 +96,14 @@ export function rangeStats(
   const a = lowerBound(lo);
   const b = lowerBound(hi + 1n);
   const sums = [0n, 0n, 0n, 0n];
-  for (let i = a; i < b; i++) for (let f = 0; f < 4; f++) sums[f]! += records[i]!.values[f]!;
-  return { count: Math.max(0, b - a), sums };
+  const q = { kind: 0, fieldA: 0, fieldB: 0, lo, hi, threshold: 0n, nonce: 0n, predicates };
+  let count = 0;
+  for (let i = a; i < b; i++) {
+    if (!matchesPredicates(q, records[i]!.values)) continue;
+    count += 1;
+    for (let f = 0; f < 4; f++) sums[f]! += records[i]!.values[f]!;
+  }
+  return { count, sums, a, l: b };
 }
 
 function checkPolicy(policy: Policy, q: QueryBody["query"], minMaxField: number): void {
@@ -159,6 +190,21 @@ export async function submitQuery(
   const policy = await ctx.chain.getGrantPolicy(q.grantId);
   const m = ctx.config.circuit.minMaxField;
   checkPolicy(policy, q, m);
+  const predicates = (q.predicates ?? []).filter((x) => x !== 0n).map(unpackPredicate);
+  const scan = predicates.length > 0;
+  for (const p of predicates) {
+    if (!isBit(policy.filterMask, p.field)) {
+      throw new AppError(
+        403,
+        "POLICY_VIOLATION",
+        `the grant does not allow filters on field ${p.field}`,
+      );
+    }
+  }
+  const scanCircuit = ctx.config.scanCircuit;
+  if (scan && !scanCircuit) {
+    throw new AppError(422, "UNSUPPORTED_QUERY", "this gateway answers no queries with predicates");
+  }
 
   let versionId = q.versionId;
   if (versionId === 0n) {
@@ -193,7 +239,18 @@ export async function submitQuery(
     );
   }
 
-  const stats = rangeStats(ctx.records.get(local), q.lo, q.hi);
+  const stats = rangeStats(ctx.records.get(local), q.lo, q.hi, predicates);
+  if (scan) {
+    try {
+      scanWindow(local.depth, scanCircuit!.h, stats.a, stats.l);
+    } catch {
+      throw new AppError(
+        422,
+        "UNSUPPORTED_QUERY",
+        `a query with predicates must cover at most ${2 * 2 ** scanCircuit!.h - 1} consecutive records (one scan window); narrow the key range`,
+      );
+    }
+  }
   if (stats.count < Math.max(1, policy.minCohort)) {
     throw new AppError(
       422,
@@ -232,7 +289,7 @@ export async function submitQuery(
     assetId: q.assetId.toString(),
     versionId: versionId.toString(),
     root: chainVersion.root.toString(),
-    circuit: ctx.config.circuit.name,
+    circuit: scan ? scanCircuit!.name : ctx.config.circuit.name,
     query: {
       kind: q.kind,
       fieldA: q.fieldA,
@@ -242,6 +299,7 @@ export async function submitQuery(
       threshold: q.threshold.toString(),
       nonce: q.nonce.toString(),
       deadline: q.deadline.toString(),
+      predicates: [0, 1, 2].map((i) => (q.predicates?.[i] ?? 0n).toString()).join(","),
     },
     policy: {
       aggregateMask: policy.aggregateMask,
@@ -283,6 +341,10 @@ export function jobQuery(job: Job): Query {
     hi: BigInt(job.query.hi!),
     threshold: BigInt(job.query.threshold!),
     nonce: BigInt(job.query.nonce!),
+    predicates: String(job.query.predicates ?? "")
+      .split(",")
+      .filter((x) => x !== "" && x !== "0")
+      .map((x) => unpackPredicate(BigInt(x))),
   };
 }
 
@@ -318,6 +380,9 @@ export async function runJob(ctx: GatewayContext, job: Job): Promise<void> {
       policy: job.policy,
       blind: job.blind,
       binding: job.binding,
+      ...(ctx.config.scanCircuit && job.circuit === ctx.config.scanCircuit.name
+        ? { scan: { h: ctx.config.scanCircuit.h } }
+        : {}),
     });
     ctx.metrics.provingSeconds.observe(result.ms / 1000);
     await ctx.store.storeProved(

@@ -3,9 +3,15 @@ import { expect } from "chai";
 import { network } from "hardhat";
 // @ts-expect-error snarkjs ships no type declarations
 import * as snarkjs from "snarkjs";
-import { AggregateKind, policyHash, type Policy } from "../../circuits/lib/signals.js";
-import { evaluate } from "../../circuits/lib/query.js";
-import { signPublish, signQuery, signRead, signUpload } from "../../gateway/client.js";
+import { AggregateKind, circuitId, policyHash, type Policy } from "../../circuits/lib/signals.js";
+import { evaluate, PredicateOp } from "../../circuits/lib/query.js";
+import {
+  packPredicates,
+  signPublish,
+  signQuery,
+  signRead,
+  signUpload,
+} from "../../gateway/client.js";
 import { versionIdOf } from "../../gateway/chain.js";
 import {
   dayNumber,
@@ -77,6 +83,7 @@ async function setup() {
   await grant(other!.address, 1); // grant 2: quota 1
   await grant(consumer!.address, 5); // grant 3: revoked below
   await pp.connect(owner).revokeGrant(3n);
+  await grant(consumer!.address, 5, { ...POLICY, filterMask: 0b1111, minCohort: 2 }); // grant 4: filters
   return {
     pp,
     address,
@@ -147,7 +154,11 @@ describe("Gateway", function () {
 
   before(async function () {
     env = await setup();
-    gw = await gateway(ethers, env.address, env.relayer);
+    gw = await gateway(ethers, env.address, env.relayer, {
+      over: {
+        scanCircuit: { name: "scan_d4_c4", h: 1, artifactsDir: "circuits/build/scan_d4_c4" },
+      },
+    });
   });
 
   after(async function () {
@@ -401,6 +412,58 @@ describe("Gateway", function () {
       expect(await gw.ctx.store.outboxDepth()).to.equal(0);
     });
 
+    it("proves a filtered query with the scan circuit and logs it", async function () {
+      const { keyLo, keyHi } = keyRange({
+        partNumber: PART,
+        plant: PLANT,
+        from: "2026-07-03",
+        to: "2026-07-05",
+      });
+      const predicates = [{ field: 3, op: PredicateOp.Ge, value: 2n }];
+      const q = query({
+        grantId: 4n,
+        kind: AggregateKind.Sum,
+        fieldA: 1,
+        lo: keyLo,
+        hi: keyHi,
+        predicates: packPredicates(predicates),
+      });
+      const r = await call(
+        gw.url,
+        "POST",
+        "/queries",
+        await signQuery(env.consumer, env.domain, q),
+      );
+      expect(r.status, JSON.stringify(r.body)).to.equal(202);
+      const job = await waitJob(gw.url, r.body.jobId);
+      expect(job.status).to.equal("logged");
+      expect(job.circuit).to.equal("scan_d4_c4");
+      const parsed = parseBatch(qualitySchema, QUALITY_DATA);
+      const expected = evaluate(
+        {
+          kind: q.kind,
+          fieldA: 1,
+          fieldB: 0,
+          lo: keyLo,
+          hi: keyHi,
+          threshold: 0n,
+          nonce: q.nonce,
+          predicates,
+        },
+        parsed.ok ? parsed.records : [],
+      );
+      expect(expected.count).to.equal(2n); // 07-03 (3 tests) and 07-04 (4 tests)
+      expect(job.answer.resultValue).to.equal(expected.resultValue.toString());
+      expect(job.answer.resultAux).to.equal("2");
+      const vkey = JSON.parse(readFileSync(gw.ctx.scanArtifacts!.vkey, "utf8"));
+      expect(await snarkjs.groth16.verify(vkey, job.publicSignals, job.proof)).to.equal(true);
+      const events = await env.pp.queryFilter(
+        env.pp.filters.AnswerRecorded(undefined, undefined, q.requestId),
+      );
+      expect(events).to.have.length(1);
+      expect(events[0]!.args.circuitId).to.equal(circuitId("scan_d4_c4"));
+    });
+
     it("accepts one of two copies of a query that arrive at once", async function () {
       const body = await signQuery(env.consumer, env.domain, query({ kind: AggregateKind.Count }));
       const [a, b] = await Promise.all([
@@ -511,6 +574,24 @@ describe("Gateway", function () {
           await signQuery(env.consumer, env.domain, query({ lo: other.keyLo, hi: other.keyHi })),
           403,
           "POLICY_VIOLATION",
+        );
+      });
+
+      it("refuses filters the grant does not allow, and ranges wider than a scan window", async function () {
+        const predicates = packPredicates([{ field: 3, op: PredicateOp.Ge, value: 2n }]);
+        await refuse(
+          await signQuery(env.consumer, env.domain, query({ predicates })),
+          403,
+          "POLICY_VIOLATION",
+        );
+        await refuse(
+          await signQuery(
+            env.consumer,
+            env.domain,
+            query({ grantId: 4n, kind: AggregateKind.Count, predicates }),
+          ),
+          422,
+          "UNSUPPORTED_QUERY",
         );
       });
 

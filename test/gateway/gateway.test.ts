@@ -84,6 +84,9 @@ async function setup() {
   await grant(consumer!.address, 5); // grant 3: revoked below
   await pp.connect(owner).revokeGrant(3n);
   await grant(consumer!.address, 5, { ...POLICY, filterMask: 0b1111, minCohort: 2 }); // grant 4: filters
+  await pp
+    .connect(owner)
+    .grantAccess(1n, consumer!.address, policyTuple(POLICY), now, now + 30n, 5); // grant 5: expires soon
   return {
     pp,
     address,
@@ -557,6 +560,15 @@ describe("Gateway", function () {
         );
       });
 
+      it("refuses an expired grant with GRANT_EXPIRED", async function () {
+        await networkHelpers.time.increase(60);
+        await refuse(
+          await signQuery(env.consumer, env.domain, query({ grantId: 5n })),
+          403,
+          "GRANT_EXPIRED",
+        );
+      });
+
       it("refuses a range smaller than k with COHORT_BELOW_K", async function () {
         const { keyLo, keyHi } = keyRange({
           partNumber: PART,
@@ -603,6 +615,35 @@ describe("Gateway", function () {
         );
         await refuse(body, 404, "UNKNOWN_VERSION");
       });
+    });
+
+    it("retries a refused submission with backoff and logs it once the chain accepts", async function () {
+      await env.pp.connect(env.admin).pause();
+      const q = query({ kind: AggregateKind.Count });
+      const r = await call(
+        gw.url,
+        "POST",
+        "/queries",
+        await signQuery(env.consumer, env.domain, q),
+      );
+      expect(r.status).to.equal(202);
+      // wait until the relayer has failed at least twice (contract paused: EnforcedPause)
+      for (;;) {
+        const [entry] = await gw.ctx.store.listOutbox();
+        if (entry && entry.attempts >= 2) {
+          expect(entry.lastError).to.equal("EnforcedPause");
+          expect(entry.nextAttemptAt).to.be.greaterThan(entry.createdAt);
+          break;
+        }
+        await new Promise((res) => setTimeout(res, 50));
+      }
+      expect((await call(gw.url, "GET", `/jobs/${r.body.jobId}`)).body.status).to.equal("proved");
+      await env.pp.connect(env.admin).unpause();
+      const job = await waitJob(gw.url, r.body.jobId);
+      expect(job.status).to.equal("logged");
+      expect(
+        await env.pp.queryFilter(env.pp.filters.AnswerRecorded(undefined, undefined, q.requestId)),
+      ).to.have.length(1);
     });
 
     it("refuses a query over quota with QUOTA_EXCEEDED, counting answers in flight", async function () {

@@ -25,7 +25,7 @@ abstract contract DataAssetRegistry is IDataAssetRegistry, Pausable, EIP712, Non
     mapping(uint256 assetId => Asset) internal _assets;
     mapping(uint256 versionId => Version) internal _versions;
 
-    /// @dev Reverts unless `assetId` exists and the sender owns it; returns the asset.
+    /// @dev Reverts unless `assetId` exists and the sender owns it.
     modifier onlyAssetOwner(uint256 assetId) {
         _checkAssetOwner(assetId, msg.sender);
         _;

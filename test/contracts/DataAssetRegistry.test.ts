@@ -271,6 +271,39 @@ describe("DataAssetRegistry", function () {
       );
     });
 
+    it("accepts an ERC-1271 signature when the owner is a contract wallet", async function () {
+      const { pp, owner, other, relayer, chainId } = await networkHelpers.loadFixture(fixture);
+      const wallet = await ethers.deployContract("TestERC1271Wallet", [owner.address]);
+      const walletAddress = await wallet.getAddress();
+      await wallet
+        .connect(owner)
+        .execute(
+          await pp.getAddress(),
+          pp.interface.encodeFunctionData("registerAsset", [SCHEMA, META, ENDPOINT]),
+        );
+      expect((await pp.getAsset(2n)).owner).to.equal(walletAddress);
+      const deadline = BigInt(await networkHelpers.time.latest()) + 600n;
+      const message = {
+        assetId: 2n,
+        root: ROOT,
+        recordCount: 4n,
+        treeDepth: 2n,
+        paramsHash: PARAMS,
+        nonce: await pp.nonces(walletAddress),
+        deadline,
+      };
+      const domain = partProofDomain(chainId, await pp.getAddress());
+      const good = await owner.signTypedData(domain, PUBLISH_VERSION_TYPES, message);
+      const bad = await other.signTypedData(domain, PUBLISH_VERSION_TYPES, message);
+      await expect(pp.connect(relayer).publishVersionBySig(2n, ROOT, 4n, 2, PARAMS, deadline, bad))
+        .to.be.revertedWithCustomError(pp, "InvalidPublishSignature")
+        .withArgs(2n, walletAddress);
+      await expect(pp.connect(relayer).publishVersionBySig(2n, ROOT, 4n, 2, PARAMS, deadline, good))
+        .to.emit(pp, "VersionPublished")
+        .withArgs(2n, await pp.versionIdOf(2n, 1), 1n, ROOT, 4n, 2n, PARAMS, relayer.address);
+      expect(await pp.nonces(walletAddress)).to.equal(1n);
+    });
+
     it("reverts when the signature is replayed", async function () {
       const { pp, owner, relayer, chainId } = await networkHelpers.loadFixture(fixture);
       const { message, signature } = await sign(owner, pp, chainId);

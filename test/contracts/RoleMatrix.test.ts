@@ -243,6 +243,20 @@ describe("PartProof role matrix", function () {
       }
     });
 
+    it("makes DEFAULT_ADMIN_ROLE the admin of every role", async function () {
+      const f = await networkHelpers.loadFixture(fixture);
+      for (const role of Object.values(f.roles)) {
+        expect(await f.pp.getRoleAdmin(role)).to.equal(f.roles.DEFAULT_ADMIN_ROLE);
+      }
+    });
+
+    it("supports the ERC-165 and IAccessControl interface ids only", async function () {
+      const f = await networkHelpers.loadFixture(fixture);
+      expect(await f.pp.supportsInterface("0x01ffc9a7")).to.equal(true); // ERC-165
+      expect(await f.pp.supportsInterface("0x7965db0b")).to.equal(true); // IAccessControl
+      expect(await f.pp.supportsInterface("0xffffffff")).to.equal(false);
+    });
+
     it("reverts when the admin is the zero address", async function () {
       const f = await networkHelpers.loadFixture(fixture);
       await expect(deployPartProof(ethers, ethers.ZeroAddress))

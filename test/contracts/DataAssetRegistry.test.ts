@@ -282,6 +282,9 @@ describe("DataAssetRegistry", function () {
           pp.interface.encodeFunctionData("registerAsset", [SCHEMA, META, ENDPOINT]),
         );
       expect((await pp.getAsset(2n)).owner).to.equal(walletAddress);
+      await expect(wallet.connect(other).execute(await pp.getAddress(), "0x"))
+        .to.be.revertedWithCustomError(wallet, "NotSigner")
+        .withArgs(other.address);
       const deadline = BigInt(await networkHelpers.time.latest()) + 600n;
       const message = {
         assetId: 2n,

@@ -265,7 +265,11 @@ export class ChainClient {
   }
 
   /** The transaction and block that logged a request id, if logged. */
-  async findAnswer(requestId: string): Promise<{ hash: string; blockNumber: number } | undefined> {
+  async findAnswer(
+    requestId: string,
+  ): Promise<
+    { hash: string; blockNumber: number; grantId?: bigint; consumer?: string } | undefined
+  > {
     const block = Number(await this.contract.answerBlockOf!(requestId));
     if (block === 0) return undefined;
     const logs = await this.contract.queryFilter(
@@ -273,9 +277,14 @@ export class ChainClient {
       block,
       block,
     );
-    const log = logs[0];
+    const log = logs[0] as (typeof logs)[0] & { args?: { grantId: bigint; consumer: string } };
     return log
-      ? { hash: log.transactionHash, blockNumber: log.blockNumber }
+      ? {
+          hash: log.transactionHash,
+          blockNumber: log.blockNumber,
+          grantId: log.args?.grantId,
+          consumer: log.args?.consumer,
+        }
       : { hash: "", blockNumber: block };
   }
 

@@ -101,12 +101,12 @@ export class Relayer {
         }
         // reverted or dropped: fall through and check the contract before resending
       }
+      const job = await ctx.store.getJob(entry.jobId);
       const logged = await chain.findAnswer(entry.requestId);
       if (logged) {
-        await this.complete(entry, logged);
+        await this.completeIfOurs(entry, logged);
         return;
       }
-      const job = await ctx.store.getJob(entry.jobId);
       if (!job?.proof || !job.publicSignals) {
         await ctx.store.failOutbox(entry, {
           code: "INTERNAL",
@@ -130,7 +130,7 @@ export class Relayer {
       const name = revertName(chain.contract, e);
       if (name === "RequestAlreadyLogged") {
         const logged = await chain.findAnswer(entry.requestId).catch(() => undefined);
-        if (logged) await this.complete(entry, logged);
+        if (logged) await this.completeIfOurs(entry, logged);
         return;
       }
       if (name && PERMANENT.has(name)) {
@@ -176,6 +176,28 @@ export class Relayer {
       blockNumber = receipt.blockNumber;
     }
     await this.complete(entry, { hash: txHash, blockNumber });
+  }
+
+  /** Completes the entry if the logged answer is this job's; else the request id was taken. */
+  private async completeIfOurs(
+    entry: OutboxEntry,
+    logged: { hash: string; blockNumber: number; grantId?: bigint; consumer?: string },
+  ): Promise<void> {
+    const job = await this.ctx.store.getJob(entry.jobId);
+    const ours =
+      job !== undefined &&
+      (logged.grantId === undefined || logged.grantId.toString() === job.grantId) &&
+      (logged.consumer === undefined ||
+        logged.consumer.toLowerCase() === job.consumer.toLowerCase());
+    if (ours) {
+      await this.complete(entry, logged);
+      return;
+    }
+    this.ctx.log.warn({ requestId: entry.requestId }, "request id logged by another answer");
+    await this.ctx.store.failOutbox(entry, {
+      code: "REQUEST_REUSED",
+      message: "another answer was logged under this request id",
+    });
   }
 
   private async complete(

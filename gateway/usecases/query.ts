@@ -265,13 +265,6 @@ export async function submitQuery(
     throw new AppError(422, "UNSUPPORTED_QUERY", "the ratio's denominator is zero over this range");
   }
 
-  const inflight = (await ctx.store.jobsWithStatus("queued", "proving", "proved")).filter(
-    (j) => j.grantId === q.grantId.toString(),
-  ).length;
-  if (grant.used + inflight >= grant.quota) {
-    throw new AppError(403, "QUOTA_EXCEEDED", `grant ${q.grantId} has no quota left`);
-  }
-
   const binding = bindingOf(
     ctx.domain.chainId,
     ctx.domain.partProof,
@@ -315,7 +308,16 @@ export async function submitQuery(
     updatedAt: Date.now(),
   };
 
-  await ctx.locks.run(`signer:${signer.toLowerCase()}`, async () => {
+  // One critical section for every acceptance: nonce, request id and quota are checked and
+  // the job stored without another acceptance in between (so two copies, two requests with
+  // one id, or two queries racing for the last unit of quota cannot both pass).
+  await ctx.locks.run("accept", async () => {
+    const inflight = (await ctx.store.jobsWithStatus("queued", "proving", "proved")).filter(
+      (j) => j.grantId === q.grantId.toString(),
+    ).length;
+    if (grant.used + inflight >= grant.quota) {
+      throw new AppError(403, "QUOTA_EXCEEDED", `grant ${q.grantId} has no quota left`);
+    }
     if (await ctx.store.isNonceUsed(signer, q.nonce)) {
       throw new AppError(409, "NONCE_REUSED", `nonce ${q.nonce} was already used by this signer`);
     }

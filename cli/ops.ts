@@ -655,9 +655,9 @@ export interface GatewayExport {
       fieldB: number;
       lo: string;
       hi: string;
-      threshold?: string;
+      predicates?: string;
     };
-    cohort?: number;
+    cohort?: number | null;
   }[];
 }
 
@@ -687,6 +687,7 @@ export function servedAnswers(exp: GatewayExport): ServedAnswer[] {
     lo: BigInt(a.query?.lo ?? 0),
     hi: BigInt(a.query?.hi ?? 0),
     cohort: a.cohort ?? 0,
+    filter: a.query?.predicates,
   }));
 }
 

@@ -154,7 +154,7 @@ async function main(): Promise<void> {
     assets.push(assetId);
     say(
       `${sup.name}: asset ${assetId}, ${up.version.recordCount} quality records ` +
-        `(${sup.parts.length} parts × ${sup.plants.length} plants × ${days} days) → version ${pub.versionId}, ` +
+        `(${sup.parts.length} parts × ${sup.plants.length} plants × ${days} days) → version ${pub.versionId & 0xffffffffffffffffn} of asset ${assetId}, ` +
         `root ${up.version.root.slice(0, 12)}… published on-chain by the gateway's relayer (no gas for the supplier)`,
     );
   }

@@ -67,6 +67,8 @@ export interface Job {
   circuit: string;
   /** The query as signed (decimal strings for big numbers). */
   query: Record<string, string | number>;
+  /** Number of records the answer covers (its cohort, at least the grant's k). */
+  cohort?: number;
   /** The grant's policy at acceptance (decimal strings). */
   policy: Record<string, string | number>;
   /** Binding public signal (decimal string). */

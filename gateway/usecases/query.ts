@@ -283,6 +283,7 @@ export async function submitQuery(
     versionId: versionId.toString(),
     root: chainVersion.root.toString(),
     circuit: scan ? scanCircuit!.name : ctx.config.circuit.name,
+    cohort: stats.count,
     query: {
       kind: q.kind,
       fieldA: q.fieldA,

@@ -179,6 +179,16 @@ export async function auditExport(ctx: GatewayContext) {
         versionId: j.versionId,
         circuitId: circuitId(j.circuit),
         status: j.status,
+        // what was asked and over how many records: the auditor looks for differencing pairs
+        query: {
+          kind: j.query.kind,
+          fieldA: j.query.fieldA,
+          fieldB: j.query.fieldB,
+          lo: j.query.lo,
+          hi: j.query.hi,
+          predicates: j.query.predicates,
+        },
+        cohort: j.cohort ?? null,
         publicSignals: j.publicSignals,
         proof: j.proof,
         logTx: j.logTx ?? null,

@@ -70,7 +70,7 @@ export const DEMO_SUPPLIERS: DemoSupplier[] = [
     plants: [plant("0815", "CZE", "Mladá Boleslav"), plant("0816", "ESP", "Martorell")],
     parts: [
       {
-        partNumber: "BRK-77120003",
+        partNumber: "BRK-7712003",
         partName: "Brake caliper",
         reworkPpm: { "0815": 7000, "0816": 1200 },
       },

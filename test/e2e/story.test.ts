@@ -1,0 +1,439 @@
+/**
+ * The whole exchange through the `partproof` CLI, against a real gateway (port 0, LevelDB in
+ * a temp folder) on Hardhat's in-process chain with the real range_d4 verifier: a supplier
+ * registers, uploads a Catena-X payload and grants; an automaker asks and verifies; the
+ * supplier revokes; an auditor reconciles. Answers are checked against a plain TypeScript
+ * computation over the generated records, and the auditor must flag two injected anomalies:
+ * an answer served while the relayer was stopped, and a differencing pair of queries.
+ */
+import { expect } from "chai";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { network } from "hardhat";
+import type { HardhatEthers } from "@nomicfoundation/hardhat-ethers/types";
+import { runCli } from "../../cli/partproof.js";
+import * as ops from "../../cli/ops.js";
+import {
+  generateQuality,
+  toCatenaX,
+  type DemoSupplier,
+  type QualityRow,
+} from "../../scripts/lib/demo-data.js";
+import { devAccount } from "../../scripts/lib/processes.js";
+import { deploy, gateway, tempDir } from "../gateway/helpers.js";
+
+const SUPPLIER: DemoSupplier = {
+  name: "Gearworks GmbH",
+  bpnl: "BPNL00000000GEAR",
+  plants: [
+    {
+      plantIdentifier: "4711",
+      plantBPNS: "BPNS000000004711",
+      plantCountryCode: "DEU",
+      plantDescription: "Wolfsburg",
+    },
+    {
+      plantIdentifier: "4712",
+      plantBPNS: "BPNS000000004712",
+      plantCountryCode: "DEU",
+      plantDescription: "Zwickau",
+    },
+  ],
+  // A high rework rate so that the small test data holds some reworked parts.
+  parts: [
+    {
+      partNumber: "GBX-3232455",
+      partName: "Gearbox ECU",
+      reworkPpm: { 4711: 300_000, 4712: 400_000 },
+    },
+  ],
+};
+const K = 3;
+const DAYS = [
+  "2026-07-01",
+  "2026-07-02",
+  "2026-07-03",
+  "2026-07-04",
+  "2026-07-05",
+  "2026-07-06",
+  "2026-07-07",
+];
+
+/** What the automaker should get, computed from the raw rows (which it never sees). */
+function expected(rows: QualityRow[], plant: string, from: string, to: string) {
+  const sel = rows.filter(
+    (r) =>
+      r.partNumber === "GBX-3232455" &&
+      r.plant === plant &&
+      r.productionDate >= from &&
+      r.productionDate <= to,
+  );
+  const reworked = sel.filter((r) => r.hasBeenReworked).length;
+  return { count: sel.length, reworked, ppm: Math.floor((reworked * 1e6) / sel.length) };
+}
+
+describe("e2e: the PartProof story through the CLI", function () {
+  let ethers: HardhatEthers;
+  let session: ops.Session;
+  let gw: Awaited<ReturnType<typeof gateway>>;
+  let work: string;
+  let rows: QualityRow[];
+  const automakerAddr = devAccount(3).address;
+
+  async function cli(role: "supplier" | "automaker" | "auditor", ...argv: string[]) {
+    const out: string[] = [];
+    const err: string[] = [];
+    const code = await runCli(
+      ["--json", "--key-env", `E2E_${role.toUpperCase()}_KEY`, ...argv],
+      { out: (l) => out.push(l), err: (l) => err.push(l) },
+      { session },
+    );
+    return {
+      code,
+      out: out.join("\n"),
+      err: err.join("\n"),
+      json: () => JSON.parse(out.join("\n")),
+    };
+  }
+
+  before(async function () {
+    const conn = await network.create();
+    ethers = conn.ethers;
+    // The CLI signs with keys from env vars: Hardhat's funded accounts are the dev mnemonic's.
+    const [deployer] = await ethers.getSigners();
+    expect(deployer!.address).to.equal(devAccount(0).address);
+    process.env.E2E_SUPPLIER_KEY = devAccount(1).privateKey;
+    process.env.E2E_AUTOMAKER_KEY = devAccount(3).privateKey;
+    process.env.E2E_AUDITOR_KEY = devAccount(4).privateKey;
+    const partProof = await deploy(conn as never);
+    const relayer = (await ethers.getSigners())[5]!;
+    gw = await gateway(ethers, await partProof.getAddress(), relayer, {
+      over: { bodyLimitBytes: 1024 * 1024 },
+    });
+    session = await ops.openSession({
+      provider: ethers.provider,
+      deployment: {
+        chainId: 31337,
+        partProof: await partProof.getAddress(),
+        deploymentBlock: 0,
+        verifiers: {},
+      },
+      gatewayUrl: gw.url,
+    });
+    work = await mkdtemp(path.join(tmpdir(), "partproof-e2e-"));
+    rows = generateQuality(SUPPLIER, {
+      from: DAYS[0]!,
+      days: DAYS.length,
+      perDay: [1, 1],
+      seed: "e2e",
+    });
+    expect(rows.length).to.equal(14); // depth-4 tree: 16 leaves, two of them sentinels
+    await writeFile(path.join(work, "quality.json"), JSON.stringify(toCatenaX(SUPPLIER, rows)));
+  });
+
+  after(async function () {
+    await gw?.close();
+    if (work) await rm(work, { recursive: true, force: true });
+    await (globalThis as { curve_bn128?: { terminate(): Promise<void> } }).curve_bn128?.terminate();
+  });
+
+  let assetId: string;
+  let grantId: string;
+
+  it("a supplier registers an asset, uploads a Catena-X payload and publishes it via the gateway", async function () {
+    const reg = await cli(
+      "supplier",
+      "supplier",
+      "register",
+      "--schema",
+      "quality",
+      "--endpoint",
+      gw.url,
+    );
+    expect(reg.code, reg.err).to.equal(0);
+    assetId = String(reg.json().assetId);
+    const up = await cli(
+      "supplier",
+      "supplier",
+      "upload",
+      assetId,
+      path.join(work, "quality.json"),
+    );
+    expect(up.code, up.err).to.equal(0);
+    const r = up.json() as {
+      version: { recordCount: number; root: string };
+      published: { versionId: string };
+    };
+    expect(r.version.recordCount).to.equal(14);
+    const v = (await session.partProof.getFunction("getVersion")(
+      BigInt(r.published.versionId),
+    )) as { root: bigint };
+    expect(v.root.toString()).to.equal(r.version.root);
+  });
+
+  it("the supplier grants the automaker under a policy with k = 3", async function () {
+    const g = await cli(
+      "supplier",
+      "supplier",
+      "grant",
+      assetId,
+      automakerAddr,
+      "--aggregates",
+      "count,sum,ratio,threshold",
+      "--fields",
+      "quantity,reworked",
+      "--part",
+      "GBX-3232455",
+      "--k",
+      String(K),
+      "--quota",
+      "10",
+      "--valid-until",
+      "30d",
+    );
+    expect(g.code, g.err).to.equal(0);
+    grantId = String(g.json().grantId);
+    const grant = (await session.partProof.getFunction("getGrant")(BigInt(grantId))) as {
+      consumer: string;
+      quota: bigint;
+    };
+    expect(grant.consumer).to.equal(automakerAddr);
+    expect(grant.quota).to.equal(10n);
+  });
+
+  const ask = (...q: string[]) =>
+    cli(
+      "automaker",
+      "automaker",
+      "query",
+      "--asset",
+      assetId,
+      "--grant",
+      grantId,
+      "--part",
+      "GBX-3232455",
+      ...q,
+    );
+
+  it("the automaker gets the rework PPM of a plant, proved, logged and verified", async function () {
+    const r = await ask(
+      "--aggregate",
+      "ratio",
+      "--field",
+      "reworked",
+      "--of",
+      "quantity",
+      "--plant",
+      "4711",
+      "--from",
+      DAYS[0]!,
+      "--to",
+      DAYS[6]!,
+    );
+    expect(r.code, r.err).to.equal(0);
+    const { job, check } = r.json();
+    expect(job.status).to.equal("logged");
+    expect(job.answer.resultValue).to.equal(String(expected(rows, "4711", DAYS[0]!, DAYS[6]!).ppm));
+    expect(check).to.deep.equal({
+      proofValid: true,
+      commitmentOpens: true,
+      rootRegistered: true,
+      loggedOnChain: true,
+      logMatches: true,
+    });
+  });
+
+  it("answers a SUM (with its cohort) and a yes/no threshold that reveals only the bit", async function () {
+    const e = expected(rows, "4712", DAYS[0]!, DAYS[6]!);
+    const sum = await ask(
+      "--aggregate",
+      "sum",
+      "--field",
+      "reworked",
+      "--plant",
+      "4712",
+      "--from",
+      DAYS[0]!,
+      "--to",
+      DAYS[6]!,
+    );
+    expect(sum.code, sum.err).to.equal(0);
+    expect(sum.json().job.answer).to.deep.include({
+      resultValue: String(e.reworked),
+      resultAux: String(e.count),
+    });
+    const limit = e.ppm; // exactly at the limit: "at most" holds
+    const yes = await ask(
+      "--aggregate",
+      "threshold",
+      "--field",
+      "reworked",
+      "--of",
+      "quantity",
+      "--threshold",
+      String(limit),
+      "--plant",
+      "4712",
+      "--from",
+      DAYS[0]!,
+      "--to",
+      DAYS[6]!,
+    );
+    expect(yes.code, yes.err).to.equal(0);
+    expect(yes.json().job.answer).to.deep.include({ resultValue: "1", resultAux: "0" });
+    if (limit > 0) {
+      const no = await ask(
+        "--aggregate",
+        "threshold",
+        "--field",
+        "reworked",
+        "--of",
+        "quantity",
+        "--threshold",
+        String(limit - 1),
+        "--plant",
+        "4712",
+        "--from",
+        DAYS[0]!,
+        "--to",
+        DAYS[6]!,
+      );
+      expect(no.json().job.answer).to.deep.include({ resultValue: "0" });
+    }
+  });
+
+  it("refuses a query over fewer than k records, and nothing is logged for it", async function () {
+    const before = await session.provider.getLogs({
+      address: session.deployment.partProof,
+      fromBlock: 0,
+    });
+    const r = await ask(
+      "--aggregate",
+      "count",
+      "--plant",
+      "4711",
+      "--from",
+      DAYS[0]!,
+      "--to",
+      DAYS[1]!,
+    );
+    expect(r.code).to.equal(2);
+    expect(r.err).to.match(/COHORT_BELOW_K/);
+    const after = await session.provider.getLogs({
+      address: session.deployment.partProof,
+      fromBlock: 0,
+    });
+    expect(after.length).to.equal(before.length);
+  });
+
+  it("answers a differencing pair (nested ranges one record apart) that the auditor must flag", async function () {
+    const a = await ask(
+      "--aggregate",
+      "count",
+      "--plant",
+      "4712",
+      "--from",
+      DAYS[0]!,
+      "--to",
+      DAYS[4]!,
+    );
+    const b = await ask(
+      "--aggregate",
+      "count",
+      "--plant",
+      "4712",
+      "--from",
+      DAYS[0]!,
+      "--to",
+      DAYS[5]!,
+    );
+    expect(a.code, a.err).to.equal(0);
+    expect(b.code, b.err).to.equal(0);
+    expect(
+      Number(b.json().job.answer.resultValue) - Number(a.json().job.answer.resultValue),
+    ).to.equal(1);
+  });
+
+  let unloggedRequest: string;
+  it("serves an answer while the relayer is stopped: proved and returned, not logged", async function () {
+    const dataDir = gw.dataDir;
+    await gw.close();
+    const relayer = (await ethers.getSigners())[5]!;
+    gw = await gateway(ethers, session.deployment.partProof, relayer, {
+      dataDir,
+      over: { relayer: { enabled: false, pollMs: 50, baseBackoffMs: 50, maxBackoffMs: 500 } },
+    });
+    session.gatewayUrl = gw.url;
+    const r = await ask(
+      "--no-wait",
+      "--aggregate",
+      "count",
+      "--plant",
+      "4711",
+      "--from",
+      DAYS[0]!,
+      "--to",
+      DAYS[6]!,
+    );
+    expect(r.code, r.err).to.equal(0);
+    const job = await ops.waitJob(session, r.json().jobId, { until: "proved" });
+    expect(job.status).to.equal("proved");
+    unloggedRequest = job.requestId;
+    expect(await session.partProof.getFunction("isRequestLogged")(job.requestId)).to.equal(false);
+  });
+
+  it("refuses every query after the supplier revokes the grant", async function () {
+    const rev = await cli("supplier", "supplier", "revoke", grantId);
+    expect(rev.code, rev.err).to.equal(0);
+    const r = await ask(
+      "--aggregate",
+      "count",
+      "--plant",
+      "4711",
+      "--from",
+      DAYS[0]!,
+      "--to",
+      DAYS[6]!,
+    );
+    expect(r.code).to.equal(2);
+    expect(r.err).to.match(/GRANT_REVOKED/);
+  });
+
+  it("the auditor's report re-verifies every entry and flags the unlogged answer and the differencing pair", async function () {
+    const exportFile = path.join(work, "export.json");
+    await writeFile(exportFile, JSON.stringify(await ops.readExport(session)));
+    const out = path.join(work, "report");
+    const r = await cli(
+      "auditor",
+      "auditor",
+      "report",
+      "--export",
+      exportFile,
+      "--out",
+      out,
+      "--from-block",
+      "0",
+    );
+    expect(r.code, r.err).to.equal(0);
+    const report = JSON.parse(await readFile(path.join(out, "report.json"), "utf8"));
+    // logged: ratio, sum, threshold yes, threshold no (if asked), the two counts of the pair
+    const logged = report.counts.logEntries as number;
+    expect(logged).to.be.oneOf([5, 6]);
+    expect(report.counts.proofsVerified).to.equal(logged);
+    expect(report.counts.served).to.equal(logged + 1);
+    const types = (report.anomalies as { type: string; requestId?: string }[])
+      .map((a) => a.type)
+      .sort();
+    expect(types).to.deep.equal(["DIFFERENCING_PAIR", "SERVED_NOT_LOGGED"]);
+    const unlogged = report.anomalies.find((a: { type: string }) => a.type === "SERVED_NOT_LOGGED");
+    expect(unlogged.requestId).to.equal(unloggedRequest);
+    expect(report.perConsumer).to.deep.include({
+      consumer: automakerAddr.toLowerCase(),
+      answers: logged,
+      grants: 1,
+      anomalies: 2,
+    });
+    expect(await readFile(path.join(out, "report.md"), "utf8")).to.match(/DIFFERENCING_PAIR/);
+  });
+});

@@ -247,6 +247,7 @@ export async function startServer(input: unknown, deps: GatewayDeps = {}): Promi
     locks: new KeyedMutex(),
     salt: deps.salt ?? defaultSalt,
     records: new RecordCache(4),
+    inflight: new Set(),
     kickRelayer: () => relayerRef?.kick(),
   };
   const relayerLoop = new Relayer(ctx);
@@ -276,6 +277,7 @@ export async function startServer(input: unknown, deps: GatewayDeps = {}): Promi
         });
         await relayerLoop.stop();
         await pool.close();
+        await Promise.allSettled([...ctx.inflight]);
         await store.close();
       })();
       return closing;

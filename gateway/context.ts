@@ -36,6 +36,8 @@ export interface GatewayContext {
   salt: () => bigint;
   /** Decoded records by root. */
   records: RecordCache;
+  /** Proofs being worked on (awaited before the store closes). */
+  inflight: Set<Promise<void>>;
   /** Wakes the relayer (after an answer is proved). */
   kickRelayer: () => void;
 }

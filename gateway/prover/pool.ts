@@ -115,13 +115,32 @@ export class ProverPool {
     }
   }
 
-  /** Stops every worker; queued and running tasks are rejected. */
+  /**
+   * Stops every worker: queued tasks are rejected, idle workers are asked to exit between
+   * tasks, and a worker still busy (or not exiting within 5 s) is terminated.
+   */
   async close(): Promise<void> {
     this.closed = true;
     for (const t of this.queue.splice(0)) t.reject(new Error("prover pool closed"));
+    const busy = new Set(this.running.keys());
     for (const t of this.running.values()) t.reject(new Error("prover pool closed"));
     this.running.clear();
-    await Promise.all(this.all.map((w) => w.terminate()));
+    await Promise.all(
+      this.all.map(async (w) => {
+        if (busy.has(w)) {
+          await w.terminate();
+          return;
+        }
+        const exited = new Promise<void>((resolve) => w.once("exit", () => resolve()));
+        w.postMessage({ kind: "close" });
+        let timer: NodeJS.Timeout | undefined;
+        const timeout = new Promise<"timeout">((resolve) => {
+          timer = setTimeout(() => resolve("timeout"), 5000);
+        });
+        if ((await Promise.race([exited, timeout])) === "timeout") await w.terminate();
+        clearTimeout(timer);
+      }),
+    );
     this.all.length = 0;
     this.idle.length = 0;
   }

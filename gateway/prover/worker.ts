@@ -148,7 +148,11 @@ async function handle(msg: WorkerRequest): Promise<WorkerResponse> {
   };
 }
 
-parentPort!.on("message", async (msg: WorkerRequest) => {
+parentPort!.on("message", async (msg: WorkerRequest | { kind: "close" }) => {
+  if (msg.kind === "close") {
+    // leave between tasks, at a safe point (terminate() could land inside wasm or a loader)
+    process.exit(0);
+  }
   try {
     parentPort!.postMessage(await handle(msg));
   } catch (e) {

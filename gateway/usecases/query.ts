@@ -330,7 +330,7 @@ export async function submitQuery(
     }
     await ctx.store.acceptQuery(job, q.nonce);
   });
-  void runJob(ctx, job);
+  track(ctx, runJob(ctx, job));
   return job;
 }
 
@@ -427,8 +427,13 @@ export async function runJob(ctx: GatewayContext, job: Job): Promise<void> {
 /** Re-queues jobs that were accepted or proving when the gateway stopped. */
 export async function resumeJobs(ctx: GatewayContext): Promise<number> {
   const jobs = await ctx.store.jobsWithStatus("queued", "proving");
-  for (const j of jobs) void runJob(ctx, j);
+  for (const j of jobs) track(ctx, runJob(ctx, j));
   return jobs.length;
+}
+
+function track(ctx: GatewayContext, p: Promise<void>): void {
+  ctx.inflight.add(p);
+  void p.finally(() => ctx.inflight.delete(p));
 }
 
 /** keccak256(bytes(name)) of the configured circuit. */

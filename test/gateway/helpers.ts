@@ -3,7 +3,9 @@
  * in-process chain, a real gateway on port 0 with a real LevelDB in a temp folder, and
  * small HTTP and signing helpers.
  */
-import { mkdtempSync } from "node:fs";
+import { execFile } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import os from "node:os";
 import path from "node:path";
 import type { HardhatEthers } from "@nomicfoundation/hardhat-ethers/types";
@@ -125,4 +127,34 @@ export function policyTuple(p: Policy) {
 /** The signing domain of a deployment. */
 export async function domainOf(ethers: HardhatEthers, partProof: string): Promise<Domain> {
   return { chainId: (await ethers.provider.getNetwork()).chainId, partProof };
+}
+
+/**
+ * Verifies a Groth16 proof with the snarkjs command line in a separate process (`snarkjs
+ * groth16 verify vkey public proof`): independent of the gateway, and no curve threads in
+ * the test process.
+ */
+export async function snarkjsVerify(
+  vkeyPath: string,
+  publicSignals: string[],
+  proof: unknown,
+): Promise<boolean> {
+  const dir = tempDir();
+  writeFileSync(path.join(dir, "public.json"), JSON.stringify(publicSignals));
+  writeFileSync(path.join(dir, "proof.json"), JSON.stringify(proof));
+  const cli = path.join(path.dirname(createRequire(import.meta.url).resolve("snarkjs")), "cli.cjs");
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [
+        cli,
+        "groth16",
+        "verify",
+        vkeyPath,
+        path.join(dir, "public.json"),
+        path.join(dir, "proof.json"),
+      ],
+      (err, stdout) => resolve(!err && /OK!/.test(stdout)),
+    );
+  });
 }

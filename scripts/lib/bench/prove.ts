@@ -36,13 +36,15 @@ export interface ProveBenchData {
   /** Where the input came from: built now, or the cache of an earlier run. */
   input: { source: "built" | "cache"; file: string; createdAt: string; treeBuildMs?: number };
   /** First iteration in a fresh process (includes snarkjs curve/worker start-up), ms. */
-  cold: { witnessMs: number; proveMs: number; verifyMs: number };
+  cold: { witnessMs: number; proveMs: number; verifyMs: number; cpuMs?: number };
   /** Iterations after the first, ms. */
   witnessMs: Stats;
   proveMs: Stats;
   verifyMs: Stats;
   /** witness + prove, ms (what snarkjs groth16.fullProve does). */
   fullProveMs: Stats;
+  /** CPU time (user + system, all threads) of witness + prove, ms. */
+  fullProveCpuMs?: Stats;
   verified: boolean;
   publicSignals: number;
   proofJsonBytes: number;
@@ -116,6 +118,9 @@ export async function benchProve(opts: ProveBenchOptions, log: Log): Promise<Pro
     proveMs: stats(warm.map((i) => i.proveMs)),
     verifyMs: stats(warm.map((i) => i.verifyMs)),
     fullProveMs: stats(warm.map((i) => round(i.witnessMs + i.proveMs, 1))),
+    ...(warm.every((i) => i.cpuMs !== undefined)
+      ? { fullProveCpuMs: stats(warm.map((i) => i.cpuMs!)) }
+      : {}),
     verified: result.verified,
     publicSignals: result.publicSignals,
     proofJsonBytes: result.proofJsonBytes,

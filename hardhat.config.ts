@@ -30,7 +30,18 @@ export default defineConfig({
     tests: { mocha: "test" },
   },
   test: {
-    mocha: { timeout: 20 * 60_000 },
+    mocha: {
+      timeout: 20 * 60_000,
+      rootHooks: {
+        // snarkjs keeps its BN254 worker threads alive; end them once, after every test file,
+        // so the run can exit. Ending them between files (and rebuilding) crashed the process.
+        async afterAll() {
+          await (
+            globalThis as { curve_bn128?: { terminate(): Promise<void> } }
+          ).curve_bn128?.terminate();
+        },
+      },
+    },
   },
   networks: {
     localhost: {

@@ -129,10 +129,6 @@ describe("AccessLog with a real range_d4 proof", function () {
     }
   });
 
-  after(async function () {
-    await (globalThis as { curve_bn128?: { terminate(): Promise<void> } }).curve_bn128?.terminate();
-  });
-
   describe("verifyProof (generated verifier)", function () {
     it("accepts the proof, whose public signals follow PROOF_FORMAT.md's order", async function () {
       const { verifier, proof, publicSignals, witness, tree } =

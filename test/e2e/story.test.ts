@@ -135,7 +135,6 @@ describe("e2e: the PartProof story through the CLI", function () {
   after(async function () {
     await gw?.close();
     if (work) await rm(work, { recursive: true, force: true });
-    await (globalThis as { curve_bn128?: { terminate(): Promise<void> } }).curve_bn128?.terminate();
   });
 
   let assetId: string;

@@ -156,8 +156,4 @@ describe("scripts/lib/circuit-build", function () {
       for (const c of manifest) expect(existsSync(path.join(ROOT, c.main))).to.equal(true);
     });
   });
-
-  after(async function () {
-    await (globalThis as { curve_bn128?: { terminate(): Promise<void> } }).curve_bn128?.terminate();
-  });
 });

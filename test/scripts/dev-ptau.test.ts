@@ -80,7 +80,6 @@ describe("scripts/lib/dev-ptau", function () {
   });
 
   after(async function () {
-    await (globalThis as { curve_bn128?: { terminate(): Promise<void> } }).curve_bn128?.terminate();
     await rm(DIR, { recursive: true, force: true });
   });
 

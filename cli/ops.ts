@@ -27,7 +27,7 @@ import {
   parseSignals,
   resultCommitment,
 } from "../circuits/lib/signals.js";
-import { signPublish, signQuery, signUpload } from "../gateway/client.js";
+import { signPublish, signQuery, signRead, signUpload } from "../gateway/client.js";
 import { findSchema, keyRange, type UploadData } from "../gateway/schemas/index.js";
 import type { DataSchema } from "../gateway/schemas/types.js";
 import {
@@ -661,16 +661,24 @@ export interface GatewayExport {
   }[];
 }
 
-/** Reads a gateway's export from a file or from the gateway itself. */
-export async function readExport(s: Session, file?: string): Promise<GatewayExport> {
-  if (file) {
+/**
+ * Reads a gateway's export of served answers from a file, or from the gateway itself with a
+ * Read signed by `auditor` (the gateway serves it only to the auditors in its config).
+ */
+export async function readExport(
+  s: Session,
+  src: { file: string } | { auditor: Signer },
+): Promise<GatewayExport> {
+  if ("file" in src) {
     try {
-      return JSON.parse(await readFile(file, "utf8")) as GatewayExport;
+      return JSON.parse(await readFile(src.file, "utf8")) as GatewayExport;
     } catch {
-      throw new UserError(`export file ${file} cannot be read as JSON`);
+      throw new UserError(`export file ${src.file} cannot be read as JSON`);
     }
   }
-  return gateway<GatewayExport>(s, "GET", "/audit/answers");
+  const account = await src.auditor.getAddress();
+  const headers = await signRead(src.auditor, domainOf(s), "audit", 0n);
+  return gateway<GatewayExport>(s, "GET", `/audit/answers?auditor=${account}`, undefined, headers);
 }
 
 /** Converts a gateway export into the auditor's served-answer list. */

@@ -460,13 +460,17 @@ export function buildProgram(io: Io, overrides: { session?: ops.Session } = {}):
     .option("--to-block <n>", "last block (default: latest)")
     .option(
       "--export <file>",
-      "a gateway's export of served answers (default: fetch from --gateway if given)",
+      "a gateway's export of served answers (default: fetch it from --gateway, signed with your key)",
     )
     .option("--out <dir>", "where to write report.md and report.json", "reports")
     .action(async (o: { fromBlock?: string; toBlock?: string; export?: string; out: string }) => {
       const s = await session();
-      const served =
-        o.export || s.gatewayUrl ? ops.servedAnswers(await ops.readExport(s, o.export)) : undefined;
+      const exp = o.export
+        ? await ops.readExport(s, { file: o.export })
+        : s.gatewayUrl
+          ? await ops.readExport(s, { auditor: await signer(s) })
+          : undefined;
+      const served = exp ? ops.servedAnswers(exp) : undefined;
       progress("re-verifying every logged proof …");
       const report = await ops.audit(s, {
         fromBlock: o.fromBlock === undefined ? undefined : Number(o.fromBlock),

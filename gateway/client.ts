@@ -63,11 +63,13 @@ export async function signQuery(consumer: Signer, domain: Domain, query: QueryMe
   };
 }
 
-/** Headers of a signed read (`action` "records" with the asset id, or "answers" with 0). */
+/**
+ * Headers of a signed read (`action` "records" with the asset id; "answers" or "audit" with 0).
+ */
 export async function signRead(
   account: Signer,
   domain: Domain,
-  action: "records" | "answers",
+  action: "records" | "answers" | "audit",
   assetId: bigint,
   timestamp = BigInt(Math.floor(Date.now() / 1000)),
 ): Promise<Record<string, string>> {

@@ -62,6 +62,11 @@ export const configSchema = z.strictObject({
     .default(2 * 1024 * 1024),
   /** Requests per signer (or IP when unsigned) per minute. */
   rateLimitPerMinute: z.number().int().min(1).default(120),
+  /**
+   * Accounts allowed to read the audit export (GET /audit/answers, a signed read): it lists
+   * every consumer's queries and cohort sizes, so nobody else may. Empty: the export is off.
+   */
+  auditors: z.array(address).default([]),
   /** Accepted clock skew of signed uploads and reads, in seconds. */
   signatureMaxAgeSec: z.number().int().min(1).default(300),
   /** Relayer poll interval and backoff. */

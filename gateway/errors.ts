@@ -17,6 +17,7 @@ export type ErrorCode =
   | "VERSION_NOT_AVAILABLE"
   | "ASSET_RETIRED"
   | "NOT_OWNER"
+  | "NOT_AUDITOR"
   | "BAD_SIGNATURE"
   | "DEADLINE_EXPIRED"
   | "NONCE_REUSED"

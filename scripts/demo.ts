@@ -105,6 +105,7 @@ async function main(): Promise<void> {
     w.connect(node!.provider),
   );
   const automaker = devAccount(3).connect(node.provider);
+  const auditor = devAccount(4).connect(node.provider);
   const relayerKey = devAccount(5).privateKey;
   process.env.PARTPROOF_DEMO_RELAYER_KEY = relayerKey;
 
@@ -124,6 +125,7 @@ async function main(): Promise<void> {
           artifactsDir: path.join("circuits", "build", circuit),
         },
         bodyLimitBytes: 32 * 1024 * 1024,
+        auditors: [auditor.address],
         logLevel: "info",
       },
       { logStream: pino.destination({ dest: logFile, append: true, sync: true }) },
@@ -325,8 +327,8 @@ async function main(): Promise<void> {
 
   step("The auditor reconciles the on-chain access log with the gateways' exports");
   const served = [
-    ...ops.servedAnswers(await ops.readExport(sA)),
-    ...ops.servedAnswers(await ops.readExport(sB)),
+    ...ops.servedAnswers(await ops.readExport(sA, { auditor })),
+    ...ops.servedAnswers(await ops.readExport(sB, { auditor })),
   ];
   const report = await ops.audit(sA, { fromBlock: deployment.deploymentBlock, served });
   const outDir = path.resolve(ROOT, args.report);

@@ -47,8 +47,12 @@ export function queryRoutes(ctx: GatewayContext, limit: Mw): Router {
     res.json(await consumerAnswers(ctx, address.parse(req.params.address), readAuth(req)));
   });
 
-  r.get("/audit/answers", async (_req, res) => {
-    res.json(await auditExport(ctx));
+  r.get("/audit/answers", async (req, res) => {
+    const auditor = address.safeParse(req.query.auditor);
+    if (!auditor.success) {
+      throw new AppError(400, "VALIDATION_FAILED", "?auditor= must name the auditor's address");
+    }
+    res.json(await auditExport(ctx, auditor.data, readAuth(req)));
   });
 
   return r;

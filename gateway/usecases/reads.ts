@@ -161,8 +161,20 @@ export async function consumerAnswers(ctx: GatewayContext, consumer: string, aut
   return { answers: (await ctx.store.jobsOfConsumer(consumer)).map(jobView) };
 }
 
-/** Every proved or logged answer, for auditors: what was proved and where it was logged. */
-export async function auditExport(ctx: GatewayContext) {
+/**
+ * Every proved or logged answer, for auditors: what was asked, over how many records, what was
+ * proved and where it was logged. A signed read by one of the configured auditors.
+ */
+export async function auditExport(ctx: GatewayContext, auditor: string, auth: ReadAuth) {
+  verifyRead(
+    ctx.domain,
+    { account: auditor, action: "audit", assetId: 0n, timestamp: auth.timestamp },
+    auth.signature,
+    ctx.config.signatureMaxAgeSec,
+  );
+  if (!ctx.config.auditors.some((a) => a.toLowerCase() === auditor.toLowerCase())) {
+    throw new AppError(403, "NOT_AUDITOR", "this account is not one of the gateway's auditors");
+  }
   const jobs = await ctx.store.allJobs();
   return {
     partProof: ctx.domain.partProof,

@@ -109,7 +109,7 @@ describe("e2e: the PartProof story through the CLI", function () {
     const partProof = await deploy(conn as never);
     const relayer = (await ethers.getSigners())[5]!;
     gw = await gateway(ethers, await partProof.getAddress(), relayer, {
-      over: { bodyLimitBytes: 1024 * 1024 },
+      over: { bodyLimitBytes: 1024 * 1024, auditors: [devAccount(4).address] },
     });
     session = await ops.openSession({
       provider: ethers.provider,
@@ -361,7 +361,10 @@ describe("e2e: the PartProof story through the CLI", function () {
     const relayer = (await ethers.getSigners())[5]!;
     gw = await gateway(ethers, session.deployment.partProof, relayer, {
       dataDir,
-      over: { relayer: { enabled: false, pollMs: 50, baseBackoffMs: 50, maxBackoffMs: 500 } },
+      over: {
+        relayer: { enabled: false, pollMs: 50, baseBackoffMs: 50, maxBackoffMs: 500 },
+        auditors: [devAccount(4).address],
+      },
     });
     session.gatewayUrl = gw.url;
     const r = await ask(
@@ -400,20 +403,9 @@ describe("e2e: the PartProof story through the CLI", function () {
   });
 
   it("the auditor's report re-verifies every entry and flags the unlogged answer and the differencing pair", async function () {
-    const exportFile = path.join(work, "export.json");
-    await writeFile(exportFile, JSON.stringify(await ops.readExport(session)));
+    // the CLI fetches the gateway's export with a Read signed by the auditor's key
     const out = path.join(work, "report");
-    const r = await cli(
-      "auditor",
-      "auditor",
-      "report",
-      "--export",
-      exportFile,
-      "--out",
-      out,
-      "--from-block",
-      "0",
-    );
+    const r = await cli("auditor", "auditor", "report", "--out", out, "--from-block", "0");
     expect(r.code, r.err).to.equal(0);
     const report = JSON.parse(await readFile(path.join(out, "report.json"), "utf8"));
     // logged: ratio, sum, threshold yes, threshold no (if asked), the two counts of the pair

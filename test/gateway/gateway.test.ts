@@ -159,6 +159,7 @@ describe("Gateway", function () {
     gw = await gateway(ethers, env.address, env.relayer, {
       over: {
         scanCircuit: { name: "scan_d4_c4", h: 1, artifactsDir: "circuits/build/scan_d4_c4" },
+        auditors: [env.other.address],
       },
     });
   });
@@ -730,15 +731,50 @@ describe("Gateway", function () {
       expect(theirs.status).to.equal(401);
     });
 
-    it("exports served answers for auditors without results or blinds", async function () {
-      const r = await call(gw.url, "GET", "/audit/answers");
+    it("exports served answers to a configured auditor, without results or blinds", async function () {
+      const url = `/audit/answers?auditor=${env.other.address}`;
+      const r = await call(
+        gw.url,
+        "GET",
+        url,
+        undefined,
+        await signRead(env.other, env.domain, "audit", 0n),
+      );
       expect(r.status).to.equal(200);
       expect(r.body.answers.length).to.be.greaterThan(0);
       for (const a of r.body.answers) {
         expect(a).to.not.have.property("answer");
         expect(a).to.not.have.property("blind");
         expect(a.publicSignals).to.have.length(5);
+        expect(a.cohort).to.be.a("number");
+        expect(a.query).to.have.keys("kind", "fieldA", "fieldB", "lo", "hi", "predicates");
       }
+    });
+
+    it("refuses the audit export unsigned, signed by someone else, or to a non-auditor", async function () {
+      const unsigned = await call(gw.url, "GET", `/audit/answers?auditor=${env.other.address}`);
+      expect([unsigned.status, unsigned.body.error.code]).to.deep.equal([401, "BAD_SIGNATURE"]);
+      const forged = await call(
+        gw.url,
+        "GET",
+        `/audit/answers?auditor=${env.other.address}`,
+        undefined,
+        await signRead(env.consumer, env.domain, "audit", 0n),
+      );
+      expect([forged.status, forged.body.error.code]).to.deep.equal([401, "BAD_SIGNATURE"]);
+      const notAuditor = await call(
+        gw.url,
+        "GET",
+        `/audit/answers?auditor=${env.consumer.address}`,
+        undefined,
+        await signRead(env.consumer, env.domain, "audit", 0n),
+      );
+      expect([notAuditor.status, notAuditor.body.error.code]).to.deep.equal([403, "NOT_AUDITOR"]);
+      const noAuditor = await call(gw.url, "GET", "/audit/answers");
+      expect([noAuditor.status, noAuditor.body.error.code]).to.deep.equal([
+        400,
+        "VALIDATION_FAILED",
+      ]);
     });
 
     it("serves /health and Prometheus /metrics", async function () {

@@ -59,6 +59,7 @@ describe("Gateway privacy", function () {
       let i = 0n;
       const gw = await gateway(ethers, address, relayer!, {
         deps: { salt: () => CANARY_SALT + i++ },
+        over: { auditors: [stranger!.address] },
       });
       const responses: string[] = [];
       const ownerRecordResponses: string[] = [];
@@ -221,6 +222,12 @@ describe("Gateway privacy", function () {
           await signRead(stranger!, domain, "records", 1n),
         );
         await req("GET", "/audit/answers");
+        await req(
+          "GET",
+          `/audit/answers?auditor=${stranger!.address}`,
+          undefined,
+          await signRead(stranger!, domain, "audit", 0n),
+        );
         await req("GET", "/health");
         await req("GET", "/metrics");
         await req("GET", "/jobs/00000000-0000-4000-8000-000000000000");

@@ -51,7 +51,11 @@ export const DEMO_SUPPLIERS: DemoSupplier[] = [
     bpnl: "BPNL00000000GEAR",
     plants: [plant("4711", "DEU", "Wolfsburg"), plant("4712", "DEU", "Zwickau")],
     parts: [
-      { partNumber: "GBX-3232455", partName: "Gearbox ECU", reworkPpm: { 4711: 9000, 4712: 26000 } },
+      {
+        partNumber: "GBX-3232455",
+        partName: "Gearbox ECU",
+        reworkPpm: { 4711: 9000, 4712: 26000 },
+      },
       {
         partNumber: "GBX-4410021",
         partName: "Shift actuator",

@@ -16,13 +16,14 @@ import {
   makeLog,
   parseCount,
   ROOT,
+  runChild,
   type BenchEntry,
   type BenchName,
   type Log,
 } from "./lib/bench/common.js";
 import { benchConstraints } from "./lib/bench/constraints.js";
 import { benchGas, provableRangeCircuits } from "./lib/bench/gas.js";
-import { benchGateway, gatewayAvailable } from "./lib/bench/gateway.js";
+import { gatewayAvailable, type GatewayBenchData } from "./lib/bench/gateway.js";
 import { benchProve, missingBuild } from "./lib/bench/prove.js";
 import { proveInputPath, readProveInput } from "./lib/bench/prove-input.js";
 import {
@@ -210,7 +211,16 @@ for (const name of toRun) {
     await run(name, async (l) => {
       const why = gatewayAvailable();
       if (why) throw new Skip(why);
-      return benchGateway({ repeat: quick ? 1 : repeat, quick }, l);
+      // In a child process: its numbers survive a crash while the gateway shuts down.
+      const { result } = await runChild<GatewayBenchData>(
+        path.join(ROOT, "scripts/lib/bench/gateway-child.ts"),
+        [String(quick ? 1 : repeat), ...(quick ? ["quick"] : [])],
+        l,
+        "  [gateway]",
+        {},
+        true,
+      );
+      return result;
     });
   }
 }

@@ -120,7 +120,8 @@ export interface ChildResult<T> {
 /**
  * Runs `script` (a TypeScript file, through tsx) in a fresh Node process so that its peak RSS
  * belongs to the measured work alone. Lines the child writes to stderr are forwarded to `log`
- * (prefixed); the child's last stdout line must be its JSON result.
+ * (prefixed); the child's last stdout line must be its JSON result. With `resultBeforeCrash`,
+ * a child that printed its result and then failed (e.g. crashed while closing) still counts.
  */
 export function runChild<T>(
   script: string,
@@ -128,6 +129,7 @@ export function runChild<T>(
   log: Log,
   prefix: string,
   env: NodeJS.ProcessEnv = {},
+  resultBeforeCrash = false,
 ): Promise<ChildResult<T>> {
   const t0 = performance.now();
   return new Promise((resolve, reject) => {
@@ -152,11 +154,16 @@ export function runChild<T>(
     child.on("error", reject);
     child.on("close", (code) => {
       if (partial.trim()) errTail += partial;
-      if (code !== 0) {
+      const last = out.trim().split("\n").pop() ?? "";
+      if (code !== 0 && !(resultBeforeCrash && last.startsWith("{"))) {
         reject(new Error(`${path.basename(script)} exited with ${code}:\n${errTail}`));
         return;
       }
-      const last = out.trim().split("\n").pop() ?? "";
+      if (code !== 0) {
+        log(
+          `${prefix} exited with ${code} after printing its result (kept): ${errTail.trim().split("\n").pop() ?? ""}`,
+        );
+      }
       try {
         resolve({ result: JSON.parse(last) as T, wallMs: performance.now() - t0 });
       } catch {

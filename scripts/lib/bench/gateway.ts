@@ -42,6 +42,8 @@ export interface GatewayBenchOptions {
   repeat: number;
   /** Only the test circuit, with a small batch. */
   quick: boolean;
+  /** Called with the numbers as soon as they are measured, before the clean-up. */
+  onMeasured?: (data: GatewayBenchData) => void;
 }
 
 /** Why the gateway benchmark cannot run here, or undefined when it can. */
@@ -226,6 +228,7 @@ export async function benchGateway(opts: GatewayBenchOptions, log: Log): Promise
         await rm(gw.dataDir, { recursive: true, force: true });
       }
     }
+    opts.onMeasured?.({ runs });
     return { runs };
   } finally {
     await conn.close();

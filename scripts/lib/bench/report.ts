@@ -272,12 +272,18 @@ export function renderReadmeSection(r: BenchResults): string {
     );
   }
   const quick = Object.values(b).some((e) => e?.quick);
+  const loads = Object.values(b).flatMap((e) =>
+    e ? [e.loadavg.start[0]!, e.loadavg.end[0]!] : [],
+  );
+  const loadNote = loads.length
+    ? ` The CPUs were shared with other work: 1-minute load average ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)} during the runs, so the times are upper bounds.`
+    : "";
   return [
     README_START,
     "## Benchmarks",
     "",
     `Measured with \`npm run bench\` on ${m.cpus} shared CPUs (${m.cpuModel}), ${Math.round(m.memoryMiB / 1024)} GiB, Node ${m.node}` +
-      `${quick ? " (some entries in --quick mode)" : ""}. Every table, the load average during each run and how to repeat ` +
+      `${quick ? " (some entries in --quick mode)" : ""}.${loadNote} Every table, the load average during each run and how to repeat ` +
       "them: [bench/RESULTS.md](bench/RESULTS.md).",
     "",
     "| what | result |",
@@ -305,7 +311,10 @@ export async function prettierFormat(file: string, text: string): Promise<string
   }
 }
 
-/** Replaces (or appends) the marked section of README.md (then prettier-formats the file). */
+/**
+ * Replaces (or appends) the marked section of README.md; the rest of the file is left byte for
+ * byte as it was (Markdown is not prettier-checked here; the lead owns the rest of the file).
+ */
 export async function updateReadme(readmeFile: string, section: string): Promise<void> {
   const text = readFileSync(readmeFile, "utf8");
   const a = text.indexOf(README_START);
@@ -314,7 +323,7 @@ export async function updateReadme(readmeFile: string, section: string): Promise
     a >= 0 && b > a
       ? text.slice(0, a) + section + text.slice(b + README_END.length)
       : text.replace(/\n*$/, "\n\n") + section + "\n";
-  writeFileSync(readmeFile, await prettierFormat(readmeFile, next));
+  writeFileSync(readmeFile, next);
 }
 
 /** Writes results.json and RESULTS.md into `dir` (prettier-formatted). */

@@ -154,8 +154,3 @@ export async function checkWitness(name: string, witness: readonly bigint[]): Pr
     rmSync(tmp, { recursive: true, force: true });
   }
 }
-
-/** Stops snarkjs' worker threads so that mocha can exit (call in an `after` hook). */
-export async function releaseCurves(): Promise<void> {
-  await (globalThis as { curve_bn128?: { terminate(): Promise<void> } }).curve_bn128?.terminate();
-}

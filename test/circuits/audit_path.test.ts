@@ -6,7 +6,6 @@ import {
   checkWitness,
   ensureCompiled,
   r1csInfo,
-  releaseCurves,
   signalNames,
 } from "../../circuits/lib/testing.js";
 import { rejects, sampleRecords, sampleSalts } from "./helpers.js";
@@ -23,8 +22,6 @@ describe("AuditPath (audit_d4)", function () {
     ensureCompiled(NAME);
     tree = await buildTree(records, sampleSalts(records.length), DEPTH);
   });
-
-  after(releaseCurves);
 
   describe("compiled circuit", function () {
     it("has the public inputs root, index, challenge in order", async function () {

@@ -6,7 +6,6 @@ import {
   checkWitness,
   ensureCompiled,
   r1csInfo,
-  releaseCurves,
 } from "../../circuits/lib/testing.js";
 import { rejects } from "./helpers.js";
 
@@ -26,8 +25,6 @@ describe("LeafNode (leaf_node_t)", function () {
   before(function () {
     ensureCompiled(NAME);
   });
-
-  after(releaseCurves);
 
   it("keeps its pinned constraint count", async function () {
     expect((await r1csInfo(NAME)).nConstraints).to.equal(903);

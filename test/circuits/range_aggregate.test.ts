@@ -13,7 +13,6 @@ import {
   checkWitness,
   ensureCompiled,
   r1csInfo,
-  releaseCurves,
   signalIndex,
   signalNames,
 } from "../../circuits/lib/testing.js";
@@ -44,8 +43,6 @@ describe("RangeAggregate (range_d4)", function () {
     ensureCompiled(NAME);
     tree = await buildTree(records, sampleSalts(records.length), DEPTH);
   });
-
-  after(releaseCurves);
 
   describe("compiled circuit", function () {
     it("has the five public inputs of PROOF_FORMAT.md in order and no outputs", async function () {

@@ -8,7 +8,6 @@ import {
   checkWitness,
   ensureCompiled,
   r1csInfo,
-  releaseCurves,
   signalNames,
 } from "../../circuits/lib/testing.js";
 import { openPolicy, rejects, sampleRecords, sampleSalts } from "./helpers.js";
@@ -42,8 +41,6 @@ describe("ScanAggregate (scan_d4_c4)", function () {
     ensureCompiled(NAME);
     tree = await buildTree(records, sampleSalts(records.length), DEPTH);
   });
-
-  after(releaseCurves);
 
   describe("compiled circuit", function () {
     it("has the five public inputs of PROOF_FORMAT.md in order", async function () {

@@ -24,7 +24,7 @@ import {
   renderReadmeSection,
   updateReadme,
 } from "../../scripts/lib/bench/report.js";
-import type { TreeBenchData } from "../../scripts/lib/bench/tree.js";
+import type { TreeBenchData, TreeRun } from "../../scripts/lib/bench/tree.js";
 import type { ConstraintsBenchData } from "../../scripts/lib/bench/constraints.js";
 import { buildTree } from "../../circuits/lib/tree.js";
 
@@ -175,6 +175,20 @@ describe("scripts/bench.ts", function () {
       expect(merged.benchmarks.gas).to.deep.equal(old.benchmarks.gas);
       expect((merged.benchmarks.tree!.data as TreeBenchData).depth).to.equal(20);
       expect(Object.keys(merged.benchmarks)).to.deep.equal(["tree", "gas"]);
+    });
+
+    it("mergeResults keeps tree sizes not measured again, stamped with their own date", function () {
+      const run = (records: number) => ({ records, depth: 20 }) as unknown as TreeRun;
+      const old: BenchResults = {
+        machine: { cpuModel: "x", cpus: 1, memoryMiB: 1, node: "v0", platform: "p" },
+        date: "2020-01-01T00:00:00.000Z",
+        benchmarks: { tree: { ...entry({ depth: 20, runs: [run(1e6), run(1e4)] }), date: "old" } },
+      };
+      const merged = mergeResults(old, { tree: entry({ depth: 20, runs: [run(1e4)] }) });
+      const runs = (merged.benchmarks.tree!.data as TreeBenchData).runs;
+      expect(runs.map((r) => r.records)).to.deep.equal([1e4, 1e6]);
+      expect(runs[1]!.date).to.equal("old");
+      expect(runs[0]!.date).to.equal(undefined);
     });
 
     it("updateReadme replaces only the marked section, or appends it once", async function () {

@@ -41,6 +41,24 @@ export function mergeResults(
 ): BenchResults {
   const benchmarks: Partial<Record<BenchName, BenchEntry>> = { ...previous.benchmarks };
   for (const [k, v] of Object.entries(entries)) benchmarks[k as BenchName] = v;
+  // Tree sizes not measured again (same depth, both real measurements) keep their old rows,
+  // stamped with their own date and load average.
+  const oldTree = previous.benchmarks.tree as BenchEntry<TreeBenchData> | undefined;
+  const newTree = entries.tree as BenchEntry<TreeBenchData> | undefined;
+  if (
+    oldTree?.status === "ok" &&
+    newTree?.status === "ok" &&
+    !oldTree.quick &&
+    !newTree.quick &&
+    oldTree.data!.depth === newTree.data!.depth
+  ) {
+    const fresh = new Set(newTree.data!.runs.map((r) => r.records));
+    const kept = oldTree
+      .data!.runs.filter((r) => !fresh.has(r.records))
+      .map((r) => ({ date: oldTree.date, loadavg: oldTree.loadavg, ...r }));
+    const runs = [...kept, ...newTree.data!.runs].sort((a, b) => a.records - b.records);
+    benchmarks.tree = { ...newTree, data: { ...newTree.data!, runs } };
+  }
   const ordered = Object.fromEntries(
     BENCHMARKS.filter((b) => benchmarks[b]).map((b) => [b, benchmarks[b]]),
   ) as Partial<Record<BenchName, BenchEntry>>;
@@ -65,17 +83,20 @@ function treeSection(e: BenchEntry<TreeBenchData>): string[] {
     "",
     header("tree", e),
     "",
-    "| records | buildTree (s) | of which sort (s) | Poseidon hashes | hashes/s | peak RSS (MiB) |",
-    "|---:|---:|---:|---:|---:|---:|",
-    ...d.runs.map(
-      (r) =>
-        `| ${fmtCount(r.records)} | ${s(r.buildMs)} | ${s(r.sortMs)} | ${int(r.hashes.total)} | ${int(r.hashesPerSecond)} | ${r.peakRssMiB} |`,
-    ),
+    "| records | buildTree (s) | of which sort (s) | Poseidon hashes | hashes/s | peak RSS (MiB) | measured (UTC) | 1-min load avg. start → end |",
+    "|---:|---:|---:|---:|---:|---:|---|---|",
+    ...d.runs.map((r) => {
+      const date = (r.date ?? e.date).replace("T", " ").replace(/:\d\d\.\d+Z$/, "");
+      const load = r.loadavg ?? e.loadavg;
+      return `| ${fmtCount(r.records)} | ${s(r.buildMs)} | ${s(r.sortMs)} | ${int(r.hashes.total)} | ${int(r.hashesPerSecond)} | ${r.peakRssMiB} | ${date} | ${load.start[0]} → ${load.end[0]} |`;
+    }),
     "",
     "Each size runs in its own process; peak RSS is that process's (records, salts and tree; " +
       "the process's RSS before making the records was " +
       `${d.runs[0]?.baselineRssMiB ?? "?"} MiB). Hashes: one per used leaf (7 inputs), one per ` +
-      "non-padding internal node (16 inputs); hashes/s excludes the sort.",
+      "non-padding internal node (16 inputs); hashes/s excludes the sort. The header names the " +
+      "latest run; each row has its own time and load, since sizes can be re-measured alone " +
+      "(`--only tree --records 1e4,1e5`) and the CPUs were shared: throughput drops with load.",
     "",
   ];
 }
@@ -247,7 +268,7 @@ export function renderReadmeSection(r: BenchResults): string {
   const tree = b.tree?.status === "ok" ? (b.tree.data as TreeBenchData) : undefined;
   for (const run of tree?.runs ?? []) {
     rows.push(
-      `| commitment tree of ${fmtCount(run.records)} records (TS, depth ${run.depth}) | ${s(run.buildMs, 1)} s, ${int(run.hashesPerSecond)} hashes/s, peak RSS ${run.peakRssMiB} MiB |`,
+      `| commitment tree of ${fmtCount(run.records)} records (TS, depth ${run.depth}) | ${s(run.buildMs, 1)} s, ${int(run.hashesPerSecond)} hashes/s, peak RSS ${run.peakRssMiB} MiB (load ${(run.loadavg ?? b.tree!.loadavg).start[0]}) |`,
     );
   }
   const prove = b.prove?.status === "ok" ? (b.prove.data as ProveBenchData) : undefined;

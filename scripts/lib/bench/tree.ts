@@ -4,7 +4,7 @@
  * that size's alone.
  */
 import path from "node:path";
-import { fmtCount, ROOT, runChild, type Log } from "./common.js";
+import { fmtCount, loadavg, ROOT, runChild, type Log } from "./common.js";
 import type { TreeChildResult } from "./tree-child.js";
 
 /** Options of {@link benchTree}. */
@@ -17,17 +17,26 @@ export interface TreeBenchOptions {
   proveInput?: { records: number; file: string };
 }
 
+/** One size's measurement, with when it ran and how loaded the machine was. */
+export interface TreeRun extends TreeChildResult {
+  /** ISO date the size finished. */
+  date?: string;
+  /** os.loadavg() (1, 5, 15 min) when the size started and when it finished. */
+  loadavg?: { start: number[]; end: number[] };
+}
+
 /** Result of the `tree` benchmark. */
 export interface TreeBenchData {
   depth: number;
-  runs: TreeChildResult[];
+  runs: TreeRun[];
 }
 
 /** Runs the `tree` benchmark. */
 export async function benchTree(opts: TreeBenchOptions, log: Log): Promise<TreeBenchData> {
-  const runs: TreeChildResult[] = [];
+  const runs: TreeRun[] = [];
   for (const n of opts.sizes) {
     log(`tree: ${fmtCount(n)} records at depth ${opts.depth} …`);
+    const start = loadavg();
     const args = [String(n), String(opts.depth)];
     if (opts.proveInput?.records === n) args.push(opts.proveInput.file);
     const heartbeat = setInterval(
@@ -45,7 +54,7 @@ export async function benchTree(opts: TreeBenchOptions, log: Log): Promise<TreeB
         `tree: ${fmtCount(n)} records: ${(result.buildMs / 1000).toFixed(2)} s, ` +
           `${result.hashesPerSecond.toLocaleString("en-US")} hashes/s, peak RSS ${result.peakRssMiB} MiB`,
       );
-      runs.push(result);
+      runs.push({ ...result, date: new Date().toISOString(), loadavg: { start, end: loadavg() } });
     } finally {
       clearInterval(heartbeat);
     }

@@ -25,11 +25,15 @@ export interface GeneratedVerifier {
 export function generatedVerifiers(manifest = MANIFEST): GeneratedVerifier[] {
   if (!existsSync(manifest)) return [];
   const parsed = JSON.parse(readFileSync(manifest, "utf8")) as {
-    circuits?: { name: string; verifier?: boolean }[];
+    circuits?: { name: string; verifier?: boolean; kind?: string }[];
   };
-  return (parsed.circuits ?? [])
-    .filter((c) => c.verifier !== false && existsSync(circuitPaths(c.name).verifier))
-    .map((c) => ({ name: c.name, contract: verifierName(c.name), circuitId: circuitId(c.name) }));
+  return (
+    (parsed.circuits ?? [])
+      // only answer circuits belong in the access log's verifier registry (five public signals)
+      .filter((c) => (c.kind ?? "answer") === "answer")
+      .filter((c) => c.verifier !== false && existsSync(circuitPaths(c.name).verifier))
+      .map((c) => ({ name: c.name, contract: verifierName(c.name), circuitId: circuitId(c.name) }))
+  );
 }
 
 /** The PartProof deployment module. */

@@ -35,6 +35,12 @@ export interface CircuitEntry {
   target: "test" | "production";
   /** Whether to generate a Solidity verifier (default: true). */
   verifier?: boolean;
+  /**
+   * "answer" (default): a query-answer circuit with the five public signals of
+   * circuits/PROOF_FORMAT.md, registered in the on-chain verifier registry; "audit": a random
+   * path audit circuit, verified off-chain only.
+   */
+  kind?: "answer" | "audit";
 }
 
 /** Paths of one instance's build outputs. */
@@ -73,7 +79,10 @@ export async function readManifest(file = MANIFEST): Promise<CircuitEntry[]> {
     if (c.target !== "test" && c.target !== "production") {
       throw new Error(`${where}.target must be "test" or "production", got ${c.target}`);
     }
-    return { verifier: true, ...c } as CircuitEntry;
+    if (c.kind !== undefined && c.kind !== "answer" && c.kind !== "audit") {
+      throw new Error(`${where}.kind must be "answer" or "audit", got ${JSON.stringify(c.kind)}`);
+    }
+    return { verifier: true, kind: "answer", ...c } as CircuitEntry;
   });
 }
 

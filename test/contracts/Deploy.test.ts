@@ -1,7 +1,8 @@
 import { expect } from "chai";
 import { network } from "hardhat";
 import PartProofModule, { generatedVerifiers } from "../../ignition/modules/PartProof.js";
-import { policyHash } from "../../circuits/lib/signals.js";
+import { circuitId, policyHash } from "../../circuits/lib/signals.js";
+import { circuitPaths, readManifest } from "../../scripts/lib/circuit-build.js";
 import { POLICY, POLICY_HASH } from "./helpers.js";
 
 const { ethers, ignition } = await network.create();
@@ -52,6 +53,21 @@ describe("Ignition module PartProof", function () {
         expect(c.verifier, v.name).to.not.equal(ethers.ZeroAddress);
         expect(await ethers.provider.getCode(c.verifier)).to.not.equal("0x");
       }
+    });
+
+    it("keeps audit circuits (three public signals) out of the answer verifier registry", async function () {
+      const { partProof } = await ignition.deploy(PartProofModule, { displayUi: false });
+      const pp = await ethers.getContractAt("PartProof", await partProof.getAddress());
+      const audits = (await readManifest()).filter((c) => c.kind === "audit");
+      expect(audits.map((c) => c.name)).to.include("audit_d4");
+      const names = generatedVerifiers().map((v) => v.name);
+      for (const a of audits) {
+        expect(names).to.not.include(a.name);
+        expect((await pp.getCircuit(circuitId(a.name))).verifier).to.equal(ethers.ZeroAddress);
+      }
+      // the exclusion is by kind, not because the verifier was never generated
+      const { existsSync } = await import("node:fs");
+      expect(existsSync(circuitPaths("audit_d4").verifier)).to.equal(true);
     });
   });
 });

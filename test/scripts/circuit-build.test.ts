@@ -151,6 +151,23 @@ describe("scripts/lib/circuit-build", function () {
       expect(requiredPower({ nConstraints: 4091, nPubInputs: 5, nOutputs: 0 })).to.equal(13);
     });
 
+    it("refuses a manifest entry with an unknown kind", async function () {
+      const file = path.join(FIXTURES, "bad-manifest.json");
+      const main = path.relative(ROOT, path.join(FIXTURES, "t_build_mul.circom"));
+      await writeFile(path.join(ROOT, main), MUL);
+      const entry = { name: "t_x", main, ptau: 4, target: "test", kind: "query" };
+      await writeFile(file, JSON.stringify({ circuits: [entry] }));
+      let error: Error | undefined;
+      try {
+        await readManifest(file);
+      } catch (e) {
+        error = e as Error;
+      }
+      expect(error?.message).to.match(/kind must be "answer" or "audit"/);
+      await writeFile(file, JSON.stringify({ circuits: [{ ...entry, kind: undefined }] }));
+      expect((await readManifest(file))[0]?.kind).to.equal("answer");
+    });
+
     it("reads the committed manifest", async function () {
       const manifest = await readManifest();
       for (const c of manifest) expect(existsSync(path.join(ROOT, c.main))).to.equal(true);

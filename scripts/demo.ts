@@ -223,60 +223,39 @@ async function main(): Promise<void> {
     return done;
   };
   const rework = { aggregate: "ratio", fieldA: "reworked", fieldB: "quantity" } as const;
+  const Q2 = { from: "2026-04-01", to: "2026-06-30" };
+  const Q3 = { from: "2026-07-01", to: "2026-09-30" };
+  // part GBX-3232455 of one plant under Gearworks' grant
+  const gbx = (plant: string, window: { from: string; to: string }) => ({
+    grantId: gA.grantId,
+    partNumber: "GBX-3232455",
+    plant,
+    ...window,
+  });
+  const reworkedSum = { aggregate: "sum", fieldA: "reworked" } as const;
+  const atMost15k = { ...rework, aggregate: "threshold", threshold: 15_000n } as const;
   await askAndShow(
     sA,
     "Rework PPM of GBX-3232455, plant 4711, 2026-Q2:",
-    {
-      ...rework,
-      grantId: gA.grantId,
-      partNumber: "GBX-3232455",
-      plant: "4711",
-      from: "2026-04-01",
-      to: "2026-06-30",
-    },
+    { ...rework, ...gbx("4711", Q2) },
     assetA,
   );
   await askAndShow(
     sA,
     "Rework PPM of GBX-3232455, plant 4711, 2026-Q3:",
-    {
-      ...rework,
-      grantId: gA.grantId,
-      partNumber: "GBX-3232455",
-      plant: "4711",
-      from: "2026-07-01",
-      to: "2026-09-30",
-    },
+    { ...rework, ...gbx("4711", Q3) },
     assetA,
   );
   await askAndShow(
     sA,
     "Reworked parts of GBX-3232455, plant 4712, 2026-Q3 (SUM of the rework flag):",
-    {
-      aggregate: "sum",
-      fieldA: "reworked",
-      grantId: gA.grantId,
-      partNumber: "GBX-3232455",
-      plant: "4712",
-      from: "2026-07-01",
-      to: "2026-09-30",
-    },
+    { ...reworkedSum, ...gbx("4712", Q3) },
     assetA,
   );
   await askAndShow(
     sA,
     "Is the rework rate of GBX-3232455, plant 4712, 2026-Q3 at most 15,000 PPM?",
-    {
-      aggregate: "threshold",
-      fieldA: "reworked",
-      fieldB: "quantity",
-      threshold: 15_000n,
-      grantId: gA.grantId,
-      partNumber: "GBX-3232455",
-      plant: "4712",
-      from: "2026-07-01",
-      to: "2026-09-30",
-    },
+    { ...atMost15k, ...gbx("4712", Q3) },
     assetA,
   );
   await askAndShow(
@@ -298,31 +277,18 @@ async function main(): Promise<void> {
       );
     }
   };
+  const latestA = { assetId: assetA, versionId: 0n };
   await refused("One week of plant 4711 (too few parts for k = 25):", () =>
     ops.ask(sA, automaker, quality, {
       ...rework,
-      grantId: gA.grantId,
-      assetId: assetA,
-      versionId: 0n,
-      partNumber: "GBX-3232455",
-      plant: "4711",
-      from: "2026-05-04",
-      to: "2026-05-10",
+      ...latestA,
+      ...gbx("4711", { from: "2026-05-04", to: "2026-05-10" }),
     }),
   );
   await ops.grantAction(sA, supplierA!, "revoke", gA.grantId);
   say(`Gearworks revokes grant ${gA.grantId} (effective in the same block).`);
   await refused("The same Q3 question after revocation:", () =>
-    ops.ask(sA, automaker, quality, {
-      ...rework,
-      grantId: gA.grantId,
-      assetId: assetA,
-      versionId: 0n,
-      partNumber: "GBX-3232455",
-      plant: "4711",
-      from: "2026-07-01",
-      to: "2026-09-30",
-    }),
+    ops.ask(sA, automaker, quality, { ...rework, ...latestA, ...gbx("4711", Q3) }),
   );
 
   step("The auditor reconciles the on-chain access log with the gateways' exports");

@@ -15,8 +15,8 @@
  * when both exist; quantity = `deliveryQuantity.value`, which must be a whole number.
  */
 import { z } from "zod";
-import type { DataSchema, RowError } from "./types.js";
-import { zodIssues } from "./issues.js";
+import type { DataSchema } from "./types.js";
+import { readEachPayload } from "./issues.js";
 import { dayOfTimestamp, isoDateOfDay } from "./keys.js";
 
 const TIMESTAMP =
@@ -100,17 +100,8 @@ export const deliverySchema: DataSchema = {
     return [row.quantity as bigint, lead === null ? 0n : 1n, 1n, lead ?? 0n];
   },
   fromCatenaX(payload) {
-    const list = Array.isArray(payload) ? payload : [payload];
-    const rows: { position: string; row: unknown }[] = [];
-    const errors: RowError[] = [];
-    list.forEach((item, k) => {
-      const base = Array.isArray(payload) ? `/${k}` : "";
-      const parsed = payloadSchema.safeParse(item);
-      if (!parsed.success) {
-        errors.push(...zodIssues(parsed.error, base));
-        return;
-      }
-      parsed.data.positions.forEach((pos, i) =>
+    return readEachPayload(payload, payloadSchema, (data, base, rows, errors) => {
+      data.positions.forEach((pos, i) =>
         pos.deliveries.forEach((d, j) => {
           const position = `${base}/positions/${i}/deliveries/${j}`;
           const dep = eventDay(d.transitEvents, "departure");
@@ -132,7 +123,7 @@ export const deliverySchema: DataSchema = {
           rows.push({
             position,
             row: {
-              partNumber: parsed.data.materialGlobalAssetId,
+              partNumber: data.materialGlobalAssetId,
               plant: d.transitLocations.destination.bpnsProperty,
               departureDate: isoDateOfDay(dep),
               quantity: d.deliveryQuantity.value,
@@ -142,6 +133,5 @@ export const deliverySchema: DataSchema = {
         }),
       );
     });
-    return { rows, errors };
   },
 };

@@ -17,8 +17,8 @@
  * share = `pcfAssessmentAndMethodology[0].dataSourcesAndQuality[0].primaryDataShare` (0 if absent).
  */
 import { z } from "zod";
-import type { DataSchema, RowError } from "./types.js";
-import { zodIssues } from "./issues.js";
+import type { DataSchema } from "./types.js";
+import { readEachPayload } from "./issues.js";
 import { dayOfTimestamp, isoDateOfDay } from "./keys.js";
 
 const one = <T extends z.ZodType>(t: T) => z.array(t).min(1);
@@ -121,17 +121,8 @@ export const pcfSchema: DataSchema = {
     ];
   },
   fromCatenaX(payload) {
-    const list = Array.isArray(payload) ? payload : [payload];
-    const rows: { position: string; row: unknown }[] = [];
-    const errors: RowError[] = [];
-    list.forEach((item, k) => {
-      const base = Array.isArray(payload) ? `/${k}` : "";
-      const parsed = payloadSchema.safeParse(item);
-      if (!parsed.success) {
-        errors.push(...zodIssues(parsed.error, base));
-        return;
-      }
-      const p = parsed.data;
+    return readEachPayload(payload, payloadSchema, (data, base, rows, errors) => {
+      const p = data;
       const company = p.companyAndProductInformation[0]!;
       const time = p.pcfAssessmentAndMethodology[0]!.pcfAssessmentInformation[0]!.time[0]!;
       let day: number;
@@ -158,6 +149,5 @@ export const pcfSchema: DataSchema = {
         },
       });
     });
-    return { rows, errors };
   },
 };

@@ -201,6 +201,16 @@ describe("e2e: the PartProof story through the CLI", function () {
     expect(grant.quota).to.equal(10n);
   });
 
+  /** CLI flags of one plant's production days DAYS[from]..DAYS[to]. */
+  const days = (plant: string, from: number, to: number) => [
+    "--plant",
+    plant,
+    "--from",
+    DAYS[from]!,
+    "--to",
+    DAYS[to]!,
+  ];
+  const RATIO = ["--aggregate", "ratio", "--field", "reworked", "--of", "quantity"];
   const ask = (...q: string[]) =>
     cli(
       "automaker",
@@ -216,20 +226,7 @@ describe("e2e: the PartProof story through the CLI", function () {
     );
 
   it("the automaker gets the rework PPM of a plant, proved, logged and verified", async function () {
-    const r = await ask(
-      "--aggregate",
-      "ratio",
-      "--field",
-      "reworked",
-      "--of",
-      "quantity",
-      "--plant",
-      "4711",
-      "--from",
-      DAYS[0]!,
-      "--to",
-      DAYS[6]!,
-    );
+    const r = await ask(...RATIO, ...days("4711", 0, 6));
     expect(r.code, r.err).to.equal(0);
     const { job, check } = r.json();
     expect(job.status).to.equal("logged");
@@ -245,18 +242,7 @@ describe("e2e: the PartProof story through the CLI", function () {
 
   it("answers a SUM (with its cohort) and a yes/no threshold that reveals only the bit", async function () {
     const e = expected(rows, "4712", DAYS[0]!, DAYS[6]!);
-    const sum = await ask(
-      "--aggregate",
-      "sum",
-      "--field",
-      "reworked",
-      "--plant",
-      "4712",
-      "--from",
-      DAYS[0]!,
-      "--to",
-      DAYS[6]!,
-    );
+    const sum = await ask("--aggregate", "sum", "--field", "reworked", ...days("4712", 0, 6));
     expect(sum.code, sum.err).to.equal(0);
     expect(sum.json().job.answer).to.deep.include({
       resultValue: String(e.reworked),
@@ -272,12 +258,7 @@ describe("e2e: the PartProof story through the CLI", function () {
       "quantity",
       "--threshold",
       String(limit),
-      "--plant",
-      "4712",
-      "--from",
-      DAYS[0]!,
-      "--to",
-      DAYS[6]!,
+      ...days("4712", 0, 6),
     );
     expect(yes.code, yes.err).to.equal(0);
     expect(yes.json().job.answer).to.deep.include({ resultValue: "1", resultAux: "0" });
@@ -291,12 +272,7 @@ describe("e2e: the PartProof story through the CLI", function () {
         "quantity",
         "--threshold",
         String(limit - 1),
-        "--plant",
-        "4712",
-        "--from",
-        DAYS[0]!,
-        "--to",
-        DAYS[6]!,
+        ...days("4712", 0, 6),
       );
       expect(no.json().job.answer).to.deep.include({ resultValue: "0" });
     }
@@ -307,16 +283,7 @@ describe("e2e: the PartProof story through the CLI", function () {
       address: session.deployment.partProof,
       fromBlock: 0,
     });
-    const r = await ask(
-      "--aggregate",
-      "count",
-      "--plant",
-      "4711",
-      "--from",
-      DAYS[0]!,
-      "--to",
-      DAYS[1]!,
-    );
+    const r = await ask("--aggregate", "count", ...days("4711", 0, 1));
     expect(r.code).to.equal(2);
     expect(r.err).to.match(/COHORT_BELOW_K/);
     const after = await session.provider.getLogs({
@@ -327,26 +294,8 @@ describe("e2e: the PartProof story through the CLI", function () {
   });
 
   it("answers a differencing pair (nested ranges one record apart) that the auditor must flag", async function () {
-    const a = await ask(
-      "--aggregate",
-      "count",
-      "--plant",
-      "4712",
-      "--from",
-      DAYS[0]!,
-      "--to",
-      DAYS[4]!,
-    );
-    const b = await ask(
-      "--aggregate",
-      "count",
-      "--plant",
-      "4712",
-      "--from",
-      DAYS[0]!,
-      "--to",
-      DAYS[5]!,
-    );
+    const a = await ask("--aggregate", "count", ...days("4712", 0, 4));
+    const b = await ask("--aggregate", "count", ...days("4712", 0, 5));
     expect(a.code, a.err).to.equal(0);
     expect(b.code, b.err).to.equal(0);
     expect(
@@ -367,17 +316,7 @@ describe("e2e: the PartProof story through the CLI", function () {
       },
     });
     session.gatewayUrl = gw.url;
-    const r = await ask(
-      "--no-wait",
-      "--aggregate",
-      "count",
-      "--plant",
-      "4711",
-      "--from",
-      DAYS[0]!,
-      "--to",
-      DAYS[6]!,
-    );
+    const r = await ask("--no-wait", "--aggregate", "count", ...days("4711", 0, 6));
     expect(r.code, r.err).to.equal(0);
     const job = await ops.waitJob(session, r.json().jobId, { until: "proved" });
     expect(job.status).to.equal("proved");
@@ -388,16 +327,7 @@ describe("e2e: the PartProof story through the CLI", function () {
   it("refuses every query after the supplier revokes the grant", async function () {
     const rev = await cli("supplier", "supplier", "revoke", grantId);
     expect(rev.code, rev.err).to.equal(0);
-    const r = await ask(
-      "--aggregate",
-      "count",
-      "--plant",
-      "4711",
-      "--from",
-      DAYS[0]!,
-      "--to",
-      DAYS[6]!,
-    );
+    const r = await ask("--aggregate", "count", ...days("4711", 0, 6));
     expect(r.code).to.equal(2);
     expect(r.err).to.match(/GRANT_REVOKED/);
   });

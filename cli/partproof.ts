@@ -316,14 +316,21 @@ export function buildProgram(io: Io, overrides: { session?: ops.Session } = {}):
       const assets = new Map<string, string>();
       for (const gr of log.grants)
         if ("assetId" in gr) assets.set(gr.grantId.toString(), gr.assetId.toString());
+      const owners = new Map<string, string>(); // asset id → owner, read once per asset
+      const ownerOf = async (assetId: string) => {
+        let owner = owners.get(assetId);
+        if (owner === undefined) {
+          const asset = (await s.partProof.getFunction("getAsset")(BigInt(assetId))) as {
+            owner: string;
+          };
+          owners.set(assetId, (owner = asset.owner.toLowerCase()));
+        }
+        return owner;
+      };
       const rows = [];
       for (const a of log.answers) {
         const assetId = assets.get(a.grantId.toString());
-        if (!assetId) continue;
-        const asset = (await s.partProof.getFunction("getAsset")(BigInt(assetId))) as {
-          owner: string;
-        };
-        if (asset.owner.toLowerCase() !== me) continue;
+        if (!assetId || (await ownerOf(assetId)) !== me) continue;
         rows.push({
           block: a.block,
           assetId,

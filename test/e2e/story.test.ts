@@ -332,6 +332,18 @@ describe("e2e: the PartProof story through the CLI", function () {
     expect(r.err).to.match(/GRANT_REVOKED/);
   });
 
+  it("the supplier sees who asked what of its asset in the on-chain log", async function () {
+    const r = await cli("supplier", "supplier", "asked");
+    expect(r.code, r.err).to.equal(0);
+    const rows = r.json() as { assetId: string; consumer: string }[];
+    const logged = await session.partProof.queryFilter("AnswerRecorded", 0);
+    expect(rows.length).to.equal(logged.length).and.to.be.greaterThan(0);
+    for (const row of rows)
+      expect([row.assetId, row.consumer]).to.deep.equal([assetId, automakerAddr]);
+    const stranger = await cli("automaker", "supplier", "asked");
+    expect(stranger.json()).to.deep.equal([]);
+  });
+
   it("the auditor's report re-verifies every entry and flags the unlogged answer and the differencing pair", async function () {
     // the CLI fetches the gateway's export with a Read signed by the auditor's key
     const out = path.join(work, "report");

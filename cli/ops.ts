@@ -27,9 +27,9 @@ import {
   parseSignals,
   resultCommitment,
 } from "../circuits/lib/signals.js";
-import { signPublish, signQuery, signRead, signUpload } from "../gateway/client.js";
-import { findSchema, keyRange, type UploadData } from "../gateway/schemas/index.js";
-import type { DataSchema } from "../gateway/schemas/types.js";
+import { signPublish, signQuery, signRead, signUpload } from "../protocol/typed-data.js";
+import { findSchema, keyRange, type UploadData } from "../protocol/records/index.js";
+import type { DataSchema } from "../protocol/records/types.js";
 import {
   readChainLog,
   reconcile,

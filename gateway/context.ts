@@ -1,8 +1,8 @@
 /** Everything a use-case needs, built once per server. */
 import type { Logger } from "pino";
 import { randomSalt } from "../circuits/lib/tree.js";
-import type { MappedRecord } from "./schemas/types.js";
-import type { Domain } from "./auth.js";
+import type { MappedRecord } from "../protocol/records/types.js";
+import type { Domain } from "../protocol/typed-data.js";
 import type { ChainClient } from "./chain.js";
 import type { CircuitArtifacts, GatewayConfig } from "./config.js";
 import { KeyedMutex } from "./locks.js";

@@ -6,7 +6,8 @@
  * never logs a request twice; the contract's RequestAlreadyLogged is the last line of defence.
  */
 import { circuitId } from "../circuits/lib/signals.js";
-import { revertName, toSolidityProof } from "./chain.js";
+import { decodeRevert } from "../protocol/contract.js";
+import { toSolidityProof, type SnarkjsProof } from "../protocol/proof.js";
 import type { GatewayContext } from "./context.js";
 import type { OutboxEntry } from "./store/index.js";
 
@@ -119,7 +120,7 @@ export class Relayer {
         versionId: BigInt(job.versionId),
         circuitId: circuitId(job.circuit),
         requestId: job.requestId,
-        proof: toSolidityProof(job.proof as { pi_a: string[]; pi_b: string[][]; pi_c: string[] }),
+        proof: toSolidityProof(job.proof as SnarkjsProof),
         publicSignals: job.publicSignals.map(BigInt),
       });
       const sent = { ...entry, txHash, attempts: entry.attempts + 1 };
@@ -127,7 +128,7 @@ export class Relayer {
       ctx.log.info({ requestId: entry.requestId, txHash }, "recordAnswer sent");
       await this.confirm(sent, txHash);
     } catch (e) {
-      const name = revertName(chain.contract, e);
+      const name = decodeRevert(e)?.name;
       if (name === "RequestAlreadyLogged") {
         const logged = await chain.findAnswer(entry.requestId).catch(() => undefined);
         if (logged) await this.completeIfOurs(entry, logged);

@@ -1,10 +1,11 @@
 /** Routes of assets: catalogue, uploads, publication and the owner's own records. */
 import { Router, type Request, type Response, type NextFunction } from "express";
 import { z } from "zod";
-import { recoverUploadSigner, uploadDataHash } from "../auth.js";
+import { uploadDataHash } from "../../protocol/typed-data.js";
+import { recoverUploadSigner } from "../auth.js";
 import type { GatewayContext } from "../context.js";
-import { assetIdParam, uint } from "../usecases/common.js";
-import { ingest, publish, publishBodySchema, uploadBodySchema } from "../usecases/ingest.js";
+import { assetIdParam, publishBodySchema, uint, uploadBodySchema } from "../../protocol/api.js";
+import { ingest, publish } from "../usecases/ingest.js";
 import { catalogue, describeAsset, ownerRecords } from "../usecases/reads.js";
 import { readAuth } from "./read-auth.js";
 

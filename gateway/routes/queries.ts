@@ -3,13 +3,12 @@ import { Router, type NextFunction, type Request, type Response } from "express"
 import { z } from "zod";
 import type { GatewayContext } from "../context.js";
 import { AppError } from "../errors.js";
-import { queryBodySchema, querySigner, submitQuery } from "../usecases/query.js";
+import { address, queryBodySchema } from "../../protocol/api.js";
+import { querySigner, submitQuery } from "../usecases/query.js";
 import { auditExport, consumerAnswers, getJob } from "../usecases/reads.js";
 import { readAuth } from "./read-auth.js";
 
 type Mw = (req: Request, res: Response, next: NextFunction) => void;
-
-const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, "must be an address");
 
 /** Query routes; `limit` is the per-signer rate limiter. */
 export function queryRoutes(ctx: GatewayContext, limit: Mw): Router {

@@ -1,11 +1,8 @@
 /** Reads the signed-read headers of a request. */
 import type { Request } from "express";
-import { z } from "zod";
 import { AppError } from "../errors.js";
 import type { ReadAuth } from "../usecases/reads.js";
-import { signature, uint } from "../usecases/common.js";
-
-const headers = z.object({ "x-partproof-timestamp": uint(64), "x-partproof-signature": signature });
+import { readHeadersSchema as headers } from "../../protocol/api.js";
 
 /** The Read signature headers (`x-partproof-timestamp`, `x-partproof-signature`). */
 export function readAuth(req: Request): ReadAuth {

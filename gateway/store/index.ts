@@ -16,7 +16,7 @@
  * - `outbox`     `<requestId>` → OutboxEntry
  */
 import { Level } from "level";
-import type { MappedRecord } from "../schemas/types.js";
+import type { MappedRecord } from "../../protocol/records/types.js";
 
 /** A stored version: the committed records and their salts, and the tree's root. */
 export interface StoredVersion {

@@ -5,23 +5,14 @@
  */
 import { AbiCoder, keccak256 } from "ethers";
 import { z } from "zod";
-import { recoverUploadSigner, uploadDataHash } from "../auth.js";
-import { revertName } from "../chain.js";
+import { uploadDataHash } from "../../protocol/typed-data.js";
+import { recoverUploadSigner } from "../auth.js";
+import { decodeRevert } from "../../protocol/contract.js";
 import type { GatewayContext } from "../context.js";
 import { AppError } from "../errors.js";
-import { batchHash, findSchema, parseBatch, uploadDataSchema } from "../schemas/index.js";
+import { batchHash, findSchema, parseBatch } from "../../protocol/records/index.js";
 import { encodeRecords, type StoredVersion } from "../store/index.js";
-import { signature, uint } from "./common.js";
-
-/** Body of POST /assets/:assetId/uploads. */
-export const uploadBodySchema = z.strictObject({
-  data: uploadDataSchema,
-  timestamp: uint(64),
-  signature,
-});
-
-/** Body of POST /assets/:assetId/versions/:localId/publish. */
-export const publishBodySchema = z.strictObject({ deadline: uint(256), signature });
+import { publishBodySchema, uploadBodySchema } from "../../protocol/api.js";
 
 /** The key mapping version the gateway's schemas implement (part of paramsHash). */
 export const KEY_MAPPING = "partproof:key:v1";
@@ -162,7 +153,7 @@ export async function publish(
     });
     return { versionId: r.versionId.toString(), txHash: r.txHash };
   } catch (e) {
-    const name = revertName(ctx.chain.contract, e);
+    const name = decodeRevert(e)?.name;
     if (name === "InvalidPublishSignature") {
       throw new AppError(401, "BAD_SIGNATURE", "the publish signature is not the asset owner's");
     }

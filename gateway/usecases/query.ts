@@ -19,36 +19,14 @@ import {
   type Query,
 } from "../../circuits/lib/query.js";
 import { scanWindow } from "../../circuits/lib/witness.js";
-import { recoverQuerySigner, type QueryMessage } from "../auth.js";
+import type { QueryMessage } from "../../protocol/typed-data.js";
+import { recoverQuerySigner } from "../auth.js";
 import { GrantStatus, versionIdOf } from "../chain.js";
 import type { GatewayContext } from "../context.js";
 import { AppError } from "../errors.js";
 import type { Job } from "../store/index.js";
-import type { MappedRecord } from "../schemas/types.js";
-import { bytes32, signature, uint } from "./common.js";
-
-/** Body of POST /queries: the signed Query message and its signature. */
-export const queryBodySchema = z.strictObject({
-  query: z.strictObject({
-    grantId: uint(256),
-    assetId: uint(256),
-    versionId: uint(256),
-    kind: z.number().int().min(0).max(6),
-    fieldA: z.number().int().min(0).max(3),
-    fieldB: z.number().int().min(0).max(3),
-    lo: uint(128),
-    hi: uint(128),
-    threshold: uint(64),
-    predicates: z.array(uint(256)).max(3).optional(),
-    requestId: bytes32,
-    nonce: uint(256),
-    deadline: uint(256),
-  }),
-  signature,
-});
-
-/** A validated query body. */
-export type QueryBody = z.infer<typeof queryBodySchema>;
+import type { MappedRecord } from "../../protocol/records/types.js";
+import type { QueryBody } from "../../protocol/api.js";
 
 /** Recovers the signer of a query body (used before rate limiting, keyed by signer). */
 export function querySigner(ctx: GatewayContext, body: QueryBody): string {

@@ -8,7 +8,7 @@ import { verifyRead } from "../auth.js";
 import { assetCount, versionIdOf } from "../chain.js";
 import type { GatewayContext } from "../context.js";
 import { AppError } from "../errors.js";
-import { describeSchema, findSchema, unpackKey } from "../schemas/index.js";
+import { describeSchema, findSchema, unpackKey } from "../../protocol/records/index.js";
 import { decodeRecords, type Job } from "../store/index.js";
 import { describeVersion } from "./ingest.js";
 

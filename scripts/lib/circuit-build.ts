@@ -9,107 +9,38 @@ import { existsSync } from "node:fs";
 import { mkdir, open, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { DEV_PTAU_WARNING, randomDevPtauSeed, writeDevPtau } from "./dev-ptau.js";
 // @ts-expect-error snarkjs ships no type declarations
 import * as snarkjs from "snarkjs";
 
-/** Repository root (this file lives in scripts/lib/). */
-export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
-/** Where build outputs of every circuit instance go (gitignored). */
-export const BUILD_DIR = path.join(ROOT, "circuits", "build");
-/** Where generated Solidity verifiers go (gitignored). */
-export const VERIFIER_DIR = path.join(ROOT, "contracts", "generated");
-/** The manifest listing circuit instances. */
-export const MANIFEST = path.join(ROOT, "circuits", "circuits.json");
+import {
+  BUILD_DIR,
+  MANIFEST,
+  REPO_ROOT as ROOT,
+  VERIFIER_DIR,
+  circuitPaths,
+  readManifest,
+  verifierName,
+  type CircuitEntry,
+  type CircuitPaths,
+} from "../../protocol/manifest.js";
 
-/** One circuit instance of the manifest. */
-export interface CircuitEntry {
-  /** Instance name: build folder, file names and circuit id (`keccak256(name)`). */
-  name: string;
-  /** Path of the main .circom file, relative to the repository root. */
-  main: string;
-  /** Power of tau the instance needs (2^ptau ≥ constraints + public inputs + 1). */
-  ptau: number;
-  /** "test": tiny instances built by `npm test`; "production": real sizes. */
-  target: "test" | "production";
-  /** Whether to generate a Solidity verifier (default: true). */
-  verifier?: boolean;
-  /**
-   * "answer" (default): a query-answer circuit with the five public signals of
-   * circuits/PROOF_FORMAT.md, registered in the on-chain verifier registry; "audit": a random
-   * path audit circuit, verified off-chain only.
-   */
-  kind?: "answer" | "audit";
-}
-
-/** Paths of one instance's build outputs. */
-export interface CircuitPaths {
-  dir: string;
-  r1cs: string;
-  sym: string;
-  wasm: string;
-  zkey: string;
-  vkey: string;
-  verifier: string;
-  stamps: string;
-}
+// The manifest and the artifact paths are the protocol's (protocol/manifest.ts): every app reads
+// them from there. Re-exported for the build tools.
+export {
+  BUILD_DIR,
+  MANIFEST,
+  ROOT,
+  VERIFIER_DIR,
+  circuitPaths,
+  readManifest,
+  verifierName,
+  type CircuitEntry,
+  type CircuitPaths,
+};
 
 /** Logs a line with the elapsed time of the whole build. */
 export type Log = (msg: string) => void;
-
-/** Reads and validates circuits/circuits.json. */
-export async function readManifest(file = MANIFEST): Promise<CircuitEntry[]> {
-  const parsed = JSON.parse(await readFile(file, "utf8")) as { circuits?: unknown };
-  if (!Array.isArray(parsed.circuits)) throw new Error(`${file}: "circuits" must be an array`);
-  const seen = new Set<string>();
-  return parsed.circuits.map((c: Partial<CircuitEntry>, i: number) => {
-    const where = `${file}: circuits[${i}]`;
-    if (typeof c.name !== "string" || !/^[a-z][a-z0-9_]*$/.test(c.name)) {
-      throw new Error(`${where}.name must be snake_case, got ${JSON.stringify(c.name)}`);
-    }
-    if (seen.has(c.name)) throw new Error(`${where}.name "${c.name}" is used twice`);
-    seen.add(c.name);
-    if (typeof c.main !== "string" || !existsSync(path.join(ROOT, c.main))) {
-      throw new Error(`${where}.main: file ${JSON.stringify(c.main)} does not exist`);
-    }
-    if (!Number.isInteger(c.ptau) || (c.ptau as number) < 1 || (c.ptau as number) > 28) {
-      throw new Error(`${where}.ptau must be an integer power 1..28, got ${c.ptau}`);
-    }
-    if (c.target !== "test" && c.target !== "production") {
-      throw new Error(`${where}.target must be "test" or "production", got ${c.target}`);
-    }
-    if (c.kind !== undefined && c.kind !== "answer" && c.kind !== "audit") {
-      throw new Error(`${where}.kind must be "answer" or "audit", got ${JSON.stringify(c.kind)}`);
-    }
-    return { verifier: true, kind: "answer", ...c } as CircuitEntry;
-  });
-}
-
-/** PascalCase contract name of an instance's verifier, e.g. range_d4 → RangeD4Verifier. */
-export function verifierName(name: string): string {
-  return (
-    name
-      .split("_")
-      .map((p) => p.charAt(0).toUpperCase() + p.slice(1))
-      .join("") + "Verifier"
-  );
-}
-
-/** Output paths of an instance. */
-export function circuitPaths(name: string): CircuitPaths {
-  const dir = path.join(BUILD_DIR, name);
-  return {
-    dir,
-    r1cs: path.join(dir, `${name}.r1cs`),
-    sym: path.join(dir, `${name}.sym`),
-    wasm: path.join(dir, `${name}_js`, `${name}.wasm`),
-    zkey: path.join(dir, `${name}.zkey`),
-    vkey: path.join(dir, `${name}.vkey.json`),
-    verifier: path.join(VERIFIER_DIR, `${verifierName(name)}.sol`),
-    stamps: path.join(dir, "stamps.json"),
-  };
-}
 
 /** Folder where powers-of-tau files are cached (outside the repository). */
 export function ptauCacheDir(): string {

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { network } from "hardhat";
 import { deployPartProof, ENDPOINT, META, PARAMS, ROOT, SCHEMA } from "./helpers.js";
-import { partProofDomain, PUBLISH_VERSION_TYPES } from "../../contracts/typed-data.js";
+import { partProofDomain, PUBLISH_VERSION_TYPES } from "../../protocol/typed-data.js";
 import { FIELD_MODULUS } from "../../circuits/lib/signals.js";
 
 const { ethers, networkHelpers } = await network.create();

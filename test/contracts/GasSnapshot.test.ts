@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { network } from "hardhat";
 import { bindingOf, circuitId } from "../../circuits/lib/signals.js";
-import { partProofDomain, PUBLISH_VERSION_TYPES } from "../../contracts/typed-data.js";
+import { partProofDomain, PUBLISH_VERSION_TYPES } from "../../protocol/typed-data.js";
 import { checkGas, COVERAGE } from "./gas.js";
 import {
   deployPartProof,

@@ -4,6 +4,7 @@
 import type { HardhatEthers } from "@nomicfoundation/hardhat-ethers/types";
 import { POSEIDON_T5_ABI, POSEIDON_T5_BYTECODE } from "../../contracts/poseidon.js";
 import { policyHash, type Policy } from "../../circuits/lib/signals.js";
+import { policyStruct } from "../../protocol/contract.js";
 
 /** Deploys the PoseidonT5 library from the poseidon-solidity package; returns its address. */
 export async function deployPoseidonT5(ethers: HardhatEthers): Promise<string> {
@@ -33,16 +34,9 @@ export const POLICY: Policy = {
   minCohort: 5,
 };
 
-/** POLICY as the Solidity struct tuple. */
+/** POLICY (or `p`) as the Solidity struct tuple. */
 export function policyTuple(p: Policy = POLICY) {
-  return {
-    aggregateMask: p.aggregateMask,
-    fieldMask: p.fieldMask,
-    filterMask: p.filterMask,
-    minCohort: p.minCohort,
-    keyLo: p.keyLo,
-    keyHi: p.keyHi,
-  };
+  return policyStruct(p);
 }
 
 /** The Solidity struct as ethers decodes it (tuple order: masks, minCohort, keyLo, keyHi). */

@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { network } from "hardhat";
 import { ConfigError, loadConfig, resolveArtifacts } from "../../gateway/config.js";
 import { startServer } from "../../gateway/app.js";
-import { signUpload } from "../../gateway/client.js";
+import { signUpload } from "../../protocol/typed-data.js";
 import { call, CIRCUIT, deploy, domainOf, gateway, tempDir, testConfig } from "./helpers.js";
 
 const conn = await network.create();

@@ -9,7 +9,7 @@ import {
   signQuery,
   signRead,
   signUpload,
-} from "../../gateway/client.js";
+} from "../../protocol/typed-data.js";
 import { versionIdOf } from "../../gateway/chain.js";
 import {
   dayNumber,
@@ -19,8 +19,8 @@ import {
   parseBatch,
   qualitySchema,
   type UploadData,
-} from "../../gateway/schemas/index.js";
-import type { QueryMessage } from "../../gateway/auth.js";
+} from "../../protocol/records/index.js";
+import type { QueryMessage } from "../../protocol/typed-data.js";
 import {
   call,
   CIRCUIT,

@@ -12,8 +12,7 @@ import type { HardhatEthers } from "@nomicfoundation/hardhat-ethers/types";
 import { hexlify, randomBytes, type Signer } from "ethers";
 import PartProofModule from "../../ignition/modules/PartProof.js";
 import { startServer, type GatewayDeps, type RunningGateway } from "../../gateway/app.js";
-import type { Policy } from "../../circuits/lib/signals.js";
-import type { Domain } from "../../gateway/auth.js";
+import type { Domain } from "../../protocol/typed-data.js";
 
 /** The circuit build the tests prove with (made by `npm run build:circuits`). */
 export const CIRCUIT = { name: "range_d4", depth: 4, artifactsDir: "circuits/build/range_d4" };
@@ -113,16 +112,7 @@ export function requestId(): string {
 }
 
 /** The policy as the contract's struct. */
-export function policyTuple(p: Policy) {
-  return {
-    aggregateMask: p.aggregateMask,
-    fieldMask: p.fieldMask,
-    filterMask: p.filterMask,
-    minCohort: p.minCohort,
-    keyLo: p.keyLo,
-    keyHi: p.keyHi,
-  };
-}
+export { policyStruct as policyTuple } from "../../protocol/contract.js";
 
 /** The signing domain of a deployment. */
 export async function domainOf(ethers: HardhatEthers, partProof: string): Promise<Domain> {

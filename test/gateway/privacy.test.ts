@@ -1,9 +1,9 @@
 import { expect } from "chai";
 import { network } from "hardhat";
 import { AggregateKind, type Policy } from "../../circuits/lib/signals.js";
-import { signPublish, signQuery, signRead, signUpload } from "../../gateway/client.js";
-import { keyRange, type UploadData } from "../../gateway/schemas/index.js";
-import type { QueryMessage } from "../../gateway/auth.js";
+import { signPublish, signQuery, signRead, signUpload } from "../../protocol/typed-data.js";
+import { keyRange, type UploadData } from "../../protocol/records/index.js";
+import type { QueryMessage } from "../../protocol/typed-data.js";
 import { call, deploy, domainOf, gateway, policyTuple, requestId, waitJob } from "./helpers.js";
 
 const conn = await network.create();

@@ -78,8 +78,8 @@ export async function benchGateway(opts: GatewayBenchOptions, log: Log): Promise
   await hardhatBuild(log);
   const { network } = await import("hardhat");
   const h = await import("../../../test/gateway/helpers.js");
-  const { signPublish, signQuery, signUpload } = await import("../../../gateway/client.js");
-  const { keyRange } = await import("../../../gateway/schemas/index.js");
+  const { signPublish, signQuery, signUpload } = await import("../../../protocol/typed-data.js");
+  const { keyRange } = await import("../../../protocol/records/index.js");
   const plans: { circuit: string; depth: number; records: number }[] = [
     { circuit: "range_d4", depth: 4, records: 14 },
   ];

@@ -17,7 +17,7 @@ import {
   toFixedPoint,
   unpackKey,
   type ParseResult,
-} from "../../gateway/schemas/index.js";
+} from "../../protocol/records/index.js";
 
 const fixture = (name: string): unknown =>
   JSON.parse(
@@ -26,7 +26,7 @@ const fixture = (name: string): unknown =>
 const jsonSchema = (name: string): { required: string[] } =>
   JSON.parse(
     readFileSync(
-      new URL(`../../gateway/schemas/catenax/${name}.schema.json`, import.meta.url),
+      new URL(`../../protocol/records/catenax/${name}.schema.json`, import.meta.url),
       "utf8",
     ),
   );

@@ -1,0 +1,287 @@
+/**
+ * The gateway's HTTP API as data: one zod schema per request body and per response body. The
+ * gateway parses requests with them (and its tests check every response against them); the
+ * CLI, the console and the demo parse every response with them, so the two sides cannot drift.
+ *
+ * Big integers travel as decimal strings; hex values as 0x-strings.
+ */
+import { z } from "zod";
+import { uploadDataSchema } from "./records/index.js";
+
+// ---- building blocks --------------------------------------------------------------------
+
+/** An unsigned integer of at most `bits` bits, as a decimal string or a safe JSON integer. */
+export function uint(bits: number) {
+  const max = (1n << BigInt(bits)) - 1n;
+  return z
+    .union([
+      z.string().regex(/^\d{1,78}$/, "must be an unsigned decimal integer"),
+      z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
+    ])
+    .transform((v) => BigInt(v))
+    .refine((v) => v <= max, `must be below 2^${bits}`);
+}
+
+/** A 0x-prefixed 32-byte hex string (lower-cased). */
+export const bytes32 = z
+  .string()
+  .regex(/^0x[0-9a-fA-F]{64}$/, "must be 0x followed by 64 hex digits")
+  .transform((s) => s.toLowerCase());
+
+/** A 0x-prefixed hex signature (65 bytes, or 64 for EIP-2098). */
+export const signature = z
+  .string()
+  .regex(
+    /^0x([0-9a-fA-F]{128}|[0-9a-fA-F]{130})$/,
+    "must be a 0x-prefixed 64- or 65-byte signature",
+  );
+
+/** A 0x-prefixed 20-byte address. */
+export const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, "must be an address");
+
+/** An asset id path parameter. */
+export const assetIdParam = uint(256);
+
+/** A decimal string of an unsigned integer (response side). */
+const dec = z.string().regex(/^\d+$/, "must be a decimal string");
+/** A 0x hex string (response side). */
+const hex = z.string().regex(/^0x[0-9a-fA-F]*$/, "must be 0x-prefixed hex");
+/** An ISO-8601 date-time string. */
+const isoTime = z.iso.datetime();
+
+// ---- requests ---------------------------------------------------------------------------
+
+/** Body of POST /assets/:assetId/uploads (an owner-signed Upload). */
+export const uploadBodySchema = z.strictObject({
+  data: uploadDataSchema,
+  timestamp: uint(64),
+  signature,
+});
+
+/** Body of POST /assets/:assetId/versions/:localId/publish (an owner-signed PublishVersion). */
+export const publishBodySchema = z.strictObject({ deadline: uint(256), signature });
+
+/** Body of POST /queries: the signed Query message and its signature. */
+export const queryBodySchema = z.strictObject({
+  query: z.strictObject({
+    grantId: uint(256),
+    assetId: uint(256),
+    versionId: uint(256),
+    kind: z.number().int().min(0).max(6),
+    fieldA: z.number().int().min(0).max(3),
+    fieldB: z.number().int().min(0).max(3),
+    lo: uint(128),
+    hi: uint(128),
+    threshold: uint(64),
+    predicates: z.array(uint(256)).max(3).optional(),
+    requestId: bytes32,
+    nonce: uint(256),
+    deadline: uint(256),
+  }),
+  signature,
+});
+
+/** A validated query body. */
+export type QueryBody = z.infer<typeof queryBodySchema>;
+
+/** Headers of a signed read (an EIP-712 Read). */
+export const readHeadersSchema = z.object({
+  "x-partproof-timestamp": uint(64),
+  "x-partproof-signature": signature,
+});
+
+// ---- responses --------------------------------------------------------------------------
+
+/** Every refusal: `{ error: { code, message, details? } }`. */
+export const errorResponseSchema = z.strictObject({
+  error: z.strictObject({
+    code: z.string().regex(/^[A-Z_]+$/),
+    message: z.string().min(1),
+    details: z.unknown().optional(),
+  }),
+});
+/** A refusal body. */
+export type ErrorResponse = z.infer<typeof errorResponseSchema>;
+
+/** A local version as the gateway describes it (no records, no salts). */
+export const localVersionSchema = z.strictObject({
+  assetId: dec,
+  localId: z.number().int().positive(),
+  schemaId: z.string(),
+  root: dec,
+  recordCount: z.number().int().nonnegative(),
+  treeDepth: z.number().int().positive(),
+  paramsHash: hex,
+  batchHash: hex,
+  createdAt: isoTime,
+});
+/** A local version. */
+export type LocalVersion = z.infer<typeof localVersionSchema>;
+
+/** Response of POST /assets/:assetId/uploads (201 created, 200 the same batch again). */
+export const uploadResponseSchema = z.strictObject({
+  created: z.boolean(),
+  version: localVersionSchema,
+});
+
+/** Response of POST /assets/:assetId/versions/:localId/publish. */
+export const publishResponseSchema = z.strictObject({ versionId: dec, txHash: hex });
+
+/** Response of GET /assets. */
+export const catalogueResponseSchema = z.strictObject({
+  assets: z.array(
+    z.strictObject({
+      assetId: dec,
+      owner: address,
+      schemaId: z.string(),
+      endpoint: z.string(),
+      retired: z.boolean(),
+      versionCount: z.number().int().nonnegative(),
+    }),
+  ),
+});
+
+/** A schema as the catalogue describes it. */
+export const schemaDescriptionSchema = z.strictObject({
+  id: z.string(),
+  name: z.string(),
+  description: z.string(),
+  key: z.string(),
+  columns: z.array(z.strictObject({ name: z.string(), type: z.string(), description: z.string() })),
+  fields: z.array(
+    z.strictObject({ index: z.number().int(), name: z.string(), description: z.string() }),
+  ),
+  minMaxField: z.number().int(),
+});
+
+/** Response of GET /assets/:assetId. */
+export const assetResponseSchema = z.strictObject({
+  assetId: dec,
+  owner: address,
+  schemaId: z.string(),
+  endpoint: z.string(),
+  retired: z.boolean(),
+  schema: schemaDescriptionSchema.nullable(),
+  circuit: z.strictObject({
+    name: z.string(),
+    circuitId: hex,
+    depth: z.number().int().positive(),
+    minMaxField: z.number().int(),
+  }),
+  versions: z.array(
+    z.strictObject({
+      versionId: dec,
+      number: z.number().int().positive(),
+      root: dec,
+      recordCount: dec,
+      treeDepth: z.number().int(),
+      publishedAt: isoTime,
+      servedHere: z.boolean(),
+      localId: z.number().int().positive().optional(),
+    }),
+  ),
+  localVersions: z.array(localVersionSchema),
+});
+/** An asset description. */
+export type AssetResponse = z.infer<typeof assetResponseSchema>;
+
+/** Response of GET /assets/:assetId/records (owner-signed): the owner's records, no salts. */
+export const recordsResponseSchema = z.strictObject({
+  version: localVersionSchema,
+  records: z.array(
+    z.strictObject({
+      key: dec,
+      partCode: dec,
+      plantCode: dec,
+      day: z.number().int(),
+      values: z.record(z.string(), dec),
+    }),
+  ),
+});
+
+/** Response of POST /queries (202 accepted). */
+export const queryAcceptedSchema = z.strictObject({
+  jobId: z.uuid(),
+  status: z.string(),
+  requestId: hex,
+  versionId: dec,
+});
+
+/** Life-cycle of a job. */
+export const jobStatusSchema = z.enum(["queued", "proving", "proved", "logged", "failed"]);
+
+/** A Groth16 proof in snarkjs' JSON form. */
+export const snarkjsProofSchema = z.looseObject({
+  pi_a: z.array(dec),
+  pi_b: z.array(z.array(dec)),
+  pi_c: z.array(dec),
+});
+
+/** The query of a job as the gateway records it (decimal strings and small numbers). */
+const jobQuerySchema = z.record(z.string(), z.union([z.string(), z.number(), z.array(z.string())]));
+
+/** Response of GET /jobs/:id (and each element of a consumer's answers). */
+export const jobViewSchema = z.strictObject({
+  jobId: z.uuid(),
+  status: jobStatusSchema,
+  requestId: hex,
+  consumer: address,
+  grantId: dec,
+  assetId: dec,
+  versionId: dec,
+  circuit: z.string(),
+  circuitId: hex,
+  query: jobQuerySchema,
+  answer: z.strictObject({ resultValue: dec, resultAux: dec }).nullable(),
+  blind: dec.nullable(),
+  proof: snarkjsProofSchema.nullable(),
+  publicSignals: z.array(dec).nullable(),
+  provingMs: z.number().nonnegative().nullable(),
+  logTx: z.strictObject({ hash: hex, blockNumber: z.number().int() }).nullable(),
+  error: z.strictObject({ code: z.string(), message: z.string() }).nullable(),
+  createdAt: isoTime,
+  updatedAt: isoTime,
+});
+/** What a consumer sees of a job. */
+export type JobView = z.infer<typeof jobViewSchema>;
+
+/** Response of GET /consumers/:address/answers (consumer-signed). */
+export const answersResponseSchema = z.strictObject({ answers: z.array(jobViewSchema) });
+
+/** One served answer in an auditor's export. */
+export const exportedAnswerSchema = z.strictObject({
+  requestId: hex,
+  grantId: dec,
+  consumer: address,
+  assetId: dec,
+  versionId: dec,
+  circuitId: hex,
+  status: jobStatusSchema,
+  query: z.strictObject({
+    kind: z.union([z.number(), z.string()]),
+    fieldA: z.union([z.number(), z.string()]),
+    fieldB: z.union([z.number(), z.string()]),
+    lo: z.string(),
+    hi: z.string(),
+    predicates: z.array(z.string()).optional(),
+  }),
+  cohort: z.number().int().nullable(),
+  publicSignals: z.array(dec).nullable().optional(),
+  proof: snarkjsProofSchema.nullable().optional(),
+  logTx: z.strictObject({ hash: hex, blockNumber: z.number().int() }).nullable(),
+});
+/** One answer of an export. */
+export type ExportedAnswer = z.infer<typeof exportedAnswerSchema>;
+
+/** Response of GET /audit/answers?auditor= (auditor-signed). */
+export const auditExportSchema = z.strictObject({
+  partProof: address,
+  chainId: dec,
+  exportedAt: isoTime,
+  answers: z.array(exportedAnswerSchema),
+});
+/** An auditor's export of a gateway. */
+export type AuditExport = z.infer<typeof auditExportSchema>;
+
+/** Response of GET /health. */
+export const healthResponseSchema = z.looseObject({ status: z.string() });

@@ -1,0 +1,243 @@
+/**
+ * The HTTP client of a PartProof gateway, for every party that talks to one (the CLI, the
+ * console, the demo, the benchmark): each call signs what must be signed and parses the
+ * response with the protocol's schema (`protocol/api.ts`), so a gateway that answers with an
+ * unexpected shape is caught at the edge.
+ */
+import type { Signer } from "ethers";
+import type { z } from "zod";
+import {
+  answersResponseSchema,
+  assetResponseSchema,
+  auditExportSchema,
+  catalogueResponseSchema,
+  errorResponseSchema,
+  healthResponseSchema,
+  jobViewSchema,
+  publishResponseSchema,
+  queryAcceptedSchema,
+  recordsResponseSchema,
+  uploadResponseSchema,
+  type JobView,
+  type LocalVersion,
+} from "./api.js";
+import type { UploadData } from "./records/index.js";
+import {
+  signPublish,
+  signQuery,
+  signRead,
+  signUpload,
+  type Domain,
+  type QueryMessage,
+} from "./typed-data.js";
+
+/** The gateway could not be reached or answered with something that is not the protocol. */
+export class GatewayError extends Error {
+  override name = "GatewayError";
+}
+
+/** The gateway refused a request: HTTP status, machine-readable code and its message. */
+export class GatewayRefusal extends GatewayError {
+  override name = "GatewayRefusal";
+  /** Creates a refusal. */
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    readonly reason: string,
+    readonly details?: unknown,
+  ) {
+    super(`gateway refused (${status} ${code}): ${reason}`);
+  }
+}
+
+/** How long to wait for a job, and what to report while waiting. */
+export interface WaitOptions {
+  /** "logged" (default) or "proved". */
+  until?: "proved" | "logged";
+  /** Give up after this long (default 10 min). */
+  timeoutMs?: number;
+  /** Poll interval (default 250 ms). */
+  pollMs?: number;
+  /** Called on every status change. */
+  onStatus?: (status: JobView["status"]) => void;
+}
+
+/** A gateway at `baseUrl`, for the deployment `domain`. */
+export class GatewayClient {
+  /** The gateway's base URL without a trailing slash. */
+  readonly baseUrl: string;
+
+  /** Talks to the gateway at `baseUrl`; signs in `domain`. */
+  constructor(
+    baseUrl: string,
+    readonly domain: Domain,
+  ) {
+    this.baseUrl = baseUrl.replace(/\/+$/, "");
+  }
+
+  /** Sends one request and parses the answer with `schema`; a refusal becomes GatewayRefusal. */
+  async request<S extends z.ZodType>(
+    schema: S,
+    method: "GET" | "POST",
+    route: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<z.infer<S>> {
+    let res: Response;
+    try {
+      res = await fetch(`${this.baseUrl}${route}`, {
+        method,
+        headers: { "content-type": "application/json", ...headers },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    } catch {
+      throw new GatewayError(`gateway ${this.baseUrl} is not reachable`);
+    }
+    const text = await res.text();
+    let json: unknown;
+    try {
+      json = text ? JSON.parse(text) : {};
+    } catch {
+      throw new GatewayError(`gateway answered ${res.status} with a body that is not JSON`);
+    }
+    if (!res.ok) {
+      const err = errorResponseSchema.safeParse(json);
+      if (!err.success) {
+        throw new GatewayError(`gateway answered ${res.status} without a PartProof error body`);
+      }
+      const { code, message, details } = err.data.error;
+      throw new GatewayRefusal(res.status, code, message, details);
+    }
+    const parsed = schema.safeParse(json);
+    if (!parsed.success) {
+      const where = parsed.error.issues
+        .slice(0, 3)
+        .map((i) => `${i.path.join(".") || "(body)"}: ${i.message}`)
+        .join("; ");
+      throw new GatewayError(
+        `gateway's answer to ${method} ${route} is not the protocol's: ${where}`,
+      );
+    }
+    return parsed.data;
+  }
+
+  /** GET /health. */
+  health() {
+    return this.request(healthResponseSchema, "GET", "/health");
+  }
+
+  /** GET /assets: the catalogue. */
+  catalogue() {
+    return this.request(catalogueResponseSchema, "GET", "/assets");
+  }
+
+  /** GET /assets/:id: one asset with its schema and versions. */
+  asset(assetId: bigint) {
+    return this.request(assetResponseSchema, "GET", `/assets/${assetId}`);
+  }
+
+  /** POST an owner-signed upload; returns the version the gateway built. */
+  async upload(owner: Signer, assetId: bigint, data: UploadData) {
+    const body = await signUpload(owner, this.domain, assetId, data);
+    return this.request(uploadResponseSchema, "POST", `/assets/${assetId}/uploads`, body);
+  }
+
+  /**
+   * Publishes a gateway-built version: the owner signs PublishVersion with its current
+   * contract nonce and the gateway relays it (the owner pays no gas).
+   */
+  async publish(owner: Signer, v: LocalVersion, nonce: bigint, deadline: bigint) {
+    const body = await signPublish(
+      owner,
+      this.domain,
+      {
+        assetId: BigInt(v.assetId),
+        root: BigInt(v.root),
+        recordCount: BigInt(v.recordCount),
+        treeDepth: BigInt(v.treeDepth),
+        paramsHash: v.paramsHash,
+      },
+      nonce,
+      deadline,
+    );
+    return this.request(
+      publishResponseSchema,
+      "POST",
+      `/assets/${v.assetId}/versions/${v.localId}/publish`,
+      body,
+    );
+  }
+
+  /** GET the owner's own records of a local version (owner-signed read). */
+  async records(owner: Signer, assetId: bigint, localId?: number) {
+    const headers = await signRead(owner, this.domain, "records", assetId);
+    const q = localId === undefined ? "" : `?version=${localId}`;
+    return this.request(
+      recordsResponseSchema,
+      "GET",
+      `/assets/${assetId}/records${q}`,
+      undefined,
+      headers,
+    );
+  }
+
+  /** Signs and sends a query; returns the accepted job. */
+  async query(consumer: Signer, message: QueryMessage) {
+    const body = await signQuery(consumer, this.domain, message);
+    return this.request(queryAcceptedSchema, "POST", "/queries", body);
+  }
+
+  /** GET /jobs/:id. */
+  job(jobId: string) {
+    return this.request(jobViewSchema, "GET", `/jobs/${encodeURIComponent(jobId)}`);
+  }
+
+  /**
+   * Follows a job until it is logged (or proved, with `until: "proved"`), failed, or the
+   * timeout passes; returns the last view (a failed job is returned, not thrown).
+   */
+  async waitJob(jobId: string, opts: WaitOptions = {}): Promise<JobView> {
+    const until = opts.until ?? "logged";
+    const deadline = Date.now() + (opts.timeoutMs ?? 10 * 60_000);
+    let last = "";
+    for (;;) {
+      const job = await this.job(jobId);
+      if (job.status !== last) opts.onStatus?.(job.status);
+      last = job.status;
+      if (job.status === "failed" || job.status === "logged") return job;
+      if (until === "proved" && job.status === "proved") return job;
+      if (Date.now() > deadline) {
+        throw new GatewayError(
+          `job ${jobId} is still ${job.status} after ${Math.round((opts.timeoutMs ?? 600_000) / 1000)} s`,
+        );
+      }
+      await new Promise((r) => setTimeout(r, opts.pollMs ?? 250));
+    }
+  }
+
+  /** A consumer's own answers (consumer-signed read). */
+  async answers(consumer: Signer) {
+    const headers = await signRead(consumer, this.domain, "answers", 0n);
+    const who = await consumer.getAddress();
+    return this.request(
+      answersResponseSchema,
+      "GET",
+      `/consumers/${who}/answers`,
+      undefined,
+      headers,
+    );
+  }
+
+  /** The auditor's export of every served answer (auditor-signed read). */
+  async auditExport(auditor: Signer) {
+    const headers = await signRead(auditor, this.domain, "audit", 0n);
+    const who = await auditor.getAddress();
+    return this.request(
+      auditExportSchema,
+      "GET",
+      `/audit/answers?auditor=${who}`,
+      undefined,
+      headers,
+    );
+  }
+}

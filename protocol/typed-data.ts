@@ -1,0 +1,340 @@
+/**
+ * The one place for PartProof's EIP-712 typed data: the domain, every message type (Upload,
+ * Query, Read, PublishVersion), and the helpers that sign (suppliers, consumers, auditors, the
+ * demo, tests) and recover (the gateway) them.
+ *
+ * The domain is the same for every message: name "PartProof", version "1", the chain id and the
+ * PartProof contract's address (the contract verifies PublishVersion signatures on-chain; the
+ * gateway checks the others off-chain against the same domain).
+ *
+ * - Upload(uint256 assetId, bytes32 dataHash, uint256 timestamp) — the asset owner's upload;
+ *   `dataHash = keccak256(utf8(canonicalJson(data)))` of the upload's `data` member.
+ * - Query(...) — a consumer's query (fields of {@link QueryMessage}).
+ * - Read(address account, string action, uint256 assetId, uint256 timestamp) — a signed read
+ *   of the owner's records (`action = "records"`), the consumer's answers (`"answers"`, assetId
+ *   0) or an auditor's export (`"audit"`, assetId 0), sent in the headers
+ *   `x-partproof-timestamp` and `x-partproof-signature`.
+ * - PublishVersion(...) — an owner's consent to publish a version, relayed by anyone through
+ *   `publishVersionBySig` (ERC20Permit-style nonce and deadline).
+ */
+import {
+  keccak256,
+  toUtf8Bytes,
+  verifyTypedData,
+  type Signer,
+  type TypedDataDomain,
+  type TypedDataField,
+} from "ethers";
+import { packPredicate, type Predicate } from "../circuits/lib/query.js";
+
+/** EIP-712 domain name. */
+export const DOMAIN_NAME = "PartProof";
+/** EIP-712 domain version. */
+export const DOMAIN_VERSION = "1";
+
+/** The signing domain of one deployment. */
+export interface Domain {
+  /** Chain id. */
+  chainId: bigint;
+  /** PartProof contract address. */
+  partProof: string;
+}
+
+/** Builds the EIP-712 domain of a PartProof deployment. */
+export function partProofDomain(
+  chainId: bigint | number,
+  verifyingContract: string,
+): TypedDataDomain {
+  return {
+    name: DOMAIN_NAME,
+    version: DOMAIN_VERSION,
+    chainId: BigInt(chainId),
+    verifyingContract,
+  };
+}
+
+/** The EIP-712 domain of a {@link Domain}. */
+export function typedDomain(d: Domain): TypedDataDomain {
+  return partProofDomain(d.chainId, d.partProof);
+}
+
+/**
+ * PublishVersion: an asset owner's consent to publish a version, relayed by anyone through
+ * `publishVersionBySig`. `nonce` is the owner's current `nonces(owner)` on the contract.
+ */
+export const PUBLISH_VERSION_TYPES: Record<string, TypedDataField[]> = {
+  PublishVersion: [
+    { name: "assetId", type: "uint256" },
+    { name: "root", type: "uint256" },
+    { name: "recordCount", type: "uint64" },
+    { name: "treeDepth", type: "uint32" },
+    { name: "paramsHash", type: "bytes32" },
+    { name: "nonce", type: "uint256" },
+    { name: "deadline", type: "uint256" },
+  ],
+};
+
+/** The message of a PublishVersion signature. */
+export interface PublishVersionMessage {
+  /** The asset. */
+  assetId: bigint;
+  /** Commitment root (a non-zero BN254 field element). */
+  root: bigint;
+  /** Number of records committed. */
+  recordCount: bigint;
+  /** Depth of the commitment tree. */
+  treeDepth: bigint;
+  /** Hash of the index and schema parameters (0x-prefixed 32 bytes). */
+  paramsHash: string;
+  /** The owner's current nonce on the contract. */
+  nonce: bigint;
+  /** Last valid timestamp (seconds). */
+  deadline: bigint;
+}
+
+/** EIP-712 types of an upload. */
+export const UPLOAD_TYPES: Record<string, TypedDataField[]> = {
+  Upload: [
+    { name: "assetId", type: "uint256" },
+    { name: "dataHash", type: "bytes32" },
+    { name: "timestamp", type: "uint256" },
+  ],
+};
+
+/** EIP-712 types of a query. versionId 0 means the asset's latest version. */
+export const QUERY_TYPES: Record<string, TypedDataField[]> = {
+  Query: [
+    { name: "grantId", type: "uint256" },
+    { name: "assetId", type: "uint256" },
+    { name: "versionId", type: "uint256" },
+    { name: "kind", type: "uint8" },
+    { name: "fieldA", type: "uint8" },
+    { name: "fieldB", type: "uint8" },
+    { name: "lo", type: "uint128" },
+    { name: "hi", type: "uint128" },
+    { name: "threshold", type: "uint64" },
+    { name: "predicates", type: "uint256[3]" },
+    { name: "requestId", type: "bytes32" },
+    { name: "nonce", type: "uint256" },
+    { name: "deadline", type: "uint256" },
+  ],
+};
+
+/** EIP-712 types of a signed read. */
+export const READ_TYPES: Record<string, TypedDataField[]> = {
+  Read: [
+    { name: "account", type: "address" },
+    { name: "action", type: "string" },
+    { name: "assetId", type: "uint256" },
+    { name: "timestamp", type: "uint256" },
+  ],
+};
+
+/** What a signed read is for. */
+export type ReadAction = "records" | "answers" | "audit";
+
+/** A signed read's message. */
+export interface ReadMessage {
+  /** The account reading (must be the signer). */
+  account: string;
+  /** What is read. */
+  action: string;
+  /** The asset ("records"), else 0. */
+  assetId: bigint;
+  /** Unix seconds; the gateway accepts it within its signature window. */
+  timestamp: bigint;
+}
+
+/** An upload's message. */
+export interface UploadMessage {
+  /** The asset uploaded to. */
+  assetId: bigint;
+  /** {@link uploadDataHash} of the upload's data. */
+  dataHash: string;
+  /** Unix seconds. */
+  timestamp: bigint;
+}
+
+/** A query message as signed (all integers as bigint). */
+export interface QueryMessage {
+  /** Grant the query is made under. */
+  grantId: bigint;
+  /** Asset queried. */
+  assetId: bigint;
+  /** On-chain version id, or 0 for the latest. */
+  versionId: bigint;
+  /** Aggregate kind (PROOF_FORMAT.md). */
+  kind: number;
+  /** Field aggregated. */
+  fieldA: number;
+  /** Second field (ratios), else 0. */
+  fieldB: number;
+  /** Lowest index key. */
+  lo: bigint;
+  /** Highest index key. */
+  hi: bigint;
+  /** PPM threshold (THRESHOLD_PPM), else 0. */
+  threshold: bigint;
+  /**
+   * Up to three AND-ed scan predicates, packed as the circuits do (field + 4·op + 16·value,
+   * `packPredicates`); missing or 0 = unused. Any predicate makes the query a scan proof.
+   */
+  predicates?: readonly bigint[];
+  /** Request id, bytes32 hex, unique per deployment. */
+  requestId: string;
+  /** Consumer's nonce, never reused. */
+  nonce: bigint;
+  /** Last valid unix time (seconds). */
+  deadline: bigint;
+}
+
+/** JSON with object keys sorted at every level and no whitespace (the signed form). */
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== "object") {
+    if (typeof value === "bigint") return JSON.stringify(value.toString());
+    return JSON.stringify(value) ?? "null";
+  }
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  const entries = Object.entries(value as Record<string, unknown>)
+    .filter(([, v]) => v !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
+}
+
+/** keccak256 of the canonical JSON of an upload's data: the value an Upload signs. */
+export function uploadDataHash(data: unknown): string {
+  return keccak256(toUtf8Bytes(canonicalJson(data)));
+}
+
+/** The Query message as signed: predicates padded to three packed slots. */
+export function queryTypedMessage(msg: QueryMessage): Record<string, unknown> {
+  const predicates = [...(msg.predicates ?? [])];
+  while (predicates.length < 3) predicates.push(0n);
+  return { ...msg, predicates };
+}
+
+/** Packs scan predicates (`{ field, op, value }`) into the Query message's three slots. */
+export function packPredicates(preds: readonly Predicate[]): bigint[] {
+  if (preds.length > 3) throw new RangeError("at most 3 predicates");
+  const out = preds.map(packPredicate);
+  while (out.length < 3) out.push(0n);
+  return out;
+}
+
+/** A signature that is malformed or does not recover. */
+export class SignatureError extends Error {
+  override name = "SignatureError";
+}
+
+/**
+ * The address that signed `message` of `types` in `domain`.
+ * @throws SignatureError when the signature is malformed.
+ */
+export function recoverSigner(
+  domain: Domain,
+  types: Record<string, TypedDataField[]>,
+  message: Record<string, unknown>,
+  signature: string,
+): string {
+  try {
+    return verifyTypedData(typedDomain(domain), types, message, signature);
+  } catch {
+    throw new SignatureError("the signature is malformed or does not match the message");
+  }
+}
+
+/** The signer of a query. */
+export function recoverQuerySigner(domain: Domain, msg: QueryMessage, signature: string): string {
+  return recoverSigner(domain, QUERY_TYPES, queryTypedMessage(msg), signature);
+}
+
+/** The signer of an upload. */
+export function recoverUploadSigner(domain: Domain, msg: UploadMessage, signature: string): string {
+  return recoverSigner(domain, UPLOAD_TYPES, { ...msg }, signature);
+}
+
+/** The signer of a read. */
+export function recoverReadSigner(domain: Domain, msg: ReadMessage, signature: string): string {
+  return recoverSigner(domain, READ_TYPES, { ...msg }, signature);
+}
+
+/** Unix seconds now, as bigint. */
+function nowSec(): bigint {
+  return BigInt(Math.floor(Date.now() / 1000));
+}
+
+/** Body of POST /assets/:assetId/uploads, signed by the asset owner. */
+export async function signUpload<D>(
+  owner: Signer,
+  domain: Domain,
+  assetId: bigint,
+  data: D,
+  timestamp = nowSec(),
+): Promise<{ data: D; timestamp: string; signature: string }> {
+  const signature = await owner.signTypedData(typedDomain(domain), UPLOAD_TYPES, {
+    assetId,
+    dataHash: uploadDataHash(data),
+    timestamp,
+  });
+  return { data, timestamp: timestamp.toString(), signature };
+}
+
+/** Body of POST /queries, signed by the consumer. */
+export async function signQuery(consumer: Signer, domain: Domain, query: QueryMessage) {
+  const typed = queryTypedMessage(query);
+  const signature = await consumer.signTypedData(typedDomain(domain), QUERY_TYPES, typed);
+  return {
+    query: {
+      grantId: query.grantId.toString(),
+      assetId: query.assetId.toString(),
+      versionId: query.versionId.toString(),
+      kind: query.kind,
+      fieldA: query.fieldA,
+      fieldB: query.fieldB,
+      lo: query.lo.toString(),
+      hi: query.hi.toString(),
+      threshold: query.threshold.toString(),
+      predicates: (typed.predicates as bigint[]).map(String),
+      requestId: query.requestId,
+      nonce: query.nonce.toString(),
+      deadline: query.deadline.toString(),
+    },
+    signature,
+  };
+}
+
+/** Headers of a signed read (`action` "records" with the asset id; "answers" or "audit" with 0). */
+export async function signRead(
+  account: Signer,
+  domain: Domain,
+  action: ReadAction,
+  assetId: bigint,
+  timestamp = nowSec(),
+): Promise<Record<string, string>> {
+  const signature = await account.signTypedData(typedDomain(domain), READ_TYPES, {
+    account: await account.getAddress(),
+    action,
+    assetId,
+    timestamp,
+  });
+  return { "x-partproof-timestamp": timestamp.toString(), "x-partproof-signature": signature };
+}
+
+/**
+ * Body of POST /assets/:assetId/versions/:localId/publish: the owner's PublishVersion
+ * signature over a version the gateway returned (`nonce` = the owner's `nonces(owner)`).
+ */
+export async function signPublish(
+  owner: Signer,
+  domain: Domain,
+  v: { assetId: bigint; root: bigint; recordCount: bigint; treeDepth: bigint; paramsHash: string },
+  nonce: bigint,
+  deadline: bigint,
+): Promise<{ deadline: string; signature: string }> {
+  const signature = await owner.signTypedData(typedDomain(domain), PUBLISH_VERSION_TYPES, {
+    ...v,
+    nonce,
+    deadline,
+  });
+  return { deadline: deadline.toString(), signature };
+}

@@ -11,7 +11,6 @@ import { rateLimit, ipKeyGenerator } from "express-rate-limit";
 import helmet from "helmet";
 import { pino, type DestinationStream, type Logger } from "pino";
 import { JsonRpcProvider, Wallet, type Provider, type Signer } from "ethers";
-import { ZodError } from "zod";
 import { ChainClient } from "./chain.js";
 import {
   ConfigError,
@@ -21,7 +20,7 @@ import {
   type GatewayConfig,
 } from "./config.js";
 import { defaultSalt, RecordCache, type GatewayContext } from "./context.js";
-import { AppError } from "./errors.js";
+import { AppError, toAppError } from "./errors.js";
 import { KeyedMutex } from "./locks.js";
 import { createMetrics } from "./metrics.js";
 import { ProverPool } from "./prover/pool.js";
@@ -53,41 +52,6 @@ export interface RunningGateway {
   ctx: GatewayContext;
   /** Stops the server, relayer and provers, and closes the store. */
   close(): Promise<void>;
-}
-
-/** Converts any thrown value into the client-facing AppError. */
-export function toAppError(e: unknown, limitBytes: number): AppError {
-  if (e instanceof AppError) return e;
-  if (e instanceof ZodError) {
-    return new AppError(
-      400,
-      "VALIDATION_FAILED",
-      "the request does not match the expected shape",
-      e.issues.map((i) => ({
-        position: i.path.map(String).join(".") || "(body)",
-        reason: i.message,
-      })),
-    );
-  }
-  const err = e as { type?: string; status?: number };
-  if (err?.type === "entity.too.large") {
-    return new AppError(
-      413,
-      "BODY_TOO_LARGE",
-      `the request body is larger than ${limitBytes} bytes`,
-    );
-  }
-  if (err?.type === "entity.parse.failed") {
-    return new AppError(400, "MALFORMED_JSON", "the request body is not valid JSON");
-  }
-  if (typeof err?.status === "number" && err.status >= 400 && err.status < 500) {
-    return new AppError(err.status, "VALIDATION_FAILED", "the request could not be read");
-  }
-  return new AppError(
-    500,
-    "INTERNAL",
-    "internal error; the request changed nothing it could not finish",
-  );
 }
 
 /** Builds the express app over a context. */
@@ -124,7 +88,7 @@ export function createApp(ctx: GatewayContext): express.Express {
         ? `signer:${res.locals.signer.toLowerCase()}`
         : ipKeyGenerator(req.ip ?? "unknown"),
     handler: (_req, _res, next) =>
-      next(new AppError(429, "RATE_LIMITED", "too many requests from this signer; slow down")),
+      next(new AppError("RATE_LIMITED", "too many requests from this signer; slow down")),
   });
 
   app.get("/health", async (_req, res) => {
@@ -148,7 +112,7 @@ export function createApp(ctx: GatewayContext): express.Express {
   app.use(assetRoutes(ctx, limit));
   app.use(queryRoutes(ctx, limit));
 
-  app.use((_req, _res, next) => next(new AppError(404, "NOT_FOUND", "no such route")));
+  app.use((_req, _res, next) => next(new AppError("NOT_FOUND", "no such route")));
   // eslint-disable-next-line @typescript-eslint/no-unused-vars
   app.use((e: unknown, req: Request, res: Response, _next: NextFunction) => {
     const err = toAppError(e, ctx.config.bodyLimitBytes);

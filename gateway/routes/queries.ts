@@ -38,7 +38,7 @@ export function queryRoutes(ctx: GatewayContext, limit: Mw): Router {
 
   r.get("/jobs/:id", async (req, res) => {
     const id = z.uuid().safeParse(req.params.id);
-    if (!id.success) throw new AppError(404, "UNKNOWN_JOB", "no job with this id");
+    if (!id.success) throw new AppError("UNKNOWN_JOB", "no job with this id");
     res.json(await getJob(ctx, id.data));
   });
 
@@ -49,7 +49,7 @@ export function queryRoutes(ctx: GatewayContext, limit: Mw): Router {
   r.get("/audit/answers", async (req, res) => {
     const auditor = address.safeParse(req.query.auditor);
     if (!auditor.success) {
-      throw new AppError(400, "VALIDATION_FAILED", "?auditor= must name the auditor's address");
+      throw new AppError("VALIDATION_FAILED", "?auditor= must name the auditor's address");
     }
     res.json(await auditExport(ctx, auditor.data, readAuth(req)));
   });

@@ -42,7 +42,6 @@ export function unpackPredicate(x: bigint): Predicate {
   const p = { field: Number(x & 3n), op: Number((x >> 2n) & 3n) as PredicateOp, value: x >> 4n };
   if (p.value > (1n << 64n) - 1n) {
     throw new AppError(
-      422,
       "UNSUPPORTED_QUERY",
       "a predicate's value must be an unsigned 64-bit integer",
     );
@@ -86,32 +85,26 @@ export function rangeStats(
 
 function checkPolicy(policy: Policy, q: QueryBody["query"], minMaxField: number): void {
   if (!isBit(policy.aggregateMask, q.kind)) {
-    throw new AppError(
-      403,
-      "POLICY_VIOLATION",
-      `the grant does not allow aggregate kind ${q.kind}`,
-    );
+    throw new AppError("POLICY_VIOLATION", `the grant does not allow aggregate kind ${q.kind}`);
   }
   if (q.kind !== AggregateKind.Count && !isBit(policy.fieldMask, q.fieldA)) {
     throw new AppError(
-      403,
       "POLICY_VIOLATION",
       `the grant does not allow aggregating field ${q.fieldA}`,
     );
   }
   const ratio = q.kind === AggregateKind.RatioPpm || q.kind === AggregateKind.ThresholdPpm;
   if (ratio && !isBit(policy.fieldMask, q.fieldB)) {
-    throw new AppError(403, "POLICY_VIOLATION", `the grant does not allow field ${q.fieldB}`);
+    throw new AppError("POLICY_VIOLATION", `the grant does not allow field ${q.fieldB}`);
   }
   if (q.lo < policy.keyLo || q.hi > policy.keyHi) {
-    throw new AppError(403, "POLICY_VIOLATION", "the key range lies outside the grant's key range");
+    throw new AppError("POLICY_VIOLATION", "the key range lies outside the grant's key range");
   }
   if ((q.kind === AggregateKind.Min || q.kind === AggregateKind.Max) && q.fieldA !== minMaxField) {
-    throw new AppError(422, "UNSUPPORTED_QUERY", `MIN/MAX are proved on field ${minMaxField} only`);
+    throw new AppError("UNSUPPORTED_QUERY", `MIN/MAX are proved on field ${minMaxField} only`);
   }
   if (q.lo < 1n || q.hi < q.lo || q.hi >= (1n << 128n) - 1n) {
     throw new AppError(
-      422,
       "UNSUPPORTED_QUERY",
       "the key range must satisfy 1 <= lo <= hi <= 2^128 - 2",
     );
@@ -130,11 +123,7 @@ export async function submitQuery(
   const q = body.query;
   const now = Math.floor(Date.now() / 1000);
   if (q.deadline < BigInt(now)) {
-    throw new AppError(
-      401,
-      "DEADLINE_EXPIRED",
-      "the query's deadline has passed; sign a new query",
-    );
+    throw new AppError("DEADLINE_EXPIRED", "the query's deadline has passed; sign a new query");
   }
   const grant = await ctx.chain.getGrant(q.grantId);
   if (
@@ -143,28 +132,26 @@ export async function submitQuery(
     grant.assetId !== q.assetId
   ) {
     throw new AppError(
-      403,
       "NO_GRANT",
       `grant ${q.grantId} does not let the signer query asset ${q.assetId}`,
     );
   }
   if (grant.status === GrantStatus.Revoked) {
-    throw new AppError(403, "GRANT_REVOKED", `grant ${q.grantId} has been revoked`);
+    throw new AppError("GRANT_REVOKED", `grant ${q.grantId} has been revoked`);
   }
   if (grant.status !== GrantStatus.Active) {
-    throw new AppError(403, "NO_GRANT", `grant ${q.grantId} is not active`);
+    throw new AppError("NO_GRANT", `grant ${q.grantId} is not active`);
   }
   const chainNow = await ctx.chain.now();
   if (chainNow > grant.validUntil) {
-    throw new AppError(403, "GRANT_EXPIRED", `grant ${q.grantId} expired`);
+    throw new AppError("GRANT_EXPIRED", `grant ${q.grantId} expired`);
   }
   if (chainNow < grant.validFrom) {
-    throw new AppError(403, "GRANT_NOT_YET_VALID", `grant ${q.grantId} is not valid yet`);
+    throw new AppError("GRANT_NOT_YET_VALID", `grant ${q.grantId} is not valid yet`);
   }
   const asset = await ctx.chain.getAsset(q.assetId);
-  if (!asset)
-    throw new AppError(404, "UNKNOWN_ASSET", `asset ${q.assetId} is not registered on-chain`);
-  if (asset.retired) throw new AppError(409, "ASSET_RETIRED", `asset ${q.assetId} is retired`);
+  if (!asset) throw new AppError("UNKNOWN_ASSET", `asset ${q.assetId} is not registered on-chain`);
+  if (asset.retired) throw new AppError("ASSET_RETIRED", `asset ${q.assetId} is retired`);
   const policy = await ctx.chain.getGrantPolicy(q.grantId);
   const m = ctx.config.circuit.minMaxField;
   checkPolicy(policy, q, m);
@@ -173,7 +160,6 @@ export async function submitQuery(
   for (const p of predicates) {
     if (!isBit(policy.filterMask, p.field)) {
       throw new AppError(
-        403,
         "POLICY_VIOLATION",
         `the grant does not allow filters on field ${p.field}`,
       );
@@ -181,37 +167,33 @@ export async function submitQuery(
   }
   const scanCircuit = ctx.config.scanCircuit;
   if (scan && !scanCircuit) {
-    throw new AppError(422, "UNSUPPORTED_QUERY", "this gateway answers no queries with predicates");
+    throw new AppError("UNSUPPORTED_QUERY", "this gateway answers no queries with predicates");
   }
 
   let versionId = q.versionId;
   if (versionId === 0n) {
     if (asset.versionCount === 0) {
-      throw new AppError(404, "UNKNOWN_VERSION", `asset ${q.assetId} has no published version`);
+      throw new AppError("UNKNOWN_VERSION", `asset ${q.assetId} has no published version`);
     }
     versionId = versionIdOf(q.assetId, asset.versionCount);
   }
   if (versionId >> 64n !== q.assetId) {
     throw new AppError(
-      404,
       "UNKNOWN_VERSION",
       `version ${versionId} is not a version of asset ${q.assetId}`,
     );
   }
   const chainVersion = await ctx.chain.getVersion(versionId);
-  if (!chainVersion)
-    throw new AppError(404, "UNKNOWN_VERSION", `version ${versionId} is not published`);
+  if (!chainVersion) throw new AppError("UNKNOWN_VERSION", `version ${versionId} is not published`);
   const local = await ctx.store.getVersionByRoot(chainVersion.root);
   if (!local || local.assetId !== q.assetId.toString()) {
     throw new AppError(
-      409,
       "VERSION_NOT_AVAILABLE",
       `this gateway holds no records for version ${versionId}`,
     );
   }
   if (local.depth !== ctx.config.circuit.depth) {
     throw new AppError(
-      409,
       "VERSION_NOT_AVAILABLE",
       `version ${versionId} was built for another circuit depth`,
     );
@@ -223,7 +205,6 @@ export async function submitQuery(
       scanWindow(local.depth, scanCircuit!.h, stats.a, stats.l);
     } catch {
       throw new AppError(
-        422,
         "UNSUPPORTED_QUERY",
         `a query with predicates must cover at most ${2 * 2 ** scanCircuit!.h - 1} consecutive records (one scan window); narrow the key range`,
       );
@@ -231,7 +212,6 @@ export async function submitQuery(
   }
   if (stats.count < Math.max(1, policy.minCohort)) {
     throw new AppError(
-      422,
       "COHORT_BELOW_K",
       `the range holds fewer records than the grant's minimum cohort (k = ${policy.minCohort})`,
     );
@@ -240,7 +220,7 @@ export async function submitQuery(
     (q.kind === AggregateKind.RatioPpm || q.kind === AggregateKind.ThresholdPpm) &&
     stats.sums[q.fieldB] === 0n
   ) {
-    throw new AppError(422, "UNSUPPORTED_QUERY", "the ratio's denominator is zero over this range");
+    throw new AppError("UNSUPPORTED_QUERY", "the ratio's denominator is zero over this range");
   }
 
   const binding = bindingOf(
@@ -295,16 +275,16 @@ export async function submitQuery(
       (j) => j.grantId === q.grantId.toString(),
     ).length;
     if (grant.used + inflight >= grant.quota) {
-      throw new AppError(403, "QUOTA_EXCEEDED", `grant ${q.grantId} has no quota left`);
+      throw new AppError("QUOTA_EXCEEDED", `grant ${q.grantId} has no quota left`);
     }
     if (await ctx.store.isNonceUsed(signer, q.nonce)) {
-      throw new AppError(409, "NONCE_REUSED", `nonce ${q.nonce} was already used by this signer`);
+      throw new AppError("NONCE_REUSED", `nonce ${q.nonce} was already used by this signer`);
     }
     if (
       (await ctx.store.jobOfRequest(q.requestId)) ||
       (await ctx.chain.isRequestLogged(q.requestId))
     ) {
-      throw new AppError(409, "REQUEST_REUSED", `request id ${q.requestId} was already answered`);
+      throw new AppError("REQUEST_REUSED", `request id ${q.requestId} was already answered`);
     }
     await ctx.store.acceptQuery(job, q.nonce);
   });
@@ -349,8 +329,7 @@ export async function runJob(ctx: GatewayContext, job: Job): Promise<void> {
   try {
     await ctx.store.updateJob(job.id, { status: "proving" });
     const version = await ctx.store.getVersionByRoot(job.root);
-    if (!version)
-      throw new AppError(409, "VERSION_NOT_AVAILABLE", "the version's records are gone");
+    if (!version) throw new AppError("VERSION_NOT_AVAILABLE", "the version's records are gone");
     const result = await ctx.pool.prove({
       root: job.root,
       records: version.records,

@@ -10,6 +10,7 @@ import { recoverUploadSigner } from "../auth.js";
 import { decodeRevert } from "../../protocol/contract.js";
 import type { GatewayContext } from "../context.js";
 import { AppError } from "../errors.js";
+import { liveAsset, registeredAsset } from "./assets.js";
 import { batchHash, findSchema, parseBatch } from "../../protocol/records/index.js";
 import { encodeRecords, type StoredVersion } from "../store/index.js";
 import { publishBodySchema, uploadBodySchema } from "../../protocol/api.js";
@@ -47,9 +48,7 @@ export function describeVersion(v: StoredVersion, minMaxField: number) {
 
 /** Checks that the asset exists and is live and that `signer` owns it. */
 async function ownedAsset(ctx: GatewayContext, assetId: bigint, signer: string) {
-  const asset = await ctx.chain.getAsset(assetId);
-  if (!asset) throw new AppError("UNKNOWN_ASSET", `asset ${assetId} is not registered on-chain`);
-  if (asset.retired) throw new AppError("ASSET_RETIRED", `asset ${assetId} is retired`);
+  const asset = await liveAsset(ctx, assetId);
   if (asset.owner.toLowerCase() !== signer.toLowerCase()) {
     throw new AppError("NOT_OWNER", `the upload is not signed by the owner of asset ${assetId}`);
   }
@@ -129,8 +128,7 @@ export async function publish(
 ): Promise<{ versionId: string; txHash: string }> {
   const v = await ctx.store.getVersion(assetId.toString(), localId);
   if (!v) throw new AppError("UNKNOWN_VERSION", `no local version ${localId} of asset ${assetId}`);
-  const asset = await ctx.chain.getAsset(assetId);
-  if (!asset) throw new AppError("UNKNOWN_ASSET", `asset ${assetId} is not registered on-chain`);
+  await registeredAsset(ctx, assetId);
   try {
     const r = await ctx.chain.publishVersionBySig({
       assetId,

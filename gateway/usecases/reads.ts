@@ -8,14 +8,14 @@ import { verifyRead } from "../auth.js";
 import { assetCount, versionIdOf } from "../chain.js";
 import type { GatewayContext } from "../context.js";
 import { AppError } from "../errors.js";
+import { registeredAsset } from "./assets.js";
 import { describeSchema, findSchema, unpackKey } from "../../protocol/records/index.js";
 import { decodeRecords, type Job } from "../store/index.js";
 import { describeVersion } from "./ingest.js";
 
 /** One asset as the catalogue shows it. */
 export async function describeAsset(ctx: GatewayContext, assetId: bigint) {
-  const asset = await ctx.chain.getAsset(assetId);
-  if (!asset) throw new AppError("UNKNOWN_ASSET", `asset ${assetId} is not registered on-chain`);
+  const asset = await registeredAsset(ctx, assetId);
   const schema = findSchema(asset.schemaId);
   const local = await ctx.store.listVersions(assetId.toString());
   const published = [];
@@ -87,8 +87,7 @@ export async function ownerRecords(
   localId: number | undefined,
   auth: ReadAuth,
 ) {
-  const asset = await ctx.chain.getAsset(assetId);
-  if (!asset) throw new AppError("UNKNOWN_ASSET", `asset ${assetId} is not registered on-chain`);
+  const asset = await registeredAsset(ctx, assetId);
   verifyRead(
     ctx.domain,
     { account: asset.owner, action: "records", assetId, timestamp: auth.timestamp },

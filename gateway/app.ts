@@ -76,7 +76,7 @@ export function createApp(ctx: GatewayContext): express.Express {
     });
     next();
   });
-  app.use(express.json({ limit: ctx.config.bodyLimitBytes }));
+  const json = express.json({ limit: ctx.config.bodyLimitBytes });
 
   const limit = rateLimit({
     windowMs: 60_000,
@@ -90,6 +90,12 @@ export function createApp(ctx: GatewayContext): express.Express {
     handler: (_req, _res, next) =>
       next(new AppError("RATE_LIMITED", "too many requests from this signer; slow down")),
   });
+
+  // each route parses its own body first (its refusals are its own; routes/http.ts); requests
+  // that no router takes are parsed here, so a malformed body is refused the same way
+  app.use(assetRoutes(ctx, { json, limit }));
+  app.use(queryRoutes(ctx, { json, limit }));
+  app.use(json);
 
   app.get("/health", async (_req, res) => {
     const [block, depth] = await Promise.all([
@@ -109,9 +115,6 @@ export function createApp(ctx: GatewayContext): express.Express {
     res.send(await ctx.metrics.registry.metrics());
   });
 
-  app.use(assetRoutes(ctx, limit));
-  app.use(queryRoutes(ctx, limit));
-
   app.use((_req, _res, next) => next(new AppError("NOT_FOUND", "no such route")));
   // eslint-disable-next-line @typescript-eslint/no-unused-vars
   app.use((e: unknown, req: Request, res: Response, _next: NextFunction) => {
@@ -121,10 +124,6 @@ export function createApp(ctx: GatewayContext): express.Express {
       // the error's name only: messages of lower layers may quote values
       ctx.log.error({ path: req.path, error: (e as Error)?.name ?? typeof e }, "request failed");
     }
-    if (req.path === "/queries" && err.status < 500)
-      ctx.metrics.queries.inc({ status: `refused:${err.code}` });
-    if (req.path.endsWith("/uploads") && err.status < 500)
-      ctx.metrics.uploads.inc({ status: `refused:${err.code}` });
     res.status(err.status).json(err.toJSON());
   });
   return app;

@@ -784,6 +784,15 @@ describe("Gateway", function () {
       const text = await res.text();
       expect(text).to.match(/partproof_queries_total\{status="logged"\} [1-9]/);
       expect(text).to.match(/partproof_queries_total\{status="refused:NONCE_REUSED"\} [1-9]/);
+      // refusals of the body parser and of the rate limit's first step count too
+      expect(text).to.match(/partproof_queries_total\{status="refused:MALFORMED_JSON"\} [1-9]/);
+      expect(text).to.match(/partproof_queries_total\{status="refused:BAD_SIGNATURE"\} [1-9]/);
+      expect(text).to.match(/partproof_uploads_total\{status="created"\} [1-9]/);
+      expect(text).to.match(/partproof_uploads_total\{status="existing"\} [1-9]/);
+      expect(text).to.match(/partproof_uploads_total\{status="refused:BODY_TOO_LARGE"\} [1-9]/);
+      expect(text).to.match(/partproof_uploads_total\{status="refused:NOT_OWNER"\} [1-9]/);
+      // a refused read is no query and no upload
+      expect(text).to.not.match(/refused:NOT_AUDITOR/);
       expect(text).to.match(/partproof_proving_seconds_count [1-9]/);
       expect(text).to.match(/partproof_outbox_depth 0/);
     });

@@ -144,11 +144,8 @@ function makeLogger(config: GatewayConfig, stream?: DestinationStream): Logger {
   );
 }
 
-/** Validates the config, opens store and chain, starts provers, relayer and the HTTP server. */
-export async function startServer(input: unknown, deps: GatewayDeps = {}): Promise<RunningGateway> {
-  const config = loadConfig(input);
-  const artifacts = resolveArtifacts(config);
-  const scanArtifacts = resolveScanArtifacts(config);
+/** The provider and relayer the config names (or the injected ones), and the contract. */
+async function connectChain(config: GatewayConfig, deps: GatewayDeps): Promise<ChainClient> {
   let provider: Provider;
   if (config.chain.rpcUrl === "in-process") {
     if (!deps.provider)
@@ -180,14 +177,21 @@ export async function startServer(input: unknown, deps: GatewayDeps = {}): Promi
     }
   }
 
-  let chain: ChainClient;
   try {
-    chain = await ChainClient.connect(provider, config.contracts.partProof, relayer);
+    return await ChainClient.connect(provider, config.contracts.partProof, relayer);
   } catch (e) {
     throw new ConfigError(
       `config.contracts.partProof: cannot use ${config.contracts.partProof} at ${config.chain.rpcUrl}: ${(e as Error).message.split("\n")[0]}`,
     );
   }
+}
+
+/** Validates the config, opens store and chain, starts provers, relayer and the HTTP server. */
+export async function startServer(input: unknown, deps: GatewayDeps = {}): Promise<RunningGateway> {
+  const config = loadConfig(input);
+  const artifacts = resolveArtifacts(config);
+  const scanArtifacts = resolveScanArtifacts(config);
+  const chain = await connectChain(config, deps);
 
   const store = await GatewayStore.open(config.dataDir);
   const log = makeLogger(config, deps.logStream);

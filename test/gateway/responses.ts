@@ -4,19 +4,7 @@
  * gateway that sends a shape the CLI and the console would refuse fails the gateway's own tests.
  */
 import { z } from "zod";
-import {
-  answersResponseSchema,
-  assetResponseSchema,
-  auditExportSchema,
-  catalogueResponseSchema,
-  errorResponseSchema,
-  healthResponseSchema,
-  jobViewSchema,
-  publishResponseSchema,
-  queryAcceptedSchema,
-  recordsResponseSchema,
-  uploadResponseSchema,
-} from "../../protocol/api.js";
+import * as api from "../../protocol/api.js";
 
 /** What one route answers when it does not refuse. */
 interface RouteResponse {
@@ -33,42 +21,42 @@ const ID = "[^/]+";
 
 /** Every route of the gateway and what it answers (gateway/README.md "Routes"). */
 export const ROUTE_RESPONSES: readonly RouteResponse[] = [
-  { method: "GET", path: /^\/health$/, statuses: [200, 503], body: healthResponseSchema },
+  { method: "GET", path: /^\/health$/, statuses: [200, 503], body: api.healthResponseSchema },
   { method: "GET", path: /^\/metrics$/, statuses: [200], body: "prometheus" },
-  { method: "GET", path: /^\/assets$/, statuses: [200], body: catalogueResponseSchema },
+  { method: "GET", path: /^\/assets$/, statuses: [200], body: api.catalogueResponseSchema },
   {
     method: "GET",
     path: new RegExp(`^/assets/${ID}$`),
     statuses: [200],
-    body: assetResponseSchema,
+    body: api.assetResponseSchema,
   },
   {
     method: "POST",
     path: new RegExp(`^/assets/${ID}/uploads$`),
     statuses: [200, 201],
-    body: uploadResponseSchema,
+    body: api.uploadResponseSchema,
   },
   {
     method: "POST",
     path: new RegExp(`^/assets/${ID}/versions/${ID}/publish$`),
     statuses: [201],
-    body: publishResponseSchema,
+    body: api.publishResponseSchema,
   },
   {
     method: "GET",
     path: new RegExp(`^/assets/${ID}/records$`),
     statuses: [200],
-    body: recordsResponseSchema,
+    body: api.recordsResponseSchema,
   },
-  { method: "POST", path: /^\/queries$/, statuses: [202], body: queryAcceptedSchema },
-  { method: "GET", path: new RegExp(`^/jobs/${ID}$`), statuses: [200], body: jobViewSchema },
+  { method: "POST", path: /^\/queries$/, statuses: [202], body: api.queryAcceptedSchema },
+  { method: "GET", path: new RegExp(`^/jobs/${ID}$`), statuses: [200], body: api.jobViewSchema },
   {
     method: "GET",
     path: new RegExp(`^/consumers/${ID}/answers$`),
     statuses: [200],
-    body: answersResponseSchema,
+    body: api.answersResponseSchema,
   },
-  { method: "GET", path: /^\/audit\/answers$/, statuses: [200], body: auditExportSchema },
+  { method: "GET", path: /^\/audit\/answers$/, statuses: [200], body: api.auditExportSchema },
 ];
 
 /** The gateway answered something that is not the protocol. */
@@ -94,7 +82,7 @@ function mustMatch(schema: z.ZodType, body: unknown, what: string): void {
 /**
  * Throws ProtocolMismatch unless the response is what `protocol/api.ts` says: a non-refusal of
  * a known route matches that route's schema (and one of its statuses), every other response is
- * an error body (`errorResponseSchema`).
+ * an error body (`api.errorResponseSchema`).
  */
 export function checkResponse(
   method: string,
@@ -117,5 +105,5 @@ export function checkResponse(
   if (res.status < 400) {
     throw new ProtocolMismatch(`${what}: the protocol has no response of this status here`);
   }
-  mustMatch(errorResponseSchema, parseJson(res.text), `${what} (a refusal)`);
+  mustMatch(api.errorResponseSchema, parseJson(res.text), `${what} (a refusal)`);
 }

@@ -13,6 +13,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { AggregateKind } from "../../../circuits/lib/signals.js";
+import type { GatewayConfigInput } from "../../../gateway/config.js";
 import { circuitPaths } from "../circuit-build.js";
 import { DEMO_SUPPLIERS, generateQuality, toCatenaX } from "../demo-data.js";
 import { ROOT, round, stats, type Log, type Stats } from "./common.js";
@@ -76,20 +77,24 @@ function batch(n: number) {
   return toCatenaX(one, rows, "bench");
 }
 
-/** The gateway's config for one plan: in-process chain, injected relayer, warnings only. */
-function benchConfig(partProof: string, dataDir: string, circuit: string, depth: number) {
+/**
+ * The gateway's config for one plan: any free port, the in-process chain, an injected relayer,
+ * a 64 MiB body limit for the big batch, no rate limit in the way, warnings only.
+ */
+function benchConfig(
+  partProof: string,
+  dataDir: string,
+  circuit: string,
+  depth: number,
+): GatewayConfigInput {
+  const artifactsDir = path.relative(ROOT, circuitPaths(circuit).dir);
   return {
     port: 0,
     dataDir,
-    chain: { rpcUrl: "in-process", confirmations: 1 },
+    chain: { rpcUrl: "in-process" },
     contracts: { partProof },
     relayerKey: { source: "injected" },
-    circuit: {
-      name: circuit,
-      depth,
-      artifactsDir: path.relative(ROOT, circuitPaths(circuit).dir),
-    },
-    provers: 1,
+    circuit: { name: circuit, depth, artifactsDir },
     bodyLimitBytes: 64 * 1024 * 1024,
     rateLimitPerMinute: 10_000,
     relayer: { enabled: true, pollMs: 50, baseBackoffMs: 50, maxBackoffMs: 500 },

@@ -11,7 +11,6 @@ import { rateLimit, ipKeyGenerator } from "express-rate-limit";
 import helmet from "helmet";
 import { pino, type DestinationStream, type Logger } from "pino";
 import { JsonRpcProvider, Wallet, type Provider, type Signer } from "ethers";
-import { ZodError } from "zod";
 import { ChainClient } from "./chain.js";
 import {
   ConfigError,
@@ -21,7 +20,7 @@ import {
   type GatewayConfig,
 } from "./config.js";
 import { defaultSalt, RecordCache, type GatewayContext } from "./context.js";
-import { AppError } from "./errors.js";
+import { AppError, toAppError } from "./errors.js";
 import { KeyedMutex } from "./locks.js";
 import { createMetrics } from "./metrics.js";
 import { ProverPool } from "./prover/pool.js";
@@ -55,41 +54,6 @@ export interface RunningGateway {
   close(): Promise<void>;
 }
 
-/** Converts any thrown value into the client-facing AppError. */
-export function toAppError(e: unknown, limitBytes: number): AppError {
-  if (e instanceof AppError) return e;
-  if (e instanceof ZodError) {
-    return new AppError(
-      400,
-      "VALIDATION_FAILED",
-      "the request does not match the expected shape",
-      e.issues.map((i) => ({
-        position: i.path.map(String).join(".") || "(body)",
-        reason: i.message,
-      })),
-    );
-  }
-  const err = e as { type?: string; status?: number };
-  if (err?.type === "entity.too.large") {
-    return new AppError(
-      413,
-      "BODY_TOO_LARGE",
-      `the request body is larger than ${limitBytes} bytes`,
-    );
-  }
-  if (err?.type === "entity.parse.failed") {
-    return new AppError(400, "MALFORMED_JSON", "the request body is not valid JSON");
-  }
-  if (typeof err?.status === "number" && err.status >= 400 && err.status < 500) {
-    return new AppError(err.status, "VALIDATION_FAILED", "the request could not be read");
-  }
-  return new AppError(
-    500,
-    "INTERNAL",
-    "internal error; the request changed nothing it could not finish",
-  );
-}
-
 /** Builds the express app over a context. */
 export function createApp(ctx: GatewayContext): express.Express {
   const app = express();
@@ -112,7 +76,7 @@ export function createApp(ctx: GatewayContext): express.Express {
     });
     next();
   });
-  app.use(express.json({ limit: ctx.config.bodyLimitBytes }));
+  const json = express.json({ limit: ctx.config.bodyLimitBytes });
 
   const limit = rateLimit({
     windowMs: 60_000,
@@ -124,8 +88,14 @@ export function createApp(ctx: GatewayContext): express.Express {
         ? `signer:${res.locals.signer.toLowerCase()}`
         : ipKeyGenerator(req.ip ?? "unknown"),
     handler: (_req, _res, next) =>
-      next(new AppError(429, "RATE_LIMITED", "too many requests from this signer; slow down")),
+      next(new AppError("RATE_LIMITED", "too many requests from this signer; slow down")),
   });
+
+  // each route parses its own body first (its refusals are its own; routes/http.ts); requests
+  // that no router takes are parsed here, so a malformed body is refused the same way
+  app.use(assetRoutes(ctx, { json, limit }));
+  app.use(queryRoutes(ctx, { json, limit }));
+  app.use(json);
 
   app.get("/health", async (_req, res) => {
     const [block, depth] = await Promise.all([
@@ -145,10 +115,7 @@ export function createApp(ctx: GatewayContext): express.Express {
     res.send(await ctx.metrics.registry.metrics());
   });
 
-  app.use(assetRoutes(ctx, limit));
-  app.use(queryRoutes(ctx, limit));
-
-  app.use((_req, _res, next) => next(new AppError(404, "NOT_FOUND", "no such route")));
+  app.use((_req, _res, next) => next(new AppError("NOT_FOUND", "no such route")));
   // eslint-disable-next-line @typescript-eslint/no-unused-vars
   app.use((e: unknown, req: Request, res: Response, _next: NextFunction) => {
     const err = toAppError(e, ctx.config.bodyLimitBytes);
@@ -157,10 +124,6 @@ export function createApp(ctx: GatewayContext): express.Express {
       // the error's name only: messages of lower layers may quote values
       ctx.log.error({ path: req.path, error: (e as Error)?.name ?? typeof e }, "request failed");
     }
-    if (req.path === "/queries" && err.status < 500)
-      ctx.metrics.queries.inc({ status: `refused:${err.code}` });
-    if (req.path.endsWith("/uploads") && err.status < 500)
-      ctx.metrics.uploads.inc({ status: `refused:${err.code}` });
     res.status(err.status).json(err.toJSON());
   });
   return app;
@@ -181,11 +144,8 @@ function makeLogger(config: GatewayConfig, stream?: DestinationStream): Logger {
   );
 }
 
-/** Validates the config, opens store and chain, starts provers, relayer and the HTTP server. */
-export async function startServer(input: unknown, deps: GatewayDeps = {}): Promise<RunningGateway> {
-  const config = loadConfig(input);
-  const artifacts = resolveArtifacts(config);
-  const scanArtifacts = resolveScanArtifacts(config);
+/** The provider and relayer the config names (or the injected ones), and the contract. */
+async function connectChain(config: GatewayConfig, deps: GatewayDeps): Promise<ChainClient> {
   let provider: Provider;
   if (config.chain.rpcUrl === "in-process") {
     if (!deps.provider)
@@ -217,14 +177,21 @@ export async function startServer(input: unknown, deps: GatewayDeps = {}): Promi
     }
   }
 
-  let chain: ChainClient;
   try {
-    chain = await ChainClient.connect(provider, config.contracts.partProof, relayer);
+    return await ChainClient.connect(provider, config.contracts.partProof, relayer);
   } catch (e) {
     throw new ConfigError(
       `config.contracts.partProof: cannot use ${config.contracts.partProof} at ${config.chain.rpcUrl}: ${(e as Error).message.split("\n")[0]}`,
     );
   }
+}
+
+/** Validates the config, opens store and chain, starts provers, relayer and the HTTP server. */
+export async function startServer(input: unknown, deps: GatewayDeps = {}): Promise<RunningGateway> {
+  const config = loadConfig(input);
+  const artifacts = resolveArtifacts(config);
+  const scanArtifacts = resolveScanArtifacts(config);
+  const chain = await connectChain(config, deps);
 
   const store = await GatewayStore.open(config.dataDir);
   const log = makeLogger(config, deps.logStream);

@@ -16,11 +16,7 @@ import {
 import { AppError } from "./errors.js";
 
 function badSignature(): AppError {
-  return new AppError(
-    401,
-    "BAD_SIGNATURE",
-    "the signature is malformed or does not match the message",
-  );
+  return new AppError("BAD_SIGNATURE", "the signature is malformed or does not match the message");
 }
 
 function recovering<T extends unknown[]>(fn: (...args: T) => string, ...args: T): string {
@@ -36,7 +32,6 @@ function checkFresh(timestamp: bigint, maxAgeSec: number, now: number): void {
   const t = Number(timestamp);
   if (Math.abs(now - t) > maxAgeSec) {
     throw new AppError(
-      401,
       "DEADLINE_EXPIRED",
       `the signed timestamp is more than ${maxAgeSec} s away from the gateway's clock; sign again`,
     );
@@ -71,7 +66,7 @@ export function verifyRead(
 ): string {
   const signer = recovering(recoverReadSigner, domain, msg, signature);
   if (signer.toLowerCase() !== msg.account.toLowerCase()) {
-    throw new AppError(401, "BAD_SIGNATURE", "the read is not signed by the account it names");
+    throw new AppError("BAD_SIGNATURE", "the read is not signed by the account it names");
   }
   checkFresh(msg.timestamp, maxAgeSec, now);
   return signer;

@@ -1,58 +1,62 @@
 /**
- * The gateway's one error type. Every refusal carries an HTTP status, a machine-readable code
- * and a message that says what was wrong and what to do; `details` may list positioned row
- * errors. Messages never contain record values or salts.
+ * The gateway's one error type and the one table that maps its codes to HTTP statuses.
+ * Use-cases throw `new AppError(code, message, details?)` and know nothing of HTTP; the
+ * status comes from {@link HTTP_STATUS}. Every refusal carries a machine-readable code and a
+ * message that says what was wrong and what to do; `details` may list positioned row errors.
+ * Messages never contain record values or salts.
  */
+import { ZodError } from "zod";
+
+/** Every error code and the HTTP status it is answered with. */
+export const HTTP_STATUS = {
+  VALIDATION_FAILED: 400,
+  MALFORMED_JSON: 400,
+  BODY_TOO_LARGE: 413,
+  INVALID_RECORDS: 422,
+  TOO_MANY_RECORDS: 413,
+  UNSUPPORTED_SCHEMA: 422,
+  UNKNOWN_ASSET: 404,
+  UNKNOWN_VERSION: 404,
+  VERSION_NOT_AVAILABLE: 409,
+  ASSET_RETIRED: 409,
+  NOT_OWNER: 403,
+  NOT_AUDITOR: 403,
+  BAD_SIGNATURE: 401,
+  DEADLINE_EXPIRED: 401,
+  NONCE_REUSED: 409,
+  REQUEST_REUSED: 409,
+  NO_GRANT: 403,
+  GRANT_NOT_YET_VALID: 403,
+  GRANT_EXPIRED: 403,
+  GRANT_REVOKED: 403,
+  QUOTA_EXCEEDED: 403,
+  POLICY_VIOLATION: 403,
+  UNSUPPORTED_QUERY: 422,
+  COHORT_BELOW_K: 422,
+  UNKNOWN_JOB: 404,
+  NOT_FOUND: 404,
+  RATE_LIMITED: 429,
+  PUBLISH_FAILED: 502,
+  INTERNAL: 500,
+} as const;
 
 /** Machine-readable error codes. */
-export type ErrorCode =
-  | "VALIDATION_FAILED"
-  | "MALFORMED_JSON"
-  | "BODY_TOO_LARGE"
-  | "INVALID_RECORDS"
-  | "TOO_MANY_RECORDS"
-  | "UNSUPPORTED_SCHEMA"
-  | "UNKNOWN_ASSET"
-  | "UNKNOWN_VERSION"
-  | "VERSION_NOT_AVAILABLE"
-  | "ASSET_RETIRED"
-  | "NOT_OWNER"
-  | "NOT_AUDITOR"
-  | "BAD_SIGNATURE"
-  | "DEADLINE_EXPIRED"
-  | "NONCE_REUSED"
-  | "REQUEST_REUSED"
-  | "NO_GRANT"
-  | "GRANT_NOT_YET_VALID"
-  | "GRANT_EXPIRED"
-  | "GRANT_REVOKED"
-  | "QUOTA_EXCEEDED"
-  | "POLICY_VIOLATION"
-  | "UNSUPPORTED_QUERY"
-  | "COHORT_BELOW_K"
-  | "UNKNOWN_JOB"
-  | "NOT_FOUND"
-  | "RATE_LIMITED"
-  | "CHAIN_UNAVAILABLE"
-  | "PUBLISH_FAILED"
-  | "INTERNAL";
+export type ErrorCode = keyof typeof HTTP_STATUS;
 
 /** An error the gateway reports to the client. */
 export class AppError extends Error {
-  /** HTTP status. */
+  /** HTTP status (from {@link HTTP_STATUS}). */
   readonly status: number;
-  /** Machine-readable code. */
-  readonly code: ErrorCode;
-  /** Optional structured details (e.g. positioned row errors). */
-  readonly details?: unknown;
 
-  /** Creates an error with status, code, message and optional details. */
-  constructor(status: number, code: ErrorCode, message: string, details?: unknown) {
+  /** Creates an error with code, message and optional details; the status is the code's. */
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details?: unknown,
+  ) {
     super(message);
     this.name = "AppError";
-    this.status = status;
-    this.code = code;
-    this.details = details;
+    this.status = HTTP_STATUS[code];
   }
 
   /** The JSON body sent to the client. */
@@ -65,4 +69,48 @@ export class AppError extends Error {
       },
     };
   }
+}
+
+/**
+ * A client error that express itself raised (the body parser, the router) with its own 4xx
+ * status, e.g. 415 for an unsupported content encoding: answered with that status and the
+ * code VALIDATION_FAILED. The one exception to {@link HTTP_STATUS}, and only for errors that
+ * come from the HTTP layer.
+ */
+class HttpLayerError extends AppError {
+  override readonly status: number;
+
+  constructor(status: number, message: string) {
+    super("VALIDATION_FAILED", message);
+    this.status = status;
+  }
+}
+
+/** Converts any thrown value into the client-facing AppError. */
+export function toAppError(e: unknown, limitBytes: number): AppError {
+  if (e instanceof AppError) return e;
+  if (e instanceof ZodError) {
+    return new AppError(
+      "VALIDATION_FAILED",
+      "the request does not match the expected shape",
+      e.issues.map((i) => ({
+        position: i.path.map(String).join(".") || "(body)",
+        reason: i.message,
+      })),
+    );
+  }
+  const err = e as { type?: string; status?: number };
+  if (err?.type === "entity.too.large") {
+    return new AppError("BODY_TOO_LARGE", `the request body is larger than ${limitBytes} bytes`);
+  }
+  if (err?.type === "entity.parse.failed") {
+    return new AppError("MALFORMED_JSON", "the request body is not valid JSON");
+  }
+  if (typeof err?.status === "number" && err.status >= 400 && err.status < 500) {
+    return new HttpLayerError(err.status, "the request could not be read");
+  }
+  return new AppError(
+    "INTERNAL",
+    "internal error; the request changed nothing it could not finish",
+  );
 }

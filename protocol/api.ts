@@ -263,7 +263,11 @@ export const exportedAnswerSchema = z.strictObject({
     fieldB: z.union([z.number(), z.string()]),
     lo: z.string(),
     hi: z.string(),
-    predicates: z.array(z.string()).optional(),
+    /** The three packed predicate slots as the job stores them: "p0,p1,p2" (0 = unused). */
+    predicates: z
+      .string()
+      .regex(/^\d+,\d+,\d+$/, "must be three comma-separated decimal predicate slots")
+      .optional(),
   }),
   cohort: z.number().int().nullable(),
   publicSignals: z.array(dec).nullable().optional(),

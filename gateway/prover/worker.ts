@@ -8,8 +8,12 @@ import { parentPort, workerData } from "node:worker_threads";
 import * as snarkjs from "snarkjs";
 import { buildTree, type MerkleSumTree } from "../../circuits/lib/tree.js";
 import { rangeWitness, scanWitness } from "../../circuits/lib/witness.js";
-import { PredicateOp, type Query } from "../../circuits/lib/query.js";
-import type { Policy } from "../../circuits/lib/signals.js";
+import {
+  circuitPolicy,
+  circuitQuery,
+  type StoredPolicy,
+  type StoredQuery,
+} from "../store/job-codec.js";
 
 /** Records and salts of a version (decimal strings), as stored. */
 export interface VersionPayload {
@@ -31,10 +35,10 @@ export type WorkerRequest =
       kind: "prove";
       /** Expected root (the tree built must have it). */
       root: string;
-      /** Query: kind, fieldA, fieldB, lo, hi, threshold, nonce (decimal strings). */
-      query: Record<string, string | number>;
-      /** Policy (decimal strings). */
-      policy: Record<string, string | number>;
+      /** The job's stored query (store/job-codec.ts). */
+      query: StoredQuery;
+      /** The job's stored policy. */
+      policy: StoredPolicy;
       /** Result blind. */
       blind: string;
       /** Binding signal. */
@@ -93,35 +97,8 @@ async function handle(msg: WorkerRequest): Promise<WorkerResponse> {
   const t0 = performance.now();
   const tree = await treeOf(msg, msg.root);
   if (tree.root.toString() !== msg.root) throw new Error("the records do not rebuild the root");
-  const q = msg.query;
-  const p = msg.policy;
-  const predicates = String(q.predicates ?? "0,0,0")
-    .split(",")
-    .map(BigInt)
-    .filter((x) => x !== 0n)
-    .map((x) => ({
-      field: Number(x & 3n),
-      op: Number((x >> 2n) & 3n) as PredicateOp,
-      value: x >> 4n,
-    }));
-  const query: Query = {
-    kind: Number(q.kind),
-    fieldA: Number(q.fieldA),
-    fieldB: Number(q.fieldB),
-    lo: BigInt(q.lo!),
-    hi: BigInt(q.hi!),
-    threshold: BigInt(q.threshold!),
-    nonce: BigInt(q.nonce!),
-    predicates,
-  };
-  const policy: Policy = {
-    aggregateMask: Number(p.aggregateMask),
-    fieldMask: Number(p.fieldMask),
-    filterMask: Number(p.filterMask),
-    minCohort: Number(p.minCohort),
-    keyLo: BigInt(p.keyLo!),
-    keyHi: BigInt(p.keyHi!),
-  };
+  const query = circuitQuery(msg.query);
+  const policy = circuitPolicy(msg.policy);
   const circuit = msg.scan ? artifacts.scan : artifacts.range;
   if (!circuit) throw new Error("no scan circuit configured");
   const witness = msg.scan

@@ -1,5 +1,5 @@
 /** Routes of assets: catalogue, uploads, publication and the owner's own records. */
-import { Router, type Request, type Response, type NextFunction } from "express";
+import { Router, type Request, type RequestHandler, type Response } from "express";
 import { z } from "zod";
 import { uploadDataHash } from "../../protocol/typed-data.js";
 import { recoverUploadSigner } from "../auth.js";
@@ -7,24 +7,23 @@ import type { GatewayContext } from "../context.js";
 import { assetIdParam, publishBodySchema, uint, uploadBodySchema } from "../../protocol/api.js";
 import { ingest, publish } from "../usecases/ingest.js";
 import { catalogue, describeAsset, ownerRecords } from "../usecases/reads.js";
+import { countRefusals, type RouteMiddleware } from "./http.js";
 import { readAuth } from "./read-auth.js";
 
-type Mw = (req: Request, res: Response, next: NextFunction) => void;
-
-/** Asset routes; `limit` is the per-signer rate limiter. */
-export function assetRoutes(ctx: GatewayContext, limit: Mw): Router {
+/** Asset routes. */
+export function assetRoutes(ctx: GatewayContext, { json, limit }: RouteMiddleware): Router {
   const r = Router();
 
-  r.get("/assets", async (_req, res) => {
+  r.get("/assets", json, async (_req, res) => {
     res.json(await catalogue(ctx));
   });
 
-  r.get("/assets/:assetId", async (req, res) => {
+  r.get("/assets/:assetId", json, async (req, res) => {
     res.json(await describeAsset(ctx, assetIdParam.parse(req.params.assetId)));
   });
 
   // recover the uploader first so that the rate limit is per signer
-  const uploadSigner: Mw = (req, res, next) => {
+  const uploadSigner: RequestHandler = (req, res, next) => {
     const assetId = assetIdParam.parse(req.params.assetId);
     const body = uploadBodySchema.parse(req.body);
     res.locals.body = body;
@@ -37,23 +36,34 @@ export function assetRoutes(ctx: GatewayContext, limit: Mw): Router {
     next();
   };
 
-  r.post("/assets/:assetId/uploads", uploadSigner, limit, async (req, res) => {
-    const result = await ingest(ctx, assetIdParam.parse(req.params.assetId), res.locals.body);
-    ctx.metrics.uploads.inc({ status: result.created ? "created" : "existing" });
-    ctx.log.info(
-      { assetId: result.version.assetId, localId: result.version.localId, created: result.created },
-      "upload stored",
-    );
-    res.status(result.created ? 201 : 200).json(result);
-  });
+  r.post(
+    "/assets/:assetId/uploads",
+    json,
+    uploadSigner,
+    limit,
+    async (req: Request, res: Response) => {
+      const result = await ingest(ctx, assetIdParam.parse(req.params.assetId), res.locals.body);
+      ctx.metrics.uploads.inc({ status: result.created ? "created" : "existing" });
+      ctx.log.info(
+        {
+          assetId: result.version.assetId,
+          localId: result.version.localId,
+          created: result.created,
+        },
+        "upload stored",
+      );
+      res.status(result.created ? 201 : 200).json(result);
+    },
+    countRefusals(ctx.metrics.uploads, ctx.config.bodyLimitBytes),
+  );
 
-  r.post("/assets/:assetId/versions/:localId/publish", limit, async (req, res) => {
+  r.post("/assets/:assetId/versions/:localId/publish", json, limit, async (req, res) => {
     const assetId = assetIdParam.parse(req.params.assetId);
     const localId = Number(uint(32).parse(req.params.localId));
     res.status(201).json(await publish(ctx, assetId, localId, publishBodySchema.parse(req.body)));
   });
 
-  r.get("/assets/:assetId/records", async (req, res) => {
+  r.get("/assets/:assetId/records", json, async (req, res) => {
     const assetId = assetIdParam.parse(req.params.assetId);
     const q = z.strictObject({ version: uint(32).optional() }).parse(req.query);
     res.json(

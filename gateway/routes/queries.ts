@@ -1,55 +1,62 @@
 /** Routes of queries: submit, job status, a consumer's answers, the auditor's export. */
-import { Router, type NextFunction, type Request, type Response } from "express";
+import { Router, type Request, type RequestHandler, type Response } from "express";
 import { z } from "zod";
 import type { GatewayContext } from "../context.js";
 import { AppError } from "../errors.js";
 import { address, queryBodySchema } from "../../protocol/api.js";
 import { querySigner, submitQuery } from "../usecases/query.js";
 import { auditExport, consumerAnswers, getJob } from "../usecases/reads.js";
+import { countRefusals, type RouteMiddleware } from "./http.js";
 import { readAuth } from "./read-auth.js";
 
-type Mw = (req: Request, res: Response, next: NextFunction) => void;
-
-/** Query routes; `limit` is the per-signer rate limiter. */
-export function queryRoutes(ctx: GatewayContext, limit: Mw): Router {
+/** Query routes. */
+export function queryRoutes(ctx: GatewayContext, { json, limit }: RouteMiddleware): Router {
   const r = Router();
 
-  const signer: Mw = (req, res, next) => {
+  // recover the signer first so that the rate limit is per signer
+  const signer: RequestHandler = (req, res, next) => {
     const body = queryBodySchema.parse(req.body);
     res.locals.body = body;
     res.locals.signer = querySigner(ctx, body);
     next();
   };
 
-  r.post("/queries", signer, limit, async (_req, res) => {
-    const job = await submitQuery(ctx, res.locals.body, res.locals.signer);
-    ctx.metrics.queries.inc({ status: "accepted" });
-    ctx.log.info(
-      { jobId: job.id, requestId: job.requestId, grantId: job.grantId },
-      "query accepted",
-    );
-    res.status(202).location(`/jobs/${job.id}`).json({
-      jobId: job.id,
-      status: job.status,
-      requestId: job.requestId,
-      versionId: job.versionId,
-    });
-  });
+  r.post(
+    "/queries",
+    json,
+    signer,
+    limit,
+    async (_req: Request, res: Response) => {
+      const job = await submitQuery(ctx, res.locals.body, res.locals.signer);
+      ctx.metrics.queries.inc({ status: "accepted" });
+      ctx.log.info(
+        { jobId: job.id, requestId: job.requestId, grantId: job.grantId },
+        "query accepted",
+      );
+      res.status(202).location(`/jobs/${job.id}`).json({
+        jobId: job.id,
+        status: job.status,
+        requestId: job.requestId,
+        versionId: job.versionId,
+      });
+    },
+    countRefusals(ctx.metrics.queries, ctx.config.bodyLimitBytes),
+  );
 
-  r.get("/jobs/:id", async (req, res) => {
+  r.get("/jobs/:id", json, async (req, res) => {
     const id = z.uuid().safeParse(req.params.id);
-    if (!id.success) throw new AppError(404, "UNKNOWN_JOB", "no job with this id");
+    if (!id.success) throw new AppError("UNKNOWN_JOB", "no job with this id");
     res.json(await getJob(ctx, id.data));
   });
 
-  r.get("/consumers/:address/answers", async (req, res) => {
+  r.get("/consumers/:address/answers", json, async (req, res) => {
     res.json(await consumerAnswers(ctx, address.parse(req.params.address), readAuth(req)));
   });
 
-  r.get("/audit/answers", async (req, res) => {
+  r.get("/audit/answers", json, async (req, res) => {
     const auditor = address.safeParse(req.query.auditor);
     if (!auditor.success) {
-      throw new AppError(400, "VALIDATION_FAILED", "?auditor= must name the auditor's address");
+      throw new AppError("VALIDATION_FAILED", "?auditor= must name the auditor's address");
     }
     res.json(await auditExport(ctx, auditor.data, readAuth(req)));
   });

@@ -9,7 +9,6 @@ export function readAuth(req: Request): ReadAuth {
   const h = headers.safeParse(req.headers);
   if (!h.success) {
     throw new AppError(
-      401,
       "BAD_SIGNATURE",
       "this read needs x-partproof-timestamp and x-partproof-signature headers (an EIP-712 Read signature)",
     );

@@ -17,6 +17,7 @@
  */
 import { Level } from "level";
 import type { MappedRecord } from "../../protocol/records/types.js";
+import type { StoredPolicy, StoredQuery } from "./job-codec.js";
 
 /** A stored version: the committed records and their salts, and the tree's root. */
 export interface StoredVersion {
@@ -65,12 +66,12 @@ export interface Job {
   root: string;
   /** The circuit instance name (e.g. range_d4). */
   circuit: string;
-  /** The query as signed (decimal strings for big numbers). */
-  query: Record<string, string | number>;
+  /** The query as signed (decimal strings for big numbers; `job-codec.ts`). */
+  query: StoredQuery;
   /** Number of records the answer covers (its cohort, at least the grant's k). */
   cohort?: number;
-  /** The grant's policy at acceptance (decimal strings). */
-  policy: Record<string, string | number>;
+  /** The grant's policy at acceptance (decimal strings; `job-codec.ts`). */
+  policy: StoredPolicy;
   /** Binding public signal (decimal string). */
   binding: string;
   /** The blind of the result commitment (decimal string); only the consumer gets it. */

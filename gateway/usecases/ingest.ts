@@ -10,6 +10,7 @@ import { recoverUploadSigner } from "../auth.js";
 import { decodeRevert } from "../../protocol/contract.js";
 import type { GatewayContext } from "../context.js";
 import { AppError } from "../errors.js";
+import { liveAsset, registeredAsset } from "./assets.js";
 import { batchHash, findSchema, parseBatch } from "../../protocol/records/index.js";
 import { encodeRecords, type StoredVersion } from "../store/index.js";
 import { publishBodySchema, uploadBodySchema } from "../../protocol/api.js";
@@ -47,16 +48,9 @@ export function describeVersion(v: StoredVersion, minMaxField: number) {
 
 /** Checks that the asset exists and is live and that `signer` owns it. */
 async function ownedAsset(ctx: GatewayContext, assetId: bigint, signer: string) {
-  const asset = await ctx.chain.getAsset(assetId);
-  if (!asset)
-    throw new AppError(404, "UNKNOWN_ASSET", `asset ${assetId} is not registered on-chain`);
-  if (asset.retired) throw new AppError(409, "ASSET_RETIRED", `asset ${assetId} is retired`);
+  const asset = await liveAsset(ctx, assetId);
   if (asset.owner.toLowerCase() !== signer.toLowerCase()) {
-    throw new AppError(
-      403,
-      "NOT_OWNER",
-      `the upload is not signed by the owner of asset ${assetId}`,
-    );
+    throw new AppError("NOT_OWNER", `the upload is not signed by the owner of asset ${assetId}`);
   }
   return asset;
 }
@@ -80,7 +74,6 @@ export async function ingest(
   const schema = findSchema(asset.schemaId);
   if (!schema) {
     throw new AppError(
-      422,
       "UNSUPPORTED_SCHEMA",
       `asset ${assetId} uses a schema this gateway does not serve`,
     );
@@ -88,7 +81,6 @@ export async function ingest(
   const parsed = parseBatch(schema, body.data);
   if (!parsed.ok) {
     throw new AppError(
-      422,
       "INVALID_RECORDS",
       `the batch was refused: ${parsed.errors.length} problem(s); nothing was stored`,
       parsed.errors,
@@ -98,7 +90,6 @@ export async function ingest(
   const capacity = 2 ** depth - 2;
   if (parsed.records.length > capacity) {
     throw new AppError(
-      413,
       "TOO_MANY_RECORDS",
       `a version holds at most ${capacity} records (tree depth ${depth}); got ${parsed.records.length}`,
     );
@@ -136,11 +127,8 @@ export async function publish(
   body: z.infer<typeof publishBodySchema>,
 ): Promise<{ versionId: string; txHash: string }> {
   const v = await ctx.store.getVersion(assetId.toString(), localId);
-  if (!v)
-    throw new AppError(404, "UNKNOWN_VERSION", `no local version ${localId} of asset ${assetId}`);
-  const asset = await ctx.chain.getAsset(assetId);
-  if (!asset)
-    throw new AppError(404, "UNKNOWN_ASSET", `asset ${assetId} is not registered on-chain`);
+  if (!v) throw new AppError("UNKNOWN_VERSION", `no local version ${localId} of asset ${assetId}`);
+  await registeredAsset(ctx, assetId);
   try {
     const r = await ctx.chain.publishVersionBySig({
       assetId,
@@ -155,15 +143,14 @@ export async function publish(
   } catch (e) {
     const name = decodeRevert(e)?.name;
     if (name === "InvalidPublishSignature") {
-      throw new AppError(401, "BAD_SIGNATURE", "the publish signature is not the asset owner's");
+      throw new AppError("BAD_SIGNATURE", "the publish signature is not the asset owner's");
     }
     if (name === "ExpiredSignature") {
-      throw new AppError(401, "DEADLINE_EXPIRED", "the publish signature's deadline has passed");
+      throw new AppError("DEADLINE_EXPIRED", "the publish signature's deadline has passed");
     }
     if (name === "AssetIsRetired")
-      throw new AppError(409, "ASSET_RETIRED", `asset ${assetId} is retired`);
+      throw new AppError("ASSET_RETIRED", `asset ${assetId} is retired`);
     throw new AppError(
-      502,
       "PUBLISH_FAILED",
       `the chain refused the publication${name ? ` (${name})` : ""}`,
     );

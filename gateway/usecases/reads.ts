@@ -8,15 +8,14 @@ import { verifyRead } from "../auth.js";
 import { assetCount, versionIdOf } from "../chain.js";
 import type { GatewayContext } from "../context.js";
 import { AppError } from "../errors.js";
+import { registeredAsset } from "./assets.js";
 import { describeSchema, findSchema, unpackKey } from "../../protocol/records/index.js";
 import { decodeRecords, type Job } from "../store/index.js";
 import { describeVersion } from "./ingest.js";
 
 /** One asset as the catalogue shows it. */
 export async function describeAsset(ctx: GatewayContext, assetId: bigint) {
-  const asset = await ctx.chain.getAsset(assetId);
-  if (!asset)
-    throw new AppError(404, "UNKNOWN_ASSET", `asset ${assetId} is not registered on-chain`);
+  const asset = await registeredAsset(ctx, assetId);
   const schema = findSchema(asset.schemaId);
   const local = await ctx.store.listVersions(assetId.toString());
   const published = [];
@@ -88,9 +87,7 @@ export async function ownerRecords(
   localId: number | undefined,
   auth: ReadAuth,
 ) {
-  const asset = await ctx.chain.getAsset(assetId);
-  if (!asset)
-    throw new AppError(404, "UNKNOWN_ASSET", `asset ${assetId} is not registered on-chain`);
+  const asset = await registeredAsset(ctx, assetId);
   verifyRead(
     ctx.domain,
     { account: asset.owner, action: "records", assetId, timestamp: auth.timestamp },
@@ -99,8 +96,7 @@ export async function ownerRecords(
   );
   const versions = await ctx.store.listVersions(assetId.toString());
   const v = localId === undefined ? versions.at(-1) : versions.find((x) => x.localId === localId);
-  if (!v)
-    throw new AppError(404, "UNKNOWN_VERSION", `no local version of asset ${assetId} matches`);
+  if (!v) throw new AppError("UNKNOWN_VERSION", `no local version of asset ${assetId} matches`);
   const schema = findSchema(v.schemaId);
   const names = schema?.fields ?? ["v0", "v1", "v2", "v3"];
   return {
@@ -146,7 +142,7 @@ export function jobView(job: Job) {
 /** A job by id (the id is the capability). */
 export async function getJob(ctx: GatewayContext, id: string) {
   const job = await ctx.store.getJob(id);
-  if (!job) throw new AppError(404, "UNKNOWN_JOB", "no job with this id");
+  if (!job) throw new AppError("UNKNOWN_JOB", "no job with this id");
   return jobView(job);
 }
 
@@ -173,7 +169,7 @@ export async function auditExport(ctx: GatewayContext, auditor: string, auth: Re
     ctx.config.signatureMaxAgeSec,
   );
   if (!ctx.config.auditors.some((a) => a.toLowerCase() === auditor.toLowerCase())) {
-    throw new AppError(403, "NOT_AUDITOR", "this account is not one of the gateway's auditors");
+    throw new AppError("NOT_AUDITOR", "this account is not one of the gateway's auditors");
   }
   const jobs = await ctx.store.allJobs();
   return {

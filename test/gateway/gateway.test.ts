@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { expect } from "chai";
+import type { Signer } from "ethers";
 import { network } from "hardhat";
 import { AggregateKind, circuitId, policyHash, type Policy } from "../../circuits/lib/signals.js";
 import { evaluate, PredicateOp } from "../../circuits/lib/query.js";
@@ -20,7 +21,7 @@ import {
   qualitySchema,
   type UploadData,
 } from "../../protocol/records/index.js";
-import type { QueryMessage } from "../../protocol/typed-data.js";
+import type { QueryMessage, ReadAction } from "../../protocol/typed-data.js";
 import {
   call,
   CIRCUIT,
@@ -126,6 +127,11 @@ describe("Gateway", function () {
       ...over,
     };
   };
+
+  /** A GET with the Read signature of `signer` for `action` on `assetId`. */
+  async function signedGet(url: string, signer: Signer, action: ReadAction, assetId: bigint) {
+    return call(gw.url, "GET", url, undefined, await signRead(signer, env.domain, action, assetId));
+  }
 
   async function upload(assetId: bigint, data: UploadData, signer = env.owner) {
     return call(
@@ -684,24 +690,12 @@ describe("Gateway", function () {
     });
 
     it("shows the owner its own records, never salts, and refuses anyone else", async function () {
-      const ok = await call(
-        gw.url,
-        "GET",
-        "/assets/1/records",
-        undefined,
-        await signRead(env.owner, env.domain, "records", 1n),
-      );
+      const ok = await signedGet("/assets/1/records", env.owner, "records", 1n);
       expect(ok.status).to.equal(200);
       expect(ok.body.records).to.have.length(10);
       expect(ok.body.records[0].values.endOfLineTests).to.equal("1");
       expect(ok.text).to.not.match(/salt/i);
-      const no = await call(
-        gw.url,
-        "GET",
-        "/assets/1/records",
-        undefined,
-        await signRead(env.consumer, env.domain, "records", 1n),
-      );
+      const no = await signedGet("/assets/1/records", env.consumer, "records", 1n);
       expect(no.status).to.equal(401);
       expect(no.body.error.code).to.equal("BAD_SIGNATURE");
       const unsigned = await call(gw.url, "GET", "/assets/1/records");
@@ -709,37 +703,29 @@ describe("Gateway", function () {
     });
 
     it("shows a consumer its own answers only", async function () {
-      const mine = await call(
-        gw.url,
-        "GET",
+      const mine = await signedGet(
         `/consumers/${env.consumer.address}/answers`,
-        undefined,
-        await signRead(env.consumer, env.domain, "answers", 0n),
+        env.consumer,
+        "answers",
+        0n,
       );
       expect(mine.status).to.equal(200);
       expect(mine.body.answers.length).to.be.greaterThan(0);
       expect(mine.body.answers.every((a: any) => a.consumer === env.consumer.address)).to.equal(
         true,
       );
-      const theirs = await call(
-        gw.url,
-        "GET",
+      const theirs = await signedGet(
         `/consumers/${env.other.address}/answers`,
-        undefined,
-        await signRead(env.consumer, env.domain, "answers", 0n),
+        env.consumer,
+        "answers",
+        0n,
       );
       expect(theirs.status).to.equal(401);
     });
 
     it("exports served answers to a configured auditor, without results or blinds", async function () {
       const url = `/audit/answers?auditor=${env.other.address}`;
-      const r = await call(
-        gw.url,
-        "GET",
-        url,
-        undefined,
-        await signRead(env.other, env.domain, "audit", 0n),
-      );
+      const r = await signedGet(url, env.other, "audit", 0n);
       expect(r.status).to.equal(200);
       expect(r.body.answers.length).to.be.greaterThan(0);
       for (const a of r.body.answers) {
@@ -754,20 +740,18 @@ describe("Gateway", function () {
     it("refuses the audit export unsigned, signed by someone else, or to a non-auditor", async function () {
       const unsigned = await call(gw.url, "GET", `/audit/answers?auditor=${env.other.address}`);
       expect([unsigned.status, unsigned.body.error.code]).to.deep.equal([401, "BAD_SIGNATURE"]);
-      const forged = await call(
-        gw.url,
-        "GET",
+      const forged = await signedGet(
         `/audit/answers?auditor=${env.other.address}`,
-        undefined,
-        await signRead(env.consumer, env.domain, "audit", 0n),
+        env.consumer,
+        "audit",
+        0n,
       );
       expect([forged.status, forged.body.error.code]).to.deep.equal([401, "BAD_SIGNATURE"]);
-      const notAuditor = await call(
-        gw.url,
-        "GET",
+      const notAuditor = await signedGet(
         `/audit/answers?auditor=${env.consumer.address}`,
-        undefined,
-        await signRead(env.consumer, env.domain, "audit", 0n),
+        env.consumer,
+        "audit",
+        0n,
       );
       expect([notAuditor.status, notAuditor.body.error.code]).to.deep.equal([403, "NOT_AUDITOR"]);
       const noAuditor = await call(gw.url, "GET", "/audit/answers");
@@ -784,6 +768,15 @@ describe("Gateway", function () {
       const text = await res.text();
       expect(text).to.match(/partproof_queries_total\{status="logged"\} [1-9]/);
       expect(text).to.match(/partproof_queries_total\{status="refused:NONCE_REUSED"\} [1-9]/);
+      // refusals of the body parser and of the rate limit's first step count too
+      expect(text).to.match(/partproof_queries_total\{status="refused:MALFORMED_JSON"\} [1-9]/);
+      expect(text).to.match(/partproof_queries_total\{status="refused:BAD_SIGNATURE"\} [1-9]/);
+      expect(text).to.match(/partproof_uploads_total\{status="created"\} [1-9]/);
+      expect(text).to.match(/partproof_uploads_total\{status="existing"\} [1-9]/);
+      expect(text).to.match(/partproof_uploads_total\{status="refused:BODY_TOO_LARGE"\} [1-9]/);
+      expect(text).to.match(/partproof_uploads_total\{status="refused:NOT_OWNER"\} [1-9]/);
+      // a refused read is no query and no upload
+      expect(text).to.not.match(/refused:NOT_AUDITOR/);
       expect(text).to.match(/partproof_proving_seconds_count [1-9]/);
       expect(text).to.match(/partproof_outbox_depth 0/);
     });

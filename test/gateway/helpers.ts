@@ -13,6 +13,7 @@ import { hexlify, randomBytes, type Signer } from "ethers";
 import PartProofModule from "../../ignition/modules/PartProof.js";
 import { startServer, type GatewayDeps, type RunningGateway } from "../../gateway/app.js";
 import type { Domain } from "../../protocol/typed-data.js";
+import { checkResponse } from "./responses.js";
 
 /** The circuit build the tests prove with (made by `npm run build:circuits`). */
 export const CIRCUIT = { name: "range_d4", depth: 4, artifactsDir: "circuits/build/range_d4" };
@@ -74,7 +75,10 @@ export async function gateway(
   return Object.assign(gw, { logs, dataDir });
 }
 
-/** JSON request; returns status, parsed body and raw text. */
+/**
+ * JSON request; returns status, parsed body and raw text. Throws ProtocolMismatch (failing the
+ * test) when the response is not the shape `protocol/api.ts` gives for its route and status.
+ */
 export async function call(
   base: string,
   method: string,
@@ -88,6 +92,11 @@ export async function call(
     body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
   });
   const text = await res.text();
+  checkResponse(method, url, {
+    status: res.status,
+    contentType: res.headers.get("content-type"),
+    text,
+  });
   let parsed: unknown = undefined;
   try {
     parsed = JSON.parse(text);

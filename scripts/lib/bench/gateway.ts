@@ -1,15 +1,19 @@
 /**
- * `gateway` benchmark: a real gateway (express + LevelDB in a temp folder) against Hardhat's
- * in-process chain with PartProof deployed by the Ignition module, set up with the gateway
- * tests' helpers (test/gateway/helpers.ts). Measures the ingest of a Catena-X quality batch
+ * `gateway` benchmark: a real gateway (express + LevelDB in a temp folder, `startServer`)
+ * against Hardhat's in-process chain with PartProof deployed by the Ignition module, driven
+ * through the protocol's client (`protocol/client.ts`, which checks every response against the
+ * protocol's schemas). Measures the ingest of a Catena-X quality batch
  * (POST /assets/:id/uploads: validate, map, salt, build the tree, store) and one query's
  * latency from POST /queries until its job is logged on-chain, first with the test circuit
  * (range_d4) and, when built, with the production circuit (range_d20) and a larger batch.
  */
+import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
-import { rm } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
 import path from "node:path";
 import { AggregateKind } from "../../../circuits/lib/signals.js";
+import type { GatewayConfigInput } from "../../../gateway/config.js";
 import { circuitPaths } from "../circuit-build.js";
 import { DEMO_SUPPLIERS, generateQuality, toCatenaX } from "../demo-data.js";
 import { ROOT, round, stats, type Log, type Stats } from "./common.js";
@@ -73,11 +77,44 @@ function batch(n: number) {
   return toCatenaX(one, rows, "bench");
 }
 
+/**
+ * The gateway's config for one plan: any free port, the in-process chain, an injected relayer,
+ * a 64 MiB body limit for the big batch, no rate limit in the way, warnings only.
+ */
+function benchConfig(
+  partProof: string,
+  dataDir: string,
+  circuit: string,
+  depth: number,
+): GatewayConfigInput {
+  const artifactsDir = path.relative(ROOT, circuitPaths(circuit).dir);
+  return {
+    port: 0,
+    dataDir,
+    chain: { rpcUrl: "in-process" },
+    contracts: { partProof },
+    relayerKey: { source: "injected" },
+    circuit: { name: circuit, depth, artifactsDir },
+    bodyLimitBytes: 64 * 1024 * 1024,
+    rateLimitPerMinute: 10_000,
+    relayer: { enabled: true, pollMs: 50, baseBackoffMs: 50, maxBackoffMs: 500 },
+    logLevel: "warn",
+  };
+}
+
+/** A log sink that drops the gateway's lines (the benchmark's stdout carries its results). */
+const DISCARD = { write: () => undefined };
+
 /** Runs the `gateway` benchmark. */
 export async function benchGateway(opts: GatewayBenchOptions, log: Log): Promise<GatewayBenchData> {
   await hardhatBuild(log);
   const { network } = await import("hardhat");
-  const h = await import("../../../test/gateway/helpers.js");
+  const { default: PartProofModule } = await import("../../../ignition/modules/PartProof.js");
+  const { startServer } = await import("../../../gateway/app.js");
+  const { GatewayClient } = await import("../../../protocol/client.js");
+  const { publishResponseSchema, queryAcceptedSchema, uploadResponseSchema } =
+    await import("../../../protocol/api.js");
+  const { policyStruct } = await import("../../../protocol/contract.js");
   const { signPublish, signQuery, signUpload } = await import("../../../protocol/typed-data.js");
   const { keyRange } = await import("../../../protocol/records/index.js");
   const plans: { circuit: string; depth: number; records: number }[] = [
@@ -92,9 +129,10 @@ export async function benchGateway(opts: GatewayBenchOptions, log: Log): Promise
   try {
     const { ethers, networkHelpers } = conn;
     const [, owner, consumer, , relayer] = await ethers.getSigners();
-    const pp = await h.deploy(conn);
-    const address = await pp.getAddress();
-    const domain = await h.domainOf(ethers, address);
+    const deployed = await conn.ignition.deploy(PartProofModule, { displayUi: false });
+    const address = await deployed.partProof.getAddress();
+    const pp = await ethers.getContractAt("PartProof", address);
+    const domain = { chainId: (await ethers.provider.getNetwork()).chainId, partProof: address };
     const schema = "urn:samm:io.catenax.manufactured_parts_quality_information:3.0.0";
     const policy = {
       aggregateMask: 0x7f,
@@ -110,32 +148,23 @@ export async function benchGateway(opts: GatewayBenchOptions, log: Log): Promise
       const now = BigInt(await networkHelpers.time.latest());
       await pp
         .connect(owner)
-        .grantAccess(assetId, consumer!.address, h.policyTuple(policy), now, now + 86_400n, 1000);
+        .grantAccess(assetId, consumer!.address, policyStruct(policy), now, now + 86_400n, 1000);
       const grantId = await pp.grantCount();
-      const gw = await h.gateway(ethers, address, relayer!, {
-        over: {
-          circuit: {
-            name: plan.circuit,
-            depth: plan.depth,
-            artifactsDir: path.relative(ROOT, circuitPaths(plan.circuit).dir),
-          },
-          bodyLimitBytes: 64 * 1024 * 1024,
-          logLevel: "warn",
-        },
+      const dataDir = await mkdtemp(path.join(os.tmpdir(), "partproof-bench-gw-"));
+      const gw = await startServer(benchConfig(address, dataDir, plan.circuit, plan.depth), {
+        provider: ethers.provider,
+        relayer: relayer!,
+        logStream: DISCARD,
       });
+      const client = new GatewayClient(gw.url, domain);
       try {
         // Warm-up: a first upload pays for lazy start-up (Poseidon tables, workers); keep it
         // out of the measured ingest by sending a tiny batch to a second asset first.
         await pp.connect(owner).registerAsset(schema, ethers.ZeroHash, "http://127.0.0.1/gw");
         const warmId = assetId + 1n;
         const warm = { format: "catenax" as const, payload: batch(3) };
-        const w = await h.call(
-          gw.url,
-          "POST",
-          `/assets/${warmId}/uploads`,
-          await signUpload(owner!, domain, warmId, warm),
-        );
-        if (w.status !== 201) throw new Error(`warm-up upload: ${w.status} ${w.text}`);
+        const w = await client.upload(owner!, warmId, warm);
+        if (!w.created) throw new Error("warm-up upload: the gateway held this batch already");
         const payload = batch(plan.records);
         const data = { format: "catenax" as const, payload };
         const body = await signUpload(owner!, domain, assetId, data);
@@ -144,10 +173,15 @@ export async function benchGateway(opts: GatewayBenchOptions, log: Log): Promise
           `gateway[${plan.circuit}]: ingesting ${payload.manufacturedParts.length} Catena-X quality records …`,
         );
         let t = performance.now();
-        const up = await h.call(gw.url, "POST", `/assets/${assetId}/uploads`, body);
+        const up = await client.request(
+          uploadResponseSchema,
+          "POST",
+          `/assets/${assetId}/uploads`,
+          body,
+        );
         const ingestMs = performance.now() - t;
-        if (up.status !== 201) throw new Error(`upload: ${up.status} ${up.text}`);
-        const v = up.body.version;
+        if (!up.created) throw new Error("upload: the gateway held this batch already");
+        const v = up.version;
         const nonce = await pp.nonces(owner!.address);
         const pub = await signPublish(
           owner!,
@@ -163,14 +197,13 @@ export async function benchGateway(opts: GatewayBenchOptions, log: Log): Promise
           BigInt(Math.floor(Date.now() / 1000) + 600),
         );
         t = performance.now();
-        const p = await h.call(
-          gw.url,
+        await client.request(
+          publishResponseSchema,
           "POST",
           `/assets/${assetId}/versions/${v.localId}/publish`,
           pub,
         );
         const publishMs = performance.now() - t;
-        if (p.status !== 201) throw new Error(`publish: ${p.status} ${p.text}`);
         const ingest = {
           records: Number(v.recordCount),
           payloadBytes,
@@ -195,16 +228,15 @@ export async function benchGateway(opts: GatewayBenchOptions, log: Log): Promise
             lo: policy.keyLo,
             hi: policy.keyHi,
             threshold: 0n,
-            requestId: h.requestId(),
+            requestId: "0x" + randomBytes(32).toString("hex"),
             nonce: nonceQ++,
             deadline: BigInt(Math.floor(Date.now() / 1000) + 600),
           };
           const signed = await signQuery(consumer!, domain, q);
           const t0 = performance.now();
-          const r = await h.call(gw.url, "POST", "/queries", signed);
+          const r = await client.request(queryAcceptedSchema, "POST", "/queries", signed);
           const postMs = performance.now() - t0;
-          if (r.status !== 202) throw new Error(`query: ${r.status} ${r.text}`);
-          const job = await waitLogged(h.call, gw.url, r.body.jobId as string);
+          const job = await client.waitJob(r.jobId, { pollMs: 50 });
           const ms = performance.now() - t0;
           if (job.status !== "logged") throw new Error(`query job ended ${JSON.stringify(job)}`);
           log(
@@ -225,7 +257,7 @@ export async function benchGateway(opts: GatewayBenchOptions, log: Log): Promise
         });
       } finally {
         await gw.close();
-        await rm(gw.dataDir, { recursive: true, force: true });
+        await rm(dataDir, { recursive: true, force: true });
       }
     }
     opts.onMeasured?.({ runs });
@@ -233,20 +265,5 @@ export async function benchGateway(opts: GatewayBenchOptions, log: Log): Promise
   } finally {
     await conn.close();
     await (globalThis as { curve_bn128?: { terminate(): Promise<void> } }).curve_bn128?.terminate();
-  }
-}
-
-type Call = (
-  base: string,
-  method: string,
-  url: string,
-) => Promise<{ status: number; body: { status?: string } }>;
-
-async function waitLogged(call: Call, base: string, id: string) {
-  for (;;) {
-    const r = await call(base, "GET", `/jobs/${id}`);
-    const s = r.body.status;
-    if (s === "logged" || s === "failed" || r.status >= 400) return r.body;
-    await new Promise((res) => setTimeout(res, 50));
   }
 }

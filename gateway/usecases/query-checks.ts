@@ -1,0 +1,301 @@
+/**
+ * The checks of a signed query, one named step each, in the order `submitQuery` runs them.
+ * They mirror what the access log itself checks when the answer is logged (`recordAnswer` in
+ * contracts/modules/AccessLog.sol), so that a query the gateway accepts is one the contract
+ * will log, and a refusal comes before any proving work:
+ *
+ * | step               | the contract's check                                   | refusals |
+ * | ------------------ | ------------------------------------------------------ | -------- |
+ * | `checkDeadline`    | (the signed deadline)                                  | DEADLINE_EXPIRED |
+ * | `usableGrant`      | `_checkGrantUsable`: exists, status, window            | NO_GRANT, GRANT_REVOKED, GRANT_EXPIRED, GRANT_NOT_YET_VALID |
+ * | `liveAsset`        | `_checkVersion`: the asset is not retired              | UNKNOWN_ASSET, ASSET_RETIRED |
+ * | `allowedByPolicy`  | the proof's policy hash (the circuit proves the policy) | POLICY_VIOLATION, UNSUPPORTED_QUERY |
+ * | `servedVersion`    | `_checkVersion`: a registered version of the asset     | UNKNOWN_VERSION, VERSION_NOT_AVAILABLE |
+ * | `cohortOf`         | the circuit's minimum cohort k                         | COHORT_BELOW_K, UNSUPPORTED_QUERY |
+ * | `acceptAtomically` | `GrantQuotaExhausted`, `RequestAlreadyLogged` (+ nonce) | QUOTA_EXCEEDED, NONCE_REUSED, REQUEST_REUSED |
+ *
+ * Every step before `acceptAtomically` only reads; a refusal writes nothing.
+ */
+import { AggregateKind, type Policy } from "../../circuits/lib/signals.js";
+import { matchesPredicates, type Predicate } from "../../circuits/lib/query.js";
+import { scanWindow } from "../../circuits/lib/witness.js";
+import type { QueryBody } from "../../protocol/api.js";
+import type { MappedRecord } from "../../protocol/records/types.js";
+import { GrantStatus, versionIdOf, type AssetInfo, type GrantInfo } from "../chain.js";
+import type { GatewayContext } from "../context.js";
+import { AppError } from "../errors.js";
+import type { Job, StoredVersion } from "../store/index.js";
+import { unpackPredicate } from "../store/job-codec.js";
+
+/** The signed query of a request body. */
+export type SignedQuery = QueryBody["query"];
+
+const UINT64_MAX = (1n << 64n) - 1n;
+
+function isBit(mask: number, bit: number): boolean {
+  return ((mask >>> bit) & 1) === 1;
+}
+
+function isRatio(kind: number): boolean {
+  return kind === AggregateKind.RatioPpm || kind === AggregateKind.ThresholdPpm;
+}
+
+/** The signed deadline has not passed (gateway clock). */
+export function checkDeadline(q: SignedQuery, now = Math.floor(Date.now() / 1000)): void {
+  if (q.deadline < BigInt(now)) {
+    throw new AppError("DEADLINE_EXPIRED", "the query's deadline has passed; sign a new query");
+  }
+}
+
+/**
+ * The grant exists, is the signer's, is for the asset asked about, is active and is inside
+ * its validity window in chain time. (Its quota is checked at acceptance, with answers in
+ * flight.)
+ */
+export async function usableGrant(
+  ctx: GatewayContext,
+  q: SignedQuery,
+  signer: string,
+): Promise<GrantInfo> {
+  const grant = await ctx.chain.getGrant(q.grantId);
+  if (
+    !grant ||
+    grant.consumer.toLowerCase() !== signer.toLowerCase() ||
+    grant.assetId !== q.assetId
+  ) {
+    throw new AppError(
+      "NO_GRANT",
+      `grant ${q.grantId} does not let the signer query asset ${q.assetId}`,
+    );
+  }
+  if (grant.status === GrantStatus.Revoked) {
+    throw new AppError("GRANT_REVOKED", `grant ${q.grantId} has been revoked`);
+  }
+  if (grant.status !== GrantStatus.Active) {
+    throw new AppError("NO_GRANT", `grant ${q.grantId} is not active`);
+  }
+  const chainNow = await ctx.chain.now();
+  if (chainNow > grant.validUntil) {
+    throw new AppError("GRANT_EXPIRED", `grant ${q.grantId} expired`);
+  }
+  if (chainNow < grant.validFrom) {
+    throw new AppError("GRANT_NOT_YET_VALID", `grant ${q.grantId} is not valid yet`);
+  }
+  return grant;
+}
+
+/** The aggregate, its fields and the key range are allowed and provable. */
+function checkAggregateAndRange(policy: Policy, q: SignedQuery, minMaxField: number): void {
+  if (!isBit(policy.aggregateMask, q.kind)) {
+    throw new AppError("POLICY_VIOLATION", `the grant does not allow aggregate kind ${q.kind}`);
+  }
+  if (q.kind !== AggregateKind.Count && !isBit(policy.fieldMask, q.fieldA)) {
+    throw new AppError(
+      "POLICY_VIOLATION",
+      `the grant does not allow aggregating field ${q.fieldA}`,
+    );
+  }
+  if (isRatio(q.kind) && !isBit(policy.fieldMask, q.fieldB)) {
+    throw new AppError("POLICY_VIOLATION", `the grant does not allow field ${q.fieldB}`);
+  }
+  if (q.lo < policy.keyLo || q.hi > policy.keyHi) {
+    throw new AppError("POLICY_VIOLATION", "the key range lies outside the grant's key range");
+  }
+  if ((q.kind === AggregateKind.Min || q.kind === AggregateKind.Max) && q.fieldA !== minMaxField) {
+    throw new AppError("UNSUPPORTED_QUERY", `MIN/MAX are proved on field ${minMaxField} only`);
+  }
+  if (q.lo < 1n || q.hi < q.lo || q.hi >= (1n << 128n) - 1n) {
+    throw new AppError(
+      "UNSUPPORTED_QUERY",
+      "the key range must satisfy 1 <= lo <= hi <= 2^128 - 2",
+    );
+  }
+}
+
+/** The used predicate slots of a query, unpacked; each value must fit 64 bits. */
+function predicatesOf(q: SignedQuery): Predicate[] {
+  const predicates = (q.predicates ?? []).filter((x) => x !== 0n).map(unpackPredicate);
+  if (predicates.some((p) => p.value > UINT64_MAX)) {
+    throw new AppError(
+      "UNSUPPORTED_QUERY",
+      "a predicate's value must be an unsigned 64-bit integer",
+    );
+  }
+  return predicates;
+}
+
+/**
+ * What the circuit will prove against the grant's policy hash: aggregate kind, fields, key
+ * range (and MIN/MAX field) and filters are allowed; a query with predicates needs this
+ * gateway's scan circuit. Returns the query's predicates.
+ */
+export function allowedByPolicy(ctx: GatewayContext, policy: Policy, q: SignedQuery): Predicate[] {
+  checkAggregateAndRange(policy, q, ctx.config.circuit.minMaxField);
+  const predicates = predicatesOf(q);
+  for (const p of predicates) {
+    if (!isBit(policy.filterMask, p.field)) {
+      throw new AppError(
+        "POLICY_VIOLATION",
+        `the grant does not allow filters on field ${p.field}`,
+      );
+    }
+  }
+  if (predicates.length > 0 && !ctx.config.scanCircuit) {
+    throw new AppError("UNSUPPORTED_QUERY", "this gateway answers no queries with predicates");
+  }
+  return predicates;
+}
+
+/** The on-chain version a query is answered over, and this gateway's records of it. */
+export interface ServedVersion {
+  /** On-chain version id (the latest one when the query asked for 0). */
+  versionId: bigint;
+  /** Its registered root. */
+  root: bigint;
+  /** The records (and salts) this gateway holds for that root. */
+  local: StoredVersion;
+}
+
+/**
+ * The version asked for (0 = the latest) is a published version of the asset, and this gateway
+ * holds the records whose root the chain registered, built for its circuit's depth.
+ */
+export async function servedVersion(
+  ctx: GatewayContext,
+  q: SignedQuery,
+  asset: AssetInfo,
+): Promise<ServedVersion> {
+  let versionId = q.versionId;
+  if (versionId === 0n) {
+    if (asset.versionCount === 0) {
+      throw new AppError("UNKNOWN_VERSION", `asset ${q.assetId} has no published version`);
+    }
+    versionId = versionIdOf(q.assetId, asset.versionCount);
+  }
+  if (versionId >> 64n !== q.assetId) {
+    throw new AppError(
+      "UNKNOWN_VERSION",
+      `version ${versionId} is not a version of asset ${q.assetId}`,
+    );
+  }
+  const chainVersion = await ctx.chain.getVersion(versionId);
+  if (!chainVersion) {
+    throw new AppError("UNKNOWN_VERSION", `version ${versionId} is not published`);
+  }
+  const local = await ctx.store.getVersionByRoot(chainVersion.root);
+  if (!local || local.assetId !== q.assetId.toString()) {
+    throw new AppError(
+      "VERSION_NOT_AVAILABLE",
+      `this gateway holds no records for version ${versionId}`,
+    );
+  }
+  if (local.depth !== ctx.config.circuit.depth) {
+    throw new AppError(
+      "VERSION_NOT_AVAILABLE",
+      `version ${versionId} was built for another circuit depth`,
+    );
+  }
+  return { versionId, root: chainVersion.root, local };
+}
+
+/**
+ * Records with lo <= key <= hi (in key-sorted records) that match the predicates: their count
+ * and field sums, and the leaf indexes bounding the range (a = last leaf below it, l = last
+ * leaf in it; leaf i holds record i − 1).
+ */
+export function rangeStats(
+  records: readonly MappedRecord[],
+  lo: bigint,
+  hi: bigint,
+  predicates: readonly Predicate[] = [],
+): { count: number; sums: bigint[]; a: number; l: number } {
+  const lowerBound = (k: bigint) => {
+    let a = 0;
+    let b = records.length;
+    while (a < b) {
+      const mid = (a + b) >> 1;
+      if (records[mid]!.key < k) a = mid + 1;
+      else b = mid;
+    }
+    return a;
+  };
+  const a = lowerBound(lo);
+  const b = lowerBound(hi + 1n);
+  const sums = [0n, 0n, 0n, 0n];
+  const q = { kind: 0, fieldA: 0, fieldB: 0, lo, hi, threshold: 0n, nonce: 0n, predicates };
+  let count = 0;
+  for (let i = a; i < b; i++) {
+    if (!matchesPredicates(q, records[i]!.values)) continue;
+    count += 1;
+    for (let f = 0; f < 4; f++) sums[f]! += records[i]!.values[f]!;
+  }
+  return { count, sums, a, l: b };
+}
+
+/**
+ * The matching records number at least the grant's k (the circuit enforces it too), a query
+ * with predicates fits one scan window, and a ratio's denominator is not zero. Returns the
+ * cohort (the number of matching records).
+ */
+export function cohortOf(
+  ctx: GatewayContext,
+  q: SignedQuery,
+  policy: Policy,
+  version: StoredVersion,
+  predicates: readonly Predicate[],
+): number {
+  const stats = rangeStats(ctx.records.get(version), q.lo, q.hi, predicates);
+  const scanCircuit = ctx.config.scanCircuit;
+  if (predicates.length > 0 && scanCircuit) {
+    try {
+      scanWindow(version.depth, scanCircuit.h, stats.a, stats.l);
+    } catch {
+      throw new AppError(
+        "UNSUPPORTED_QUERY",
+        `a query with predicates must cover at most ${2 * 2 ** scanCircuit.h - 1} consecutive records (one scan window); narrow the key range`,
+      );
+    }
+  }
+  if (stats.count < Math.max(1, policy.minCohort)) {
+    throw new AppError(
+      "COHORT_BELOW_K",
+      `the range holds fewer records than the grant's minimum cohort (k = ${policy.minCohort})`,
+    );
+  }
+  if (isRatio(q.kind) && stats.sums[q.fieldB] === 0n) {
+    throw new AppError("UNSUPPORTED_QUERY", "the ratio's denominator is zero over this range");
+  }
+  return stats.count;
+}
+
+/**
+ * Accepts a checked query in one critical section: quota (used on-chain plus answers in
+ * flight), nonce unused, request id neither stored nor logged; then nonce, request index and
+ * job in one LevelDB batch. No other acceptance runs in between, so two copies of a query, two
+ * requests with one id, or two queries racing for the last unit of quota cannot both pass.
+ */
+export async function acceptAtomically(
+  ctx: GatewayContext,
+  q: SignedQuery,
+  job: Job,
+  grant: GrantInfo,
+): Promise<void> {
+  await ctx.locks.run("accept", async () => {
+    const inflight = (await ctx.store.jobsWithStatus("queued", "proving", "proved")).filter(
+      (j) => j.grantId === job.grantId,
+    ).length;
+    if (grant.used + inflight >= grant.quota) {
+      throw new AppError("QUOTA_EXCEEDED", `grant ${q.grantId} has no quota left`);
+    }
+    if (await ctx.store.isNonceUsed(job.consumer, q.nonce)) {
+      throw new AppError("NONCE_REUSED", `nonce ${q.nonce} was already used by this signer`);
+    }
+    if (
+      (await ctx.store.jobOfRequest(q.requestId)) ||
+      (await ctx.chain.isRequestLogged(q.requestId))
+    ) {
+      throw new AppError("REQUEST_REUSED", `request id ${q.requestId} was already answered`);
+    }
+    await ctx.store.acceptQuery(job, q.nonce);
+  });
+}

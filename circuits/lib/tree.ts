@@ -6,6 +6,11 @@
  * Leaves: index 0 is the low sentinel (key 0), then the n records sorted by key, then padding
  * leaves (key 2^128 - 1) up to 2^depth. Every leaf stores the next leaf's key (`nextKey`).
  * A node is the tuple [hash, count, sum0..sum3, min_m, max_m].
+ *
+ * The nodes live in byte buffers, one per level (layout in tree-engine.ts), hashed by the
+ * native Poseidon addon (circuits/native/, built by `npm run build`) on all cores, or by
+ * circomlibjs' WASM Poseidon on worker threads when the addon is not there (with a warning;
+ * same tree). tree-reference.ts computes the same tree the plain way, for the tests.
  */
 import { randomBytes } from "node:crypto";
 import { availableParallelism } from "node:os";

@@ -219,7 +219,7 @@ function pickEngine(choice: BuildOptions["engine"]): TreeEngine {
   if (!warned) {
     warned = true;
     process.emitWarning(
-      `${nativeUnavailableReason()}; commitment trees are hashed in JavaScript, ~50x slower`,
+      `${nativeUnavailableReason()}; commitment trees are hashed in JavaScript, ~5x slower`,
       { code: "PARTPROOF_NATIVE_POSEIDON" },
     );
   }

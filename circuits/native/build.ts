@@ -161,7 +161,7 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
     const file = buildNative({ force: process.argv.includes("--force") });
     console.log(`native Poseidon ready: ${path.relative(ROOT, file)} (${Date.now() - t0} ms)`);
   } catch (err) {
-    // Not fatal: the tree falls back to the JavaScript Poseidon (same result, ~50x slower).
+    // Not fatal: the tree falls back to the JavaScript Poseidon (same result, ~5x slower per core).
     console.warn(
       `WARNING: the native Poseidon addon did not build (${(err as Error).message.split("\n")[0]}); ` +
         "commitment trees will be hashed in JavaScript, which is much slower.",

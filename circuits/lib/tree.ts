@@ -6,12 +6,24 @@
  * Leaves: index 0 is the low sentinel (key 0), then the n records sorted by key, then padding
  * leaves (key 2^128 - 1) up to 2^depth. Every leaf stores the next leaf's key (`nextKey`).
  * A node is the tuple [hash, count, sum0..sum3, min_m, max_m].
+ *
+ * The nodes live in byte buffers, one per level (layout in tree-engine.ts), hashed by the
+ * native Poseidon addon (circuits/native/, built by `npm run build`) on all cores, or by
+ * circomlibjs' WASM Poseidon on worker threads when the addon is not there (with a warning;
+ * same tree). tree-reference.ts computes the same tree the plain way, for the tests.
  */
-// @ts-expect-error circomlibjs ships no type declarations
-import { buildPoseidon } from "circomlibjs";
 import { randomBytes } from "node:crypto";
 import { availableParallelism } from "node:os";
-import { Worker } from "node:worker_threads";
+import {
+  NODE_BYTES,
+  RECORD_BYTES,
+  jsEngine,
+  loadNativeEngine,
+  nativeUnavailableReason,
+  type TreeEngine,
+} from "./tree-engine.js";
+
+export { getPoseidon } from "./tree-engine.js";
 
 /** Number of value fields of a record. */
 export const FIELD_COUNT = 4;
@@ -72,25 +84,21 @@ export interface BuildOptions {
    */
   keepOrder?: boolean;
   /**
-   * Worker threads for hashing (0 = hash in this thread). Default: up to 4 (the machine's
-   * cores) for trees of 2^14 or more used leaves, else 0.
+   * Threads for hashing (0 or 1 = one). Default: the machine's cores, up to 4 (the JS
+   * engine hashes trees under 2^14 leaves in this thread).
    */
   workers?: number;
-}
-
-type Poseidon = ((inputs: unknown[] | Uint8Array) => Uint8Array) & {
-  F: {
-    e(v: bigint | Uint8Array): Uint8Array;
-    toObject(v: Uint8Array): bigint;
-    toMontgomery(v: Uint8Array): Uint8Array;
-  };
-};
-let poseidonPromise: Promise<Poseidon> | undefined;
-
-/** The WASM Poseidon of circomlibjs (same constants as circomlib's circuits), built once. */
-export function getPoseidon(): Promise<Poseidon> {
-  poseidonPromise ??= buildPoseidon() as Promise<Poseidon>;
-  return poseidonPromise;
+  /**
+   * A tree built before (same depth and minMaxField): every subtree whose leaves did not
+   * change or move by other than a multiple of its width is copied from it, not hashed.
+   * Ignored when it does not match (or with keepOrder); the result is the same either way.
+   */
+  previous?: MerkleSumTree;
+  /**
+   * Hashing engine: "native" (C addon built by `npm run build`), "js" (circomlibjs WASM, the
+   * reference), or "auto" (default: native when it is built, else JS with a warning).
+   */
+  engine?: "auto" | "native" | "js";
 }
 
 /** A fresh secret salt: a uniformly random 248-bit field element. */
@@ -109,16 +117,46 @@ export function sortRecords(
   if (records.length !== salts.length) {
     throw new RangeError(`got ${records.length} records but ${salts.length} salts`);
   }
-  const order = records.map((_, i) => i);
-  const cmp = (a: bigint, b: bigint): number => (a < b ? -1 : a > b ? 1 : 0);
-  order.sort((i, j) => {
-    const a = records[i] as TreeRecord;
-    const b = records[j] as TreeRecord;
-    let c = cmp(a.key, b.key);
-    for (let f = 0; c === 0 && f < FIELD_COUNT; f++) c = cmp(a.values[f]!, b.values[f]!);
-    return c !== 0 ? c : cmp(salts[i]!, salts[j]!);
+  return sortPacked(records, salts, packRecords(records, salts));
+}
+
+/**
+ * sortRecords over records already packed (packRecords): the comparisons read 32-bit words
+ * of the packed bytes (numbers, not bigints: ~10x faster on 10^6 records). Returns the
+ * packed bytes in the sorted order too.
+ */
+function sortPacked(
+  records: readonly TreeRecord[],
+  salts: readonly bigint[],
+  packed: Uint8Array,
+): { records: TreeRecord[]; salts: bigint[]; packed: Uint8Array } {
+  const n = records.length;
+  const W = RECORD_BYTES / 4;
+  const w = new Uint32Array(packed.buffer, packed.byteOffset, n * W);
+  // word order of significance: key (words 3..0), v0..v3 (hi, lo each), salt (words 19..12)
+  const order = [3, 2, 1, 0, 5, 4, 7, 6, 9, 8, 11, 10, 19, 18, 17, 16, 15, 14, 13, 12];
+  const idx = Array.from({ length: n }, (_, i) => i);
+  idx.sort((i, j) => {
+    const a = i * W;
+    const b = j * W;
+    for (const k of order) {
+      const d = w[a + k]! - w[b + k]!;
+      if (d !== 0) return d;
+    }
+    return 0;
   });
-  return { records: order.map((i) => records[i]!), salts: order.map((i) => salts[i]!) };
+  const out = new Uint8Array(packed.length);
+  for (let k = 0; k < n; k++) {
+    out.set(
+      packed.subarray(idx[k]! * RECORD_BYTES, (idx[k]! + 1) * RECORD_BYTES),
+      k * RECORD_BYTES,
+    );
+  }
+  return {
+    records: idx.map((i) => records[i]!),
+    salts: idx.map((i) => salts[i]!),
+    packed: out,
+  };
 }
 
 function checkRecord(r: TreeRecord, i: number): void {
@@ -136,127 +174,137 @@ function checkRecord(r: TreeRecord, i: number): void {
 }
 
 const MASK64 = (1n << 64n) - 1n;
+const FR = 21888242871839275222246405745257275088548364400416034343698204186575808495617n;
+/** Shift value of a node that cannot be reused from the previous tree. */
+const NO_REUSE = -0x80000000;
 
-/** Storage of one tree level: only the part that is not pure padding. */
-interface Level {
-  size: number;
-  hash: Uint8Array; // Montgomery form, 32 bytes per node
-  count: Float64Array;
-  sumLo: BigUint64Array[];
-  sumHi: Float64Array[];
-  min: BigUint64Array;
-  max: BigUint64Array;
+/** What a tree keeps of itself so that a later build can reuse its nodes. */
+interface TreeState {
+  depth: number;
+  minMaxField: number;
+  /** Records and salts in leaf order (leaf i = record i − 1). */
+  records: readonly TreeRecord[];
+  salts: readonly bigint[];
+  /** Whether the records were sorted with {@link sortRecords} (reuse needs it). */
+  sorted: boolean;
+  /** levels[l] = the non-padding nodes of level l, NODE_BYTES each. */
+  levels: Uint8Array[];
+  /** pads[l] = the padding node of level l. */
+  pads: Uint8Array[];
+}
+const states = new WeakMap<MerkleSumTree, TreeState>();
+
+/** Which engine the last {@link buildTree} call used, and how much it reused. */
+export interface BuildStats {
+  engine: "native" | "js";
+  /** Leaves and internal nodes hashed (padding excluded). */
+  hashed: { leaves: number; nodes: number };
+  /** Leaves and internal nodes copied from `previous`. */
+  reused: { leaves: number; nodes: number };
+}
+let lastStats: BuildStats | undefined;
+/** Statistics of the most recent {@link buildTree} in this thread (for benchmarks and tests). */
+export function lastBuildStats(): BuildStats | undefined {
+  return lastStats;
 }
 
-function newLevel(size: number): Level {
-  return {
-    size,
-    hash: new Uint8Array(size * 32),
-    count: new Float64Array(size),
-    sumLo: Array.from({ length: FIELD_COUNT }, () => new BigUint64Array(size)),
-    sumHi: Array.from({ length: FIELD_COUNT }, () => new Float64Array(size)),
-    min: new BigUint64Array(size),
-    max: new BigUint64Array(size),
-  };
+let warned = false;
+function pickEngine(choice: BuildOptions["engine"]): TreeEngine {
+  if (choice === "js") return jsEngine;
+  const native = loadNativeEngine();
+  if (native) return native;
+  if (choice === "native") {
+    throw new Error(`the native Poseidon engine is not available: ${nativeUnavailableReason()}`);
+  }
+  if (!warned) {
+    warned = true;
+    process.emitWarning(
+      `${nativeUnavailableReason()}; commitment trees are hashed in JavaScript, ~5x slower`,
+      { code: "PARTPROOF_NATIVE_POSEIDON" },
+    );
+  }
+  return jsEngine;
 }
 
-/** Trees with at least this many leaves are hashed on worker threads by default. */
-const PARALLEL_THRESHOLD = 1 << 14;
-/** Nodes per batch buffer (bounds memory: 65,536 × 16 × 32 B = 32 MiB). */
-const SEGMENT = 1 << 16;
+function packRecords(records: readonly TreeRecord[], salts: readonly bigint[]): Uint8Array {
+  const buf = new Uint8Array(records.length * RECORD_BYTES);
+  const v = new DataView(buf.buffer);
+  for (let i = 0; i < records.length; i++) {
+    const r = records[i]!;
+    const o = i * RECORD_BYTES;
+    v.setBigUint64(o, r.key & MASK64, true);
+    v.setBigUint64(o + 8, r.key >> 64n, true);
+    for (let f = 0; f < FIELD_COUNT; f++) v.setBigUint64(o + 16 + 8 * f, r.values[f]!, true);
+    const s = salts[i]!;
+    v.setBigUint64(o + 48, s & MASK64, true);
+    v.setBigUint64(o + 56, (s >> 64n) & MASK64, true);
+    v.setBigUint64(o + 64, (s >> 128n) & MASK64, true);
+    v.setBigUint64(o + 72, s >> 192n, true);
+  }
+  return buf;
+}
 
-function writeLE(view: DataView, offset: number, v: bigint): void {
-  view.setBigUint64(offset, v & MASK64, true);
-  view.setBigUint64(offset + 8, (v >> 64n) & MASK64, true);
-  view.setBigUint64(offset + 16, (v >> 128n) & MASK64, true);
-  view.setBigUint64(offset + 24, v >> 192n, true);
+function readNode(buf: Uint8Array, index: number): bigint[] {
+  const v = new DataView(buf.buffer, buf.byteOffset + index * NODE_BYTES, NODE_BYTES);
+  const hash =
+    v.getBigUint64(0, true) +
+    (v.getBigUint64(8, true) << 64n) +
+    (v.getBigUint64(16, true) << 128n) +
+    (v.getBigUint64(24, true) << 192n);
+  const out = [hash, v.getBigUint64(32, true)];
+  for (let f = 0; f < FIELD_COUNT; f++) {
+    out.push(v.getBigUint64(40 + 16 * f, true) + (v.getBigUint64(48 + 16 * f, true) << 64n));
+  }
+  out.push(v.getBigUint64(104, true), v.getBigUint64(112, true));
+  return out;
+}
+
+function compareRecords(a: TreeRecord, sa: bigint, b: TreeRecord, sb: bigint): number {
+  if (a.key !== b.key) return a.key < b.key ? -1 : 1;
+  for (let f = 0; f < FIELD_COUNT; f++) {
+    if (a.values[f] !== b.values[f]) return a.values[f]! < b.values[f]! ? -1 : 1;
+  }
+  return sa === sb ? 0 : sa < sb ? -1 : 1;
 }
 
 /**
- * Hashes batches of Poseidon inputs (32-byte little-endian slots; `montMask` bit j set = slot j
- * already in Montgomery form) in this thread or on a pool of worker threads
- * (circuits/lib/poseidon-worker.mjs).
+ * Leaf shifts against the previous tree: shift[i] = i − j when leaf i of the new tree is
+ * byte-identical to leaf j of the previous one (same record, salt and nextKey), else NO_REUSE.
+ * Both record lists are in sortRecords order, so one merge pass finds every match.
  */
-class Hasher {
-  private nextId = 0;
-  private readonly pending = new Map<number, (out: Uint8Array) => void>();
-
-  private constructor(
-    private readonly P: Poseidon,
-    private readonly pool: Worker[],
-  ) {
-    for (const w of pool) {
-      w.on("message", (msg: { id?: number; out?: Uint8Array }) => {
-        if (msg.id === undefined) return;
-        this.pending.get(msg.id)?.(msg.out!);
-        this.pending.delete(msg.id);
-      });
+function leafShifts(
+  records: readonly TreeRecord[],
+  salts: readonly bigint[],
+  prev: TreeState,
+): Int32Array {
+  const n = records.length;
+  const pn = prev.records.length;
+  const shift = new Int32Array(n + 1).fill(NO_REUSE);
+  const keyOf = (rs: readonly TreeRecord[], i: number): bigint =>
+    i < rs.length ? rs[i]!.key : KEY_HIGH_SENTINEL;
+  if (keyOf(records, 0) === keyOf(prev.records, 0)) shift[0] = 0; // the low sentinels
+  let q = 0;
+  for (let p = 0; p < n; p++) {
+    const r = records[p]!;
+    let c = -1;
+    while (q < pn && (c = compareRecords(prev.records[q]!, prev.salts[q]!, r, salts[p]!)) < 0) q++;
+    if (q < pn && c === 0 && keyOf(records, p + 1) === keyOf(prev.records, q + 1)) {
+      shift[p + 1] = p - q;
     }
   }
-
-  static async start(P: Poseidon, workers: number): Promise<Hasher> {
-    const pool: Worker[] = [];
-    for (let i = 0; i < workers; i++) {
-      // ffjavascript loads the `web-worker` polyfill, which on a non-main thread expects the
-      // workerData of its own workers ({ mod, type }): give it an empty module to import.
-      const w = new Worker(new URL("./poseidon-worker.mjs", import.meta.url), {
-        workerData: { mod: "data:text/javascript,export{}", name: "poseidon", type: "module" },
-      });
-      await new Promise<void>((resolve, reject) => {
-        w.once("message", () => resolve());
-        w.once("error", reject);
-      });
-      pool.push(w);
-    }
-    return new Hasher(P, pool);
-  }
-
-  async hash(arity: number, montMask: number, buf: Uint8Array, n: number): Promise<Uint8Array> {
-    if (this.pool.length === 0 || n < 64) return this.hashHere(arity, montMask, buf, n);
-    const per = Math.ceil(n / this.pool.length);
-    const parts = this.pool.map((w, k) => {
-      const from = k * per;
-      const cnt = Math.max(0, Math.min(per, n - from));
-      if (cnt === 0) return Promise.resolve(new Uint8Array(0));
-      const slice = buf.slice(from * arity * 32, (from + cnt) * arity * 32);
-      const id = this.nextId++;
-      return new Promise<Uint8Array>((resolve) => {
-        this.pending.set(id, resolve);
-        w.postMessage({ id, n: cnt, arity, montMask, buf: slice }, [slice.buffer]);
-      });
-    });
-    const outs = await Promise.all(parts);
-    const out = new Uint8Array(n * 32);
-    let o = 0;
-    for (const part of outs) {
-      out.set(part, o);
-      o += part.length;
-    }
-    return out;
-  }
-
-  private hashHere(arity: number, montMask: number, buf: Uint8Array, n: number): Uint8Array {
-    const out = new Uint8Array(n * 32);
-    const input = new Uint8Array(arity * 32);
-    for (let i = 0; i < n; i++) {
-      for (let j = 0; j < arity; j++) {
-        const slot = buf.subarray((i * arity + j) * 32, (i * arity + j + 1) * 32);
-        input.set((montMask >> j) & 1 ? slot : this.P.F.toMontgomery(slot), j * 32);
-      }
-      out.set(this.P(input), i * 32);
-    }
-    return out;
-  }
-
-  async stop(): Promise<void> {
-    await Promise.all(this.pool.map((w) => w.terminate()));
-  }
+  return shift;
 }
 
 /**
  * Builds the commitment over `records` (any order; sorted here with {@link sortRecords}) with
  * one secret salt per record, for a tree of 2^depth leaves (needs n + 2 <= 2^depth: one low
  * sentinel and at least one padding leaf).
+ *
+ * With `options.previous` (a tree built by this function, same depth and minMaxField), every
+ * subtree whose leaves are byte-identical to an aligned subtree of the previous tree is copied
+ * instead of hashed: leaves whose record and next key did not change, and the nodes above runs
+ * of such leaves that moved by a multiple of the node's width (records are sorted by key, so
+ * records added in the middle shift everything after them).
  */
 export async function buildTree(
   records: readonly TreeRecord[],
@@ -278,125 +326,167 @@ export async function buildTree(
   if (salts.length !== n) throw new RangeError(`got ${n} records but ${salts.length} salts`);
   records.forEach(checkRecord);
   for (const s of salts) {
-    if (
-      s < 0n ||
-      s >= 21888242871839275222246405745257275088548364400416034343698204186575808495617n
-    ) {
+    if (typeof s !== "bigint" || s < 0n || s >= FR) {
       throw new RangeError("salts must be field elements");
     }
   }
+  const packedInput = packRecords(records, salts);
   const sorted = options.keepOrder
-    ? { records: [...records], salts: [...salts] }
-    : sortRecords(records, salts);
-  const P = await getPoseidon();
-  const F = P.F;
+    ? { records: [...records], salts: [...salts], packed: packedInput }
+    : sortPacked(records, salts, packedInput);
+  const engine = pickEngine(options.engine);
+  const threads = Math.max(
+    engine.name === "js" && n + 1 < PARALLEL_THRESHOLD ? 0 : 1,
+    options.workers ?? Math.min(availableParallelism(), 4),
+  );
+  const stats: BuildStats = {
+    engine: engine.name,
+    hashed: { leaves: 0, nodes: 0 },
+    reused: { leaves: 0, nodes: 0 },
+  };
+
+  const prevTree = options.previous ? states.get(options.previous) : undefined;
+  const prev =
+    prevTree &&
+    prevTree.sorted &&
+    !options.keepOrder &&
+    prevTree.depth === depth &&
+    prevTree.minMaxField === m
+      ? prevTree
+      : undefined;
+
+  // padding node per level: leaf (2^128 - 1, 2^128 - 1, 0, ...), then Poseidon16 of two pads
+  const pads: Uint8Array[] = [];
+  if (prev) {
+    pads.push(...prev.pads);
+  } else {
+    const padLeaf = new Uint8Array(NODE_BYTES);
+    // leaf 1 of a one-record tree of key 2^128 - 1 has the padding leaf's preimage
+    // (key = nextKey = 2^128 - 1, values and salt 0); its tuple is then set to the empty set's
+    const padRecord = new Uint8Array(RECORD_BYTES).fill(0xff, 0, 16);
+    const scratch = new Uint8Array(2 * NODE_BYTES);
+    await engine.hashLeaves(padRecord, 1, m, scratch, null, 1);
+    padLeaf.set(scratch.subarray(NODE_BYTES, 2 * NODE_BYTES));
+    new DataView(padLeaf.buffer).setBigUint64(32, 0n, true); // count 0
+    padLeaf.fill(0, 40, 104); // sums 0
+    new DataView(padLeaf.buffer).setBigUint64(104, MASK64, true); // min of the empty set
+    new DataView(padLeaf.buffer).setBigUint64(112, 0n, true); // max of the empty set
+    pads.push(padLeaf);
+    for (let l = 1; l <= depth; l++) {
+      const p = new Uint8Array(NODE_BYTES);
+      await engine.hashNodes(pads[l - 1]!, 0, pads[l - 1]!, p, 1, null, 1);
+      pads.push(p);
+    }
+  }
 
   const used = n + 1; // sentinel + records; leaves from index `used` on are padding
+  const levels: Uint8Array[] = [];
+  const packed = sorted.packed;
+  const l0 = new Uint8Array(used * NODE_BYTES);
+  let shift: Int32Array | undefined;
+  if (prev) {
+    shift = leafShifts(sorted.records, sorted.salts, prev);
+    const todo = copyReused(l0, prev.levels[0]!, shift, 0, used);
+    stats.reused.leaves = used - todo.length;
+    stats.hashed.leaves = todo.length;
+    if (todo.length > 0) await engine.hashLeaves(packed, n, m, l0, todo, threads);
+  } else {
+    stats.hashed.leaves = used;
+    await engine.hashLeaves(packed, n, m, l0, null, threads);
+  }
+  levels.push(l0);
+
+  for (let l = 1; l <= depth; l++) {
+    const sizeBelow = levels[l - 1]!.length / NODE_BYTES;
+    const size = Math.ceil(used / 2 ** l);
+    const cur = new Uint8Array(size * NODE_BYTES);
+    if (prev && shift) {
+      // a node is reusable when both children are, with the same shift, and that shift is a
+      // multiple of its width; a padding child must be padding in the previous tree too
+      const prevBelow = prev.levels[l - 1]!.length / NODE_BYTES;
+      const width = 2 ** l;
+      const next = new Int32Array(size);
+      for (let i = 0; i < size; i++) {
+        const s = shift[2 * i]!;
+        let ok = s !== NO_REUSE && s % width === 0;
+        if (ok) {
+          const c = 2 * i + 1;
+          if (c < sizeBelow) ok = shift[c] === s;
+          else ok = c - s / (width / 2) >= prevBelow;
+        }
+        next[i] = ok ? s : NO_REUSE;
+      }
+      shift = next;
+      const todo = copyReused(cur, prev.levels[l]!, shift, l, size);
+      stats.reused.nodes += size - todo.length;
+      stats.hashed.nodes += todo.length;
+      if (todo.length > 0) {
+        await engine.hashNodes(levels[l - 1]!, sizeBelow, pads[l - 1]!, cur, size, todo, threads);
+      }
+    } else {
+      stats.hashed.nodes += size;
+      await engine.hashNodes(levels[l - 1]!, sizeBelow, pads[l - 1]!, cur, size, null, threads);
+    }
+    levels.push(cur);
+  }
+  lastStats = stats;
+  return makeTree({
+    depth,
+    minMaxField: m,
+    records: sorted.records,
+    salts: sorted.salts,
+    sorted: !options.keepOrder,
+    levels,
+    pads,
+  });
+}
+
+/** Trees with at least this many leaves are hashed on worker threads by the JS engine. */
+const PARALLEL_THRESHOLD = 1 << 14;
+/**
+ * Copies every node of `out` (level `level`, `size` nodes) whose shift is not NO_REUSE from
+ * `prevLevel` (node i ← previous node i − shift / 2^level), in runs; returns the others.
+ */
+function copyReused(
+  out: Uint8Array,
+  prevLevel: Uint8Array,
+  shift: Int32Array,
+  level: number,
+  size: number,
+): Int32Array {
+  const todo: number[] = [];
+  const width = 2 ** level;
+  let i = 0;
+  while (i < size) {
+    const s = shift[i]!;
+    if (s === NO_REUSE) {
+      todo.push(i++);
+      continue;
+    }
+    let j = i + 1;
+    while (j < size && shift[j] === s) j++;
+    const from = i - s / width;
+    out.set(prevLevel.subarray(from * NODE_BYTES, (from + j - i) * NODE_BYTES), i * NODE_BYTES);
+    i = j;
+  }
+  return Int32Array.from(todo);
+}
+
+function makeTree(st: TreeState): MerkleSumTree {
+  const { depth, records, salts, levels, pads } = st;
+  const n = records.length;
   const keyAt = (i: number): bigint =>
-    i === 0 ? KEY_LOW_SENTINEL : i <= n ? sorted.records[i - 1]!.key : KEY_HIGH_SENTINEL;
+    i === 0 ? KEY_LOW_SENTINEL : i <= n ? records[i - 1]!.key : KEY_HIGH_SENTINEL;
   const leafAt = (i: number): Leaf => {
     if (!Number.isInteger(i) || i < 0 || i >= 2 ** depth) throw new RangeError(`no leaf ${i}`);
     const real = i >= 1 && i <= n;
     return {
       key: keyAt(i),
       nextKey: i + 1 < 2 ** depth ? keyAt(i + 1) : KEY_HIGH_SENTINEL,
-      values: real ? [...sorted.records[i - 1]!.values] : [0n, 0n, 0n, 0n],
-      salt: real ? sorted.salts[i - 1]! : 0n,
+      values: real ? [...records[i - 1]!.values] : [0n, 0n, 0n, 0n],
+      salt: real ? salts[i - 1]! : 0n,
     };
   };
-
-  // padding node per level
-  const pad: bigint[][] = [];
-  const padHash: Uint8Array[] = [];
-  {
-    const h = P([KEY_HIGH_SENTINEL, KEY_HIGH_SENTINEL, 0n, 0n, 0n, 0n, 0n]);
-    padHash.push(h);
-    pad.push([F.toObject(h), 0n, 0n, 0n, 0n, 0n, VALUE_MAX, 0n]);
-    for (let l = 1; l <= depth; l++) {
-      const below = pad[l - 1]!;
-      const hb = padHash[l - 1]!;
-      const vals = below.slice(1).map((v) => F.e(v));
-      const hh = P([hb, ...vals, hb, ...vals]);
-      padHash.push(hh);
-      pad.push([F.toObject(hh), 0n, 0n, 0n, 0n, 0n, VALUE_MAX, 0n]);
-    }
-  }
-
-  const workers =
-    options.workers ?? (used >= PARALLEL_THRESHOLD ? Math.min(availableParallelism(), 4) : 0);
-  const hasher = await Hasher.start(P, workers);
-  const levels: Level[] = [];
-  try {
-    // level 0: Poseidon7(key, nextKey, v0..v3, salt), in segments
-    const l0 = newLevel(used);
-    for (let s0 = 0; s0 < used; s0 += SEGMENT) {
-      const cnt = Math.min(SEGMENT, used - s0);
-      const buf = new Uint8Array(cnt * 7 * 32);
-      const view = new DataView(buf.buffer);
-      for (let i = 0; i < cnt; i++) {
-        const leaf = leafAt(s0 + i);
-        const slots = [leaf.key, leaf.nextKey, ...leaf.values, leaf.salt];
-        for (let j = 0; j < 7; j++) writeLE(view, (i * 7 + j) * 32, slots[j]!);
-      }
-      l0.hash.set(await hasher.hash(7, 0, buf, cnt), s0 * 32);
-    }
-    for (let i = 0; i < used; i++) {
-      const real = i >= 1;
-      const values = real ? sorted.records[i - 1]!.values : undefined;
-      l0.count[i] = real ? 1 : 0;
-      for (let f = 0; f < FIELD_COUNT; f++) l0.sumLo[f]![i] = values ? values[f]! : 0n;
-      l0.min[i] = values ? values[m]! : VALUE_MAX;
-      l0.max[i] = values ? values[m]! : 0n;
-    }
-    levels.push(l0);
-
-    // internal levels: Poseidon16(left tuple, right tuple); slots 0 and 8 are child hashes
-    for (let l = 1; l <= depth; l++) {
-      const below = levels[l - 1]!;
-      const size = Math.ceil(used / 2 ** l);
-      const cur = newLevel(size);
-      const padBelow = pad[l - 1]!;
-      const tuple = (c: number): bigint[] => {
-        if (c >= below.size) return padBelow.slice(1);
-        const t = [BigInt(below.count[c]!)];
-        for (let f = 0; f < FIELD_COUNT; f++) {
-          t.push((BigInt(below.sumHi[f]![c]!) << 64n) + below.sumLo[f]![c]!);
-        }
-        t.push(below.min[c]!, below.max[c]!);
-        return t;
-      };
-      for (let s0 = 0; s0 < size; s0 += SEGMENT) {
-        const cnt = Math.min(SEGMENT, size - s0);
-        const buf = new Uint8Array(cnt * 16 * 32);
-        const view = new DataView(buf.buffer);
-        for (let k = 0; k < cnt; k++) {
-          const i = s0 + k;
-          const left = tuple(2 * i);
-          const right = tuple(2 * i + 1);
-          for (let side = 0; side < 2; side++) {
-            const c = 2 * i + side;
-            const o = (k * 16 + side * 8) * 32;
-            buf.set(c < below.size ? below.hash.subarray(c * 32, c * 32 + 32) : padHash[l - 1]!, o);
-            const t = side === 0 ? left : right;
-            for (let j = 0; j < 7; j++) writeLE(view, o + (j + 1) * 32, t[j]!);
-          }
-          cur.count[i] = Number(left[0]! + right[0]!);
-          for (let f = 0; f < FIELD_COUNT; f++) {
-            const sum = left[1 + f]! + right[1 + f]!;
-            cur.sumLo[f]![i] = sum & MASK64;
-            cur.sumHi[f]![i] = Number(sum >> 64n);
-          }
-          cur.min[i] = left[5]! < right[5]! ? left[5]! : right[5]!;
-          cur.max[i] = left[6]! > right[6]! ? left[6]! : right[6]!;
-        }
-        cur.hash.set(await hasher.hash(16, 0x101, buf, cnt), s0 * 32);
-      }
-      levels.push(cur);
-    }
-  } finally {
-    await hasher.stop();
-  }
-
   const node = (level: number, index: number): bigint[] => {
     if (!Number.isInteger(level) || level < 0 || level > depth) {
       throw new RangeError(`no level ${level}`);
@@ -405,23 +495,12 @@ export async function buildTree(
       throw new RangeError(`no node ${index} at level ${level}`);
     }
     const lv = levels[level]!;
-    if (index >= lv.size) return [...pad[level]!];
-    const out = [
-      F.toObject(lv.hash.subarray(index * 32, index * 32 + 32)),
-      BigInt(lv.count[index]!),
-    ];
-    for (let f = 0; f < FIELD_COUNT; f++) {
-      out.push((BigInt(lv.sumHi[f]![index]!) << 64n) + lv.sumLo[f]![index]!);
-    }
-    out.push(lv.min[index]!, lv.max[index]!);
-    return out;
+    return index < lv.length / NODE_BYTES ? readNode(lv, index) : readNode(pads[level]!, 0);
   };
-
-  const root = node(depth, 0)[0]!;
-  return {
+  const tree: MerkleSumTree = {
     depth,
-    minMaxField: m,
-    root,
+    minMaxField: st.minMaxField,
+    root: node(depth, 0)[0]!,
     leafCount: n,
     node,
     leaf: leafAt,
@@ -435,6 +514,8 @@ export async function buildTree(
       return out;
     },
   };
+  states.set(tree, st);
+  return tree;
 }
 
 /**

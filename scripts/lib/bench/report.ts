@@ -78,26 +78,48 @@ function header(name: string, e: BenchEntry): string {
 
 function treeSection(e: BenchEntry<TreeBenchData>): string[] {
   const d = e.data!;
+  const rows = d.baseline ? [...d.runs, d.baseline] : d.runs;
+  const appends = d.runs.flatMap((r) => (r.appends ?? []).map((a) => ({ run: r, a })));
   return [
-    `### Commitment tree (TypeScript \`buildTree\`, depth ${d.depth})`,
+    `### Commitment tree (\`buildTree\`, depth ${d.depth})`,
     "",
     header("tree", e),
     "",
-    "| records | buildTree (s) | of which sort (s) | Poseidon hashes | hashes/s | peak RSS (MiB) | measured (UTC) | 1-min load avg. start → end |",
-    "|---:|---:|---:|---:|---:|---:|---|---|",
-    ...d.runs.map((r) => {
+    "| records | buildTree (s) | of which sort (s) | engine | records/s (salt + tree) | Poseidon hashes | hashes/s | peak RSS (MiB) | measured (UTC) | 1-min load avg. start → end |",
+    "|---:|---:|---:|---|---:|---:|---:|---:|---|---|",
+    ...rows.map((r) => {
       const date = (r.date ?? e.date).replace("T", " ").replace(/:\d\d\.\d+Z$/, "");
       const load = r.loadavg ?? e.loadavg;
-      return `| ${fmtCount(r.records)} | ${s(r.buildMs)} | ${s(r.sortMs)} | ${int(r.hashes.total)} | ${int(r.hashesPerSecond)} | ${r.peakRssMiB} | ${date} | ${load.start[0]} → ${load.end[0]} |`;
+      const engine = r === d.baseline ? "js (baseline)" : (r.engine ?? "js");
+      const rate = r.recordsPerSecond === undefined ? "–" : int(r.recordsPerSecond);
+      return `| ${fmtCount(r.records)} | ${s(r.buildMs)} | ${s(r.sortMs)} | ${engine} | ${rate} | ${int(r.hashes.total)} | ${int(r.hashesPerSecond)} | ${r.peakRssMiB} | ${date} | ${load.start[0]} → ${load.end[0]} |`;
     }),
     "",
     "Each size runs in its own process; peak RSS is that process's (records, salts and tree; " +
       "the process's RSS before making the records was " +
-      `${d.runs[0]?.baselineRssMiB ?? "?"} MiB). Hashes: one per used leaf (7 inputs), one per ` +
-      "non-padding internal node (16 inputs); hashes/s excludes the sort. The header names the " +
-      "latest run; each row has its own time and load, since sizes can be re-measured alone " +
+      `${d.runs[0]?.baselineRssMiB ?? "?"} MiB; the largest size's includes the appends below, ` +
+      "with two trees in memory). Engine `native`: the C Poseidon of circuits/native/ on all " +
+      "cores; `js`: circomlibjs' WASM Poseidon on worker threads (the fallback when the addon is " +
+      "not built, and the implementation before it), measured in the same run. Records/s = " +
+      "records / (drawing the salts + buildTree, which sorts and hashes). Hashes: one per used " +
+      "leaf (7 inputs), one per non-padding internal node (16 inputs); hashes/s excludes the " +
+      "sort. Each row has its own time and load, since sizes can be re-measured alone " +
       "(`--only tree --records 1e4,1e5`) and the CPUs were shared: throughput drops with load.",
     "",
+    ...(appends.length
+      ? [
+          "Appending onto the largest tree (`buildTree(all records, salts, depth, { previous })`: " +
+            "subtrees whose leaves did not change or moved by a multiple of their width are copied):",
+          "",
+          "| onto | added | where | time (s) | leaves hashed / copied | nodes hashed / copied |",
+          "|---:|---:|---|---:|---:|---:|",
+          ...appends.map(
+            ({ run, a }) =>
+              `| ${fmtCount(run.records)} | ${fmtCount(a.added)} | ${a.where === "end" ? "keys above every key" : "later days of random parts (spread over the order)"} | ${s(a.ms)} | ${int(a.hashed.leaves)} / ${int(a.reused.leaves)} | ${int(a.hashed.nodes)} / ${int(a.reused.nodes)} |`,
+          ),
+          "",
+        ]
+      : []),
   ];
 }
 
@@ -268,7 +290,7 @@ export function renderReadmeSection(r: BenchResults): string {
   const tree = b.tree?.status === "ok" ? (b.tree.data as TreeBenchData) : undefined;
   for (const run of tree?.runs ?? []) {
     rows.push(
-      `| commitment tree of ${fmtCount(run.records)} records (TS, depth ${run.depth}) | ${s(run.buildMs, 1)} s, ${int(run.hashesPerSecond)} hashes/s, peak RSS ${run.peakRssMiB} MiB (load ${(run.loadavg ?? b.tree!.loadavg).start[0]}) |`,
+      `| commitment tree of ${fmtCount(run.records)} records (${run.engine ?? "js"}, depth ${run.depth}) | ${s(run.buildMs, 1)} s, ${run.recordsPerSecond === undefined ? "" : `${int(run.recordsPerSecond)} records/s, `}${int(run.hashesPerSecond)} hashes/s, peak RSS ${run.peakRssMiB} MiB (load ${(run.loadavg ?? b.tree!.loadavg).start[0]}) |`,
     );
   }
   const prove = b.prove?.status === "ok" ? (b.prove.data as ProveBenchData) : undefined;

@@ -1,0 +1,188 @@
+import { expect } from "chai";
+import { buildNative } from "../../circuits/native/build.js";
+import { loadNativeEngine } from "../../circuits/lib/tree-engine.js";
+import { referenceTreeNodes } from "../../circuits/lib/tree-reference.js";
+import {
+  VALUE_MAX,
+  buildTree,
+  lastBuildStats,
+  type MerkleSumTree,
+  type TreeRecord,
+} from "../../circuits/lib/tree.js";
+
+/** Deterministic pseudo-random generator (xorshift64*), so failures are reproducible. */
+function rng(seed: bigint): (bits: number) => bigint {
+  let s = seed | 1n;
+  return (bits) => {
+    let out = 0n;
+    for (let got = 0; got < bits; got += 32) {
+      s ^= s >> 12n;
+      s ^= (s << 25n) & ((1n << 64n) - 1n);
+      s ^= s >> 27n;
+      out = (out << 32n) | (((s * 0x2545f4914f6cdd1dn) >> 32n) & 0xffffffffn);
+    }
+    return out & ((1n << BigInt(bits)) - 1n);
+  };
+}
+
+interface DataSet {
+  records: TreeRecord[];
+  salts: bigint[];
+}
+
+/** n records with keys drawn from `keySpace` values (small spaces give many duplicate keys). */
+function dataSet(n: number, seed: bigint, keySpace: bigint): DataSet {
+  const r = rng(seed);
+  const records = Array.from({ length: n }, () => ({
+    key: 1n + (r(64) % keySpace),
+    values: [r(20), r(64), r(3) === 0n ? VALUE_MAX : r(8), r(64)],
+  }));
+  // a duplicate record (same key and values, another salt) when there is room
+  if (n >= 4) records[n - 1] = { key: records[0]!.key, values: [...records[0]!.values] };
+  return { records, salts: records.map(() => r(248)) };
+}
+
+/** Asserts that `tree` has every node of the reference tree (padding included) and its leaves. */
+async function expectSameAsReference(tree: MerkleSumTree, data: DataSet): Promise<void> {
+  const ref = await referenceTreeNodes(data.records, data.salts, tree.depth, tree.minMaxField);
+  for (let l = 0; l <= tree.depth; l++) {
+    for (let i = 0; i < ref[l]!.length; i++) {
+      expect(tree.node(l, i), `node (${l}, ${i})`).to.deep.equal(ref[l]![i]);
+    }
+  }
+  expect(tree.root).to.equal(ref[tree.depth]![0]![0]);
+}
+
+/** Asserts that two trees are equal node for node. */
+function expectSameTree(a: MerkleSumTree, b: MerkleSumTree): void {
+  expect(a.root).to.equal(b.root);
+  expect(a.leafCount).to.equal(b.leafCount);
+  for (let l = 0; l <= a.depth; l++) {
+    for (let i = 0; i < 2 ** (a.depth - l); i++) {
+      expect(a.node(l, i), `node (${l}, ${i})`).to.deep.equal(b.node(l, i));
+    }
+  }
+  for (let i = 0; i < 2 ** a.depth; i++) expect(a.leaf(i)).to.deep.equal(b.leaf(i));
+}
+
+describe("buildTree engines", function () {
+  this.timeout(10 * 60_000);
+
+  before(function () {
+    // what `npm run build` does (cached): the native engine must be there to be tested
+    buildNative({ log: () => {} });
+  });
+
+  const cases: [string, number, number, bigint, number][] = [
+    // title, records, depth, key space, minMaxField
+    ["the empty set at depth 1", 0, 1, 10n, 3],
+    ["the empty set at depth 4", 0, 4, 10n, 3],
+    ["one record", 1, 2, 10n, 3],
+    ["a full depth-3 tree (2^3 - 2 records)", 6, 3, 1000n, 0],
+    ["records with many duplicate keys", 40, 6, 5n, 3],
+    ["random records, MIN/MAX of field 1", 100, 7, 1n << 128n, 1],
+    ["random records at depth 9", 300, 9, 1n << 100n, 3],
+  ];
+
+  for (const engine of ["native", "js"] as const) {
+    describe(`${engine} engine`, function () {
+      for (const [title, n, depth, keySpace, m] of cases) {
+        it(`equals the reference tree node for node on ${title}`, async function () {
+          const data = dataSet(n, BigInt(n * 31 + depth), keySpace);
+          const workers = n >= 100 ? 2 : 1;
+          const tree = await buildTree(data.records, data.salts, depth, {
+            engine,
+            minMaxField: m,
+            workers,
+          });
+          expect(lastBuildStats()!.engine).to.equal(engine);
+          await expectSameAsReference(tree, data);
+        });
+      }
+    });
+  }
+
+  it("loads the native engine built by npm run build", function () {
+    expect(loadNativeEngine()?.name).to.equal("native");
+  });
+
+  describe("previous", function () {
+    const depth = 10;
+    const base = dataSet(600, 7n, 1n << 64n);
+    let prev: MerkleSumTree;
+    before(async function () {
+      prev = await buildTree(base.records, base.salts, depth);
+    });
+
+    const grown: [string, (r: ReturnType<typeof rng>) => DataSet][] = [
+      [
+        "records appended after the last key",
+        (r) => {
+          const more = Array.from({ length: 40 }, () => ({
+            key: (1n << 64n) + r(32),
+            values: [r(8), r(8), r(8), r(8)],
+          }));
+          return {
+            records: [...base.records, ...more],
+            salts: [...base.salts, ...more.map(() => r(248))],
+          };
+        },
+      ],
+      [
+        "records inserted in the middle and one duplicate of an existing key",
+        (r) => {
+          const more = Array.from({ length: 25 }, () => ({
+            key: 1n + (r(64) % (1n << 64n)),
+            values: [r(8), r(8), r(8), r(8)],
+          }));
+          more.push({ key: base.records[5]!.key, values: [0n, 0n, 0n, 0n] });
+          return {
+            records: [...more, ...base.records],
+            salts: [...more.map(() => r(248)), ...base.salts],
+          };
+        },
+      ],
+      [
+        "records removed and one record's value changed",
+        () => {
+          const records = base.records.slice(50, 580).map((x) => ({ ...x }));
+          records[100] = { key: records[100]!.key, values: [1n, 2n, 3n, 4n] };
+          return { records, salts: base.salts.slice(50, 580) };
+        },
+      ],
+      ["the same records", () => base],
+    ];
+
+    for (const [title, make] of grown) {
+      it(`equals a fresh build with ${title}`, async function () {
+        const data = make(rng(99n));
+        const fresh = await buildTree(data.records, data.salts, depth);
+        const reused = await buildTree(data.records, data.salts, depth, { previous: prev });
+        const stats = lastBuildStats()!;
+        expectSameTree(reused, fresh);
+        expect(stats.reused.leaves).to.be.greaterThan(400);
+        expect(stats.hashed.leaves + stats.reused.leaves).to.equal(data.records.length + 1);
+      });
+    }
+
+    it("rehashes only the changed leaves and the nodes above them when appending at the end", async function () {
+      const more = [{ key: 1n << 70n, values: [1n, 1n, 1n, 1n] }];
+      const tree = await buildTree([...base.records, ...more], [...base.salts, 5n], depth, {
+        previous: prev,
+      });
+      const stats = lastBuildStats()!;
+      // the last old record's nextKey changed, the new record is new: 2 leaves; above them one
+      // node per level at most twice (the two leaves' paths)
+      expect(stats.hashed.leaves).to.equal(2);
+      expect(stats.hashed.nodes).to.be.at.most(2 * depth);
+      expectSameTree(tree, await buildTree([...base.records, ...more], [...base.salts, 5n], depth));
+    });
+
+    it("reuses nothing from a tree of another depth and still builds the right tree", async function () {
+      const other = await buildTree(base.records, base.salts, depth + 1);
+      const tree = await buildTree(base.records, base.salts, depth, { previous: other });
+      expect(lastBuildStats()!.reused.leaves).to.equal(0);
+      expect(tree.root).to.equal(prev.root);
+    });
+  });
+});

@@ -67,7 +67,7 @@ describe("AuditPath (audit_d4)", function () {
     });
 
     it("keeps its pinned constraint count", async function () {
-      expect((await r1csInfo(NAME)).nConstraints).to.equal(8752);
+      expect((await r1csInfo(NAME)).nConstraints).to.equal(10876);
     });
   });
 
@@ -154,23 +154,60 @@ describe("AuditPath (audit_d4)", function () {
   });
 
   describe("siblings out of range (issue 15)", function () {
+    const RANGE_FILE = "node_in_range.circom";
+
     /** The honest tree with node `level:index` committed with `edit` applied to its tuple. */
     async function withNode(key: string, edit: NodeOverride): Promise<MerkleSumTree> {
       return forgedTree(leaves, DEPTH, M, new Map([[key, edit]]));
     }
 
-    it("TODAY accepts a sibling whose sum is p - 5", async function () {
+    /**
+     * Like caughtOnlyBy, for a range check of NodeInRange: leaf 2's audit (whose paths see
+     * nodes (1, 0) and (2, 1) as siblings) is refused at `text` and nothing else.
+     */
+    async function siblingCaughtBy(bad: MerkleSumTree, text: string): Promise<void> {
+      const input = auditWitness(bad, 2, 7n).input;
+      expect(await refusal(calculateWitness(NAME, input))).to.equal(
+        assertionAt(RANGE_FILE, "NodeInRange", text),
+      );
+      const forged = await relaxedWitness(NAME, [{ file: RANGE_FILE, remove: text }], input);
+      expect(forged[1]).to.equal(bad.root);
+      expect(await checkWitness(NAME, forged)).to.equal(false);
+    }
+
+    it("rejects a sibling whose sum is p - 5 (a 'negative' sum): `sacc === sums[j]`", async function () {
       // node (2, 1) covers leaves 4..7; committed with sum0 = p - 5 it lowers every total
-      // above it by 5 + its true sum, and leaf 2's audit only sees it as a sibling
+      // above it by 5 + its true sum. Before the range checks this audit passed (the forged
+      // witness satisfied every constraint).
       const bad = await withNode("2:1", (t) => [t[0]!, t[1]!, FIELD_MODULUS - 5n, ...t.slice(3)]);
-      const w = await calculateWitness(NAME, auditWitness(bad, 2, 1n).input);
-      expect(await checkWitness(NAME, w)).to.equal(true);
+      await siblingCaughtBy(bad, "sacc === sums[j];");
     });
 
-    it("TODAY accepts a sibling whose count wraps (p - 1)", async function () {
+    it("rejects a sibling whose count wraps (p - 1): `acc === count`", async function () {
+      // node (1, 0) (the sentinel and key 5) committed with count p - 1: its parent's count
+      // wraps from p + 1 to 1, hiding a record; this audit passed before the range checks
       const bad = await withNode("1:0", (t) => [t[0]!, FIELD_MODULUS - 1n, ...t.slice(2)]);
-      expect(bad.node(2, 0)[1]).to.equal(1n); // the parent's count wrapped from p + 1 to 1
-      const w = await calculateWitness(NAME, auditWitness(bad, 2, 1n).input);
+      expect(bad.node(2, 0)[1]).to.equal(1n);
+      await siblingCaughtBy(bad, "acc === count;");
+    });
+
+    it("rejects a sibling with more records than leaves (count 3 at level 1): `countBits[level] * (count - 2 ** level) === 0`", async function () {
+      const bad = await withNode("1:0", (t) => [t[0]!, 3n, ...t.slice(2)]);
+      await siblingCaughtBy(bad, "countBits[level] * (count - 2 ** level) === 0;");
+    });
+
+    it("accepts a sibling at its bounds: a full subtree with the largest sums it can hold", async function () {
+      // records at keys 1..6 fill leaves 1..6; keys 2 and 3 (leaves 2, 3 = node (1, 1)) hold
+      // 2^64 - 1 in field 2, so node (1, 1) has count 2 = 2^1 and sum2 = 2·(2^64 - 1), the
+      // most a level-1 node can hold; it is a sibling on leaf 0's path
+      const big = (1n << 64n) - 1n;
+      const recs = [1n, 2n, 3n, 4n, 5n, 6n].map((key) => ({
+        key,
+        values: [1n, 1n, key === 2n || key === 3n ? big : 0n, 1n],
+      }));
+      const full = await buildTree(recs, sampleSalts(recs.length), DEPTH);
+      expect(full.node(1, 1).slice(1, 5)).to.deep.equal([2n, 2n, 2n, 2n * big]);
+      const w = await calculateWitness(NAME, auditWitness(full, 0, 1n).input);
       expect(await checkWitness(NAME, w)).to.equal(true);
     });
   });

@@ -5,6 +5,7 @@ include "circomlib/circuits/comparators.circom";
 include "less_than.circom";
 include "leaf_node.circom";
 include "merkle_sum_path.circom";
+include "node_in_range.circom";
 
 // AuditPath(depth, m): random path audit of a committed tree. For the auditor-chosen leaf
 // `index` it proves that leaf `index` and leaf `index + 1` are in the tree of `root` and that
@@ -14,7 +15,12 @@ include "merkle_sum_path.circom";
 //     zero values and links to 2^128 - 1,
 //   - the count/sums left of leaf index+1 equal those left of leaf index plus leaf index,
 //   - every node on both paths carries count/sums = sum of its children and min/max = min/max
-//     of its children (MerkleSumPath with checkMinMax = 1).
+//     of its children (MerkleSumPath with checkMinMax = 1),
+//   - every sibling tuple it touches is in range, as PSE Summa range-checks balances: a sibling
+//     at level l (a subtree of 2^l leaves) has count <= 2^l and sums < 2^(64+l) (min/max
+//     < 2^64 are checked by MerkleSumPath). Without this a sibling carrying p - x (a
+//     "negative" count or sum) or a count above its capacity passes, and the totals above it
+//     wrap around; with it every total on the paths is an exact integer below 2^(64+depth+1).
 // Public inputs, in order: root, index, challenge (an auditor nonce, bound with a square so
 // that each audit answer is fresh). Nothing about the records is revealed.
 // NOTE: one audit checks one link and two root paths; confidence comes from many random
@@ -51,6 +57,13 @@ template AuditPath(depth, m) {
             isPad[s] * values[s][j] === 0;
         }
         isPad[s] * (nextKey[s] - (2 ** 128 - 1)) === 0;
+    }
+
+    // every sibling's count and sums in range (see the header)
+    for (var s = 0; s < 2; s++) {
+        for (var l = 0; l < depth; l++) {
+            NodeInRange(l)(siblings[s][l][1], [siblings[s][l][2], siblings[s][l][3], siblings[s][l][4], siblings[s][l][5]]);
+        }
     }
 
     signal sorted <== LessEqThanBits(128)([key[0], key[1]]);

@@ -1,4 +1,7 @@
 /** Shared fixtures of the circuit tests: a small committed record set and a permissive policy. */
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { REPO_ROOT } from "../../circuits/lib/testing.js";
 import type { Policy } from "../../circuits/lib/signals.js";
 import type { TreeRecord } from "../../circuits/lib/tree.js";
 
@@ -34,12 +37,31 @@ export function openPolicy(overrides: Partial<Policy> = {}): Policy {
   };
 }
 
-/** Resolves to true iff `p` rejects (the witness generator refused the input). */
-export async function rejects(p: Promise<unknown>): Promise<boolean> {
+/**
+ * "Template:line" of the one line of circuits/<file> (or node_modules/circomlib/... for a
+ * `circomlib/` path) that contains `text` (it must occur once), inside template `template`:
+ * how the witness generator names a failed `===`.
+ */
+export function assertionAt(file: string, template: string, text: string): string {
+  const dir = file.startsWith("circomlib/") ? "node_modules" : "circuits";
+  const lines = readFileSync(path.join(REPO_ROOT, dir, file), "utf8").split("\n");
+  const hits = lines.flatMap((l, i) => (l.includes(text) ? [i + 1] : []));
+  if (hits.length !== 1) throw new Error(`${file}: "${text}" is on ${hits.length} lines, need 1`);
+  return `${template}:${hits[0]}`;
+}
+
+/**
+ * Resolves to "Template:line" of the assertion at which the witness generator refused `p`'s
+ * input (the innermost template, as {@link assertionAt} names it), or to null when it accepted
+ * it. Any other failure (a bad input name, a trap) is rethrown: it is not a refusal by the circuit.
+ */
+export async function refusal(p: Promise<unknown>): Promise<string | null> {
   try {
     await p;
-    return false;
-  } catch {
-    return true;
+    return null;
+  } catch (e) {
+    const m = /Assert Failed\.\s*Error in template (\w+?)_\d+ line: (\d+)/.exec(String(e));
+    if (m === null) throw e;
+    return `${m[1]}:${m[2]}`;
   }
 }

@@ -19,7 +19,11 @@ import {
   type Query,
 } from "../../circuits/lib/query.js";
 import { scanWindow } from "../../circuits/lib/witness.js";
-import type { QueryMessage } from "../../protocol/typed-data.js";
+import {
+  answerConsentOf,
+  recoverAnswerConsentSigner,
+  type QueryMessage,
+} from "../../protocol/typed-data.js";
 import { recoverQuerySigner } from "../auth.js";
 import { GrantStatus, versionIdOf } from "../chain.js";
 import type { GatewayContext } from "../context.js";
@@ -119,6 +123,35 @@ function checkPolicy(policy: Policy, q: QueryBody["query"], minMaxField: number)
 }
 
 /**
+ * The query's AnswerConsent signature, checked to be the signer's over this query (the access
+ * log refuses the answer without it, so the gateway does not prove one it cannot log).
+ */
+function checkConsent(ctx: GatewayContext, body: QueryBody, signer: string): string {
+  if (!body.consent) {
+    throw new AppError(
+      400,
+      "VALIDATION_FAILED",
+      "consent: the consumer's AnswerConsent signature is required to log the answer on-chain",
+    );
+  }
+  let consentSigner: string | undefined;
+  try {
+    const msg = answerConsentOf(body.query as unknown as QueryMessage);
+    consentSigner = recoverAnswerConsentSigner(ctx.domain, msg, body.consent);
+  } catch {
+    consentSigner = undefined;
+  }
+  if (consentSigner?.toLowerCase() !== signer.toLowerCase()) {
+    throw new AppError(
+      401,
+      "BAD_SIGNATURE",
+      "consent: not the query signer's AnswerConsent for this grant, request id, version and query",
+    );
+  }
+  return body.consent;
+}
+
+/**
  * Checks a signed query and, if everything holds, stores it (nonce, request id, job) in one
  * batch and queues its proof. Returns the job. Refusals throw AppError and write nothing.
  */
@@ -148,6 +181,7 @@ export async function submitQuery(
       `grant ${q.grantId} does not let the signer query asset ${q.assetId}`,
     );
   }
+  const consent = checkConsent(ctx, body, signer);
   if (grant.status === GrantStatus.Revoked) {
     throw new AppError(403, "GRANT_REVOKED", `grant ${q.grantId} has been revoked`);
   }
@@ -283,6 +317,7 @@ export async function submitQuery(
     },
     binding: binding.toString(),
     blind: blind.toString(),
+    consent: { versionId: q.versionId.toString(), signature: consent },
     createdAt: Date.now(),
     updatedAt: Date.now(),
   };
@@ -302,7 +337,7 @@ export async function submitQuery(
     }
     if (
       (await ctx.store.jobOfRequest(q.requestId)) ||
-      (await ctx.chain.isRequestLogged(q.requestId))
+      (await ctx.chain.isRequestLogged(q.grantId, q.requestId))
     ) {
       throw new AppError(409, "REQUEST_REUSED", `request id ${q.requestId} was already answered`);
     }

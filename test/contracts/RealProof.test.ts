@@ -24,6 +24,13 @@ import { buildTree, type TreeRecord } from "../../circuits/lib/tree.js";
 import { rangeWitness } from "../../circuits/lib/witness.js";
 import type { Query } from "../../circuits/lib/query.js";
 import { toSnarkjsProof } from "../../protocol/proof.js";
+import {
+  answerConsentOf,
+  queryMessageHash,
+  recoverAnswerConsentSigner,
+  signQuery,
+  type QueryMessage,
+} from "../../protocol/typed-data.js";
 import { checkGas, COVERAGE } from "./gas.js";
 import { consentFor, deployPartProof, ENDPOINT, META, PARAMS, SCHEMA } from "./helpers.js";
 
@@ -390,6 +397,44 @@ describe("AccessLog with a real range_d4 proof", function () {
         .withArgs(1n, requestId);
     });
   });
+  describe("AnswerConsent from protocol/typed-data.ts", function () {
+    it("signQuery's consent, over the query hash the consumer computes itself, is accepted on-chain", async function () {
+      const { pp, consumer, relayer, proof, publicSignals, requestId, versionId } =
+        await networkHelpers.loadFixture(fixture);
+      const message: QueryMessage = {
+        grantId: 1n,
+        assetId: 1n,
+        versionId: 0n, // "the latest version"
+        kind: QUERY.kind,
+        fieldA: QUERY.fieldA,
+        fieldB: QUERY.fieldB,
+        lo: QUERY.lo,
+        hi: QUERY.hi,
+        threshold: QUERY.threshold,
+        requestId,
+        nonce: QUERY.nonce,
+        deadline: 2n ** 40n,
+      };
+      expect(queryMessageHash(message)).to.equal(publicSignals[2]);
+      const domain = {
+        chainId: (await ethers.provider.getNetwork()).chainId,
+        partProof: await pp.getAddress(),
+      };
+      const body = await signQuery(consumer, domain, message);
+      expect(recoverAnswerConsentSigner(domain, answerConsentOf(message), body.consent)).to.equal(
+        consumer.address,
+      );
+      await expect(
+        pp
+          .connect(relayer)
+          .recordAnswer(1n, versionId, circuitId(NAME), requestId, proof, publicSignals, {
+            versionId: 0n,
+            signature: body.consent,
+          }),
+      ).to.emit(pp, "AnswerRecorded");
+    });
+  });
+
   describe("AnswerRecorded", function () {
     it("lets an auditor re-verify an entry logged through a multicall contract from the event alone", async function () {
       const { pp, relayer, proof, publicSignals, requestId, versionId, consent } =

@@ -10,7 +10,7 @@
 import { Contract, Interface, type Provider } from "ethers";
 // @ts-expect-error snarkjs ships no type declarations
 import * as snarkjs from "snarkjs";
-import { PUBLIC_SIGNALS, bindingOf } from "../circuits/lib/signals.js";
+import { SIGNAL_INDEX, bindingOf } from "../circuits/lib/signals.js";
 
 /** Position of a chain event: block, log index and block timestamp. */
 export interface ChainPos {
@@ -579,22 +579,12 @@ export async function readChainLog(
   }
 
   const answers: LoggedAnswer[] = [];
-  const recordAnswer = abi.getFunction("recordAnswer");
-  if (!recordAnswer) throw new Error("the ABI has no recordAnswer function");
   for (const ev of await events("AnswerRecorded")) {
-    const tx = await provider.getTransaction(ev.transactionHash);
-    if (!tx) throw new Error(`transaction ${ev.transactionHash} not found`);
-    // The answer may have been logged through another contract; decode the direct call only.
-    let proof: LoggedAnswer["proof"] = { a: [], b: [], c: [] };
-    let publicSignals: bigint[] = [];
-    try {
-      const decoded = abi.decodeFunctionData(recordAnswer, tx.data);
-      const p = decoded.proof as { a: bigint[]; b: bigint[][]; c: bigint[] };
-      proof = { a: [...p.a], b: p.b.map((row) => [...row]), c: [...p.c] };
-      publicSignals = [...(decoded.publicSignals as bigint[])];
-    } catch {
-      publicSignals = new Array(PUBLIC_SIGNALS.length).fill(0n);
-    }
+    // The event carries the proof and its public signals: no call data is decoded, so answers
+    // logged through a multicall or a contract wallet re-verify too.
+    const p = ev.args.proof as { a: bigint[]; b: bigint[][]; c: bigint[] };
+    const proof = { a: [...p.a], b: p.b.map((row) => [...row]), c: [...p.c] };
+    const publicSignals = [...(ev.args.publicSignals as bigint[])];
     answers.push({
       ...(await pos(ev)),
       grantId: ev.args.grantId as bigint,
@@ -602,8 +592,8 @@ export async function readChainLog(
       requestId: ev.args.requestId as string,
       versionId: ev.args.versionId as bigint,
       circuitId: ev.args.circuitId as string,
-      queryHash: ev.args.queryHash as bigint,
-      resultCommitment: ev.args.resultCommitment as bigint,
+      queryHash: publicSignals[SIGNAL_INDEX.queryHash]!,
+      resultCommitment: publicSignals[SIGNAL_INDEX.resultCommitment]!,
       used: Number(ev.args.used),
       proof,
       publicSignals,

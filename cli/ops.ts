@@ -616,21 +616,24 @@ export async function verifyAnswer(
   };
   const rootRegistered = version.root === signals.root;
   const loggedOnChain = (await s.partProof.getFunction("isRequestLogged")(
+    BigInt(job.grantId),
     job.requestId,
   )) as boolean;
   let logMatches = false;
   if (loggedOnChain) {
-    const block = Number(await s.partProof.getFunction("answerBlockOf")(job.requestId));
+    const block = Number(
+      await s.partProof.getFunction("answerBlockOf")(BigInt(job.grantId), job.requestId),
+    );
     const events = await s.partProof.queryFilter(
-      s.partProof.filters.AnswerRecorded!(null, null, job.requestId),
+      s.partProof.filters.AnswerRecorded!(BigInt(job.grantId), null, job.requestId),
       block,
       block,
     );
     logMatches = events.some((e) => {
       const a = (e as unknown as { args: Record<string, unknown> }).args;
       return (
-        a.queryHash === signals.queryHash &&
-        a.resultCommitment === signals.resultCommitment &&
+        (a.publicSignals as bigint[])[2] === signals.queryHash &&
+        (a.publicSignals as bigint[])[3] === signals.resultCommitment &&
         String(a.grantId) === job.grantId &&
         String(a.versionId) === job.versionId
       );

@@ -52,6 +52,7 @@ export class ChainClient extends PartProofReader {
     requestId: string;
     proof: SolidityProof;
     publicSignals: bigint[];
+    consent: { versionId: bigint; signature: string };
   }): Promise<string> {
     if (!this.writer) throw new Error("no relayer key configured");
     const tx = await this.writer.recordAnswer(
@@ -61,6 +62,7 @@ export class ChainClient extends PartProofReader {
       args.requestId,
       args.proof,
       args.publicSignals as [bigint, bigint, bigint, bigint, bigint],
+      args.consent,
     );
     return tx.hash;
   }

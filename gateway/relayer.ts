@@ -2,8 +2,9 @@
  * The outbox relayer: submits each proved answer's `recordAnswer`, waits for the configured
  * confirmations, and only then marks the job logged and drops the outbox entry (one batch).
  * It retries with exponential backoff, resumes after a restart (a sent transaction's hash is
- * stored before waiting, and the contract is asked `isRequestLogged` before any send), and so
- * never logs a request twice; the contract's RequestAlreadyLogged is the last line of defence.
+ * stored before waiting, and the contract is asked whether the (grant, request id) is logged
+ * before any send), and so never logs a request twice; the contract's RequestAlreadyLogged is
+ * the last line of defence.
  */
 import { circuitId } from "../circuits/lib/signals.js";
 import { decodeRevert } from "../protocol/contract.js";
@@ -22,6 +23,9 @@ const PERMANENT = new Set([
   "PolicyHashMismatch",
   "BindingMismatch",
   "InvalidProof",
+  "InvalidConsent",
+  "ConsentVersionMismatch",
+  "VersionNotLatest",
   "UnknownCircuit",
   "CircuitIsRetired",
   "AssetIsRetired",
@@ -103,12 +107,12 @@ export class Relayer {
         // reverted or dropped: fall through and check the contract before resending
       }
       const job = await ctx.store.getJob(entry.jobId);
-      const logged = await chain.findAnswer(entry.requestId);
+      const logged = job && (await chain.findAnswer(BigInt(job.grantId), entry.requestId));
       if (logged) {
         await this.completeIfOurs(entry, logged);
         return;
       }
-      if (!job?.proof || !job.publicSignals) {
+      if (!job?.proof || !job.publicSignals || !job.consent) {
         await ctx.store.failOutbox(entry, {
           code: "INTERNAL",
           message: "the proved answer is missing",
@@ -122,6 +126,7 @@ export class Relayer {
         requestId: job.requestId,
         proof: toSolidityProof(job.proof as SnarkjsProof),
         publicSignals: job.publicSignals.map(BigInt),
+        consent: { versionId: BigInt(job.consent.versionId), signature: job.consent.signature },
       });
       const sent = { ...entry, txHash, attempts: entry.attempts + 1 };
       await ctx.store.updateOutbox(sent);
@@ -130,7 +135,10 @@ export class Relayer {
     } catch (e) {
       const name = decodeRevert(e)?.name;
       if (name === "RequestAlreadyLogged") {
-        const logged = await chain.findAnswer(entry.requestId).catch(() => undefined);
+        const job = await ctx.store.getJob(entry.jobId).catch(() => undefined);
+        const logged =
+          job &&
+          (await chain.findAnswer(BigInt(job.grantId), entry.requestId).catch(() => undefined));
         if (logged) await this.completeIfOurs(entry, logged);
         return;
       }

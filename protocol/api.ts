@@ -61,7 +61,11 @@ export const uploadBodySchema = z.strictObject({
 /** Body of POST /assets/:assetId/versions/:localId/publish (an owner-signed PublishVersion). */
 export const publishBodySchema = z.strictObject({ deadline: uint(256), signature });
 
-/** Body of POST /queries: the signed Query message and its signature. */
+/**
+ * Body of POST /queries: the signed Query message, its signature and `consent`, the consumer's
+ * AnswerConsent signature over (grantId, requestId, versionId, queryHash of the query) that the
+ * access log needs to log the answer (protocol/typed-data.ts `signQuery` adds it).
+ */
 export const queryBodySchema = z.strictObject({
   query: z.strictObject({
     grantId: uint(256),
@@ -79,6 +83,7 @@ export const queryBodySchema = z.strictObject({
     deadline: uint(256),
   }),
   signature,
+  consent: signature.optional(),
 });
 
 /** A validated query body. */

@@ -227,9 +227,9 @@ export class PartProofReader {
     return Number(await this.contract.assetCount());
   }
 
-  /** Whether the request id has been logged. */
-  async isRequestLogged(requestId: string): Promise<boolean> {
-    return this.contract.isRequestLogged(requestId);
+  /** Whether an answer to the request id has been logged under the grant. */
+  async isRequestLogged(grantId: bigint, requestId: string): Promise<boolean> {
+    return this.contract.isRequestLogged(grantId, requestId);
   }
 
   /** Timestamp of the latest block (grant windows are checked against chain time). */
@@ -238,16 +238,17 @@ export class PartProofReader {
     return b ? Number(b.timestamp) : Math.floor(Date.now() / 1000);
   }
 
-  /** The transaction and block that logged a request id, if logged. */
+  /** The transaction and block that logged a grant's request id, if logged. */
   async findAnswer(
+    grantId: bigint,
     requestId: string,
   ): Promise<
     { hash: string; blockNumber: number; grantId?: bigint; consumer?: string } | undefined
   > {
-    const block = Number(await this.contract.answerBlockOf(requestId));
+    const block = Number(await this.contract.answerBlockOf(grantId, requestId));
     if (block === 0) return undefined;
     const logs = await this.contract.queryFilter(
-      this.contract.filters.AnswerRecorded(undefined, undefined, requestId),
+      this.contract.filters.AnswerRecorded(grantId, undefined, requestId),
       block,
       block,
     );

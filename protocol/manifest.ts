@@ -140,6 +140,34 @@ export function generatedVerifiers(manifest = MANIFEST): GeneratedVerifier[] {
     }));
 }
 
+/**
+ * Where an instance's proving key came from, as the build recorded it in `stamps.json`:
+ * - "development": a powers-of-tau file generated locally from a random secret plus one local
+ *   phase-2 contribution — whoever ran the build could forge proofs; local chains only;
+ * - "ptau-file": a user-supplied (published, verified) powers-of-tau file plus one local
+ *   phase-2 contribution;
+ * - "ceremony": phase 2 completed by several parties (scripts/ceremony.ts).
+ */
+export type SetupKind = "development" | "ptau-file" | "ceremony";
+
+const SETUP_KINDS: readonly SetupKind[] = ["development", "ptau-file", "ceremony"];
+
+/**
+ * The setup kind recorded for an instance's zkey. A missing build, stamps file or entry, or an
+ * unknown value counts as "development" (the kind that must never reach a production chain).
+ */
+export function readSetupKind(name: string): SetupKind {
+  try {
+    const stamps = JSON.parse(readFileSync(circuitPaths(name).stamps, "utf8")) as {
+      setupKind?: unknown;
+    };
+    const kind = stamps.setupKind as SetupKind;
+    return SETUP_KINDS.includes(kind) ? kind : "development";
+  } catch {
+    return "development";
+  }
+}
+
 /** Verification keys of the built circuits, by circuit id (keccak256 of the name). */
 export type VerificationKeys = Map<string, { name: string; vkey: unknown }>;
 

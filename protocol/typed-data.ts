@@ -16,6 +16,10 @@
  *   `x-partproof-timestamp` and `x-partproof-signature`.
  * - PublishVersion(...) — an owner's consent to publish a version, relayed by anyone through
  *   `publishVersionBySig` (ERC20Permit-style nonce and deadline).
+ * - AnswerConsent(uint256 grantId, bytes32 requestId, uint256 versionId, uint256 queryHash) — a
+ *   consumer's consent to log the answer to one query; `recordAnswer` checks it on-chain
+ *   (ECDSA or ERC-1271) against the proof's queryHash signal. Sent with the Query (POST
+ *   /queries, member `consent`); {@link answerConsentOf} derives it from the Query.
  */
 import {
   keccak256,
@@ -25,7 +29,12 @@ import {
   type TypedDataDomain,
   type TypedDataField,
 } from "ethers";
-import { packPredicate, type Predicate } from "../circuits/lib/query.js";
+import {
+  packPredicate,
+  queryHash,
+  type Predicate,
+  type PredicateOp,
+} from "../circuits/lib/query.js";
 
 /** EIP-712 domain name. */
 export const DOMAIN_NAME = "PartProof";
@@ -90,6 +99,32 @@ export interface PublishVersionMessage {
   nonce: bigint;
   /** Last valid timestamp (seconds). */
   deadline: bigint;
+}
+
+/**
+ * AnswerConsent: a consumer's consent to log the answer to one query under one grant. The
+ * contract's `recordAnswer` accepts an entry only with it (IAccessLog.Consent).
+ * versionId 0 = "the asset's latest version when the answer is logged", else that version.
+ */
+export const ANSWER_CONSENT_TYPES: Record<string, TypedDataField[]> = {
+  AnswerConsent: [
+    { name: "grantId", type: "uint256" },
+    { name: "requestId", type: "bytes32" },
+    { name: "versionId", type: "uint256" },
+    { name: "queryHash", type: "uint256" },
+  ],
+};
+
+/** The message of an AnswerConsent signature. */
+export interface AnswerConsentMessage {
+  /** The grant the query is made under. */
+  grantId: bigint;
+  /** The request id (bytes32 hex), unique per grant. */
+  requestId: string;
+  /** The version rule: 0 = the latest version when logged, else that version id. */
+  versionId: bigint;
+  /** The Poseidon query hash the proof must carry (circuits/lib/query.ts `queryHash`). */
+  queryHash: bigint;
 }
 
 /** EIP-712 types of an upload. */
@@ -213,6 +248,41 @@ export function queryTypedMessage(msg: QueryMessage): Record<string, unknown> {
   return { ...msg, predicates };
 }
 
+/**
+ * The query hash (public signal `queryHash`) of a signed Query message, computed the way the
+ * circuits do (circuits/lib/query.ts), from the consumer's own message.
+ * @throws RangeError when a packed predicate is out of range.
+ */
+export function queryMessageHash(msg: QueryMessage): bigint {
+  const predicates = (msg.predicates ?? [])
+    .filter((x) => x !== 0n)
+    .map((x) => ({
+      field: Number(x & 3n),
+      op: Number((x >> 2n) & 3n) as PredicateOp,
+      value: x >> 4n,
+    }));
+  return queryHash({
+    kind: msg.kind,
+    fieldA: msg.fieldA,
+    fieldB: msg.fieldB,
+    lo: msg.lo,
+    hi: msg.hi,
+    threshold: msg.threshold,
+    nonce: msg.nonce,
+    predicates,
+  });
+}
+
+/** The AnswerConsent that goes with a Query message (same grant, request id, version rule). */
+export function answerConsentOf(msg: QueryMessage): AnswerConsentMessage {
+  return {
+    grantId: msg.grantId,
+    requestId: msg.requestId,
+    versionId: msg.versionId,
+    queryHash: queryMessageHash(msg),
+  };
+}
+
 /** Packs scan predicates (`{ field, op, value }`) into the Query message's three slots. */
 export function packPredicates(preds: readonly Predicate[]): bigint[] {
   if (preds.length > 3) throw new RangeError("at most 3 predicates");
@@ -258,6 +328,27 @@ export function recoverReadSigner(domain: Domain, msg: ReadMessage, signature: s
   return recoverSigner(domain, READ_TYPES, { ...msg }, signature);
 }
 
+/** The signer of an AnswerConsent (an EOA; a contract wallet's consent is checked on-chain). */
+export function recoverAnswerConsentSigner(
+  domain: Domain,
+  msg: AnswerConsentMessage,
+  signature: string,
+): string {
+  return recoverSigner(domain, ANSWER_CONSENT_TYPES, { ...msg }, signature);
+}
+
+/**
+ * The consumer's AnswerConsent signature, passed to `recordAnswer` as
+ * `{ versionId: msg.versionId, signature }`.
+ */
+export async function signAnswerConsent(
+  consumer: Signer,
+  domain: Domain,
+  msg: AnswerConsentMessage,
+): Promise<string> {
+  return consumer.signTypedData(typedDomain(domain), ANSWER_CONSENT_TYPES, { ...msg });
+}
+
 /** Unix seconds now, as bigint. */
 function nowSec(): bigint {
   return BigInt(Math.floor(Date.now() / 1000));
@@ -279,10 +370,15 @@ export async function signUpload<D>(
   return { data, timestamp: timestamp.toString(), signature };
 }
 
-/** Body of POST /queries, signed by the consumer. */
+/**
+ * Body of POST /queries, signed by the consumer: the Query, its signature, and the
+ * AnswerConsent signature ({@link answerConsentOf} the query) the gateway's relayer needs to log
+ * the answer on-chain.
+ */
 export async function signQuery(consumer: Signer, domain: Domain, query: QueryMessage) {
   const typed = queryTypedMessage(query);
   const signature = await consumer.signTypedData(typedDomain(domain), QUERY_TYPES, typed);
+  const consent = await signAnswerConsent(consumer, domain, answerConsentOf(query));
   return {
     query: {
       grantId: query.grantId.toString(),
@@ -300,6 +396,7 @@ export async function signQuery(consumer: Signer, domain: Domain, query: QueryMe
       deadline: query.deadline.toString(),
     },
     signature,
+    consent,
   };
 }
 

@@ -92,7 +92,15 @@ async function main(): Promise<void> {
   workDir = await mkdtemp(path.join(tmpdir(), "partproof-demo-"));
   const deploymentFile = path.join(workDir, "deployment.json");
   const deployer = devAccount(0);
-  await runCommand("tsx", ["scripts/deploy.ts", "--network", node.url, "--out", deploymentFile], {
+  const deployArgs = [
+    "--network",
+    node.url,
+    "--out",
+    deploymentFile,
+    "--targets",
+    "test,production",
+  ];
+  await runCommand("tsx", ["scripts/deploy.ts", ...deployArgs], {
     env: { PARTPROOF_DEPLOYER_KEY: deployer.privateKey },
   });
   const deployment = JSON.parse(await readFile(deploymentFile, "utf8")) as ops.Deployment;

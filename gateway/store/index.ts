@@ -74,6 +74,11 @@ export interface Job {
   policy: StoredPolicy;
   /** Binding public signal (decimal string). */
   binding: string;
+  /**
+   * The consumer's AnswerConsent for recordAnswer: the version rule it signed (the query's
+   * versionId, 0 = latest) and the signature.
+   */
+  consent?: { versionId: string; signature: string };
   /** The blind of the result commitment (decimal string); only the consumer gets it. */
   blind: string;
   /** The answer: resultValue and resultAux (decimal strings), once proved. */

@@ -8,6 +8,7 @@
  * | ------------------ | ------------------------------------------------------ | -------- |
  * | `checkDeadline`    | (the signed deadline)                                  | DEADLINE_EXPIRED |
  * | `usableGrant`      | `_checkGrantUsable`: exists, status, window            | NO_GRANT, GRANT_REVOKED, GRANT_EXPIRED, GRANT_NOT_YET_VALID |
+ * | `consentOf`        | `_checkConsent`: the consumer's AnswerConsent          | VALIDATION_FAILED, BAD_SIGNATURE |
  * | `liveAsset`        | `_checkVersion`: the asset is not retired              | UNKNOWN_ASSET, ASSET_RETIRED |
  * | `allowedByPolicy`  | the proof's policy hash (the circuit proves the policy) | POLICY_VIOLATION, UNSUPPORTED_QUERY |
  * | `servedVersion`    | `_checkVersion`: a registered version of the asset     | UNKNOWN_VERSION, VERSION_NOT_AVAILABLE |
@@ -20,6 +21,11 @@ import { AggregateKind, type Policy } from "../../circuits/lib/signals.js";
 import { matchesPredicates, type Predicate } from "../../circuits/lib/query.js";
 import { scanWindow } from "../../circuits/lib/witness.js";
 import type { QueryBody } from "../../protocol/api.js";
+import {
+  answerConsentOf,
+  recoverAnswerConsentSigner,
+  type QueryMessage,
+} from "../../protocol/typed-data.js";
 import type { MappedRecord } from "../../protocol/records/types.js";
 import { GrantStatus, versionIdOf, type AssetInfo, type GrantInfo } from "../chain.js";
 import type { GatewayContext } from "../context.js";
@@ -38,6 +44,34 @@ function isBit(mask: number, bit: number): boolean {
 
 function isRatio(kind: number): boolean {
   return kind === AggregateKind.RatioPpm || kind === AggregateKind.ThresholdPpm;
+}
+
+/**
+ * The query carries the signer's AnswerConsent over this grant, request id, version rule and
+ * query hash (the access log refuses an answer without it, so the gateway does not prove one it
+ * cannot log). Returns the consent signature.
+ */
+export function consentOf(ctx: GatewayContext, body: QueryBody, signer: string): string {
+  if (!body.consent) {
+    throw new AppError(
+      "VALIDATION_FAILED",
+      "consent: the consumer's AnswerConsent signature is required to log the answer on-chain",
+    );
+  }
+  let consentSigner: string | undefined;
+  try {
+    const msg = answerConsentOf(body.query as unknown as QueryMessage);
+    consentSigner = recoverAnswerConsentSigner(ctx.domain, msg, body.consent);
+  } catch {
+    consentSigner = undefined;
+  }
+  if (consentSigner?.toLowerCase() !== signer.toLowerCase()) {
+    throw new AppError(
+      "BAD_SIGNATURE",
+      "consent: not the query signer's AnswerConsent for this grant, request id, version and query",
+    );
+  }
+  return body.consent;
 }
 
 /** The signed deadline has not passed (gateway clock). */
@@ -292,7 +326,7 @@ export async function acceptAtomically(
     }
     if (
       (await ctx.store.jobOfRequest(q.requestId)) ||
-      (await ctx.chain.isRequestLogged(q.requestId))
+      (await ctx.chain.isRequestLogged(q.grantId, q.requestId))
     ) {
       throw new AppError("REQUEST_REUSED", `request id ${q.requestId} was already answered`);
     }

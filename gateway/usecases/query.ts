@@ -18,6 +18,7 @@ import {
   allowedByPolicy,
   checkDeadline,
   cohortOf,
+  consentOf,
   servedVersion,
   usableGrant,
   type ServedVersion,
@@ -42,12 +43,19 @@ export async function submitQuery(
   const q = body.query;
   checkDeadline(q);
   const grant = await usableGrant(ctx, q, signer);
+  const consent = consentOf(ctx, body, signer);
   const asset = await liveAsset(ctx, q.assetId);
   const policy = await ctx.chain.getGrantPolicy(q.grantId);
   const predicates = allowedByPolicy(ctx, policy, q);
   const version = await servedVersion(ctx, q, asset);
   const cohort = cohortOf(ctx, q, policy, version.local, predicates);
-  const job = newJob(ctx, q, signer, { version, policy, cohort, scan: predicates.length > 0 });
+  const job = newJob(ctx, q, signer, {
+    version,
+    policy,
+    cohort,
+    scan: predicates.length > 0,
+    consent,
+  });
   await acceptAtomically(ctx, q, job, grant);
   track(ctx, runJob(ctx, job));
   return job;
@@ -58,7 +66,7 @@ function newJob(
   ctx: GatewayContext,
   q: SignedQuery,
   signer: string,
-  at: { version: ServedVersion; policy: Policy; cohort: number; scan: boolean },
+  at: { version: ServedVersion; policy: Policy; cohort: number; scan: boolean; consent: string },
 ): Job {
   const binding = bindingOf(
     ctx.domain.chainId,
@@ -83,6 +91,7 @@ function newJob(
     policy: storePolicy(at.policy),
     binding: binding.toString(),
     blind: blind.toString(),
+    consent: { versionId: q.versionId.toString(), signature: at.consent },
     createdAt: Date.now(),
     updatedAt: Date.now(),
   };

@@ -347,7 +347,8 @@ export async function setupCircuit(entry: CircuitEntry, log: Log, force = false)
     await rm(z0, { force: true });
   }
   await exportVerificationKey(entry.name, log);
-  await writeStamps(p, { ...stamps, setup: key, verifier: "" });
+  const setupKind = ptau.dev ? "development" : "ptau-file"; // read by protocol/manifest.ts
+  await writeStamps(p, { ...stamps, setup: key, verifier: "", setupKind });
   return true;
 }
 

@@ -1,6 +1,11 @@
 import { expect } from "chai";
 import { network } from "hardhat";
-import PartProofModule, { generatedVerifiers } from "../../ignition/modules/PartProof.js";
+import PartProofModule, {
+  generatedVerifiers,
+  parseTargets,
+  partProofModule,
+  verifiersFor,
+} from "../../ignition/modules/PartProof.js";
 import { circuitId, policyHash } from "../../circuits/lib/signals.js";
 import { circuitPaths, readManifest } from "../../scripts/lib/circuit-build.js";
 import { POLICY, POLICY_HASH } from "./helpers.js";
@@ -9,11 +14,12 @@ const { ethers, ignition } = await network.create();
 
 describe("Ignition module PartProof", function () {
   describe("deploy", function () {
-    it("deploys PartProof with PoseidonT5 linked and registers every generated verifier", async function () {
+    it("deploys PartProof with PoseidonT5 linked and registers every generated verifier of the targets", async function () {
       const [deployer] = await ethers.getSigners();
-      const { partProof, poseidonT5 } = await ignition.deploy(PartProofModule, {
-        displayUi: false,
-      });
+      const { partProof, poseidonT5 } = await ignition.deploy(
+        partProofModule(["test", "production"]),
+        { displayUi: false },
+      );
       const pp = await ethers.getContractAt("PartProof", await partProof.getAddress());
       for (const role of [
         await pp.DEFAULT_ADMIN_ROLE(),
@@ -55,8 +61,26 @@ describe("Ignition module PartProof", function () {
       }
     });
 
-    it("keeps audit circuits (three public signals) out of the answer verifier registry", async function () {
+    it("registers no test-target verifier by default (production only)", async function () {
+      const testOnes = generatedVerifiers().filter((v) => v.target === "test");
+      expect(testOnes.map((v) => v.name)).to.include("range_d4"); // built by npm test
       const { partProof } = await ignition.deploy(PartProofModule, { displayUi: false });
+      const pp = await ethers.getContractAt("PartProof", await partProof.getAddress());
+      for (const v of testOnes) {
+        expect((await pp.getCircuit(v.circuitId)).verifier, v.name).to.equal(ethers.ZeroAddress);
+      }
+      for (const v of verifiersFor(["production"])) {
+        expect((await pp.getCircuit(v.circuitId)).verifier, v.name).to.not.equal(
+          ethers.ZeroAddress,
+        );
+      }
+      expect(partProofModule()).to.equal(PartProofModule);
+    });
+
+    it("keeps audit circuits (three public signals) out of the answer verifier registry", async function () {
+      const { partProof } = await ignition.deploy(partProofModule(["test", "production"]), {
+        displayUi: false,
+      });
       const pp = await ethers.getContractAt("PartProof", await partProof.getAddress());
       const audits = (await readManifest()).filter((c) => c.kind === "audit");
       expect(audits.map((c) => c.name)).to.include("audit_d4");
@@ -82,7 +106,7 @@ describe("scripts/deploy.ts", function () {
       const dir = await mkdtemp(path.join(tmpdir(), "partproof-deploy-"));
       try {
         const out = path.join(dir, "d.json");
-        const record = await deploy({ network: "hardhat", out });
+        const record = await deploy({ network: "hardhat", out, targets: ["test", "production"] });
         const written = JSON.parse(await readFile(out, "utf8"));
         expect(written.chainId).to.equal(31337);
         expect(written.partProof).to.equal(record.partProof);
@@ -99,10 +123,23 @@ describe("scripts/deploy.ts", function () {
             .map((v) => v.name)
             .sort(),
         );
+        expect(written.targets).to.deep.equal(["test", "production"]);
         expect(written.deploymentBlock).to.be.greaterThan(0);
       } finally {
         await rm(dir, { recursive: true, force: true });
       }
     });
+  });
+});
+
+describe("parseTargets", function () {
+  it("parses a comma-separated list and drops repeats", function () {
+    expect(parseTargets("production")).to.deep.equal(["production"]);
+    expect(parseTargets(" test, production ,test")).to.deep.equal(["test", "production"]);
+  });
+
+  it("names an unknown target and refuses an empty list", function () {
+    expect(() => parseTargets("test,prod")).to.throw('unknown circuit target "prod"');
+    expect(() => parseTargets(" , ")).to.throw("no circuit target given");
   });
 });

@@ -5,6 +5,12 @@ import type { HardhatEthers } from "@nomicfoundation/hardhat-ethers/types";
 import { POSEIDON_T5_ABI, POSEIDON_T5_BYTECODE } from "../../contracts/poseidon.js";
 import { policyHash, type Policy } from "../../circuits/lib/signals.js";
 import { policyStruct } from "../../protocol/contract.js";
+import type { Signer } from "ethers";
+import {
+  signAnswerConsent,
+  type AnswerConsentMessage,
+  type Domain,
+} from "../../protocol/typed-data.js";
 
 /** Deploys the PoseidonT5 library from the poseidon-solidity package; returns its address. */
 export async function deployPoseidonT5(ethers: HardhatEthers): Promise<string> {
@@ -64,3 +70,8 @@ export const PARAMS = "0x" + "cd".repeat(32);
 export const ENDPOINT = "https://gateway.supplier.example/partproof";
 /** A sample root. */
 export const ROOT = 123456789n;
+
+/** `signer`'s AnswerConsent for `msg`, as recordAnswer takes it: { versionId, signature }. */
+export async function consentFor(signer: Signer, domain: Domain, msg: AnswerConsentMessage) {
+  return { versionId: msg.versionId, signature: await signAnswerConsent(signer, domain, msg) };
+}

@@ -321,7 +321,8 @@ describe("e2e: the PartProof story through the CLI", function () {
     const job = await ops.waitJob(session, r.json().jobId, { until: "proved" });
     expect(job.status).to.equal("proved");
     unloggedRequest = job.requestId;
-    expect(await session.partProof.getFunction("isRequestLogged")(job.requestId)).to.equal(false);
+    const logged = session.partProof.getFunction("isRequestLogged");
+    expect(await logged(BigInt(job.grantId), job.requestId)).to.equal(false);
   });
 
   it("refuses every query after the supplier revokes the grant", async function () {

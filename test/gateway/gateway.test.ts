@@ -409,7 +409,7 @@ describe("Gateway", function () {
       expect(await snarkjsVerify(vkey, tampered, job.proof)).to.equal(false);
 
       // logged once on-chain, in the transaction the job reports
-      expect(await env.pp.isRequestLogged(q.requestId)).to.equal(true);
+      expect(await env.pp.isRequestLogged(q.grantId, q.requestId)).to.equal(true);
       const events = await env.pp.queryFilter(
         env.pp.filters.AnswerRecorded(undefined, undefined, q.requestId),
       );
@@ -520,6 +520,22 @@ describe("Gateway", function () {
       it("refuses a bad signature with BAD_SIGNATURE", async function () {
         const body = await signQuery(env.consumer, env.domain, query());
         await refuse({ ...body, signature: "0x" + "22".repeat(65) }, 401, "BAD_SIGNATURE");
+      });
+
+      it("refuses a query without the consumer's AnswerConsent, naming it", async function () {
+        const { consent: _omitted, ...body } = await signQuery(env.consumer, env.domain, query());
+        const r = await refuse(body, 400, "VALIDATION_FAILED");
+        expect(r.body.error.message).to.match(/^consent: .*AnswerConsent/);
+      });
+
+      it("refuses an AnswerConsent for another query or by another account with BAD_SIGNATURE", async function () {
+        const body = await signQuery(env.consumer, env.domain, query());
+        const otherQuery = await signQuery(env.consumer, env.domain, query({ nonce: 4242n }));
+        const byOther = await signQuery(env.other, env.domain, query());
+        for (const consent of [otherQuery.consent, byOther.consent, "0x" + "11".repeat(65)]) {
+          const r = await refuse({ ...body, consent }, 401, "BAD_SIGNATURE");
+          expect(r.body.error.message).to.match(/^consent: /);
+        }
       });
 
       it("refuses a query signed for another request with NO_GRANT (signer is not the consumer)", async function () {
@@ -825,7 +841,7 @@ describe("Gateway", function () {
         const proved = await waitJob(a.url, r.body.jobId, ["proved"]);
         expect(proved.status).to.equal("proved");
         expect(await a.ctx.store.outboxDepth()).to.equal(1);
-        expect(await env.pp.isRequestLogged(q.requestId)).to.equal(false);
+        expect(await env.pp.isRequestLogged(q.grantId, q.requestId)).to.equal(false);
         await a.close();
 
         const b = await gateway(ethers, env.address, env.relayer, { dataDir });

@@ -10,7 +10,7 @@ import os from "node:os";
 import path from "node:path";
 import type { HardhatEthers } from "@nomicfoundation/hardhat-ethers/types";
 import { hexlify, randomBytes, type Signer } from "ethers";
-import PartProofModule from "../../ignition/modules/PartProof.js";
+import { partProofModule } from "../../ignition/modules/PartProof.js";
 import { startServer, type GatewayDeps, type RunningGateway } from "../../gateway/app.js";
 import type { Domain } from "../../protocol/typed-data.js";
 import { checkResponse } from "./responses.js";
@@ -51,9 +51,10 @@ export function tempDir(): string {
   return mkdtempSync(path.join(os.tmpdir(), "partproof-gw-"));
 }
 
-/** Deploys PartProof with the Ignition module; returns the contract (typed loosely). */
+/** Deploys PartProof with the Ignition module (test circuits too); returns the contract. */
 export async function deploy(conn: { ethers: HardhatEthers; ignition: any }) {
-  const { partProof } = await conn.ignition.deploy(PartProofModule, { displayUi: false });
+  const module = partProofModule(["test", "production"]);
+  const { partProof } = await conn.ignition.deploy(module, { displayUi: false });
   return conn.ethers.getContractAt("PartProof", await partProof.getAddress());
 }
 

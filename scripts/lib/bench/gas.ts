@@ -12,6 +12,7 @@ import * as snarkjs from "snarkjs";
 import { circuitId } from "../../../circuits/lib/signals.js";
 import { buildTree, randomSalt } from "../../../circuits/lib/tree.js";
 import { rangeWitness } from "../../../circuits/lib/witness.js";
+import { signAnswerConsent } from "../../../protocol/typed-data.js";
 import { circuitPaths, verifierName } from "../circuit-build.js";
 import { ROOT, syntheticRecords, type Log } from "./common.js";
 import { benchPolicy, benchQuery } from "./prove-input.js";
@@ -96,7 +97,7 @@ export async function benchGas(opts: GasBenchOptions, log: Log): Promise<GasBenc
   }
   await hardhatBuild(log);
   const { network } = await import("hardhat");
-  const { default: PartProofModule } = await import("../../../ignition/modules/PartProof.js");
+  const { partProofModule } = await import("../../../ignition/modules/PartProof.js");
   const conn = await network.create();
   const rows: GasRow[] = [];
   try {
@@ -113,7 +114,8 @@ export async function benchGas(opts: GasBenchOptions, log: Log): Promise<GasBenc
       return gasUsed;
     };
     log("gas: deploying with the Ignition module …");
-    const deployed = await ignition.deploy(PartProofModule, { displayUi: false });
+    const module = partProofModule(["test", "production"]);
+    const deployed = await ignition.deploy(module, { displayUi: false });
     const address = await deployed.partProof.getAddress();
     const deployReceipt = await deployed.partProof.deploymentTransaction()?.wait();
     if (deployReceipt) {
@@ -195,9 +197,19 @@ export async function benchGas(opts: GasBenchOptions, log: Log): Promise<GasBenc
         note: "a direct transaction: Groth16 verification + 21,000 base + calldata",
       });
       log(`gas: verifyProof (${verifierName(c.name)}): ${verifyGas.toLocaleString("en-US")}`);
+      const consent = {
+        versionId,
+        signature: await signAnswerConsent(
+          consumer!,
+          { chainId: (await ethers.provider.getNetwork()).chainId, partProof: address },
+          { grantId: 1n, requestId, versionId, queryHash: signals[2] },
+        ),
+      };
       await gasOf(
         `recordAnswer (${c.name})`,
-        pp.connect(relayer).recordAnswer(1n, versionId, circuitId(c.name), requestId, sol, signals),
+        pp
+          .connect(relayer)
+          .recordAnswer(1n, versionId, circuitId(c.name), requestId, sol, signals, consent),
         "real proof, Groth16 verification included",
       );
     }

@@ -109,7 +109,7 @@ const DISCARD = { write: () => undefined };
 export async function benchGateway(opts: GatewayBenchOptions, log: Log): Promise<GatewayBenchData> {
   await hardhatBuild(log);
   const { network } = await import("hardhat");
-  const { default: PartProofModule } = await import("../../../ignition/modules/PartProof.js");
+  const { partProofModule } = await import("../../../ignition/modules/PartProof.js");
   const { startServer } = await import("../../../gateway/app.js");
   const { GatewayClient } = await import("../../../protocol/client.js");
   const { publishResponseSchema, queryAcceptedSchema, uploadResponseSchema } =
@@ -129,7 +129,9 @@ export async function benchGateway(opts: GatewayBenchOptions, log: Log): Promise
   try {
     const { ethers, networkHelpers } = conn;
     const [, owner, consumer, , relayer] = await ethers.getSigners();
-    const deployed = await conn.ignition.deploy(PartProofModule, { displayUi: false });
+    const deployed = await conn.ignition.deploy(partProofModule(["test", "production"]), {
+      displayUi: false,
+    });
     const address = await deployed.partProof.getAddress();
     const pp = await ethers.getContractAt("PartProof", address);
     const domain = { chainId: (await ethers.provider.getNetwork()).chainId, partProof: address };

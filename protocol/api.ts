@@ -263,7 +263,8 @@ export const exportedAnswerSchema = z.strictObject({
     fieldB: z.union([z.number(), z.string()]),
     lo: z.string(),
     hi: z.string(),
-    predicates: z.array(z.string()).optional(),
+    /** The three packed scan predicates as the gateway stores them: decimals joined by "," ("0,0,0": none). */
+    predicates: z.string().optional(),
   }),
   cohort: z.number().int().nullable(),
   publicSignals: z.array(dec).nullable().optional(),

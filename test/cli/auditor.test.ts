@@ -35,12 +35,13 @@ const RECORDS: TreeRecord[] = [3n, 8n, 13n, 21n, 34n].map((key, i) => ({
   key,
   values: [BigInt(i + 1), BigInt(100 + i), BigInt(i % 2), 7n],
 }));
+/** COUNT and SUM of field 1 over keys 3..40, k = 2. */
 const POLICY: Policy = {
-  aggregateMask: 0x7f,
-  fieldMask: 0xf,
+  aggregateMask: (1 << AggregateKind.Count) | (1 << AggregateKind.Sum),
+  fieldMask: 1 << 1,
   filterMask: 0,
-  keyLo: 1n,
-  keyHi: 100n,
+  keyLo: 3n,
+  keyHi: 40n,
   minCohort: 2,
 };
 const QUERY: Query = {

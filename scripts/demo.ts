@@ -11,15 +11,21 @@
  * Usage: npm run demo [-- --keep DIR] [--days N] [--circuit range_d20]
  */
 import { existsSync } from "node:fs";
-import { mkdtemp, mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import pino from "pino";
 import { startServer, type RunningGateway } from "../gateway/app.js";
-import { renderMarkdown } from "../cli/audit.js";
-import { describeAnswer, describeCheck } from "../cli/partproof.js";
-import * as ops from "../cli/ops.js";
+import * as auditorCli from "../cli/auditor.js";
+import * as automakerCli from "../cli/automaker.js";
+import { describeAnswer, describeCheck } from "../cli/format.js";
+import { policyOf, schemaOf } from "../cli/policy.js";
+import { servedAnswers } from "../cli/reconcile.js";
+import { writeReport } from "../cli/report.js";
+import { openSession, type Deployment, type Session } from "../cli/session.js";
+import * as supplierCli from "../cli/supplier.js";
+import { GatewayRefusal } from "../protocol/client.js";
 import { ROOT, circuitPaths, readManifest } from "./lib/circuit-build.js";
 import { DEMO_SUPPLIERS, generateQuality, toCatenaX } from "./lib/demo-data.js";
 import { devAccount, runCommand, startHardhatNode, type LocalNode } from "./lib/processes.js";
@@ -103,7 +109,7 @@ async function main(): Promise<void> {
   await runCommand("tsx", ["scripts/deploy.ts", ...deployArgs], {
     env: { PARTPROOF_DEPLOYER_KEY: deployer.privateKey },
   });
-  const deployment = JSON.parse(await readFile(deploymentFile, "utf8")) as ops.Deployment;
+  const deployment = JSON.parse(await readFile(deploymentFile, "utf8")) as Deployment;
   say(
     `PartProof at ${deployment.partProof}; verifiers: ${Object.keys(deployment.verifiers).join(", ")}`,
   );
@@ -143,7 +149,7 @@ async function main(): Promise<void> {
   }
   const [gwA, gwB] = gateways as [RunningGateway, RunningGateway];
   const session = (gw: RunningGateway) =>
-    ops.openSession({ provider: node!.provider, deployment, gatewayUrl: gw.url });
+    openSession({ provider: node!.provider, deployment, gatewayUrl: gw.url });
   const sA = await session(gwA);
   const sB = await session(gwB);
 
@@ -152,15 +158,15 @@ async function main(): Promise<void> {
   for (const [i, sup] of DEMO_SUPPLIERS.entries()) {
     const s = i === 0 ? sA : sB;
     const owner = i === 0 ? supplierA! : supplierB!;
-    const { assetId } = await ops.registerAsset(s, owner, {
+    const { assetId } = await supplierCli.registerAsset(s, owner, {
       schema: "quality",
       endpoint: (i === 0 ? gwA : gwB).url,
       metadata: `${sup.name} manufactured-parts quality`,
     });
     const rows = generateQuality(sup, { from: "2026-04-01", days, perDay: [1, 3] });
     const payload = toCatenaX(sup, rows);
-    const up = await ops.upload(s, owner, assetId, { format: "catenax", payload });
-    const pub = await ops.publishViaGateway(s, owner, up.version);
+    const up = await supplierCli.upload(s, owner, assetId, { format: "catenax", payload });
+    const pub = await supplierCli.publishViaGateway(s, owner, up.version);
     assets.push(assetId);
     say(
       `${sup.name}: asset ${assetId}, ${up.version.recordCount} quality records ` +
@@ -178,12 +184,12 @@ async function main(): Promise<void> {
     quota: 20,
   };
   const k = 25;
-  const gA = await ops.grantAccess(
+  const gA = await supplierCli.grantAccess(
     sA,
     supplierA!,
     assetA,
     automakerAddr,
-    ops.policyOf(ops.schemaOf("quality"), {
+    policyOf(schemaOf("quality"), {
       aggregates: ["count", "sum", "ratio", "threshold"],
       fields: ["quantity", "reworked"],
       partNumber: "GBX-3232455",
@@ -194,11 +200,11 @@ async function main(): Promise<void> {
   say(
     `grant ${gA.grantId}: part GBX-3232455, count/sum/ratio/threshold on quantity and reworked, k = ${k}, quota ${terms.quota}`,
   );
-  const req = await ops.requestGrant(
+  const req = await automakerCli.requestGrant(
     sB,
     automaker,
     assetB,
-    ops.policyOf(ops.schemaOf("quality"), {
+    policyOf(schemaOf("quality"), {
       aggregates: ["ratio"],
       fields: ["quantity", "reworked"],
       partNumber: "BRK-7712003",
@@ -206,23 +212,23 @@ async function main(): Promise<void> {
     }),
     terms,
   );
-  await ops.grantAction(sB, supplierB!, "approve", req.grantId);
+  await supplierCli.grantAction(sB, supplierB!, "approve", req.grantId);
   say(
     `grant ${req.grantId}: requested by the automaker for BRK-7712003 (rework PPM), approved by Brakeline`,
   );
 
   step("The automaker asks; each answer is proved (Groth16) and logged on-chain before it counts");
-  const quality = ops.schemaOf("quality");
+  const quality = schemaOf("quality");
   const askAndShow = async (
-    s: ops.Session,
+    s: Session,
     title: string,
-    q: Omit<ops.QueryInput, "assetId" | "versionId">,
+    q: Omit<automakerCli.QueryInput, "assetId" | "versionId">,
     assetId: bigint,
   ) => {
     const t = Date.now();
-    const job = await ops.ask(s, automaker, quality, { ...q, assetId, versionId: 0n });
-    const done = await ops.waitJob(s, job.jobId);
-    const check = await ops.verifyAnswer(s, done);
+    const job = await automakerCli.ask(s, automaker, quality, { ...q, assetId, versionId: 0n });
+    const done = await automakerCli.waitJob(s, job.jobId);
+    const check = await automakerCli.verifyAnswer(s, done);
     say(`${title}`);
     say(
       `  ${describeAnswer(done, q.aggregate)}  [proof ${((done.provingMs ?? 0) / 1000).toFixed(1)} s, total ${((Date.now() - t) / 1000).toFixed(1)} s]`,
@@ -278,40 +284,33 @@ async function main(): Promise<void> {
       await fn();
       throw new Error(`expected a refusal: ${title}`);
     } catch (e) {
-      if (!(e instanceof ops.GatewayRefusal)) throw e;
+      if (!(e instanceof GatewayRefusal)) throw e;
       say(`${title}`);
-      say(
-        `  refused: ${e.status} ${e.code} — ${e.message.replace(/^gateway refused \([^)]*\): /, "")}`,
-      );
+      say(`  refused: ${e.status} ${e.code} — ${e.reason}`);
     }
   };
   const latestA = { assetId: assetA, versionId: 0n };
   await refused("One week of plant 4711 (too few parts for k = 25):", () =>
-    ops.ask(sA, automaker, quality, {
+    automakerCli.ask(sA, automaker, quality, {
       ...rework,
       ...latestA,
       ...gbx("4711", { from: "2026-05-04", to: "2026-05-10" }),
     }),
   );
-  await ops.grantAction(sA, supplierA!, "revoke", gA.grantId);
+  await supplierCli.grantAction(sA, supplierA!, "revoke", gA.grantId);
   say(`Gearworks revokes grant ${gA.grantId} (effective in the same block).`);
   await refused("The same Q3 question after revocation:", () =>
-    ops.ask(sA, automaker, quality, { ...rework, ...latestA, ...gbx("4711", Q3) }),
+    automakerCli.ask(sA, automaker, quality, { ...rework, ...latestA, ...gbx("4711", Q3) }),
   );
 
   step("The auditor reconciles the on-chain access log with the gateways' exports");
   const served = [
-    ...ops.servedAnswers(await ops.readExport(sA, { auditor })),
-    ...ops.servedAnswers(await ops.readExport(sB, { auditor })),
+    ...servedAnswers(await auditorCli.readExport(sA, { auditor })),
+    ...servedAnswers(await auditorCli.readExport(sB, { auditor })),
   ];
-  const report = await ops.audit(sA, { fromBlock: deployment.deploymentBlock, served });
+  const report = await auditorCli.audit(sA, { fromBlock: deployment.deploymentBlock, served });
   const outDir = path.resolve(ROOT, args.report);
-  await mkdir(outDir, { recursive: true });
-  await writeFile(path.join(outDir, "report.md"), renderMarkdown(report));
-  await writeFile(
-    path.join(outDir, "report.json"),
-    JSON.stringify(report, (_k, v) => (typeof v === "bigint" ? v.toString() : v), 2) + "\n",
-  );
+  await writeReport(report, outDir);
   say(
     `${report.counts.logEntries} log entries, ${report.counts.proofsVerified} proofs re-verified off-chain, ${report.counts.grants} grants, ${report.counts.versions} versions, ${report.counts.served ?? 0} answers served`,
   );

@@ -13,7 +13,8 @@ import path from "node:path";
 import { network } from "hardhat";
 import type { HardhatEthers } from "@nomicfoundation/hardhat-ethers/types";
 import { runCli } from "../../cli/partproof.js";
-import * as ops from "../../cli/ops.js";
+import { waitJob } from "../../cli/automaker.js";
+import { openSession, type Session } from "../../cli/session.js";
 import {
   generateQuality,
   toCatenaX,
@@ -75,7 +76,7 @@ function expected(rows: QualityRow[], plant: string, from: string, to: string) {
 
 describe("e2e: the PartProof story through the CLI", function () {
   let ethers: HardhatEthers;
-  let session: ops.Session;
+  let session: Session;
   let gw: Awaited<ReturnType<typeof gateway>>;
   let work: string;
   let rows: QualityRow[];
@@ -111,7 +112,7 @@ describe("e2e: the PartProof story through the CLI", function () {
     gw = await gateway(ethers, await partProof.getAddress(), relayer, {
       over: { bodyLimitBytes: 1024 * 1024, auditors: [devAccount(4).address] },
     });
-    session = await ops.openSession({
+    session = await openSession({
       provider: ethers.provider,
       deployment: {
         chainId: 31337,
@@ -165,9 +166,7 @@ describe("e2e: the PartProof story through the CLI", function () {
       published: { versionId: string };
     };
     expect(r.version.recordCount).to.equal(14);
-    const v = (await session.partProof.getFunction("getVersion")(
-      BigInt(r.published.versionId),
-    )) as { root: bigint };
+    const v = await session.partProof.getVersion(BigInt(r.published.versionId));
     expect(v.root.toString()).to.equal(r.version.root);
   });
 
@@ -193,10 +192,7 @@ describe("e2e: the PartProof story through the CLI", function () {
     );
     expect(g.code, g.err).to.equal(0);
     grantId = String(g.json().grantId);
-    const grant = (await session.partProof.getFunction("getGrant")(BigInt(grantId))) as {
-      consumer: string;
-      quota: bigint;
-    };
+    const grant = await session.partProof.getGrant(BigInt(grantId));
     expect(grant.consumer).to.equal(automakerAddr);
     expect(grant.quota).to.equal(10n);
   });
@@ -318,11 +314,12 @@ describe("e2e: the PartProof story through the CLI", function () {
     session.gatewayUrl = gw.url;
     const r = await ask("--no-wait", "--aggregate", "count", ...days("4711", 0, 6));
     expect(r.code, r.err).to.equal(0);
-    const job = await ops.waitJob(session, r.json().jobId, { until: "proved" });
+    const job = await waitJob(session, r.json().jobId, { until: "proved" });
     expect(job.status).to.equal("proved");
     unloggedRequest = job.requestId;
-    const logged = session.partProof.getFunction("isRequestLogged");
-    expect(await logged(BigInt(job.grantId), job.requestId)).to.equal(false);
+    expect(await session.partProof.isRequestLogged(BigInt(job.grantId), job.requestId)).to.equal(
+      false,
+    );
   });
 
   it("refuses every query after the supplier revokes the grant", async function () {
@@ -337,7 +334,10 @@ describe("e2e: the PartProof story through the CLI", function () {
     const r = await cli("supplier", "supplier", "asked");
     expect(r.code, r.err).to.equal(0);
     const rows = r.json() as { assetId: string; consumer: string }[];
-    const logged = await session.partProof.queryFilter("AnswerRecorded", 0);
+    const logged = await session.partProof.queryFilter(
+      session.partProof.filters.AnswerRecorded(),
+      0,
+    );
     expect(rows.length).to.equal(logged.length).and.to.be.greaterThan(0);
     for (const row of rows)
       expect([row.assetId, row.consumer]).to.deep.equal([assetId, automakerAddr]);

@@ -1,0 +1,213 @@
+/**
+ * `partproof supplier …`: register, upload, publish, grant, approve, reject, revoke, quota,
+ * expiry, asked. Each command parses its options and calls the supplier's operations
+ * (cli/supplier.ts).
+ */
+import type { Command } from "commander";
+import { assetSchema, policyOf, schemaOf } from "../policy.js";
+import * as supplier from "../supplier.js";
+import {
+  bigId,
+  parseTime,
+  policyInputOf,
+  policyOptions,
+  positiveInt,
+  termsOf,
+  type CommandContext,
+  type PolicyOpts,
+} from "./context.js";
+
+/** Adds the `supplier` command group to the program. */
+export function addSupplierCommands(program: Command, ctx: CommandContext): void {
+  const group = program.command("supplier").description("publish data and manage who may ask what");
+  addRegister(group, ctx);
+  addUpload(group, ctx);
+  addPublish(group, ctx);
+  addGrant(group, ctx);
+  addGrantActions(group, ctx);
+  addAsked(group, ctx);
+}
+
+function addRegister(group: Command, ctx: CommandContext) {
+  group
+    .command("register")
+    .description("register a data asset on-chain")
+    .requiredOption("--schema <name>", "quality, delivery or pcf (or the Catena-X aspect URN)")
+    .requiredOption("--endpoint <url>", "gateway URL consumers send queries to")
+    .option("--metadata <text>", "public description (its hash goes on-chain)")
+    .action(async (o: { schema: string; endpoint: string; metadata?: string }) => {
+      const s = await ctx.session();
+      const r = await supplier.registerAsset(s, await ctx.signer(s), o);
+      ctx.print(r, `asset ${r.assetId} registered (${schemaOf(o.schema).id}), tx ${r.tx}`);
+    });
+}
+
+function addUpload(group: Command, ctx: CommandContext) {
+  group
+    .command("upload")
+    .description(
+      "upload records (a file or a folder of JSON/CSV/Catena-X files) and publish the new version",
+    )
+    .argument("<assetId>")
+    .argument("<path>", "file or folder")
+    .option("--no-publish", "only build the version at the gateway")
+    .option(
+      "--direct",
+      "publish from your own account instead of through the gateway's relayer",
+      false,
+    )
+    .action(async (assetId: string, p: string, o: { publish: boolean; direct: boolean }) => {
+      const s = await ctx.session();
+      const owner = await ctx.signer(s);
+      const id = bigId("assetId", assetId);
+      for (const file of await supplier.uploadFiles(p)) {
+        ctx.progress(`uploading ${file} …`);
+        const up = await supplier.upload(s, owner, id, await supplier.readUploadFile(file));
+        const v = up.version;
+        let published: { versionId: bigint; txHash: string } | undefined;
+        if (o.publish) {
+          published = o.direct
+            ? await supplier.publishDirect(s, owner, v)
+            : await supplier.publishViaGateway(s, owner, v);
+        }
+        ctx.print(
+          { file, created: up.created, version: v, published },
+          `${file}: ${v.recordCount} records → ${up.created ? "new" : "existing"} version (root ${v.root.slice(0, 14)}…)` +
+            (published ? `, published on-chain as version ${published.versionId}` : ""),
+        );
+      }
+    });
+}
+
+function addPublish(group: Command, ctx: CommandContext) {
+  type PublishOpts = {
+    root: string;
+    records: string;
+    depth: string;
+    paramsHash: string;
+    direct: boolean;
+  };
+  group
+    .command("publish")
+    .description("publish a version the gateway built (see `upload --no-publish`)")
+    .argument("<assetId>")
+    .argument("<localId>")
+    .requiredOption("--root <root>")
+    .requiredOption("--records <n>")
+    .requiredOption("--depth <d>")
+    .requiredOption("--params-hash <hash>")
+    .option("--direct", "publish from your own account", false)
+    .action(async (assetId: string, localId: string, o: PublishOpts) => {
+      const s = await ctx.session();
+      // What publishing signs and routes by; the rest of a gateway's version is not known here.
+      const v: supplier.LocalVersion = {
+        assetId,
+        localId: Number(localId),
+        root: o.root,
+        recordCount: Number(o.records),
+        treeDepth: Number(o.depth),
+        paramsHash: o.paramsHash,
+        schemaId: "",
+        batchHash: "",
+        createdAt: "",
+      };
+      const owner = await ctx.signer(s);
+      const r = o.direct
+        ? await supplier.publishDirect(s, owner, v)
+        : await supplier.publishViaGateway(s, owner, v);
+      ctx.print(r, `published as version ${r.versionId}, tx ${r.txHash}`);
+    });
+}
+
+function addGrant(group: Command, ctx: CommandContext) {
+  policyOptions(
+    group
+      .command("grant")
+      .description("grant a consumer access to an asset under a policy")
+      .argument("<assetId>")
+      .argument("<consumer>", "the consumer's address"),
+  ).action(async (assetId: string, consumer: string, o: PolicyOpts) => {
+    const s = await ctx.session();
+    const id = bigId("assetId", assetId);
+    const policy = policyOf(await assetSchema(s, id), policyInputOf(o));
+    const r = await supplier.grantAccess(s, await ctx.signer(s), id, consumer, policy, termsOf(o));
+    ctx.print(
+      r,
+      `grant ${r.grantId} issued to ${consumer} (k = ${o.k}, quota ${o.quota}), tx ${r.tx}`,
+    );
+  });
+}
+
+function addGrantActions(group: Command, ctx: CommandContext) {
+  for (const [action, desc] of [
+    ["approve", "approve a consumer's grant request"],
+    ["reject", "reject a consumer's grant request"],
+    ["revoke", "revoke a grant (effective in the same block)"],
+  ] as const) {
+    group
+      .command(action)
+      .description(desc)
+      .argument("<grantId>")
+      .action(async (grantId: string) => {
+        const s = await ctx.session();
+        const id = bigId("grantId", grantId);
+        const r = await supplier.grantAction(s, await ctx.signer(s), action, id);
+        ctx.print(r, `grant ${grantId}: ${action} done, tx ${r.tx}`);
+      });
+  }
+  group
+    .command("quota")
+    .description("change a grant's query quota")
+    .argument("<grantId>")
+    .argument("<quota>")
+    .action(async (grantId: string, quota: string) => {
+      const s = await ctx.session();
+      const q = positiveInt("quota")(quota);
+      const r = await supplier.grantAction(
+        s,
+        await ctx.signer(s),
+        "quota",
+        bigId("grantId", grantId),
+        q,
+      );
+      ctx.print(r, `grant ${grantId}: quota now ${quota}, tx ${r.tx}`);
+    });
+  group
+    .command("expiry")
+    .description("change a grant's end of validity")
+    .argument("<grantId>")
+    .argument("<time>", "date, unix time or duration from now")
+    .action(async (grantId: string, time: string) => {
+      const s = await ctx.session();
+      const t = parseTime(time);
+      const r = await supplier.grantAction(
+        s,
+        await ctx.signer(s),
+        "expiry",
+        bigId("grantId", grantId),
+        t,
+      );
+      ctx.print(r, `grant ${grantId}: valid until ${new Date(t * 1000).toISOString()}, tx ${r.tx}`);
+    });
+}
+
+function addAsked(group: Command, ctx: CommandContext) {
+  group
+    .command("asked")
+    .description("who asked what of your assets (the on-chain access log)")
+    .option("--from-block <n>", "first block", "0")
+    .action(async (o: { fromBlock: string }) => {
+      const s = await ctx.session();
+      const me = await (await ctx.signer(s)).getAddress();
+      const rows = await supplier.askedOf(s, me, Number(o.fromBlock));
+      ctx.print(
+        rows,
+        rows.length === 0
+          ? "no answers logged for your assets"
+          : rows.map(
+              (r) =>
+                `block ${r.block}: asset ${r.assetId}, grant ${r.grantId}, ${r.consumer} asked ${r.requestId.slice(0, 10)}…`,
+            ),
+      );
+    });
+}

@@ -1,0 +1,99 @@
+/**
+ * The user's terms → the protocol's: schema and field names, aggregate names, a part/plant/date
+ * window as an index-key range, and a policy in words as the contract's `Policy` struct. Every
+ * name the user can get wrong is turned into a user error that lists the right ones.
+ */
+import { AggregateKind, type Policy } from "../circuits/lib/signals.js";
+import { findSchema, keyRange } from "../protocol/records/index.js";
+import type { DataSchema } from "../protocol/records/types.js";
+import { UserError } from "./errors.js";
+import type { Session } from "./session.js";
+
+/** Aggregate names the CLI accepts, by kind. */
+export const AGGREGATES: Record<string, AggregateKind> = {
+  count: AggregateKind.Count,
+  sum: AggregateKind.Sum,
+  avg: AggregateKind.Avg,
+  min: AggregateKind.Min,
+  max: AggregateKind.Max,
+  ratio: AggregateKind.RatioPpm,
+  threshold: AggregateKind.ThresholdPpm,
+};
+
+/** The aggregate kind of a name; the error lists the known names. */
+export function aggregateOf(name: string): AggregateKind {
+  const k = AGGREGATES[name.toLowerCase()];
+  if (k === undefined) {
+    throw new UserError(`unknown aggregate "${name}" (${Object.keys(AGGREGATES).join(", ")})`);
+  }
+  return k;
+}
+
+/** A schema by name or id; the error lists the known ones. */
+export function schemaOf(nameOrId: string): DataSchema {
+  const schema = findSchema(nameOrId);
+  if (!schema) throw new UserError(`unknown schema "${nameOrId}" (try quality, delivery or pcf)`);
+  return schema;
+}
+
+/** The schema of a registered asset, read from the chain. */
+export async function assetSchema(s: Session, assetId: bigint): Promise<DataSchema> {
+  const asset = await s.reader.getAsset(assetId);
+  if (!asset) throw new UserError(`asset ${assetId} is not registered on-chain`);
+  return schemaOf(asset.schemaId);
+}
+
+/** Index of a schema field given by name or number. */
+export function fieldOf(schema: DataSchema, n: string): number {
+  const i = /^\d+$/.test(n) ? Number(n) : schema.fields.indexOf(n);
+  if (i < 0 || i >= schema.fields.length) {
+    throw new UserError(`unknown field "${n}" of ${schema.name} (${schema.fields.join(", ")})`);
+  }
+  return i;
+}
+
+/** The index-key range of a part, optionally one plant and a production-date window. */
+export function keyRangeOf(q: { partNumber: string; plant?: string; from?: string; to?: string }) {
+  try {
+    return keyRange(q);
+  } catch (e) {
+    throw new UserError(`key range: ${(e as Error).message}`);
+  }
+}
+
+/** A policy in the user's terms. */
+export interface PolicyInput {
+  aggregates: string[];
+  fields: string[];
+  filters?: string[];
+  partNumber: string;
+  plant?: string;
+  minCohort: number;
+}
+
+/** Turns a policy in the user's terms into the on-chain struct. */
+export function policyOf(schema: DataSchema, p: PolicyInput): Policy {
+  const mask = (names: string[], index: (n: string) => number) =>
+    names.reduce((m, n) => m | (1 << index(n)), 0);
+  const aggregateMask = mask(p.aggregates, aggregateOf);
+  const fieldIndex = (n: string) => fieldOf(schema, n);
+  const { keyLo, keyHi } = keyRangeOf({ partNumber: p.partNumber, plant: p.plant });
+  if (!Number.isInteger(p.minCohort) || p.minCohort < 1) {
+    throw new UserError("k must be a positive integer");
+  }
+  return {
+    aggregateMask,
+    fieldMask: mask(p.fields, fieldIndex),
+    filterMask: mask(p.filters ?? [], fieldIndex),
+    minCohort: p.minCohort,
+    keyLo,
+    keyHi,
+  };
+}
+
+/** Validity window (unix seconds) and quota of a grant. */
+export interface GrantTerms {
+  validFrom: number;
+  validUntil: number;
+  quota: number;
+}

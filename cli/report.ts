@@ -1,0 +1,62 @@
+/**
+ * The auditor's report as files: Markdown for people, JSON for machines.
+ */
+import { mkdir, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { toJson } from "./format.js";
+import type { AuditReport } from "./reconcile.js";
+
+/** Renders a report as Markdown. */
+export function renderMarkdown(r: AuditReport): string {
+  const lines = [
+    `# PartProof access-log audit`,
+    "",
+    `Chain ${r.chainId}, contract \`${r.contract}\`, blocks ${r.fromBlock}–${r.toBlock}, generated ${r.generatedAt}.`,
+    "",
+    "| what | count |",
+    "|---|---|",
+    `| log entries | ${r.counts.logEntries} |`,
+    `| proofs re-verified off-chain | ${r.counts.proofsVerified} |`,
+    `| grants | ${r.counts.grants} |`,
+    `| versions | ${r.counts.versions} |`,
+    ...(r.counts.served !== undefined
+      ? [`| answers served (gateway export) | ${r.counts.served} |`]
+      : []),
+    `| anomalies | ${r.counts.anomalies} |`,
+    "",
+    "## Anomalies",
+    "",
+  ];
+  if (r.anomalies.length === 0) lines.push("None.");
+  else {
+    lines.push("| type | request | grant | consumer | detail |", "|---|---|---|---|---|");
+    for (const a of r.anomalies) {
+      const cells = [a.type, a.requestId ?? "", a.grantId ?? "", a.consumer ?? "", a.detail];
+      lines.push(`| ${cells.join(" | ")} |`);
+    }
+  }
+  lines.push("", "## Per consumer", "");
+  lines.push("| consumer | grants | answers | anomalies |", "|---|---|---|---|");
+  for (const c of r.perConsumer) {
+    lines.push(`| ${c.consumer} | ${c.grants} | ${c.answers} | ${c.anomalies} |`);
+  }
+  lines.push("", "## Per asset", "");
+  lines.push("| asset | versions | answers | anomalies |", "|---|---|---|---|");
+  for (const a of r.perAsset) {
+    lines.push(`| ${a.assetId} | ${a.versions} | ${a.answers} | ${a.anomalies} |`);
+  }
+  return lines.join("\n") + "\n";
+}
+
+/** Writes `report.md` and `report.json` into `dir` (created if missing); returns their paths. */
+export async function writeReport(
+  r: AuditReport,
+  dir: string,
+): Promise<{ markdown: string; json: string }> {
+  await mkdir(dir, { recursive: true });
+  const markdown = path.join(dir, "report.md");
+  const json = path.join(dir, "report.json");
+  await writeFile(markdown, renderMarkdown(r));
+  await writeFile(json, toJson(r) + "\n");
+  return { markdown, json };
+}

@@ -18,6 +18,7 @@ import {
   withLock,
   type CircuitEntry,
 } from "../../scripts/lib/circuit-build.js";
+import { readDevPtauSecret } from "../../scripts/lib/dev-ptau.js";
 
 const FIXTURES = path.join(BUILD_DIR, "_fixtures");
 const MUL = `pragma circom 2.2.0;
@@ -93,7 +94,13 @@ describe("scripts/lib/circuit-build", function () {
       const p = circuitPaths("t_build_mul");
       const vkey = JSON.parse(await readFile(p.vkey, "utf8")) as { nPublic: number };
       expect(vkey.nPublic).to.equal(2);
-      expect(await ptauPower(path.join(ptauDir, "dev_4.ptau"))).to.equal(4);
+      expect(await ptauPower(path.join(ptauDir, "devsetup_4.ptau"))).to.equal(4);
+      // The ptau's secret is kept beside it, and the zkey is computed directly from it.
+      expect(await readDevPtauSecret(path.join(ptauDir, "devsetup_4.ptau"))).to.be.a("string");
+      expect(lines.some((l) => /development zkey from the known secret done/.test(l))).to.equal(
+        true,
+      );
+      expect(lines.some((l) => /groth16 setup/.test(l))).to.equal(false);
       expect(await setupCircuit(entry, log)).to.equal(false);
     });
 

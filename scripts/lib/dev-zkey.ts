@@ -398,20 +398,21 @@ export async function writeDevZkey(
   const { delta, s } = deriveDevZkeySecrets(seed, r1csHash);
   const deltaInv = Fr.inv(delta);
   const ptau = await readPtauHead(ptauFile);
-  const r1cs = await readR1cs(r1csFile);
-  const q = qapScalars(r1cs, tau, alpha, beta, ptau.power);
-  const { nVars, nPublic, nConstraints } = r1cs;
-  step(`QAP at τ: ${nConstraints} constraints, ${nVars} signals, domain 2^${q.k}`);
-
   const curve = (await buildBn128(true)) as WasmCurve;
-  const pool = await FixedBasePool.start(threads);
+  let pool: FixedBasePool | undefined;
   try {
-    step(`start ${threads} worker(s)`);
-    // G1: α, β, δ, τ, 1, s, s·δ; G2: β, γ = 1, δ.
-    const head1 = await pool.mulGenerator(1, [alpha, beta, delta, tau, 1n, s, Fr.mul(s, delta)]);
-    const head2 = await pool.mulGenerator(2, [beta, 1n, delta]);
-    const g1 = (i: number) => head1.subarray(i * G1_BYTES, (i + 1) * G1_BYTES);
-    const g2 = (i: number) => head2.subarray(i * G2_BYTES, (i + 1) * G2_BYTES);
+    // Header points, one by one: G1 α, β, δ, τ, 1, s, s·δ; G2 β, γ = 1, δ.
+    const times = (G: WasmGroup, size: number, k: bigint) => {
+      const out = new Uint8Array(size);
+      G.toRprLEM(out, 0, G.timesFr(G.g, curve.Fr.e(k)));
+      return out;
+    };
+    const head1 = [alpha, beta, delta, tau, 1n, s, Fr.mul(s, delta)].map((k) =>
+      times(curve.G1, G1_BYTES, k),
+    );
+    const head2 = [beta, 1n, delta].map((k) => times(curve.G2, G2_BYTES, k));
+    const g1 = (i: number) => head1[i]!;
+    const g2 = (i: number) => head2[i]!;
     const same = (a: Uint8Array, b: Uint8Array) => Buffer.from(a).equals(Buffer.from(b));
     if (
       !same(g1(3), ptau.tauG1) ||
@@ -421,6 +422,13 @@ export async function writeDevZkey(
     ) {
       throw new Error(`${ptauFile}: the seed given is not the secret of this ptau file`);
     }
+
+    const r1cs = await readR1cs(r1csFile);
+    const q = qapScalars(r1cs, tau, alpha, beta, ptau.power);
+    const { nVars, nPublic, nConstraints } = r1cs;
+    step(`QAP at τ: ${nConstraints} constraints, ${nVars} signals, domain 2^${q.k}`);
+    pool = await FixedBasePool.start(threads);
+    step(`start ${threads} worker(s)`);
 
     const privK = q.K.slice(nPublic + 1);
     const [ic, cInit, cFile, a, b1, b2, hFile] = await Promise.all([
@@ -516,7 +524,7 @@ export async function writeDevZkey(
     step(`wrote ${outFile}`);
     return { csHash, nConstraints, nVars, nPublic, domainSize: q.n };
   } finally {
-    await pool.stop();
+    await pool?.stop();
     await curve.terminate();
   }
 }

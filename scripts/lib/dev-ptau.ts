@@ -113,13 +113,16 @@ export function randomDevPtauSeed(): string {
  * Deterministic, so the same seed always gives the same file.
  */
 export function deriveDevPtauSecrets(seed: string): DevPtauSecrets {
-  const derive = (name: string): bigint => {
-    const h = createHash("sha512").update(`partproof-dev-ptau/v1|${name}|${seed}`).digest();
-    const v = BigInt(`0x${h.toString("hex")}`) % R;
-    if (v === 0n) throw new Error(`seed ${JSON.stringify(seed)} gives a zero ${name}`);
-    return v;
-  };
+  const derive = (name: string) => secretFromSeed(`partproof-dev-ptau/v1|${name}|${seed}`, name);
   return { tau: derive("tau"), alpha: derive("alpha"), beta: derive("beta") };
+}
+
+/** `SHA-512(text) mod r`, refusing zero (`name` says which secret, for the error). */
+export function secretFromSeed(text: string, name: string): bigint {
+  const h = createHash("sha512").update(text).digest();
+  const v = BigInt(`0x${h.toString("hex")}`) % R;
+  if (v === 0n) throw new Error(`the seed gives a zero ${name}; pick another seed`);
+  return v;
 }
 
 /**
@@ -309,6 +312,13 @@ const MASK = (1 << C) - 1;
 
 type Reply = { id: number; out?: Uint8Array; error?: string };
 
+/** What the pool takes from an ffjavascript BN254 curve (`buildBn128`): its code, generators. */
+export interface WasmBn128Code {
+  tm: { code: Uint8Array };
+  G1: { oneAffine: Uint8Array };
+  G2: { oneAffine: Uint8Array };
+}
+
 /** A small pool of fixed-base multiplication workers (scalar·generator of G1 or G2). */
 export class FixedBasePool {
   private readonly workers: Worker[] = [];
@@ -322,15 +332,14 @@ export class FixedBasePool {
 
   private constructor() {}
 
-  /** Starts `threads` workers and waits until each has loaded the curve. */
-  static async start(threads: number): Promise<FixedBasePool> {
+  /**
+   * Starts `threads` workers and waits until each has loaded the curve (`bn128`'s code when
+   * given, else a curve built here).
+   */
+  static async start(threads: number, bn128?: WasmBn128Code): Promise<FixedBasePool> {
     const pool = new FixedBasePool();
     // ffjavascript's BN254 WebAssembly (the code snarkjs runs), compiled once and shared.
-    const curve = (await buildBn128(true)) as {
-      tm: { code: Uint8Array };
-      G1: { oneAffine: Uint8Array };
-      G2: { oneAffine: Uint8Array };
-    };
+    const curve = bn128 ?? ((await buildBn128(true)) as WasmBn128Code);
     const data = {
       code: curve.tm.code,
       window: WINDOW_BITS,

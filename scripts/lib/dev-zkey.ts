@@ -69,7 +69,9 @@ import {
   deriveDevPtauSecrets,
   lagrangeEvaluations,
   scalarsToBytes,
+  secretFromSeed,
   stepTimer,
+  type WasmBn128Code,
 } from "./dev-ptau.js";
 
 /** The label of every development zkey: the same words as the development ptau's. */
@@ -108,14 +110,8 @@ export interface DevZkeySecrets {
  * ptau and circuit always give the same zkey.
  */
 export function deriveDevZkeySecrets(seed: string, r1csHash: string): DevZkeySecrets {
-  const derive = (name: string): bigint => {
-    const h = createHash("sha512")
-      .update(`partproof-dev-zkey/v1|${name}|${r1csHash}|${seed}`)
-      .digest();
-    const v = BigInt(`0x${h.toString("hex")}`) % R;
-    if (v === 0n) throw new Error(`seed ${JSON.stringify(seed)} gives a zero ${name}`);
-    return v;
-  };
+  const derive = (name: string) =>
+    secretFromSeed(`partproof-dev-zkey/v1|${name}|${r1csHash}|${seed}`, name);
   return { delta: derive("delta"), s: derive("s") };
 }
 
@@ -128,12 +124,12 @@ interface WasmGroup {
   toAffine(p: Uint8Array): Uint8Array;
   toRprLEM(buff: Uint8Array, offset: number, p: Uint8Array): void;
 }
-interface WasmCurve {
-  G1: WasmGroup;
-  G2: WasmGroup;
+interface WasmCurve extends WasmBn128Code {
+  G1: WasmGroup & WasmBn128Code["G1"];
+  G2: WasmGroup & WasmBn128Code["G2"];
   Fr: { e(a: bigint): Uint8Array };
   /** ffjavascript's task runner (in-process for a single-threaded curve). */
-  tm: { queueAction(task: unknown[]): Promise<Uint8Array[]> };
+  tm: WasmBn128Code["tm"] & { queueAction(task: unknown[]): Promise<Uint8Array[]> };
   terminate(): Promise<void>;
 }
 
@@ -299,12 +295,19 @@ function qapScalars(r1cs: R1cs, tau: bigint, alpha: bigint, beta: bigint, power:
     4 + ENTRY * (Math.floor(constraints.byteLength / TERM) + nPublic + 1),
   );
   let nCoeffs = 0;
+  // A circuit has few distinct coefficients (±1, powers of two, …): encode each once.
+  const encoded = new Map<bigint, Uint8Array>();
   const addCoeff = (matrix: number, row: number, signal: number, value: bigint) => {
     const at = 4 + nCoeffs * ENTRY;
     coeffs.writeUInt32LE(matrix, at);
     coeffs.writeUInt32LE(row, at + 4);
     coeffs.writeUInt32LE(signal, at + 8);
-    coeffs.set(le32((value * R2) % R), at + 12);
+    let bytes = encoded.get(value);
+    if (bytes === undefined) {
+      bytes = le32((value * R2) % R);
+      encoded.set(value, bytes);
+    }
+    coeffs.set(bytes, at + 12);
     nCoeffs++;
   };
 
@@ -317,11 +320,17 @@ function qapScalars(r1cs: R1cs, tau: bigint, alpha: bigint, beta: bigint, power:
       pos += 4;
       for (let t = 0; t < nTerms; t++) {
         const s = cv.getUint32(pos, true);
+        // Small coefficients (most but ±1-like ones) take the 32-bit path.
         const coef =
-          cv.getBigUint64(pos + 4, true) |
-          (cv.getBigUint64(pos + 12, true) << 64n) |
-          (cv.getBigUint64(pos + 20, true) << 128n) |
-          (cv.getBigUint64(pos + 28, true) << 192n);
+          cv.getUint32(pos + 8, true) === 0 &&
+          cv.getBigUint64(pos + 12, true) === 0n &&
+          cv.getBigUint64(pos + 20, true) === 0n &&
+          cv.getBigUint64(pos + 28, true) === 0n
+            ? BigInt(cv.getUint32(pos + 4, true))
+            : cv.getBigUint64(pos + 4, true) |
+              (cv.getBigUint64(pos + 12, true) << 64n) |
+              (cv.getBigUint64(pos + 20, true) << 128n) |
+              (cv.getBigUint64(pos + 28, true) << 192n);
         pos += TERM;
         if (s >= nVars) throw new Error(`r1cs constraint ${c} names signal ${s} of ${nVars}`);
         const col = matrix === 0 ? u : matrix === 1 ? v : w;
@@ -427,7 +436,7 @@ export async function writeDevZkey(
     const q = qapScalars(r1cs, tau, alpha, beta, ptau.power);
     const { nVars, nPublic, nConstraints } = r1cs;
     step(`QAP at τ: ${nConstraints} constraints, ${nVars} signals, domain 2^${q.k}`);
-    pool = await FixedBasePool.start(threads);
+    pool = await FixedBasePool.start(threads, curve);
     step(`start ${threads} worker(s)`);
 
     const privK = q.K.slice(nPublic + 1);

@@ -10,7 +10,8 @@
  *
  * The zkey lives at circuits/build/NAME/NAME.zkey (built by `npm run build:circuits`); after a
  * contribution the verification key and the Solidity verifier are exported again.
- * The powers-of-tau file is the one the build used: PTAU=FILE, or the cached development file.
+ * The powers-of-tau file is the one the build used: PTAU=FILE, or the cached development file;
+ * with the development file (its secret is known) a ceremony is only a rehearsal.
  */
 import { randomBytes } from "node:crypto";
 import { rename } from "node:fs/promises";
@@ -25,6 +26,7 @@ import {
   readManifest,
   snarkLogger,
 } from "./lib/circuit-build.js";
+import { DEV_PTAU_WARNING } from "./lib/dev-ptau.js";
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -55,6 +57,12 @@ async function main(): Promise<void> {
     if (!ok) throw new Error(`${p.zkey} does not verify against ${p.r1cs} and ${ptau.file}`);
     log(`[${entry.name}] zkey verified: every contribution is consistent`);
     return;
+  }
+  if (!process.env.PTAU) {
+    // The build used a development ptau: its τ, α, β are known, so no phase-2 contribution can
+    // make this key secure. The commands still work, to rehearse a ceremony.
+    log(`[${entry.name}] WARNING: ${DEV_PTAU_WARNING}; contributions do not make it secure.`);
+    log(`[${entry.name}] For a real ceremony, build with PTAU=<published ptau file> first.`);
   }
   const prev = `${p.zkey}.prev`;
   await rename(p.zkey, prev);

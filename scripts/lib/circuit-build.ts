@@ -4,12 +4,19 @@
  * of its inputs, so an unchanged circuit is not rebuilt.
  */
 import { spawn } from "node:child_process";
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir, open, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import path from "node:path";
-import { DEV_PTAU_WARNING, randomDevPtauSeed, writeDevPtau } from "./dev-ptau.js";
+import {
+  DEV_PTAU_WARNING,
+  randomDevPtauSeed,
+  readDevPtauSecret,
+  writeDevPtau,
+  writeDevPtauSecret,
+} from "./dev-ptau.js";
+import { DEV_ZKEY_WARNING, writeDevZkey } from "./dev-zkey.js";
 // @ts-expect-error snarkjs ships no type declarations
 import * as snarkjs from "snarkjs";
 
@@ -220,12 +227,22 @@ function quietLogger(log: Log, prefix: string) {
   return { ...snarkLogger(log, prefix), info: () => {} };
 }
 
+/** A powers-of-tau file for a build. */
+export interface PtauFile {
+  file: string;
+  /** A development file generated here (NOT secure), not a user's `PTAU=` file. */
+  dev: boolean;
+  /** The development file's secret seed, kept beside it (`.secret.json`), when there is one. */
+  seed?: string;
+}
+
 /**
  * Makes sure a powers-of-tau file of at least `power` is available and returns its path.
  * `PTAU=/path/file.ptau` names a user's file (e.g. a published ceremony file), verified once
- * with `snarkjs powersoftau verify`; otherwise a development file is generated and cached.
+ * with `snarkjs powersoftau verify`; otherwise a development file is generated and cached,
+ * with its secret seed kept next to it (`devsetup_P.secret.json`).
  */
-export async function ensurePtau(power: number, log: Log): Promise<{ file: string; dev: boolean }> {
+export async function ensurePtau(power: number, log: Log): Promise<PtauFile> {
   const user = process.env.PTAU;
   if (user) {
     if (!existsSync(user)) throw new Error(`PTAU=${user}: file does not exist`);
@@ -234,16 +251,20 @@ export async function ensurePtau(power: number, log: Log): Promise<{ file: strin
   }
   const dir = ptauCacheDir();
   await mkdir(dir, { recursive: true });
-  const file = path.join(dir, `dev_${power}.ptau`);
+  // Named apart from the earlier `dev_P.ptau` files, whose secret was not kept (they can be
+  // deleted): every `devsetup_P.ptau` has its secret, so its zkeys are computed directly.
+  const file = path.join(dir, `devsetup_${power}.ptau`);
   if (!existsSync(file)) {
     await withLock(`${file}.lock`, log, async () => {
       if (existsSync(file)) return; // made by the process we waited for
       const tmp = `${file}.tmp-${process.pid}`;
-      await generateDevPtau(power, tmp, log);
+      const seed = randomDevPtauSeed();
+      await generateDevPtau(power, tmp, seed, log);
+      await writeDevPtauSecret(file, power, seed); // before the ptau appears
       await rename(tmp, file);
     });
   }
-  return { file, dev: true };
+  return { file, dev: true, seed: await readDevPtauSecret(file) };
 }
 
 /** Reads the power of a .ptau file from its header section (snarkjs binary format). */
@@ -296,23 +317,22 @@ async function verifyUserPtau(file: string, power: number, log: Log): Promise<vo
 }
 
 /**
- * Generates a development powers-of-tau file, computed directly from secrets drawn at random
- * for this file (scripts/lib/dev-ptau.ts). Whoever runs the generation could keep the secret:
- * never use it for production.
+ * Generates a development powers-of-tau file, computed directly from a seed drawn at random for
+ * this file (scripts/lib/dev-ptau.ts). The seed is kept beside the file: never use it for
+ * production.
  */
-async function generateDevPtau(power: number, out: string, log: Log): Promise<void> {
+async function generateDevPtau(power: number, out: string, seed: string, log: Log): Promise<void> {
   log(`[ptau] 2^${power}: ${DEV_PTAU_WARNING}`);
   await timed(log, `[ptau] generate development ptau 2^${power}`, () =>
-    writeDevPtau(power, out, {
-      seed: randomDevPtauSeed(),
-      onProgress: (m) => log(`[ptau] ${m}`),
-    }),
+    writeDevPtau(power, out, { seed, onProgress: (m) => log(`[ptau] ${m}`) }),
   );
 }
 
 /**
- * Groth16 setup for one instance: zkey (with one development phase-2 contribution), verification
- * key and Solidity verifier. Cached by the hashes of the r1cs and the ptau file.
+ * Groth16 setup for one instance: zkey, verification key and Solidity verifier. With a
+ * development ptau whose secret is kept, the zkey is computed directly from that secret
+ * (scripts/lib/dev-zkey.ts, NOT secure); with a user's `PTAU=` file it is snarkjs' setup plus one
+ * phase-2 contribution with random entropy. Cached by the hashes of the r1cs and the ptau file.
  */
 export async function setupCircuit(entry: CircuitEntry, log: Log, force = false) {
   const p = circuitPaths(entry.name);
@@ -325,31 +345,69 @@ export async function setupCircuit(entry: CircuitEntry, log: Log, force = false)
   }
   const ptau = await ensurePtau(entry.ptau, log);
   const stamps = await readStamps(p);
-  const key = sha256(await fileHash(p.r1cs), await fileHash(ptau.file));
+  const direct = ptau.seed !== undefined;
+  const key = sha256(
+    await fileHash(p.r1cs),
+    await fileHash(ptau.file),
+    ...(direct ? [DEV_ZKEY_METHOD] : []),
+  );
   if (!force && stamps.setup === key && existsSync(p.zkey) && existsSync(p.vkey)) {
     return false;
   }
+  if (direct) {
+    await directDevZkey(entry.name, ptau.file, ptau.seed as string, log);
+  } else {
+    await snarkjsSetup(entry.name, info.nConstraints, ptau, log);
+  }
+  await exportVerificationKey(entry.name, log);
+  // read by protocol/manifest.ts (readSetupKind): deployment refuses development keys off local chains
+  const setupKind = ptau.dev ? "development" : "ptau-file";
+  await writeStamps(p, { ...stamps, setup: key, verifier: "", setupKind });
+  return true;
+}
+
+/** Part of the setup cache key of directly computed zkeys (bump it when their bytes change). */
+const DEV_ZKEY_METHOD = "direct development zkey v1";
+
+/** Writes an instance's development zkey from the ptau's kept secret (dev-zkey.ts). */
+async function directDevZkey(name: string, ptauFile: string, seed: string, log: Log) {
+  const p = circuitPaths(name);
+  log(`[${name}] zkey: ${DEV_ZKEY_WARNING}`);
+  const tmp = `${p.zkey}.tmp-${process.pid}`;
+  try {
+    await timed(log, `[${name}] development zkey from the known secret`, () =>
+      writeDevZkey(p.r1cs, ptauFile, seed, tmp),
+    );
+    await rename(tmp, p.zkey);
+  } finally {
+    await rm(tmp, { force: true });
+  }
+}
+
+/**
+ * snarkjs' groth16 setup and one phase-2 contribution (entropy from crypto.randomBytes; snarkjs
+ * mixes in its own random bytes too). The path of every ptau whose secret is not known here.
+ */
+async function snarkjsSetup(name: string, nConstraints: number, ptau: PtauFile, log: Log) {
+  const p = circuitPaths(name);
+  if (ptau.dev) log(`[${name}] ${ptau.file} has no kept secret: snarkjs setup (slow)`);
   const z0 = `${p.zkey}.0.tmp`;
   try {
-    await timed(log, `[${entry.name}] groth16 setup (${info.nConstraints} constraints)`, () =>
-      snarkjs.zKey.newZKey(p.r1cs, ptau.file, z0, quietLogger(log, `[${entry.name}]`)),
+    await timed(log, `[${name}] groth16 setup (${nConstraints} constraints)`, () =>
+      snarkjs.zKey.newZKey(p.r1cs, ptau.file, z0, quietLogger(log, `[${name}]`)),
     );
-    await timed(log, `[${entry.name}] phase-2 development contribution`, () =>
+    await timed(log, `[${name}] phase-2 contribution`, () =>
       snarkjs.zKey.contribute(
         z0,
         p.zkey,
         ptau.dev ? "partproof development (not a ceremony)" : "partproof contribution",
-        sha256("partproof-zkey", entry.name, String(Date.now()), String(Math.random())),
-        quietLogger(log, `[${entry.name}]`),
+        randomBytes(32).toString("hex"),
+        quietLogger(log, `[${name}]`),
       ),
     );
   } finally {
     await rm(z0, { force: true });
   }
-  await exportVerificationKey(entry.name, log);
-  const setupKind = ptau.dev ? "development" : "ptau-file"; // read by protocol/manifest.ts
-  await writeStamps(p, { ...stamps, setup: key, verifier: "", setupKind });
-  return true;
 }
 
 /** Writes the verification key of an instance's current zkey. */

@@ -34,7 +34,7 @@
  * forge proofs for every circuit set up with the file. Production must use a ceremony file.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { open, rm } from "node:fs/promises";
+import { open, readFile, rename, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import { Worker } from "node:worker_threads";
 // @ts-expect-error ffjavascript ships no type declarations
@@ -51,16 +51,18 @@ export const DEFAULT_DEV_PTAU_SEED_PREFIX = "partproof-dev-ptau/v1/2^";
 export const MAX_DEV_PTAU_POWER = 27;
 
 /** BN254 base field modulus q. */
-const Q = 21888242871839275222246405745257275088696311157297823662689037894645226208583n;
+export const Q = 21888242871839275222246405745257275088696311157297823662689037894645226208583n;
 /** BN254 scalar field modulus r. */
-const R = 21888242871839275222246405745257275088548364400416034343698204186575808495617n;
+export const R = 21888242871839275222246405745257275088548364400416034343698204186575808495617n;
 
-const N8 = 32;
-const G1_BYTES = 2 * N8;
-const G2_BYTES = 4 * N8;
+/** Bytes of one field element (Fq or Fr). */
+export const N8 = 32;
+/** Bytes of an affine G1 / G2 point in snarkjs' LEM form. */
+export const G1_BYTES = 2 * N8;
+export const G2_BYTES = 4 * N8;
 
 /** Minimal view of ffjavascript's pure-bigint prime field (F1Field). */
-interface BigField {
+export interface BigField {
   readonly one: bigint;
   readonly zero: bigint;
   readonly s: number;
@@ -76,7 +78,8 @@ interface BigField {
   eq(a: bigint, b: bigint): boolean;
 }
 
-const Fr = new F1Field(R) as BigField;
+/** BN254's scalar field Fr over plain bigints. */
+export const Fr = new F1Field(R) as BigField;
 
 /** Options of {@link writeDevPtau}. */
 export interface DevPtauOptions {
@@ -110,13 +113,16 @@ export function randomDevPtauSeed(): string {
  * Deterministic, so the same seed always gives the same file.
  */
 export function deriveDevPtauSecrets(seed: string): DevPtauSecrets {
-  const derive = (name: string): bigint => {
-    const h = createHash("sha512").update(`partproof-dev-ptau/v1|${name}|${seed}`).digest();
-    const v = BigInt(`0x${h.toString("hex")}`) % R;
-    if (v === 0n) throw new Error(`seed ${JSON.stringify(seed)} gives a zero ${name}`);
-    return v;
-  };
+  const derive = (name: string) => secretFromSeed(`partproof-dev-ptau/v1|${name}|${seed}`, name);
   return { tau: derive("tau"), alpha: derive("alpha"), beta: derive("beta") };
+}
+
+/** `SHA-512(text) mod r`, refusing zero (`name` says which secret, for the error). */
+export function secretFromSeed(text: string, name: string): bigint {
+  const h = createHash("sha512").update(text).digest();
+  const v = BigInt(`0x${h.toString("hex")}`) % R;
+  if (v === 0n) throw new Error(`the seed gives a zero ${name}; pick another seed`);
+  return v;
 }
 
 /**
@@ -170,7 +176,7 @@ function geometric(k: bigint, tau: bigint, n: number): bigint[] {
 }
 
 /** Scalars as consecutive 32-byte little-endian integers (canonical form, < r). */
-function scalarsToBytes(scalars: readonly bigint[]): Uint8Array {
+export function scalarsToBytes(scalars: readonly bigint[]): Uint8Array {
   const buf = new Uint8Array(scalars.length * N8);
   const dv = new DataView(buf.buffer);
   const mask = (1n << 64n) - 1n;
@@ -306,8 +312,15 @@ const MASK = (1 << C) - 1;
 
 type Reply = { id: number; out?: Uint8Array; error?: string };
 
-/** A small pool of fixed-base multiplication workers. */
-class FixedBasePool {
+/** What the pool takes from an ffjavascript BN254 curve (`buildBn128`): its code, generators. */
+export interface WasmBn128Code {
+  tm: { code: Uint8Array };
+  G1: { oneAffine: Uint8Array };
+  G2: { oneAffine: Uint8Array };
+}
+
+/** A small pool of fixed-base multiplication workers (scalar·generator of G1 or G2). */
+export class FixedBasePool {
   private readonly workers: Worker[] = [];
   private readonly idle: Worker[] = [];
   private readonly waiting: Array<(w: Worker) => void> = [];
@@ -319,15 +332,14 @@ class FixedBasePool {
 
   private constructor() {}
 
-  /** Starts `threads` workers and waits until each has loaded the curve. */
-  static async start(threads: number): Promise<FixedBasePool> {
+  /**
+   * Starts `threads` workers and waits until each has loaded the curve (`bn128`'s code when
+   * given, else a curve built here).
+   */
+  static async start(threads: number, bn128?: WasmBn128Code): Promise<FixedBasePool> {
     const pool = new FixedBasePool();
     // ffjavascript's BN254 WebAssembly (the code snarkjs runs), compiled once and shared.
-    const curve = (await buildBn128(true)) as {
-      tm: { code: Uint8Array };
-      G1: { oneAffine: Uint8Array };
-      G2: { oneAffine: Uint8Array };
-    };
+    const curve = bn128 ?? ((await buildBn128(true)) as WasmBn128Code);
     const data = {
       code: curve.tm.code,
       window: WINDOW_BITS,
@@ -424,7 +436,7 @@ class FixedBasePool {
 // u32 id, u64 byte length, body).
 
 /** Sequential writer of a snarkjs binary file whose section sizes are known in advance. */
-class BinWriter {
+export class BinWriter {
   private pos = 0;
   private constructor(private readonly fh: Awaited<ReturnType<typeof open>>) {}
 
@@ -441,6 +453,28 @@ class BinWriter {
     head.writeUInt32LE(nSections, 8);
     await w.write(head);
     return w;
+  }
+
+  /**
+   * Creates `file`, lets `fill` write its sections, and closes it; if `fill` fails the file is
+   * removed, so that no half-written file looks like a finished one.
+   */
+  static async writeFile(
+    file: string,
+    type: string,
+    version: number,
+    nSections: number,
+    fill: (w: BinWriter) => Promise<void>,
+  ): Promise<void> {
+    const w = await BinWriter.create(file, type, version, nSections);
+    try {
+      await fill(w);
+    } catch (e) {
+      await w.close();
+      await rm(file, { force: true });
+      throw e;
+    }
+    await w.close();
   }
 
   async write(buf: Uint8Array): Promise<void> {
@@ -481,6 +515,22 @@ function headerSection(power: number): Uint8Array {
 }
 
 /**
+ * A progress reporter: each call logs what was done with the time since the previous call and
+ * since the start.
+ */
+export function stepTimer(log: (msg: string) => void): (what: string) => void {
+  const t0 = performance.now();
+  let tPrev = t0;
+  return (what) => {
+    const now = performance.now();
+    log(
+      `${what}: ${((now - tPrev) / 1000).toFixed(2)} s (total ${((now - t0) / 1000).toFixed(2)} s)`,
+    );
+    tPrev = now;
+  };
+}
+
+/**
  * Writes a prepared (phase-2-ready) powers-of-tau file of size 2^power to `outFile`, byte-for-byte
  * what snarkjs' `prepare phase2` would write for the same secrets, with zero contributions
  * recorded. The secrets come from `opts.seed` (default {@link defaultDevPtauSeed}).
@@ -500,82 +550,121 @@ export async function writeDevPtau(
   const n = 2 ** power;
   const threads = Math.max(1, opts.threads ?? os.availableParallelism());
   const t0 = performance.now();
-  let tPrev = t0;
-  const step = (what: string) => {
-    const now = performance.now();
-    log(
-      `${what}: ${((now - tPrev) / 1000).toFixed(2)} s (total ${((now - t0) / 1000).toFixed(2)} s)`,
-    );
-    tPrev = now;
-  };
+  const step = stepTimer(log);
 
   log(`2^${power} powers of tau, ${DEV_PTAU_WARNING}`);
   const pool = await FixedBasePool.start(threads);
-  let out: BinWriter | undefined;
   try {
-    out = await BinWriter.create(outFile, "ptau", 1, 11);
-    step(`start ${threads} worker(s)`);
-    await out.section(1, [headerSection(power)]);
+    await BinWriter.writeFile(outFile, "ptau", 1, 11, async (out) => {
+      step(`start ${threads} worker(s)`);
+      await out.section(1, [headerSection(power)]);
 
-    const tauPowers = geometric(Fr.one, tau, 2 * n - 1);
-    await out.section(2, [await pool.mulGenerator(1, tauPowers)]);
-    step(`section 2 tauG1 (${2 * n - 1} points)`);
-    const tauPowersN = tauPowers.slice(0, n);
-    await out.section(3, [await pool.mulGenerator(2, tauPowersN)]);
-    step(`section 3 tauG2 (${n} points)`);
-    await out.section(4, [
-      await pool.mulGenerator(
-        1,
-        tauPowersN.map((t) => Fr.mul(alpha, t)),
-      ),
-    ]);
-    step(`section 4 alphaTauG1 (${n} points)`);
-    await out.section(5, [
-      await pool.mulGenerator(
-        1,
-        tauPowersN.map((t) => Fr.mul(beta, t)),
-      ),
-    ]);
-    step(`section 5 betaTauG1 (${n} points)`);
-    await out.section(6, [await pool.mulGenerator(2, [beta])]);
-    await out.section(7, [new Uint8Array(4)]); // zero contributions
-    step("sections 6-7 betaG2, contributions");
+      const tauPowers = geometric(Fr.one, tau, 2 * n - 1);
+      await out.section(2, [await pool.mulGenerator(1, tauPowers)]);
+      step(`section 2 tauG1 (${2 * n - 1} points)`);
+      const tauPowersN = tauPowers.slice(0, n);
+      await out.section(3, [await pool.mulGenerator(2, tauPowersN)]);
+      step(`section 3 tauG2 (${n} points)`);
+      await out.section(4, [
+        await pool.mulGenerator(
+          1,
+          tauPowersN.map((t) => Fr.mul(alpha, t)),
+        ),
+      ]);
+      step(`section 4 alphaTauG1 (${n} points)`);
+      await out.section(5, [
+        await pool.mulGenerator(
+          1,
+          tauPowersN.map((t) => Fr.mul(beta, t)),
+        ),
+      ]);
+      step(`section 5 betaTauG1 (${n} points)`);
+      await out.section(6, [await pool.mulGenerator(2, [beta])]);
+      await out.section(7, [new Uint8Array(4)]); // zero contributions
+      step("sections 6-7 betaG2, contributions");
 
-    const lagrange: bigint[] = [];
-    for (let p = 0; p <= power; p++) for (const l of lagrangeEvaluations(tau, p)) lagrange.push(l);
-    const lagrangeExt = lagrangeEvaluations(tau, power + 1, true);
-    step(`Lagrange scalars (${lagrange.length + lagrangeExt.length})`);
-    await out.section(12, [
-      await pool.mulGenerator(1, lagrange),
-      await pool.mulGenerator(1, lagrangeExt),
-    ]);
-    step(`section 12 tauG1 Lagrange (${lagrange.length + lagrangeExt.length} points)`);
-    await out.section(13, [await pool.mulGenerator(2, lagrange)]);
-    step(`section 13 tauG2 Lagrange (${lagrange.length} points)`);
-    await out.section(14, [
-      await pool.mulGenerator(
-        1,
-        lagrange.map((l) => Fr.mul(alpha, l)),
-      ),
-    ]);
-    step(`section 14 alphaTauG1 Lagrange (${lagrange.length} points)`);
-    await out.section(15, [
-      await pool.mulGenerator(
-        1,
-        lagrange.map((l) => Fr.mul(beta, l)),
-      ),
-    ]);
-    step(`section 15 betaTauG1 Lagrange (${lagrange.length} points)`);
-  } catch (e) {
-    await out?.close();
-    out = undefined;
-    await rm(outFile, { force: true }); // no half-written file that looks like a ptau
-    throw e;
+      const lagrange: bigint[] = [];
+      for (let p = 0; p <= power; p++)
+        for (const l of lagrangeEvaluations(tau, p)) lagrange.push(l);
+      const lagrangeExt = lagrangeEvaluations(tau, power + 1, true);
+      step(`Lagrange scalars (${lagrange.length + lagrangeExt.length})`);
+      await out.section(12, [
+        await pool.mulGenerator(1, lagrange),
+        await pool.mulGenerator(1, lagrangeExt),
+      ]);
+      step(`section 12 tauG1 Lagrange (${lagrange.length + lagrangeExt.length} points)`);
+      await out.section(13, [await pool.mulGenerator(2, lagrange)]);
+      step(`section 13 tauG2 Lagrange (${lagrange.length} points)`);
+      await out.section(14, [
+        await pool.mulGenerator(
+          1,
+          lagrange.map((l) => Fr.mul(alpha, l)),
+        ),
+      ]);
+      step(`section 14 alphaTauG1 Lagrange (${lagrange.length} points)`);
+      await out.section(15, [
+        await pool.mulGenerator(
+          1,
+          lagrange.map((l) => Fr.mul(beta, l)),
+        ),
+      ]);
+      step(`section 15 betaTauG1 Lagrange (${lagrange.length} points)`);
+    });
   } finally {
-    await out?.close();
     await pool.stop();
   }
   log(
     `wrote ${outFile} in ${((performance.now() - t0) / 1000).toFixed(2)} s (${DEV_PTAU_WARNING})`,
   );
+}
+
+// ---------------------------------------------------------------------------------------------
+// The kept secret of a development file. A development setup's secret is known by definition;
+// keeping it next to the file lets the build compute each circuit's zkey directly from it
+// (scripts/lib/dev-zkey.ts) instead of running snarkjs' groth16 setup.
+
+/** What a `.secret.json` file next to a development ptau holds. */
+export interface DevPtauSecretRecord {
+  /** Always {@link DEV_PTAU_WARNING}. */
+  warning: string;
+  power: number;
+  /** The seed τ, α, β are derived from ({@link deriveDevPtauSecrets}). */
+  seed: string;
+}
+
+/** Where the secret of the development ptau `ptauFile` is kept: `<name>.secret.json` beside it. */
+export function devPtauSecretFile(ptauFile: string): string {
+  return `${ptauFile.replace(/\.ptau$/, "")}.secret.json`;
+}
+
+/**
+ * Writes the secret record of a development ptau (atomically, readable by its owner only).
+ * Write it before the ptau itself appears, so a ptau in the cache always has its secret.
+ */
+export async function writeDevPtauSecret(
+  ptauFile: string,
+  power: number,
+  seed: string,
+): Promise<void> {
+  const file = devPtauSecretFile(ptauFile);
+  const record: DevPtauSecretRecord = { warning: DEV_PTAU_WARNING, power, seed };
+  const tmp = `${file}.tmp-${process.pid}`;
+  await writeFile(tmp, JSON.stringify(record, null, 2) + "\n", { mode: 0o600 });
+  await rename(tmp, file);
+}
+
+/** The seed kept next to a development ptau, or undefined when there is none. */
+export async function readDevPtauSecret(ptauFile: string): Promise<string | undefined> {
+  let text: string;
+  try {
+    text = await readFile(devPtauSecretFile(ptauFile), "utf8");
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw e;
+  }
+  const record = JSON.parse(text) as Partial<DevPtauSecretRecord>;
+  if (typeof record.seed !== "string" || record.seed.length === 0) {
+    throw new Error(`${devPtauSecretFile(ptauFile)}: no "seed" string`);
+  }
+  return record.seed;
 }

@@ -1,8 +1,11 @@
 import { expect } from "chai";
+import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
+// @ts-expect-error snarkjs ships no type declarations
+import * as snarkjs from "snarkjs";
 import {
   BUILD_DIR,
   ROOT,
@@ -18,6 +21,7 @@ import {
   withLock,
   type CircuitEntry,
 } from "../../scripts/lib/circuit-build.js";
+import { readDevPtauSecret } from "../../scripts/lib/dev-ptau.js";
 
 const FIXTURES = path.join(BUILD_DIR, "_fixtures");
 const MUL = `pragma circom 2.2.0;
@@ -93,7 +97,13 @@ describe("scripts/lib/circuit-build", function () {
       const p = circuitPaths("t_build_mul");
       const vkey = JSON.parse(await readFile(p.vkey, "utf8")) as { nPublic: number };
       expect(vkey.nPublic).to.equal(2);
-      expect(await ptauPower(path.join(ptauDir, "dev_4.ptau"))).to.equal(4);
+      expect(await ptauPower(path.join(ptauDir, "devsetup_4.ptau"))).to.equal(4);
+      // The ptau's secret is kept beside it, and the zkey is computed directly from it.
+      expect(await readDevPtauSecret(path.join(ptauDir, "devsetup_4.ptau"))).to.be.a("string");
+      expect(lines.some((l) => /development zkey from the known secret done/.test(l))).to.equal(
+        true,
+      );
+      expect(lines.some((l) => /groth16 setup/.test(l))).to.equal(false);
       expect(await setupCircuit(entry, log)).to.equal(false);
     });
 
@@ -107,6 +117,31 @@ describe("scripts/lib/circuit-build", function () {
         error = e as Error;
       }
       expect(error?.message).to.match(/needs 2\^2/);
+    });
+
+    it("uses snarkjs' setup and a contribution for a PTAU file, whose zkey verifies against it", async function () {
+      // A small ceremony file made by snarkjs itself (new → contribute → prepare phase2).
+      const curve = await snarkjs.curves.getCurveFromName("bn128");
+      const p0 = path.join(ptauDir, "ceremony_0.ptau");
+      const p1 = path.join(ptauDir, "ceremony_1.ptau");
+      const user = path.join(ptauDir, "published_4.ptau");
+      await snarkjs.powersOfTau.newAccumulator(curve, 4, p0);
+      await snarkjs.powersOfTau.contribute(p0, p1, "test party", randomBytes(32).toString("hex"));
+      await snarkjs.powersOfTau.preparePhase2(p1, user);
+      process.env.PTAU = user;
+      try {
+        const entry = await fixture("t_build_mul", MUL);
+        await compileCircuit(entry, log);
+        lines.length = 0;
+        expect(await setupCircuit(entry, log, true)).to.equal(true);
+        expect(lines.some((l) => /groth16 setup .* done/.test(l))).to.equal(true);
+        expect(lines.some((l) => /phase-2 contribution done/.test(l))).to.equal(true);
+        expect(lines.some((l) => /from the known secret/.test(l))).to.equal(false);
+        const p = circuitPaths("t_build_mul");
+        expect(await snarkjs.zKey.verifyFromR1cs(p.r1cs, user, p.zkey)).to.equal(true);
+      } finally {
+        delete process.env.PTAU;
+      }
     });
 
     it("takes a user's ptau file from PTAU and rejects a missing one", async function () {

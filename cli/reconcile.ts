@@ -7,9 +7,12 @@
  * (replayed from the grant events in chain order, so "active at that block" holds without an
  * archive node: active, inside its window, quota not exceeded), against the version's registered
  * root, the grant's policy hash and the binding to deployment, grant, consumer and request id;
- * request ids must be unique. Given the gateways' exports, every served answer must have exactly
- * one log entry and vice versa, and query pairs of one consumer whose record sets differ by fewer
- * than the grant's k records (a differencing attack on the cohort floor) are flagged.
+ * request ids must be unique per grant (as the contract keys them). Given the gateways' exports
+ * (every job that computed an answer, with its status), every answer a gateway says it served
+ * (status logged) must have exactly one log entry and vice versa, every computed answer without a
+ * log entry (proved and waiting, or failed after proving) is counted and flagged, and query pairs
+ * of one consumer whose record sets differ by fewer than the grant's k records (a differencing
+ * attack on the cohort floor) are flagged.
  */
 import { bindingOf, SIGNAL_INDEX } from "../circuits/lib/signals.js";
 import type { AuditExport } from "../protocol/api.js";
@@ -37,10 +40,16 @@ export const ANOMALY_TYPES = [
   "POLICY_MISMATCH",
   /** The event's consumer is not the grant's, or the proof is bound to another deployment, grant, consumer or request. */
   "BINDING_MISMATCH",
-  /** A request id logged twice, or served twice by a gateway. */
+  /** A grant's request id logged twice, or exported twice by a gateway. */
   "DUPLICATE_REQUEST",
-  /** A gateway served an answer that has no log entry in the audited range. */
+  /** A gateway says it served (logged) an answer that has no log entry in the audited range. */
   "SERVED_NOT_LOGGED",
+  /**
+   * A gateway computed an answer that has no log entry: proved and waiting for the relayer, or
+   * failed after proving (e.g. the grant was revoked first). An honest gateway withheld it; the
+   * grant was not charged.
+   */
+  "COMPUTED_NOT_LOGGED",
   /** A log entry that no gateway export lists. */
   "LOGGED_NOT_SERVED",
   /** A served answer whose grant or version differs from its log entry's. */
@@ -52,8 +61,12 @@ export const ANOMALY_TYPES = [
 /** A kind of finding. */
 export type AnomalyType = (typeof ANOMALY_TYPES)[number];
 
-/** One answer a gateway says it served (its export for auditors). */
+/** One answer a gateway computed (its export for auditors), whatever became of it. */
 export interface ServedAnswer {
+  /** proved (waiting for the log), logged (served), failed (after proving); absent: logged. */
+  status?: "queued" | "proving" | "proved" | "logged" | "failed";
+  /** Why a failed job failed, as the gateway says. */
+  error?: { code: string; message: string } | null;
   requestId: string;
   grantId: bigint;
   consumer: string;
@@ -93,7 +106,13 @@ export interface AuditReport {
     proofsVerified: number;
     grants: number;
     versions: number;
+    /** Answers the exports list as computed (any status). */
+    computed?: number;
+    /** Of those, answers the gateways say they served (status logged). */
     served?: number;
+    /** Computed answers without a log entry (COMPUTED_NOT_LOGGED), and of those the failed ones. */
+    computedNotLogged?: number;
+    failed?: number;
     anomalies: number;
   };
   anomalies: Anomaly[];
@@ -114,7 +133,7 @@ export interface ReconcileInput {
   log: ChainLog;
   /** The verdict on each logged proof (verifying is slow and asynchronous, so it comes first). */
   proofs: ProofVerdicts;
-  /** The answers the gateways served (their exports), when the auditor has them. */
+  /** The answers the gateways computed (their exports), when the auditor has them. */
   served?: ServedAnswer[];
   /** When the report is made (ISO-8601): the caller's clock, so that the result is reproducible. */
   generatedAt: string;
@@ -161,8 +180,8 @@ export function reconcile(input: ReconcileInput): AuditReport {
     const a = item.e;
     const flag = (type: AnomalyType, detail: string) =>
       anomalies.push({ type, ...tagOf(a), detail });
-    if (seenRequests.has(a.requestId)) flag("DUPLICATE_REQUEST", "request id logged twice");
-    seenRequests.add(a.requestId);
+    if (seenRequests.has(keyOf(a))) flag("DUPLICATE_REQUEST", "request id logged twice");
+    seenRequests.add(keyOf(a));
     if (checkProof(input.proofs(a), a, flag)) proofsVerified++;
     checkGrant(log, grants.get(a.grantId.toString()), a, flag);
     checkVersion(versions.get(a.versionId.toString()), grants.get(a.grantId.toString()), a, flag);
@@ -180,7 +199,14 @@ export function reconcile(input: ReconcileInput): AuditReport {
       proofsVerified,
       grants: grants.size,
       versions: log.versions.length,
-      ...(served ? { served: served.length } : {}),
+      ...(served
+        ? {
+            computed: served.length,
+            served: served.filter(isServed).length,
+            computedNotLogged: anomalies.filter((a) => a.type === "COMPUTED_NOT_LOGGED").length,
+            failed: served.filter((s) => s.status === "failed").length,
+          }
+        : {}),
       anomalies: anomalies.length,
     },
     anomalies,
@@ -190,6 +216,13 @@ export function reconcile(input: ReconcileInput): AuditReport {
 }
 
 type Flag = (type: AnomalyType, detail: string) => void;
+
+/** A request is unique per grant (the contract's key). */
+const keyOf = (a: { grantId: bigint; requestId: string }) =>
+  `${a.grantId}|${a.requestId.toLowerCase()}`;
+
+/** Whether the gateway says the answer left it (logged; exports without status: all were). */
+const isServed = (s: ServedAnswer) => s.status === undefined || s.status === "logged";
 
 const tagOf = (a: { requestId: string; grantId: bigint; consumer: string }) => ({
   requestId: a.requestId,
@@ -281,24 +314,34 @@ function applyGrantEvent(grants: Grants, e: GrantEvent): void {
   else if (e.type === "expiry") g.validUntil = e.newValidUntil;
 }
 
-/** Matches the served answers against the log entries one to one, then looks for differencing pairs. */
+/**
+ * Matches the computed answers against the log entries one to one (by grant and request id):
+ * a served answer without an entry, a computed one without an entry, an entry no export lists;
+ * then looks for differencing pairs among the served answers.
+ */
 function reconcileServed(log: ChainLog, served: ServedAnswer[], grants: Grants): Anomaly[] {
   const anomalies: Anomaly[] = [];
   const logged = new Map<string, LoggedAnswer>();
-  for (const a of log.answers) if (!logged.has(a.requestId)) logged.set(a.requestId, a);
+  for (const a of log.answers) if (!logged.has(keyOf(a))) logged.set(keyOf(a), a);
   const servedIds = new Set<string>();
   for (const s of served) {
     const flag = (type: AnomalyType, detail: string) =>
       anomalies.push({ type, ...tagOf(s), detail });
-    if (servedIds.has(s.requestId)) flag("DUPLICATE_REQUEST", "served twice by the gateway");
-    servedIds.add(s.requestId);
-    const e = logged.get(s.requestId);
-    if (!e) {
+    if (servedIds.has(keyOf(s))) flag("DUPLICATE_REQUEST", "served twice by the gateway");
+    servedIds.add(keyOf(s));
+    const e = logged.get(keyOf(s));
+    if (!e && isServed(s)) {
       flag(
         "SERVED_NOT_LOGGED",
         "the gateway served this answer but no log entry exists in the audited range",
       );
-    } else if (e.grantId !== s.grantId || e.versionId !== s.versionId) {
+    } else if (!e) {
+      const why = s.error ? `failed: ${s.error.code} (${s.error.message})` : `${s.status}`;
+      flag(
+        "COMPUTED_NOT_LOGGED",
+        `the gateway computed this answer but it has no log entry (${why}); not charged to the grant`,
+      );
+    } else if (e.versionId !== s.versionId) {
       flag(
         "SERVED_MISMATCH",
         `served for grant ${s.grantId} version ${s.versionId}, logged for grant ${e.grantId} version ${e.versionId}`,
@@ -306,7 +349,7 @@ function reconcileServed(log: ChainLog, served: ServedAnswer[], grants: Grants):
     }
   }
   for (const a of log.answers) {
-    if (!servedIds.has(a.requestId)) {
+    if (!servedIds.has(keyOf(a))) {
       anomalies.push({
         type: "LOGGED_NOT_SERVED",
         ...tagOf(a),
@@ -314,7 +357,7 @@ function reconcileServed(log: ChainLog, served: ServedAnswer[], grants: Grants):
       });
     }
   }
-  anomalies.push(...differencingPairs(served, grants));
+  anomalies.push(...differencingPairs(served.filter(isServed), grants));
   return anomalies;
 }
 
@@ -395,10 +438,12 @@ function perAsset(log: ChainLog, grants: Grants, anomalies: Anomaly[]) {
   return [...rows].map(([assetId, r]) => ({ assetId, ...r }));
 }
 
-/** The served answers of the gateways' exports, in the reconciliation's terms. */
+/** The computed answers of the gateways' exports, in the reconciliation's terms. */
 export function servedAnswers(exports: AuditExport | AuditExport[]): ServedAnswer[] {
   return [exports].flat().flatMap((exp) =>
     exp.answers.map((a) => ({
+      status: a.status,
+      error: a.error ?? null,
       requestId: a.requestId,
       grantId: BigInt(a.grantId),
       consumer: a.consumer,

@@ -20,7 +20,11 @@ export function renderMarkdown(r: AuditReport): string {
     `| grants | ${r.counts.grants} |`,
     `| versions | ${r.counts.versions} |`,
     ...(r.counts.served !== undefined
-      ? [`| answers served (gateway export) | ${r.counts.served} |`]
+      ? [
+          `| answers computed (gateway export) | ${r.counts.computed ?? r.counts.served} |`,
+          `| answers served: logged, released (gateway export) | ${r.counts.served} |`,
+          `| computed but not logged (withheld; of them failed: ${r.counts.failed ?? 0}) | ${r.counts.computedNotLogged ?? 0} |`,
+        ]
       : []),
     `| anomalies | ${r.counts.anomalies} |`,
     "",

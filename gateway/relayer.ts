@@ -1,6 +1,8 @@
 /**
  * The outbox relayer: submits each proved answer's `recordAnswer`, waits for the configured
  * confirmations, and only then marks the job logged and drops the outbox entry (one batch).
+ * Only a logged job shows its answer (usecases/reads.ts `jobView`): a job the chain refuses for
+ * good is marked failed with the reason and its answer never leaves the gateway.
  * It retries with exponential backoff, resumes after a restart (a sent transaction's hash is
  * stored before waiting, and the contract is asked whether the (grant, request id) is logged
  * before any send), and so never logs a request twice; the contract's RequestAlreadyLogged is
@@ -147,7 +149,7 @@ export class Relayer {
         ctx.metrics.queries.inc({ status: "failed" });
         await ctx.store.failOutbox(entry, {
           code: "CHAIN_REFUSED",
-          message: `the access log refused the answer (${name})`,
+          message: `the access log refused the answer (${name}); it can never be logged, so it is withheld`,
         });
         return;
       }
@@ -199,13 +201,23 @@ export class Relayer {
       (logged.consumer === undefined ||
         logged.consumer.toLowerCase() === job.consumer.toLowerCase());
     if (ours) {
+      // found on-chain (e.g. after a restart): released only with the configured confirmations
+      const confirmations = Math.max(1, this.ctx.config.chain.confirmations);
+      const head = await this.ctx.chain.provider.getBlockNumber();
+      if (head - logged.blockNumber + 1 < confirmations) {
+        await this.ctx.store.updateOutbox({
+          ...entry,
+          nextAttemptAt: Date.now() + this.ctx.config.relayer.pollMs,
+        });
+        return;
+      }
       await this.complete(entry, logged);
       return;
     }
     this.ctx.log.warn({ requestId: entry.requestId }, "request id logged by another answer");
     await this.ctx.store.failOutbox(entry, {
       code: "REQUEST_REUSED",
-      message: "another answer was logged under this request id",
+      message: "another answer was logged under this grant's request id; this one is withheld",
     });
   }
 

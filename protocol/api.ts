@@ -253,7 +253,7 @@ export type JobView = z.infer<typeof jobViewSchema>;
 /** Response of GET /consumers/:address/answers (consumer-signed). */
 export const answersResponseSchema = z.strictObject({ answers: z.array(jobViewSchema) });
 
-/** One served answer in an auditor's export. */
+/** One job that computed an answer, in an auditor's export (status: proved, logged or failed). */
 export const exportedAnswerSchema = z.strictObject({
   requestId: hex,
   grantId: dec,
@@ -278,6 +278,8 @@ export const exportedAnswerSchema = z.strictObject({
   publicSignals: z.array(dec).nullable().optional(),
   proof: snarkjsProofSchema.nullable().optional(),
   logTx: z.strictObject({ hash: hex, blockNumber: z.number().int() }).nullable(),
+  /** Why a job that computed an answer failed (e.g. the chain refused it); null otherwise. */
+  error: z.strictObject({ code: z.string(), message: z.string() }).nullable().optional(),
 });
 /** One answer of an export. */
 export type ExportedAnswer = z.infer<typeof exportedAnswerSchema>;

@@ -193,8 +193,9 @@ export class GatewayClient {
   }
 
   /**
-   * Follows a job until it is logged (or proved, with `until: "proved"`), failed, or the
-   * timeout passes; returns the last view (a failed job is returned, not thrown).
+   * Follows a job until it is logged (or proved, with `until: "proved"`: a proved job shows no
+   * answer yet, the gateway releases it once logged), failed, or the timeout passes; returns the
+   * last view (a failed job is returned, not thrown).
    */
   async waitJob(jobId: string, opts: WaitOptions = {}): Promise<JobView> {
     const until = opts.until ?? "logged";

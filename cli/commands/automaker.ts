@@ -45,13 +45,16 @@ export function addAutomakerCommands(program: Command, ctx: CommandContext): voi
   addQuery(group, ctx);
   group
     .command("verify")
-    .description("verify a job's answer: proof (snarkjs), commitment, root on-chain, log entry")
+    .description(
+      "verify a job's answer against the question this machine signed for it (kept by `query`): proof (the chain's verifier), commitment, root, log entry, query hash, grant, asset, version, request id; exits 1 when a check fails",
+    )
     .argument("<jobId>")
     .action(async (jobId: string) => {
       const s = await ctx.session();
       const job = await automaker.waitJob(s, jobId, { until: "proved", timeoutMs: 1 });
       const check = await automaker.verifyAnswer(s, job);
-      ctx.print(check, describeCheck(check));
+      ctx.print(check, checkLines(check));
+      automaker.requireAllChecks(jobId, check);
     });
 }
 
@@ -112,6 +115,13 @@ function addQuery(group: Command, ctx: CommandContext) {
       const onStatus = (st: string) => ctx.progress(`  ${st}`);
       const done = await automaker.waitJob(s, job.jobId, { onStatus });
       const check = await automaker.verifyAnswer(s, done);
-      ctx.print({ job: done, check }, [describeAnswer(done, o.aggregate), describeCheck(check)]);
+      ctx.print({ job: done, check }, [describeAnswer(done, o.aggregate), ...checkLines(check)]);
+      automaker.requireAllChecks(done.jobId, check);
     });
+}
+
+/** The verification in words, and the name of every failed check. */
+function checkLines(check: automaker.AnswerCheck): string[] {
+  const failed = automaker.failedChecks(check);
+  return [describeCheck(check), failed.length ? `FAILED: ${failed.join(", ")}` : "all checks ok"];
 }

@@ -10,10 +10,11 @@
  * - `byRoot`     `<root>` → `<assetId>!<localId>` (the chain's root → local records)
  * - `meta`       `seq!<assetId>` → last local version number of the asset
  * - `nonces`     `<signer>!<nonce>` → requestId
- * - `requests`   `<requestId>` → jobId (a request id is answered once)
+ * - `requests`   `<grantId>!<requestId>` → jobId (a request id is answered once per grant, as
+ *                on-chain: another grant's use of the same id neither blocks nor fails it)
  * - `jobs`       `<jobId>` → Job
  * - `byConsumer` `<consumer>!<createdAt>!<jobId>` → jobId
- * - `outbox`     `<requestId>` → OutboxEntry
+ * - `outbox`     `<grantId>!<requestId>` → OutboxEntry
  */
 import { Level } from "level";
 import type { MappedRecord } from "../../protocol/records/types.js";
@@ -101,7 +102,9 @@ export interface Job {
 
 /** A pending chain submission of a proved answer. */
 export interface OutboxEntry {
-  /** Request id (bytes32 hex), also the key. */
+  /** Grant id (decimal string); with the request id, the key. */
+  grantId: string;
+  /** Request id (bytes32 hex). */
   requestId: string;
   /** Job it belongs to. */
   jobId: string;
@@ -229,9 +232,9 @@ export class GatewayStore {
     return (await this.nonces.get(`${signer.toLowerCase()}!${nonce}`)) !== undefined;
   }
 
-  /** The job that answers a request id, if any. */
-  async jobOfRequest(requestId: string): Promise<string | undefined> {
-    return this.requests.get(requestId.toLowerCase());
+  /** The job that answers a grant's request id, if any. */
+  async jobOfRequest(grantId: string, requestId: string): Promise<string | undefined> {
+    return this.requests.get(requestKey(grantId, requestId));
   }
 
   /** Stores an accepted query: its nonce, request id, job and consumer index, in one batch. */
@@ -243,7 +246,12 @@ export class GatewayStore {
         key: `${job.consumer.toLowerCase()}!${nonce}`,
         value: job.requestId,
       },
-      { type: "put", sublevel: this.requests, key: job.requestId.toLowerCase(), value: job.id },
+      {
+        type: "put",
+        sublevel: this.requests,
+        key: requestKey(job.grantId, job.requestId),
+        value: job.id,
+      },
       { type: "put", sublevel: this.jobs, key: job.id, value: job },
       {
         type: "put",
@@ -300,7 +308,12 @@ export class GatewayStore {
     const next: Job = { ...job, ...patch, status: "proved", updatedAt: Date.now() };
     await this.db.batch([
       { type: "put", sublevel: this.jobs, key: id, value: next },
-      { type: "put", sublevel: this.outbox, key: entry.requestId.toLowerCase(), value: entry },
+      {
+        type: "put",
+        sublevel: this.outbox,
+        key: requestKey(entry.grantId, entry.requestId),
+        value: entry,
+      },
     ]);
     return next;
   }
@@ -323,7 +336,7 @@ export class GatewayStore {
 
   /** Updates an outbox entry (attempts, backoff, sent tx). */
   async updateOutbox(entry: OutboxEntry): Promise<void> {
-    await this.outbox.put(entry.requestId.toLowerCase(), entry);
+    await this.outbox.put(requestKey(entry.grantId, entry.requestId), entry);
   }
 
   /** Marks the job logged and removes its outbox entry, in one batch. */
@@ -336,7 +349,7 @@ export class GatewayStore {
     const next: Job = { ...job, status: "logged", logTx, updatedAt: Date.now() };
     await this.db.batch([
       { type: "put", sublevel: this.jobs, key: job.id, value: next },
-      { type: "del", sublevel: this.outbox, key: entry.requestId.toLowerCase() },
+      { type: "del", sublevel: this.outbox, key: requestKey(entry.grantId, entry.requestId) },
     ]);
     return next;
   }
@@ -345,7 +358,11 @@ export class GatewayStore {
   async failOutbox(entry: OutboxEntry, error: { code: string; message: string }): Promise<void> {
     const job = await this.jobs.get(entry.jobId);
     const ops = [
-      { type: "del" as const, sublevel: this.outbox, key: entry.requestId.toLowerCase() },
+      {
+        type: "del" as const,
+        sublevel: this.outbox,
+        key: requestKey(entry.grantId, entry.requestId),
+      },
     ];
     if (job) {
       await this.db.batch([
@@ -379,6 +396,11 @@ export class GatewayStore {
     }
     return out;
   }
+}
+
+/** The key of a request: request ids are unique per grant, as in the on-chain log. */
+function requestKey(grantId: string, requestId: string): string {
+  return `${grantId}!${requestId.toLowerCase()}`;
 }
 
 function pad(n: number, width = 10): string {

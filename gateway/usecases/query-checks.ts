@@ -325,10 +325,13 @@ export async function acceptAtomically(
       throw new AppError("NONCE_REUSED", `nonce ${q.nonce} was already used by this signer`);
     }
     if (
-      (await ctx.store.jobOfRequest(q.requestId)) ||
+      (await ctx.store.jobOfRequest(job.grantId, q.requestId)) ||
       (await ctx.chain.isRequestLogged(q.grantId, q.requestId))
     ) {
-      throw new AppError("REQUEST_REUSED", `request id ${q.requestId} was already answered`);
+      throw new AppError(
+        "REQUEST_REUSED",
+        `request id ${q.requestId} was already answered under grant ${q.grantId}`,
+      );
     }
     await ctx.store.acceptQuery(job, q.nonce);
   });

@@ -130,6 +130,7 @@ export async function runJob(ctx: GatewayContext, job: Job): Promise<void> {
         provingMs: Math.round(result.ms),
       },
       {
+        grantId: job.grantId,
         requestId: job.requestId,
         jobId: job.id,
         attempts: 0,

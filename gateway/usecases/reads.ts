@@ -114,8 +114,15 @@ export async function ownerRecords(
   };
 }
 
-/** What a consumer (or the holder of a job id) sees of a job. */
+/**
+ * What a consumer (or the holder of a job id) sees of a job. The answer and its blind leave the
+ * gateway only once the job is `logged` (its log entry has the configured confirmations): a
+ * proved job that waits for the relayer, or one the chain refused for good, shows its status
+ * (and, when failed, why) but not its answer. Proof and public signals reveal no answer (the
+ * result is hidden in a commitment whose blind only the logged job shows).
+ */
 export function jobView(job: Job) {
+  const released = job.status === "logged" && job.answer !== undefined;
   return {
     jobId: job.id,
     status: job.status,
@@ -127,8 +134,8 @@ export function jobView(job: Job) {
     circuit: job.circuit,
     circuitId: circuitId(job.circuit),
     query: job.query,
-    answer: job.answer ?? null,
-    blind: job.answer ? job.blind : null,
+    answer: released ? job.answer! : null,
+    blind: released ? job.blind : null,
     proof: job.proof ?? null,
     publicSignals: job.publicSignals ?? null,
     provingMs: job.provingMs ?? null,
@@ -158,8 +165,10 @@ export async function consumerAnswers(ctx: GatewayContext, consumer: string, aut
 }
 
 /**
- * Every proved or logged answer, for auditors: what was asked, over how many records, what was
- * proved and where it was logged. A signed read by one of the configured auditors.
+ * Every job that computed an answer, whatever became of it (proved and waiting for the log,
+ * logged, or failed after proving: e.g. the chain refused it), for auditors: what was asked, over
+ * how many records, what was proved, where it was logged or why not. No result, no blind. A
+ * signed read by one of the configured auditors.
  */
 export async function auditExport(ctx: GatewayContext, auditor: string, auth: ReadAuth) {
   verifyRead(
@@ -177,7 +186,7 @@ export async function auditExport(ctx: GatewayContext, auditor: string, auth: Re
     chainId: ctx.domain.chainId.toString(),
     exportedAt: new Date().toISOString(),
     answers: jobs
-      .filter((j) => j.status === "proved" || j.status === "logged")
+      .filter((j) => j.proof !== undefined && j.publicSignals !== undefined)
       .sort((a, b) => a.createdAt - b.createdAt)
       .map((j) => ({
         requestId: j.requestId,
@@ -200,6 +209,7 @@ export async function auditExport(ctx: GatewayContext, auditor: string, auth: Re
         publicSignals: j.publicSignals,
         proof: j.proof,
         logTx: j.logTx ?? null,
+        error: j.error ?? null,
       })),
   };
 }

@@ -145,6 +145,7 @@ const allValid: ProofVerdicts = () => ({ status: "valid", circuit: "range_d4" })
 function served(
   a: Pick<LoggedAnswer, "requestId" | "grantId" | "versionId" | "consumer">,
   q: { lo: number; hi: number; cohort: number; kind?: number },
+  over: Partial<AuditExport["answers"][number]> = {},
 ): AuditExport["answers"][number] {
   return {
     requestId: a.requestId,
@@ -164,6 +165,7 @@ function served(
     },
     cohort: q.cohort,
     logTx: { hash: at(9).tx, blockNumber: 9 },
+    ...over,
   };
 }
 
@@ -213,7 +215,10 @@ describe("reconcile (the auditor's pure reconciliation)", function () {
         proofsVerified: 2,
         grants: 1,
         versions: 3,
+        computed: 2,
         served: 2,
+        computedNotLogged: 0,
+        failed: 0,
         anomalies: 0,
       });
       expect(report.perConsumer).to.deep.equal([
@@ -420,6 +425,46 @@ describe("reconcile (the auditor's pure reconciliation)", function () {
       expect(report.counts).to.include({ logEntries: 1, served: 2, anomalies: 1 });
     });
 
+    it("flags COMPUTED_NOT_LOGGED and counts a proved job waiting for the log and one that failed after proving, and pairs neither", function () {
+      const a1 = answer(1, 10);
+      const waiting = { ...a1, requestId: req(6) };
+      const refused = { ...a1, requestId: req(7) };
+      const error = { code: "CHAIN_REFUSED", message: "the access log refused the answer" };
+      const { report, found } = run(logOf([a1]), {
+        exported: [
+          served(a1, { lo: 0, hi: 50, cohort: 10 }),
+          // nested in a1's range one record apart: a pair only if both had been served
+          served(waiting, { lo: 0, hi: 49, cohort: 9 }, { status: "proved", logTx: null }),
+          served(refused, { lo: 0, hi: 48, cohort: 8 }, { status: "failed", logTx: null, error }),
+        ],
+      });
+      expect(found).to.deep.equal([
+        ["COMPUTED_NOT_LOGGED", req(6)],
+        ["COMPUTED_NOT_LOGGED", req(7)],
+      ]);
+      expect(report.anomalies[1]!.detail).to.contain("failed: CHAIN_REFUSED");
+      expect(report.counts).to.include({
+        logEntries: 1,
+        computed: 3,
+        served: 1,
+        computedNotLogged: 2,
+        failed: 1,
+      });
+    });
+
+    it("matches exports to entries by grant and request id: another grant's entry under the same request id does not count", function () {
+      const a1 = answer(1, 10);
+      const squat = answer(1, 9, { grantId: GRANT + 1n, used: 1 });
+      const { found } = run(logOf([squat, a1]), {
+        exported: [served(a1, { lo: 0, hi: 50, cohort: 10 })],
+      });
+      // the squatter's entry is not the export's answer; no DUPLICATE_REQUEST across grants
+      expect(found.map(([t]) => t)).to.not.include("DUPLICATE_REQUEST");
+      expect(found.filter(([t]) => t.endsWith("_SERVED") || t.startsWith("SERVED"))).to.deep.equal([
+        ["LOGGED_NOT_SERVED", req(1)],
+      ]);
+    });
+
     it("flags LOGGED_NOT_SERVED for a log entry missing from the export", function () {
       const [a1, a2] = [answer(1, 10), answer(2, 11)];
       const { report, found } = run(logOf([a1, a2]), {
@@ -491,7 +536,7 @@ describe("reconcile (the auditor's pure reconciliation)", function () {
   describe("coverage", function () {
     it("raises every anomaly kind it defines in the tests above", function () {
       expect([...seen].sort()).to.deep.equal([...ANOMALY_TYPES].sort());
-      expect(ANOMALY_TYPES).to.have.length(15);
+      expect(ANOMALY_TYPES).to.have.length(16);
     });
   });
 });

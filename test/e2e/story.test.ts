@@ -4,7 +4,7 @@
  * registers, uploads a Catena-X payload and grants; an automaker asks and verifies; the
  * supplier revokes; an auditor reconciles. Answers are checked against a plain TypeScript
  * computation over the generated records, and the auditor must flag two injected anomalies:
- * an answer served while the relayer was stopped, and a differencing pair of queries.
+ * an answer computed (and withheld) while the relayer was stopped, and a differencing pair.
  */
 import { expect } from "chai";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
@@ -123,6 +123,8 @@ describe("e2e: the PartProof story through the CLI", function () {
       gatewayUrl: gw.url,
     });
     work = await mkdtemp(path.join(tmpdir(), "partproof-e2e-"));
+    // the automaker's CLI keeps what it signed per job here (cli/signed-queries.ts)
+    process.env.PARTPROOF_DATA_DIR = path.join(work, "data");
     rows = generateQuality(SUPPLIER, {
       from: DAYS[0]!,
       days: DAYS.length,
@@ -135,6 +137,7 @@ describe("e2e: the PartProof story through the CLI", function () {
 
   after(async function () {
     await gw?.close();
+    delete process.env.PARTPROOF_DATA_DIR;
     if (work) await rm(work, { recursive: true, force: true });
   });
 
@@ -233,7 +236,17 @@ describe("e2e: the PartProof story through the CLI", function () {
       rootRegistered: true,
       loggedOnChain: true,
       logMatches: true,
+      questionMatches: true,
+      grantMatches: true,
+      assetMatches: true,
+      versionRuleMatches: true,
+      requestMatches: true,
+      bindingMatches: true,
     });
+    // and again later, from the signed query this machine kept for the job
+    const again = await cli("automaker", "automaker", "verify", job.jobId);
+    expect(again.code, again.err).to.equal(0);
+    expect(again.json()).to.deep.equal(check);
   });
 
   it("answers a SUM (with its cohort) and a yes/no threshold that reveals only the bit", async function () {
@@ -300,7 +313,7 @@ describe("e2e: the PartProof story through the CLI", function () {
   });
 
   let unloggedRequest: string;
-  it("serves an answer while the relayer is stopped: proved and returned, not logged", async function () {
+  it("computes an answer while the relayer is stopped: proved, not logged, and withheld", async function () {
     const dataDir = gw.dataDir;
     await gw.close();
     const relayer = (await ethers.getSigners())[5]!;
@@ -316,6 +329,10 @@ describe("e2e: the PartProof story through the CLI", function () {
     expect(r.code, r.err).to.equal(0);
     const job = await waitJob(session, r.json().jobId, { until: "proved" });
     expect(job.status).to.equal("proved");
+    expect([job.answer, job.blind]).to.deep.equal([null, null]);
+    const early = await cli("automaker", "automaker", "verify", job.jobId);
+    expect(early.code).to.equal(2);
+    expect(early.err).to.match(/no answer yet \(status proved\)/);
     unloggedRequest = job.requestId;
     expect(await session.partProof.isRequestLogged(BigInt(job.grantId), job.requestId)).to.equal(
       false,
@@ -345,7 +362,7 @@ describe("e2e: the PartProof story through the CLI", function () {
     expect(stranger.json()).to.deep.equal([]);
   });
 
-  it("the auditor's report re-verifies every entry and flags the unlogged answer and the differencing pair", async function () {
+  it("the auditor's report re-verifies every entry and flags the computed-but-unlogged answer and the differencing pair", async function () {
     // the CLI fetches the gateway's export with a Read signed by the auditor's key
     const out = path.join(work, "report");
     const r = await cli("auditor", "auditor", "report", "--out", out, "--from-block", "0");
@@ -355,12 +372,19 @@ describe("e2e: the PartProof story through the CLI", function () {
     const logged = report.counts.logEntries as number;
     expect(logged).to.be.oneOf([5, 6]);
     expect(report.counts.proofsVerified).to.equal(logged);
-    expect(report.counts.served).to.equal(logged + 1);
+    expect(report.counts).to.include({
+      computed: logged + 1,
+      served: logged,
+      computedNotLogged: 1,
+      failed: 0,
+    });
     const types = (report.anomalies as { type: string; requestId?: string }[])
       .map((a) => a.type)
       .sort();
-    expect(types).to.deep.equal(["DIFFERENCING_PAIR", "SERVED_NOT_LOGGED"]);
-    const unlogged = report.anomalies.find((a: { type: string }) => a.type === "SERVED_NOT_LOGGED");
+    expect(types).to.deep.equal(["COMPUTED_NOT_LOGGED", "DIFFERENCING_PAIR"]);
+    const unlogged = report.anomalies.find(
+      (a: { type: string }) => a.type === "COMPUTED_NOT_LOGGED",
+    );
     expect(unlogged.requestId).to.equal(unloggedRequest);
     expect(report.perConsumer).to.deep.include({
       consumer: automakerAddr.toLowerCase(),

@@ -68,7 +68,11 @@ describe("GatewayStore", function () {
         true,
       );
       expect(await store.isNonceUsed(j.consumer, 43n)).to.equal(false);
-      expect(await store.jobOfRequest(j.requestId.toUpperCase().replace("0X", "0x"))).to.equal("1");
+      expect(
+        await store.jobOfRequest(j.grantId, j.requestId.toUpperCase().replace("0X", "0x")),
+      ).to.equal("1");
+      // request ids are scoped by grant, as on-chain: another grant's same id is free
+      expect(await store.jobOfRequest(`${j.grantId}0`, j.requestId)).to.equal(undefined);
       expect((await store.jobsOfConsumer(j.consumer)).map((x) => x.id)).to.deep.equal(["1"]);
       expect(await store.counts()).to.include({ nonces: 1, requests: 1, jobs: 1, outbox: 0 });
     });
@@ -79,6 +83,7 @@ describe("GatewayStore", function () {
       const j = job("2");
       await store.acceptQuery(j, 1n);
       const entry = {
+        grantId: j.grantId,
         requestId: j.requestId,
         jobId: j.id,
         attempts: 0,
@@ -101,6 +106,7 @@ describe("GatewayStore", function () {
       const j = job("3");
       await store.acceptQuery(j, 1n);
       const entry = {
+        grantId: j.grantId,
         requestId: j.requestId,
         jobId: j.id,
         attempts: 1,

@@ -1,0 +1,227 @@
+/**
+ * Attacks on the automaker's own check (`automaker verify`, `automaker query`): a lying gateway
+ * that serves a real, proved and logged answer for another question as the answer of the job the
+ * automaker asked. The check must recompute the query hash from the message the automaker signed,
+ * compare grant, asset, version and request id with it, ask the chain's registered verifier, and
+ * exit non-zero naming the failed checks.
+ */
+import { expect } from "chai";
+import { createServer, type Server } from "node:http";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { network } from "hardhat";
+import { runCli } from "../../cli/partproof.js";
+import { openSession, type Session } from "../../cli/session.js";
+import { loadSignedQuery } from "../../cli/signed-queries.js";
+import { DEMO_SUPPLIERS, generateQuality, toCatenaX } from "../../scripts/lib/demo-data.js";
+import { devAccount } from "../../scripts/lib/processes.js";
+import { deploy, gateway } from "../gateway/helpers.js";
+
+const SUPPLIER = { ...DEMO_SUPPLIERS[0]!, parts: [DEMO_SUPPLIERS[0]!.parts[0]!] };
+const PART = SUPPLIER.parts[0]!.partNumber;
+const PLANT = SUPPLIER.plants[0]!.plantIdentifier;
+
+/**
+ * A gateway that lies about one job: GET /jobs/<victim> answers with the real view of another
+ * job (`replay`), under the victim's job id; everything else is passed to the real gateway.
+ */
+async function lyingGateway(real: string, victim: string, replay: string): Promise<Server> {
+  const server = createServer((req, res) => {
+    const url = req.url === `/jobs/${victim}` ? `/jobs/${replay}` : (req.url ?? "/");
+    void (async () => {
+      const chunks: Buffer[] = [];
+      for await (const c of req) chunks.push(c as Buffer);
+      const body = chunks.length ? Buffer.concat(chunks) : undefined;
+      const r = await fetch(real + url, {
+        method: req.method,
+        headers: Object.fromEntries(
+          Object.entries(req.headers).filter(([k]) => !["host", "content-length"].includes(k)),
+        ) as Record<string, string>,
+        body,
+      });
+      let text = await r.text();
+      if (url !== req.url) text = text.replace(replay, victim);
+      res.writeHead(r.status, { "content-type": r.headers.get("content-type") ?? "text/plain" });
+      res.end(text);
+    })();
+  });
+  await new Promise<void>((ok) => server.listen(0, "127.0.0.1", ok));
+  return server;
+}
+
+describe("automaker verify: the answer must be for the question the automaker signed", function () {
+  let session: Session;
+  let gw: Awaited<ReturnType<typeof gateway>>;
+  let work: string;
+  let assetId: string;
+  let grantId: string;
+
+  async function cli(role: "supplier" | "automaker", ...argv: string[]) {
+    const out: string[] = [];
+    const err: string[] = [];
+    const code = await runCli(
+      ["--json", "--key-env", `VERIFY_${role.toUpperCase()}_KEY`, ...argv],
+      { out: (l) => out.push(l), err: (l) => err.push(l) },
+      { session },
+    );
+    return {
+      code,
+      out: out.join("\n"),
+      err: err.join("\n"),
+      json: () => JSON.parse(out.join("\n")),
+    };
+  }
+
+  const ask = (...q: string[]) =>
+    cli(
+      "automaker",
+      "automaker",
+      "query",
+      "--asset",
+      assetId,
+      "--grant",
+      grantId,
+      "--part",
+      PART,
+      "--plant",
+      PLANT,
+      ...q,
+    );
+
+  before(async function () {
+    const conn = await network.create();
+    const { ethers } = conn;
+    process.env.VERIFY_SUPPLIER_KEY = devAccount(1).privateKey;
+    process.env.VERIFY_AUTOMAKER_KEY = devAccount(3).privateKey;
+    work = await mkdtemp(path.join(tmpdir(), "partproof-verify-"));
+    process.env.PARTPROOF_DATA_DIR = path.join(work, "data");
+    const partProof = await deploy(conn as never);
+    gw = await gateway(ethers, await partProof.getAddress(), (await ethers.getSigners())[5]!, {
+      over: { bodyLimitBytes: 1024 * 1024 },
+    });
+    session = await openSession({
+      provider: ethers.provider,
+      deployment: {
+        chainId: 31337,
+        partProof: await partProof.getAddress(),
+        deploymentBlock: 0,
+        verifiers: {},
+      },
+      gatewayUrl: gw.url,
+    });
+    const rows = generateQuality(SUPPLIER, {
+      from: "2026-07-01",
+      days: 7,
+      perDay: [1, 1],
+      seed: "verify",
+    });
+    const file = path.join(work, "quality.json");
+    await writeFile(file, JSON.stringify(toCatenaX(SUPPLIER, rows)));
+    const reg = await cli(
+      "supplier",
+      "supplier",
+      "register",
+      "--schema",
+      "quality",
+      "--endpoint",
+      gw.url,
+    );
+    expect(reg.code, reg.err).to.equal(0);
+    assetId = String(reg.json().assetId);
+    const up = await cli("supplier", "supplier", "upload", assetId, file);
+    expect(up.code, up.err).to.equal(0);
+    const g = await cli(
+      "supplier",
+      "supplier",
+      "grant",
+      assetId,
+      devAccount(3).address,
+      "--aggregates",
+      "count,sum",
+      "--fields",
+      "quantity,reworked",
+      "--part",
+      PART,
+      "--k",
+      "2",
+      "--quota",
+      "10",
+      "--valid-until",
+      "30d",
+    );
+    expect(g.code, g.err).to.equal(0);
+    grantId = String(g.json().grantId);
+  });
+
+  after(async function () {
+    await gw?.close();
+    delete process.env.PARTPROOF_DATA_DIR;
+    if (work) await rm(work, { recursive: true, force: true });
+  });
+
+  it("fails `verify` with named checks and a non-zero exit when a lying gateway replays the logged answer of another range as the answer of the signed one", async function () {
+    const asked = await ask("--aggregate", "count", "--from", "2026-07-01", "--to", "2026-07-07");
+    expect(asked.code, asked.err).to.equal(0);
+    const victim = asked.json().job.jobId as string;
+    const other = await ask("--aggregate", "count", "--from", "2026-07-01", "--to", "2026-07-03");
+    expect(other.code, other.err).to.equal(0);
+    const replay = other.json().job.jobId as string;
+
+    // honest gateway: every check holds
+    const honest = await cli("automaker", "automaker", "verify", victim);
+    expect(honest.code, honest.err).to.equal(0);
+    expect(Object.values(honest.json()).every((v) => v === true)).to.equal(true);
+
+    const liar = await lyingGateway(gw.url, victim, replay);
+    session.gatewayUrl = `http://127.0.0.1:${(liar.address() as AddressInfo).port}`;
+    try {
+      const r = await cli("automaker", "automaker", "verify", victim);
+      expect(r.code).to.not.equal(0);
+      const check = r.json();
+      // the replayed proof is a valid proof, logged on-chain, over a registered root …
+      expect([check.proofValid, check.commitmentOpens, check.rootRegistered]).to.deep.equal([
+        true,
+        true,
+        true,
+      ]);
+      // … but not of the question, the request or the log entry the automaker signed
+      expect(check).to.include({
+        questionMatches: false,
+        requestMatches: false,
+        logMatches: false,
+        bindingMatches: false,
+      });
+      expect(r.err).to.match(/FAILED verification: .*questionMatches/);
+    } finally {
+      session.gatewayUrl = gw.url;
+      await new Promise((ok) => liar.close(ok));
+    }
+  });
+
+  it("keeps each signed query per job id under PARTPROOF_DATA_DIR, and `verify` without that record refuses to judge", async function () {
+    const r = await ask(
+      "--aggregate",
+      "sum",
+      "--field",
+      "reworked",
+      "--from",
+      "2026-07-01",
+      "--to",
+      "2026-07-07",
+    );
+    expect(r.code, r.err).to.equal(0);
+    const { job } = r.json();
+    const kept = await loadSignedQuery(job.jobId);
+    expect(kept.message.requestId).to.equal(job.requestId);
+    expect(kept.message.grantId.toString()).to.equal(grantId);
+    expect(kept.consumer).to.equal(devAccount(3).address);
+
+    // without its own record, the automaker cannot tell what it asked: no verdict, exit 2
+    await rm(path.join(process.env.PARTPROOF_DATA_DIR!, "queries", `${job.jobId}.json`));
+    const lost = await cli("automaker", "automaker", "verify", job.jobId);
+    expect(lost.code).to.equal(2);
+    expect(lost.err).to.match(/no signed query of job/);
+  });
+});

@@ -677,7 +677,9 @@ export async function readExport(
     }
   }
   const account = await src.auditor.getAddress();
-  const headers = await signRead(src.auditor, domainOf(s), "audit", 0n);
+  // a signed read names the one gateway it is for (its /health gatewayId)
+  const { gatewayId } = await gateway<{ gatewayId: string }>(s, "GET", "/health");
+  const headers = await signRead(src.auditor, domainOf(s), "audit", 0n, gatewayId);
   return gateway<GatewayExport>(s, "GET", `/audit/answers?auditor=${account}`, undefined, headers);
 }
 

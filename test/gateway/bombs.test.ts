@@ -36,18 +36,20 @@ describe("Gateway input bombs", function () {
   this.timeout(120_000);
   let gw: Awaited<ReturnType<typeof gateway>>;
   let owner: Signer;
+  let relayer: Signer;
   let domain: Domain;
 
   before(async function () {
-    const [, o, , , relayer] = await ethers.getSigners();
+    const [, o, , , r] = await ethers.getSigners();
     owner = o!;
+    relayer = r!;
     const pp = await deploy(conn);
     const address = await pp.getAddress();
     domain = await domainOf(ethers, address);
     // anyone may register an asset: the attacker registers its own and uploads to it
     await pp.connect(owner).registerAsset(PCF, ethers.ZeroHash, "http://gw"); // asset 1
     await pp.connect(owner).registerAsset(DELIVERY, ethers.ZeroHash, "http://gw"); // asset 2
-    gw = await gateway(ethers, address, relayer!, {
+    gw = await gateway(ethers, address, relayer, {
       over: { bodyLimitBytes: 4 * 1024 * 1024 },
     });
   });
@@ -190,6 +192,31 @@ P-1,BPNS000000000001,2026-07-01,${cell},${cell}
     expect(r.body.error.code).to.equal("INVALID_RECORDS");
     expect(r.body.error.details[0].position).to.equal("csv");
     expect(r.body.error.details[0].reason).to.match(/quote/);
+  });
+
+  it("stops reading a batch that overruns its time budget with WORK_BUDGET_EXCEEDED", async function () {
+    // a budget of 1 ms: no worker can even start within it, so every read overruns
+    const tight = await gateway(ethers, gw.ctx.domain.partProof, relayer, {
+      over: { ingest: { workers: 1, budgetMs: 1 } },
+    });
+    try {
+      const send = async () =>
+        call(
+          tight.url,
+          "POST",
+          "/assets/1/uploads",
+          await signUpload(owner, domain, 1n, pcfCsv("1.25")),
+        );
+      for (const r of [await send(), await send()]) {
+        expect(r.status).to.equal(422);
+        expect(r.body.error.code).to.equal("WORK_BUDGET_EXCEEDED");
+        expect(r.body.error.message).to.match(/reading the batch took longer than 1 ms/);
+      }
+      expect((await call(tight.url, "GET", "/health")).status).to.equal(200);
+      expect(await tight.ctx.store.listVersions("1")).to.have.length(0);
+    } finally {
+      await tight.close();
+    }
   });
 
   it("still stores an ordinary CSV batch after the bombs", async function () {

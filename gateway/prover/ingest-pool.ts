@@ -21,6 +21,13 @@ export class IngestPool extends WorkerPool<IngestRequest, IngestResponse> {
     super(size, "./ingest-worker.ts", { name: "ingest" });
   }
 
+  /** The Upload message's `dataHash` of an upload's data (`uploadDataHash`), in a worker. */
+  async dataHash(data: unknown): Promise<string> {
+    const r = await this.run({ kind: "hash", data }, this.budgetMs);
+    if (r.ok && r.kind === "hashed") return r.dataHash;
+    throw new Error("ingest worker returned no hash");
+  }
+
   /** Validates and maps a batch of `schemaId` (protocol/records `parseBatch`) in a worker. */
   async read(schemaId: string, data: UploadData): Promise<ReadBatch> {
     const r = await this.run({ kind: "parse", schemaId, data }, this.budgetMs);

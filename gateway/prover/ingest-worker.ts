@@ -1,6 +1,7 @@
 /**
- * The ingest worker thread: reads an upload (validation and mapping of every row, CSV and
- * number parsing included) and builds a version's Merkle-sum tree, off the HTTP loop. Its pool
+ * The ingest worker thread: hashes an upload's data for its signature check (keccak over up to
+ * the body limit), reads it (validation and mapping of every row, CSV and number parsing
+ * included) and builds a version's Merkle-sum tree, off the HTTP loop. Its pool
  * (ingest-pool.ts) gives every task a time budget and stops a worker that overruns it.
  */
 import { parentPort } from "node:worker_threads";
@@ -13,21 +14,27 @@ import {
   type RowError,
   type UploadData,
 } from "../../protocol/records/index.js";
+import { uploadDataHash } from "../../protocol/typed-data.js";
 import type { VersionPayload } from "./worker.js";
 
 /** A request to the ingest worker. */
 export type IngestRequest =
+  | { id: number; kind: "hash"; data: unknown }
   | { id: number; kind: "parse"; schemaId: string; data: UploadData }
   | ({ id: number; kind: "build" } & VersionPayload);
 
 /** The ingest worker's answer. */
 export type IngestResponse =
+  | { id: number; ok: true; kind: "hashed"; dataHash: string }
   | { id: number; ok: true; kind: "parsed"; records: MappedRecord[]; batchHash: string }
   | { id: number; ok: true; kind: "invalid"; errors: RowError[] }
   | { id: number; ok: true; kind: "built"; root: string }
   | { id: number; ok: false; error: string };
 
 async function handle(msg: IngestRequest): Promise<IngestResponse> {
+  if (msg.kind === "hash") {
+    return { id: msg.id, ok: true, kind: "hashed", dataHash: uploadDataHash(msg.data) };
+  }
   if (msg.kind === "parse") {
     const schema = findSchema(msg.schemaId);
     if (!schema) throw new Error("unknown schema");

@@ -1,12 +1,10 @@
 /** Routes of assets: catalogue, uploads, publication and the owner's own records. */
 import { Router, type Request, type RequestHandler, type Response } from "express";
 import { z } from "zod";
-import { uploadDataHash } from "../../protocol/typed-data.js";
-import { recoverUploadSigner } from "../auth.js";
 import type { GatewayContext } from "../context.js";
 import { assetIdParam, publishBodySchema, uint, uploadBodySchema } from "../../protocol/api.js";
 import { servedAsset } from "../usecases/assets.js";
-import { ingest, publish } from "../usecases/ingest.js";
+import { ingest, publish, uploadSigner } from "../usecases/ingest.js";
 import { catalogue, describeAsset, ownerRecords } from "../usecases/reads.js";
 import { countRefusals, type RouteMiddleware } from "./http.js";
 import { readAuth } from "./read-auth.js";
@@ -30,16 +28,10 @@ export function assetRoutes(ctx: GatewayContext, { json, limit }: RouteMiddlewar
   };
 
   // recover the uploader first so that the rate limit is per signer
-  const uploadSigner: RequestHandler = (req, res, next) => {
-    const assetId = assetIdParam.parse(req.params.assetId);
+  const uploadSigned: RequestHandler = async (req, res, next) => {
     const body = uploadBodySchema.parse(req.body);
     res.locals.body = body;
-    res.locals.signer = recoverUploadSigner(
-      ctx.domain,
-      { assetId, dataHash: uploadDataHash(body.data), timestamp: body.timestamp },
-      body.signature,
-      { maxAgeSec: ctx.config.signatureMaxAgeSec, skewSec: ctx.config.clockSkewSec },
-    );
+    res.locals.signer = await uploadSigner(ctx, assetIdParam.parse(req.params.assetId), body);
     next();
   };
 
@@ -47,7 +39,7 @@ export function assetRoutes(ctx: GatewayContext, { json, limit }: RouteMiddlewar
     "/assets/:assetId/uploads",
     served,
     json,
-    uploadSigner,
+    uploadSigned,
     limit,
     async (req: Request, res: Response) => {
       const assetId = assetIdParam.parse(req.params.assetId);

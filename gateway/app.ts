@@ -15,6 +15,8 @@ import { ChainClient } from "./chain.js";
 import {
   ConfigError,
   loadConfig,
+  redactUrl,
+  redactUrls,
   resolveArtifacts,
   resolveScanArtifacts,
   type GatewayConfig,
@@ -23,6 +25,7 @@ import { defaultSalt, RecordCache, type GatewayContext } from "./context.js";
 import { AppError, toAppError } from "./errors.js";
 import { KeyedMutex } from "./locks.js";
 import { createMetrics } from "./metrics.js";
+import { IngestPool } from "./prover/ingest-pool.js";
 import { ProverPool } from "./prover/pool.js";
 import { Relayer } from "./relayer.js";
 import { assetRoutes } from "./routes/assets.js";
@@ -54,19 +57,72 @@ export interface RunningGateway {
   close(): Promise<void>;
 }
 
+/** Deepest nesting of arrays and objects a JSON body may have. */
+export const MAX_JSON_DEPTH = 64;
+
+/**
+ * Refuses (JSON_TOO_DEEP) a JSON text nested deeper than `max`, by one linear scan of its
+ * bytes before it is parsed: deep nesting costs recursion in everything that walks the value.
+ */
+export function checkJsonDepth(buf: Buffer, max = MAX_JSON_DEPTH): void {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < buf.length; i++) {
+    const c = buf[i];
+    if (inString) {
+      if (c === 0x5c)
+        i++; // backslash: skip the escaped byte
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > max) {
+        throw new AppError(
+          "JSON_TOO_DEEP",
+          `the request body nests arrays and objects deeper than ${max} levels`,
+        );
+      }
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+}
+
+const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi;
+
+/**
+ * The path as logs show it: the matched route's pattern (`/jobs/:id`), else the path with
+ * every UUID masked — job ids are bearer capabilities and are never logged.
+ */
+function loggedPath(req: Request): string {
+  const route = (req.route as { path?: unknown } | undefined)?.path;
+  if (typeof route === "string") return `${req.baseUrl}${route}`;
+  return req.path.replace(UUID, ":uuid").slice(0, 200);
+}
+
 /** Builds the express app over a context. */
 export function createApp(ctx: GatewayContext): express.Express {
   const app = express();
   app.disable("x-powered-by");
   app.set("trust proxy", false);
   app.use(helmet());
+  // per connection first, before any body is read or signature recovered
+  app.use(
+    rateLimit({
+      windowMs: 60_000,
+      limit: ctx.config.ipRateLimitPerMinute,
+      standardHeaders: "draft-8",
+      legacyHeaders: false,
+      keyGenerator: (req) =>
+        `ip:${ipKeyGenerator(req.ip ?? req.socket.remoteAddress ?? "unknown")}`,
+      handler: (_req, _res, next) =>
+        next(new AppError("RATE_LIMITED", "too many requests from this address; slow down")),
+    }),
+  );
   app.use((req, res, next) => {
     const t0 = performance.now();
     res.on("finish", () => {
       ctx.log.info(
         {
           method: req.method,
-          path: req.path,
+          path: loggedPath(req),
           status: res.statusCode,
           code: res.locals.errorCode,
           ms: Math.round(performance.now() - t0),
@@ -76,12 +132,16 @@ export function createApp(ctx: GatewayContext): express.Express {
     });
     next();
   });
-  const json = express.json({ limit: ctx.config.bodyLimitBytes });
+  const json = express.json({
+    limit: ctx.config.bodyLimitBytes,
+    verify: (_req, _res, buf) => checkJsonDepth(buf),
+  });
 
+  // then per signer (a fresh key is a fresh bucket here, but not at the per-connection limit)
   const limit = rateLimit({
     windowMs: 60_000,
     limit: ctx.config.rateLimitPerMinute,
-    standardHeaders: "draft-8",
+    standardHeaders: false,
     legacyHeaders: false,
     keyGenerator: (req, res) =>
       typeof res.locals.signer === "string"
@@ -104,9 +164,11 @@ export function createApp(ctx: GatewayContext): express.Express {
     ]);
     res.status(block === null ? 503 : 200).json({
       status: block === null ? "degraded" : "ok",
+      gatewayId: ctx.gatewayId,
       chain: { chainId: ctx.domain.chainId.toString(), partProof: ctx.domain.partProof, block },
       circuit: ctx.config.circuit.name,
       provers: { size: ctx.config.provers, busy: ctx.pool.busy, waiting: ctx.pool.waiting },
+      ingest: { busy: ctx.ingest.busy, waiting: ctx.ingest.waiting },
       outboxDepth: depth,
     });
   });
@@ -122,7 +184,10 @@ export function createApp(ctx: GatewayContext): express.Express {
     res.locals.errorCode = err.code;
     if (err.status >= 500) {
       // the error's name only: messages of lower layers may quote values
-      ctx.log.error({ path: req.path, error: (e as Error)?.name ?? typeof e }, "request failed");
+      ctx.log.error(
+        { path: loggedPath(req), error: (e as Error)?.name ?? typeof e },
+        "request failed",
+      );
     }
     res.status(err.status).json(err.toJSON());
   });
@@ -181,7 +246,7 @@ async function connectChain(config: GatewayConfig, deps: GatewayDeps): Promise<C
     return await ChainClient.connect(provider, config.contracts.partProof, relayer);
   } catch (e) {
     throw new ConfigError(
-      `config.contracts.partProof: cannot use ${config.contracts.partProof} at ${config.chain.rpcUrl}: ${(e as Error).message.split("\n")[0]}`,
+      `config.contracts.partProof: cannot use ${config.contracts.partProof} at ${config.chain.rpcUrl === "in-process" ? "in-process" : redactUrl(config.chain.rpcUrl)}: ${redactUrls((e as Error).message.split("\n")[0] ?? "")}`,
     );
   }
 }
@@ -199,6 +264,7 @@ export async function startServer(input: unknown, deps: GatewayDeps = {}): Promi
     range: artifacts,
     ...(scanArtifacts ? { scan: scanArtifacts } : {}),
   });
+  const ingest = new IngestPool(config.ingest.workers, config.ingest.budgetMs);
   const metrics = createMetrics(() => store.outboxDepth());
   let relayerRef: Relayer | undefined;
   const ctx: GatewayContext = {
@@ -206,7 +272,9 @@ export async function startServer(input: unknown, deps: GatewayDeps = {}): Promi
     store,
     chain,
     domain: { chainId: chain.chainId, partProof: config.contracts.partProof },
+    gatewayId: config.gatewayId ?? (await store.gatewayId()),
     pool,
+    ingest,
     artifacts,
     scanArtifacts,
     metrics,
@@ -229,7 +297,15 @@ export async function startServer(input: unknown, deps: GatewayDeps = {}): Promi
   const port = (server.address() as AddressInfo).port;
   const resumed = await resumeJobs(ctx);
   if (config.relayer.enabled) relayerLoop.start();
-  log.info({ port, circuit: config.circuit.name, resumed }, "gateway started");
+  if (!config.serve) {
+    log.warn(
+      "config.serve is not set: this gateway stores and relays for every registered asset; list the owners or assets it serves",
+    );
+  }
+  log.info(
+    { port, circuit: config.circuit.name, gatewayId: ctx.gatewayId, resumed },
+    "gateway started",
+  );
 
   let closing: Promise<void> | undefined;
   return {
@@ -244,6 +320,7 @@ export async function startServer(input: unknown, deps: GatewayDeps = {}): Promi
         });
         await relayerLoop.stop();
         await pool.close();
+        await ingest.close();
         await Promise.allSettled([...ctx.inflight]);
         await store.close();
       })();

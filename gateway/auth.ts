@@ -28,12 +28,26 @@ function recovering<T extends unknown[]>(fn: (...args: T) => string, ...args: T)
   }
 }
 
-function checkFresh(timestamp: bigint, maxAgeSec: number, now: number): void {
+/** How old a signed timestamp may be, and how far ahead of the gateway's clock. */
+export interface SignatureWindow {
+  /** Largest age, seconds. */
+  maxAgeSec: number;
+  /** Largest lead (clock skew), seconds. */
+  skewSec: number;
+}
+
+function checkFresh(timestamp: bigint, w: SignatureWindow, now: number): void {
   const t = Number(timestamp);
-  if (Math.abs(now - t) > maxAgeSec) {
+  if (t > now + w.skewSec) {
     throw new AppError(
       "DEADLINE_EXPIRED",
-      `the signed timestamp is more than ${maxAgeSec} s away from the gateway's clock; sign again`,
+      `the signed timestamp is in the future (more than ${w.skewSec} s ahead of the gateway's clock); sign with the current time`,
+    );
+  }
+  if (now - t > w.maxAgeSec) {
+    throw new AppError(
+      "DEADLINE_EXPIRED",
+      `the signed timestamp is more than ${w.maxAgeSec} s old; sign again`,
     );
   }
 }
@@ -43,11 +57,11 @@ export function recoverUploadSigner(
   domain: Domain,
   msg: UploadMessage,
   signature: string,
-  maxAgeSec: number,
+  window: SignatureWindow,
   now = Math.floor(Date.now() / 1000),
 ): string {
   const signer = recovering(recoverUpload, domain, msg, signature);
-  checkFresh(msg.timestamp, maxAgeSec, now);
+  checkFresh(msg.timestamp, window, now);
   return signer;
 }
 
@@ -56,18 +70,29 @@ export function recoverQuerySigner(domain: Domain, msg: QueryMessage, signature:
   return recovering(recoverQuery, domain, msg, signature);
 }
 
-/** Checks a signed read: the signature must be `account`'s, over a fresh timestamp. */
+/**
+ * Checks a signed read for this gateway (`msg.gateway` is its own id): the signature must be
+ * `account`'s, over a timestamp inside the read window. `signedFor` is the gateway id the
+ * client says it signed for (header), refused with a clear message when it is another's.
+ */
 export function verifyRead(
   domain: Domain,
   msg: ReadMessage,
   signature: string,
-  maxAgeSec: number,
+  window: SignatureWindow,
+  signedFor?: string,
   now = Math.floor(Date.now() / 1000),
 ): string {
+  if (signedFor !== undefined && signedFor !== msg.gateway) {
+    throw new AppError(
+      "BAD_SIGNATURE",
+      `the read was signed for another gateway; sign it for this gateway's id ${msg.gateway} (GET /health)`,
+    );
+  }
   const signer = recovering(recoverReadSigner, domain, msg, signature);
   if (signer.toLowerCase() !== msg.account.toLowerCase()) {
     throw new AppError("BAD_SIGNATURE", "the read is not signed by the account it names");
   }
-  checkFresh(msg.timestamp, maxAgeSec, now);
+  checkFresh(msg.timestamp, window, now);
   return signer;
 }

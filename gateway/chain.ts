@@ -76,7 +76,7 @@ export class ChainClient extends PartProofReader {
     paramsHash: string;
     deadline: bigint;
     signature: string;
-  }): Promise<{ versionId: bigint; txHash: string }> {
+  }): Promise<{ versionId: bigint; txHash: string; gasUsed: number }> {
     if (!this.writer) throw new Error("no relayer key configured");
     const tx = await this.writer.publishVersionBySig(
       args.assetId,
@@ -93,7 +93,11 @@ export class ChainClient extends PartProofReader {
       try {
         const parsed = this.contract.interface.parseLog(log);
         if (parsed?.name === "VersionPublished")
-          return { versionId: parsed.args.versionId, txHash: tx.hash };
+          return {
+            versionId: parsed.args.versionId,
+            txHash: tx.hash,
+            gasUsed: Number(receipt.gasUsed),
+          };
       } catch {
         // not ours
       }

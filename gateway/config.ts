@@ -8,8 +8,46 @@ import { z } from "zod";
 
 const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, "must be a 0x-prefixed 20-byte address");
 
+/** An asset id in the config: a positive integer (number or decimal string). */
+const assetIdSetting = z
+  .union([z.number().int().positive(), z.string().regex(/^[1-9][0-9]{0,76}$/)])
+  .transform((v) => BigInt(v));
+
 /** The validated shape of a gateway configuration. */
 export const configSchema = z.strictObject({
+  /**
+   * This gateway's id: signed reads name it, so that a read signed for one gateway is refused
+   * by every other. Served in /health. Default: a random id made once and kept in the store.
+   */
+  gatewayId: z
+    .string()
+    .regex(/^[A-Za-z0-9._:-]{1,64}$/, "must be 1-64 letters, digits or . _ : -")
+    .optional(),
+  /**
+   * What this gateway serves: uploads, publications and queries of other assets are refused
+   * (403 NOT_SERVED) before any work. An asset is served when it is listed in `assets` or its
+   * on-chain owner is listed in `owners`. Omitted: every asset (with a warning at start).
+   */
+  serve: z
+    .strictObject({
+      owners: z.array(address).optional(),
+      assets: z.array(assetIdSetting).optional(),
+    })
+    .optional(),
+  /** Per-owner caps (429 OWNER_CAP_REACHED): stored versions, relayed gas per UTC day. */
+  limits: z
+    .strictObject({
+      versionsPerOwner: z.number().int().min(1).default(1000),
+      relayerGasPerOwnerPerDay: z.number().int().min(1).default(10_000_000),
+    })
+    .default({ versionsPerOwner: 1000, relayerGasPerOwnerPerDay: 10_000_000 }),
+  /** Reading uploads and building trees: worker threads and the time budget of each task. */
+  ingest: z
+    .strictObject({
+      workers: z.number().int().min(1).max(16).default(1),
+      budgetMs: z.number().int().min(1).default(30_000),
+    })
+    .default({ workers: 1, budgetMs: 30_000 }),
   /** TCP port (0: any free port). */
   port: z.number().int().min(0).max(65_535).default(8080),
   /** Interface to listen on. */
@@ -60,15 +98,27 @@ export const configSchema = z.strictObject({
     .min(1024)
     .max(256 * 1024 * 1024)
     .default(2 * 1024 * 1024),
-  /** Requests per signer (or IP when unsigned) per minute. */
+  /** Requests per signer per minute (after the per-connection limit). */
   rateLimitPerMinute: z.number().int().min(1).default(120),
+  /** Requests per client IP per minute, counted before any body is read. */
+  ipRateLimitPerMinute: z.number().int().min(1).default(600),
   /**
    * Accounts allowed to read the audit export (GET /audit/answers, a signed read): it lists
    * every consumer's queries and cohort sizes, so nobody else may. Empty: the export is off.
    */
   auditors: z.array(address).default([]),
-  /** Accepted clock skew of signed uploads and reads, in seconds. */
+  /**
+   * Data-dependent refusals (cohort below k, zero denominator, scan window) a grant may get at
+   * this gateway; each also uses one unit of the grant's quota here. Once spent, every query
+   * of the grant is refused before its data is looked at (REFUSAL_BUDGET_SPENT).
+   */
+  refusalBudgetPerGrant: z.number().int().min(0).default(10),
+  /** Largest age of a signed upload's timestamp, in seconds. */
   signatureMaxAgeSec: z.number().int().min(1).default(300),
+  /** Largest age of a signed read's timestamp, in seconds (a short window against replay). */
+  readMaxAgeSec: z.number().int().min(1).default(60),
+  /** How far in the future a signed timestamp may be (clock skew), in seconds. */
+  clockSkewSec: z.number().int().min(0).max(300).default(5),
   /** Relayer poll interval and backoff. */
   relayer: z
     .strictObject({
@@ -106,6 +156,35 @@ export class ConfigError extends Error {
   }
 }
 
+/**
+ * A URL as it may be shown in a message: scheme and host only. RPC URLs often carry an API key
+ * in the path, the query or the user part, so nothing past the host is ever echoed.
+ */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    const hidden =
+      u.username || u.password || u.search || u.hash || (u.pathname !== "/" && u.pathname !== "");
+    return `${u.protocol}//${u.host}${hidden ? "/…" : ""}`;
+  } catch {
+    return "(a value that is not a URL)";
+  }
+}
+
+/** `text` with every URL in it cut to scheme and host ({@link redactUrl}). */
+export function redactUrls(text: string): string {
+  return text.replace(/\b[a-z][a-z0-9+.-]*:\/\/[^\s"'<>)]+/gi, (m) => redactUrl(m));
+}
+
+/** Settings whose values are never echoed: key material, and URLs that may carry keys. */
+function shownValue(at: string, value: unknown): string {
+  if (at.startsWith("relayerKey")) return "";
+  if (at.startsWith("chain.rpcUrl")) {
+    return typeof value === "string" ? ` (got ${JSON.stringify(redactUrl(value))})` : "";
+  }
+  return ` (got ${redactUrls(JSON.stringify(value) ?? "nothing")})`;
+}
+
 /** Validates a configuration; throws ConfigError naming each bad setting and its value. */
 export function loadConfig(input: unknown): GatewayConfig {
   const parsed = configSchema.safeParse(input);
@@ -117,10 +196,7 @@ export function loadConfig(input: unknown): GatewayConfig {
           v && typeof v === "object" ? (v as Record<string, unknown>)[String(k)] : undefined,
         input,
       );
-      const shown = at.startsWith("relayerKey")
-        ? ""
-        : ` (got ${JSON.stringify(value) ?? "nothing"})`;
-      return `config.${at}: ${i.message}${shown}`;
+      return `config.${at}: ${i.message}${shownValue(at, value)}`;
     });
     throw new ConfigError(`invalid gateway configuration:\n  ${lines.join("\n  ")}`);
   }

@@ -7,6 +7,7 @@ import type { ChainClient } from "./chain.js";
 import type { CircuitArtifacts, GatewayConfig } from "./config.js";
 import { KeyedMutex } from "./locks.js";
 import type { GatewayMetrics } from "./metrics.js";
+import type { IngestPool } from "./prover/ingest-pool.js";
 import type { ProverPool } from "./prover/pool.js";
 import { decodeRecords, type GatewayStore, type StoredVersion } from "./store/index.js";
 
@@ -20,8 +21,12 @@ export interface GatewayContext {
   chain: ChainClient;
   /** EIP-712 domain of signed requests. */
   domain: Domain;
+  /** This gateway's id (config `gatewayId`, or made once and kept in the store). */
+  gatewayId: string;
   /** Proving workers. */
   pool: ProverPool;
+  /** Workers that read uploads and build trees (a queue of their own, a budget per task). */
+  ingest: IngestPool;
   /** Circuit artifacts (wasm, zkey, vkey). */
   artifacts: CircuitArtifacts;
   /** Scan circuit artifacts, when configured. */

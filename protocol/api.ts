@@ -91,6 +91,8 @@ export type QueryBody = z.infer<typeof queryBodySchema>;
 
 /** Headers of a signed read (an EIP-712 Read). */
 export const readHeadersSchema = z.object({
+  /** The gateway id the read was signed for (optional: the gateway checks its own). */
+  "x-partproof-gateway": z.string().max(64).optional(),
   "x-partproof-timestamp": uint(64),
   "x-partproof-signature": signature,
 });
@@ -108,7 +110,10 @@ export const errorResponseSchema = z.strictObject({
 /** A refusal body. */
 export type ErrorResponse = z.infer<typeof errorResponseSchema>;
 
-/** A local version as the gateway describes it (no records, no salts). */
+/**
+ * A local version as the gateway describes it to its owner (no records, no salts; the
+ * batchHash is shown to the owner only: upload answers and the owner's signed reads).
+ */
 export const localVersionSchema = z.strictObject({
   assetId: dec,
   localId: z.number().int().positive(),
@@ -185,7 +190,6 @@ export const assetResponseSchema = z.strictObject({
       localId: z.number().int().positive().optional(),
     }),
   ),
-  localVersions: z.array(localVersionSchema),
 });
 /** An asset description. */
 export type AssetResponse = z.infer<typeof assetResponseSchema>;
@@ -284,15 +288,35 @@ export const exportedAnswerSchema = z.strictObject({
 /** One answer of an export. */
 export type ExportedAnswer = z.infer<typeof exportedAnswerSchema>;
 
+/** A refusal that depended on the data (cohort below k, zero denominator, scan window). */
+export const exportedRefusalSchema = z.strictObject({
+  requestId: hex,
+  grantId: dec,
+  consumer: address,
+  assetId: dec,
+  versionId: dec,
+  query: exportedAnswerSchema.shape.query,
+  code: z.string(),
+  refusedAt: isoTime,
+});
+
 /** Response of GET /audit/answers?auditor= (auditor-signed). */
 export const auditExportSchema = z.strictObject({
   partProof: address,
   chainId: dec,
   exportedAt: isoTime,
   answers: z.array(exportedAnswerSchema),
+  /** Data-dependent refusals, each charged to its grant. */
+  refusals: z.array(exportedRefusalSchema),
+  /** Number of such refusals per grant id. */
+  refusalsPerGrant: z.record(dec, z.number().int().nonnegative()),
 });
 /** An auditor's export of a gateway. */
 export type AuditExport = z.infer<typeof auditExportSchema>;
 
 /** Response of GET /health. */
-export const healthResponseSchema = z.looseObject({ status: z.string() });
+export const healthResponseSchema = z.looseObject({
+  status: z.string(),
+  /** The id signed reads to this gateway must name. */
+  gatewayId: z.string(),
+});

@@ -121,9 +121,18 @@ export class GatewayClient {
     return parsed.data;
   }
 
+  private gatewayIdOnce?: Promise<string>;
+
   /** GET /health. */
   health() {
     return this.request(healthResponseSchema, "GET", "/health");
+  }
+
+  /** The gateway's id (from /health, asked once): signed reads name it. */
+  gatewayId(): Promise<string> {
+    this.gatewayIdOnce ??= this.health().then((h) => h.gatewayId);
+    this.gatewayIdOnce.catch(() => (this.gatewayIdOnce = undefined));
+    return this.gatewayIdOnce;
   }
 
   /** GET /assets: the catalogue. */
@@ -170,7 +179,7 @@ export class GatewayClient {
 
   /** GET the owner's own records of a local version (owner-signed read). */
   async records(owner: Signer, assetId: bigint, localId?: number) {
-    const headers = await signRead(owner, this.domain, "records", assetId);
+    const headers = await signRead(owner, this.domain, "records", assetId, await this.gatewayId());
     const q = localId === undefined ? "" : `?version=${localId}`;
     return this.request(
       recordsResponseSchema,
@@ -218,7 +227,7 @@ export class GatewayClient {
 
   /** A consumer's own answers (consumer-signed read). */
   async answers(consumer: Signer) {
-    const headers = await signRead(consumer, this.domain, "answers", 0n);
+    const headers = await signRead(consumer, this.domain, "answers", 0n, await this.gatewayId());
     const who = await consumer.getAddress();
     return this.request(
       answersResponseSchema,
@@ -231,7 +240,7 @@ export class GatewayClient {
 
   /** The auditor's export of every served answer (auditor-signed read). */
   async auditExport(auditor: Signer) {
-    const headers = await signRead(auditor, this.domain, "audit", 0n);
+    const headers = await signRead(auditor, this.domain, "audit", 0n, await this.gatewayId());
     const who = await auditor.getAddress();
     return this.request(
       auditExportSchema,

@@ -10,10 +10,12 @@
  * - Upload(uint256 assetId, bytes32 dataHash, uint256 timestamp) — the asset owner's upload;
  *   `dataHash = keccak256(utf8(canonicalJson(data)))` of the upload's `data` member.
  * - Query(...) — a consumer's query (fields of {@link QueryMessage}).
- * - Read(address account, string action, uint256 assetId, uint256 timestamp) — a signed read
- *   of the owner's records (`action = "records"`), the consumer's answers (`"answers"`, assetId
- *   0) or an auditor's export (`"audit"`, assetId 0), sent in the headers
- *   `x-partproof-timestamp` and `x-partproof-signature`.
+ * - Read(address account, string action, uint256 assetId, string gateway, uint256 timestamp) —
+ *   a signed read of the owner's records (`action = "records"`), the consumer's answers
+ *   (`"answers"`, assetId 0) or an auditor's export (`"audit"`, assetId 0), for the one gateway
+ *   whose id (`gatewayId` in its /health) it names, sent in the headers `x-partproof-gateway`,
+ *   `x-partproof-timestamp` and `x-partproof-signature`. A gateway accepts it only for its own
+ *   id and only within a short window (no future timestamps beyond a small clock skew).
  * - PublishVersion(...) — an owner's consent to publish a version, relayed by anyone through
  *   `publishVersionBySig` (ERC20Permit-style nonce and deadline).
  * - AnswerConsent(uint256 grantId, bytes32 requestId, uint256 versionId, uint256 queryHash) — a
@@ -161,6 +163,7 @@ export const READ_TYPES: Record<string, TypedDataField[]> = {
     { name: "account", type: "address" },
     { name: "action", type: "string" },
     { name: "assetId", type: "uint256" },
+    { name: "gateway", type: "string" },
     { name: "timestamp", type: "uint256" },
   ],
 };
@@ -176,7 +179,9 @@ export interface ReadMessage {
   action: string;
   /** The asset ("records"), else 0. */
   assetId: bigint;
-  /** Unix seconds; the gateway accepts it within its signature window. */
+  /** The id of the one gateway the read is for (its /health `gatewayId`). */
+  gateway: string;
+  /** Unix seconds; the gateway accepts it within its read window. */
   timestamp: bigint;
 }
 
@@ -400,21 +405,30 @@ export async function signQuery(consumer: Signer, domain: Domain, query: QueryMe
   };
 }
 
-/** Headers of a signed read (`action` "records" with the asset id; "answers" or "audit" with 0). */
+/**
+ * Headers of a signed read (`action` "records" with the asset id; "answers" or "audit" with 0)
+ * for the gateway whose id is `gatewayId` (its /health `gatewayId`).
+ */
 export async function signRead(
   account: Signer,
   domain: Domain,
   action: ReadAction,
   assetId: bigint,
+  gatewayId: string,
   timestamp = nowSec(),
 ): Promise<Record<string, string>> {
   const signature = await account.signTypedData(typedDomain(domain), READ_TYPES, {
     account: await account.getAddress(),
     action,
     assetId,
+    gateway: gatewayId,
     timestamp,
   });
-  return { "x-partproof-timestamp": timestamp.toString(), "x-partproof-signature": signature };
+  return {
+    "x-partproof-gateway": gatewayId,
+    "x-partproof-timestamp": timestamp.toString(),
+    "x-partproof-signature": signature,
+  };
 }
 
 /**

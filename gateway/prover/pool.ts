@@ -1,9 +1,11 @@
 /**
- * A pool of worker threads for the heavy work: building version trees and proving answers.
- * Requests queue until a worker is free; the HTTP loop never builds a tree or runs a prover.
+ * Pools of worker threads for the heavy work, each with its own queue: proving answers
+ * (`ProverPool`) and reading uploads and building their trees (`IngestPool`, ingest-pool.ts),
+ * so that a flood of uploads never starves proofs. The HTTP loop never parses a batch, builds
+ * a tree or runs a prover.
  */
 import { Worker } from "node:worker_threads";
-import type { VersionPayload, WorkerRequest, WorkerResponse } from "./worker.js";
+import type { WorkerRequest, WorkerResponse } from "./worker.js";
 
 /** A finished proof. */
 export interface ProofResult {
@@ -20,24 +22,44 @@ export interface ProofResult {
 /** What to prove: the version's data and root, the query, policy, blind and binding. */
 export type ProveTask = Omit<Extract<WorkerRequest, { kind: "prove" }>, "id" | "kind">;
 
-type Pending = { msg: WorkerRequest; resolve(r: WorkerResponse): void; reject(e: Error): void };
+/** A task that ran past its time budget; its worker was stopped. */
+export class BudgetExceededError extends Error {
+  override name = "BudgetExceededError";
+  /** Creates the error for a budget of `budgetMs`. */
+  constructor(readonly budgetMs: number) {
+    super(`the task ran longer than its budget of ${budgetMs} ms`);
+  }
+}
 
-/** A fixed-size pool of workers for one circuit. */
-export class ProverPool {
+type Message = { id: number };
+/** `Omit<T, K>` applied to each member of a union. */
+type OmitEach<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+type Reply = { id: number; ok: boolean; error?: string };
+type Pending<Req, Res> = {
+  msg: Req;
+  budgetMs?: number;
+  resolve(r: Res): void;
+  reject(e: Error): void;
+};
+
+/**
+ * A fixed-size pool of worker threads with its own FIFO queue. A task may carry a time budget:
+ * a worker still busy with it when the budget runs out is terminated (a new one is spawned for
+ * the next task) and the task fails with {@link BudgetExceededError}.
+ */
+export class WorkerPool<Req extends Message, Res extends Reply> {
   private readonly idle: Worker[] = [];
   private readonly all: Worker[] = [];
-  private readonly queue: Pending[] = [];
-  private readonly running = new Map<Worker, Pending>();
+  private readonly queue: Pending<Req, Res>[] = [];
+  private readonly running = new Map<Worker, Pending<Req, Res> & { timer?: NodeJS.Timeout }>();
   private nextId = 1;
   private closed = false;
 
-  /** Creates a pool of `size` workers proving with the given wasm and zkey. */
+  /** Creates a pool of `size` workers running `script` (a module beside worker-entry.mjs). */
   constructor(
     private readonly size: number,
-    private readonly artifacts: {
-      range: { wasm: string; zkey: string };
-      scan?: { wasm: string; zkey: string };
-    },
+    private readonly script: string,
+    private readonly data: Record<string, unknown> = {},
   ) {}
 
   /** Number of tasks waiting for a worker. */
@@ -45,34 +67,22 @@ export class ProverPool {
     return this.queue.length;
   }
 
+  /** The error of a task the closing pool drops: "<name> pool closed" (e.g. "prover pool closed"). */
+  private closedError(): Error {
+    return new Error(`${String(this.data.name ?? "worker")} pool closed`);
+  }
+
   /** Number of tasks being worked on. */
   get busy(): number {
     return this.running.size;
   }
 
-  /** Builds a version's tree in a worker; resolves with its root. */
-  async buildRoot(v: VersionPayload): Promise<bigint> {
-    const r = await this.run({ id: 0, kind: "build", ...v });
-    if (!r.ok || !("root" in r)) throw new Error("tree build returned no root");
-    return BigInt(r.root);
-  }
-
-  /** Proves a range answer in a worker. */
-  async prove(task: ProveTask): Promise<ProofResult> {
-    const r = await this.run({ id: 0, kind: "prove", ...task });
-    if (!r.ok || !("proof" in r)) throw new Error("prover returned no proof");
-    return {
-      proof: r.proof as ProofResult["proof"],
-      publicSignals: r.publicSignals,
-      answer: r.answer,
-      ms: r.ms,
-    };
-  }
-
-  private run(msg: WorkerRequest): Promise<WorkerResponse> {
-    if (this.closed) return Promise.reject(new Error("prover pool closed"));
+  /** Queues a task; resolves with the worker's reply, rejects on its error or budget. */
+  protected run(msg: OmitEach<Req, "id">, budgetMs?: number): Promise<Res> {
+    if (this.closed) return Promise.reject(this.closedError());
     return new Promise((resolve, reject) => {
-      this.queue.push({ msg: { ...msg, id: this.nextId++ }, resolve, reject });
+      const full = { ...msg, id: this.nextId++ } as unknown as Req;
+      this.queue.push({ msg: full, ...(budgetMs ? { budgetMs } : {}), resolve, reject });
       this.dispatch();
     });
   }
@@ -81,10 +91,11 @@ export class ProverPool {
     const w = new Worker(new URL("./worker-entry.mjs", import.meta.url), {
       // `mod` keeps the `web-worker` package (loaded by ffjavascript inside the thread, where
       // it takes workerData as its own) from failing: it evaluates this empty script.
-      workerData: { mod: "data:text/javascript,", name: "prover", ...this.artifacts },
+      workerData: { mod: "data:text/javascript,", script: this.script, ...this.data },
     });
-    w.on("message", (msg: WorkerResponse) => {
+    w.on("message", (msg: Res) => {
       const task = this.running.get(w);
+      clearTimeout(task?.timer);
       this.running.delete(w);
       this.idle.push(w);
       if (task) {
@@ -95,13 +106,21 @@ export class ProverPool {
     });
     w.on("error", (e) => {
       const task = this.running.get(w);
+      clearTimeout(task?.timer);
       this.running.delete(w);
-      this.all.splice(this.all.indexOf(w), 1);
+      this.forget(w);
       task?.reject(e instanceof Error ? e : new Error(String(e)));
       this.dispatch();
     });
     this.all.push(w);
     return w;
+  }
+
+  private forget(w: Worker): void {
+    const i = this.all.indexOf(w);
+    if (i >= 0) this.all.splice(i, 1);
+    const j = this.idle.indexOf(w);
+    if (j >= 0) this.idle.splice(j, 1);
   }
 
   private dispatch(): void {
@@ -110,8 +129,21 @@ export class ProverPool {
       if (!w && this.all.length < this.size) w = this.spawn();
       if (!w) return;
       const task = this.queue.shift()!;
-      this.running.set(w, task);
-      w.postMessage(task.msg);
+      const worker = w;
+      const timer =
+        task.budgetMs === undefined
+          ? undefined
+          : setTimeout(() => {
+              if (this.running.get(worker) !== entry) return;
+              this.running.delete(worker);
+              this.forget(worker);
+              void worker.terminate();
+              task.reject(new BudgetExceededError(task.budgetMs!));
+              this.dispatch();
+            }, task.budgetMs);
+      const entry = { ...task, timer };
+      this.running.set(worker, entry);
+      worker.postMessage(task.msg);
     }
   }
 
@@ -121,9 +153,12 @@ export class ProverPool {
    */
   async close(): Promise<void> {
     this.closed = true;
-    for (const t of this.queue.splice(0)) t.reject(new Error("prover pool closed"));
+    for (const t of this.queue.splice(0)) t.reject(this.closedError());
     const busy = new Set(this.running.keys());
-    for (const t of this.running.values()) t.reject(new Error("prover pool closed"));
+    for (const t of this.running.values()) {
+      clearTimeout(t.timer);
+      t.reject(this.closedError());
+    }
     this.running.clear();
     await Promise.all(
       this.all.map(async (w) => {
@@ -143,5 +178,31 @@ export class ProverPool {
     );
     this.all.length = 0;
     this.idle.length = 0;
+  }
+}
+
+/** A pool of proving workers for one circuit (and its scan instance). */
+export class ProverPool extends WorkerPool<WorkerRequest, WorkerResponse> {
+  /** Creates a pool of `size` workers proving with the given wasm and zkey. */
+  constructor(
+    size: number,
+    artifacts: {
+      range: { wasm: string; zkey: string };
+      scan?: { wasm: string; zkey: string };
+    },
+  ) {
+    super(size, "./worker.ts", { name: "prover", ...artifacts });
+  }
+
+  /** Proves a range answer in a worker. */
+  async prove(task: ProveTask): Promise<ProofResult> {
+    const r = await this.run({ kind: "prove", ...task });
+    if (!r.ok || !("proof" in r)) throw new Error("prover returned no proof");
+    return {
+      proof: r.proof as ProofResult["proof"],
+      publicSignals: r.publicSignals,
+      answer: r.answer,
+      ms: r.ms,
+    };
   }
 }

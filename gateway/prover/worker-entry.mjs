@@ -1,6 +1,7 @@
-// Bootstrap of a proving worker thread: registers tsx so that the TypeScript worker (and
-// everything it imports) loads in the thread, then starts it.
+// Bootstrap of a worker thread: registers tsx so that the TypeScript worker module named in
+// workerData.script (and everything it imports) loads in the thread, then starts it.
+import { workerData } from "node:worker_threads";
 import { register } from "tsx/esm/api";
 
 register();
-await import("./worker.ts");
+await import(new URL(workerData.script, import.meta.url).href);

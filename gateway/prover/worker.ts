@@ -1,7 +1,7 @@
 /**
- * A proving worker thread. It does all heavy work off the HTTP loop: building a version's
- * Merkle-sum tree (from records and salts), computing the range witness, and running snarkjs
- * Groth16 fullProve. Trees are cached by root inside the worker.
+ * A proving worker thread: builds a version's Merkle-sum tree (from records and salts, cached
+ * by root inside the worker), computes the range or scan witness, and runs snarkjs Groth16
+ * fullProve, all off the HTTP loop.
  */
 import { parentPort, workerData } from "node:worker_threads";
 // @ts-expect-error snarkjs ships no type declarations
@@ -28,28 +28,25 @@ export interface VersionPayload {
 }
 
 /** A request to a worker. */
-export type WorkerRequest =
-  | ({ id: number; kind: "build" } & VersionPayload)
-  | ({
-      id: number;
-      kind: "prove";
-      /** Expected root (the tree built must have it). */
-      root: string;
-      /** The job's stored query (store/job-codec.ts). */
-      query: StoredQuery;
-      /** The job's stored policy. */
-      policy: StoredPolicy;
-      /** Result blind. */
-      blind: string;
-      /** Binding signal. */
-      binding: string;
-      /** Prove with the scan circuit (windows of 2·2^h leaves) instead of the range circuit. */
-      scan?: { h: number };
-    } & VersionPayload);
+export type WorkerRequest = {
+  id: number;
+  kind: "prove";
+  /** Expected root (the tree built must have it). */
+  root: string;
+  /** The job's stored query (store/job-codec.ts). */
+  query: StoredQuery;
+  /** The job's stored policy. */
+  policy: StoredPolicy;
+  /** Result blind. */
+  blind: string;
+  /** Binding signal. */
+  binding: string;
+  /** Prove with the scan circuit (windows of 2·2^h leaves) instead of the range circuit. */
+  scan?: { h: number };
+} & VersionPayload;
 
 /** A worker's answer. */
 export type WorkerResponse =
-  | { id: number; ok: true; root: string }
   | {
       id: number;
       ok: true;
@@ -69,8 +66,8 @@ const artifacts = workerData as {
 const PROVER_OPTIONS = { singleThread: true };
 
 const trees = new Map<string, MerkleSumTree>();
-async function treeOf(v: VersionPayload, root?: string): Promise<MerkleSumTree> {
-  const hit = root === undefined ? undefined : trees.get(root);
+async function treeOf(v: VersionPayload, root: string): Promise<MerkleSumTree> {
+  const hit = trees.get(root);
   if (hit) return hit;
   const tree = await buildTree(
     v.records.map((r) => ({ key: BigInt(r[0]!), values: r.slice(1).map(BigInt) })),
@@ -90,10 +87,6 @@ function toStrings(input: Record<string, unknown>): Record<string, unknown> {
 }
 
 async function handle(msg: WorkerRequest): Promise<WorkerResponse> {
-  if (msg.kind === "build") {
-    const tree = await treeOf(msg);
-    return { id: msg.id, ok: true, root: tree.root.toString() };
-  }
   const t0 = performance.now();
   const tree = await treeOf(msg, msg.root);
   if (tree.root.toString() !== msg.root) throw new Error("the records do not rebuild the root");

@@ -1,11 +1,10 @@
 /** Routes of assets: catalogue, uploads, publication and the owner's own records. */
 import { Router, type Request, type RequestHandler, type Response } from "express";
 import { z } from "zod";
-import { uploadDataHash } from "../../protocol/typed-data.js";
-import { recoverUploadSigner } from "../auth.js";
 import type { GatewayContext } from "../context.js";
 import { assetIdParam, publishBodySchema, uint, uploadBodySchema } from "../../protocol/api.js";
-import { ingest, publish } from "../usecases/ingest.js";
+import { servedAsset } from "../usecases/assets.js";
+import { ingest, publish, uploadSigner } from "../usecases/ingest.js";
 import { catalogue, describeAsset, ownerRecords } from "../usecases/reads.js";
 import { countRefusals, type RouteMiddleware } from "./http.js";
 import { readAuth } from "./read-auth.js";
@@ -22,27 +21,29 @@ export function assetRoutes(ctx: GatewayContext, { json, limit }: RouteMiddlewar
     res.json(await describeAsset(ctx, assetIdParam.parse(req.params.assetId)));
   });
 
+  // an asset this gateway does not serve is refused before its body is read
+  const served: RequestHandler = async (req, _res, next) => {
+    await servedAsset(ctx, assetIdParam.parse(req.params.assetId));
+    next();
+  };
+
   // recover the uploader first so that the rate limit is per signer
-  const uploadSigner: RequestHandler = (req, res, next) => {
-    const assetId = assetIdParam.parse(req.params.assetId);
+  const uploadSigned: RequestHandler = async (req, res, next) => {
     const body = uploadBodySchema.parse(req.body);
     res.locals.body = body;
-    res.locals.signer = recoverUploadSigner(
-      ctx.domain,
-      { assetId, dataHash: uploadDataHash(body.data), timestamp: body.timestamp },
-      body.signature,
-      ctx.config.signatureMaxAgeSec,
-    );
+    res.locals.signer = await uploadSigner(ctx, assetIdParam.parse(req.params.assetId), body);
     next();
   };
 
   r.post(
     "/assets/:assetId/uploads",
+    served,
     json,
-    uploadSigner,
+    uploadSigned,
     limit,
     async (req: Request, res: Response) => {
-      const result = await ingest(ctx, assetIdParam.parse(req.params.assetId), res.locals.body);
+      const assetId = assetIdParam.parse(req.params.assetId);
+      const result = await ingest(ctx, assetId, res.locals.body, res.locals.signer);
       ctx.metrics.uploads.inc({ status: result.created ? "created" : "existing" });
       ctx.log.info(
         {
@@ -57,7 +58,7 @@ export function assetRoutes(ctx: GatewayContext, { json, limit }: RouteMiddlewar
     countRefusals(ctx.metrics.uploads, ctx.config.bodyLimitBytes),
   );
 
-  r.post("/assets/:assetId/versions/:localId/publish", json, limit, async (req, res) => {
+  r.post("/assets/:assetId/versions/:localId/publish", served, json, limit, async (req, res) => {
     const assetId = assetIdParam.parse(req.params.assetId);
     const localId = Number(uint(32).parse(req.params.localId));
     res.status(201).json(await publish(ctx, assetId, localId, publishBodySchema.parse(req.body)));

@@ -29,10 +29,8 @@ export function queryRoutes(ctx: GatewayContext, { json, limit }: RouteMiddlewar
     async (_req: Request, res: Response) => {
       const job = await submitQuery(ctx, res.locals.body, res.locals.signer);
       ctx.metrics.queries.inc({ status: "accepted" });
-      ctx.log.info(
-        { jobId: job.id, requestId: job.requestId, grantId: job.grantId },
-        "query accepted",
-      );
+      // not the job id: it is a bearer capability (GET /jobs/:id)
+      ctx.log.info({ requestId: job.requestId, grantId: job.grantId }, "query accepted");
       res.status(202).location(`/jobs/${job.id}`).json({
         jobId: job.id,
         status: job.status,

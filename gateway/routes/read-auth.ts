@@ -4,7 +4,7 @@ import { AppError } from "../errors.js";
 import type { ReadAuth } from "../usecases/reads.js";
 import { readHeadersSchema as headers } from "../../protocol/api.js";
 
-/** The Read signature headers (`x-partproof-timestamp`, `x-partproof-signature`). */
+/** The Read signature headers (`x-partproof-gateway`, `-timestamp`, `-signature`). */
 export function readAuth(req: Request): ReadAuth {
   const h = headers.safeParse(req.headers);
   if (!h.success) {
@@ -13,5 +13,11 @@ export function readAuth(req: Request): ReadAuth {
       "this read needs x-partproof-timestamp and x-partproof-signature headers (an EIP-712 Read signature)",
     );
   }
-  return { timestamp: h.data["x-partproof-timestamp"], signature: h.data["x-partproof-signature"] };
+  return {
+    timestamp: h.data["x-partproof-timestamp"],
+    signature: h.data["x-partproof-signature"],
+    ...(h.data["x-partproof-gateway"] === undefined
+      ? {}
+      : { gateway: h.data["x-partproof-gateway"] }),
+  };
 }

@@ -16,6 +16,7 @@
  * - `byConsumer` `<consumer>!<createdAt>!<jobId>` → jobId
  * - `outbox`     `<grantId>!<requestId>` → OutboxEntry
  */
+import { randomUUID } from "node:crypto";
 import { Level } from "level";
 import type { MappedRecord } from "../../protocol/records/types.js";
 import type { StoredPolicy, StoredQuery } from "./job-codec.js";
@@ -135,6 +136,26 @@ export function decodeRecords(rows: readonly string[][]): MappedRecord[] {
   }));
 }
 
+/** A refused query whose refusal depended on the data (charged to its grant, exported). */
+export interface Refusal {
+  /** The request id the consumer signed. */
+  requestId: string;
+  /** Grant the query was made under. */
+  grantId: string;
+  /** The signer. */
+  consumer: string;
+  /** Asset asked. */
+  assetId: string;
+  /** Version the query was checked against. */
+  versionId: string;
+  /** What was asked (stored form). */
+  query: StoredQuery;
+  /** The refusal's code (COHORT_BELOW_K, UNSUPPORTED_QUERY). */
+  code: string;
+  /** When (ms). */
+  at: number;
+}
+
 /** The gateway's LevelDB store. */
 export class GatewayStore {
   private readonly db: Level<string, Json>;
@@ -147,6 +168,8 @@ export class GatewayStore {
   private readonly jobs;
   private readonly byConsumer;
   private readonly outbox;
+  private readonly settings;
+  private readonly refusals;
 
   private constructor(db: Level<string, Json>) {
     this.db = db;
@@ -160,6 +183,8 @@ export class GatewayStore {
     this.jobs = sub<Job>("jobs");
     this.byConsumer = sub<string>("byConsumer");
     this.outbox = sub<OutboxEntry>("outbox");
+    this.settings = sub<string>("settings");
+    this.refusals = sub<Refusal>("refusals");
   }
 
   /** Opens (creating if needed) the store in `dir`. */
@@ -205,10 +230,22 @@ export class GatewayStore {
 
   /**
    * Stores a new version with its batch and root indexes in one batch; the local number is
-   * assigned here. The caller serialises ingests per asset.
+   * assigned here, and the version counts towards `owner`'s stored versions when given. The
+   * caller serialises ingests per owner.
    */
-  async putVersion(v: Omit<StoredVersion, "localId">): Promise<StoredVersion> {
+  async putVersion(v: Omit<StoredVersion, "localId">, owner?: string): Promise<StoredVersion> {
     const last = (await this.meta.get(`seq!${v.assetId}`)) ?? 0;
+    const owned =
+      owner === undefined
+        ? []
+        : [
+            {
+              type: "put" as const,
+              sublevel: this.meta,
+              key: `owner-versions!${owner.toLowerCase()}`,
+              value: (await this.versionsOfOwner(owner)) + 1,
+            },
+          ];
     const version: StoredVersion = { ...v, localId: last + 1 };
     const ref = `${v.assetId}!${pad(version.localId)}`;
     await this.db.batch([
@@ -221,8 +258,34 @@ export class GatewayStore {
       },
       { type: "put", sublevel: this.byRoot, key: v.root, value: ref },
       { type: "put", sublevel: this.meta, key: `seq!${v.assetId}`, value: version.localId },
+      ...owned,
     ]);
     return version;
+  }
+
+  /** Number of versions stored for assets of `owner` (counted by putVersion). */
+  async versionsOfOwner(owner: string): Promise<number> {
+    return (await this.meta.get(`owner-versions!${owner.toLowerCase()}`)) ?? 0;
+  }
+
+  /** Gas the relayer spent for `owner` on UTC day `day` (days since 1970-01-01). */
+  async relayedGas(owner: string, day: number): Promise<number> {
+    return (await this.meta.get(`gas!${owner.toLowerCase()}!${day}`)) ?? 0;
+  }
+
+  /** Adds gas the relayer spent for `owner` on `day`. */
+  async addRelayedGas(owner: string, day: number, gas: number): Promise<void> {
+    const key = `gas!${owner.toLowerCase()}!${day}`;
+    await this.meta.put(key, (await this.relayedGas(owner, day)) + gas);
+  }
+
+  /** This gateway's id, made (random) and kept on first use. */
+  async gatewayId(): Promise<string> {
+    const kept = await this.settings.get("gatewayId");
+    if (kept !== undefined) return kept;
+    const id = `gw-${randomUUID()}`;
+    await this.settings.put("gatewayId", id);
+    return id;
   }
 
   // ---- queries
@@ -260,6 +323,37 @@ export class GatewayStore {
         value: job.id,
       },
     ]);
+  }
+
+  /** Number of data-dependent refusals charged to a grant. */
+  async refusalCount(grantId: string): Promise<number> {
+    return (await this.meta.get(`refusals!${grantId}`)) ?? 0;
+  }
+
+  /**
+   * Stores a data-dependent refusal in one batch: the consumer's nonce is used up, the refusal
+   * is kept for the audit export, and the grant's refusal count goes up. The caller holds the
+   * acceptance lock.
+   */
+  async recordRefusal(r: Refusal, nonce: bigint): Promise<void> {
+    const n = (await this.refusalCount(r.grantId)) + 1;
+    await this.db.batch([
+      {
+        type: "put",
+        sublevel: this.nonces,
+        key: `${r.consumer.toLowerCase()}!${nonce}`,
+        value: r.requestId,
+      },
+      { type: "put", sublevel: this.refusals, key: `${r.grantId}!${pad(n)}`, value: r },
+      { type: "put", sublevel: this.meta, key: `refusals!${r.grantId}`, value: n },
+    ]);
+  }
+
+  /** Every recorded refusal, by grant then in order. */
+  async allRefusals(): Promise<Refusal[]> {
+    const out: Refusal[] = [];
+    for await (const r of this.refusals.values()) out.push(r);
+    return out;
   }
 
   /** A job by id. */
@@ -388,6 +482,7 @@ export class GatewayStore {
       requests: this.requests,
       jobs: this.jobs,
       outbox: this.outbox,
+      refusals: this.refusals,
     };
     for (const [name, s] of Object.entries(subs)) {
       let n = 0;

@@ -16,3 +16,22 @@ export async function liveAsset(ctx: GatewayContext, assetId: bigint): Promise<A
   if (asset.retired) throw new AppError("ASSET_RETIRED", `asset ${assetId} is retired`);
   return asset;
 }
+
+/**
+ * Refuses (NOT_SERVED) an asset this gateway's `serve` setting does not list, by id or by
+ * on-chain owner; every asset is served when the setting is absent. Checked before any work.
+ */
+export async function servedAsset(ctx: GatewayContext, assetId: bigint): Promise<void> {
+  const serve = ctx.config.serve;
+  if (!serve) return;
+  if (serve.assets?.includes(assetId)) return;
+  if (serve.owners && serve.owners.length > 0) {
+    const asset = await registeredAsset(ctx, assetId);
+    const owner = asset.owner.toLowerCase();
+    if (serve.owners.some((o) => o.toLowerCase() === owner)) return;
+  }
+  throw new AppError(
+    "NOT_SERVED",
+    `this gateway does not serve asset ${assetId}; use the gateway its owner registered`,
+  );
+}

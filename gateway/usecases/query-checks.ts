@@ -12,10 +12,13 @@
  * | `liveAsset`        | `_checkVersion`: the asset is not retired              | UNKNOWN_ASSET, ASSET_RETIRED |
  * | `allowedByPolicy`  | the proof's policy hash (the circuit proves the policy) | POLICY_VIOLATION, UNSUPPORTED_QUERY |
  * | `servedVersion`    | `_checkVersion`: a registered version of the asset     | UNKNOWN_VERSION, VERSION_NOT_AVAILABLE |
- * | `cohortOf`         | the circuit's minimum cohort k                         | COHORT_BELOW_K, UNSUPPORTED_QUERY |
- * | `acceptAtomically` | `GrantQuotaExhausted`, `RequestAlreadyLogged` (+ nonce) | QUOTA_EXCEEDED, NONCE_REUSED, REQUEST_REUSED |
+ * | `acceptAtomically` | `GrantQuotaExhausted`, `RequestAlreadyLogged` (+ nonce) | QUOTA_EXCEEDED, REFUSAL_BUDGET_SPENT, NONCE_REUSED, REQUEST_REUSED |
+ * | … then `cohortOf`  | the circuit's minimum cohort k                         | COHORT_BELOW_K, UNSUPPORTED_QUERY |
  *
- * Every step before `acceptAtomically` only reads; a refusal writes nothing.
+ * Every step up to the nonce only reads; a refusal there writes nothing and tells nothing of
+ * the data. `cohortOf` looks at the data, so it runs last, inside `acceptAtomically`: its
+ * refusal uses the nonce and is charged to the grant (quota here and refusal budget) and kept
+ * for the auditor's export.
  */
 import { AggregateKind, type Policy } from "../../circuits/lib/signals.js";
 import { matchesPredicates, type Predicate } from "../../circuits/lib/query.js";
@@ -31,7 +34,7 @@ import { GrantStatus, versionIdOf, type AssetInfo, type GrantInfo } from "../cha
 import type { GatewayContext } from "../context.js";
 import { AppError } from "../errors.js";
 import type { Job, StoredVersion } from "../store/index.js";
-import { unpackPredicate } from "../store/job-codec.js";
+import { storeQuery, unpackPredicate } from "../store/job-codec.js";
 
 /** The signed query of a request body. */
 export type SignedQuery = QueryBody["query"];
@@ -303,29 +306,43 @@ export function cohortOf(
 }
 
 /**
- * Accepts a checked query in one critical section: quota (used on-chain plus answers in
- * flight), nonce unused, request id neither stored nor logged; then nonce, request index and
- * job in one LevelDB batch. No other acceptance runs in between, so two copies of a query, two
- * requests with one id, or two queries racing for the last unit of quota cannot both pass.
+ * Accepts a checked query in one critical section. First what does not depend on the data:
+ * quota (used on-chain, answers in flight, and refusals charged here), the grant's refusal
+ * budget, nonce unused, request id neither stored nor logged. Only then `decide` looks at the
+ * data (the cohort check) and builds the job: a refusal it throws is charged to the grant
+ * (nonce used, refusal kept for the audit export) so that probing costs as much as asking; an
+ * accepted job is stored with its nonce and request index in one LevelDB batch. No other
+ * acceptance runs in between, so two copies of a query, two requests with one id, or two
+ * queries racing for the last unit of quota cannot both pass.
  */
 export async function acceptAtomically(
   ctx: GatewayContext,
   q: SignedQuery,
-  job: Job,
+  signer: string,
   grant: GrantInfo,
-): Promise<void> {
-  await ctx.locks.run("accept", async () => {
+  versionId: bigint,
+  decide: () => Job,
+): Promise<Job> {
+  return ctx.locks.run("accept", async () => {
+    const grantId = q.grantId.toString();
     const inflight = (await ctx.store.jobsWithStatus("queued", "proving", "proved")).filter(
-      (j) => j.grantId === job.grantId,
+      (j) => j.grantId === grantId,
     ).length;
-    if (grant.used + inflight >= grant.quota) {
+    const refused = await ctx.store.refusalCount(grantId);
+    if (grant.used + inflight + refused >= grant.quota) {
       throw new AppError("QUOTA_EXCEEDED", `grant ${q.grantId} has no quota left`);
     }
-    if (await ctx.store.isNonceUsed(job.consumer, q.nonce)) {
+    if (refused >= ctx.config.refusalBudgetPerGrant) {
+      throw new AppError(
+        "REFUSAL_BUDGET_SPENT",
+        `grant ${q.grantId} has had its ${ctx.config.refusalBudgetPerGrant} refusals that depend on the data at this gateway; ask the owner for a new grant`,
+      );
+    }
+    if (await ctx.store.isNonceUsed(signer, q.nonce)) {
       throw new AppError("NONCE_REUSED", `nonce ${q.nonce} was already used by this signer`);
     }
     if (
-      (await ctx.store.jobOfRequest(job.grantId, q.requestId)) ||
+      (await ctx.store.jobOfRequest(grantId, q.requestId)) ||
       (await ctx.chain.isRequestLogged(q.grantId, q.requestId))
     ) {
       throw new AppError(
@@ -333,6 +350,28 @@ export async function acceptAtomically(
         `request id ${q.requestId} was already answered under grant ${q.grantId}`,
       );
     }
+    let job: Job;
+    try {
+      job = decide();
+    } catch (e) {
+      if (e instanceof AppError) {
+        await ctx.store.recordRefusal(
+          {
+            requestId: q.requestId,
+            grantId,
+            consumer: signer,
+            assetId: q.assetId.toString(),
+            versionId: versionId.toString(),
+            query: storeQuery(q),
+            code: e.code,
+            at: Date.now(),
+          },
+          q.nonce,
+        );
+      }
+      throw e;
+    }
     await ctx.store.acceptQuery(job, q.nonce);
+    return job;
   });
 }

@@ -48,15 +48,17 @@ export async function submitQuery(
   const policy = await ctx.chain.getGrantPolicy(q.grantId);
   const predicates = allowedByPolicy(ctx, policy, q);
   const version = await servedVersion(ctx, q, asset);
-  const cohort = cohortOf(ctx, q, policy, version.local, predicates);
-  const job = newJob(ctx, q, signer, {
-    version,
-    policy,
-    cohort,
-    scan: predicates.length > 0,
-    consent,
+  // quota, refusal budget, nonce and request id first; then the data (a refusal is charged)
+  const job = await acceptAtomically(ctx, q, signer, grant, version.versionId, () => {
+    const cohort = cohortOf(ctx, q, policy, version.local, predicates);
+    return newJob(ctx, q, signer, {
+      version,
+      policy,
+      cohort,
+      scan: predicates.length > 0,
+      consent,
+    });
   });
-  await acceptAtomically(ctx, q, job, grant);
   track(ctx, runJob(ctx, job));
   return job;
 }
@@ -139,16 +141,13 @@ export async function runJob(ctx: GatewayContext, job: Job): Promise<void> {
       },
     );
     ctx.metrics.queries.inc({ status: "proved" });
-    ctx.log.info(
-      { jobId: job.id, requestId: job.requestId, ms: Math.round(result.ms) },
-      "answer proved",
-    );
+    ctx.log.info({ requestId: job.requestId, ms: Math.round(result.ms) }, "answer proved");
     ctx.kickRelayer();
   } catch (e) {
     if ((e as Error)?.message === "prover pool closed") return; // shutting down: resumes on restart
     const code = e instanceof AppError ? e.code : "INTERNAL";
     ctx.metrics.queries.inc({ status: "failed" });
-    ctx.log.error({ jobId: job.id, code }, "proving failed");
+    ctx.log.error({ requestId: job.requestId, code }, "proving failed");
     await ctx.store
       .updateJob(job.id, {
         status: "failed",

@@ -48,8 +48,8 @@ export async function describeAsset(ctx: GatewayContext, assetId: bigint) {
       depth: ctx.config.circuit.depth,
       minMaxField: ctx.config.circuit.minMaxField,
     },
+    // local versions that are not published, and every batchHash, are the owner's to see
     versions: published,
-    localVersions: local.map((v) => describeVersion(v, ctx.config.circuit.minMaxField)),
   };
 }
 
@@ -78,6 +78,25 @@ export interface ReadAuth {
   timestamp: bigint;
   /** EIP-712 Read signature. */
   signature: string;
+  /** The gateway id the client says it signed for, if it says. */
+  gateway?: string;
+}
+
+/** Checks a signed read of `account` for `action` on `assetId` at this gateway. */
+function checkRead(
+  ctx: GatewayContext,
+  account: string,
+  action: string,
+  assetId: bigint,
+  auth: ReadAuth,
+): void {
+  verifyRead(
+    ctx.domain,
+    { account, action, assetId, gateway: ctx.gatewayId, timestamp: auth.timestamp },
+    auth.signature,
+    { maxAgeSec: ctx.config.readMaxAgeSec, skewSec: ctx.config.clockSkewSec },
+    auth.gateway,
+  );
 }
 
 /** The owner's own records of a local version (no salts). Owner-signed. */
@@ -88,12 +107,7 @@ export async function ownerRecords(
   auth: ReadAuth,
 ) {
   const asset = await registeredAsset(ctx, assetId);
-  verifyRead(
-    ctx.domain,
-    { account: asset.owner, action: "records", assetId, timestamp: auth.timestamp },
-    auth.signature,
-    ctx.config.signatureMaxAgeSec,
-  );
+  checkRead(ctx, asset.owner, "records", assetId, auth);
   const versions = await ctx.store.listVersions(assetId.toString());
   const v = localId === undefined ? versions.at(-1) : versions.find((x) => x.localId === localId);
   if (!v) throw new AppError("UNKNOWN_VERSION", `no local version of asset ${assetId} matches`);
@@ -155,12 +169,7 @@ export async function getJob(ctx: GatewayContext, id: string) {
 
 /** A consumer's own answers. Consumer-signed. */
 export async function consumerAnswers(ctx: GatewayContext, consumer: string, auth: ReadAuth) {
-  verifyRead(
-    ctx.domain,
-    { account: consumer, action: "answers", assetId: 0n, timestamp: auth.timestamp },
-    auth.signature,
-    ctx.config.signatureMaxAgeSec,
-  );
+  checkRead(ctx, consumer, "answers", 0n, auth);
   return { answers: (await ctx.store.jobsOfConsumer(consumer)).map(jobView) };
 }
 
@@ -171,16 +180,14 @@ export async function consumerAnswers(ctx: GatewayContext, consumer: string, aut
  * signed read by one of the configured auditors.
  */
 export async function auditExport(ctx: GatewayContext, auditor: string, auth: ReadAuth) {
-  verifyRead(
-    ctx.domain,
-    { account: auditor, action: "audit", assetId: 0n, timestamp: auth.timestamp },
-    auth.signature,
-    ctx.config.signatureMaxAgeSec,
-  );
+  checkRead(ctx, auditor, "audit", 0n, auth);
   if (!ctx.config.auditors.some((a) => a.toLowerCase() === auditor.toLowerCase())) {
     throw new AppError("NOT_AUDITOR", "this account is not one of the gateway's auditors");
   }
   const jobs = await ctx.store.allJobs();
+  const refusals = await ctx.store.allRefusals();
+  const refusalsPerGrant: Record<string, number> = {};
+  for (const r of refusals) refusalsPerGrant[r.grantId] = (refusalsPerGrant[r.grantId] ?? 0) + 1;
   return {
     partProof: ctx.domain.partProof,
     chainId: ctx.domain.chainId.toString(),
@@ -211,5 +218,24 @@ export async function auditExport(ctx: GatewayContext, auditor: string, auth: Re
         logTx: j.logTx ?? null,
         error: j.error ?? null,
       })),
+    // refusals that depended on the data: each was charged to its grant (no result in them)
+    refusals: refusals.map((r) => ({
+      requestId: r.requestId,
+      grantId: r.grantId,
+      consumer: r.consumer,
+      assetId: r.assetId,
+      versionId: r.versionId,
+      query: {
+        kind: r.query.kind!,
+        fieldA: r.query.fieldA!,
+        fieldB: r.query.fieldB!,
+        lo: String(r.query.lo),
+        hi: String(r.query.hi),
+        predicates: String(r.query.predicates),
+      },
+      code: r.code,
+      refusedAt: new Date(r.at).toISOString(),
+    })),
+    refusalsPerGrant,
   };
 }

@@ -87,13 +87,15 @@ export function parseBatch(schema: DataSchema, data: UploadData): ParseResult {
     const names = header?.cells.map((c) => c.trim()) ?? [];
     const missing = expected.filter((n) => !names.includes(n));
     const extra = names.filter((n) => !expected.includes(n));
+    // name a few unknown columns, not all of them (a header may be long)
+    const unknown = extra.length > 5 ? [...extra.slice(0, 5), `… (${extra.length} in all)`] : extra;
     if (!header || missing.length > 0 || extra.length > 0 || new Set(names).size !== names.length) {
       return {
         ok: false,
         errors: [
           {
             position: "line 1",
-            reason: `header must name each of ${expected.join(", ")} once${missing.length ? `; missing ${missing.join(", ")}` : ""}${extra.length ? `; unknown ${extra.join(", ")}` : ""}`,
+            reason: `header must name each of ${expected.join(", ")} once${missing.length ? `; missing ${missing.join(", ")}` : ""}${unknown.length ? `; unknown ${unknown.map((n) => n.slice(0, 40)).join(", ")}` : ""}`,
           },
         ],
       };

@@ -53,6 +53,7 @@ export function idCode(s: string): bigint {
 
 /** Day number (days since 1970-01-01 UTC) of an ISO date `YYYY-MM-DD`; throws if invalid. */
 export function dayNumber(isoDate: string): number {
+  if (isoDate.length > MAX_DATE_CHARS) throw new RangeError("is not a date YYYY-MM-DD");
   const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(isoDate);
   if (!m) throw new RangeError("is not a date YYYY-MM-DD");
   const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
@@ -68,6 +69,7 @@ export function dayNumber(isoDate: string): number {
 
 /** Day number (UTC) of an ISO 8601 date-time with or without offset; throws if invalid. */
 export function dayOfTimestamp(ts: string): number {
+  if (ts.length > MAX_DATE_CHARS) throw new RangeError("is not an ISO 8601 date-time");
   const ms = Date.parse(ts);
   if (!Number.isFinite(ms)) throw new RangeError("is not an ISO 8601 date-time");
   const day = Math.floor(ms / MS_PER_DAY);
@@ -127,25 +129,48 @@ export function keyRange(q: { partNumber: string; plant?: string; from?: string;
 }
 
 /**
+ * Longest numeric text a field accepts (sign, digits, point, exponent). A uint64 at scale 10^6
+ * needs 26 characters; anything far longer is refused before any arithmetic, so that a cell of
+ * 10^6 digits costs no more than its length check.
+ */
+export const MAX_NUMBER_CHARS = 64;
+/** Largest |exponent| of exponent notation (bounds the work before the value is built). */
+export const MAX_EXPONENT = 400;
+/** Longest date or date-time text accepted before it is parsed. */
+export const MAX_DATE_CHARS = 64;
+
+/**
  * Exact decimal → fixed-point integer: value · 10^scale, refusing negative values, values
  * with more than `scale` decimals, and values above 2^64 − 1. Accepts a JSON number or a
- * decimal string (CSV), including exponent notation.
+ * decimal string (CSV), including exponent notation. Length and exponent are bounded before
+ * any arithmetic (`MAX_NUMBER_CHARS`, `MAX_EXPONENT`), and the work is linear in the length.
  */
 export function toFixedPoint(value: number | string, scale: number): bigint {
+  if (typeof value === "string" && value.length > MAX_NUMBER_CHARS) {
+    throw new RangeError(`is longer than ${MAX_NUMBER_CHARS} characters`);
+  }
   const s = typeof value === "number" ? numberToDecimalString(value) : value.trim();
   const m = /^(-?)(\d+)(?:\.(\d+))?(?:[eE]([+-]?\d+))?$/.exec(s);
   if (!m) throw new RangeError("is not a decimal number");
-  const neg = m[1] === "-";
-  let digits = (m[2] ?? "") + (m[3] ?? "");
-  let exp = (m[4] ? Number(m[4]) : 0) - (m[3]?.length ?? 0) + scale;
-  digits = digits.replace(/^0+(?=\d)/, "");
-  while (exp < 0 && digits.endsWith("0")) {
-    digits = digits.slice(0, -1) || "0";
-    exp += 1;
+  const e = m[4] ? Number(m[4]) : 0;
+  if (!(Math.abs(e) <= MAX_EXPONENT)) {
+    throw new RangeError(`has an exponent outside ±${MAX_EXPONENT}`);
   }
+  const neg = m[1] === "-";
+  const fraction = m[3] ?? "";
+  let digits = ((m[2] ?? "") + fraction).replace(/^0+/, "");
+  if (digits === "") return 0n; // zero, whatever its exponent
+  let exp = e - fraction.length + scale;
+  // drop trailing zeros the scale does not need (at most one per digit: bounded)
+  const zeros = digits.length - digits.replace(/0+$/, "").length;
+  const drop = Math.min(zeros, Math.max(0, -exp));
+  digits = digits.slice(0, digits.length - drop);
+  exp += drop;
   if (exp < 0) throw new RangeError(`has more than ${scale} decimals`);
+  if (neg) throw new RangeError("is negative");
+  // a value of n digits times 10^exp is at least 10^(n − 1 + exp) > 2^64 − 1 once that is ≥ 20
+  if (digits.length - 1 + exp >= 20) throw new RangeError("is too large for a 64-bit field");
   const v = BigInt(digits) * 10n ** BigInt(exp);
-  if (neg && v !== 0n) throw new RangeError("is negative");
   if (v > MAX_U64) throw new RangeError("is too large for a 64-bit field");
   return v;
 }
@@ -164,8 +189,12 @@ export function toU64(value: number | string | bigint): bigint {
   if (typeof value === "number" && !Number.isSafeInteger(value)) {
     throw new RangeError("is not an integer (or not exactly representable)");
   }
+  if (typeof value === "string" && value.length > MAX_NUMBER_CHARS) {
+    throw new RangeError(`has more than ${MAX_NUMBER_CHARS} digits`);
+  }
   const s = String(value).trim();
   if (!/^\d+$/.test(s)) throw new RangeError("is not an unsigned integer");
+  if (s.replace(/^0+/, "").length > 20) throw new RangeError("is too large for a 64-bit field");
   const v = BigInt(s);
   if (v > MAX_U64) throw new RangeError("is too large for a 64-bit field");
   return v;

@@ -143,12 +143,13 @@ describe("Gateway: answers leave only with their log entry", function () {
   }
 
   async function exported(url: string) {
+    const { gatewayId } = (await call(url, "GET", "/health")).body as { gatewayId: string };
     const r = await call(
       url,
       "GET",
       `/audit/answers?auditor=${await auditor.getAddress()}`,
       undefined,
-      await signRead(auditor, domain, "audit", 0n),
+      await signRead(auditor, domain, "audit", 0n, gatewayId),
     );
     expect(r.status, r.text).to.equal(200);
     return r.body.answers as { requestId: string; status: string; grantId: string }[];

@@ -44,6 +44,20 @@ describe("Gateway config", function () {
       expect(msg).to.include('"ftp://node"');
     });
 
+    it("never echoes an RPC URL's key or the relayer key", function () {
+      const msg = configError({
+        ...testConfig(ADDRESS, "/tmp/x", { port: -1 }),
+        chain: { rpcUrl: "ftp://user:pw@rpc.example/v3/SECRETKEY1?apikey=SECRETKEY2" },
+        relayerKey: { source: "env", name: "0xSECRETKEY3" },
+        gatewayId: "see https://rpc.example/v3/SECRETKEY4",
+      });
+      expect(msg).to.include("config.chain.rpcUrl");
+      expect(msg).to.include('(got "ftp://rpc.example/…")');
+      expect(msg).to.include("config.relayerKey");
+      expect(msg).to.include("config.gatewayId");
+      expect(msg).to.not.match(/SECRETKEY|user:pw/);
+    });
+
     it("refuses unknown settings and a missing circuit", function () {
       const { circuit: _c, ...rest } = testConfig(ADDRESS, "/tmp/x");
       const msg = configError({ ...rest, prover: 2 });
@@ -96,6 +110,22 @@ describe("Gateway config", function () {
       }).catch((e) => e);
       expect(err).to.be.instanceOf(ConfigError);
       expect(err.message).to.include(`config.contracts.partProof: cannot use ${ADDRESS}`);
+    });
+
+    it("names an unreachable node without the key in its URL", async function () {
+      process.env.PARTPROOF_TEST_RELAYER_KEY = "0x" + "34".repeat(32);
+      try {
+        const cfg = testConfig(ADDRESS, tempDir(), {
+          chain: { rpcUrl: "http://user:pw@127.0.0.1:9/v3/SECRETKEY1?k=SECRETKEY2" },
+          relayerKey: { source: "env", name: "PARTPROOF_TEST_RELAYER_KEY" },
+        });
+        const err = await startServer(cfg).catch((e) => e);
+        expect(err).to.be.instanceOf(ConfigError);
+        expect(err.message).to.include("at http://127.0.0.1:9/…");
+        expect(err.message).to.not.match(/SECRETKEY|user:pw|3434343434/);
+      } finally {
+        delete process.env.PARTPROOF_TEST_RELAYER_KEY;
+      }
     });
 
     it("refuses an in-process chain without a provider", async function () {

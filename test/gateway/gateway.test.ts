@@ -130,7 +130,13 @@ describe("Gateway", function () {
 
   /** A GET with the Read signature of `signer` for `action` on `assetId`. */
   async function signedGet(url: string, signer: Signer, action: ReadAction, assetId: bigint) {
-    return call(gw.url, "GET", url, undefined, await signRead(signer, env.domain, action, assetId));
+    return call(
+      gw.url,
+      "GET",
+      url,
+      undefined,
+      await signRead(signer, env.domain, action, assetId, gw.ctx.gatewayId),
+    );
   }
 
   async function upload(assetId: bigint, data: UploadData, signer = env.owner) {
@@ -486,13 +492,18 @@ describe("Gateway", function () {
       expect((await waitJob(gw.url, accepted.body.jobId)).status).to.equal("logged");
     });
 
-    describe("refusals (nothing is written)", function () {
+    describe("refusals (nothing is written, but a data-dependent refusal is charged)", function () {
       let before: Record<string, number>;
+      /** What a test's refusals write: a data-dependent refusal uses its nonce and is kept. */
+      let written: Record<string, number>;
       beforeEach(async function () {
         before = await gw.ctx.store.counts();
+        written = {};
       });
       afterEach(async function () {
-        expect(await gw.ctx.store.counts()).to.deep.equal(before);
+        const expected = { ...before };
+        for (const [k, n] of Object.entries(written)) expected[k] = (expected[k] ?? 0) + n;
+        expect(await gw.ctx.store.counts()).to.deep.equal(expected);
       });
 
       const refuse = async (body: unknown, status: number, code: string) => {
@@ -600,6 +611,7 @@ describe("Gateway", function () {
         });
         const body = await signQuery(env.consumer, env.domain, query({ lo: keyLo, hi: keyHi }));
         await refuse(body, 422, "COHORT_BELOW_K");
+        written = { nonces: 1, refusals: 1 };
       });
 
       it("refuses a query outside the policy with POLICY_VIOLATION", async function () {
@@ -627,6 +639,7 @@ describe("Gateway", function () {
           422,
           "UNSUPPORTED_QUERY",
         );
+        written = { nonces: 1, refusals: 1 }; // the scan window depends on the data
       });
 
       it("refuses a version the gateway does not hold with UNKNOWN_VERSION", async function () {

@@ -9,7 +9,11 @@ import { createRequire } from "node:module";
 import os from "node:os";
 import path from "node:path";
 import type { HardhatEthers } from "@nomicfoundation/hardhat-ethers/types";
-import { hexlify, randomBytes, type Signer } from "ethers";
+import { hexlify, randomBytes, ZeroHash, type Signer } from "ethers";
+import type { Policy } from "../../circuits/lib/signals.js";
+import { policyStruct } from "../../protocol/contract.js";
+import { signPublish } from "../../protocol/typed-data.js";
+import { keyRange } from "../../protocol/records/index.js";
 import { partProofModule } from "../../ignition/modules/PartProof.js";
 import { startServer, type GatewayDeps, type RunningGateway } from "../../gateway/app.js";
 import type { Domain } from "../../protocol/typed-data.js";
@@ -40,6 +44,7 @@ export function testConfig(partProof: string, dataDir: string, over: Record<stri
     provers: 1,
     bodyLimitBytes: 64 * 1024,
     rateLimitPerMinute: 10_000,
+    ipRateLimitPerMinute: 100_000,
     relayer: { enabled: true, pollMs: 50, baseBackoffMs: 50, maxBackoffMs: 500 },
     logLevel: "info",
     ...over,
@@ -157,4 +162,72 @@ export async function snarkjsVerify(
       (err, stdout) => resolve(!err && /OK!/.test(stdout)),
     );
   });
+}
+
+/** A policy that allows every aggregate on every field of one part, no filters, k = `minCohort`. */
+export function openPolicy(partNumber: string, minCohort = 3): Policy {
+  return {
+    aggregateMask: 0b1111111,
+    fieldMask: 0b1111,
+    filterMask: 0,
+    ...keyRange({ partNumber }),
+    minCohort,
+  };
+}
+
+/**
+ * Deploys PartProof, registers one asset of `schemaId` owned by `owner` (asset 1) and grants
+ * `consumer` access to it under `policy` for a day with `quota` answers (grant 1).
+ */
+export async function assetWithGrant(
+  conn: {
+    ethers: HardhatEthers;
+    ignition: any;
+    networkHelpers: { time: { latest(): Promise<number> } };
+  },
+  owner: Signer,
+  consumer: Signer,
+  schemaId: string,
+  policy: Policy,
+  quota = 10,
+) {
+  const pp = await deploy(conn);
+  const address = await pp.getAddress();
+  const domain = await domainOf(conn.ethers, address);
+  await (pp.connect(owner) as any).registerAsset(schemaId, ZeroHash, "http://gw");
+  const now = BigInt(await conn.networkHelpers.time.latest());
+  await (pp.connect(owner) as any).grantAccess(
+    1n,
+    await consumer.getAddress(),
+    policyStruct(policy),
+    now,
+    now + 86400n,
+    quota,
+  );
+  return { pp, address, domain };
+}
+
+/** Has the gateway relay `owner`'s PublishVersion signature for local version `v` of `assetId`. */
+export async function publishLocal(
+  gw: { url: string },
+  pp: { nonces(a: string): Promise<bigint> },
+  owner: Signer,
+  domain: Domain,
+  assetId: bigint,
+  v: { localId: number; root: string; recordCount: number; treeDepth: number; paramsHash: string },
+) {
+  const body = await signPublish(
+    owner,
+    domain,
+    {
+      assetId,
+      root: BigInt(v.root),
+      recordCount: BigInt(v.recordCount),
+      treeDepth: BigInt(v.treeDepth),
+      paramsHash: v.paramsHash,
+    },
+    await pp.nonces(await owner.getAddress()),
+    BigInt(Math.floor(Date.now() / 1000) + 600),
+  );
+  return call(gw.url, "POST", `/assets/${assetId}/versions/${v.localId}/publish`, body);
 }

@@ -4,7 +4,18 @@ import { AggregateKind, type Policy } from "../../circuits/lib/signals.js";
 import { signPublish, signQuery, signRead, signUpload } from "../../protocol/typed-data.js";
 import { keyRange, type UploadData } from "../../protocol/records/index.js";
 import type { QueryMessage } from "../../protocol/typed-data.js";
-import { call, deploy, domainOf, gateway, policyTuple, requestId, waitJob } from "./helpers.js";
+import {
+  assetWithGrant,
+  openPolicy,
+  call,
+  deploy,
+  domainOf,
+  gateway,
+  policyTuple,
+  publishLocal,
+  requestId,
+  waitJob,
+} from "./helpers.js";
 
 const conn = await network.create();
 const { ethers, networkHelpers } = conn;
@@ -207,27 +218,43 @@ describe("Gateway privacy", function () {
           "GET",
           `/consumers/${consumer!.address}/answers`,
           undefined,
-          await signRead(consumer!, domain, "answers", 0n),
+          await signRead(consumer!, domain, "answers", 0n, gw.ctx.gatewayId),
         );
         await req(
           "GET",
           `/consumers/${consumer!.address}/answers`,
           undefined,
-          await signRead(stranger!, domain, "answers", 0n),
+          await signRead(stranger!, domain, "answers", 0n, gw.ctx.gatewayId),
         );
         await req(
           "GET",
           "/assets/1/records",
           undefined,
-          await signRead(stranger!, domain, "records", 1n),
+          await signRead(stranger!, domain, "records", 1n, gw.ctx.gatewayId),
         );
         await req("GET", "/audit/answers");
-        await req(
+        const exported = await req(
           "GET",
           `/audit/answers?auditor=${stranger!.address}`,
           undefined,
-          await signRead(stranger!, domain, "audit", 0n),
+          await signRead(stranger!, domain, "audit", 0n, gw.ctx.gatewayId),
         );
+        // the export lists the charged refusal (code and query, no count, no value)
+        expect(exported.status).to.equal(200);
+        expect(exported.body.refusals.map((r: { code: string }) => r.code)).to.deep.equal([
+          "COHORT_BELOW_K",
+        ]);
+        expect(exported.body.refusalsPerGrant).to.deep.equal({ "1": 1 });
+        expect(Object.keys(exported.body.refusals[0]).sort()).to.deep.equal([
+          "assetId",
+          "code",
+          "consumer",
+          "grantId",
+          "query",
+          "refusedAt",
+          "requestId",
+          "versionId",
+        ]);
         await req("GET", "/health");
         await req("GET", "/metrics");
         await req("GET", "/jobs/00000000-0000-4000-8000-000000000000");
@@ -238,7 +265,7 @@ describe("Gateway privacy", function () {
           "GET",
           "/assets/1/records",
           undefined,
-          await signRead(owner!, domain, "records", 1n),
+          await signRead(owner!, domain, "records", 1n, gw.ctx.gatewayId),
         );
         expect(mine.status).to.equal(200);
         expect(mine.text).to.include(CANARY_VALUE.toString());
@@ -270,6 +297,79 @@ describe("Gateway privacy", function () {
       }
       for (const s of [PART, PLANT]) {
         expect(logText + responses.join("\n")).to.not.include(s);
+      }
+    });
+  });
+
+  describe("what only the owner sees, and what no log holds", function () {
+    it("shows batch hashes and unpublished versions to the owner only, and logs no job id", async function () {
+      const [, owner, consumer, , relayer] = await ethers.getSigners();
+      const { pp, address, domain } = await assetWithGrant(
+        conn,
+        owner!,
+        consumer!,
+        QUALITY,
+        openPolicy(PART),
+      );
+      const gw = await gateway(ethers, address, relayer!);
+      try {
+        const up = async (data: UploadData) =>
+          call(gw.url, "POST", "/assets/1/uploads", await signUpload(owner!, domain, 1n, data));
+        const published = (await up({ format: "json", rows: rows() })).body.version;
+        const unpublished = (await up({ format: "json", rows: rows({ hasBeenReworked: true }) }))
+          .body.version;
+        expect(published.batchHash).to.match(/^0x[0-9a-f]{64}$/);
+        const pub = await publishLocal(gw, pp, owner!, domain, 1n, published);
+        expect(pub.status).to.equal(201);
+        const range = keyRange({ partNumber: PART, plant: PLANT });
+        const ok = await call(
+          gw.url,
+          "POST",
+          "/queries",
+          await signQuery(consumer!, domain, {
+            grantId: 1n,
+            assetId: 1n,
+            versionId: 0n,
+            kind: AggregateKind.Count,
+            fieldA: 0,
+            fieldB: 0,
+            lo: range.keyLo,
+            hi: range.keyHi,
+            threshold: 0n,
+            requestId: requestId(),
+            nonce: 1n,
+            deadline: BigInt(Math.floor(Date.now() / 1000) + 600),
+          }),
+        );
+        expect(ok.status).to.equal(202);
+        await waitJob(gw.url, ok.body.jobId);
+
+        const open = [
+          await call(gw.url, "GET", "/assets"),
+          await call(gw.url, "GET", "/assets/1"),
+          await call(gw.url, "GET", "/health"),
+          await call(gw.url, "GET", "/metrics"),
+        ].map((r) => r.text);
+        expect(open[1]).to.include(published.root); // the published version is listed
+        for (const text of open) {
+          expect(text).to.not.include(published.batchHash.slice(2));
+          expect(text).to.not.include(unpublished.batchHash.slice(2));
+          expect(text).to.not.include(unpublished.root);
+        }
+        // the owner's signed read shows both, with their batch hashes
+        const mine = await call(
+          gw.url,
+          "GET",
+          "/assets/1/records?version=2",
+          undefined,
+          await signRead(owner!, domain, "records", 1n, gw.ctx.gatewayId),
+        );
+        expect(mine.body.version.batchHash).to.equal(unpublished.batchHash);
+        const logText = gw.logs.lines.join("\n");
+        expect(logText).to.include(ok.body.requestId);
+        expect(logText).to.not.include(ok.body.jobId);
+      } finally {
+        await gw.close();
       }
     });
   });

@@ -64,7 +64,13 @@ describe("checkResponse (gateway responses against protocol/api.ts)", function (
       checkResponse(
         "GET",
         "/audit/answers?auditor=0x1",
-        json(200, { ...exp, exportedAt: new Date(0).toISOString(), answers: [] }),
+        json(200, {
+          ...exp,
+          exportedAt: new Date(0).toISOString(),
+          answers: [],
+          refusals: [],
+          refusalsPerGrant: {},
+        }),
       ),
     ).to.not.throw();
   });

@@ -15,6 +15,9 @@ import {
   pcfSchema,
   qualitySchema,
   toFixedPoint,
+  toU64,
+  dayOfTimestamp,
+  MAX_NUMBER_CHARS,
   unpackKey,
   type ParseResult,
 } from "../../protocol/records/index.js";
@@ -118,6 +121,35 @@ describe("schemas", function () {
       expect(() => toFixedPoint(-1, 6)).to.throw(RangeError, "negative");
       expect(() => toFixedPoint("18446744073709.551616", 6)).to.throw(RangeError, "64-bit");
       expect(toFixedPoint("18446744073709.551615", 6)).to.equal(2n ** 64n - 1n);
+    });
+  });
+
+  describe("number bounds (before any arithmetic)", function () {
+    it("reads zero, exponents and trailing zeros within the bounds", function () {
+      expect(toFixedPoint("0e-400", 6)).to.equal(0n);
+      expect(toFixedPoint("-0.000", 6)).to.equal(0n);
+      expect(toFixedPoint("1.500e2", 2)).to.equal(15_000n);
+      expect(toFixedPoint("2000e-9", 6)).to.equal(2n);
+      expect(() => toFixedPoint("2500e-9", 6)).to.throw(RangeError, "decimals");
+      expect(toFixedPoint("1e13", 6)).to.equal(10n ** 19n);
+      expect(toFixedPoint("1" + "0".repeat(30) + "e-30", 6)).to.equal(1_000_000n);
+      expect(toU64("00018446744073709551615")).to.equal(2n ** 64n - 1n);
+    });
+
+    it("refuses huge exponents, long digit strings and overflowing values by their size", function () {
+      expect(() => toFixedPoint("0e-99999999999999999999", 6)).to.throw(RangeError, "exponent");
+      expect(() => toFixedPoint("1e300000000", 6)).to.throw(RangeError, "exponent");
+      expect(() => toFixedPoint("1e-401", 6)).to.throw(RangeError, "exponent");
+      expect(() => toFixedPoint("1e14", 6)).to.throw(RangeError, "64-bit");
+      expect(() => toFixedPoint("1e300", 6)).to.throw(RangeError, "64-bit");
+      expect(() => toFixedPoint(1e300, 6)).to.throw(RangeError, "64-bit");
+      expect(() => toFixedPoint("1." + "3".repeat(1e6), 6)).to.throw(RangeError, "longer");
+      expect(() => toU64("7".repeat(1e6))).to.throw(RangeError, `more than ${MAX_NUMBER_CHARS}`);
+      expect(() => toU64("1" + "0".repeat(20))).to.throw(RangeError, "64-bit");
+      expect(() => dayOfTimestamp("2026-07-01T00:00:00Z" + " ".repeat(1e5))).to.throw(
+        RangeError,
+        "ISO 8601",
+      );
     });
   });
 
@@ -288,6 +320,38 @@ describe("schemas", function () {
         { position: "rows[0].pcfExcludingBiogenicUptake", reason: "has more than 6 decimals" },
         { position: "rows[0].primaryDataShare", reason: "is above the maximum 100" },
       ]);
+    });
+
+    it("refuses stray quotes and rows of too many columns, quoting no cell", function () {
+      const header = "partNumber,plant,departureDate,quantity,leadTimeDays";
+      const stray = errs(
+        parseBatch(deliverySchema, { format: "csv", csv: `${header}\nP,S"SECRET,2026-01-01,5,\n` }),
+      );
+      expect(stray).to.deep.equal([
+        {
+          position: "csv",
+          reason: "line 2: a quote inside an unquoted cell (quote the whole cell and double it)",
+        },
+      ]);
+      const after = errs(
+        parseBatch(deliverySchema, {
+          format: "csv",
+          csv: `${header}\n"P"SECRET,S,2026-01-01,5,\n`,
+        }),
+      );
+      expect(after[0]!.reason).to.equal("line 2: a quoted cell goes on after its closing quote");
+      const wide = errs(
+        parseBatch(deliverySchema, { format: "csv", csv: `${header}${",x".repeat(100)}\n` }),
+      );
+      expect(wide).to.deep.equal([
+        { position: "csv", reason: "line 1: has 105 columns, at most 64 are read" },
+      ]);
+      // a quoted cell may hold commas, doubled quotes and line breaks
+      const ok1 = parseBatch(deliverySchema, {
+        format: "csv",
+        csv: `${header}\r\n"P,""1""\nX",S,2026-01-01,5,\r\n`,
+      });
+      expect(ok1.ok).to.equal(true);
     });
 
     it("reports bad CSV headers, ragged lines and unterminated quotes", function () {

@@ -14,7 +14,6 @@
  */
 import { randomBytes } from "node:crypto";
 import { rename } from "node:fs/promises";
-import { parseArgs } from "node:util";
 // @ts-expect-error snarkjs ships no type declarations
 import * as snarkjs from "snarkjs";
 import {
@@ -25,16 +24,47 @@ import {
   readManifest,
   snarkLogger,
 } from "./lib/circuit-build.js";
+import { parseArgsOr, positiveIntArg, usageError } from "./lib/args.js";
 
-const { values, positionals } = parseArgs({
-  allowPositionals: true,
-  options: {
-    name: { type: "string" },
-    entropy: { type: "string" },
-    hash: { type: "string" },
-    iterations: { type: "string", default: "10" },
+const USAGE =
+  'npm run ceremony -- contribute NAME --name "Party" [--entropy TEXT] | beacon NAME --hash HEX [--iterations N] | verify NAME';
+
+const { values, positionals } = parseArgsOr(
+  {
+    allowPositionals: true,
+    options: {
+      name: { type: "string" },
+      entropy: { type: "string" },
+      hash: { type: "string" },
+      iterations: { type: "string", default: "10" },
+      help: { type: "boolean", short: "h", default: false },
+    },
   },
-});
+  USAGE,
+);
+if (values.help) {
+  console.log(`Usage: ${USAGE}`);
+  process.exit(0);
+}
+{
+  const [command, circuit, ...rest] = positionals;
+  if (!command || !["contribute", "beacon", "verify"].includes(command)) {
+    usageError(command ? `unknown command "${command}"` : "no command", USAGE);
+  }
+  if (!circuit) usageError(`${command} needs the circuit NAME`, USAGE);
+  if (rest.length) usageError(`unexpected argument "${rest[0]}"`, USAGE);
+  if (command === "contribute" && !values.name) {
+    usageError("contribute needs --name of the contributing party", USAGE);
+  }
+  if (command === "beacon" && !/^[0-9a-fA-F]{64}$/.test(values.hash ?? "")) {
+    usageError("beacon needs --hash with 32 bytes of hex (e.g. a future block hash)", USAGE);
+  }
+  positiveIntArg("--iterations", values.iterations!, USAGE);
+  const names = (await readManifest()).map((c) => c.name);
+  if (!names.includes(circuit)) {
+    usageError(`unknown circuit "${circuit}" (one of ${names.join(", ")})`, USAGE);
+  }
+}
 
 const log = (m: string) => console.log(m);
 

@@ -16,10 +16,10 @@ import {
   buildFor,
   dataSizeFor,
   demoRoles,
-  newcomerCommands,
   newcomerText,
   preparePlaygroundDir,
   publishDemoData,
+  sandboxCommands,
   sessionsOf,
   startPlayground,
   untilStopped,
@@ -105,24 +105,10 @@ try {
   say(`grant ${grant.grantId}: Gearworks → the automaker, part GBX-3232455, k = ${size.k}`);
 
   const envFile = await writeEnvFile(playground);
-  const production = size.days >= 183;
-  const commands = newcomerCommands(envFile, {
-    ask: {
-      supplier: 0,
-      assetId: gear!.assetId,
-      grantId: grant.grantId,
-      question: [
-        "--aggregate ratio --field reworked --of quantity --part GBX-3232455",
-        ...(production ? ["--plant 4711 --from 2026-07-01 --to 2026-09-30"] : []),
-      ],
-    },
-    grant: {
-      supplier: 0,
-      assetId: gear!.assetId,
-      policy: [
-        `--aggregates count,sum,ratio --fields quantity,reworked --part CLU-0099812 --k ${size.k}`,
-      ],
-    },
+  const commands = sandboxCommands(envFile, {
+    circuit,
+    assetId: gear!.assetId,
+    grantId: grant.grantId,
   });
   for (const line of newcomerText(envFile, commands)) console.log(line);
   await stopped;

@@ -241,6 +241,36 @@ export function newcomerCommands(envFile: string, plan: NewcomerPlan): string[] 
   ];
 }
 
+/**
+ * The commands `npm run sandbox` prints: the automaker asks about the part of its grant, the
+ * supplier grants another part, the auditor reports. A production-size circuit holds six months
+ * of data, so the question narrows to one plant and quarter; a test circuit's 16 records do not.
+ */
+export function sandboxCommands(
+  envFile: string,
+  o: { circuit: string; assetId: bigint; grantId: bigint },
+): string[] {
+  const size = dataSizeFor(o.circuit);
+  return newcomerCommands(envFile, {
+    ask: {
+      supplier: 0,
+      assetId: o.assetId,
+      grantId: o.grantId,
+      question: [
+        "--aggregate ratio --field reworked --of quantity --part GBX-3232455",
+        ...(size.days >= 183 ? ["--plant 4711 --from 2026-07-01 --to 2026-09-30"] : []),
+      ],
+    },
+    grant: {
+      supplier: 0,
+      assetId: o.assetId,
+      policy: [
+        `--aggregates count,sum,ratio --fields quantity,reworked --part CLU-0099812 --k ${size.k}`,
+      ],
+    },
+  });
+}
+
 /** The lines printed after the playground is up: the env file and the commands. */
 export function newcomerText(envFile: string, commands: string[]): string[] {
   return [

@@ -46,8 +46,10 @@ if (values.help) {
   console.log(`Usage: ${USAGE}`);
   process.exit(0);
 }
+// Checked up front, so that a mistyped command costs one line and not a moved zkey.
+const [command, circuit] = positionals as [string, string];
 {
-  const [command, circuit, ...rest] = positionals;
+  const rest = positionals.slice(2);
   if (!command || !["contribute", "beacon", "verify"].includes(command)) {
     usageError(command ? `unknown command "${command}"` : "no command", USAGE);
   }
@@ -60,7 +62,7 @@ if (values.help) {
     usageError("beacon needs --hash with 32 bytes of hex (e.g. a future block hash)", USAGE);
   }
   positiveIntArg("--iterations", values.iterations!, USAGE);
-  const names = (await readManifest()).map((c) => c.name);
+  const names: string[] = (await readManifest()).map((c) => c.name);
   if (!names.includes(circuit)) {
     usageError(`unknown circuit "${circuit}" (one of ${names.join(", ")})`, USAGE);
   }
@@ -69,14 +71,7 @@ if (values.help) {
 const log = (m: string) => console.log(m);
 
 async function main(): Promise<void> {
-  const [command, circuit] = positionals;
-  if (!command || !circuit || !["contribute", "beacon", "verify"].includes(command)) {
-    throw new Error(
-      "usage: tsx scripts/ceremony.ts contribute|beacon|verify NAME [--name P] [--entropy T] [--hash HEX]",
-    );
-  }
-  const entry = (await readManifest()).find((c) => c.name === circuit);
-  if (!entry) throw new Error(`unknown circuit "${circuit}" (see circuits/circuits.json)`);
+  const entry = (await readManifest()).find((c) => c.name === circuit)!;
   const p = circuitPaths(entry.name);
   const logger = snarkLogger(log, `[${entry.name}]`);
   if (command === "verify") {
@@ -90,19 +85,15 @@ async function main(): Promise<void> {
   await rename(p.zkey, prev);
   try {
     if (command === "contribute") {
-      if (!values.name) throw new Error("contribute needs --name of the contributing party");
       const entropy = values.entropy ?? randomBytes(32).toString("hex");
-      const hash = await snarkjs.zKey.contribute(prev, p.zkey, values.name, entropy, logger);
+      const hash = await snarkjs.zKey.contribute(prev, p.zkey, values.name!, entropy, logger);
       log(
         `[${entry.name}] contribution by ${values.name}; keep this hash to check the transcript:`,
       );
       log(Buffer.from(hash as Uint8Array).toString("hex"));
     } else {
-      if (!values.hash || !/^[0-9a-fA-F]{64}$/.test(values.hash)) {
-        throw new Error("beacon needs --hash with 32 bytes of hex (e.g. a future block hash)");
-      }
       const iterations = Number(values.iterations);
-      await snarkjs.zKey.beacon(prev, p.zkey, "final beacon", values.hash, iterations, logger);
+      await snarkjs.zKey.beacon(prev, p.zkey, "final beacon", values.hash!, iterations, logger);
     }
   } catch (err) {
     await rename(prev, p.zkey);

@@ -18,17 +18,33 @@ import { parseArgs } from "node:util";
 import { startServer } from "./app.js";
 import { ConfigError } from "./config.js";
 
-const { values } = parseArgs({
-  options: {
-    config: { type: "string", default: process.env.PARTPROOF_GATEWAY_CONFIG },
-    help: { type: "boolean", short: "h", default: false },
-  },
-});
+const USAGE = "npm run gateway -- --config FILE   (or PARTPROOF_GATEWAY_CONFIG=FILE)";
 
-if (values.help || !values.config) {
-  console.error("Usage: npm run gateway -- --config FILE   (or PARTPROOF_GATEWAY_CONFIG=FILE)");
-  process.exit(values.help ? 0 : 2);
+/** One line naming the problem and the usage, exit 2 (parseArgs throws with a stack trace). */
+function usageError(problem: string): never {
+  console.error(`error: ${problem} — usage: ${USAGE}`);
+  process.exit(2);
 }
+
+let values: { config?: string; help?: boolean };
+try {
+  ({ values } = parseArgs({
+    options: {
+      config: { type: "string", default: process.env.PARTPROOF_GATEWAY_CONFIG },
+      help: { type: "boolean", short: "h", default: false },
+    },
+  }));
+} catch (e) {
+  // "Unknown option '--x'. To specify a positional argument…": the first sentence names it.
+  const m = (e as Error).message.split(/\.\s/)[0]!;
+  usageError(m.charAt(0).toLowerCase() + m.slice(1));
+}
+
+if (values.help) {
+  console.log(`Usage: ${USAGE}`);
+  process.exit(0);
+}
+if (!values.config) usageError("no config file");
 
 let input: unknown;
 try {

@@ -8,7 +8,6 @@
  */
 import os from "node:os";
 import path from "node:path";
-import { parseArgs } from "node:util";
 import {
   BENCHMARKS,
   fmtCount,
@@ -34,6 +33,7 @@ import {
   writeOutputs,
 } from "./lib/bench/report.js";
 import { benchTree } from "./lib/bench/tree.js";
+import { parseArgsOr, usageError } from "./lib/args.js";
 
 const HELP = `Usage: npm run bench -- [options]
 
@@ -62,19 +62,25 @@ Options:
 Needs: npm run build:circuits -- --only range_d20 (the prove benchmark; range_d4 is the test
 build) and npm run build (contracts) for gas.`;
 
-const { values } = parseArgs({
-  options: {
-    only: { type: "string" },
-    records: { type: "string" },
-    repeat: { type: "string", default: "3" },
-    quick: { type: "boolean", default: false },
-    out: { type: "string" },
-    "no-readme": { type: "boolean", default: false },
-    "fresh-input": { type: "boolean", default: false },
-    "report-only": { type: "boolean", default: false },
-    help: { type: "boolean", short: "h", default: false },
+const USAGE =
+  "npm run bench -- [--only LIST] [--records LIST] [--repeat N] [--quick] [--out DIR] [--no-readme] [--fresh-input] [--report-only] (more: --help)";
+
+const { values } = parseArgsOr(
+  {
+    options: {
+      only: { type: "string" },
+      records: { type: "string" },
+      repeat: { type: "string", default: "3" },
+      quick: { type: "boolean", default: false },
+      out: { type: "string" },
+      "no-readme": { type: "boolean", default: false },
+      "fresh-input": { type: "boolean", default: false },
+      "report-only": { type: "boolean", default: false },
+      help: { type: "boolean", short: "h", default: false },
+    },
   },
-});
+  USAGE,
+);
 
 if (values.help) {
   console.log(HELP);
@@ -82,8 +88,7 @@ if (values.help) {
 }
 
 function fail(msg: string): never {
-  console.error(msg);
-  process.exit(2);
+  return usageError(msg, USAGE);
 }
 
 const quick = values.quick!;

@@ -6,28 +6,31 @@
  * Env:   PTAU=/path/file.ptau      use this powers-of-tau file (e.g. a published ceremony file)
  *        PARTPROOF_PTAU_DIR=DIR    cache of development ptau files (default ~/.cache/partproof/ptau)
  */
-import { parseArgs } from "node:util";
+import { parseArgsOr, usageError } from "./lib/args.js";
 import { buildCircuit, readManifest } from "./lib/circuit-build.js";
 
-const { values } = parseArgs({
-  options: {
-    target: { type: "string", default: "test" },
-    only: { type: "string" },
-    manifest: { type: "string" },
-    force: { type: "boolean", default: false },
-    help: { type: "boolean", short: "h", default: false },
+const USAGE =
+  "npm run build:circuits -- [--target test|production|all] [--only NAME[,NAME]] [--force] [--manifest FILE]";
+
+const { values } = parseArgsOr(
+  {
+    options: {
+      target: { type: "string", default: "test" },
+      only: { type: "string" },
+      manifest: { type: "string" },
+      force: { type: "boolean", default: false },
+      help: { type: "boolean", short: "h", default: false },
+    },
   },
-});
+  USAGE,
+);
 
 if (values.help) {
-  console.log(
-    "Usage: npm run build:circuits -- [--target test|production|all] [--only NAME[,NAME]] [--force]",
-  );
+  console.log(`Usage: ${USAGE}`);
   process.exit(0);
 }
 if (!["test", "production", "all"].includes(values.target as string)) {
-  console.error(`--target must be test, production or all, got "${values.target}"`);
-  process.exit(2);
+  usageError(`--target must be test, production or all, got "${values.target}"`, USAGE);
 }
 
 const t0 = Date.now();
@@ -39,7 +42,12 @@ try {
   const only = values.only ? new Set(values.only.split(",")) : undefined;
   if (only) {
     const unknown = [...only].filter((n) => !manifest.some((c) => c.name === n));
-    if (unknown.length) throw new Error(`--only: unknown circuit(s) ${unknown.join(", ")}`);
+    if (unknown.length) {
+      usageError(
+        `--only: unknown circuit(s) ${unknown.join(", ")} (see circuits/circuits.json)`,
+        USAGE,
+      );
+    }
   }
   const selected = manifest.filter((c) =>
     only ? only.has(c.name) : values.target === "all" || c.target === values.target,

@@ -15,7 +15,6 @@
  */
 import { randomBytes } from "node:crypto";
 import { rename } from "node:fs/promises";
-import { parseArgs } from "node:util";
 // @ts-expect-error snarkjs ships no type declarations
 import * as snarkjs from "snarkjs";
 import {
@@ -27,28 +26,54 @@ import {
   snarkLogger,
 } from "./lib/circuit-build.js";
 import { DEV_PTAU_WARNING } from "./lib/dev-ptau.js";
+import { parseArgsOr, positiveIntArg, usageError } from "./lib/args.js";
 
-const { values, positionals } = parseArgs({
-  allowPositionals: true,
-  options: {
-    name: { type: "string" },
-    entropy: { type: "string" },
-    hash: { type: "string" },
-    iterations: { type: "string", default: "10" },
+const USAGE =
+  'npm run ceremony -- contribute NAME --name "Party" [--entropy TEXT] | beacon NAME --hash HEX [--iterations N] | verify NAME';
+
+const { values, positionals } = parseArgsOr(
+  {
+    allowPositionals: true,
+    options: {
+      name: { type: "string" },
+      entropy: { type: "string" },
+      hash: { type: "string" },
+      iterations: { type: "string", default: "10" },
+      help: { type: "boolean", short: "h", default: false },
+    },
   },
-});
+  USAGE,
+);
+if (values.help) {
+  console.log(`Usage: ${USAGE}`);
+  process.exit(0);
+}
+// Checked up front, so that a mistyped command costs one line and not a moved zkey.
+const [command, circuit] = positionals as [string, string];
+{
+  const rest = positionals.slice(2);
+  if (!command || !["contribute", "beacon", "verify"].includes(command)) {
+    usageError(command ? `unknown command "${command}"` : "no command", USAGE);
+  }
+  if (!circuit) usageError(`${command} needs the circuit NAME`, USAGE);
+  if (rest.length) usageError(`unexpected argument "${rest[0]}"`, USAGE);
+  if (command === "contribute" && !values.name) {
+    usageError("contribute needs --name of the contributing party", USAGE);
+  }
+  if (command === "beacon" && !/^[0-9a-fA-F]{64}$/.test(values.hash ?? "")) {
+    usageError("beacon needs --hash with 32 bytes of hex (e.g. a future block hash)", USAGE);
+  }
+  positiveIntArg("--iterations", values.iterations!, USAGE);
+  const names: string[] = (await readManifest()).map((c) => c.name);
+  if (!names.includes(circuit)) {
+    usageError(`unknown circuit "${circuit}" (one of ${names.join(", ")})`, USAGE);
+  }
+}
 
 const log = (m: string) => console.log(m);
 
 async function main(): Promise<void> {
-  const [command, circuit] = positionals;
-  if (!command || !circuit || !["contribute", "beacon", "verify"].includes(command)) {
-    throw new Error(
-      "usage: tsx scripts/ceremony.ts contribute|beacon|verify NAME [--name P] [--entropy T] [--hash HEX]",
-    );
-  }
-  const entry = (await readManifest()).find((c) => c.name === circuit);
-  if (!entry) throw new Error(`unknown circuit "${circuit}" (see circuits/circuits.json)`);
+  const entry = (await readManifest()).find((c) => c.name === circuit)!;
   const p = circuitPaths(entry.name);
   const logger = snarkLogger(log, `[${entry.name}]`);
   if (command === "verify") {
@@ -68,19 +93,15 @@ async function main(): Promise<void> {
   await rename(p.zkey, prev);
   try {
     if (command === "contribute") {
-      if (!values.name) throw new Error("contribute needs --name of the contributing party");
       const entropy = values.entropy ?? randomBytes(32).toString("hex");
-      const hash = await snarkjs.zKey.contribute(prev, p.zkey, values.name, entropy, logger);
+      const hash = await snarkjs.zKey.contribute(prev, p.zkey, values.name!, entropy, logger);
       log(
         `[${entry.name}] contribution by ${values.name}; keep this hash to check the transcript:`,
       );
       log(Buffer.from(hash as Uint8Array).toString("hex"));
     } else {
-      if (!values.hash || !/^[0-9a-fA-F]{64}$/.test(values.hash)) {
-        throw new Error("beacon needs --hash with 32 bytes of hex (e.g. a future block hash)");
-      }
       const iterations = Number(values.iterations);
-      await snarkjs.zKey.beacon(prev, p.zkey, "final beacon", values.hash, iterations, logger);
+      await snarkjs.zKey.beacon(prev, p.zkey, "final beacon", values.hash!, iterations, logger);
     }
   } catch (err) {
     await rename(prev, p.zkey);

@@ -8,39 +8,75 @@
  * yes/no threshold; one query is refused for the cohort floor k and one after revocation;
  * an auditor reconciles the on-chain log with the gateways' exports and writes a report.
  *
- * Usage: npm run demo [-- --keep DIR] [--days N] [--circuit range_d20]
+ * With --keep, the chain and the gateways keep running after the story (until Ctrl-C), an env
+ * file with their addresses and the demo roles' development keys is written, and a few
+ * `partproof` commands to paste are printed (the same playground as `npm run sandbox`).
+ *
+ * Usage: npm run demo -- [--keep] [--dir .partproof/sandbox] [--days 183] [--circuit range_d20]
+ *                        [--report reports/demo]
  */
-import { existsSync } from "node:fs";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { parseArgs } from "node:util";
-import pino from "pino";
-import { startServer, type RunningGateway } from "../gateway/app.js";
 import * as auditorCli from "../cli/auditor.js";
 import * as automakerCli from "../cli/automaker.js";
 import { describeAnswer, describeCheck } from "../cli/format.js";
 import { policyOf, schemaOf } from "../cli/policy.js";
 import { servedAnswers } from "../cli/reconcile.js";
 import { writeReport } from "../cli/report.js";
-import { openSession, type Deployment, type Session } from "../cli/session.js";
+import type { Session } from "../cli/session.js";
 import * as supplierCli from "../cli/supplier.js";
 import { GatewayRefusal } from "../protocol/client.js";
-import { ROOT, circuitPaths, readManifest } from "./lib/circuit-build.js";
-import { DEMO_SUPPLIERS, generateQuality, toCatenaX } from "./lib/demo-data.js";
-import { devAccount, runCommand, startHardhatNode, type LocalNode } from "./lib/processes.js";
+import { parseArgsOr, positiveIntArg, usageError } from "./lib/args.js";
+import { ROOT, readManifest } from "./lib/circuit-build.js";
+import { DEMO_SUPPLIERS } from "./lib/demo-data.js";
+import {
+  buildFor,
+  demoRoles,
+  newcomerCommands,
+  newcomerText,
+  preparePlaygroundDir,
+  publishDemoData,
+  sessionsOf,
+  startPlayground,
+  untilStopped,
+  writeEnvFile,
+  type Playground,
+} from "./lib/sandbox.js";
 
-const { values: args } = parseArgs({
-  options: {
-    circuit: { type: "string", default: "range_d20" },
-    days: { type: "string", default: "183" },
-    report: { type: "string", default: path.join("reports", "demo") },
-    help: { type: "boolean", short: "h", default: false },
+const USAGE =
+  "npm run demo -- [--keep] [--dir .partproof/sandbox] [--days 183] [--circuit range_d20] [--report reports/demo]";
+const { values: args } = parseArgsOr(
+  {
+    options: {
+      circuit: { type: "string", default: "range_d20" },
+      days: { type: "string", default: "183" },
+      report: { type: "string", default: path.join("reports", "demo") },
+      keep: { type: "boolean", default: false },
+      dir: { type: "string", default: path.join(".partproof", "sandbox") },
+      help: { type: "boolean", short: "h", default: false },
+    },
   },
-});
+  USAGE,
+);
 if (args.help) {
-  console.log("Usage: npm run demo [-- --circuit range_d20] [--days 183] [--report reports/demo]");
+  console.log(`Usage: ${USAGE}
+
+  --circuit NAME  the answer circuit (default: range_d20, the production size)
+  --days N        days of generated production data per supplier (default: 183, from 2026-04-01)
+  --report DIR    where the auditor's report.md and report.json go (default: reports/demo)
+  --keep          after the story, keep the chain and the gateways running until Ctrl-C, write
+                  DIR/sandbox.env and print partproof commands to try
+  --dir DIR       with --keep: where the deployment, the gateways' data and sandbox.env go
+                  (default: .partproof/sandbox; emptied at start if it holds an earlier sandbox)`);
   process.exit(0);
+}
+const daysArg = positiveIntArg("--days", args.days!, USAGE);
+{
+  const names = (await readManifest()).filter((c) => /^range_/.test(c.name)).map((c) => c.name);
+  if (!names.includes(args.circuit!)) {
+    usageError(`--circuit must be one of ${names.join(", ")}, got "${args.circuit}"`, USAGE);
+  }
 }
 
 const t0 = Date.now();
@@ -49,131 +85,64 @@ let stepNo = 0;
 const step = (title: string) => console.log(`\n[${elapsed()}] ${++stepNo}. ${title}`);
 const say = (line: string) => console.log(`         ${line}`);
 
-let node: LocalNode | undefined;
-const gateways: RunningGateway[] = [];
+let playground: Playground | undefined;
 let workDir: string | undefined;
 let cleaning: Promise<void> | undefined;
 
 async function cleanup(): Promise<void> {
   cleaning ??= (async () => {
-    for (const g of gateways.splice(0)) await g.close().catch(() => {});
-    await node?.stop().catch(() => {});
+    await playground?.close();
     if (workDir) await rm(workDir, { recursive: true, force: true });
     await (globalThis as { curve_bn128?: { terminate(): Promise<void> } }).curve_bn128?.terminate();
   })();
   return cleaning;
 }
 
-for (const sig of ["SIGINT", "SIGTERM"] as const) {
-  process.on(sig, () => {
-    console.log(`\n${sig}: shutting down the gateways and the local chain …`);
-    void cleanup().then(() => process.exit(130));
-  });
-}
+/** Whether the story finished with --keep (then Ctrl-C is the normal end: exit 0). */
+let kept = false;
+void untilStopped().then(async (sig) => {
+  console.log(`\n${sig}: shutting down the gateways and the local chain …`);
+  await cleanup();
+  process.exit(kept ? 0 : 130);
+});
 
 async function build(circuit: string): Promise<void> {
   step("Build: circuits and contracts (cached after the first run)");
-  const entry = (await readManifest()).find((c) => c.name === circuit);
-  if (!entry) throw new Error(`--circuit ${circuit} is not in circuits/circuits.json`);
-  const cached = existsSync(circuitPaths(circuit).zkey);
-  say(
-    cached
-      ? `${circuit} was built before; checking the cache`
-      : `first build of ${circuit} (2^${entry.ptau} development setup): about 5–8 minutes on 2 cores`,
-  );
-  await runCommand("tsx", ["scripts/build-circuits.ts", "--only", circuit], {
-    onLine: (l) => l.trim() && say(l.trim()),
-  });
-  await runCommand("hardhat", ["build"], { onLine: (l) => l.trim() && say(l.trim()) });
+  await buildFor(circuit, say);
 }
 
 async function main(): Promise<void> {
   const circuit = args.circuit;
-  const days = Number(args.days);
+  const days = daysArg;
   await build(circuit);
 
-  step("Start a local chain (Hardhat node) and deploy PartProof");
-  node = await startHardhatNode();
-  say(`chain at ${node.url}`);
-  workDir = await mkdtemp(path.join(tmpdir(), "partproof-demo-"));
-  const deploymentFile = path.join(workDir, "deployment.json");
-  const deployer = devAccount(0);
-  const deployArgs = [
-    "--network",
-    node.url,
-    "--out",
-    deploymentFile,
-    "--targets",
-    "test,production",
-  ];
-  await runCommand("tsx", ["scripts/deploy.ts", ...deployArgs], {
-    env: { PARTPROOF_DEPLOYER_KEY: deployer.privateKey },
-  });
-  const deployment = JSON.parse(await readFile(deploymentFile, "utf8")) as Deployment;
-  say(
-    `PartProof at ${deployment.partProof}; verifiers: ${Object.keys(deployment.verifiers).join(", ")}`,
-  );
-  if (!deployment.verifiers[circuit]) throw new Error(`no verifier for ${circuit} was deployed`);
-
-  const [supplierA, supplierB] = [devAccount(1), devAccount(2)].map((w) =>
-    w.connect(node!.provider),
-  );
-  const automaker = devAccount(3).connect(node.provider);
-  const auditor = devAccount(4).connect(node.provider);
-  const relayerKey = devAccount(5).privateKey;
-  process.env.PARTPROOF_DEMO_RELAYER_KEY = relayerKey;
-
-  step("Start one gateway per supplier (LevelDB, prover pool, outbox relayer)");
-  const logFile = path.join(workDir, "gateway.log");
-  for (const [i, s] of DEMO_SUPPLIERS.entries()) {
-    const g = await startServer(
-      {
-        port: 0,
-        dataDir: path.join(workDir, `gateway-${i}`),
-        chain: { rpcUrl: node.url, confirmations: 1 },
-        contracts: { partProof: deployment.partProof },
-        relayerKey: { source: "env", name: "PARTPROOF_DEMO_RELAYER_KEY" },
-        circuit: {
-          name: circuit,
-          depth: depthOf(circuit),
-          artifactsDir: path.join("circuits", "build", circuit),
-        },
-        bodyLimitBytes: 32 * 1024 * 1024,
-        auditors: [auditor.address],
-        logLevel: "info",
-      },
-      { logStream: pino.destination({ dest: logFile, append: true, sync: true }) },
-    );
-    gateways.push(g);
-    say(`${s.name}'s gateway at ${g.url}`);
+  step("Start a local chain (Hardhat node), deploy PartProof, start one gateway per supplier");
+  let dir: string;
+  if (args.keep) {
+    dir = path.resolve(ROOT, args.dir!);
+    await preparePlaygroundDir(dir);
+  } else {
+    dir = workDir = await mkdtemp(path.join(tmpdir(), "partproof-demo-"));
   }
-  const [gwA, gwB] = gateways as [RunningGateway, RunningGateway];
-  const session = (gw: RunningGateway) =>
-    openSession({ provider: node!.provider, deployment, gatewayUrl: gw.url });
-  const sA = await session(gwA);
-  const sB = await session(gwB);
+  playground = await startPlayground({ circuit, dir, targets: "test,production", say });
+  const { deployment, node } = playground;
+  const roles = demoRoles();
+  const [supplierA, supplierB] = roles.suppliers.map((w) => w.connect(node.provider));
+  const automaker = roles.automaker.connect(node.provider);
+  const auditor = roles.auditor.connect(node.provider);
+  const [sA, sB] = (await sessionsOf(playground)) as [Session, Session];
 
   step("Suppliers register their quality data assets and publish a version");
-  const assets: bigint[] = [];
+  const published = await publishDemoData(playground, [sA, sB], { days, perDay: [1, 3] });
   for (const [i, sup] of DEMO_SUPPLIERS.entries()) {
-    const s = i === 0 ? sA : sB;
-    const owner = i === 0 ? supplierA! : supplierB!;
-    const { assetId } = await supplierCli.registerAsset(s, owner, {
-      schema: "quality",
-      endpoint: (i === 0 ? gwA : gwB).url,
-      metadata: `${sup.name} manufactured-parts quality`,
-    });
-    const rows = generateQuality(sup, { from: "2026-04-01", days, perDay: [1, 3] });
-    const payload = toCatenaX(sup, rows);
-    const up = await supplierCli.upload(s, owner, assetId, { format: "catenax", payload });
-    const pub = await supplierCli.publishViaGateway(s, owner, up.version);
-    assets.push(assetId);
+    const a = published[i]!;
     say(
-      `${sup.name}: asset ${assetId}, ${up.version.recordCount} quality records ` +
-        `(${sup.parts.length} parts × ${sup.plants.length} plants × ${days} days) → version ${pub.versionId & 0xffffffffffffffffn} of asset ${assetId}, ` +
-        `root ${up.version.root.slice(0, 12)}… published on-chain by the gateway's relayer (no gas for the supplier)`,
+      `${sup.name}: asset ${a.assetId}, ${a.recordCount} quality records ` +
+        `(${sup.parts.length} parts × ${sup.plants.length} plants × ${days} days) → version ${a.versionId & 0xffffffffffffffffn} of asset ${a.assetId}, ` +
+        `root ${a.root.slice(0, 12)}… published on-chain by the gateway's relayer (no gas for the supplier)`,
     );
   }
+  const assets = published.map((a) => a.assetId);
   const [assetA, assetB] = assets as [bigint, bigint];
 
   step("Grants: Gearworks grants the automaker; the automaker asks Brakeline, which approves");
@@ -319,18 +288,38 @@ async function main(): Promise<void> {
   );
   say(`report: ${path.relative(ROOT, outDir)}/report.md and report.json`);
 
-  step(`Done in ${elapsed().trim()}; shutting down`);
-}
-
-function depthOf(circuit: string): number {
-  const m = /_d(\d+)/.exec(circuit);
-  if (!m) throw new Error(`cannot tell the tree depth of circuit ${circuit}`);
-  return Number(m[1]);
+  if (!args.keep) {
+    step(`Done in ${elapsed().trim()}; shutting down`);
+    return;
+  }
+  step(`Done in ${elapsed().trim()}; the chain and the gateways keep running`);
+  const envFile = await writeEnvFile(playground);
+  const commands = newcomerCommands(envFile, {
+    // the grant Brakeline approved is still valid (Gearworks' was revoked in the story)
+    ask: {
+      supplier: 1,
+      assetId: assetB,
+      grantId: req.grantId,
+      question: [
+        "--aggregate ratio --field reworked --of quantity --part BRK-7712003 --plant 0815",
+      ],
+    },
+    grant: {
+      supplier: 0,
+      assetId: assetA,
+      policy: [
+        `--aggregates count,sum,ratio --fields quantity,reworked --part CLU-0099812 --k ${k}`,
+      ],
+    },
+  });
+  for (const line of newcomerText(envFile, commands)) console.log(line);
+  kept = true;
 }
 
 try {
   await main();
-  await cleanup();
+  // with --keep the process stays up until Ctrl-C (handled above)
+  if (!args.keep) await cleanup();
 } catch (e) {
   console.error(`\ndemo failed: ${(e as Error).message}`);
   await cleanup();

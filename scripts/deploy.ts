@@ -25,7 +25,6 @@
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { parseArgs } from "node:util";
 import { configVariable } from "hardhat/config";
 import hre from "hardhat";
 import type { NetworkConnection } from "hardhat/types/network";
@@ -36,6 +35,7 @@ import {
   type CircuitTarget,
 } from "../ignition/modules/PartProof.js";
 import { readSetupKind, type SetupKind } from "../protocol/manifest.js";
+import { parseArgsOr, usageError } from "./lib/args.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -232,20 +232,38 @@ async function deploymentBlock(
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      network: { type: "string", default: "hardhat" },
-      out: { type: "string" },
-      reset: { type: "boolean", default: false },
-      targets: { type: "string", default: "production" },
-      "allow-dev-setup": { type: "boolean", default: false },
+  const usage =
+    "npm run deploy -- [--network hardhat|localhost|NAME|URL] [--out FILE] [--reset] [--targets production|test|test,production] [--allow-dev-setup]";
+  const { values } = parseArgsOr(
+    {
+      options: {
+        network: { type: "string", default: "hardhat" },
+        out: { type: "string" },
+        reset: { type: "boolean", default: false },
+        targets: { type: "string", default: "production" },
+        "allow-dev-setup": { type: "boolean", default: false },
+        help: { type: "boolean", short: "h", default: false },
+      },
     },
-  });
+    usage,
+  );
+  if (values.help) {
+    console.log(
+      `Usage: ${usage}\n\nSee the header of scripts/deploy.ts for what each option does.`,
+    );
+    return;
+  }
+  let targets: CircuitTarget[];
+  try {
+    targets = parseTargets(values.targets!);
+  } catch (e) {
+    usageError(`--targets: ${(e as Error).message}`, usage);
+  }
   const record = await deploy({
     network: values.network!,
     out: values.out,
     reset: values.reset,
-    targets: parseTargets(values.targets!),
+    targets,
     allowDevSetup: values["allow-dev-setup"],
   });
   console.log(

@@ -2,7 +2,7 @@
  * `partproof auditor report`: re-verify every logged proof, reconcile grants, quotas and versions,
  * match a gateway's export, and write the report (cli/auditor.ts, cli/reconcile.ts, cli/report.ts).
  */
-import type { Command } from "commander";
+import { Option, type Command } from "commander";
 import * as auditor from "../auditor.js";
 import { describeAudit } from "../format.js";
 import { servedAnswers } from "../reconcile.js";
@@ -26,12 +26,17 @@ export function addAuditorCommands(program: Command, ctx: CommandContext): void 
       "re-verify every logged proof, reconcile grants, quotas and versions, and match a gateway's export",
     )
     .option("--from-block <n>", "first block (default: the deployment block)")
-    .option("--to-block <n>", "last block (default: latest)")
+    .option("--to-block <n>", "last block (default: the latest block)")
     .option(
       "--export <file>",
       "a gateway's export of served answers (default: fetch it from --gateway, signed with your key)",
     )
-    .option("--out <dir>", "where to write report.md and report.json", "reports")
+    .addOption(
+      new Option("--out <dir>", "where to write report.md and report.json").default(
+        "reports",
+        "reports/",
+      ),
+    )
     .action(async (o: ReportOpts) => {
       const s = await ctx.session();
       const exp = o.export

@@ -2,7 +2,7 @@
  * `partproof automaker …`: assets, request-grant, query, verify. Each command parses its options
  * and calls the automaker's operations (cli/automaker.ts).
  */
-import type { Command } from "commander";
+import { Option, type Command } from "commander";
 import * as automaker from "../automaker.js";
 import { describeAnswer, describeCheck } from "../format.js";
 import { assetSchema, policyOf } from "../policy.js";
@@ -34,7 +34,7 @@ export function addAutomakerCommands(program: Command, ctx: CommandContext): voi
     group
       .command("request-grant")
       .description("ask an asset's owner for a grant")
-      .argument("<assetId>"),
+      .argument("<assetId>", "the asset (see `automaker assets`)"),
   ).action(async (assetId: string, o: PolicyOpts) => {
     const s = await ctx.session();
     const id = bigId("assetId", assetId);
@@ -48,7 +48,7 @@ export function addAutomakerCommands(program: Command, ctx: CommandContext): voi
     .description(
       "verify a job's answer against the question this machine signed for it (kept by `query`): proof (the chain's verifier), commitment, root, log entry, query hash, grant, asset, version, request id; exits 1 when a check fails",
     )
-    .argument("<jobId>")
+    .argument("<jobId>", "the job id `query --no-wait` printed")
     .action(async (jobId: string) => {
       const s = await ctx.session();
       const job = await automaker.waitJob(s, jobId, { until: "proved", timeoutMs: 1 });
@@ -78,18 +78,28 @@ function addQuery(group: Command, ctx: CommandContext) {
   group
     .command("query")
     .description("ask an aggregate question, wait for the proved and logged answer, and verify it")
-    .requiredOption("--asset <id>")
-    .requiredOption("--grant <id>")
-    .option("--version <id>", "version id (default: the latest)", "0")
-    .requiredOption("--aggregate <name>", "count, sum, avg, min, max, ratio, threshold")
-    .option("--field <name>", "field to aggregate (ratio: the numerator)", "0")
+    .requiredOption("--asset <id>", "the asset to ask (see `automaker assets`)")
+    .requiredOption("--grant <id>", "your grant on that asset")
+    .addOption(
+      new Option("--version <id>", "the published version to ask").default(
+        "0",
+        "the latest version",
+      ),
+    )
+    .requiredOption("--aggregate <name>", "count, sum, avg, min, max, ratio or threshold")
+    .addOption(
+      new Option("--field <name>", "field to aggregate (ratio: the numerator)").default(
+        "0",
+        "the schema's first field",
+      ),
+    )
     .option("--of <name>", "ratio/threshold denominator field")
-    .requiredOption("--part <partNumber>")
-    .option("--plant <plant>")
-    .option("--from <date>", "first production date (needs --plant)")
-    .option("--to <date>", "last production date (needs --plant)")
+    .requiredOption("--part <partNumber>", "the part number the question is about")
+    .option("--plant <plant>", "only this plant (default: every plant)")
+    .option("--from <date>", "first production date, YYYY-MM-DD (needs --plant)")
+    .option("--to <date>", "last production date, YYYY-MM-DD (needs --plant)")
     .option("--threshold <ppm>", "threshold: is the ratio in PPM at most this?")
-    .option("--no-wait", "return the job id at once")
+    .option("--no-wait", "print the job id at once instead of waiting for the proved answer")
     .action(async (o: QueryOpts) => {
       const s = await ctx.session();
       const assetId = bigId("--asset", o.asset);

@@ -2,9 +2,8 @@
  * What every command of the `partproof` program shares: where output goes, the session and
  * signer of the person at the keyboard, and the option parsers several commands use.
  */
-import type { Command } from "commander";
+import { InvalidArgumentError, Option, type Command } from "commander";
 import type { Signer } from "ethers";
-import { UserError } from "../errors.js";
 import type { GrantTerms, PolicyInput } from "../policy.js";
 import type { Session } from "../session.js";
 
@@ -35,7 +34,7 @@ export function parseTime(v: string, now = Math.floor(Date.now() / 1000)): numbe
   if (/^\d+$/.test(v)) return Number(v);
   const ms = Date.parse(v.length === 10 ? `${v}T00:00:00Z` : v);
   if (!Number.isFinite(ms))
-    throw new UserError(`"${v}" is not a date, unix time or duration like 30d`);
+    throw new InvalidArgumentError(`"${v}" is not a date, unix time or duration like 30d`);
   return Math.floor(ms / 1000);
 }
 
@@ -43,7 +42,7 @@ export function parseTime(v: string, now = Math.floor(Date.now() / 1000)): numbe
 export function positiveInt(name: string) {
   return (v: string) => {
     if (!/^\d+$/.test(v) || Number(v) < 1) {
-      throw new UserError(`${name} must be a positive integer, got "${v}"`);
+      throw new InvalidArgumentError(`${name} must be a positive integer, got "${v}"`);
     }
     return Number(v);
   };
@@ -51,7 +50,7 @@ export function positiveInt(name: string) {
 
 /** An id argument as a bigint. */
 export function bigId(name: string, v: string): bigint {
-  if (!/^\d+$/.test(v)) throw new UserError(`${name} must be a number, got "${v}"`);
+  if (!/^\d+$/.test(v)) throw new InvalidArgumentError(`${name} must be a number, got "${v}"`);
   return BigInt(v);
 }
 
@@ -84,13 +83,31 @@ export function policyOptions(c: Command): Command {
       list,
     )
     .requiredOption("--fields <list>", "fields that may be aggregated (names or indices)", list)
-    .option("--filters <list>", "fields that may be filtered on", list, [])
+    .addOption(
+      new Option("--filters <list>", "fields that may be filtered on")
+        .argParser(list)
+        .default([], "none"),
+    )
     .requiredOption("--part <partNumber>", "the part the grant covers")
-    .option("--plant <plant>", "restrict to one plant")
+    .option("--plant <plant>", "restrict to one plant (default: every plant)")
     .requiredOption("--k <n>", "minimum cohort: no answer over fewer records", positiveInt("--k"))
-    .option("--valid-from <time>", "date, unix time or duration from now (default: at once)", "0")
-    .option("--valid-until <time>", "date, unix time or duration from now", "90d")
-    .option("--quota <n>", "maximum number of answers", positiveInt("--quota"), 100);
+    .addOption(
+      new Option(
+        "--valid-from <time>",
+        "start of validity: date, unix time or duration from now",
+      ).default("0", "at once"),
+    )
+    .addOption(
+      new Option(
+        "--valid-until <time>",
+        "end of validity: date, unix time or duration from now",
+      ).default("90d", "90 days from now"),
+    )
+    .addOption(
+      new Option("--quota <n>", "maximum number of answers")
+        .argParser(positiveInt("--quota"))
+        .default(100, "100 answers"),
+    );
 }
 
 /** The policy in words of the policy options. */

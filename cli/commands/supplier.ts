@@ -3,7 +3,7 @@
  * expiry, asked. Each command parses its options and calls the supplier's operations
  * (cli/supplier.ts).
  */
-import type { Command } from "commander";
+import { Option, type Command } from "commander";
 import { assetSchema, policyOf, schemaOf } from "../policy.js";
 import * as supplier from "../supplier.js";
 import {
@@ -34,7 +34,7 @@ function addRegister(group: Command, ctx: CommandContext) {
     .description("register a data asset on-chain")
     .requiredOption("--schema <name>", "quality, delivery or pcf (or the Catena-X aspect URN)")
     .requiredOption("--endpoint <url>", "gateway URL consumers send queries to")
-    .option("--metadata <text>", "public description (its hash goes on-chain)")
+    .option("--metadata <text>", "public description (its hash goes on-chain; default: none)")
     .action(async (o: { schema: string; endpoint: string; metadata?: string }) => {
       const s = await ctx.session();
       const r = await supplier.registerAsset(s, await ctx.signer(s), o);
@@ -48,14 +48,10 @@ function addUpload(group: Command, ctx: CommandContext) {
     .description(
       "upload records (a file or a folder of JSON/CSV/Catena-X files) and publish the new version",
     )
-    .argument("<assetId>")
+    .argument("<assetId>", "your asset (printed by `supplier register`)")
     .argument("<path>", "file or folder")
     .option("--no-publish", "only build the version at the gateway")
-    .option(
-      "--direct",
-      "publish from your own account instead of through the gateway's relayer",
-      false,
-    )
+    .option("--direct", "publish from your own account instead of through the gateway's relayer")
     .action(async (assetId: string, p: string, o: { publish: boolean; direct: boolean }) => {
       const s = await ctx.session();
       const owner = await ctx.signer(s);
@@ -90,13 +86,13 @@ function addPublish(group: Command, ctx: CommandContext) {
   group
     .command("publish")
     .description("publish a version the gateway built (see `upload --no-publish`)")
-    .argument("<assetId>")
-    .argument("<localId>")
-    .requiredOption("--root <root>")
-    .requiredOption("--records <n>")
-    .requiredOption("--depth <d>")
-    .requiredOption("--params-hash <hash>")
-    .option("--direct", "publish from your own account", false)
+    .argument("<assetId>", "your asset")
+    .argument("<localId>", "the gateway's local version id (printed by `upload --no-publish`)")
+    .requiredOption("--root <root>", "the version's commitment root")
+    .requiredOption("--records <n>", "the version's record count")
+    .requiredOption("--depth <d>", "the version's tree depth")
+    .requiredOption("--params-hash <hash>", "the version's parameters hash")
+    .option("--direct", "publish from your own account instead of through the gateway's relayer")
     .action(async (assetId: string, localId: string, o: PublishOpts) => {
       const s = await ctx.session();
       // What publishing signs and routes by; the rest of a gateway's version is not known here.
@@ -124,7 +120,7 @@ function addGrant(group: Command, ctx: CommandContext) {
     group
       .command("grant")
       .description("grant a consumer access to an asset under a policy")
-      .argument("<assetId>")
+      .argument("<assetId>", "your asset")
       .argument("<consumer>", "the consumer's address"),
   ).action(async (assetId: string, consumer: string, o: PolicyOpts) => {
     const s = await ctx.session();
@@ -147,7 +143,7 @@ function addGrantActions(group: Command, ctx: CommandContext) {
     group
       .command(action)
       .description(desc)
-      .argument("<grantId>")
+      .argument("<grantId>", "the grant")
       .action(async (grantId: string) => {
         const s = await ctx.session();
         const id = bigId("grantId", grantId);
@@ -158,8 +154,8 @@ function addGrantActions(group: Command, ctx: CommandContext) {
   group
     .command("quota")
     .description("change a grant's query quota")
-    .argument("<grantId>")
-    .argument("<quota>")
+    .argument("<grantId>", "the grant")
+    .argument("<quota>", "the new maximum number of answers")
     .action(async (grantId: string, quota: string) => {
       const s = await ctx.session();
       const q = positiveInt("quota")(quota);
@@ -175,7 +171,7 @@ function addGrantActions(group: Command, ctx: CommandContext) {
   group
     .command("expiry")
     .description("change a grant's end of validity")
-    .argument("<grantId>")
+    .argument("<grantId>", "the grant")
     .argument("<time>", "date, unix time or duration from now")
     .action(async (grantId: string, time: string) => {
       const s = await ctx.session();
@@ -195,7 +191,7 @@ function addAsked(group: Command, ctx: CommandContext) {
   group
     .command("asked")
     .description("who asked what of your assets (the on-chain access log)")
-    .option("--from-block <n>", "first block", "0")
+    .addOption(new Option("--from-block <n>", "first block").default("0", "the first block"))
     .action(async (o: { fromBlock: string }) => {
       const s = await ctx.session();
       const me = await (await ctx.signer(s)).getAddress();

@@ -1,0 +1,64 @@
+/**
+ * Every script the README names answers a mistyped option the same way: one line on stderr
+ * naming the problem and the usage, nothing on stdout, exit code 2, no stack trace. Run through
+ * `npm run -s <script> -- …`, exactly as a user types it.
+ */
+import { expect } from "chai";
+import { spawn } from "node:child_process";
+import { ROOT } from "../../scripts/lib/circuit-build.js";
+
+/** Runs `npm run -s script -- ...args` from the checkout. */
+function npmRun(
+  script: string,
+  args: string[],
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn("npm", ["run", "-s", script, "--", ...args], {
+      cwd: ROOT,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+const SCRIPTS = ["demo", "sandbox", "bench", "deploy", "gateway", "ceremony", "build:circuits"];
+
+describe("README scripts and bad options", function () {
+  this.timeout(5 * 60_000);
+  for (const script of SCRIPTS) {
+    it(`npm run ${script} -- --bogus prints one line with the usage and exits 2`, async () => {
+      const r = await npmRun(script, ["--bogus"]);
+      expect(r.code, r.stderr).to.equal(2);
+      expect(r.stdout).to.equal("");
+      const lines = r.stderr.trimEnd().split("\n");
+      expect(lines, r.stderr).to.have.length(1);
+      expect(lines[0]).to.match(
+        new RegExp(`^error: unknown option '--bogus' — usage: npm run ${script} -- `),
+      );
+    });
+  }
+
+  for (const [script, args, problem] of [
+    ["demo", ["--days", "many"], /--days must be a positive integer, got "many"/],
+    ["sandbox", ["--circuit", "range_d99"], /--circuit must be one of .*range_d4/],
+    ["bench", ["--only", "speed"], /--only: unknown benchmark "speed"/],
+    ["deploy", ["--targets", "staging"], /--targets: unknown circuit target "staging"/],
+    ["ceremony", ["verify", "nosuch"], /unknown circuit "nosuch"/],
+    ["build:circuits", ["--target", "big"], /--target must be test, production or all/],
+    ["gateway", [], /no config file/],
+  ] as const) {
+    it(`npm run ${script} -- ${args.join(" ")} names the bad value in one line and exits 2`, async () => {
+      const r = await npmRun(script, [...args]);
+      expect(r.code, r.stderr).to.equal(2);
+      const lines = r.stderr.trimEnd().split("\n");
+      expect(lines, r.stderr).to.have.length(1);
+      expect(lines[0]).to.match(problem);
+      expect(lines[0]).to.include(`usage: npm run ${script}`);
+    });
+  }
+});

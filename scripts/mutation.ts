@@ -389,6 +389,8 @@ async function main() {
         : m.file.endsWith(".sol") && isCompileError(run.output)
           ? "compile-error"
           : "killed";
+    // re-read: another run (on other files) may have written results meanwhile
+    Object.assign(stored, loadResults());
     stored[m.id] = {
       id: m.id,
       key: m.key,

@@ -11,6 +11,8 @@ import { network } from "hardhat";
 import { AggregateKind, type Policy } from "../../circuits/lib/signals.js";
 import { PredicateOp } from "../../circuits/lib/query.js";
 import { versionIdOf } from "../../gateway/chain.js";
+import { AppError } from "../../gateway/errors.js";
+import { allowedByPolicy } from "../../gateway/usecases/query-checks.js";
 import { keyRange, type UploadData } from "../../protocol/records/index.js";
 import {
   ANSWER_CONSENT_TYPES,
@@ -269,6 +271,16 @@ describe("Gateway refusals", function () {
       });
       expect([r.status, r.body.error.code]).to.deep.equal([401, "BAD_SIGNATURE"]);
       expect(r.body.error.message).to.match(/^consent: /);
+    });
+
+    it("allowedByPolicy refuses a predicate value wider than 64 bits itself (UNSUPPORTED_QUERY)", async function () {
+      // Defence in depth behind consentOf (previous test): the step alone, on this gateway's
+      // real context, with the signed query as the route hands it over.
+      const predicates = packPredicates([{ field: 0, op: PredicateOp.Ge, value: 1n << 64n }]);
+      const q = { ...query({ kind: AggregateKind.Count }), predicates };
+      expect(() => allowedByPolicy(gw.ctx, FULL, q))
+        .to.throw(AppError, /64-bit/)
+        .with.property("code", "UNSUPPORTED_QUERY");
     });
 
     it("refuses filters on a gateway without a scan circuit with UNSUPPORTED_QUERY", async function () {

@@ -17,6 +17,7 @@ import { keyRange } from "../../protocol/records/index.js";
 import { partProofModule } from "../../ignition/modules/PartProof.js";
 import { startServer, type GatewayDeps, type RunningGateway } from "../../gateway/app.js";
 import type { Domain } from "../../protocol/typed-data.js";
+import type { GatewayStore } from "../../gateway/store/index.js";
 import { checkResponse } from "./responses.js";
 
 /** The circuit build the tests prove with (made by `npm run build:circuits`). */
@@ -112,13 +113,42 @@ export async function call(
   return { status: res.status, body: parsed, text };
 }
 
-/** Polls a job until it reaches one of `until` (or fails); returns the job view. */
+/**
+ * How long {@link waitJob} polls before failing the test: long enough for a proof and a log
+ * transaction on a loaded machine, far shorter than mocha's timeout, so a stuck job fails with
+ * its status instead of hanging the run.
+ */
+export const WAIT_JOB_MS = 5 * 60_000;
+
+/**
+ * Polls a job until it reaches one of `until` (or fails); returns the job view. Throws, naming
+ * the job and its last status, when it has not got there after {@link WAIT_JOB_MS}.
+ */
 export async function waitJob(base: string, id: string, until: string[] = ["logged"]) {
+  const deadline = Date.now() + WAIT_JOB_MS;
   for (;;) {
     const r = await call(base, "GET", `/jobs/${id}`);
     if (until.includes(r.body.status) || r.body.status === "failed") return r.body;
+    if (Date.now() > deadline) {
+      throw new Error(
+        `waitJob: job ${id} is still "${r.body.status}" after ${WAIT_JOB_MS / 1000} s (waiting for ${until.join(" or ")})`,
+      );
+    }
     await new Promise((res) => setTimeout(res, 100));
   }
+}
+
+/**
+ * What a gateway's store holds, to show that a refusal wrote nothing: the entry count of every
+ * sublevel (versions, batch and root indexes, nonces, request index, jobs, outbox), every job
+ * and every outbox entry.
+ */
+export async function storeSnapshot(store: GatewayStore) {
+  return {
+    counts: await store.counts(),
+    jobs: await store.allJobs(),
+    outbox: await store.listOutbox(),
+  };
 }
 
 /** A random request id. */

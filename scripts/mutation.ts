@@ -1,0 +1,444 @@
+/**
+ * Mutation check of PartProof's security checks (`npm run mutation`; not part of `npm test`).
+ *
+ * Applies one mutant at a time to the working tree, runs only the test files that cover the
+ * mutated source (TESTS_OF), and counts the mutant killed (a test failed), survived (every
+ * test passed) or timed out (counted as killed). The source file is restored after each mutant,
+ * also on Ctrl-C, SIGTERM or an error. Mutants:
+ *
+ * - gateway/usecases/query-checks.ts, gateway/auth.ts, gateway/usecases/assets.ts,
+ *   gateway/usecases/reads.ts: each `throw` of a refusal (`throw new AppError(…)` or a helper
+ *   that makes one; re-throws of a caught value are left alone) is deleted (replaced by `{}`);
+ * - contracts/modules/*.sol: each `revert Error(…);` is deleted (replaced by `{}`); a mutant that
+ *   no longer compiles is reported apart and left out of the score;
+ * - cli/reconcile.ts: each `if` that raises an anomaly (calls `flag`, pushes an anomaly) or skips
+ *   a candidate (`continue`) has its condition negated.
+ *
+ * Before the mutants, each test set runs once unmutated and must pass (else nothing is
+ * measured). Results are merged into bench/mutation-results.json (so subsets accumulate) and
+ * bench/MUTATION.md is rewritten from them; everything below the line `<!-- notes -->` in
+ * MUTATION.md (the written reasons for survivors) is kept.
+ *
+ * Usage: npm run mutation -- [--only SUBSTR[,SUBSTR…]] [--list] [--timeout-min 20]
+ *   --only   mutants whose id (`file:line: label`) contains one of the substrings
+ *   --list   print the mutants and exit
+ */
+import { spawn, spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import ts from "typescript";
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const RESULTS_JSON = path.join(ROOT, "bench", "mutation-results.json");
+const REPORT_MD = path.join(ROOT, "bench", "MUTATION.md");
+const NOTES_MARK = "<!-- notes -->";
+
+const GATEWAY_TESTS = [
+  "test/gateway/refusals.test.ts",
+  "test/gateway/domains.test.ts",
+  "test/gateway/gateway.test.ts",
+];
+const CONTRACT_TESTS = [
+  "test/contracts/DataAssetRegistry.test.ts",
+  "test/contracts/AccessGrants.test.ts",
+  "test/contracts/AccessLog.test.ts",
+  "test/contracts/RoleMatrix.test.ts",
+];
+
+/** The test files that cover each mutated source, cheapest first. */
+const TESTS_OF: Record<string, string[]> = {
+  "gateway/usecases/query-checks.ts": GATEWAY_TESTS,
+  "gateway/auth.ts": GATEWAY_TESTS,
+  "gateway/usecases/assets.ts": GATEWAY_TESTS,
+  "gateway/usecases/reads.ts": GATEWAY_TESTS,
+  "cli/reconcile.ts": ["test/cli/reconcile.test.ts"],
+  ...Object.fromEntries(
+    readdirSync(path.join(ROOT, "contracts", "modules"))
+      .filter((f) => f.endsWith(".sol"))
+      .map((f) => [`contracts/modules/${f}`, CONTRACT_TESTS]),
+  ),
+};
+
+/** One mutant: replace [start, end) of `file` with `replacement`. */
+interface Mutant {
+  /** Stable id: `file:line: label`. */
+  id: string;
+  file: string;
+  line: number;
+  label: string;
+  start: number;
+  end: number;
+  replacement: string;
+  /** Hash of the file and the replaced text: a stored result is reused only while it matches. */
+  key: string;
+}
+
+type Status = "killed" | "survived" | "timeout" | "compile-error" | "crashed";
+
+interface Result {
+  id: string;
+  key: string;
+  status: Status;
+  /** The first failing test (killed). */
+  killedBy?: string;
+  seconds: number;
+  date: string;
+}
+
+const lineOf = (text: string, pos: number) => text.slice(0, pos).split("\n").length;
+const oneLine = (s: string, max = 70) => {
+  const t = s.replace(/\s+/g, " ").trim();
+  return t.length > max ? t.slice(0, max - 1) + "…" : t;
+};
+
+function mutant(
+  file: string,
+  text: string,
+  start: number,
+  end: number,
+  replacement: string,
+  label: string,
+): Mutant {
+  const line = lineOf(text, start);
+  const key = createHash("sha256")
+    .update(text)
+    .update(`${start}:${end}:${replacement}`)
+    .digest("hex")
+    .slice(0, 16);
+  return { id: `${file}:${line}: ${label}`, file, line, label, start, end, replacement, key };
+}
+
+/** Every refusal `throw` of a TypeScript file, deleted. */
+function throwMutants(file: string, text: string): Mutant[] {
+  const sf = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true);
+  const out: Mutant[] = [];
+  const visit = (node: ts.Node) => {
+    // a re-throw of a caught value (`throw e`) is no check of its own
+    if (ts.isThrowStatement(node) && node.expression && !ts.isIdentifier(node.expression)) {
+      const src = node.expression.getText(sf);
+      const code = /AppError\(\s*"(\w+)"/.exec(src)?.[1] ?? oneLine(src, 40);
+      out.push(mutant(file, text, node.getStart(sf), node.getEnd(), "{}", `delete throw ${code}`));
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(sf);
+  return out;
+}
+
+/** Every `if` of reconcile that raises an anomaly or skips a candidate, negated. */
+function negateMutants(file: string, text: string): Mutant[] {
+  const sf = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true);
+  const out: Mutant[] = [];
+  const visit = (node: ts.Node) => {
+    if (ts.isIfStatement(node)) {
+      const then = node.thenStatement.getText(sf);
+      if (/\bflag\(|anomalies\.push\(|\bcontinue\b/.test(then)) {
+        const cond = node.expression.getText(sf);
+        out.push(
+          mutant(
+            file,
+            text,
+            node.expression.getStart(sf),
+            node.expression.getEnd(),
+            `!(${cond})`,
+            `negate if (${oneLine(cond, 50)})`,
+          ),
+        );
+      }
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(sf);
+  return out;
+}
+
+/** Every `revert Error(…);` of a Solidity file (outside comments), deleted. */
+function revertMutants(file: string, text: string): Mutant[] {
+  const out: Mutant[] = [];
+  for (const m of text.matchAll(/\brevert\s+(\w+)\s*\([^;]*?\)\s*;/gs)) {
+    const lineStart = text.lastIndexOf("\n", m.index) + 1;
+    if (/\/\/|^\s*\*/.test(text.slice(lineStart, m.index))) continue; // in a comment
+    out.push(mutant(file, text, m.index, m.index + m[0].length, "{}", `delete revert ${m[1]}`));
+  }
+  return out;
+}
+
+function allMutants(): Mutant[] {
+  return Object.keys(TESTS_OF).flatMap((file) => {
+    const text = readFileSync(path.join(ROOT, file), "utf8");
+    if (file.endsWith(".sol")) return revertMutants(file, text);
+    if (file === "cli/reconcile.ts") return negateMutants(file, text);
+    return throwMutants(file, text);
+  });
+}
+
+// ---- running
+
+/** Original contents of the files currently mutated, restored on exit. */
+const originals = new Map<string, string>();
+
+function restoreAll(): void {
+  for (const [file, text] of originals) writeFileSync(path.join(ROOT, file), text);
+  originals.clear();
+}
+
+for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+  process.on(sig, () => {
+    restoreAll();
+    console.error(`\nmutation: ${sig}, sources restored`);
+    process.exit(130);
+  });
+}
+process.on("exit", restoreAll);
+
+/** Refuses to start on a file with uncommitted changes (a crashed run, or someone's edits). */
+function checkClean(files: string[]): void {
+  const dirty = files.filter(
+    (f) => spawnSync("git", ["diff", "--quiet", "HEAD", "--", f], { cwd: ROOT }).status !== 0,
+  );
+  if (dirty.length > 0) {
+    throw new Error(
+      `mutation: ${dirty.join(", ")} differ from HEAD; commit or restore them first (git checkout -- FILE)`,
+    );
+  }
+}
+
+interface Run {
+  ok: boolean;
+  timedOut: boolean;
+  output: string;
+  seconds: number;
+}
+
+/** Runs mocha through Hardhat on `files` (stopping at the first failure). */
+function runTests(files: string[], compile: boolean, timeoutMs: number): Promise<Run> {
+  if (files.length === 0) throw new Error("mutation: no test files (that would run every test)");
+  return hardhat(
+    ["test", "mocha", "--bail", ...(compile ? [] : ["--no-compile"]), ...files],
+    timeoutMs,
+  );
+}
+
+/**
+ * {@link runTests}, run once more when it failed without a failing test (a crash of the test
+ * process, e.g. a native abort under load, is no verdict on the mutant).
+ */
+async function runTestsOrRetry(files: string[], compile: boolean, timeoutMs: number) {
+  const first = await runTests(files, compile, timeoutMs);
+  if (first.ok || first.timedOut || firstFailure(first.output) || isCompileError(first.output)) {
+    return first;
+  }
+  console.log(`  (the test run ended without a failing test; running it again)`);
+  return runTests(files, compile, timeoutMs);
+}
+
+/** Runs `hardhat ARGS` in its own process group, killed after `timeoutMs`. */
+function hardhat(args: string[], timeoutMs: number): Promise<Run> {
+  const t0 = Date.now();
+  return new Promise((resolve) => {
+    const child = spawn(path.join(ROOT, "node_modules", ".bin", "hardhat"), args, {
+      cwd: ROOT,
+      detached: true, // its own process group: a timeout ends the test run and its workers
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, FORCE_COLOR: "0" },
+    });
+    let output = "";
+    child.stdout.on("data", (d: Buffer) => (output += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (output += d.toString()));
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      try {
+        process.kill(-child.pid!, "SIGKILL");
+      } catch {
+        // already gone
+      }
+    }, timeoutMs);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolve({ ok: code === 0, timedOut, output, seconds: Math.round((Date.now() - t0) / 1000) });
+    });
+  });
+}
+
+/** The first failing test of a mocha run, "Suite > test". */
+function firstFailure(output: string): string | undefined {
+  const m = /^\s+1\) (.+)$/m.exec(output);
+  return m?.[1]?.trim();
+}
+
+const isCompileError = (out: string) =>
+  /HHE\d+|Compilation failed|ParserError|TypeError: .*\.sol|DeclarationError/.test(out) &&
+  /compil/i.test(out);
+
+// ---- report
+
+function loadResults(): Record<string, Result> {
+  return existsSync(RESULTS_JSON) ? JSON.parse(readFileSync(RESULTS_JSON, "utf8")) : {};
+}
+
+function score(results: Result[]) {
+  const killed = results.filter((r) => r.status === "killed" || r.status === "timeout").length;
+  const survived = results.filter((r) => r.status === "survived").length;
+  const invalid = results.filter(
+    (r) => r.status === "compile-error" || r.status === "crashed",
+  ).length;
+  const pct = killed + survived === 0 ? 0 : (100 * killed) / (killed + survived);
+  return { killed, survived, invalid, pct };
+}
+
+function writeReport(mutants: Mutant[], stored: Record<string, Result>): string {
+  const rows = mutants.map((m) => ({
+    m,
+    r: stored[m.id]?.key === m.key ? stored[m.id] : undefined,
+  }));
+  const done = rows.flatMap((x) => (x.r ? [x.r] : []));
+  const s = score(done);
+  const byFile = Object.keys(TESTS_OF)
+    .map((file) => {
+      const rs = rows.filter((x) => x.m.file === file);
+      const d = rs.flatMap((x) => (x.r ? [x.r] : []));
+      const f = score(d);
+      return `| ${file} | ${rs.length} | ${d.length} | ${f.killed} | ${f.survived} | ${f.invalid} | ${d.length ? f.pct.toFixed(0) + " %" : "–"} |`;
+    })
+    .join("\n");
+  const table = rows
+    .map(({ m, r }) => {
+      const status = r ? (r.status === "survived" ? "**SURVIVED**" : r.status) : "not run";
+      const by = r?.killedBy ? oneLine(r.killedBy, 80).replace(/\|/g, "\\|") : "";
+      return `| ${m.file}:${m.line} | ${m.label.replace(/\|/g, "\\|")} | ${status} | ${by} | ${r?.seconds ?? ""} |`;
+    })
+    .join("\n");
+  const previous = existsSync(REPORT_MD) ? readFileSync(REPORT_MD, "utf8") : "";
+  const notesAt = previous.indexOf(NOTES_MARK);
+  const notes =
+    notesAt >= 0
+      ? previous.slice(notesAt)
+      : `${NOTES_MARK}\n\n## Surviving mutants: reasons\n\n(none written yet)\n`;
+  const summary = `${s.killed} killed, ${s.survived} survived, ${s.invalid} not compiling or crashed (left out); score ${s.pct.toFixed(1)} % of ${s.killed + s.survived} run (of ${mutants.length} mutants)`;
+  const md = `# Mutation check
+
+Generated by \`npm run mutation\` (scripts/mutation.ts); last written ${new Date().toISOString()}
+on ${os.cpus().length} CPUs, load average ${os
+    .loadavg()
+    .map((x) => x.toFixed(1))
+    .join(" ")}. Each mutant deletes one refusal (\`throw\` in the gateway's checks, \`revert\`
+in contracts/modules) or negates one anomaly check (cli/reconcile.ts), and runs only the test
+files that cover its source (\`TESTS_OF\` in the script). A timeout counts as killed; a mutant
+that does not compile, or whose test run crashed twice without a failing test, is left out of
+the score ("not compiling / crashed"). "not run": not in the runs so far (\`--only\`).
+
+**Score: ${summary}.**
+
+| source | mutants | run | killed | survived | not compiling / crashed | score |
+| --- | --- | --- | --- | --- | --- | --- |
+${byFile}
+
+| where | mutant | status | first failing test | s |
+| --- | --- | --- | --- | --- |
+${table}
+
+${notes}`;
+  writeFileSync(REPORT_MD, md);
+  return summary;
+}
+
+// ---- main
+
+async function main() {
+  const { values } = parseArgs({
+    options: {
+      only: { type: "string" },
+      list: { type: "boolean", default: false },
+      "timeout-min": { type: "string", default: "20" },
+    },
+  });
+  const all = allMutants();
+  const only = values.only
+    ?.split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const selected = only ? all.filter((m) => only.some((o) => m.id.includes(o))) : all;
+  if (values.list) {
+    for (const m of selected) console.log(m.id);
+    console.log(`${selected.length} of ${all.length} mutants`);
+    return;
+  }
+  if (selected.length === 0) throw new Error(`mutation: no mutant matches --only ${values.only}`);
+  const timeoutMs = Number(values["timeout-min"]) * 60_000;
+  const files = [...new Set(selected.map((m) => m.file))];
+  checkClean(files);
+  const stored = loadResults();
+
+  // each test set must pass unmutated, or a "killed" would mean nothing
+  const sets = [...new Set(files.map((f) => JSON.stringify(TESTS_OF[f])))];
+  for (const set of sets) {
+    const tests = JSON.parse(set) as string[];
+    console.log(`baseline: ${tests.join(" ")}`);
+    const run = await runTestsOrRetry(tests, true, timeoutMs);
+    if (!run.ok) {
+      console.error(run.output.slice(-4000));
+      throw new Error(`mutation: the unmutated tests fail (${tests.join(" ")}); fix them first`);
+    }
+    console.log(`  passes (${run.seconds} s)`);
+  }
+
+  for (const [i, m] of selected.entries()) {
+    const abs = path.join(ROOT, m.file);
+    const text = readFileSync(abs, "utf8");
+    originals.set(m.file, text);
+    writeFileSync(abs, text.slice(0, m.start) + m.replacement + text.slice(m.end));
+    let run: Run;
+    try {
+      run = await runTestsOrRetry(TESTS_OF[m.file]!, m.file.endsWith(".sol"), timeoutMs);
+    } finally {
+      restoreAll();
+    }
+    const status: Status = run.timedOut
+      ? "timeout"
+      : run.ok
+        ? "survived"
+        : m.file.endsWith(".sol") && isCompileError(run.output)
+          ? "compile-error"
+          : firstFailure(run.output)
+            ? "killed"
+            : "crashed";
+    // re-read: another run (on other files) may have written results meanwhile
+    Object.assign(stored, loadResults());
+    stored[m.id] = {
+      id: m.id,
+      key: m.key,
+      status,
+      ...(status === "killed"
+        ? {
+            killedBy:
+              firstFailure(run.output) ??
+              `(no failing test: ${oneLine(run.output.slice(-300), 300)})`,
+          }
+        : {}),
+      seconds: run.seconds,
+      date: new Date().toISOString(),
+    };
+    writeFileSync(RESULTS_JSON, JSON.stringify(stored, null, 2) + "\n");
+    writeReport(all, stored);
+    console.log(`[${i + 1}/${selected.length}] ${status.padEnd(13)} ${m.id} (${run.seconds} s)`);
+  }
+  // contracts: rebuild the unmutated artifacts so later runs see the real contracts
+  if (files.some((f) => f.endsWith(".sol"))) await hardhat(["build", "--quiet"], timeoutMs);
+  const summary = writeReport(all, stored);
+  const done = selected.map((m) => stored[m.id]!);
+  const s = score(done);
+  console.log(`\nthis run: ${s.killed} killed, ${s.survived} survived, ${s.invalid} not compiling`);
+  for (const r of done.filter((r) => r.status === "survived")) console.log(`  SURVIVED ${r.id}`);
+  console.log(`all runs: ${summary}\nwritten: bench/MUTATION.md`);
+}
+
+main().catch((e) => {
+  restoreAll();
+  console.error(e instanceof Error ? e.message : e);
+  process.exit(1);
+});

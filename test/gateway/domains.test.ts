@@ -198,9 +198,10 @@ describe("Gateway signature domains", function () {
     const msg = { assetId: 1n, dataHash: uploadDataHash(DATA), timestamp };
     for (const [what, d] of wrongDomains()) {
       const signature = await sign(owner, d, UPLOAD_TYPES, msg);
-      expect(recoverUploadSigner(gwDomain, msg, signature, 300), what).to.not.equal(
-        await owner.getAddress(),
-      );
+      expect(
+        recoverUploadSigner(gwDomain, msg, signature, { maxAgeSec: 300, skewSec: 30 }),
+        what,
+      ).to.not.equal(await owner.getAddress());
       const body = { data: DATA, timestamp: timestamp.toString(), signature };
       const r = await call(gw.url, "POST", "/assets/1/uploads", body);
       expect([r.status, r.body.error.code], what).to.deep.equal([403, "NOT_OWNER"]);
@@ -223,7 +224,13 @@ describe("Gateway signature domains", function () {
       [`/audit/answers?auditor=${await consumer.getAddress()}`, consumer, "audit", 0n],
     ];
     for (const [url, signer, action, assetId] of reads) {
-      const msg = { account: await signer.getAddress(), action, assetId, timestamp };
+      const msg = {
+        account: await signer.getAddress(),
+        action,
+        assetId,
+        timestamp,
+        gateway: gw.ctx.gatewayId,
+      };
       for (const [what, d] of wrongDomains()) {
         const headers = {
           "x-partproof-timestamp": timestamp.toString(),

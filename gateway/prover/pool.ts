@@ -93,7 +93,12 @@ export class WorkerPool<Req extends Message, Res extends Reply> {
       // it takes workerData as its own) from failing: it evaluates this empty script.
       workerData: { mod: "data:text/javascript,", script: this.script, ...this.data },
     });
-    w.on("message", (msg: Res) => {
+    w.on("message", (msg: Res | { ready: true }) => {
+      if ("ready" in msg) {
+        this.idle.push(w);
+        this.dispatch();
+        return;
+      }
       const task = this.running.get(w);
       clearTimeout(task?.timer);
       this.running.delete(w);
@@ -125,9 +130,13 @@ export class WorkerPool<Req extends Message, Res extends Reply> {
 
   private dispatch(): void {
     while (this.queue.length > 0 && !this.closed) {
-      let w = this.idle.pop();
-      if (!w && this.all.length < this.size) w = this.spawn();
-      if (!w) return;
+      const w = this.idle.pop();
+      if (!w) {
+        // a new worker takes a task once it has loaded (it says "ready")
+        const loading = this.all.length - this.running.size - this.idle.length;
+        if (this.all.length < this.size && loading < this.queue.length) this.spawn();
+        return;
+      }
       const task = this.queue.shift()!;
       const worker = w;
       const timer =

@@ -194,19 +194,15 @@ P-1,BPNS000000000001,2026-07-01,${cell},${cell}
     expect(r.body.error.details[0].reason).to.match(/quote/);
   });
 
-  it("stops reading a batch that overruns its time budget with WORK_BUDGET_EXCEEDED", async function () {
-    // a budget of 1 ms: no worker can even start within it, so every read overruns
+  it("stops work on an upload that overruns its time budget with WORK_BUDGET_EXCEEDED", async function () {
+    // a budget of 1 ms, and 2 MB of data to hash (keccak in JS: tens of ms at the very least)
     const tight = await gateway(ethers, gw.ctx.domain.partProof, relayer, {
-      over: { ingest: { workers: 1, budgetMs: 1 } },
+      over: { ingest: { workers: 1, budgetMs: 1 }, bodyLimitBytes: 4 * 1024 * 1024 },
     });
     try {
-      const send = async () =>
-        call(
-          tight.url,
-          "POST",
-          "/assets/1/uploads",
-          await signUpload(owner, domain, 1n, pcfCsv("1.25")),
-        );
+      const big: UploadData = { format: "csv", csv: "x".repeat(2_000_000) };
+      const body = JSON.stringify(await signUpload(owner, domain, 1n, big));
+      const send = async () => call(tight.url, "POST", "/assets/1/uploads", body);
       for (const r of [await send(), await send()]) {
         expect(r.status).to.equal(422);
         expect(r.body.error.code).to.equal("WORK_BUDGET_EXCEEDED");

@@ -159,6 +159,8 @@ describe("auditor", function () {
       partProof: LOG_ADDRESS,
       chainId: "31337",
       exportedAt: "2026-11-25T00:00:00.000Z",
+      refusals: [],
+      refusalsPerGrant: {},
       answers: [
         {
           requestId: REQUEST,

@@ -176,6 +176,8 @@ function exportOf(answers: AuditExport["answers"]): AuditExport {
     chainId: CHAIN_ID.toString(),
     exportedAt: GENERATED_AT,
     answers,
+    refusals: [],
+    refusalsPerGrant: {},
   });
 }
 

@@ -68,6 +68,22 @@ const FULL: Policy = {
   minCohort: 3,
 };
 
+/**
+ * A refusal that depends on the data (cohort below k, zero denominator, scan window) is charged:
+ * its nonce is used and the refusal is recorded for the auditor (issue 11). Every refusal writes
+ * at most that: no job, no request index, no outbox entry, no version.
+ */
+function expectOnlyChargedRefusals(
+  before: Awaited<ReturnType<typeof storeSnapshot>>,
+  after: Awaited<ReturnType<typeof storeSnapshot>>,
+): void {
+  const charged = (after.counts.refusals ?? 0) - (before.counts.refusals ?? 0);
+  expect(charged).to.be.at.least(0);
+  expect((after.counts.nonces ?? 0) - (before.counts.nonces ?? 0)).to.equal(charged);
+  const rest = (x: typeof after) => ({ ...x, counts: { ...x.counts, nonces: 0, refusals: 0 } });
+  expect(rest(after)).to.deep.equal(rest(before));
+}
+
 describe("Gateway refusals", function () {
   let gw: Awaited<ReturnType<typeof gateway>>;
   let env: Awaited<ReturnType<typeof setup>>;
@@ -156,15 +172,7 @@ describe("Gateway refusals", function () {
       before = await storeSnapshot(gw.ctx.store);
     });
     afterEach(async function () {
-      // A refusal that depends on the data (cohort below k, zero denominator, scan window) is
-      // charged: its nonce is used and the refusal is recorded for the auditor (issue 11). Every
-      // refusal writes at most that: no job, no request index, no outbox entry, no version.
-      const after = await storeSnapshot(gw.ctx.store);
-      const charged = (after.counts.refusals ?? 0) - (before.counts.refusals ?? 0);
-      expect(charged).to.be.at.least(0);
-      expect((after.counts.nonces ?? 0) - (before.counts.nonces ?? 0)).to.equal(charged);
-      const rest = (x: typeof after) => ({ ...x, counts: { ...x.counts, nonces: 0, refusals: 0 } });
-      expect(rest(after)).to.deep.equal(rest(before));
+      expectOnlyChargedRefusals(before, await storeSnapshot(gw.ctx.store));
     });
 
     /** Sends the signed query; asserts the status and code; returns the error message. */
@@ -427,15 +435,7 @@ describe("Gateway refusals", function () {
       before = await storeSnapshot(gw.ctx.store);
     });
     afterEach(async function () {
-      // A refusal that depends on the data (cohort below k, zero denominator, scan window) is
-      // charged: its nonce is used and the refusal is recorded for the auditor (issue 11). Every
-      // refusal writes at most that: no job, no request index, no outbox entry, no version.
-      const after = await storeSnapshot(gw.ctx.store);
-      const charged = (after.counts.refusals ?? 0) - (before.counts.refusals ?? 0);
-      expect(charged).to.be.at.least(0);
-      expect((after.counts.nonces ?? 0) - (before.counts.nonces ?? 0)).to.equal(charged);
-      const rest = (x: typeof after) => ({ ...x, counts: { ...x.counts, nonces: 0, refusals: 0 } });
-      expect(rest(after)).to.deep.equal(rest(before));
+      expectOnlyChargedRefusals(before, await storeSnapshot(gw.ctx.store));
     });
 
     const reads = () =>

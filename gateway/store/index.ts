@@ -15,6 +15,7 @@
  * - `jobs`       `<jobId>` → Job
  * - `byConsumer` `<consumer>!<createdAt>!<jobId>` → jobId
  * - `outbox`     `<grantId>!<requestId>` → OutboxEntry
+ * - `answered`   the differencing guard's answered sets (`answered.ts`)
  */
 import { randomUUID } from "node:crypto";
 import { Level } from "level";
@@ -192,6 +193,14 @@ export class GatewayStore {
     const db = new Level<string, Json>(dir, { valueEncoding: "json" });
     await db.open();
     return new GatewayStore(db);
+  }
+
+  /**
+   * A JSON sublevel of this database, for a store module of its own (`answered.ts`): its
+   * entries live and close with the rest of the gateway's state.
+   */
+  sublevel(name: string) {
+    return this.db.sublevel<string, unknown>(name, { valueEncoding: "json" });
   }
 
   /** Closes the database. */

@@ -14,11 +14,13 @@
  * | `servedVersion`    | `_checkVersion`: a registered version of the asset     | UNKNOWN_VERSION, VERSION_NOT_AVAILABLE |
  * | `acceptAtomically` | `GrantQuotaExhausted`, `RequestAlreadyLogged` (+ nonce) | QUOTA_EXCEEDED, REFUSAL_BUDGET_SPENT, NONCE_REUSED, REQUEST_REUSED |
  * | … then `cohortOf`  | the circuit's minimum cohort k                         | COHORT_BELOW_K, UNSUPPORTED_QUERY |
+ * | … then `differencingOf` | (none: k across answers, usecases/differencing.ts) | DIFFERENCING_RISK |
  *
  * Every step up to the nonce only reads; a refusal there writes nothing and tells nothing of
- * the data. `cohortOf` looks at the data, so it runs last, inside `acceptAtomically`: its
- * refusal uses the nonce and is charged to the grant (quota here and refusal budget) and kept
- * for the auditor's export.
+ * the data. `cohortOf` and `differencingOf` look at the data, so they run last, inside
+ * `acceptAtomically`: their refusal uses the nonce and is charged to the grant (quota here and
+ * refusal budget) and kept for the auditor's export. `linkedAddresses` (the addresses whose
+ * answers the differencing guard counts together) reads only the chain and runs before the lock.
  */
 import { AggregateKind, type Policy } from "../../circuits/lib/signals.js";
 import { matchesPredicates, type Predicate } from "../../circuits/lib/query.js";
@@ -33,8 +35,10 @@ import type { MappedRecord } from "../../protocol/records/types.js";
 import { GrantStatus, versionIdOf, type AssetInfo, type GrantInfo } from "../chain.js";
 import type { GatewayContext } from "../context.js";
 import { AppError } from "../errors.js";
+import { answeredStore, type AnsweredEntry } from "../store/answered.js";
 import type { Job, StoredVersion } from "../store/index.js";
 import { storeQuery, unpackPredicate } from "../store/job-codec.js";
+import { checkDifferencing, RecordUniverse, type RecordSet } from "./differencing.js";
 
 /** The signed query of a request body. */
 export type SignedQuery = QueryBody["query"];
@@ -309,7 +313,7 @@ export function cohortOf(
  * Accepts a checked query in one critical section. First what does not depend on the data:
  * quota (used on-chain, answers in flight, and refusals charged here), the grant's refusal
  * budget, nonce unused, request id neither stored nor logged. Only then `decide` looks at the
- * data (the cohort check) and builds the job: a refusal it throws is charged to the grant
+ * data (the cohort and differencing checks) and builds the job: a refusal it throws is charged to the grant
  * (nonce used, refusal kept for the audit export) so that probing costs as much as asking; an
  * accepted job is stored with its nonce and request index in one LevelDB batch. No other
  * acceptance runs in between, so two copies of a query, two requests with one id, or two
@@ -321,7 +325,7 @@ export async function acceptAtomically(
   signer: string,
   grant: GrantInfo,
   versionId: bigint,
-  decide: () => Job,
+  decide: () => Job | Promise<Job>,
 ): Promise<Job> {
   return ctx.locks.run("accept", async () => {
     const grantId = q.grantId.toString();
@@ -352,7 +356,7 @@ export async function acceptAtomically(
     }
     let job: Job;
     try {
-      job = decide();
+      job = await decide();
     } catch (e) {
       if (e instanceof AppError) {
         await ctx.store.recordRefusal(
@@ -374,4 +378,126 @@ export async function acceptAtomically(
     await ctx.store.acceptQuery(job, q.nonce);
     return job;
   });
+}
+
+/** Most addresses the guard follows from one signer (a larger linked group is cut here). */
+export const MAX_LINKED_ADDRESSES = 64;
+
+/**
+ * The signer and every address the chain links to it, transitively: the contracts record one
+ * relation between two parties' addresses, an asset handed from one owner to another
+ * (`AssetOwnershipTransferred`: a key rotation, or two addresses of one party). Grants link no
+ * addresses (a grant names one consumer, and every grant of that address is counted together
+ * anyway), and neither does the relation owner → consumer, or every consumer of one supplier
+ * would be one party. Reads only the chain; at most {@link MAX_LINKED_ADDRESSES} addresses.
+ */
+export async function linkedAddresses(ctx: GatewayContext, signer: string): Promise<string[]> {
+  const contract = ctx.chain.contract;
+  const seen = new Set([signer.toLowerCase()]);
+  const todo = [signer];
+  const zero = "0x0000000000000000000000000000000000000000";
+  while (todo.length > 0 && seen.size < MAX_LINKED_ADDRESSES) {
+    const a = todo.shift()!;
+    const [from, to] = await Promise.all([
+      contract.queryFilter(contract.filters.AssetOwnershipTransferred(undefined, a, undefined)),
+      contract.queryFilter(contract.filters.AssetOwnershipTransferred(undefined, undefined, a)),
+    ]);
+    for (const e of [...from, ...to]) {
+      for (const b of [e.args.previousOwner, e.args.newOwner]) {
+        const low = b.toLowerCase();
+        if (low === zero || seen.has(low) || seen.size >= MAX_LINKED_ADDRESSES) continue;
+        seen.add(low);
+        todo.push(b);
+      }
+    }
+  }
+  return [...seen];
+}
+
+/** Record universes of recently checked version sets, per gateway (at most 4 each). */
+const universes = new WeakMap<GatewayContext, Map<string, RecordUniverse>>();
+
+function universeOf(
+  ctx: GatewayContext,
+  versions: ReadonlyMap<string, StoredVersion>,
+): RecordUniverse {
+  const key = [...versions.keys()].sort().join(",");
+  let cache = universes.get(ctx);
+  if (!cache) universes.set(ctx, (cache = new Map()));
+  let u = cache.get(key);
+  if (!u) {
+    const records = new Map([...versions].map(([id, v]) => [id, ctx.records.get(v)]));
+    u = RecordUniverse.build(records);
+    cache.set(key, u);
+    while (cache.size > 4) cache.delete(cache.keys().next().value!);
+  }
+  return u;
+}
+
+/**
+ * The differencing guard (usecases/differencing.ts): over every record set the signer and the
+ * addresses the chain links to it (`linked`) have been answered on for this asset, under any
+ * grant and on any version, the query's set must not create an atom of 1 … k−1 records (k = the
+ * grant's minimum cohort). Refuses with DIFFERENCING_RISK; otherwise returns the entry to keep
+ * once the query is accepted.
+ */
+export async function differencingOf(
+  ctx: GatewayContext,
+  q: SignedQuery,
+  policy: Policy,
+  version: ServedVersion,
+  predicates: readonly Predicate[],
+  linked: readonly string[],
+): Promise<AnsweredEntry> {
+  const assetId = q.assetId.toString();
+  const entry: AnsweredEntry = {
+    versionId: version.versionId.toString(),
+    root: version.root.toString(),
+    lo: q.lo.toString(),
+    hi: q.hi.toString(),
+    predicates: (q.predicates ?? []).filter((x) => x !== 0n).map(String),
+  };
+  const answered = await answeredStore(ctx.store).ofAll(assetId, linked);
+  const versions = new Map([[entry.versionId, version.local]]);
+  for (const a of answered) {
+    if (versions.has(a.versionId)) continue;
+    const v = await ctx.store.getVersionByRoot(a.root);
+    if (!v) {
+      throw new AppError(
+        "VERSION_NOT_AVAILABLE",
+        `the records of version ${a.versionId}, answered before, are gone; the guard cannot count them`,
+      );
+    }
+    versions.set(a.versionId, v);
+  }
+  const setOf = (e: AnsweredEntry): RecordSet => ({
+    versionId: e.versionId,
+    lo: BigInt(e.lo),
+    hi: BigInt(e.hi),
+    predicates: e.predicates.map((p) => unpackPredicate(BigInt(p))),
+  });
+  const risk = checkDifferencing(
+    universeOf(ctx, versions),
+    answered.map(setOf),
+    { ...setOf(entry), predicates },
+    policy.minCohort,
+  );
+  if (risk) {
+    throw new AppError(
+      "DIFFERENCING_RISK",
+      `together with the answers this consumer already has on asset ${q.assetId}, this answer would single out fewer records than the grant's minimum cohort (k = ${policy.minCohort}); ask for ranges that differ from earlier ones by at least k records`,
+    );
+  }
+  return entry;
+}
+
+/** Keeps an accepted query's record set for the differencing guard. */
+export async function keepAnswered(
+  ctx: GatewayContext,
+  q: SignedQuery,
+  signer: string,
+  jobId: string,
+  entry: AnsweredEntry,
+): Promise<void> {
+  await answeredStore(ctx.store).add(q.assetId.toString(), signer, jobId, entry);
 }

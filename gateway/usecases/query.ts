@@ -19,6 +19,9 @@ import {
   checkDeadline,
   cohortOf,
   consentOf,
+  differencingOf,
+  keepAnswered,
+  linkedAddresses,
   servedVersion,
   usableGrant,
   type ServedVersion,
@@ -32,8 +35,9 @@ export function querySigner(ctx: GatewayContext, body: QueryBody): string {
 
 /**
  * Checks a signed query step by step (`query-checks.ts`) and, if everything holds, stores it
- * (nonce, request id, job) in one batch and queues its proof. Returns the job. Refusals throw
- * AppError and write nothing.
+ * (nonce, request id, job) in one batch, after its record set for the differencing guard, and
+ * queues its proof. Returns the job. Refusals throw AppError; only the data-dependent ones
+ * (cohort, differencing) write anything: the charged refusal.
  */
 export async function submitQuery(
   ctx: GatewayContext,
@@ -48,16 +52,20 @@ export async function submitQuery(
   const policy = await ctx.chain.getGrantPolicy(q.grantId);
   const predicates = allowedByPolicy(ctx, policy, q);
   const version = await servedVersion(ctx, q, asset);
+  const linked = await linkedAddresses(ctx, signer);
   // quota, refusal budget, nonce and request id first; then the data (a refusal is charged)
-  const job = await acceptAtomically(ctx, q, signer, grant, version.versionId, () => {
+  const job = await acceptAtomically(ctx, q, signer, grant, version.versionId, async () => {
     const cohort = cohortOf(ctx, q, policy, version.local, predicates);
-    return newJob(ctx, q, signer, {
+    const answered = await differencingOf(ctx, q, policy, version, predicates, linked);
+    const job = newJob(ctx, q, signer, {
       version,
       policy,
       cohort,
       scan: predicates.length > 0,
       consent,
     });
+    await keepAnswered(ctx, q, signer, job.id, answered); // before the job: a crash only adds
+    return job;
   });
   track(ctx, runJob(ctx, job));
   return job;

@@ -1,0 +1,319 @@
+/**
+ * The differencing guard's atom logic (pure: no store, no chain, no HTTP).
+ *
+ * Every answer a consumer gets is a function of one record set: the records of one version with
+ * `lo <= key <= hi` that match the query's predicates (COUNT, SUM, AVG, RATIO and THRESHOLD
+ * are sums over that set; SUM and AVG of the same range have the same set). Over all the sets a
+ * consumer has been answered on an asset, the *atoms* are the groups of records that every
+ * answered set either wholly contains or wholly excludes; records outside every answered set
+ * form no atom. Adding and subtracting answers can only ever give sums over whole atoms, so as
+ * long as every atom holds 0 or at least k records, no combination of answers isolates fewer
+ * than k records. {@link checkDifferencing} refuses the next set when it would split an atom (or
+ * gather not yet answered records) into a part of 1 … k−1 records.
+ *
+ * Sets are kept as (version, key range, predicates), not as record lists, so the state per
+ * consumer is one small entry per answer. The counts come from the versions' records:
+ *
+ * - Records are identified across versions by their content (key and the four values), copies
+ *   matched by multiplicity: the j-th copy of a content is present in every version that holds
+ *   at least j copies of it. The salt cannot identify a record (each version salts afresh) and
+ *   nothing else is committed; two records with the same content are interchangeable for every
+ *   aggregate, so matching them this way changes no answer. A record changed between versions is
+ *   two records (one per content), which is the conservative reading.
+ * - The records of the versions asked about are merged once into a {@link RecordUniverse}: one
+ *   entry per (content, set of versions holding that copy), sorted by key, with prefix counts
+ *   per version set, so the number of records of a key interval present in exactly a given set
+ *   of versions is two binary searches.
+ * - Key ranges: the elementary intervals between all answered endpoints (lo and hi + 1 of every
+ *   set, the next one's too) are the cells; which range sets contain a record depends only on
+ *   its cell and its version set, so each (cell, version set) is counted as a whole, in records
+ *   (an interval of empty days holds none, whatever its width in keys).
+ * - Predicate sets are evaluated record by record on the cells their key range touches (a scan
+ *   query's range is at most one scan window, a few records), which is exact for any predicate.
+ * - Membership is summarised by a hash: each answered set gets a pseudo-random 64-bit id and a
+ *   record's class is the sum (mod 2^64) of the ids of the sets that hold it (0: none). Two
+ *   different classes share a hash with probability about C²/2^65 for C classes (below 10^-10
+ *   for 10^4 answers); such a collision could merge two atoms, nothing else.
+ *
+ * The check is exact for the rule above; it does not model MIN/MAX (a MIN or MAX answer names
+ * one record's value, whatever the atoms; README "What an answer reveals").
+ */
+import { createHash } from "node:crypto";
+import { matchesPredicates, type Predicate } from "../../circuits/lib/query.js";
+import type { MappedRecord } from "../../protocol/records/types.js";
+
+/** A record set a consumer was answered on (or asks about): one version, a key range, filters. */
+export interface RecordSet {
+  /** The on-chain version id (decimal string) whose records the set is taken from. */
+  versionId: string;
+  /** Lowest key (inclusive). */
+  lo: bigint;
+  /** Highest key (inclusive). */
+  hi: bigint;
+  /** AND-ed filters (empty: every record of the range). */
+  predicates: readonly Predicate[];
+}
+
+/** An atom the next set would create with fewer than k records. */
+export interface DifferencingRisk {
+  /** Records in the smallest such atom (1 … k−1). */
+  size: number;
+}
+
+/** One copy of a record content, with the versions that hold it (entries sorted by key). */
+interface Entry {
+  key: bigint;
+  values: readonly bigint[];
+  /** Index into the universe's version sets. */
+  mask: number;
+  /** How many copies share this content and version set. */
+  count: number;
+}
+
+function compareContent(a: MappedRecord, b: MappedRecord): number {
+  if (a.key !== b.key) return a.key < b.key ? -1 : 1;
+  for (let f = 0; f < a.values.length; f++) {
+    const x = a.values[f]!;
+    const y = b.values[f]!;
+    if (x !== y) return x < y ? -1 : 1;
+  }
+  return 0;
+}
+
+/**
+ * The records of some versions of one asset, merged by content (see the module comment): what
+ * the guard counts atoms in. Build it once per set of versions and reuse it.
+ */
+export class RecordUniverse {
+  /** The versions, in the order their indexes are used. */
+  readonly versionIds: readonly string[];
+  /** The distinct version sets (each a sorted list of version indexes). */
+  readonly versionSets: readonly (readonly number[])[];
+  private readonly entries: Entry[];
+  /** prefix[m][i] = copies with version set m among entries[0 … i). */
+  private readonly prefix: Float64Array[];
+
+  private constructor(versionIds: string[], sets: number[][], entries: Entry[]) {
+    this.versionIds = versionIds;
+    this.versionSets = sets;
+    this.entries = entries;
+    this.prefix = sets.map(() => new Float64Array(entries.length + 1));
+    for (let m = 0; m < sets.length; m++) {
+      const p = this.prefix[m]!;
+      for (let i = 0; i < entries.length; i++) {
+        p[i + 1] = p[i]! + (entries[i]!.mask === m ? entries[i]!.count : 0);
+      }
+    }
+  }
+
+  /** Merges the key-sorted records of each version (version id → records). */
+  static build(versions: ReadonlyMap<string, readonly MappedRecord[]>): RecordUniverse {
+    const versionIds = [...versions.keys()];
+    const tagged: { r: MappedRecord; v: number }[] = [];
+    versionIds.forEach((id, v) => {
+      for (const r of versions.get(id)!) tagged.push({ r, v });
+    });
+    tagged.sort((a, b) => compareContent(a.r, b.r) || a.v - b.v);
+    const sets: number[][] = [];
+    const setIndex = new Map<string, number>();
+    const internSet = (s: number[]) => {
+      const k = s.join(",");
+      let i = setIndex.get(k);
+      if (i === undefined) {
+        i = sets.length;
+        sets.push(s);
+        setIndex.set(k, i);
+      }
+      return i;
+    };
+    const entries: Entry[] = [];
+    for (let i = 0; i < tagged.length;) {
+      let j = i;
+      const copies = new Array<number>(versionIds.length).fill(0);
+      while (j < tagged.length && compareContent(tagged[i]!.r, tagged[j]!.r) === 0) {
+        copies[tagged[j]!.v]! += 1;
+        j++;
+      }
+      // copy c (1-based) is in every version holding at least c copies of this content
+      const most = Math.max(...copies);
+      let runMask = -1;
+      for (let c = 1; c <= most; c++) {
+        const set = copies.flatMap((n, v) => (n >= c ? [v] : []));
+        const mask = internSet(set);
+        if (mask === runMask) entries[entries.length - 1]!.count += 1;
+        else {
+          entries.push({ key: tagged[i]!.r.key, values: tagged[i]!.r.values, mask, count: 1 });
+          runMask = mask;
+        }
+      }
+      i = j;
+    }
+    return new RecordUniverse(versionIds, sets, entries);
+  }
+
+  /** Index of the first entry whose key is >= `key`. */
+  lowerBound(key: bigint): number {
+    let a = 0;
+    let b = this.entries.length;
+    while (a < b) {
+      const mid = (a + b) >> 1;
+      if (this.entries[mid]!.key < key) a = mid + 1;
+      else b = mid;
+    }
+    return a;
+  }
+
+  /** Copies with version set `m` among entries [a, b). */
+  countIn(m: number, a: number, b: number): number {
+    return this.prefix[m]![b]! - this.prefix[m]![a]!;
+  }
+
+  /** The entries [a, b). */
+  slice(a: number, b: number): readonly Entry[] {
+    return this.entries.slice(a, b);
+  }
+
+  /** Number of record copies in the universe. */
+  get size(): number {
+    return this.prefix.reduce((s, p) => s + p[p.length - 1]!, 0);
+  }
+}
+
+const ids: bigint[] = [];
+const MASK64 = (1n << 64n) - 1n;
+
+/** The pseudo-random 64-bit id of the i-th answered set (fixed, never 0). */
+function setId(i: number): bigint {
+  while (ids.length <= i) {
+    const h = createHash("sha256").update(`partproof:differencing:${ids.length}`).digest();
+    ids.push(h.readBigUInt64BE(0) | 1n);
+  }
+  return ids[i]!;
+}
+
+/** A query shape that carries only filters (for `matchesPredicates`, which reads no range). */
+type FilterQuery = Parameters<typeof matchesPredicates>[0];
+
+function filterQuery(predicates: readonly Predicate[]): FilterQuery {
+  return { kind: 0, fieldA: 0, fieldB: 0, lo: 0n, hi: 0n, threshold: 0n, nonce: 0n, predicates };
+}
+
+/** Where a set's records fall in the cells: version index, first and last cell. */
+interface Placed {
+  set: RecordSet;
+  v: number;
+  first: number;
+  last: number;
+}
+
+/**
+ * Checks the next record set against the sets already answered (in any order; over any versions
+ * that `universe` holds). Returns the smallest atom of 1 … k−1 records it would create, or
+ * undefined when every atom stays empty or at least `k` strong. Throws when a set names a
+ * version the universe does not hold.
+ */
+export function checkDifferencing(
+  universe: RecordUniverse,
+  answered: readonly RecordSet[],
+  next: RecordSet,
+  k: number,
+): DifferencingRisk | undefined {
+  const versionIndex = new Map(universe.versionIds.map((id, i) => [id, i]));
+  const vOf = (s: RecordSet) => {
+    const v = versionIndex.get(s.versionId);
+    if (v === undefined) throw new RangeError(`version ${s.versionId} is not in the universe`);
+    return v;
+  };
+  // cells: the elementary key intervals between every lo and hi + 1
+  const bounds = [...new Set([...answered, next].flatMap((s) => [s.lo, s.hi + 1n]))].sort((a, b) =>
+    a < b ? -1 : a > b ? 1 : 0,
+  );
+  const cellOf = new Map(bounds.map((b, i) => [b, i]));
+  const cells = bounds.length - 1;
+  const place = (set: RecordSet): Placed => ({
+    set,
+    v: vOf(set),
+    first: cellOf.get(set.lo)!,
+    last: cellOf.get(set.hi + 1n)! - 1,
+  });
+  const nextAt = place(next);
+  const nVersions = universe.versionIds.length;
+  // H[v][c]: sum of the ids of the answered range sets (no predicates) of version v over cell c
+  const H = Array.from({ length: nVersions }, () => new BigUint64Array(cells + 1));
+  const filtered: (Placed & { id: bigint; query: FilterQuery })[] = [];
+  const fine = new Int32Array(cells + 1); // > 0: a predicate set touches the cell
+  answered.forEach((s, i) => {
+    const p = place(s);
+    const id = setId(i);
+    if (s.predicates.length > 0) {
+      filtered.push({ ...p, id, query: filterQuery(s.predicates) });
+      fine[p.first]! += 1;
+      fine[p.last + 1]! -= 1;
+    } else {
+      H[p.v]![p.first]! += id;
+      H[p.v]![p.last + 1]! -= id;
+    }
+  });
+  if (next.predicates.length > 0) {
+    fine[nextAt.first]! += 1;
+    fine[nextAt.last + 1]! -= 1;
+  }
+  for (const h of H) for (let c = 1; c <= cells; c++) h[c] = h[c]! + h[c - 1]!;
+  for (let c = 1; c <= cells; c++) fine[c] = fine[c]! + fine[c - 1]!;
+
+  // each class (hash of the answered sets holding a record): records the next set takes, leaves
+  const classes = new Map<bigint, { taken: number; left: number }>();
+  const add = (h: bigint, taken: boolean, n: number) => {
+    let c = classes.get(h);
+    if (!c) classes.set(h, (c = { taken: 0, left: 0 }));
+    if (taken) c.taken += n;
+    else c.left += n;
+  };
+  const sets = universe.versionSets;
+  const holds = sets.map((s) => new Set(s));
+  const nextRangeOnly = next.predicates.length === 0;
+  const nextQuery = filterQuery(next.predicates);
+  for (let c = 0; c < cells; c++) {
+    const a = universe.lowerBound(bounds[c]!);
+    const b = universe.lowerBound(bounds[c + 1]!);
+    if (a === b) continue;
+    const inNextRange = c >= nextAt.first && c <= nextAt.last;
+    if (fine[c] === 0) {
+      for (let m = 0; m < sets.length; m++) {
+        const n = universe.countIn(m, a, b);
+        if (n === 0) continue;
+        let h = 0n;
+        for (const v of sets[m]!) h += H[v]![c]!;
+        add(h & MASK64, nextRangeOnly && inNextRange && holds[m]!.has(nextAt.v), n);
+      }
+      continue;
+    }
+    for (const e of universe.slice(a, b)) {
+      let h = 0n;
+      for (const v of sets[e.mask]!) h += H[v]![c]!;
+      for (const f of filtered) {
+        if (c < f.first || c > f.last || !holds[e.mask]!.has(f.v)) continue;
+        if (matchesPredicates(f.query, e.values)) h += f.id;
+      }
+      const taken =
+        inNextRange && holds[e.mask]!.has(nextAt.v) && matchesPredicates(nextQuery, e.values);
+      add(h & MASK64, taken, e.count);
+    }
+  }
+
+  let smallest: number | undefined;
+  const below = (n: number) => n > 0 && n < k && (smallest === undefined || n < smallest);
+  for (const [h, { taken, left }] of classes) {
+    // records no answer held yet: those the next set takes form one new atom
+    if (h === 0n) {
+      if (below(taken)) smallest = taken;
+      continue;
+    }
+    // an atom the next set splits: both parts must hold k records
+    if (taken > 0 && left > 0) {
+      if (below(taken)) smallest = taken;
+      if (below(left)) smallest = left;
+    }
+  }
+  return smallest === undefined ? undefined : { size: smallest };
+}

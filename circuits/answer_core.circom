@@ -11,7 +11,9 @@ include "less_than.circom";
 //
 // Proves:
 //   policyHash  == Poseidon4(aggregateMask + fieldMask*2^32 + filterMask*2^64, keyLo, keyHi,
-//                  minCohort), all masks and minCohort < 2^32, keyLo/keyHi < 2^128;
+//                  minCohort + thresholds[0]*2^32 + thresholds[1]*2^80 + thresholds[2]*2^128
+//                  + thresholds[3]*2^176), all masks and minCohort < 2^32, keyLo/keyHi < 2^128,
+//                  each thresholds[i] < 2^48 (so the fourth word is < 2^224: no overlap, no wrap);
 //   queryHash   == Poseidon10(kind, fieldA, fieldB, lo, hi, threshold, nonce, pred[0..2]) with
 //                  pred[i] = predField[i] + 4*predOp[i] + 16*predConst[i] (circuits/lib/query.ts);
 //   kind in 0..6 and allowed by aggregateMask; fieldA (any kind but COUNT) and fieldB (ratio
@@ -20,7 +22,10 @@ include "less_than.circom";
 //   keyLo <= lo <= hi <= keyHi (all < 2^128); count >= minCohort (count < 2^32);
 //   resultCommitment == Poseidon3(resultValue, resultAux, blind) with the table of
 //   circuits/PROOF_FORMAT.md; RATIO/THRESHOLD: q = floor(10^6*sumA/sumB) via q*sumB + r ==
-//   10^6*sumA, r < sumB (so sumB = 0 is unsatisfiable), THRESHOLD reveals q <= threshold only.
+//   10^6*sumA, r < sumB (so sumB = 0 is unsatisfiable), THRESHOLD reveals q <= threshold only;
+//   THRESHOLD only when threshold equals a nonzero thresholds[i] (0 marks an unused slot, so a
+//   policy with four zero slots allows no THRESHOLD answer): the consumer cannot pick thresholds
+//   and binary-search the ratio.
 // NOTE: count, sums, minM, maxM must be computed (and pinned) by the caller; sums must be
 // < 2^sumBits for honest trees (range-checked here for the selected fields).
 template AnswerCore(sumBits, m) {
@@ -34,6 +39,7 @@ template AnswerCore(sumBits, m) {
     signal input keyLo;
     signal input keyHi;
     signal input minCohort;
+    signal input thresholds[4];
 
     signal input kind;
     signal input fieldA;
@@ -60,8 +66,13 @@ template AnswerCore(sumBits, m) {
     _ <== Num2Bits(32)(minCohort);
     _ <== Num2Bits(128)(keyLo);
     _ <== Num2Bits(128)(keyHi);
+    for (var i = 0; i < 4; i++) {
+        _ <== Num2Bits(48)(thresholds[i]);
+    }
     signal packed <== aggregateMask + fieldMask * 2 ** 32 + filterMask * 2 ** 64;
-    signal policyHashCalc <== Poseidon(4)([packed, keyLo, keyHi, minCohort]);
+    signal cohortAndThresholds <== minCohort + thresholds[0] * 2 ** 32 + thresholds[1] * 2 ** 80
+        + thresholds[2] * 2 ** 128 + thresholds[3] * 2 ** 176;
+    signal policyHashCalc <== Poseidon(4)([packed, keyLo, keyHi, cohortAndThresholds]);
     policyHash === policyHashCalc;
 
     // ---- query preimage
@@ -170,6 +181,21 @@ template AnswerCore(sumBits, m) {
     signal remainderBelowDen <== LessThanBits(sumBits)([r, den]);
     remainderBelowDen === 1;
     signal below <== LessEqThanBits(sumBits + 20)([q, threshold]);
+
+    // ---- THRESHOLD only at a threshold the policy allows: prod_i term[i] == 0 iff some used
+    // slot equals threshold (term[i] = threshold - thresholds[i] for a used slot, 1 for an
+    // unused one; a product of field elements is 0 iff a factor is; both sides are < 2^64 < p,
+    // so field equality is integer equality)
+    signal slotUnused[4];
+    signal thresholdTerm[4];
+    for (var i = 0; i < 4; i++) {
+        slotUnused[i] <== IsZero()(thresholds[i]);
+        thresholdTerm[i] <== (threshold - thresholds[i]) * (1 - slotUnused[i]) + slotUnused[i];
+    }
+    signal termProduct01 <== thresholdTerm[0] * thresholdTerm[1];
+    signal termProduct23 <== thresholdTerm[2] * thresholdTerm[3];
+    signal thresholdMiss <== termProduct01 * termProduct23;
+    isKind[6] * thresholdMiss === 0;
 
     // ---- result selection (circuits/PROOF_FORMAT.md)
     signal v0 <== isKind[0] * count;

@@ -39,6 +39,7 @@ template RangeAggregate(depth, m) {
     signal input keyLo;
     signal input keyHi;
     signal input minCohort;
+    signal input thresholds[4];
 
     signal input kind;
     signal input fieldA;
@@ -157,6 +158,7 @@ template RangeAggregate(depth, m) {
     answer.keyLo <== keyLo;
     answer.keyHi <== keyHi;
     answer.minCohort <== minCohort;
+    answer.thresholds <== thresholds;
     answer.kind <== kind;
     answer.fieldA <== fieldA;
     answer.fieldB <== fieldB;

@@ -38,6 +38,7 @@ template ScanAggregate(depth, h, m) {
     signal input keyLo;
     signal input keyHi;
     signal input minCohort;
+    signal input thresholds[4];
 
     signal input kind;
     signal input fieldA;
@@ -180,6 +181,7 @@ template ScanAggregate(depth, h, m) {
     answer.keyLo <== keyLo;
     answer.keyHi <== keyHi;
     answer.minCohort <== minCohort;
+    answer.thresholds <== thresholds;
     answer.kind <== kind;
     answer.fieldA <== fieldA;
     answer.fieldB <== fieldB;

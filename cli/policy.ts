@@ -3,7 +3,12 @@
  * window as an index-key range, and a policy in words as the contract's `Policy` struct. Every
  * name the user can get wrong is turned into a user error that lists the right ones.
  */
-import { AggregateKind, type Policy } from "../circuits/lib/signals.js";
+import {
+  AggregateKind,
+  MAX_THRESHOLDS,
+  THRESHOLD_SLOT_BITS,
+  type Policy,
+} from "../circuits/lib/signals.js";
 import { findSchema, keyRange } from "../protocol/records/index.js";
 import type { DataSchema } from "../protocol/records/types.js";
 import { UserError } from "./errors.js";
@@ -69,6 +74,41 @@ export interface PolicyInput {
   partNumber: string;
   plant?: string;
   minCohort: number;
+  /**
+   * The thresholds (PPM) a THRESHOLD query may use, at most four (default: none, so THRESHOLD
+   * is not answerable). Fixed by the grant so that a consumer cannot binary-search a ratio.
+   */
+  thresholds?: readonly (bigint | string)[];
+}
+
+/** The allowed thresholds of a policy in words: 1..4 distinct integers in 1..2^48 - 1. */
+export function thresholdsOf(aggregateMask: number, given: readonly (bigint | string)[] = []) {
+  const max = (1n << BigInt(THRESHOLD_SLOT_BITS)) - 1n;
+  const values = given.map((t) => {
+    const v = typeof t === "bigint" ? t : /^\d+$/.test(t.trim()) ? BigInt(t.trim()) : -1n;
+    if (v < 1n || v > max) {
+      throw new UserError(`threshold "${t}" must be an integer from 1 to ${max} (PPM)`);
+    }
+    return v;
+  });
+  if (values.length > MAX_THRESHOLDS) {
+    throw new UserError(
+      `a grant allows at most ${MAX_THRESHOLDS} thresholds, got ${values.length}`,
+    );
+  }
+  if (new Set(values).size !== values.length) {
+    throw new UserError(`thresholds must be distinct, got ${values.join(", ")}`);
+  }
+  const allowsThreshold = ((aggregateMask >>> AggregateKind.ThresholdPpm) & 1) === 1;
+  if (allowsThreshold && values.length === 0) {
+    throw new UserError(
+      "the threshold aggregate needs the thresholds it may use (--thresholds, e.g. 50,100)",
+    );
+  }
+  if (!allowsThreshold && values.length > 0) {
+    throw new UserError("thresholds are given but the threshold aggregate is not allowed");
+  }
+  return values;
 }
 
 /** Turns a policy in the user's terms into the on-chain struct. */
@@ -88,6 +128,7 @@ export function policyOf(schema: DataSchema, p: PolicyInput): Policy {
     minCohort: p.minCohort,
     keyLo,
     keyHi,
+    thresholds: thresholdsOf(aggregateMask, p.thresholds),
   };
 }
 

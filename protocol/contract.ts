@@ -5,7 +5,7 @@
  */
 import type { ContractRunner, Interface, Provider } from "ethers";
 import { PartProof__factory, type PartProof } from "../types/ethers-contracts/index.js";
-import type { Policy } from "../circuits/lib/signals.js";
+import { thresholdSlots, type Policy } from "../circuits/lib/signals.js";
 
 export type { PartProof };
 
@@ -93,6 +93,7 @@ export function policyStruct(p: Policy) {
     minCohort: p.minCohort,
     keyLo: p.keyLo,
     keyHi: p.keyHi,
+    thresholds: thresholdSlots(p),
   };
 }
 
@@ -219,6 +220,7 @@ export class PartProofReader {
       minCohort: Number(p.minCohort),
       keyLo: p.keyLo,
       keyHi: p.keyHi,
+      thresholds: [...p.thresholds].map(BigInt),
     };
   }
 

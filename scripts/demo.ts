@@ -163,11 +163,12 @@ async function main(): Promise<void> {
       fields: ["quantity", "reworked"],
       partNumber: "GBX-3232455",
       minCohort: k,
+      thresholds: [15_000n],
     }),
     terms,
   );
   say(
-    `grant ${gA.grantId}: part GBX-3232455, count/sum/ratio/threshold on quantity and reworked, k = ${k}, quota ${terms.quota}`,
+    `grant ${gA.grantId}: part GBX-3232455, count/sum/ratio on quantity and reworked, threshold at 15,000 PPM only, k = ${k}, quota ${terms.quota}`,
   );
   const req = await automakerCli.requestGrant(
     sB,

@@ -99,6 +99,7 @@ try {
       fields: ["quantity", "reworked"],
       partNumber: "GBX-3232455",
       minCohort: size.k,
+      thresholds: [15_000n],
     }),
     { validFrom: 0, validUntil: Math.floor(Date.now() / 1000) + 90 * 86_400, quota: 100 },
   );

@@ -58,7 +58,19 @@ export interface Policy {
   keyHi: bigint;
   /** Minimum number of records an answer must cover (k). */
   minCohort: number;
+  /**
+   * The thresholds a THRESHOLD_PPM query may use: up to {@link MAX_THRESHOLDS} slots, each
+   * below 2^48; 0 marks an unused slot (so threshold 0 cannot be allowed). Missing or empty:
+   * no THRESHOLD answer is possible. Slot positions count (they are hashed as given, padded
+   * with 0 to four).
+   */
+  thresholds?: readonly bigint[];
 }
+
+/** Number of allowed-threshold slots of a policy. */
+export const MAX_THRESHOLDS = 4;
+/** Bits of one allowed-threshold slot. */
+export const THRESHOLD_SLOT_BITS = 48;
 
 const U32 = 2n ** 32n;
 const U128 = 2n ** 128n;
@@ -78,13 +90,57 @@ export function packMasks(policy: Policy): bigint {
   );
 }
 
-/** Poseidon4(packedMasks, keyLo, keyHi, minCohort): the value a proof's policyHash must equal. */
+/** The policy's four threshold slots (0 = unused), checked: each below 2^48. */
+export function thresholdSlots(policy: Policy): [bigint, bigint, bigint, bigint] {
+  const given = policy.thresholds ?? [];
+  if (given.length > MAX_THRESHOLDS) {
+    throw new RangeError(
+      `policy.thresholds holds at most ${MAX_THRESHOLDS} values, got ${given.length}`,
+    );
+  }
+  for (const t of given) {
+    if (typeof t !== "bigint" || t < 0n || t >= 1n << BigInt(THRESHOLD_SLOT_BITS)) {
+      throw new RangeError(
+        `policy.thresholds must be unsigned ${THRESHOLD_SLOT_BITS}-bit integers, got ${t}`,
+      );
+    }
+  }
+  const slots = [...given, 0n, 0n, 0n, 0n];
+  return [slots[0]!, slots[1]!, slots[2]!, slots[3]!];
+}
+
+/** Whether a THRESHOLD_PPM query at `threshold` is allowed by the policy's threshold slots. */
+export function thresholdAllowed(policy: Policy, threshold: bigint): boolean {
+  return threshold !== 0n && thresholdSlots(policy).includes(threshold);
+}
+
+/**
+ * minCohort + thresholds[0]·2^32 + thresholds[1]·2^80 + thresholds[2]·2^128 +
+ * thresholds[3]·2^176 (< 2^224): the fourth word of the policy hash.
+ */
+export function packCohortAndThresholds(policy: Policy): bigint {
+  packMasks(policy); // checks minCohort (and the masks) are unsigned 32-bit
+  return thresholdSlots(policy).reduce(
+    (word, t, i) => word + (t << BigInt(32 + THRESHOLD_SLOT_BITS * i)),
+    BigInt(policy.minCohort),
+  );
+}
+
+/**
+ * Poseidon4(packedMasks, keyLo, keyHi, packedCohortAndThresholds): the value a proof's
+ * policyHash must equal.
+ */
 export function policyHash(policy: Policy): bigint {
   if (policy.keyLo < 0n || policy.keyLo >= U128 || policy.keyHi < 0n || policy.keyHi >= U128) {
     throw new RangeError("policy key range must be unsigned 128-bit integers");
   }
   if (policy.keyLo > policy.keyHi) throw new RangeError("policy keyLo must be <= keyHi");
-  return poseidon4([packMasks(policy), policy.keyLo, policy.keyHi, BigInt(policy.minCohort)]);
+  return poseidon4([
+    packMasks(policy),
+    policy.keyLo,
+    policy.keyHi,
+    packCohortAndThresholds(policy),
+  ]);
 }
 
 /** Poseidon3(resultValue, resultAux, blind): the on-chain commitment to an answer. */

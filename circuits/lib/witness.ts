@@ -4,6 +4,7 @@
  */
 import {
   policyHash as hashPolicy,
+  thresholdSlots,
   resultCommitment,
   type AnswerSignals,
   type Policy,
@@ -45,6 +46,7 @@ function policyInput(policy: Policy): CircuitInput {
     keyLo: policy.keyLo,
     keyHi: policy.keyHi,
     minCohort: BigInt(policy.minCohort),
+    thresholds: thresholdSlots(policy),
   };
 }
 

@@ -69,6 +69,7 @@ export interface PolicyOpts {
   part: string;
   plant?: string;
   k: number;
+  thresholds: string[];
   validFrom: string;
   validUntil: string;
   quota: number;
@@ -91,6 +92,14 @@ export function policyOptions(c: Command): Command {
     .requiredOption("--part <partNumber>", "the part the grant covers")
     .option("--plant <plant>", "restrict to one plant (default: every plant)")
     .requiredOption("--k <n>", "minimum cohort: no answer over fewer records", positiveInt("--k"))
+    .addOption(
+      new Option(
+        "--thresholds <list>",
+        "the PPM thresholds a threshold query may use (at most 4; needed for threshold)",
+      )
+        .argParser(list)
+        .default([], "none"),
+    )
     .addOption(
       new Option(
         "--valid-from <time>",

@@ -6,9 +6,10 @@ import {ProofSignals} from "../libraries/ProofSignals.sol";
 /**
  * @title IAccessGrants
  * @notice Access grants: an asset owner lets a consumer query an asset under a policy (allowed
- * aggregates, fields, filters, key range, minimum cohort k), inside a validity window and up to
- * a query quota. A consumer may request a grant, which the owner approves or rejects. The owner
- * can revoke (effective in the same block) and change quota and expiry.
+ * aggregates, fields, filters, key range, minimum cohort k, allowed THRESHOLD thresholds),
+ * inside a validity window and up to a query quota. A consumer may request a grant, which the
+ * owner approves or rejects. The owner can revoke (effective in the same block) and change quota
+ * and expiry.
  * @dev The policy is enforced in-circuit: every answer proof carries `policyHash`, and the
  * access log only checks that it equals the grant's stored policy hash.
  */
@@ -31,7 +32,7 @@ interface IAccessGrants {
         uint32 quota; // maximum number of logged answers
         uint32 used; // answers logged so far
         GrantStatus status;
-        uint256 policyHash; // Poseidon4 of the policy, the proofs' policyHash signal
+        uint256 policyHash; // Poseidon4 of the policy (ProofSignals.policyHash), the proofs' policyHash
     }
 
     /// @notice The owner issued an active grant directly.

@@ -29,7 +29,7 @@ library ProofSignals {
 
     /**
      * @notice A grant's usage policy; the circuit enforces a query against its preimage.
-     * @dev Field order packs into two storage slots.
+     * @dev Field order packs into three storage slots (the thresholds take the third).
      */
     struct Policy {
         uint32 aggregateMask; // bit i: aggregate kind i allowed
@@ -38,6 +38,7 @@ library ProofSignals {
         uint32 minCohort; // k: answers over fewer than k records are refused by the circuit
         uint128 keyLo; // lowest index key the consumer may query
         uint128 keyHi; // highest index key the consumer may query
+        uint48[4] thresholds; // THRESHOLD_PPM may ask only these (0 = unused slot; none: no THRESHOLD)
     }
 
     /// @notice aggregateMask + fieldMask * 2^32 + filterMask * 2^64.
@@ -48,11 +49,32 @@ library ProofSignals {
             (uint256(policy.filterMask) << 64);
     }
 
-    /// @notice Poseidon4(packedMasks, keyLo, keyHi, minCohort): the proof's policyHash signal.
+    /**
+     * @notice minCohort + thresholds[0] * 2^32 + thresholds[1] * 2^80 + thresholds[2] * 2^128
+     * + thresholds[3] * 2^176 (< 2^224, below the field modulus; no two parts overlap).
+     */
+    function packCohortAndThresholds(Policy memory policy) internal pure returns (uint256) {
+        return
+            uint256(policy.minCohort) |
+            (uint256(policy.thresholds[0]) << 32) |
+            (uint256(policy.thresholds[1]) << 80) |
+            (uint256(policy.thresholds[2]) << 128) |
+            (uint256(policy.thresholds[3]) << 176);
+    }
+
+    /**
+     * @notice Poseidon4(packedMasks, keyLo, keyHi, packedCohortAndThresholds): the proof's
+     * policyHash signal.
+     */
     function policyHash(Policy memory policy) internal pure returns (uint256) {
         return
             PoseidonT5.hash(
-                [packMasks(policy), uint256(policy.keyLo), uint256(policy.keyHi), policy.minCohort]
+                [
+                    packMasks(policy),
+                    uint256(policy.keyLo),
+                    uint256(policy.keyHi),
+                    packCohortAndThresholds(policy)
+                ]
             );
     }
 

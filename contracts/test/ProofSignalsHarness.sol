@@ -15,6 +15,13 @@ contract ProofSignalsHarness {
         return ProofSignals.packMasks(policy);
     }
 
+    /// @notice See ProofSignals.packCohortAndThresholds.
+    function packCohortAndThresholds(
+        ProofSignals.Policy calldata policy
+    ) external pure returns (uint256) {
+        return ProofSignals.packCohortAndThresholds(policy);
+    }
+
     /// @notice See ProofSignals.binding.
     function binding(
         uint256 chainId,

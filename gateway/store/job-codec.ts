@@ -9,7 +9,10 @@ import type { QueryBody } from "../../protocol/api.js";
 
 /** A job's query as stored: numbers for kind and fields, decimal strings for the rest. */
 export type StoredQuery = Record<string, string | number>;
-/** A job's policy as stored: numbers for masks and k, decimal strings for the key range. */
+/**
+ * A job's policy as stored: numbers for masks and k, decimal strings for the key range and
+ * the threshold slots ("t0,t1,t2,t3").
+ */
 export type StoredPolicy = Record<string, string | number>;
 
 /** A packed predicate slot (field + 4·op + 16·value) read back; 0 is an unused slot. */
@@ -41,6 +44,7 @@ export function storePolicy(p: Policy): StoredPolicy {
     minCohort: p.minCohort,
     keyLo: p.keyLo.toString(),
     keyHi: p.keyHi.toString(),
+    thresholds: (p.thresholds ?? []).join(","),
   };
 }
 
@@ -71,5 +75,10 @@ export function circuitPolicy(p: StoredPolicy): Policy {
     minCohort: Number(p.minCohort),
     keyLo: BigInt(p.keyLo!),
     keyHi: BigInt(p.keyHi!),
+    // the allowed THRESHOLD thresholds, "t0,t1,…" in slot order (absent in older jobs: none)
+    thresholds: String(p.thresholds ?? "")
+      .split(",")
+      .filter((x) => x !== "")
+      .map(BigInt),
   };
 }

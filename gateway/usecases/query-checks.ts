@@ -10,7 +10,7 @@
  * | `usableGrant`      | `_checkGrantUsable`: exists, status, window            | NO_GRANT, GRANT_REVOKED, GRANT_EXPIRED, GRANT_NOT_YET_VALID |
  * | `consentOf`        | `_checkConsent`: the consumer's AnswerConsent          | VALIDATION_FAILED, BAD_SIGNATURE |
  * | `liveAsset`        | `_checkVersion`: the asset is not retired              | UNKNOWN_ASSET, ASSET_RETIRED |
- * | `allowedByPolicy`  | the proof's policy hash (the circuit proves the policy) | POLICY_VIOLATION, UNSUPPORTED_QUERY |
+ * | `allowedByPolicy`  | the proof's policy hash (the circuit proves the policy, THRESHOLD thresholds included) | POLICY_VIOLATION, UNSUPPORTED_QUERY |
  * | `servedVersion`    | `_checkVersion`: a registered version of the asset     | UNKNOWN_VERSION, VERSION_NOT_AVAILABLE |
  * | `acceptAtomically` | `GrantQuotaExhausted`, `RequestAlreadyLogged` (+ nonce) | QUOTA_EXCEEDED, REFUSAL_BUDGET_SPENT, NONCE_REUSED, REQUEST_REUSED |
  * | … then `cohortOf`  | the circuit's minimum cohort k                         | COHORT_BELOW_K, UNSUPPORTED_QUERY |
@@ -22,7 +22,7 @@
  * refusal budget) and kept for the auditor's export. `linkedAddresses` (the addresses whose
  * answers the differencing guard counts together) reads only the chain and runs before the lock.
  */
-import { AggregateKind, type Policy } from "../../circuits/lib/signals.js";
+import { AggregateKind, thresholdAllowed, type Policy } from "../../circuits/lib/signals.js";
 import { matchesPredicates, type Predicate } from "../../circuits/lib/query.js";
 import { scanWindow } from "../../circuits/lib/witness.js";
 import type { QueryBody } from "../../protocol/api.js";
@@ -172,6 +172,15 @@ function predicatesOf(q: SignedQuery): Predicate[] {
  */
 export function allowedByPolicy(ctx: GatewayContext, policy: Policy, q: SignedQuery): Predicate[] {
   checkAggregateAndRange(policy, q, ctx.config.circuit.minMaxField);
+  // THRESHOLD only at a threshold of the grant (the circuit proves it against the policy hash):
+  // a consumer who picked thresholds could binary-search the ratio, one bit per answer
+  if (q.kind === AggregateKind.ThresholdPpm && !thresholdAllowed(policy, q.threshold)) {
+    const allowed = (policy.thresholds ?? []).filter((t) => t !== 0n);
+    throw new AppError(
+      "POLICY_VIOLATION",
+      `the grant does not allow threshold ${q.threshold} (allowed: ${allowed.join(", ") || "none"})`,
+    );
+  }
   const predicates = predicatesOf(q);
   for (const p of predicates) {
     if (!isBit(policy.filterMask, p.field)) {

@@ -24,7 +24,10 @@ export function sampleSalts(n: number, offset = 1000n): bigint[] {
   return Array.from({ length: n }, (_, i) => offset + BigInt(i) * 7919n);
 }
 
-/** A policy allowing every aggregate and field over keys 1..100 with k = 2. */
+/**
+ * A policy allowing every aggregate and field over keys 1..100 with k = 2, and THRESHOLD at the
+ * thresholds the range and scan tests ask (400,000 and 1,000,000 PPM).
+ */
 export function openPolicy(overrides: Partial<Policy> = {}): Policy {
   return {
     aggregateMask: 0x7f,
@@ -33,6 +36,7 @@ export function openPolicy(overrides: Partial<Policy> = {}): Policy {
     keyLo: 1n,
     keyHi: 100n,
     minCohort: 2,
+    thresholds: [400_000n, 1_000_000n],
     ...overrides,
   };
 }

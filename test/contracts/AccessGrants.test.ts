@@ -1,5 +1,6 @@
 import { expect } from "chai";
 import { network } from "hardhat";
+import { policyHash } from "../../circuits/lib/signals.js";
 import {
   deployPartProof,
   ENDPOINT,
@@ -65,6 +66,30 @@ describe("AccessGrants", function () {
       expect([...p]).to.deep.equal(policyArray());
       expect(await pp.grantCount()).to.equal(1n);
       expect(await pp.isGrantUsable(1n)).to.equal(true);
+    });
+
+    it("stores the allowed THRESHOLD thresholds and hashes them into the policy hash", async function () {
+      const { pp, owner, consumer, from, until } = await networkHelpers.loadFixture(fixture);
+      const policy = { ...POLICY, thresholds: [15_000n, 0n, 2n ** 48n - 1n] };
+      await expect(
+        pp.connect(owner).grantAccess(1n, consumer.address, policyTuple(policy), from, until, 10),
+      )
+        .to.emit(pp, "GrantIssued")
+        .withArgs(
+          1n,
+          1n,
+          consumer.address,
+          policyArray(policy),
+          policyHash(policy),
+          from,
+          until,
+          10n,
+        );
+      const g = await pp.getGrant(1n);
+      expect(g.policyHash).to.equal(policyHash(policy));
+      expect(g.policyHash).to.not.equal(POLICY_HASH);
+      const stored = await pp.getGrantPolicy(1n);
+      expect([...stored.thresholds]).to.deep.equal([15_000n, 0n, 2n ** 48n - 1n, 0n]);
     });
 
     it("reverts when the sender is not the asset owner", async function () {

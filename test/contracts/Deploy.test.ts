@@ -9,7 +9,7 @@ import PartProofModule, {
 import { existsSync } from "node:fs";
 import { circuitId } from "../../circuits/lib/signals.js";
 import { circuitPaths, readManifest } from "../../scripts/lib/circuit-build.js";
-import { POLICY, POLICY_HASH } from "./helpers.js";
+import { POLICY, POLICY_HASH, policyTuple } from "./helpers.js";
 
 const { ethers, ignition } = await network.create();
 
@@ -38,21 +38,7 @@ describe("Ignition module PartProof", function () {
       const hash = lib.getFunction("hash");
       const now = BigInt((await ethers.provider.getBlock("latest"))!.timestamp);
       await pp.registerAsset("urn:x", ethers.ZeroHash, "http://gw");
-      await pp.grantAccess(
-        1n,
-        deployer!.address,
-        {
-          aggregateMask: POLICY.aggregateMask,
-          fieldMask: POLICY.fieldMask,
-          filterMask: POLICY.filterMask,
-          minCohort: POLICY.minCohort,
-          keyLo: POLICY.keyLo,
-          keyHi: POLICY.keyHi,
-        },
-        now,
-        now + 100n,
-        1,
-      );
+      await pp.grantAccess(1n, deployer!.address, policyTuple(POLICY), now, now + 100n, 1);
       expect((await pp.getGrant(1n)).policyHash).to.equal(POLICY_HASH);
       // POLICY_HASH (poseidon-lite, circuits/lib/signals.ts) against the Solidity Poseidon of the
       // masks packed by hand (aggregate + field·2^32 + filter·2^64), key range and k

@@ -3,6 +3,7 @@ import { network } from "hardhat";
 import {
   bindingOf,
   FIELD_MODULUS,
+  packCohortAndThresholds,
   packMasks,
   policyHash,
   PUBLIC_SIGNALS,
@@ -23,6 +24,15 @@ async function fixture() {
 
 const U32 = 2 ** 32 - 1;
 const U128 = 2n ** 128n - 1n;
+const S48 = 2n ** 48n - 1n;
+const P_THRESHOLD: Policy = {
+  aggregateMask: 0b1100000,
+  fieldMask: 0b11,
+  filterMask: 0,
+  keyLo: 1n,
+  keyHi: 2n ** 64n,
+  minCohort: 5,
+};
 const POLICIES: Policy[] = [
   { aggregateMask: 0, fieldMask: 0, filterMask: 0, keyLo: 0n, keyHi: 0n, minCohort: 0 },
   { aggregateMask: 1, fieldMask: 2, filterMask: 4, keyLo: 5n, keyHi: 6n, minCohort: 7 },
@@ -36,6 +46,10 @@ const POLICIES: Policy[] = [
     keyHi: 2n ** 127n + 5n,
     minCohort: 50,
   },
+  // allowed THRESHOLD thresholds: one slot, a gap, every slot at its 48-bit maximum
+  { ...P_THRESHOLD, thresholds: [15_000n] },
+  { ...P_THRESHOLD, thresholds: [0n, 0n, 0n, 15_000n] },
+  { ...P_THRESHOLD, minCohort: U32, thresholds: [S48, S48, S48, S48] },
 ];
 
 describe("ProofSignals", function () {
@@ -59,6 +73,17 @@ describe("ProofSignals", function () {
       const { harness } = await networkHelpers.loadFixture(fixture);
       for (const p of POLICIES) {
         expect(await harness.packMasks(policyTuple(p))).to.equal(packMasks(p));
+      }
+    });
+  });
+
+  describe("packCohortAndThresholds", function () {
+    it("equals the TypeScript packing of minCohort and the four threshold slots", async function () {
+      const { harness } = await networkHelpers.loadFixture(fixture);
+      for (const p of POLICIES) {
+        const expected = packCohortAndThresholds(p);
+        expect(await harness.packCohortAndThresholds(policyTuple(p))).to.equal(expected);
+        expect(expected).to.be.lessThan(1n << 224n);
       }
     });
   });

@@ -32,7 +32,15 @@ import {
   type QueryMessage,
 } from "../../protocol/typed-data.js";
 import { checkGas, COVERAGE } from "./gas.js";
-import { consentFor, deployPartProof, ENDPOINT, META, PARAMS, SCHEMA } from "./helpers.js";
+import {
+  consentFor,
+  deployPartProof,
+  ENDPOINT,
+  META,
+  PARAMS,
+  policyTuple,
+  SCHEMA,
+} from "./helpers.js";
 
 const { ethers, networkHelpers } = await network.create();
 
@@ -114,14 +122,7 @@ async function fixture() {
   await pp.connect(owner).registerAsset(SCHEMA, META, ENDPOINT);
   await pp.connect(owner).publishVersion(1n, tree.root, BigInt(tree.leafCount), DEPTH, PARAMS);
   const now = BigInt(await networkHelpers.time.latest());
-  const tuple = {
-    aggregateMask: POLICY.aggregateMask,
-    fieldMask: POLICY.fieldMask,
-    filterMask: POLICY.filterMask,
-    minCohort: POLICY.minCohort,
-    keyLo: POLICY.keyLo,
-    keyHi: POLICY.keyHi,
-  };
+  const tuple = policyTuple(POLICY);
   await pp.connect(owner).grantAccess(1n, consumer!.address, tuple, now, now + 86400n, 5);
   // Grant 2: same asset and policy, another consumer.
   await pp.connect(owner).grantAccess(1n, other!.address, tuple, now, now + 86400n, 5);
@@ -334,7 +335,9 @@ describe("AccessLog with a real range_d4 proof", function () {
       await pp.connect(other).registerAsset(SCHEMA, META, ENDPOINT);
       await pp.connect(other).publishVersion(2n, tree.root, BigInt(tree.leafCount), DEPTH, PARAMS);
       const now = BigInt(await networkHelpers.time.latest());
-      await pp.connect(other).grantAccess(2n, other.address, POLICY, now, now + 86400n, 5);
+      await pp
+        .connect(other)
+        .grantAccess(2n, other.address, policyTuple(POLICY), now, now + 86400n, 5);
       const own = await proveFor(pp, 3n, requestId);
       await pp
         .connect(other)

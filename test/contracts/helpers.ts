@@ -3,7 +3,7 @@
  */
 import type { HardhatEthers } from "@nomicfoundation/hardhat-ethers/types";
 import { POSEIDON_T5_ABI, POSEIDON_T5_BYTECODE } from "../../contracts/poseidon.js";
-import { policyHash, type Policy } from "../../circuits/lib/signals.js";
+import { policyHash, thresholdSlots, type Policy } from "../../circuits/lib/signals.js";
 import { policyStruct } from "../../protocol/contract.js";
 import type { Signer } from "ethers";
 import {
@@ -45,7 +45,10 @@ export function policyTuple(p: Policy = POLICY) {
   return policyStruct(p);
 }
 
-/** The Solidity struct as ethers decodes it (tuple order: masks, minCohort, keyLo, keyHi). */
+/**
+ * The Solidity struct as ethers decodes it (tuple order: masks, minCohort, keyLo, keyHi, the
+ * four threshold slots).
+ */
 export function policyArray(p: Policy = POLICY) {
   return [
     BigInt(p.aggregateMask),
@@ -54,6 +57,7 @@ export function policyArray(p: Policy = POLICY) {
     BigInt(p.minCohort),
     p.keyLo,
     p.keyHi,
+    thresholdSlots(p),
   ];
 }
 

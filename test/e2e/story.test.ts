@@ -174,6 +174,9 @@ describe("e2e: the PartProof story through the CLI", function () {
   });
 
   it("the supplier grants the automaker under a policy with k = 3", async function () {
+    // the grant fixes the thresholds a threshold query may use: here the two the test asks
+    const ppm = expected(rows, "4712", DAYS[0]!, DAYS[6]!).ppm;
+    expect(ppm).to.be.greaterThan(1);
     const g = await cli(
       "supplier",
       "supplier",
@@ -188,6 +191,8 @@ describe("e2e: the PartProof story through the CLI", function () {
       "GBX-3232455",
       "--k",
       String(K),
+      "--thresholds",
+      `${ppm},${ppm - 1}`,
       "--quota",
       "10",
       "--valid-until",

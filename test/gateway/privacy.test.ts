@@ -61,6 +61,7 @@ describe("Gateway privacy", function () {
         filterMask: 0,
         ...keyRange({ partNumber: PART }),
         minCohort: 3,
+        thresholds: [200_000n], // the one THRESHOLD the test asks
       };
       const now = BigInt(await networkHelpers.time.latest());
       await pp

@@ -66,6 +66,7 @@ const FULL: Policy = {
   filterMask: 0b1111,
   ...keyRange({ partNumber: PART }),
   minCohort: 3,
+  thresholds: [1n], // the THRESHOLD of the zero-denominator case
 };
 
 /**

@@ -12,6 +12,7 @@ import * as snarkjs from "snarkjs";
 import { circuitId } from "../../../circuits/lib/signals.js";
 import { buildTree, randomSalt } from "../../../circuits/lib/tree.js";
 import { rangeWitness } from "../../../circuits/lib/witness.js";
+import { policyStruct } from "../../../protocol/contract.js";
 import { signAnswerConsent } from "../../../protocol/typed-data.js";
 import { circuitPaths, verifierName } from "../circuit-build.js";
 import { ROOT, syntheticRecords, type Log } from "./common.js";
@@ -141,14 +142,7 @@ export async function benchGas(opts: GasBenchOptions, log: Log): Promise<GasBenc
     );
     const records = syntheticRecords(12);
     const policy = benchPolicy(records.length);
-    const tuple = {
-      aggregateMask: policy.aggregateMask,
-      fieldMask: policy.fieldMask,
-      filterMask: policy.filterMask,
-      minCohort: policy.minCohort,
-      keyLo: policy.keyLo,
-      keyHi: policy.keyHi,
-    };
+    const tuple = policyStruct(policy);
     const now = BigInt(await networkHelpers.time.latest());
     await gasOf(
       "grantAccess",

@@ -12,7 +12,13 @@
  * - contracts/modules/*.sol: each `revert Error(…);` is deleted (replaced by `{}`); a mutant that
  *   no longer compiles is reported apart and left out of the score;
  * - cli/reconcile.ts: each `if` that raises an anomaly (calls `flag`, pushes an anomaly) or skips
- *   a candidate (`continue`) has its condition negated.
+ *   a candidate (`continue`) has its condition negated;
+ * - cli/automaker.ts (the automaker's answer verification, `verifyAnswer` and what it calls):
+ *   each check of the returned AnswerCheck is made to always hold (its value replaced by `true`),
+ *   and so is each operand of a check that is an `&&` chain (also inside the log-entry match);
+ *   each `return false` of the on-chain proof check becomes `return true`; `failedChecks` reports
+ *   nothing; each refusal `throw` is deleted. cli/signed-queries.ts (the automaker's own record of
+ *   what it signed, which the checks compare against): each refusal `throw` is deleted.
  *
  * Before the mutants, each test set runs once unmutated and must pass (else nothing is
  * measured). Results are merged into bench/mutation-results.json (so subsets accumulate) and
@@ -56,6 +62,10 @@ const TESTS_OF: Record<string, string[]> = {
   "gateway/usecases/assets.ts": GATEWAY_TESTS,
   "gateway/usecases/reads.ts": GATEWAY_TESTS,
   "cli/reconcile.ts": ["test/cli/reconcile.test.ts"],
+  // verify-checks isolates every check; verify.test.ts (a lying gateway through the CLI, minutes
+  // of proofs) adds no check of its own and is left out to keep a mutant's run short
+  "cli/automaker.ts": ["test/cli/verify-checks.test.ts"],
+  "cli/signed-queries.ts": ["test/cli/verify-checks.test.ts"],
   ...Object.fromEntries(
     readdirSync(path.join(ROOT, "contracts", "modules"))
       .filter((f) => f.endsWith(".sol"))
@@ -156,6 +166,116 @@ function negateMutants(file: string, text: string): Mutant[] {
   return out;
 }
 
+/** The functions of cli/automaker.ts that verify an answer (the rest of the file only asks). */
+const VERIFY_FUNCTIONS = new Set([
+  "verifyAnswer",
+  "verifyOnChain",
+  "failedChecks",
+  "requireAllChecks",
+]);
+
+/** `a && b && c` as [a, b, c] (parentheses looked through); a non-`&&` expression as [itself]. */
+function conjuncts(e: ts.Expression): ts.Expression[] {
+  while (ts.isParenthesizedExpression(e)) e = e.expression;
+  if (ts.isBinaryExpression(e) && e.operatorToken.kind === ts.SyntaxKind.AmpersandAmpersandToken) {
+    return [...conjuncts(e.left), ...conjuncts(e.right)];
+  }
+  return [e];
+}
+
+/**
+ * The answer verification of cli/automaker.ts weakened one check at a time: each AnswerCheck
+ * property of `verifyAnswer`'s result and each `&&` operand in it or in the log-entry match made
+ * `true`, each `return false` of `verifyOnChain` made `return true`, `failedChecks` emptied, each
+ * refusal `throw` deleted.
+ */
+function verifyMutants(file: string, text: string): Mutant[] {
+  const sf = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true);
+  const out: Mutant[] = [];
+  const toTrue = (e: ts.Node, label: string) =>
+    out.push(mutant(file, text, e.getStart(sf), e.getEnd(), "true", label));
+  const weakenChain = (e: ts.Expression, name: string) => {
+    const parts = conjuncts(e);
+    if (parts.length > 1) {
+      for (const c of parts) toTrue(c, `${name}: operand (${oneLine(c.getText(sf), 45)}) := true`);
+    }
+  };
+  const inVerify = (fn: ts.FunctionDeclaration) => {
+    const name = fn.name!.text;
+    const visit = (node: ts.Node) => {
+      if (name === "verifyAnswer" && ts.isReturnStatement(node) && node.expression) {
+        const obj = node.expression;
+        if (ts.isObjectLiteralExpression(obj)) {
+          for (const p of obj.properties) {
+            if (ts.isShorthandPropertyAssignment(p)) {
+              out.push(
+                mutant(
+                  file,
+                  text,
+                  p.getStart(sf),
+                  p.getEnd(),
+                  `${p.name.text}: true`,
+                  `check ${p.name.text} := true`,
+                ),
+              );
+            } else if (ts.isPropertyAssignment(p) && ts.isIdentifier(p.name)) {
+              toTrue(p.initializer, `check ${p.name.text} := true`);
+              weakenChain(p.initializer, `check ${p.name.text}`);
+            }
+          }
+        }
+      }
+      // the log-entry match: `events.some(({ args: a }) => … && …)`
+      if (
+        name === "verifyAnswer" &&
+        ts.isCallExpression(node) &&
+        ts.isPropertyAccessExpression(node.expression) &&
+        node.expression.name.text === "some"
+      ) {
+        const fnArg = node.arguments[0];
+        if (fnArg && ts.isArrowFunction(fnArg) && !ts.isBlock(fnArg.body)) {
+          weakenChain(fnArg.body, "log entry match");
+        }
+      }
+      if (
+        name === "verifyOnChain" &&
+        ts.isReturnStatement(node) &&
+        node.expression?.kind === ts.SyntaxKind.FalseKeyword
+      ) {
+        toTrue(node.expression, "verifyOnChain: return false := return true");
+      }
+      if (name === "failedChecks" && ts.isPrefixUnaryExpression(node)) {
+        out.push(
+          mutant(
+            file,
+            text,
+            node.getStart(sf),
+            node.getEnd(),
+            "false",
+            "failedChecks: reports no check",
+          ),
+        );
+      }
+      ts.forEachChild(node, visit);
+    };
+    visit(fn);
+  };
+  for (const st of sf.statements) {
+    if (ts.isFunctionDeclaration(st) && st.name && VERIFY_FUNCTIONS.has(st.name.text)) inVerify(st);
+  }
+  const throws = throwMutants(file, text).filter((m) =>
+    sf.statements.some(
+      (st) =>
+        ts.isFunctionDeclaration(st) &&
+        st.name &&
+        VERIFY_FUNCTIONS.has(st.name.text) &&
+        st.getStart(sf) <= m.start &&
+        m.end <= st.getEnd(),
+    ),
+  );
+  return [...out, ...throws].sort((a, b) => a.start - b.start);
+}
+
 /** Every `revert Error(…);` of a Solidity file (outside comments), deleted. */
 function revertMutants(file: string, text: string): Mutant[] {
   const out: Mutant[] = [];
@@ -172,6 +292,7 @@ function allMutants(): Mutant[] {
     const text = readFileSync(path.join(ROOT, file), "utf8");
     if (file.endsWith(".sol")) return revertMutants(file, text);
     if (file === "cli/reconcile.ts") return negateMutants(file, text);
+    if (file === "cli/automaker.ts") return verifyMutants(file, text);
     return throwMutants(file, text);
   });
 }
@@ -327,7 +448,9 @@ on ${os.cpus().length} CPUs, load average ${os
     .loadavg()
     .map((x) => x.toFixed(1))
     .join(" ")}. Each mutant deletes one refusal (\`throw\` in the gateway's checks, \`revert\`
-in contracts/modules) or negates one anomaly check (cli/reconcile.ts), and runs only the test
+in contracts/modules, in the automaker's signed-query record) or negates one anomaly check
+(cli/reconcile.ts) or makes one check of the automaker's answer verification always hold
+(cli/automaker.ts), and runs only the test
 files that cover its source (\`TESTS_OF\` in the script). A timeout counts as killed; a mutant
 that does not compile, or whose test run crashed twice without a failing test, is left out of
 the score ("not compiling / crashed"). "not run": not in the runs so far (\`--only\`).

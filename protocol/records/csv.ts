@@ -47,6 +47,11 @@ export function parseCsv(text: string): CsvLine[] {
       skip_empty_lines: true,
       max_record_size: MAX_CSV_RECORD_CHARS,
       on_record: (cells, info) => {
+        // csv-parse (7.0.3) applies max_record_size to the first row only: the bound is kept
+        // here for every row
+        if (cells.reduce((n, c) => n + c.length, 0) > MAX_CSV_RECORD_CHARS) {
+          throw new CsvSyntaxError(`line ${info.lines}: ${REASONS.CSV_MAX_RECORD_SIZE}`);
+        }
         if (cells.length > MAX_CSV_COLUMNS) {
           throw new CsvSyntaxError(
             `line ${info.lines}: has ${cells.length} columns, at most ${MAX_CSV_COLUMNS} are read`,

@@ -67,14 +67,50 @@ export function dayNumber(isoDate: string): number {
   return day;
 }
 
-/** Day number (UTC) of an ISO 8601 date-time with or without offset; throws if invalid. */
+/**
+ * `YYYY-MM-DD[Thh:mm[:ss[.fraction]][Z|±hh:mm]]`: an ISO 8601 (RFC 3339 / xsd:dateTime) date-time
+ * with a four-digit year; the time (a date alone is its day), seconds, fraction and offset are
+ * optional.
+ */
+const DATE_TIME =
+  /^(\d{4}-\d{2}-\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?(?:(Z)|([+-])(\d{2}):(\d{2}))?)?$/;
+
+/**
+ * Day number (UTC) of an ISO 8601 date-time (`YYYY-MM-DDThh:mm[:ss[.f]]` with `Z`, an offset
+ * `±hh:mm`, or none; or a date `YYYY-MM-DD`); throws a RangeError for anything else, including dates that are not
+ * calendar dates, hours past 24:00, and offsets beyond ±14:00. A date-time without an offset is
+ * read as UTC, so that every gateway maps it to the same day whatever its time zone (JavaScript's
+ * `Date.parse` would read it in the machine's local time, and accepts non-ISO text and 30 February).
+ * The fraction of a second never changes the day and is not read.
+ */
 export function dayOfTimestamp(ts: string): number {
   if (ts.length > MAX_DATE_CHARS) throw new RangeError("is not an ISO 8601 date-time");
-  const ms = Date.parse(ts);
-  if (!Number.isFinite(ms)) throw new RangeError("is not an ISO 8601 date-time");
+  const m = DATE_TIME.exec(ts);
+  if (!m) throw new RangeError("is not an ISO 8601 date-time");
+  const [, date, hh, mm, ss, , sign, oh, om] = m;
+  const [h, min, sec] = [Number(hh ?? 0), Number(mm ?? 0), Number(ss ?? 0)];
+  if (min > 59 || sec > 59 || h > 24 || (h === 24 && (min > 0 || sec > 0))) {
+    throw new RangeError("is not a time of day");
+  }
+  const offsetMin = sign ? (sign === "-" ? -1 : 1) * (Number(oh) * 60 + Number(om)) : 0;
+  if (Number(om ?? 0) > 59 || Math.abs(offsetMin) > 14 * 60) {
+    throw new RangeError("has an offset beyond ±14:00");
+  }
+  const ms = dateDayMs(date!) + ((h * 60 + min - offsetMin) * 60 + sec) * 1000;
   const day = Math.floor(ms / MS_PER_DAY);
   if (day < 0) throw new RangeError("is before 1970-01-01");
   return day;
+}
+
+/** Milliseconds since the epoch at 00:00 UTC of a calendar date `YYYY-MM-DD` (may be < 0). */
+function dateDayMs(isoDate: string): number {
+  const [y, mo, d] = isoDate.split("-").map(Number) as [number, number, number];
+  const back = new Date(0);
+  back.setUTCFullYear(y, mo - 1, d); // setUTCFullYear: years 0–99 are not moved to 19xx
+  if (back.getUTCFullYear() !== y || back.getUTCMonth() !== mo - 1 || back.getUTCDate() !== d) {
+    throw new RangeError("is not a calendar date");
+  }
+  return back.getTime();
 }
 
 /** The ISO date `YYYY-MM-DD` of a day number. */

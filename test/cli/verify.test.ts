@@ -7,21 +7,13 @@
  */
 import { expect } from "chai";
 import { createServer, type Server } from "node:http";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { rm } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
 import path from "node:path";
-import { network } from "hardhat";
-import { runCli } from "../../cli/partproof.js";
-import { openSession, type Session } from "../../cli/session.js";
+import type { Session } from "../../cli/session.js";
 import { loadSignedQuery } from "../../cli/signed-queries.js";
-import { DEMO_SUPPLIERS, generateQuality, toCatenaX } from "../../scripts/lib/demo-data.js";
 import { devAccount } from "../../scripts/lib/processes.js";
-import { deploy, gateway } from "../gateway/helpers.js";
-
-const SUPPLIER = { ...DEMO_SUPPLIERS[0]!, parts: [DEMO_SUPPLIERS[0]!.parts[0]!] };
-const PART = SUPPLIER.parts[0]!.partNumber;
-const PLANT = SUPPLIER.plants[0]!.plantIdentifier;
+import { startCliWorld, type CliWorld } from "./world.js";
 
 /**
  * A gateway that lies about one job: GET /jobs/<victim> answers with the real view of another
@@ -52,113 +44,20 @@ async function lyingGateway(real: string, victim: string, replay: string): Promi
 }
 
 describe("automaker verify: the answer must be for the question the automaker signed", function () {
+  let world: CliWorld;
   let session: Session;
-  let gw: Awaited<ReturnType<typeof gateway>>;
-  let work: string;
-  let assetId: string;
+  let gw: CliWorld["gw"];
   let grantId: string;
-
-  async function cli(role: "supplier" | "automaker", ...argv: string[]) {
-    const out: string[] = [];
-    const err: string[] = [];
-    const code = await runCli(
-      ["--json", "--key-env", `VERIFY_${role.toUpperCase()}_KEY`, ...argv],
-      { out: (l) => out.push(l), err: (l) => err.push(l) },
-      { session },
-    );
-    return {
-      code,
-      out: out.join("\n"),
-      err: err.join("\n"),
-      json: () => JSON.parse(out.join("\n")),
-    };
-  }
-
-  const ask = (...q: string[]) =>
-    cli(
-      "automaker",
-      "automaker",
-      "query",
-      "--asset",
-      assetId,
-      "--grant",
-      grantId,
-      "--part",
-      PART,
-      "--plant",
-      PLANT,
-      ...q,
-    );
+  const cli = (role: "supplier" | "automaker", ...argv: string[]) => world.cli(role, ...argv);
+  const ask = (...q: string[]) => world.ask(...q);
 
   before(async function () {
-    const conn = await network.create();
-    const { ethers } = conn;
-    process.env.VERIFY_SUPPLIER_KEY = devAccount(1).privateKey;
-    process.env.VERIFY_AUTOMAKER_KEY = devAccount(3).privateKey;
-    work = await mkdtemp(path.join(tmpdir(), "partproof-verify-"));
-    process.env.PARTPROOF_DATA_DIR = path.join(work, "data");
-    const partProof = await deploy(conn as never);
-    gw = await gateway(ethers, await partProof.getAddress(), (await ethers.getSigners())[5]!, {
-      over: { bodyLimitBytes: 1024 * 1024 },
-    });
-    session = await openSession({
-      provider: ethers.provider,
-      deployment: {
-        chainId: 31337,
-        partProof: await partProof.getAddress(),
-        deploymentBlock: 0,
-        verifiers: {},
-      },
-      gatewayUrl: gw.url,
-    });
-    const rows = generateQuality(SUPPLIER, {
-      from: "2026-07-01",
-      days: 7,
-      perDay: [1, 1],
-      seed: "verify",
-    });
-    const file = path.join(work, "quality.json");
-    await writeFile(file, JSON.stringify(toCatenaX(SUPPLIER, rows)));
-    const reg = await cli(
-      "supplier",
-      "supplier",
-      "register",
-      "--schema",
-      "quality",
-      "--endpoint",
-      gw.url,
-    );
-    expect(reg.code, reg.err).to.equal(0);
-    assetId = String(reg.json().assetId);
-    const up = await cli("supplier", "supplier", "upload", assetId, file);
-    expect(up.code, up.err).to.equal(0);
-    const g = await cli(
-      "supplier",
-      "supplier",
-      "grant",
-      assetId,
-      devAccount(3).address,
-      "--aggregates",
-      "count,sum",
-      "--fields",
-      "quantity,reworked",
-      "--part",
-      PART,
-      "--k",
-      "2",
-      "--quota",
-      "10",
-      "--valid-until",
-      "30d",
-    );
-    expect(g.code, g.err).to.equal(0);
-    grantId = String(g.json().grantId);
+    world = await startCliWorld({ envPrefix: "VERIFY", seed: "verify", aggregates: "count,sum" });
+    ({ session, gw, grantId } = world);
   });
 
   after(async function () {
-    await gw?.close();
-    delete process.env.PARTPROOF_DATA_DIR;
-    if (work) await rm(work, { recursive: true, force: true });
+    await world?.close();
   });
 
   it("fails `verify` with named checks and a non-zero exit when a lying gateway replays the logged answer of another range as the answer of the signed one", async function () {

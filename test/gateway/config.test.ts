@@ -4,6 +4,7 @@ import { ConfigError, loadConfig, resolveArtifacts } from "../../gateway/config.
 import { startServer } from "../../gateway/app.js";
 import { signUpload } from "../../protocol/typed-data.js";
 import { call, CIRCUIT, deploy, domainOf, gateway, tempDir, testConfig } from "./helpers.js";
+import { setEnv } from "../support.js";
 
 const conn = await network.create();
 const { ethers } = conn;
@@ -113,7 +114,7 @@ describe("Gateway config", function () {
     });
 
     it("names an unreachable node without the key in its URL", async function () {
-      process.env.PARTPROOF_TEST_RELAYER_KEY = "0x" + "34".repeat(32);
+      const restoreEnv = setEnv({ PARTPROOF_TEST_RELAYER_KEY: "0x" + "34".repeat(32) });
       try {
         const cfg = testConfig(ADDRESS, tempDir(), {
           chain: { rpcUrl: "http://user:pw@127.0.0.1:9/v3/SECRETKEY1?k=SECRETKEY2" },
@@ -124,7 +125,7 @@ describe("Gateway config", function () {
         expect(err.message).to.include("at http://127.0.0.1:9/…");
         expect(err.message).to.not.match(/SECRETKEY|user:pw|3434343434/);
       } finally {
-        delete process.env.PARTPROOF_TEST_RELAYER_KEY;
+        restoreEnv();
       }
     });
 

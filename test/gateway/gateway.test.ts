@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { Worker } from "node:worker_threads";
 import { expect } from "chai";
 import type { Signer } from "ethers";
 import { network } from "hardhat";
@@ -34,6 +35,7 @@ import {
   tempDir,
   waitJob,
 } from "./helpers.js";
+import { waitUntil } from "../support.js";
 
 const conn = await network.create();
 const { ethers, networkHelpers } = conn;
@@ -373,19 +375,33 @@ describe("Gateway", function () {
       expect(r.status).to.equal(202);
       expect(r.body.status).to.equal("queued");
       expect(r.body.versionId).to.equal(versionIdOf(1n, 1).toString());
-      // the HTTP loop keeps answering while the proof runs in a worker
-      let sawBusy = false;
-      for (;;) {
-        const h = await call(gw.url, "GET", "/health");
-        expect(h.status).to.equal(200);
-        if (h.body.provers.busy === 1) {
-          sawBusy = true;
-          break;
-        }
+      // the HTTP loop keeps answering while the proof runs in a worker: the prover's task is held
+      // at the thread boundary (the pool counts it busy, the worker has not got it yet) until the
+      // HTTP checks below are done, so "busy" is observed for certain, not caught in a race
+      let release!: () => void;
+      const held = new Promise<void>((res) => (release = res));
+      const post = Worker.prototype.postMessage;
+      Worker.prototype.postMessage = function (this: Worker, msg: unknown, ...rest: never[]) {
+        if ((msg as { kind?: string } | null)?.kind !== "prove")
+          return post.call(this, msg, ...rest);
+        void held.then(() => post.call(this, msg, ...rest));
+      };
+      try {
+        const health = await waitUntil(
+          "the prover pool reporting the query's proof as busy on /health",
+          async () => {
+            const h = await call(gw.url, "GET", "/health");
+            expect(h.status).to.equal(200);
+            return h.body.provers.busy === 1 ? h.body : undefined;
+          },
+        );
+        expect(health.provers).to.deep.include({ busy: 1, waiting: 0 });
         const j = await call(gw.url, "GET", `/jobs/${r.body.jobId}`);
-        if (!["queued", "proving"].includes(j.body.status)) break;
+        expect([j.status, j.body.status]).to.deep.equal([200, "proving"]);
+      } finally {
+        Worker.prototype.postMessage = post;
+        release();
       }
-      expect(sawBusy).to.equal(true);
       const job = await waitJob(gw.url, r.body.jobId);
       expect(job.status).to.equal("logged");
 
@@ -663,15 +679,21 @@ describe("Gateway", function () {
       );
       expect(r.status).to.equal(202);
       // wait until the relayer has failed at least twice (contract paused: EnforcedPause)
-      for (;;) {
-        const [entry] = await gw.ctx.store.listOutbox();
-        if (entry && entry.attempts >= 2) {
-          expect(entry.lastError).to.equal("EnforcedPause");
-          expect(entry.nextAttemptAt).to.be.greaterThan(entry.createdAt);
-          break;
-        }
-        await new Promise((res) => setTimeout(res, 50));
-      }
+      const entry = await waitUntil(
+        "the outbox entry of the query failing its second submission (contract paused)",
+        async () => {
+          const [e] = await gw.ctx.store.listOutbox();
+          return e && e.attempts >= 2 ? e : undefined;
+        },
+        {
+          describe: async () =>
+            JSON.stringify(await gw.ctx.store.listOutbox(), (_, v) =>
+              typeof v === "bigint" ? v.toString() : v,
+            ),
+        },
+      );
+      expect(entry.lastError).to.equal("EnforcedPause");
+      expect(entry.nextAttemptAt).to.be.greaterThan(entry.createdAt);
       expect((await call(gw.url, "GET", `/jobs/${r.body.jobId}`)).body.status).to.equal("proved");
       await env.pp.connect(env.admin).unpause();
       const job = await waitJob(gw.url, r.body.jobId);

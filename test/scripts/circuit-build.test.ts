@@ -22,6 +22,7 @@ import {
   type CircuitEntry,
 } from "../../scripts/lib/circuit-build.js";
 import { readDevPtauSecret } from "../../scripts/lib/dev-ptau.js";
+import { setEnv } from "../support.js";
 
 const FIXTURES = path.join(BUILD_DIR, "_fixtures");
 const MUL = `pragma circom 2.2.0;
@@ -128,7 +129,7 @@ describe("scripts/lib/circuit-build", function () {
       await snarkjs.powersOfTau.newAccumulator(curve, 4, p0);
       await snarkjs.powersOfTau.contribute(p0, p1, "test party", randomBytes(32).toString("hex"));
       await snarkjs.powersOfTau.preparePhase2(p1, user);
-      process.env.PTAU = user;
+      const restoreEnv = setEnv({ PTAU: user });
       try {
         const entry = await fixture("t_build_mul", MUL);
         await compileCircuit(entry, log);
@@ -140,12 +141,12 @@ describe("scripts/lib/circuit-build", function () {
         const p = circuitPaths("t_build_mul");
         expect(await snarkjs.zKey.verifyFromR1cs(p.r1cs, user, p.zkey)).to.equal(true);
       } finally {
-        delete process.env.PTAU;
+        restoreEnv();
       }
     });
 
     it("takes a user's ptau file from PTAU and rejects a missing one", async function () {
-      process.env.PTAU = path.join(ptauDir, "does-not-exist.ptau");
+      const restoreEnv = setEnv({ PTAU: path.join(ptauDir, "does-not-exist.ptau") });
       try {
         const entry = await fixture("t_build_mul", MUL);
         let error: Error | undefined;
@@ -156,7 +157,7 @@ describe("scripts/lib/circuit-build", function () {
         }
         expect(error?.message).to.match(/does not exist/);
       } finally {
-        delete process.env.PTAU;
+        restoreEnv();
       }
     });
   });

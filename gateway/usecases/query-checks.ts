@@ -274,14 +274,18 @@ export function rangeStats(
  * with predicates fits one scan window, and a ratio's denominator is not zero. Returns the
  * cohort (the number of matching records).
  */
-export function cohortOf(
+export async function cohortOf(
   ctx: GatewayContext,
   q: SignedQuery,
   policy: Policy,
   version: StoredVersion,
   predicates: readonly Predicate[],
-): number {
-  const stats = rangeStats(ctx.records.get(version), q.lo, q.hi, predicates);
+): Promise<number> {
+  // only the chunks of rows that can hold [lo, hi] are read
+  const match = { kind: 0, fieldA: 0, fieldB: 0, lo: q.lo, hi: q.hi, threshold: 0n, nonce: 0n };
+  const stats = await ctx.store.rangeStats(version, q.lo, q.hi, (values) =>
+    matchesPredicates({ ...match, predicates }, values),
+  );
   const scanCircuit = ctx.config.scanCircuit;
   if (predicates.length > 0 && scanCircuit) {
     try {
@@ -321,7 +325,7 @@ export async function acceptAtomically(
   signer: string,
   grant: GrantInfo,
   versionId: bigint,
-  decide: () => Job,
+  decide: () => Job | Promise<Job>,
 ): Promise<Job> {
   return ctx.locks.run("accept", async () => {
     const grantId = q.grantId.toString();
@@ -352,7 +356,7 @@ export async function acceptAtomically(
     }
     let job: Job;
     try {
-      job = decide();
+      job = await decide();
     } catch (e) {
       if (e instanceof AppError) {
         await ctx.store.recordRefusal(

@@ -5,7 +5,9 @@
  */
 import { readFile, readdir, stat } from "node:fs/promises";
 import path from "node:path";
-import { keccak256, toUtf8Bytes, type Signer } from "ethers";
+import { AbiCoder, keccak256, toUtf8Bytes, type Signer } from "ethers";
+import { GatewayError, GatewayRefusal, type GatewayClient } from "../protocol/client.js";
+import { uploadDataHash } from "../protocol/typed-data.js";
 import type { LocalVersion } from "../protocol/api.js";
 import { policyStruct } from "../protocol/contract.js";
 import type { UploadData } from "../protocol/records/index.js";
@@ -65,9 +67,237 @@ export async function uploadFiles(p: string): Promise<string[]> {
   return names.map((n) => path.join(p, n));
 }
 
+/** The owner's versions at the gateway (owner-signed read). */
+export async function versionsOf(s: Session, owner: Signer, assetId: bigint) {
+  return gatewayOf(s).versions(owner, assetId);
+}
+
+/** A page of the owner's records at the gateway (owner-signed read). */
+export async function recordsPage(
+  s: Session,
+  owner: Signer,
+  assetId: bigint,
+  page: { localId?: number; offset: number; limit: number },
+) {
+  return gatewayOf(s).recordsPage(owner, assetId, page);
+}
+
 /** Uploads one batch (owner-signed) and returns the version the gateway built. */
 export async function upload(s: Session, owner: Signer, assetId: bigint, data: UploadData) {
   return gatewayOf(s).upload(owner, assetId, data);
+}
+
+/** Bytes of a value as JSON. */
+function jsonBytes(v: unknown): number {
+  return Buffer.byteLength(JSON.stringify(v));
+}
+
+/** Splits `items` into runs whose JSON stays under `maxBytes` (at least one item each). */
+function pack<T>(items: readonly T[], maxBytes: number): T[][] {
+  const out: T[][] = [];
+  let cur: T[] = [];
+  let size = 2;
+  for (const it of items) {
+    const n = jsonBytes(it) + 1;
+    if (cur.length > 0 && size + n > maxBytes) {
+      out.push(cur);
+      cur = [];
+      size = 2;
+    }
+    cur.push(it);
+    size += n;
+  }
+  if (cur.length > 0) out.push(cur);
+  return out;
+}
+
+/** The largest array member of a Catena-X aspect object (the records: manufacturedParts, …). */
+function recordArray(o: Record<string, unknown>): string | undefined {
+  let best: string | undefined;
+  for (const [k, v] of Object.entries(o)) {
+    if (Array.isArray(v) && (best === undefined || v.length > (o[best] as unknown[]).length)) {
+      best = k;
+    }
+  }
+  return best;
+}
+
+/**
+ * Splits upload data into pieces whose JSON is at most `maxBytes` each, in the same format and
+ * order: JSON rows by rows, CSV by lines (the header repeated, a quoted line break kept
+ * inside its row), a Catena-X payload by aspects of an array and by the records array of an
+ * aspect (its other members repeated).
+ */
+export function splitUpload(data: UploadData, maxBytes: number): UploadData[] {
+  if (jsonBytes(data) <= maxBytes) return [data];
+  if (data.format === "json") {
+    return pack(data.rows, maxBytes - 64).map((rows) => ({ format: "json", rows }));
+  }
+  if (data.format === "csv") {
+    const lines = data.csv.split(/\r?\n/);
+    const rows: string[] = [];
+    let open = "";
+    for (const l of lines) {
+      open = open === "" ? l : `${open}\n${l}`;
+      if ((open.match(/"/g)?.length ?? 0) % 2 === 0) {
+        rows.push(open);
+        open = "";
+      }
+    }
+    if (open !== "") rows.push(open);
+    const [header, ...body] = rows;
+    const nonEmpty = body.filter((r) => r.trim() !== "");
+    return pack(nonEmpty, maxBytes - 64 - jsonBytes(header)).map((part) => ({
+      format: "csv",
+      csv: [header, ...part].join("\n"),
+    }));
+  }
+  const payload = data.payload;
+  const pieces: unknown[] = [];
+  for (const aspect of Array.isArray(payload) ? payload : [payload]) {
+    const o = aspect as Record<string, unknown>;
+    const key = o && typeof o === "object" ? recordArray(o) : undefined;
+    if (jsonBytes(aspect) <= maxBytes - 64 || key === undefined) {
+      pieces.push(aspect);
+      continue;
+    }
+    const rest = jsonBytes({ ...o, [key]: [] });
+    for (const part of pack(o[key] as unknown[], maxBytes - 64 - rest)) {
+      pieces.push({ ...o, [key]: part });
+    }
+  }
+  if (!Array.isArray(payload) && pieces.length === 1) return [data];
+  // aspects of an array are packed into arrays again; a split single aspect stays single
+  if (!Array.isArray(payload)) return pieces.map((p) => ({ format: "catenax", payload: p }));
+  return pack(pieces, maxBytes - 64).map((part) => ({ format: "catenax", payload: part }));
+}
+
+/** Progress of an upload through a session. */
+export interface UploadProgress {
+  chunk: number;
+  chunkCount: number;
+  /** Chunks the gateway held before this run (resumed). */
+  resumed: number;
+  records: number;
+  bytes: number;
+  /** Megabytes per second sent in this run so far. */
+  mbPerSec: number;
+}
+
+/** Options of {@link uploadPath}. */
+export interface UploadOptions {
+  /** Start a new data set instead of adding to the latest version. */
+  replace?: boolean;
+  /** Largest chunk body (default: 3/4 of the gateway's body limit, else 1.5 MiB). */
+  chunkBytes?: number;
+  /** Called after each chunk. */
+  onProgress?: (p: UploadProgress) => void;
+  /** Called after each chunk sent (tests stop a gateway here). */
+  afterChunk?: (index: number) => Promise<void> | void;
+}
+
+/** Runs a gateway call again while the gateway asks to slow down (429, 503 INGEST_BUSY). */
+async function patiently<T>(call: () => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await call();
+    } catch (e) {
+      const retry =
+        e instanceof GatewayRefusal &&
+        (e.code === "RATE_LIMITED" || e.code === "INGEST_BUSY") &&
+        attempt < 30;
+      if (!retry) throw e;
+      await new Promise((r) => setTimeout(r, Math.min(1000 * 2 ** attempt, 15_000)));
+    }
+  }
+}
+
+/**
+ * Uploads a file or a folder as ONE upload and one new version: a small single file in one
+ * request, anything else (a folder, a paginated export, a file above the chunk size, or
+ * `replace`) through a resumable session. The session id is derived from the owner, the asset,
+ * `replace` and the chunks' hashes, so running the same upload again after an interruption
+ * resumes it: the gateway is asked which chunks it holds and only the others are sent.
+ */
+export async function uploadPath(
+  s: Session,
+  owner: Signer,
+  assetId: bigint,
+  p: string,
+  opts: UploadOptions = {},
+) {
+  const gw = gatewayOf(s);
+  const files = await uploadFiles(p);
+  const datas = await Promise.all(files.map((f) => readUploadFile(f)));
+  const limit = opts.chunkBytes ?? Math.floor(((await bodyLimitOf(gw)) * 3) / 4);
+  const replace = opts.replace ?? false;
+  if (!replace && datas.length === 1 && jsonBytes(datas[0]) + 512 <= limit) {
+    const up = await patiently(() => gw.upload(owner, assetId, datas[0]!));
+    return { ...up, files, chunks: 1, resumed: 0 };
+  }
+  const chunks = datas.flatMap((d) => splitUpload(d, limit - 512));
+  return uploadChunks(gw, owner, assetId, chunks, replace, opts, files);
+}
+
+async function bodyLimitOf(gw: GatewayClient): Promise<number> {
+  try {
+    return (await gw.bodyLimitBytes()) ?? 2 * 1024 * 1024;
+  } catch (e) {
+    if (e instanceof GatewayError) throw new UserError(e.message);
+    throw e;
+  }
+}
+
+/** Sends `chunks` through a session (resuming one the gateway holds) and commits it. */
+export async function uploadChunks(
+  gw: GatewayClient,
+  owner: Signer,
+  assetId: bigint,
+  chunks: readonly UploadData[],
+  replace: boolean,
+  opts: UploadOptions = {},
+  files: string[] = [],
+) {
+  const hashes = chunks.map((c) => uploadDataHash(c));
+  const sessionId = keccak256(
+    AbiCoder.defaultAbiCoder().encode(
+      ["string", "address", "uint256", "bool", "bytes32[]"],
+      ["partproof:upload-session:v1", await owner.getAddress(), assetId, replace, hashes],
+    ),
+  );
+  const terms = { assetId, sessionId, replace, chunkCount: chunks.length };
+  const started = await patiently(() => gw.startUploadSession(owner, terms));
+  const held = new Set(started.received);
+  const t0 = performance.now();
+  let bytes = 0;
+  let records = started.records;
+  if (started.localId === undefined) {
+    for (let i = 0; i < chunks.length; i++) {
+      if (held.has(i)) continue;
+      const r = await patiently(() => gw.uploadChunk(owner, terms, i, chunks[i]!));
+      bytes += jsonBytes(chunks[i]);
+      records = r.session.records;
+      const secs = Math.max((performance.now() - t0) / 1000, 1e-3);
+      opts.onProgress?.({
+        chunk: i + 1,
+        chunkCount: chunks.length,
+        resumed: held.size,
+        records,
+        bytes,
+        mbPerSec: bytes / 1e6 / secs,
+      });
+      await opts.afterChunk?.(i);
+    }
+  }
+  const done = await patiently(() => gw.commitUploadSession(owner, terms));
+  return {
+    created: done.created,
+    version: done.version,
+    files,
+    chunks: chunks.length,
+    resumed: held.size,
+    sessionId,
+  };
 }
 
 /**

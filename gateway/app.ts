@@ -21,7 +21,7 @@ import {
   resolveScanArtifacts,
   type GatewayConfig,
 } from "./config.js";
-import { defaultSalt, RecordCache, type GatewayContext } from "./context.js";
+import { defaultSalt, type GatewayContext } from "./context.js";
 import { AppError, toAppError } from "./errors.js";
 import { KeyedMutex } from "./locks.js";
 import { createMetrics } from "./metrics.js";
@@ -29,6 +29,7 @@ import { IngestPool } from "./prover/ingest-pool.js";
 import { ProverPool } from "./prover/pool.js";
 import { Relayer } from "./relayer.js";
 import { assetRoutes } from "./routes/assets.js";
+import { uploadRoutes } from "./routes/uploads.js";
 import { queryRoutes } from "./routes/queries.js";
 import { GatewayStore } from "./store/index.js";
 import { resumeJobs } from "./usecases/query.js";
@@ -155,6 +156,7 @@ export function createApp(ctx: GatewayContext): express.Express {
   // that no router takes are parsed here, so a malformed body is refused the same way
   app.use(assetRoutes(ctx, { json, limit }));
   app.use(queryRoutes(ctx, { json, limit }));
+  app.use(uploadRoutes(ctx, { json, limit }));
   app.use(json);
 
   app.get("/health", async (_req, res) => {
@@ -165,6 +167,7 @@ export function createApp(ctx: GatewayContext): express.Express {
     res.status(block === null ? 503 : 200).json({
       status: block === null ? "degraded" : "ok",
       gatewayId: ctx.gatewayId,
+      bodyLimitBytes: ctx.config.bodyLimitBytes,
       chain: { chainId: ctx.domain.chainId.toString(), partProof: ctx.domain.partProof, block },
       circuit: ctx.config.circuit.name,
       provers: { size: ctx.config.provers, busy: ctx.pool.busy, waiting: ctx.pool.waiting },
@@ -281,7 +284,6 @@ export async function startServer(input: unknown, deps: GatewayDeps = {}): Promi
     log,
     locks: new KeyedMutex(),
     salt: deps.salt ?? defaultSalt,
-    records: new RecordCache(4),
     inflight: new Set(),
     kickRelayer: () => relayerRef?.kick(),
   };

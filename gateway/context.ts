@@ -1,7 +1,6 @@
 /** Everything a use-case needs, built once per server. */
 import type { Logger } from "pino";
 import { randomSalt } from "../circuits/lib/tree.js";
-import type { MappedRecord } from "../protocol/records/types.js";
 import type { Domain } from "../protocol/typed-data.js";
 import type { ChainClient } from "./chain.js";
 import type { CircuitArtifacts, GatewayConfig } from "./config.js";
@@ -9,7 +8,7 @@ import { KeyedMutex } from "./locks.js";
 import type { GatewayMetrics } from "./metrics.js";
 import type { IngestPool } from "./prover/ingest-pool.js";
 import type { ProverPool } from "./prover/pool.js";
-import { decodeRecords, type GatewayStore, type StoredVersion } from "./store/index.js";
+import type { GatewayStore } from "./store/index.js";
 
 /** The gateway's shared state. */
 export interface GatewayContext {
@@ -39,8 +38,6 @@ export interface GatewayContext {
   locks: KeyedMutex;
   /** Source of record salts (crypto randomness; tests may inject a canary). */
   salt: () => bigint;
-  /** Decoded records by root. */
-  records: RecordCache;
   /** Proofs being worked on (awaited before the store closes). */
   inflight: Set<Promise<void>>;
   /** Wakes the relayer (after an answer is proved). */
@@ -49,22 +46,3 @@ export interface GatewayContext {
 
 /** Default salt source: 248 random bits (a field element). */
 export const defaultSalt = randomSalt;
-
-/** Decoded records of recently used versions, by root (for the cohort check before proving). */
-export class RecordCache {
-  private readonly cache = new Map<string, MappedRecord[]>();
-
-  /** Creates a cache holding at most `max` versions. */
-  constructor(private readonly max = 4) {}
-
-  /** The decoded, key-sorted records of a stored version. */
-  get(v: StoredVersion): MappedRecord[] {
-    let r = this.cache.get(v.root);
-    if (!r) {
-      r = decodeRecords(v.records);
-      this.cache.set(v.root, r);
-      while (this.cache.size > this.max) this.cache.delete(this.cache.keys().next().value!);
-    }
-    return r;
-  }
-}

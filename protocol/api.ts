@@ -124,6 +124,16 @@ export const localVersionSchema = z.strictObject({
   paramsHash: hex,
   batchHash: hex,
   createdAt: isoTime,
+  /** The local version this one adds to (0: a new data set). */
+  base: z.number().int().nonnegative().optional(),
+  /** What changed against `base`: records added, replaced by identity, removed. */
+  changes: z
+    .strictObject({
+      added: z.number().int().nonnegative(),
+      replaced: z.number().int().nonnegative(),
+      removed: z.number().int().nonnegative(),
+    })
+    .optional(),
 });
 /** A local version. */
 export type LocalVersion = z.infer<typeof localVersionSchema>;
@@ -206,6 +216,14 @@ export const recordsResponseSchema = z.strictObject({
       values: z.record(z.string(), dec),
     }),
   ),
+  /** Which records of the version this page holds (`offset`, `limit`) out of `total`. */
+  page: z
+    .strictObject({
+      offset: z.number().int().nonnegative(),
+      limit: z.number().int().positive(),
+      total: z.number().int().nonnegative(),
+    })
+    .optional(),
 });
 
 /** Response of POST /queries (202 accepted). */
@@ -320,3 +338,56 @@ export const healthResponseSchema = z.looseObject({
   /** The id signed reads to this gateway must name. */
   gatewayId: z.string(),
 });
+
+// ---- upload sessions (resumable chunked uploads) ------------------------------------------
+
+/** Most chunks an upload session may have. */
+export const MAX_UPLOAD_CHUNKS = 100_000;
+
+/** Body of POST /assets/:assetId/upload-sessions/:sessionId (start) and …/commit. */
+export const uploadStepBodySchema = z.strictObject({
+  replace: z.boolean(),
+  chunkCount: z.number().int().min(1).max(MAX_UPLOAD_CHUNKS),
+  timestamp: uint(64),
+  signature,
+});
+
+/** Body of POST /assets/:assetId/upload-sessions/:sessionId/chunks/:index. */
+export const uploadChunkBodySchema = uploadStepBodySchema.extend({ data: uploadDataSchema });
+
+/** An upload session as the gateway reports it to its owner. */
+export const uploadSessionSchema = z.strictObject({
+  assetId: dec,
+  sessionId: hex,
+  replace: z.boolean(),
+  chunkCount: z.number().int().positive(),
+  /** The chunk numbers stored so far, ascending. */
+  received: z.array(z.number().int().nonnegative()),
+  /** Records in the stored chunks. */
+  records: z.number().int().nonnegative(),
+  /** Bytes of data received (as canonical JSON). */
+  bytes: z.number().int().nonnegative(),
+  /** The version the commit made, once committed. */
+  localId: z.number().int().positive().optional(),
+});
+/** An upload session. */
+export type UploadSessionView = z.infer<typeof uploadSessionSchema>;
+
+/** Response of a chunk: the session after it, and the chunk's record count. */
+export const uploadChunkResponseSchema = z.strictObject({
+  session: uploadSessionSchema,
+  index: z.number().int().nonnegative(),
+  records: z.number().int().nonnegative(),
+  /** False when the chunk was stored before (a resent chunk). */
+  stored: z.boolean(),
+});
+
+/** Response of a commit (201 new version, 200 the version made before). */
+export const uploadCommitResponseSchema = z.strictObject({
+  created: z.boolean(),
+  version: localVersionSchema,
+  session: uploadSessionSchema,
+});
+
+/** Response of GET /assets/:assetId/versions (owner-signed): the owner's local versions. */
+export const versionsResponseSchema = z.strictObject({ versions: z.array(localVersionSchema) });

@@ -18,6 +18,10 @@ import {
   queryAcceptedSchema,
   recordsResponseSchema,
   uploadResponseSchema,
+  uploadChunkResponseSchema,
+  uploadCommitResponseSchema,
+  uploadSessionSchema,
+  versionsResponseSchema,
   type JobView,
   type LocalVersion,
 } from "./api.js";
@@ -27,6 +31,7 @@ import {
   signQuery,
   signRead,
   signUpload,
+  signUploadStep,
   type Domain,
   type QueryMessage,
 } from "./typed-data.js";
@@ -250,4 +255,89 @@ export class GatewayClient {
       headers,
     );
   }
+
+  /** The gateway's body limit in bytes (from /health), when it tells it. */
+  async bodyLimitBytes(): Promise<number | undefined> {
+    const h = (await this.health()) as { bodyLimitBytes?: unknown };
+    return typeof h.bodyLimitBytes === "number" ? h.bodyLimitBytes : undefined;
+  }
+
+  /** Starts (or finds again) an upload session; owner-signed. */
+  async startUploadSession(owner: Signer, u: UploadSessionTerms) {
+    const body = await signUploadStep(owner, this.domain, u, "start", 0);
+    return this.request(uploadSessionSchema, "POST", sessionRoute(u), body);
+  }
+
+  /** Sends chunk `index` of an upload session; owner-signed. */
+  async uploadChunk(owner: Signer, u: UploadSessionTerms, index: number, data: UploadData) {
+    const body = await signUploadStep(owner, this.domain, u, "chunk", index, data);
+    return this.request(
+      uploadChunkResponseSchema,
+      "POST",
+      `${sessionRoute(u)}/chunks/${index}`,
+      body,
+    );
+  }
+
+  /** Commits an upload session: its chunks become one version; owner-signed. */
+  async commitUploadSession(owner: Signer, u: UploadSessionTerms) {
+    const body = await signUploadStep(owner, this.domain, u, "commit", u.chunkCount);
+    return this.request(uploadCommitResponseSchema, "POST", `${sessionRoute(u)}/commit`, body);
+  }
+
+  /** An upload session as the gateway holds it (owner-signed read, action "uploads"). */
+  async uploadSession(owner: Signer, assetId: bigint, sessionId: string) {
+    const headers = await signRead(owner, this.domain, "uploads", assetId, await this.gatewayId());
+    return this.request(
+      uploadSessionSchema,
+      "GET",
+      sessionRoute({ assetId, sessionId }),
+      undefined,
+      headers,
+    );
+  }
+
+  /** The owner's local versions with record counts and changes (owner-signed read). */
+  async versions(owner: Signer, assetId: bigint) {
+    const headers = await signRead(owner, this.domain, "records", assetId, await this.gatewayId());
+    return this.request(
+      versionsResponseSchema,
+      "GET",
+      `/assets/${assetId}/versions`,
+      undefined,
+      headers,
+    );
+  }
+
+  /** One page of the owner's own records of a local version (owner-signed read). */
+  async recordsPage(
+    owner: Signer,
+    assetId: bigint,
+    page: { localId?: number; offset: number; limit: number },
+  ) {
+    const headers = await signRead(owner, this.domain, "records", assetId, await this.gatewayId());
+    const q = new URLSearchParams({ offset: String(page.offset), limit: String(page.limit) });
+    if (page.localId !== undefined) q.set("version", String(page.localId));
+    return this.request(
+      recordsResponseSchema,
+      "GET",
+      `/assets/${assetId}/records?${q}`,
+      undefined,
+      headers,
+    );
+  }
+}
+
+/** What every step of an upload session signs: the asset, the session and its terms. */
+export interface UploadSessionTerms {
+  assetId: bigint;
+  /** bytes32 hex, chosen by the client. */
+  sessionId: string;
+  /** Start a new data set instead of adding to the latest version. */
+  replace: boolean;
+  chunkCount: number;
+}
+
+function sessionRoute(u: { assetId: bigint; sessionId: string }): string {
+  return `/assets/${u.assetId}/upload-sessions/${u.sessionId}`;
 }

@@ -169,7 +169,7 @@ export const READ_TYPES: Record<string, TypedDataField[]> = {
 };
 
 /** What a signed read is for. */
-export type ReadAction = "records" | "answers" | "audit";
+export type ReadAction = "records" | "answers" | "audit" | "uploads";
 
 /** A signed read's message. */
 export interface ReadMessage {
@@ -448,4 +448,86 @@ export async function signPublish(
     deadline,
   });
   return { deadline: deadline.toString(), signature };
+}
+
+/**
+ * EIP-712 types of the steps of a resumable upload session (`/assets/:id/upload-sessions`):
+ * `step` "start" (index 0, dataHash 0), "chunk" (index = the chunk's number, dataHash =
+ * {@link uploadDataHash} of its data) or "commit" (index = chunkCount, dataHash 0); `replace`
+ * and `chunkCount` are the session's and are signed with every step.
+ */
+export const UPLOAD_SESSION_TYPES: Record<string, TypedDataField[]> = {
+  UploadSession: [
+    { name: "assetId", type: "uint256" },
+    { name: "sessionId", type: "bytes32" },
+    { name: "step", type: "string" },
+    { name: "replace", type: "bool" },
+    { name: "index", type: "uint32" },
+    { name: "chunkCount", type: "uint32" },
+    { name: "dataHash", type: "bytes32" },
+    { name: "timestamp", type: "uint256" },
+  ],
+};
+
+/** A step of an upload session. */
+export type UploadStep = "start" | "chunk" | "commit";
+
+/** An upload session step's message. */
+export interface UploadSessionMessage {
+  assetId: bigint;
+  /** Chosen by the client (bytes32 hex). */
+  sessionId: string;
+  step: UploadStep;
+  replace: boolean;
+  index: number;
+  chunkCount: number;
+  /** {@link uploadDataHash} of a chunk's data; zero for start and commit. */
+  dataHash: string;
+  /** Unix seconds. */
+  timestamp: bigint;
+}
+
+/** The signer of an upload session step. */
+export function recoverUploadSessionSigner(
+  domain: Domain,
+  msg: UploadSessionMessage,
+  signature: string,
+): string {
+  return recoverSigner(domain, UPLOAD_SESSION_TYPES, { ...msg }, signature);
+}
+
+/**
+ * Body of a step of an upload session, signed by the asset owner: start and commit carry
+ * `{ replace, chunkCount, timestamp, signature }`, a chunk carries its `data` too.
+ */
+export async function signUploadStep<D>(
+  owner: Signer,
+  domain: Domain,
+  s: { assetId: bigint; sessionId: string; replace: boolean; chunkCount: number },
+  step: UploadStep,
+  index: number,
+  data?: D,
+  timestamp = nowSec(),
+): Promise<{
+  replace: boolean;
+  chunkCount: number;
+  timestamp: string;
+  signature: string;
+  data?: D;
+}> {
+  const dataHash = data === undefined ? "0x" + "00".repeat(32) : uploadDataHash(data);
+  const signature = await owner.signTypedData(typedDomain(domain), UPLOAD_SESSION_TYPES, {
+    ...s,
+    step,
+    index,
+    dataHash,
+    timestamp,
+  });
+  return {
+    replace: s.replace,
+    chunkCount: s.chunkCount,
+    timestamp: timestamp.toString(),
+    signature,
+    ...(data === undefined ? {} : { data }),
+  };
 }

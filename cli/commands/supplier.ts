@@ -1,5 +1,5 @@
 /**
- * `partproof supplier …`: register, upload, publish, grant, approve, reject, revoke, quota,
+ * `partproof supplier …`: register, upload, versions, records, publish, grant, approve, reject, revoke, quota,
  * expiry, asked. Each command parses its options and calls the supplier's operations
  * (cli/supplier.ts).
  */
@@ -22,6 +22,7 @@ export function addSupplierCommands(program: Command, ctx: CommandContext): void
   const group = program.command("supplier").description("publish data and manage who may ask what");
   addRegister(group, ctx);
   addUpload(group, ctx);
+  addViews(group, ctx);
   addPublish(group, ctx);
   addGrant(group, ctx);
   addGrantActions(group, ctx);
@@ -46,32 +47,104 @@ function addUpload(group: Command, ctx: CommandContext) {
   group
     .command("upload")
     .description(
-      "upload records (a file or a folder of JSON/CSV/Catena-X files) and publish the new version",
+      "add records (a file, or a folder of JSON/CSV/Catena-X files: one upload) to the asset's data set as a new version and publish it",
     )
     .argument("<assetId>", "your asset (printed by `supplier register`)")
     .argument("<path>", "file or folder")
+    .option("--replace", "start a new data set instead of adding to the latest version")
     .option("--no-publish", "only build the version at the gateway")
     .option("--direct", "publish from your own account instead of through the gateway's relayer")
-    .action(async (assetId: string, p: string, o: { publish: boolean; direct: boolean }) => {
-      const s = await ctx.session();
-      const owner = await ctx.signer(s);
-      const id = bigId("assetId", assetId);
-      for (const file of await supplier.uploadFiles(p)) {
-        ctx.progress(`uploading ${file} …`);
-        const up = await supplier.upload(s, owner, id, await supplier.readUploadFile(file));
+    .action(
+      async (
+        assetId: string,
+        p: string,
+        o: { publish: boolean; direct: boolean; replace?: boolean },
+      ) => {
+        const s = await ctx.session();
+        const owner = await ctx.signer(s);
+        const id = bigId("assetId", assetId);
+        ctx.progress(`uploading ${p} …`);
+        const up = await supplier.uploadPath(s, owner, id, p, {
+          replace: o.replace ?? false,
+          onProgress: (g) =>
+            ctx.progress(
+              `chunk ${g.chunk}/${g.chunkCount}${g.resumed ? ` (${g.resumed} held from before)` : ""} · ${g.records} records · ${g.mbPerSec.toFixed(2)} MB/s`,
+            ),
+        });
         const v = up.version;
         let published: { versionId: bigint; txHash: string } | undefined;
-        if (o.publish) {
+        if (o.publish && up.created) {
           published = o.direct
             ? await supplier.publishDirect(s, owner, v)
             : await supplier.publishViaGateway(s, owner, v);
         }
+        const c = v.changes;
         ctx.print(
-          { file, created: up.created, version: v, published },
-          `${file}: ${v.recordCount} records → ${up.created ? "new" : "existing"} version (root ${v.root.slice(0, 14)}…)` +
+          {
+            path: p,
+            files: up.files,
+            chunks: up.chunks,
+            created: up.created,
+            version: v,
+            published,
+          },
+          `${p}: ${up.files.length} file(s) → ${up.created ? "new" : "existing"} version ${v.localId}: ${v.recordCount} records` +
+            (c ? ` (+${c.added} added, ${c.replaced} replaced, ${c.removed} removed)` : "") +
+            ` (root ${v.root.slice(0, 14)}…)` +
             (published ? `, published on-chain as version ${published.versionId}` : ""),
         );
-      }
+      },
+    );
+}
+
+function addViews(group: Command, ctx: CommandContext) {
+  group
+    .command("versions")
+    .description("your asset's versions at the gateway: record counts and what each changed")
+    .argument("<assetId>", "your asset")
+    .action(async (assetId: string) => {
+      const s = await ctx.session();
+      const owner = await ctx.signer(s);
+      const r = await supplier.versionsOf(s, owner, bigId("assetId", assetId));
+      ctx.print(
+        r,
+        r.versions.length === 0
+          ? "no versions yet"
+          : r.versions.map(
+              (v) =>
+                `version ${v.localId}: ${v.recordCount} records, ${v.base ? `adds to version ${v.base}` : "new data set"}` +
+                (v.changes
+                  ? ` (+${v.changes.added} added, ${v.changes.replaced} replaced, ${v.changes.removed} removed)`
+                  : "") +
+                `, root ${v.root.slice(0, 14)}…, ${v.createdAt}`,
+            ),
+      );
+    });
+  group
+    .command("records")
+    .description("your own records at the gateway, page by page (no salts)")
+    .argument("<assetId>", "your asset")
+    .option("--version <localId>", "a local version (default: the latest)")
+    .addOption(new Option("--offset <n>", "first record").default("0"))
+    .addOption(new Option("--limit <n>", "records per page (at most 10000)").default("100"))
+    .action(async (assetId: string, o: { version?: string; offset: string; limit: string }) => {
+      const s = await ctx.session();
+      const owner = await ctx.signer(s);
+      const r = await supplier.recordsPage(s, owner, bigId("assetId", assetId), {
+        ...(o.version === undefined ? {} : { localId: positiveInt("version")(o.version) }),
+        offset: Number(o.offset),
+        limit: positiveInt("limit")(o.limit),
+      });
+      const page = r.page ?? { offset: 0, limit: r.records.length, total: r.records.length };
+      ctx.print(r, [
+        `version ${r.version.localId}: records ${page.offset + 1}–${page.offset + r.records.length} of ${page.total}`,
+        ...r.records.map(
+          (x) =>
+            `day ${x.day} part ${x.partCode} plant ${x.plantCode}: ${Object.entries(x.values)
+              .map(([k, v]) => `${k}=${v}`)
+              .join(" ")}`,
+        ),
+      ]);
     });
 }
 

@@ -2,14 +2,25 @@
  * The ingest pool: reads uploads and builds version trees in worker threads of its own, with a
  * queue of its own (so that uploads never starve proofs) and a time budget per task.
  */
-import type { MappedRecord, RowError, UploadData } from "../../protocol/records/index.js";
-import type { IngestRequest, IngestResponse } from "./ingest-worker.js";
+import type { RowError, UploadData } from "../../protocol/records/index.js";
+import type { VersionChanges } from "../store/index.js";
+import type { PackedBatch } from "../store/rows.js";
+import type { ApplyRequest, IngestRequest, IngestResponse } from "./ingest-worker.js";
 import { WorkerPool } from "./pool.js";
-import type { VersionPayload } from "./worker.js";
 
-/** A batch read in a worker: its sorted records and batch hash, or every row error. */
+/** A batch read in a worker: its packed records, batch hash and count, or every row error. */
 export type ReadBatch =
-  { ok: true; records: MappedRecord[]; batchHash: string } | { ok: false; errors: RowError[] };
+  | { ok: true; batch: PackedBatch; batchHash: string; records: number }
+  | { ok: false; errors: RowError[] };
+
+/** A version made by {@link IngestPool.apply}: its rows in tree order, root and changes. */
+export interface AppliedVersion {
+  rows: Uint8Array;
+  root: bigint;
+  changes: VersionChanges;
+  /** Whether the previous tree was at hand for reuse. */
+  reusedPrevious: boolean;
+}
 
 /** Worker threads that read uploads and build trees, each task within `budgetMs`. */
 export class IngestPool extends WorkerPool<IngestRequest, IngestResponse> {
@@ -31,16 +42,28 @@ export class IngestPool extends WorkerPool<IngestRequest, IngestResponse> {
   /** Validates and maps a batch of `schemaId` (protocol/records `parseBatch`) in a worker. */
   async read(schemaId: string, data: UploadData): Promise<ReadBatch> {
     const r = await this.run({ kind: "parse", schemaId, data }, this.budgetMs);
-    if (r.ok && r.kind === "parsed")
-      return { ok: true, records: r.records, batchHash: r.batchHash };
+    if (r.ok && r.kind === "parsed") {
+      return { ok: true, batch: r.batch, batchHash: r.batchHash, records: r.records };
+    }
     if (r.ok && r.kind === "invalid") return { ok: false, errors: r.errors };
     throw new Error("ingest worker returned no batch");
   }
 
-  /** Builds a version's tree in a worker; resolves with its root. */
-  async buildRoot(v: VersionPayload): Promise<bigint> {
-    const r = await this.run({ kind: "build", ...v }, this.budgetMs);
-    if (!r.ok || r.kind !== "built") throw new Error("tree build returned no root");
-    return BigInt(r.root);
+  /**
+   * Applies an upload's batches to its base version and builds the new tree, in a worker; the
+   * budget grows with the records involved (one budget per 10^5 records).
+   */
+  async apply(req: ApplyRequest): Promise<AppliedVersion | { tooMany: number }> {
+    const n = (req.base.length + req.batches.reduce((s, b) => s + b.rows.length, 0)) / 96;
+    const budget = this.budgetMs * Math.max(1, Math.ceil(n / 100_000));
+    const r = await this.run({ kind: "apply", ...req }, budget);
+    if (r.ok && r.kind === "tooMany") return { tooMany: r.records };
+    if (!r.ok || r.kind !== "applied") throw new Error("tree build returned no root");
+    return {
+      rows: r.rows,
+      root: BigInt(r.root),
+      changes: r.changes,
+      reusedPrevious: r.reused > 0,
+    };
   }
 }

@@ -5,7 +5,13 @@ import type { GatewayContext } from "../context.js";
 import { assetIdParam, publishBodySchema, uint, uploadBodySchema } from "../../protocol/api.js";
 import { servedAsset } from "../usecases/assets.js";
 import { ingest, publish, uploadSigner } from "../usecases/ingest.js";
-import { catalogue, describeAsset, ownerRecords } from "../usecases/reads.js";
+import {
+  catalogue,
+  describeAsset,
+  ownerRecords,
+  ownerVersions,
+  RECORDS_PAGE_MAX,
+} from "../usecases/reads.js";
 import { countRefusals, type RouteMiddleware } from "./http.js";
 import { readAuth } from "./read-auth.js";
 
@@ -66,15 +72,30 @@ export function assetRoutes(ctx: GatewayContext, { json, limit }: RouteMiddlewar
 
   r.get("/assets/:assetId/records", json, async (req, res) => {
     const assetId = assetIdParam.parse(req.params.assetId);
-    const q = z.strictObject({ version: uint(32).optional() }).parse(req.query);
+    const q = z
+      .strictObject({
+        version: uint(32).optional(),
+        offset: uint(32).optional(),
+        limit: z.coerce.number().int().min(1).max(RECORDS_PAGE_MAX).optional(),
+      })
+      .parse(req.query);
     res.json(
       await ownerRecords(
         ctx,
         assetId,
         q.version === undefined ? undefined : Number(q.version),
         readAuth(req),
+        {
+          ...(q.offset === undefined ? {} : { offset: Number(q.offset) }),
+          ...(q.limit === undefined ? {} : { limit: q.limit }),
+        },
       ),
     );
+  });
+
+  r.get("/assets/:assetId/versions", json, async (req, res) => {
+    const assetId = assetIdParam.parse(req.params.assetId);
+    res.json(await ownerVersions(ctx, assetId, readAuth(req)));
   });
 
   return r;

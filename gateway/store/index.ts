@@ -5,7 +5,12 @@
  * logged answer with the removal of its outbox entry.
  *
  * Sublevels (keys):
- * - `versions`   `<assetId>!<localId>` → StoredVersion (records and salts as decimal strings)
+ * - `versions`   `<assetId>!<localId>` → StoredVersion (metadata only: root, counts, changes,
+ *                the first key of each row chunk)
+ * - `rows`       `<assetId>!<localId>!<chunk>` → up to CHUNK_ROWS rows (`rows.ts`: key, values,
+ *                salt, identity; binary), the version's records in tree order
+ * - `sessions`   `<assetId>!<sessionId>` → UploadSession; `sessionChunks`
+ *                `<assetId>!<sessionId>!<index>` → a parsed chunk (`encodeBatch`)
  * - `byBatch`    `<assetId>!<batchHash>` → localId (idempotent ingest)
  * - `byRoot`     `<root>` → `<assetId>!<localId>` (the chain's root → local records)
  * - `meta`       `seq!<assetId>` → last local version number of the asset
@@ -16,13 +21,43 @@
  * - `byConsumer` `<consumer>!<createdAt>!<jobId>` → jobId
  * - `outbox`     `<grantId>!<requestId>` → OutboxEntry
  * - `answered`   the differencing guard's answered sets (`answered.ts`)
+ * - `settings`   `schemaVersion` → {@link STORE_SCHEMA_VERSION}; older stores are migrated at open
+ *
+ * Writes that a client's 2xx acknowledges (versions, upload chunks and sessions) are synced.
  */
 import { randomUUID } from "node:crypto";
 import { Level } from "level";
 import type { MappedRecord } from "../../protocol/records/types.js";
 import type { StoredPolicy, StoredQuery } from "./job-codec.js";
+import {
+  CHUNK_ROWS,
+  ROW_BYTES,
+  concatBytes,
+  readRow,
+  rowCount,
+  rowKey,
+  rowValues,
+  writeRow,
+} from "./rows.js";
 
-/** A stored version: the committed records and their salts, and the tree's root. */
+/** The layout of the stored data; 1 = records and salts as one JSON value per version. */
+export const STORE_SCHEMA_VERSION = 2;
+
+/** What a version changed against the version it was built on. */
+export interface VersionChanges {
+  /** Records new in this version. */
+  added: number;
+  /** Records that replaced an earlier record of the same identity. */
+  replaced: number;
+  /** Records removed (`recordStatus` deleted, or a deprecated footprint). */
+  removed: number;
+}
+
+/**
+ * A stored version's metadata; its records and salts are in chunks of rows (`rows.ts`), read
+ * with {@link GatewayStore.versionRows}, {@link GatewayStore.versionData} or
+ * {@link GatewayStore.rangeStats}.
+ */
 export interface StoredVersion {
   /** On-chain asset id (decimal string). */
   assetId: string;
@@ -38,12 +73,47 @@ export interface StoredVersion {
   depth: number;
   /** Number of records. */
   recordCount: number;
-  /** Records sorted by key: [key, v0, v1, v2, v3] as decimal strings. */
-  records: string[][];
-  /** Per-record salts (decimal strings), same order as `records`. */
-  salts: string[];
   /** Creation time (ms since epoch). */
   createdAt: number;
+  /** The local version this one adds to (0: a new data set, an upload with `replace`). */
+  base?: number;
+  /** What changed against `base`. */
+  changes?: VersionChanges;
+  /** The first key of each chunk of rows (decimal strings), for range reads. */
+  chunkFirstKeys?: string[];
+}
+
+/** A new version for {@link GatewayStore.putVersion}: its rows, or records and salts. */
+export type NewVersion = Omit<StoredVersion, "localId" | "chunkFirstKeys"> &
+  (
+    | { rows: Uint8Array }
+    | {
+        /** Records sorted by key: [key, v0, v1, v2, v3] as decimal strings. */
+        records: string[][];
+        /** Per-record salts (decimal strings), same order as `records`. */
+        salts: string[];
+      }
+  );
+
+/** An upload session (`routes/uploads.ts`): chunks received so far, committed or not. */
+export interface UploadSession {
+  assetId: string;
+  /** Chosen by the client (bytes32 hex). */
+  sessionId: string;
+  /** The owner who started it. */
+  owner: string;
+  /** Start a new data set instead of adding to the latest version. */
+  replace: boolean;
+  /** Number of chunks the upload has. */
+  chunkCount: number;
+  /** Records received so far (in stored chunks). */
+  records: number;
+  /** Bytes of data received so far. */
+  bytes: number;
+  /** The version made by the commit, once committed. */
+  localId?: number;
+  createdAt: number;
+  updatedAt: number;
 }
 
 /** Status of a query job. */
@@ -171,6 +241,9 @@ export class GatewayStore {
   private readonly outbox;
   private readonly settings;
   private readonly refusals;
+  private readonly rows;
+  private readonly sessions;
+  private readonly sessionChunks;
 
   private constructor(db: Level<string, Json>) {
     this.db = db;
@@ -186,13 +259,78 @@ export class GatewayStore {
     this.outbox = sub<OutboxEntry>("outbox");
     this.settings = sub<string>("settings");
     this.refusals = sub<Refusal>("refusals");
+    const bytes = (name: string) =>
+      db.sublevel<string, Uint8Array>(name, { valueEncoding: "view" });
+    this.rows = bytes("rows");
+    this.sessions = sub<UploadSession>("sessions");
+    this.sessionChunks = bytes("sessionChunks");
   }
 
-  /** Opens (creating if needed) the store in `dir`. */
+  /** Opens (creating if needed) the store in `dir`; migrates an older layout first. */
   static async open(dir: string): Promise<GatewayStore> {
     const db = new Level<string, Json>(dir, { valueEncoding: "json" });
     await db.open();
-    return new GatewayStore(db);
+    const store = new GatewayStore(db);
+    await store.migrate();
+    return store;
+  }
+
+  /**
+   * One LevelDB batch of operations on sublevels of different value types, written through
+   * to disk before it resolves (what a 2xx acknowledges must survive a crash of the machine).
+   */
+  private async synced(ops: readonly object[]): Promise<void> {
+    const batch = this.db.batch as unknown as (
+      ops: readonly object[],
+      o: { sync: boolean },
+    ) => Promise<void>;
+    await batch.call(this.db, ops, { sync: true });
+  }
+
+  /** The stored layout's version (1 when the store predates the setting). */
+  async schemaVersion(): Promise<number> {
+    const v = await this.settings.get("schemaVersion");
+    return v === undefined ? 1 : Number(v);
+  }
+
+  /**
+   * Migration hook, run at open: brings a store of an older layout to
+   * {@link STORE_SCHEMA_VERSION}. 1 → 2: each version's JSON records and salts become chunks of
+   * rows and the version keeps only its metadata (a version at a time, each in one batch).
+   */
+  private async migrate(): Promise<void> {
+    const from = await this.schemaVersion();
+    if (from >= STORE_SCHEMA_VERSION) return;
+    if (from === 1) {
+      const refs: string[] = [];
+      for await (const k of this.versions.keys()) refs.push(k);
+      for (const ref of refs) {
+        const old = (await this.versions.get(ref)) as StoredVersion & {
+          records?: string[][];
+          salts?: string[];
+        };
+        if (!old?.records || !old.salts) continue;
+        const { records, salts, ...meta } = old;
+        const rows = legacyRows(records, salts);
+        await this.synced([
+          ...this.rowOps(ref, rows),
+          {
+            type: "put",
+            sublevel: this.versions,
+            key: ref,
+            value: { ...meta, chunkFirstKeys: chunkFirstKeys(rows) },
+          },
+        ]);
+      }
+    }
+    await this.synced([
+      {
+        type: "put",
+        sublevel: this.settings,
+        key: "schemaVersion",
+        value: String(STORE_SCHEMA_VERSION),
+      },
+    ]);
   }
 
   /**
@@ -210,19 +348,108 @@ export class GatewayStore {
 
   // ---- versions
 
-  /** The local version already made from this batch, if any. */
-  async findVersionByBatch(assetId: string, batchHash: string): Promise<StoredVersion | undefined> {
-    const localId = await this.byBatch.get(`${assetId}!${batchHash}`);
+  /** The local version already made from this batch (key `batchKey`), if any. */
+  async findVersionByBatch(assetId: string, batchKey: string): Promise<StoredVersion | undefined> {
+    const localId = await this.byBatch.get(`${assetId}!${batchKey}`);
     return localId === undefined ? undefined : this.getVersion(assetId, localId);
+  }
+
+  /** The newest local version of an asset (the data set an upload adds to), if any. */
+  async latestVersion(assetId: string): Promise<StoredVersion | undefined> {
+    for await (const v of this.versions.values({
+      gt: `${assetId}!`,
+      lt: `${assetId}!~`,
+      reverse: true,
+      limit: 1,
+    })) {
+      return v;
+    }
+    return undefined;
+  }
+
+  /** Rows `from` .. `to` − 1 of a version (binary, `rows.ts`), reading only their chunks. */
+  async versionRows(v: StoredVersion, from = 0, to = v.recordCount): Promise<Uint8Array> {
+    const end = Math.min(to, v.recordCount);
+    if (end <= from) return new Uint8Array(0);
+    const ref = versionRef(v.assetId, v.localId);
+    const first = Math.floor(from / CHUNK_ROWS);
+    const last = Math.floor((end - 1) / CHUNK_ROWS);
+    const parts: Uint8Array[] = [];
+    for await (const [k, chunk] of this.rows.iterator({
+      gte: `${ref}!${pad(first, 8)}`,
+      lte: `${ref}!${pad(last, 8)}`,
+    })) {
+      const c = Number(k.slice(ref.length + 1));
+      const a = Math.max(from - c * CHUNK_ROWS, 0);
+      const b = Math.min(end - c * CHUNK_ROWS, rowCount(chunk));
+      parts.push(chunk.subarray(a * ROW_BYTES, b * ROW_BYTES));
+    }
+    return concatBytes(parts);
+  }
+
+  /** A version's records and salts as decimal strings (what the proving worker rebuilds from). */
+  async versionData(v: StoredVersion): Promise<{ records: string[][]; salts: string[] }> {
+    const rows = await this.versionRows(v);
+    const records: string[][] = [];
+    const salts: string[] = [];
+    for (let i = 0; i < rowCount(rows); i++) {
+      const r = readRow(rows, i);
+      records.push([r.key.toString(), ...r.values.map(String)]);
+      salts.push(r.salt.toString());
+    }
+    return { records, salts };
+  }
+
+  /**
+   * Count and field sums of the records with lo <= key <= hi that `match` accepts, and the
+   * indexes bounding the range (a = number of records below lo, l = number at most hi),
+   * reading only the chunks that can hold the range.
+   */
+  async rangeStats(
+    v: StoredVersion,
+    lo: bigint,
+    hi: bigint,
+    match: (values: [bigint, bigint, bigint, bigint]) => boolean = () => true,
+  ): Promise<{ count: number; sums: bigint[]; a: number; l: number }> {
+    const firsts = (v.chunkFirstKeys ?? []).map(BigInt);
+    // the chunk before the first one starting at or above lo may hold keys >= lo
+    let c0 = firsts.findIndex((k) => k >= lo);
+    c0 = c0 === -1 ? Math.max(firsts.length - 1, 0) : Math.max(c0 - 1, 0);
+    let c1 = c0;
+    while (c1 + 1 < firsts.length && firsts[c1 + 1]! <= hi) c1++;
+    const sums = [0n, 0n, 0n, 0n];
+    let count = 0;
+    let a = c0 * CHUNK_ROWS;
+    let l = a;
+    const ref = versionRef(v.assetId, v.localId);
+    if (v.recordCount === 0) return { count, sums, a: 0, l: 0 };
+    for await (const [k, chunk] of this.rows.iterator({
+      gte: `${ref}!${pad(c0, 8)}`,
+      lte: `${ref}!${pad(c1, 8)}`,
+    })) {
+      const base = Number(k.slice(ref.length + 1)) * CHUNK_ROWS;
+      for (let i = 0; i < rowCount(chunk); i++) {
+        const key = rowKey(chunk, i);
+        if (key < lo) a = base + i + 1;
+        if (key <= hi) l = base + i + 1;
+        if (key < lo || key > hi) continue;
+        const values = rowValues(chunk, i);
+        if (!match(values)) continue;
+        count += 1;
+        for (let f = 0; f < 4; f++) sums[f]! += values[f]!;
+      }
+    }
+    return { count, sums, a, l: Math.max(l, a) };
   }
 
   /** A local version by asset and local number. */
   async getVersion(assetId: string, localId: number): Promise<StoredVersion | undefined> {
-    return this.versions.get(`${assetId}!${pad(localId)}`);
+    return this.versions.get(versionRef(assetId, localId));
   }
 
   /** The local version whose tree has this root. */
   async getVersionByRoot(root: bigint | string): Promise<StoredVersion | undefined> {
+    // (a version whose records are all carried over has its base's root: ingest returns the base)
     const ref = await this.byRoot.get(root.toString());
     if (ref === undefined) return undefined;
     return this.versions.get(ref);
@@ -242,8 +469,19 @@ export class GatewayStore {
    * assigned here, and the version counts towards `owner`'s stored versions when given. The
    * caller serialises ingests per owner.
    */
-  async putVersion(v: Omit<StoredVersion, "localId">, owner?: string): Promise<StoredVersion> {
-    const last = (await this.meta.get(`seq!${v.assetId}`)) ?? 0;
+  async putVersion(
+    nv: NewVersion,
+    owner?: string,
+    extra: { batchKey?: string; session?: UploadSession } = {},
+  ): Promise<StoredVersion> {
+    const last = (await this.meta.get(`seq!${nv.assetId}`)) ?? 0;
+    const rows = "rows" in nv ? nv.rows : legacyRows(nv.records, nv.salts);
+    const { ...meta } = nv as Partial<{ rows: unknown; records: unknown; salts: unknown }> &
+      StoredVersion;
+    delete meta.rows;
+    delete meta.records;
+    delete meta.salts;
+    const v = { ...meta, chunkFirstKeys: chunkFirstKeys(rows) } as Omit<StoredVersion, "localId">;
     const owned =
       owner === undefined
         ? []
@@ -256,20 +494,127 @@ export class GatewayStore {
             },
           ];
     const version: StoredVersion = { ...v, localId: last + 1 };
-    const ref = `${v.assetId}!${pad(version.localId)}`;
-    await this.db.batch([
+    const ref = versionRef(v.assetId, version.localId);
+    const session = extra.session
+      ? [
+          {
+            type: "put" as const,
+            sublevel: this.sessions,
+            key: `${v.assetId}!${extra.session.sessionId}`,
+            value: { ...extra.session, localId: version.localId, updatedAt: Date.now() },
+          },
+        ]
+      : [];
+    await this.synced([
+      ...this.rowOps(ref, rows),
       { type: "put", sublevel: this.versions, key: ref, value: version },
       {
         type: "put",
         sublevel: this.byBatch,
-        key: `${v.assetId}!${v.batchHash}`,
+        key: `${v.assetId}!${extra.batchKey ?? v.batchHash}`,
         value: version.localId,
       },
       { type: "put", sublevel: this.byRoot, key: v.root, value: ref },
       { type: "put", sublevel: this.meta, key: `seq!${v.assetId}`, value: version.localId },
       ...owned,
+      ...session,
     ]);
     return version;
+  }
+
+  private rowOps(ref: string, rows: Uint8Array) {
+    const ops = [];
+    for (let c = 0; c * CHUNK_ROWS < rowCount(rows); c++) {
+      ops.push({
+        type: "put" as const,
+        sublevel: this.rows,
+        key: `${ref}!${pad(c, 8)}`,
+        value: rows.subarray(c * CHUNK_ROWS * ROW_BYTES, (c + 1) * CHUNK_ROWS * ROW_BYTES),
+      });
+    }
+    return ops;
+  }
+
+  // ---- upload sessions
+
+  /** An upload session, if started. */
+  async getSession(assetId: string, sessionId: string): Promise<UploadSession | undefined> {
+    return this.sessions.get(`${assetId}!${sessionId.toLowerCase()}`);
+  }
+
+  /** Stores a session's state (synced: its start is acknowledged to the client). */
+  async putSession(s: UploadSession): Promise<void> {
+    await this.synced([
+      {
+        type: "put",
+        sublevel: this.sessions,
+        key: `${s.assetId}!${s.sessionId.toLowerCase()}`,
+        value: s,
+      },
+    ]);
+  }
+
+  /**
+   * Stores a received chunk and the session's new totals in one synced batch, unless the chunk
+   * is already stored; returns the session as it then is.
+   */
+  async putSessionChunk(
+    s: UploadSession,
+    index: number,
+    chunk: Uint8Array,
+    records: number,
+    bytes: number,
+  ): Promise<UploadSession> {
+    const key = `${s.assetId}!${s.sessionId.toLowerCase()}!${pad(index, 8)}`;
+    if ((await this.sessionChunks.get(key)) !== undefined) return s;
+    const next = {
+      ...s,
+      records: s.records + records,
+      bytes: s.bytes + bytes,
+      updatedAt: Date.now(),
+    };
+    await this.synced([
+      { type: "put", sublevel: this.sessionChunks, key, value: chunk },
+      {
+        type: "put",
+        sublevel: this.sessions,
+        key: `${s.assetId}!${s.sessionId.toLowerCase()}`,
+        value: next,
+      },
+    ]);
+    return next;
+  }
+
+  /** The indexes of a session's stored chunks, in order. */
+  async sessionChunkIndexes(assetId: string, sessionId: string): Promise<number[]> {
+    const prefix = `${assetId}!${sessionId.toLowerCase()}!`;
+    const out: number[] = [];
+    for await (const k of this.sessionChunks.keys({ gt: prefix, lt: `${prefix}~` })) {
+      out.push(Number(k.slice(prefix.length)));
+    }
+    return out;
+  }
+
+  /** A session's stored chunks, in order. */
+  async *sessionChunkValues(assetId: string, sessionId: string): AsyncGenerator<Uint8Array> {
+    const prefix = `${assetId}!${sessionId.toLowerCase()}!`;
+    for await (const v of this.sessionChunks.values({ gt: prefix, lt: `${prefix}~` })) yield v;
+  }
+
+  /** Deletes a session's chunks (after its commit, or when it is abandoned). */
+  async dropSessionChunks(assetId: string, sessionId: string): Promise<void> {
+    const prefix = `${assetId}!${sessionId.toLowerCase()}!`;
+    await this.sessionChunks.clear({ gt: prefix, lt: `${prefix}~` });
+  }
+
+  /** Marks `root` as published by this gateway's relay (so it is not published twice). */
+  async markPublished(root: string, versionId: string): Promise<void> {
+    await this.meta.put(`published!${root}`, Number(BigInt(versionId) & 0xffffffffn));
+  }
+
+  /** True when this gateway relayed a publication of `root`. */
+  async isPublished(root: string): Promise<boolean> {
+    return (await this.meta.get(`published!${root}`)) !== undefined;
   }
 
   /** Number of versions stored for assets of `owner` (counted by putVersion). */
@@ -485,6 +830,9 @@ export class GatewayStore {
     const out: Record<string, number> = {};
     const subs = {
       versions: this.versions,
+      rows: this.rows,
+      sessions: this.sessions,
+      sessionChunks: this.sessionChunks,
       byBatch: this.byBatch,
       byRoot: this.byRoot,
       nonces: this.nonces,
@@ -500,6 +848,26 @@ export class GatewayStore {
     }
     return out;
   }
+}
+
+/** Rows of records and salts given as decimal strings (the layout 1 form). */
+function legacyRows(records: readonly string[][], salts: readonly string[]): Uint8Array {
+  const rows = new Uint8Array(records.length * ROW_BYTES);
+  records.forEach((r, i) =>
+    writeRow(rows, i, { key: BigInt(r[0]!), values: r.slice(1).map(BigInt) }, BigInt(salts[i]!)),
+  );
+  return rows;
+}
+
+/** The first key of each chunk of `rows`. */
+function chunkFirstKeys(rows: Uint8Array): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < rowCount(rows); i += CHUNK_ROWS) out.push(rowKey(rows, i).toString());
+  return out;
+}
+
+function versionRef(assetId: string, localId: number): string {
+  return `${assetId}!${pad(localId)}`;
 }
 
 /** The key of a request: request ids are unique per grant, as in the on-chain log. */

@@ -5,14 +5,17 @@
  */
 import { AbiCoder, keccak256 } from "ethers";
 import { z } from "zod";
-import { decodeRevert } from "../../protocol/contract.js";
+import { decodeRevert, versionIdOf } from "../../protocol/contract.js";
 import { recoverUploadSigner } from "../auth.js";
 import type { GatewayContext } from "../context.js";
 import { AppError } from "../errors.js";
 import { BudgetExceededError } from "../prover/pool.js";
 import { liveAsset, registeredAsset } from "./assets.js";
-import { findSchema } from "../../protocol/records/index.js";
-import { encodeRecords, type StoredVersion } from "../store/index.js";
+import { findSchema, type DataSchema, type UploadData } from "../../protocol/records/index.js";
+import type { StoredVersion, UploadSession } from "../store/index.js";
+import { ROW_BYTES, type PackedBatch } from "../store/rows.js";
+import type { ReadBatch } from "../prover/ingest-pool.js";
+import { defaultSalt } from "../context.js";
 import { publishBodySchema, uploadBodySchema } from "../../protocol/api.js";
 
 /** The key mapping version the gateway's schemas implement (part of paramsHash). */
@@ -47,11 +50,13 @@ export function describeVersion(v: StoredVersion, minMaxField: number) {
     paramsHash: versionParamsHash(v.schemaId, v.depth, minMaxField),
     batchHash: v.batchHash,
     createdAt: new Date(v.createdAt).toISOString(),
+    base: v.base ?? 0,
+    changes: v.changes ?? { added: v.recordCount, replaced: 0, removed: 0 },
   };
 }
 
 /** Checks that the asset exists and is live and that `signer` owns it. */
-async function ownedAsset(ctx: GatewayContext, assetId: bigint, signer: string) {
+export async function ownedAsset(ctx: GatewayContext, assetId: bigint, signer: string) {
   const asset = await liveAsset(ctx, assetId);
   if (asset.owner.toLowerCase() !== signer.toLowerCase()) {
     throw new AppError("NOT_OWNER", `the upload is not signed by the owner of asset ${assetId}`);
@@ -79,7 +84,7 @@ export async function uploadSigner(
 }
 
 /** Runs worker work within its budget; an overrun becomes WORK_BUDGET_EXCEEDED. */
-async function withinBudget<T>(what: string, work: Promise<T>): Promise<T> {
+export async function withinBudget<T>(what: string, work: Promise<T>): Promise<T> {
   try {
     return await work;
   } catch (e) {
@@ -93,11 +98,163 @@ async function withinBudget<T>(what: string, work: Promise<T>): Promise<T> {
   }
 }
 
+/** Uploads waiting for an ingest worker beyond which a new one is refused (INGEST_BUSY). */
+export const INGEST_QUEUE_MAX = 16;
+
+/** Refuses new ingest work while the ingest workers' queue is full (bounded memory). */
+export function ingestHasRoom(ctx: GatewayContext): void {
+  if (ctx.ingest.waiting >= INGEST_QUEUE_MAX) {
+    throw new AppError(
+      "INGEST_BUSY",
+      `${ctx.ingest.waiting} uploads are waiting for this gateway's ingest workers; try again shortly`,
+    );
+  }
+}
+
+/** The asset's schema, or UNSUPPORTED_SCHEMA. */
+export function schemaOf(assetId: bigint, schemaId: string): DataSchema {
+  const schema = findSchema(schemaId);
+  if (!schema) {
+    throw new AppError(
+      "UNSUPPORTED_SCHEMA",
+      `asset ${assetId} uses a schema this gateway does not serve`,
+    );
+  }
+  return schema;
+}
+
+/** Reads a batch in an ingest worker; INVALID_RECORDS with every row error. */
+export async function readBatch(
+  ctx: GatewayContext,
+  schema: DataSchema,
+  data: UploadData,
+  what = "the batch",
+): Promise<Extract<ReadBatch, { ok: true }>> {
+  ingestHasRoom(ctx);
+  const parsed = await withinBudget(`reading ${what}`, ctx.ingest.read(schema.id, data));
+  if (!parsed.ok) {
+    throw new AppError(
+      "INVALID_RECORDS",
+      `${what} was refused: ${parsed.errors.length} problem(s); nothing was stored`,
+      parsed.errors,
+    );
+  }
+  return parsed;
+}
+
+/** What {@link commitUpload} makes a version of. */
+export interface UploadToCommit {
+  assetId: bigint;
+  /** The asset's owner (lower case), who signed the upload. */
+  owner: string;
+  schema: DataSchema;
+  /** Start a new data set instead of adding to the latest version. */
+  replace: boolean;
+  /** The batches in upload order (a folder's pages, a session's chunks). */
+  batches: PackedBatch[];
+  /** keccak256 of what the batches are (their batch hashes in order). */
+  batchHash: string;
+  /** The session the upload came through, marked committed in the version's batch. */
+  session?: UploadSession;
+}
+
+/**
+ * Makes a version of an upload: the latest version's records (unless `replace`) with the
+ * upload's batches applied in order (a record whose identity is seen again replaces the
+ * earlier one, `recordStatus` deleted removes it), its tree built in an ingest worker with the
+ * base's tree reused, and everything stored in one synced LevelDB batch. The same upload again
+ * returns the version it made; an upload that changes nothing returns the base version.
+ */
+export async function commitUpload(
+  ctx: GatewayContext,
+  u: UploadToCommit,
+): Promise<{ created: boolean; version: ReturnType<typeof describeVersion> }> {
+  const key = u.assetId.toString();
+  const m = ctx.config.circuit.minMaxField;
+  const depth = ctx.config.circuit.depth;
+  const capacity = 2 ** depth - 2;
+  const batchKey = u.replace ? `replace!${u.batchHash}` : u.batchHash;
+  // one owner's ingests in turn: the per-owner version cap is counted exactly, and each upload
+  // adds to the version the previous one made
+  return ctx.locks.run(`owner:${u.owner}`, async () => {
+    if (u.session) {
+      const s = await ctx.store.getSession(key, u.session.sessionId);
+      if (s?.localId !== undefined) {
+        const v = await ctx.store.getVersion(key, s.localId);
+        if (v) return { created: false, version: describeVersion(v, m) };
+      }
+    }
+    const existing = await ctx.store.findVersionByBatch(key, batchKey);
+    if (existing) return { created: false, version: describeVersion(existing, m) };
+    const cap = ctx.config.limits.versionsPerOwner;
+    if ((await ctx.store.versionsOfOwner(u.owner)) >= cap) {
+      throw new AppError(
+        "OWNER_CAP_REACHED",
+        `the owner of asset ${u.assetId} has ${cap} stored versions, this gateway's cap; ask its operator`,
+      );
+    }
+    const base = u.replace ? undefined : await ctx.store.latestVersion(key);
+    const incoming = u.batches.reduce((n, b) => n + b.rows.length / ROW_BYTES, 0);
+    if (!base && incoming > capacity) {
+      throw new AppError(
+        "TOO_MANY_RECORDS",
+        `a version holds at most ${capacity} records (tree depth ${depth}); got ${incoming}`,
+      );
+    }
+    ingestHasRoom(ctx);
+    const salts = ctx.salt === defaultSalt ? undefined : Array.from({ length: incoming }, ctx.salt);
+    const built = await withinBudget(
+      "building the version",
+      ctx.ingest.apply({
+        base: base ? await ctx.store.versionRows(base) : new Uint8Array(0),
+        baseRoot: base?.root ?? "",
+        batches: u.batches,
+        ...(salts ? { salts } : {}),
+        depth,
+        minMaxField: m,
+      }),
+    );
+    if ("tooMany" in built) {
+      throw new AppError(
+        "TOO_MANY_RECORDS",
+        `a version holds at most ${capacity} records (tree depth ${depth}); this upload would make ${built.tooMany}`,
+      );
+    }
+    const count = built.rows.length / ROW_BYTES;
+    if (base && built.root.toString() === base.root) {
+      // nothing changed (records kept as they were): the base is the version of this upload
+      return { created: false, version: describeVersion(base, m) };
+    }
+    const stored = await ctx.store.putVersion(
+      {
+        assetId: key,
+        schemaId: u.schema.id,
+        batchHash: u.batchHash,
+        root: built.root.toString(),
+        depth,
+        recordCount: count,
+        rows: built.rows,
+        createdAt: Date.now(),
+        base: base?.localId ?? 0,
+        changes: built.changes,
+      },
+      u.owner,
+      { batchKey, ...(u.session ? { session: u.session } : {}) },
+    );
+    ctx.log.info(
+      { assetId: key, localId: stored.localId, records: count, reusedTree: built.reusedPrevious },
+      "version built",
+    );
+    return { created: true, version: describeVersion(stored, m) };
+  });
+}
+
 /**
  * Validates and stores an upload that `signer` (recovered by the route from the Upload
- * signature) signed. Returns the version and whether it is new; a batch with the same records
- * as an earlier one returns that version. Reading the batch and building its tree run in the
- * ingest workers, each within the configured budget.
+ * signature) signed, as a new version that adds the batch to the asset's latest version.
+ * Returns the version and whether it is new; the same batch again returns the version it
+ * made. Reading the batch and building its tree run in the ingest workers, each within the
+ * configured budget.
  */
 export async function ingest(
   ctx: GatewayContext,
@@ -106,66 +263,40 @@ export async function ingest(
   signer: string,
 ): Promise<{ created: boolean; version: ReturnType<typeof describeVersion> }> {
   const asset = await ownedAsset(ctx, assetId, signer);
-  const schema = findSchema(asset.schemaId);
-  if (!schema) {
-    throw new AppError(
-      "UNSUPPORTED_SCHEMA",
-      `asset ${assetId} uses a schema this gateway does not serve`,
-    );
-  }
-  const parsed = await withinBudget("reading the batch", ctx.ingest.read(schema.id, body.data));
-  if (!parsed.ok) {
-    throw new AppError(
-      "INVALID_RECORDS",
-      `the batch was refused: ${parsed.errors.length} problem(s); nothing was stored`,
-      parsed.errors,
-    );
-  }
-  const depth = ctx.config.circuit.depth;
-  const capacity = 2 ** depth - 2;
-  if (parsed.records.length > capacity) {
-    throw new AppError(
-      "TOO_MANY_RECORDS",
-      `a version holds at most ${capacity} records (tree depth ${depth}); got ${parsed.records.length}`,
-    );
-  }
-  const hash = parsed.batchHash;
-  const key = assetId.toString();
-  const m = ctx.config.circuit.minMaxField;
-  const owner = asset.owner.toLowerCase();
-  // one owner's ingests in turn: the per-owner version cap is counted exactly
-  return ctx.locks.run(`owner:${owner}`, async () => {
-    const existing = await ctx.store.findVersionByBatch(key, hash);
-    if (existing) return { created: false, version: describeVersion(existing, m) };
-    const cap = ctx.config.limits.versionsPerOwner;
-    if ((await ctx.store.versionsOfOwner(owner)) >= cap) {
-      throw new AppError(
-        "OWNER_CAP_REACHED",
-        `the owner of asset ${assetId} has ${cap} stored versions, this gateway's cap; ask its operator`,
-      );
-    }
-    const salts = parsed.records.map(() => ctx.salt().toString());
-    const records = encodeRecords(parsed.records);
-    const root = await withinBudget(
-      "building the tree",
-      ctx.ingest.buildRoot({ records, salts, depth, minMaxField: m }),
-    );
-    const stored = await ctx.store.putVersion(
-      {
-        assetId: key,
-        schemaId: schema.id,
-        batchHash: hash,
-        root: root.toString(),
-        depth,
-        recordCount: parsed.records.length,
-        records,
-        salts,
-        createdAt: Date.now(),
-      },
-      owner,
-    );
-    return { created: true, version: describeVersion(stored, m) };
+  const schema = schemaOf(assetId, asset.schemaId);
+  const parsed = await readBatch(ctx, schema, body.data);
+  return commitUpload(ctx, {
+    assetId,
+    owner: asset.owner.toLowerCase(),
+    schema,
+    replace: false,
+    batches: [parsed.batch],
+    batchHash: parsed.batchHash,
   });
+}
+
+/**
+ * Refuses (ROOT_ALREADY_PUBLISHED) a version whose root this gateway already relayed or that
+ * is the asset's latest on-chain version: a second version with the same records would only
+ * spend gas and the owner's nonce, and make "latest" ambiguous for the auditor.
+ */
+async function notYetPublished(
+  ctx: GatewayContext,
+  assetId: bigint,
+  v: StoredVersion,
+  versionCount: number,
+): Promise<void> {
+  let published = await ctx.store.isPublished(v.root);
+  if (!published && versionCount > 0) {
+    const latest = await ctx.chain.getVersion(versionIdOf(assetId, versionCount));
+    published = latest?.root.toString() === v.root;
+  }
+  if (published) {
+    throw new AppError(
+      "ROOT_ALREADY_PUBLISHED",
+      `local version ${v.localId} of asset ${assetId} has a root that is already published; its records are already on-chain`,
+    );
+  }
 }
 
 /** Relays the owner's PublishVersion signature for a local version; returns the version id. */
@@ -178,6 +309,12 @@ export async function publish(
   const v = await ctx.store.getVersion(assetId.toString(), localId);
   if (!v) throw new AppError("UNKNOWN_VERSION", `no local version ${localId} of asset ${assetId}`);
   const asset = await registeredAsset(ctx, assetId);
+  // the contract's deadline check first (as the chain would refuse it), then the duplicate
+  const block = await ctx.chain.provider.getBlock("latest");
+  if (block && body.deadline < BigInt(block.timestamp)) {
+    throw new AppError("DEADLINE_EXPIRED", "the publish signature's deadline has passed");
+  }
+  await notYetPublished(ctx, assetId, v, asset.versionCount);
   const owner = asset.owner.toLowerCase();
   const day = Math.floor(Date.now() / 86_400_000);
   const gasCap = ctx.config.limits.relayerGasPerOwnerPerDay;
@@ -198,6 +335,7 @@ export async function publish(
       signature: body.signature,
     });
     await ctx.locks.run(`gas:${owner}`, () => ctx.store.addRelayedGas(owner, day, r.gasUsed));
+    await ctx.store.markPublished(v.root, r.versionId.toString());
     return { versionId: r.versionId.toString(), txHash: r.txHash };
   } catch (e) {
     const name = decodeRevert(e)?.name;

@@ -287,14 +287,18 @@ export function rangeStats(
  * with predicates fits one scan window, and a ratio's denominator is not zero. Returns the
  * cohort (the number of matching records).
  */
-export function cohortOf(
+export async function cohortOf(
   ctx: GatewayContext,
   q: SignedQuery,
   policy: Policy,
   version: StoredVersion,
   predicates: readonly Predicate[],
-): number {
-  const stats = rangeStats(ctx.records.get(version), q.lo, q.hi, predicates);
+): Promise<number> {
+  // only the chunks of rows that can hold [lo, hi] are read
+  const match = { kind: 0, fieldA: 0, fieldB: 0, lo: q.lo, hi: q.hi, threshold: 0n, nonce: 0n };
+  const stats = await ctx.store.rangeStats(version, q.lo, q.hi, (values) =>
+    matchesPredicates({ ...match, predicates }, values),
+  );
   const scanCircuit = ctx.config.scanCircuit;
   if (predicates.length > 0 && scanCircuit) {
     try {

@@ -55,7 +55,7 @@ export async function submitQuery(
   const linked = await linkedAddresses(ctx, signer);
   // quota, refusal budget, nonce and request id first; then the data (a refusal is charged)
   const job = await acceptAtomically(ctx, q, signer, grant, version.versionId, async () => {
-    const cohort = cohortOf(ctx, q, policy, version.local, predicates);
+    const cohort = await cohortOf(ctx, q, policy, version.local, predicates);
     const answered = await differencingOf(ctx, q, policy, version, predicates, linked);
     const job = newJob(ctx, q, signer, {
       version,
@@ -116,10 +116,11 @@ export async function runJob(ctx: GatewayContext, job: Job): Promise<void> {
     await ctx.store.updateJob(job.id, { status: "proving" });
     const version = await ctx.store.getVersionByRoot(job.root);
     if (!version) throw new AppError("VERSION_NOT_AVAILABLE", "the version's records are gone");
+    const data = await ctx.store.versionData(version);
     const result = await ctx.pool.prove({
       root: job.root,
-      records: version.records,
-      salts: version.salts,
+      records: data.records,
+      salts: data.salts,
       depth: version.depth,
       minMaxField: ctx.config.circuit.minMaxField,
       query: job.query,

@@ -10,8 +10,10 @@ import type { GatewayContext } from "../context.js";
 import { AppError } from "../errors.js";
 import { registeredAsset } from "./assets.js";
 import { describeSchema, findSchema, unpackKey } from "../../protocol/records/index.js";
-import { decodeRecords, type Job } from "../store/index.js";
+import type { Job } from "../store/index.js";
+import { readRow, rowCount } from "../store/rows.js";
 import { describeVersion } from "./ingest.js";
+import { sessionView } from "./uploads.js";
 
 /** One asset as the catalogue shows it. */
 export async function describeAsset(ctx: GatewayContext, assetId: bigint) {
@@ -99,32 +101,78 @@ function checkRead(
   );
 }
 
-/** The owner's own records of a local version (no salts). Owner-signed. */
+/** Records per page of the owner's records when the read names no limit. */
+export const RECORDS_PAGE_DEFAULT = 1000;
+/** The largest page of the owner's records. */
+export const RECORDS_PAGE_MAX = 10_000;
+
+/**
+ * The owner's local versions, newest last, each with its record count and what it changed
+ * (no records). Owner-signed (action "records").
+ */
+export async function ownerVersions(ctx: GatewayContext, assetId: bigint, auth: ReadAuth) {
+  const asset = await registeredAsset(ctx, assetId);
+  checkRead(ctx, asset.owner, "records", assetId, auth);
+  const m = ctx.config.circuit.minMaxField;
+  return {
+    versions: (await ctx.store.listVersions(assetId.toString())).map((v) => describeVersion(v, m)),
+  };
+}
+
+/** An upload session of the owner's, for its signed read (action "uploads"). */
+export async function ownerSession(
+  ctx: GatewayContext,
+  assetId: bigint,
+  sessionId: string,
+  auth: ReadAuth,
+) {
+  const asset = await registeredAsset(ctx, assetId);
+  checkRead(ctx, asset.owner, "uploads", assetId, auth);
+  const s = await ctx.store.getSession(assetId.toString(), sessionId);
+  if (!s) {
+    throw new AppError("UNKNOWN_UPLOAD", `no upload session ${sessionId} for asset ${assetId}`);
+  }
+  return sessionView(ctx, s);
+}
+
+/** A page of the owner's own records of a local version (no salts). Owner-signed. */
 export async function ownerRecords(
   ctx: GatewayContext,
   assetId: bigint,
   localId: number | undefined,
   auth: ReadAuth,
+  page: { offset?: number; limit?: number } = {},
 ) {
   const asset = await registeredAsset(ctx, assetId);
   checkRead(ctx, asset.owner, "records", assetId, auth);
-  const versions = await ctx.store.listVersions(assetId.toString());
-  const v = localId === undefined ? versions.at(-1) : versions.find((x) => x.localId === localId);
+  const key = assetId.toString();
+  const v =
+    localId === undefined
+      ? await ctx.store.latestVersion(key)
+      : await ctx.store.getVersion(key, localId);
   if (!v) throw new AppError("UNKNOWN_VERSION", `no local version of asset ${assetId} matches`);
   const schema = findSchema(v.schemaId);
   const names = schema?.fields ?? ["v0", "v1", "v2", "v3"];
+  const offset = page.offset ?? 0;
+  const limit = Math.min(page.limit ?? RECORDS_PAGE_DEFAULT, RECORDS_PAGE_MAX);
+  // only the chunks of rows of this page are read
+  const rows = await ctx.store.versionRows(v, offset, offset + limit);
+  const records = [];
+  for (let i = 0; i < rowCount(rows); i++) {
+    const r = readRow(rows, i);
+    const k = unpackKey(r.key);
+    records.push({
+      key: r.key.toString(),
+      partCode: k.part.toString(),
+      plantCode: k.plant.toString(),
+      day: k.day,
+      values: Object.fromEntries(names.map((n, f) => [n, r.values[f]!.toString()])),
+    });
+  }
   return {
     version: describeVersion(v, ctx.config.circuit.minMaxField),
-    records: decodeRecords(v.records).map((r) => {
-      const k = unpackKey(r.key);
-      return {
-        key: r.key.toString(),
-        partCode: k.part.toString(),
-        plantCode: k.plant.toString(),
-        day: k.day,
-        values: Object.fromEntries(names.map((n, i) => [n, r.values[i]!.toString()])),
-      };
-    }),
+    records,
+    page: { offset, limit, total: v.recordCount },
   };
 }
 

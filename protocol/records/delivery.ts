@@ -31,6 +31,13 @@ const payloadSchema = z.looseObject({
   positions: z
     .array(
       z.looseObject({
+        orderPositionReference: z
+          .looseObject({
+            supplierOrderId: z.string().max(256).optional(),
+            customerOrderId: z.string().max(256).optional(),
+            customerOrderPositionId: z.string().max(256).optional(),
+          })
+          .optional(),
         deliveries: z
           .array(
             z.looseObject({
@@ -51,6 +58,7 @@ const payloadSchema = z.looseObject({
                 .min(1)
                 .max(2),
               transitLocations: z.looseObject({ origin: location, destination: location }),
+              trackingNumber: z.string().min(1).max(256).optional(),
             }),
           )
           .min(1),
@@ -65,6 +73,22 @@ function eventDay(events: Event[], kind: "departure" | "arrival"): number | unde
     events.find((x) => x.eventType === `actual-${kind}`) ??
     events.find((x) => x.eventType === `estimated-${kind}`);
   return e === undefined ? undefined : dayOfTimestamp(e.dateTimeOfEvent);
+}
+
+/**
+ * A delivery's identity in the aspect: its tracking number, else its material, order position
+ * and first transit event (a delivery sent again with new events keeps its tracking number).
+ */
+function deliveryId(
+  material: string,
+  ref:
+    | { supplierOrderId?: string; customerOrderId?: string; customerOrderPositionId?: string }
+    | undefined,
+  d: { trackingNumber?: string; transitEvents: Event[] },
+): string {
+  if (d.trackingNumber) return `tracking:${d.trackingNumber}`;
+  const order = [ref?.supplierOrderId, ref?.customerOrderId, ref?.customerOrderPositionId];
+  return `order:${material}|${order.map((x) => x ?? "").join("|")}|${d.transitEvents[0]!.dateTimeOfEvent}`;
 }
 
 /** The delivery schema. */
@@ -99,6 +123,8 @@ export const deliverySchema: DataSchema = {
     const lead = row.leadTimeDays as bigint | null;
     return [row.quantity as bigint, lead === null ? 0n : 1n, 1n, lead ?? 0n];
   },
+  identityColumns: ["deliveryId"],
+  identityOf: (ids) => (ids.deliveryId ? `delivery:${ids.deliveryId}` : undefined),
   fromCatenaX(payload) {
     return readEachPayload(payload, payloadSchema, (data, base, rows, errors) => {
       data.positions.forEach((pos, i) =>
@@ -128,6 +154,7 @@ export const deliverySchema: DataSchema = {
               departureDate: isoDateOfDay(dep),
               quantity: d.deliveryQuantity.value,
               leadTimeDays: arr === undefined ? null : arr - dep,
+              deliveryId: deliveryId(data.materialGlobalAssetId, pos.orderPositionReference, d),
             },
           });
         }),

@@ -11,7 +11,13 @@ import { qualitySchema } from "./quality.js";
 import { parseCsv } from "./csv.js";
 import { zodIssues } from "./issues.js";
 import { indexKey } from "./keys.js";
-import { rowSchema, type DataSchema, type MappedRecord, type RowError } from "./types.js";
+import {
+  RECORD_STATUSES,
+  rowSchema,
+  type DataSchema,
+  type MappedRecord,
+  type RowError,
+} from "./types.js";
 
 export * from "./types.js";
 export * from "./keys.js";
@@ -37,8 +43,64 @@ export const uploadDataSchema = z.discriminatedUnion("format", [
 /** An upload's data, in one of the three formats. */
 export type UploadData = z.infer<typeof uploadDataSchema>;
 
-/** Result of parsing a batch: either every record, or every error. */
-export type ParseResult = { ok: true; records: MappedRecord[] } | { ok: false; errors: RowError[] };
+/**
+ * Result of parsing a batch: either every record (and the identities its `deleted` rows
+ * remove), or every error.
+ */
+export type ParseResult =
+  { ok: true; records: MappedRecord[]; removed: string[] } | { ok: false; errors: RowError[] };
+
+/**
+ * The 16-byte digest (hex) that stands for a record's identity in the store: keccak256 of the
+ * schema's name and the identity string, cut to 128 bits.
+ */
+export function recordIdentity(schema: DataSchema, identity: string): string {
+  return keccak256(
+    new TextEncoder().encode(`partproof:record-id:v1:${schema.name}:${identity}`),
+  ).slice(0, 34);
+}
+
+const OPTIONAL_ID = z
+  .string()
+  .trim()
+  .min(1, "must not be empty")
+  .max(256, "is longer than 256 characters");
+
+/**
+ * Splits a raw row into its record columns and its optional identity columns and
+ * `recordStatus`; reports bad optional cells. Returns undefined when the row is not an object.
+ */
+function splitRow(
+  schema: DataSchema,
+  raw: unknown,
+  position: string,
+  errors: RowError[],
+): { rest: Record<string, unknown>; ids: Record<string, string>; status?: string } | undefined {
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) return undefined;
+  const rest: Record<string, unknown> = { ...(raw as Record<string, unknown>) };
+  const ids: Record<string, string> = {};
+  let status: string | undefined;
+  const sep = position.startsWith("/") ? "/" : ".";
+  for (const name of [...schema.identityColumns, "recordStatus"]) {
+    if (!(name in rest)) continue;
+    const v = rest[name];
+    delete rest[name];
+    if (v === "" || v === null || v === undefined) continue; // an empty CSV cell: not given
+    if (name === "recordStatus") {
+      if (typeof v !== "string" || !(RECORD_STATUSES as readonly string[]).includes(v)) {
+        errors.push({
+          position: `${position}${sep}${name}`,
+          reason: `must be one of ${RECORD_STATUSES.join(", ")}`,
+        });
+      } else status = v;
+      continue;
+    }
+    const parsed = OPTIONAL_ID.safeParse(v);
+    if (!parsed.success) errors.push(...zodIssues(parsed.error, `${position}${sep}${name}`));
+    else ids[name] = parsed.data;
+  }
+  return { rest, ids, ...(status ? { status } : {}) };
+}
 
 /** Maximum number of row errors reported for one batch (the rest are counted). */
 export const MAX_REPORTED_ERRORS = 100;
@@ -50,16 +112,32 @@ export const MAX_REPORTED_ERRORS = 100;
 export function parseBatch(schema: DataSchema, data: UploadData): ParseResult {
   const errors: RowError[] = [];
   const records: MappedRecord[] = [];
+  const removed: string[] = [];
   const mode = data.format === "csv" ? "csv" : "json";
   const rs = rowSchema(schema, mode);
   const take = (position: string, raw: unknown) => {
-    const parsed = rs.safeParse(raw);
+    const before = errors.length;
+    const split = splitRow(schema, raw, position, errors);
+    if (split?.status === "deleted") {
+      // a deleted record needs only its identity
+      const identity = schema.identityOf(split.ids, split.rest as never);
+      if (identity === undefined) {
+        errors.push({
+          position,
+          reason: `a deleted record must name its identity (${schema.identityColumns.join(" or ")})`,
+        });
+      } else if (errors.length === before) removed.push(recordIdentity(schema, identity));
+      return;
+    }
+    const parsed = rs.safeParse(split ? split.rest : raw);
     if (!parsed.success) {
       errors.push(...zodIssues(parsed.error, position));
       return;
     }
+    if (errors.length > before) return;
     const row = parsed.data;
     try {
+      const identity = split ? schema.identityOf(split.ids, row) : undefined;
       records.push({
         key: indexKey(
           row[schema.partColumn] as string,
@@ -67,6 +145,8 @@ export function parseBatch(schema: DataSchema, data: UploadData): ParseResult {
           row[schema.dateColumn] as number,
         ),
         values: schema.toValues(row),
+        ...(identity === undefined ? {} : { id: recordIdentity(schema, identity) }),
+        ...(split?.status === "same" ? { keep: true as const } : {}),
       });
     } catch (e) {
       errors.push({ position, reason: (e as Error).message });
@@ -84,9 +164,10 @@ export function parseBatch(schema: DataSchema, data: UploadData): ParseResult {
     }
     const header = lines.shift();
     const expected = schema.columns.map((c) => c.name);
+    const optional = [...schema.identityColumns, "recordStatus"];
     const names = header?.cells.map((c) => c.trim()) ?? [];
     const missing = expected.filter((n) => !names.includes(n));
-    const extra = names.filter((n) => !expected.includes(n));
+    const extra = names.filter((n) => !expected.includes(n) && !optional.includes(n));
     // name a few unknown columns, not all of them (a header may be long)
     const unknown = extra.length > 5 ? [...extra.slice(0, 5), `… (${extra.length} in all)`] : extra;
     if (!header || missing.length > 0 || extra.length > 0 || new Set(names).size !== names.length) {
@@ -127,29 +208,53 @@ export function parseBatch(schema: DataSchema, data: UploadData): ParseResult {
     }
     return { ok: false, errors: shown };
   }
+  if (records.length === 0 && removed.length === 0) {
+    return { ok: false, errors: [{ position: "batch", reason: "holds no records" }] };
+  }
+  // a record whose identity is seen again in the same batch replaces the earlier one
+  const lastOf = new Map<string, number>();
+  records.forEach((r, i) => r.id !== undefined && lastOf.set(r.id, i));
+  if (lastOf.size > 0) {
+    let w = 0;
+    records.forEach((r, i) => {
+      if (r.id === undefined || lastOf.get(r.id) === i) records[w++] = r;
+    });
+    records.length = w;
+  }
   records.sort(compareRecords);
-  return { ok: true, records };
+  removed.sort();
+  return { ok: true, records, removed };
 }
 
-/** Orders records by key, then by values (the tree's leaf order). */
+/** Orders records by key, then by values (the tree's leaf order), then by identity. */
 export function compareRecords(a: MappedRecord, b: MappedRecord): number {
   if (a.key !== b.key) return a.key < b.key ? -1 : 1;
   for (let i = 0; i < a.values.length; i++) {
     if (a.values[i] !== b.values[i]) return a.values[i]! < b.values[i]! ? -1 : 1;
   }
-  return 0;
+  const x = a.id ?? "";
+  const y = b.id ?? "";
+  return x === y ? 0 : x < y ? -1 : 1;
 }
 
 /**
  * keccak256 over the schema id and the sorted records (key as 16 bytes, each value as 8
  * bytes): equal for the same records in any order or upload format.
  */
-export function batchHash(schemaId: string, sorted: readonly MappedRecord[]): string {
+export function batchHash(
+  schemaId: string,
+  sorted: readonly MappedRecord[],
+  removed: readonly string[] = [],
+): string {
   const parts: string[] = [keccak256(new TextEncoder().encode(schemaId))];
   for (const r of sorted) {
     parts.push(toBeHex(r.key, 16));
     for (const v of r.values) parts.push(toBeHex(v, 8));
+    // identities and statuses change what a batch does to the data set (absent: as before)
+    if (r.id !== undefined) parts.push("0x01", r.id);
+    if (r.keep) parts.push("0x02");
   }
+  for (const id of removed) parts.push("0x03", id);
   return keccak256(concat(parts));
 }
 

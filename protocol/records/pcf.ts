@@ -49,6 +49,15 @@ const payloadSchema = z.looseObject({
       ),
       pcfAssessmentInformation: one(
         z.looseObject({
+          idAndVersion: z
+            .array(
+              z.looseObject({
+                id: z.string().min(1).max(256),
+                status: z.enum(["Active", "Deprecated"]).optional(),
+                precedingPfIds: z.array(z.string().min(1).max(256)).optional(),
+              }),
+            )
+            .optional(),
           time: one(
             z.looseObject({
               referencePeriodStart: z.string(),
@@ -120,11 +129,16 @@ export const pcfSchema: DataSchema = {
       row.pcfExcludingBiogenicUptake as bigint,
     ];
   },
+  identityColumns: ["pcfId"],
+  identityOf: (ids) => (ids.pcfId ? `pcf:${ids.pcfId}` : undefined),
   fromCatenaX(payload) {
     return readEachPayload(payload, payloadSchema, (data, base, rows, errors) => {
       const p = data;
       const company = p.companyAndProductInformation[0]!;
-      const time = p.pcfAssessmentAndMethodology[0]!.pcfAssessmentInformation[0]!.time[0]!;
+      const info = p.pcfAssessmentAndMethodology[0]!.pcfAssessmentInformation[0]!;
+      const time = info.time[0]!;
+      // the footprint's id; "Deprecated" withdraws it, and a footprint replaces its predecessors
+      const idv = info.idAndVersion?.[0];
       let day: number;
       try {
         day = dayOfTimestamp(time.referencePeriodEnd);
@@ -146,8 +160,13 @@ export const pcfSchema: DataSchema = {
           productMassPerDeclaredUnit: company.productInformation[0]!.productMassPerDeclaredUnit,
           primaryDataShare:
             p.pcfAssessmentAndMethodology[0]!.dataSourcesAndQuality[0]!.primaryDataShare ?? 0,
+          ...(idv ? { pcfId: idv.id } : {}),
+          ...(idv?.status === "Deprecated" ? { recordStatus: "deleted" } : {}),
         },
       });
+      for (const prev of idv?.precedingPfIds ?? []) {
+        rows.push({ position: base || "/", row: { pcfId: prev, recordStatus: "deleted" } });
+      }
     });
   },
 };

@@ -12,6 +12,9 @@
  * `plant.plantIdentifier`; a missing `hasBeenReworked` counts as false and a missing
  * `numberOfConductedEndOfLineTests` as 0; `partNumber` and `productionDate` are required
  * here (they form the index key) although the aspect leaves them optional.
+ *
+ * Identity: `partId`, else `serialNumber` + `partNumber` (optional columns); a later record of
+ * the same identity replaces the earlier one, `recordStatus` "deleted" removes it.
  */
 import { z } from "zod";
 import type { DataSchema, RowError } from "./types.js";
@@ -36,6 +39,9 @@ const payloadSchema = z.looseObject({
         productionDate: z.string().optional(),
         hasBeenReworked: z.boolean().optional(),
         numberOfConductedEndOfLineTests: z.number().min(1).optional(),
+        partId: z.string().regex(UUID, "is not a UUID").optional(),
+        serialNumber: z.string().min(1).max(256).optional(),
+        recordStatus: z.enum(["new", "updated", "deleted", "same"]).optional(),
       }),
     )
     .min(1, "must hold at least one part"),
@@ -70,6 +76,13 @@ export const qualitySchema: DataSchema = {
     "number of conducted end-of-line tests",
   ],
   minMaxField: 3,
+  identityColumns: ["partId", "serialNumber"],
+  identityOf(ids, row) {
+    // the aspect's partId (a UUID) names the part in the data space; else serial + part number
+    if (ids.partId) return `partId:${ids.partId.toLowerCase()}`;
+    if (ids.serialNumber) return `serial:${ids.serialNumber}|${String(row.partNumber)}`;
+    return undefined;
+  },
   toValues(row) {
     return [1n, row.hasBeenReworked as bigint, 0n, row.numberOfConductedEndOfLineTests as bigint];
   },
@@ -96,6 +109,9 @@ export const qualitySchema: DataSchema = {
           productionDate: p.productionDate ?? "",
           hasBeenReworked: p.hasBeenReworked ?? false,
           numberOfConductedEndOfLineTests: p.numberOfConductedEndOfLineTests ?? 0,
+          ...(p.partId === undefined ? {} : { partId: p.partId }),
+          ...(p.serialNumber === undefined ? {} : { serialNumber: p.serialNumber }),
+          ...(p.recordStatus === undefined ? {} : { recordStatus: p.recordStatus }),
         },
       });
     });

@@ -14,6 +14,13 @@ export interface MappedRecord {
   key: bigint;
   /** Four unsigned 64-bit values, in the schema's field order. */
   values: [bigint, bigint, bigint, bigint];
+  /**
+   * The record's identity digest (`recordIdentity`, 16 bytes hex) when its row names one: a
+   * later record with the same identity replaces it in the asset's data set.
+   */
+  id?: string;
+  /** Catena-X `recordStatus` "same": keep the data set's record of this identity if it has one. */
+  keep?: true;
 }
 
 /** One refused row or payload element: where it is and why. */
@@ -75,7 +82,21 @@ export interface DataSchema {
    * pointer of its source, or reports why the payload is refused.
    */
   fromCatenaX(payload: unknown): { rows: { position: string; row: unknown }[]; errors: RowError[] };
+  /**
+   * Optional columns (JSON rows, CSV, and the rows read from Catena-X) that name a record's
+   * identity; `recordStatus` (new, updated, deleted, same) is accepted beside them.
+   */
+  identityColumns: readonly string[];
+  /** The identity of a row from its identity columns and its parsed row, if it has one. */
+  identityOf(ids: Readonly<Record<string, string>>, row: ParsedRow): string | undefined;
 }
+
+/**
+ * Catena-X `recordStatus` (the quality core's RecordStatusEnumeration): `new` and `updated`
+ * add or replace the record of the same identity, `deleted` removes it, `same` keeps the data
+ * set's record when it has one.
+ */
+export const RECORD_STATUSES = ["new", "updated", "deleted", "same"] as const;
 
 function withParse<T>(parse: (v: T) => bigint | number) {
   return (v: T, ctx: z.RefinementCtx) => {

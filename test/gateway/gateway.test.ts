@@ -191,7 +191,7 @@ describe("Gateway", function () {
       expect(r.body.version.treeDepth).to.equal(CIRCUIT.depth);
       const stored = await gw.ctx.store.getVersion("1", r.body.version.localId);
       expect(stored!.root).to.equal(r.body.version.root);
-      expect(stored!.salts).to.have.length(10);
+      expect((await gw.ctx.store.versionData(stored!)).salts).to.have.length(10);
       const p = await publishLocal(1n, r.body.version);
       expect(p.status).to.equal(201);
       expect(p.body.versionId).to.equal(versionIdOf(1n, 1).toString());
@@ -241,12 +241,13 @@ describe("Gateway", function () {
           payload: fixture(name),
         });
         const stored = await gw.ctx.store.getVersion(assetId.toString(), 1);
-        expect(parsed.ok && stored!.records[0]![0]).to.equal(
+        const { records } = await gw.ctx.store.versionData(stored!);
+        expect(parsed.ok && records[0]![0]).to.equal(
           parsed.ok ? parsed.records[0]!.key.toString() : "",
         );
       }
       const q = await gw.ctx.store.getVersion("4", 1);
-      expect(q!.records[0]![0]).to.equal(
+      expect((await gw.ctx.store.versionData(q!)).records[0]![0]).to.equal(
         indexKey("GBX-3232455", "4711", dayNumber("2022-02-04")).toString(),
       );
     });

@@ -94,7 +94,9 @@ describe("Gateway privacy", function () {
           await signUpload(owner!, domain, 1n, data),
         );
         expect(up.status).to.equal(201);
-        expect((await gw.ctx.store.getVersion("1", 1))!.salts[0]).to.equal(CANARY_SALT.toString());
+        expect(
+          (await gw.ctx.store.versionData((await gw.ctx.store.getVersion("1", 1))!)).salts[0],
+        ).to.equal(CANARY_SALT.toString());
         await req("POST", "/assets/1/uploads", await signUpload(owner!, domain, 1n, data));
         const bad = rows({ numberOfConductedEndOfLineTests: `${CANARY_VALUE}x` });
         const badUp = await req(

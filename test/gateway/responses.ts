@@ -57,6 +57,36 @@ export const ROUTE_RESPONSES: readonly RouteResponse[] = [
     body: api.answersResponseSchema,
   },
   { method: "GET", path: /^\/audit\/answers$/, statuses: [200], body: api.auditExportSchema },
+  {
+    method: "GET",
+    path: new RegExp(`^/assets/${ID}/versions$`),
+    statuses: [200],
+    body: api.versionsResponseSchema,
+  },
+  {
+    method: "POST",
+    path: new RegExp(`^/assets/${ID}/upload-sessions/${ID}$`),
+    statuses: [200, 201],
+    body: api.uploadSessionSchema,
+  },
+  {
+    method: "GET",
+    path: new RegExp(`^/assets/${ID}/upload-sessions/${ID}$`),
+    statuses: [200],
+    body: api.uploadSessionSchema,
+  },
+  {
+    method: "POST",
+    path: new RegExp(`^/assets/${ID}/upload-sessions/${ID}/chunks/${ID}$`),
+    statuses: [200, 201],
+    body: api.uploadChunkResponseSchema,
+  },
+  {
+    method: "POST",
+    path: new RegExp(`^/assets/${ID}/upload-sessions/${ID}/commit$`),
+    statuses: [200, 201],
+    body: api.uploadCommitResponseSchema,
+  },
 ];
 
 /** The gateway answered something that is not the protocol. */

@@ -1,0 +1,267 @@
+/**
+ * Resumable upload sessions: an owner starts a session (its id chosen by the client, with the
+ * number of chunks and whether it replaces the data set), sends numbered chunks within the body
+ * limit in any order and as often as needed, asks which chunks the gateway holds, and commits.
+ * Each chunk is read and validated when it arrives (in an ingest worker) and stored, parsed,
+ * in a synced LevelDB write before the 2xx; the commit applies the chunks in order as ONE
+ * upload (`commitUpload`), so nothing partial ever becomes a version and a gateway killed in
+ * between resumes where it stopped.
+ */
+import { concat, keccak256 } from "ethers";
+import { z } from "zod";
+import {
+  recoverUploadSessionSigner,
+  SignatureError,
+  type UploadStep,
+} from "../../protocol/typed-data.js";
+import { uploadChunkBodySchema, uploadStepBodySchema } from "../../protocol/api.js";
+import type { GatewayContext } from "../context.js";
+import { AppError } from "../errors.js";
+import type { UploadSession } from "../store/index.js";
+import { decodeBatch, encodeBatch } from "../store/rows.js";
+import {
+  commitUpload,
+  describeVersion,
+  ownedAsset,
+  readBatch,
+  schemaOf,
+  withinBudget,
+} from "./ingest.js";
+
+type StepBody = z.infer<typeof uploadStepBodySchema>;
+type ChunkBody = z.infer<typeof uploadChunkBodySchema>;
+
+const ZERO = "0x" + "00".repeat(32);
+
+/** What the owner sees of a session. */
+export async function sessionView(ctx: GatewayContext, s: UploadSession) {
+  return {
+    assetId: s.assetId,
+    sessionId: s.sessionId,
+    replace: s.replace,
+    chunkCount: s.chunkCount,
+    received: s.localId ? [] : await ctx.store.sessionChunkIndexes(s.assetId, s.sessionId),
+    records: s.records,
+    bytes: s.bytes,
+    ...(s.localId === undefined ? {} : { localId: s.localId }),
+  };
+}
+
+/**
+ * The signer of a session step (signature over the step, the session's terms, the chunk's
+ * data hash computed in an ingest worker, and a fresh timestamp).
+ */
+export async function uploadStepSigner(
+  ctx: GatewayContext,
+  assetId: bigint,
+  sessionId: string,
+  step: UploadStep,
+  index: number,
+  body: StepBody | ChunkBody,
+): Promise<string> {
+  const dataHash =
+    "data" in body ? await withinBudget("hashing the chunk", ctx.ingest.dataHash(body.data)) : ZERO;
+  let signer: string;
+  try {
+    signer = recoverUploadSessionSigner(
+      ctx.domain,
+      {
+        assetId,
+        sessionId,
+        step,
+        replace: body.replace,
+        index,
+        chunkCount: body.chunkCount,
+        dataHash,
+        timestamp: body.timestamp,
+      },
+      body.signature,
+    );
+  } catch (e) {
+    if (e instanceof SignatureError) {
+      throw new AppError(
+        "BAD_SIGNATURE",
+        "the signature is malformed or does not match the message",
+      );
+    }
+    throw e;
+  }
+  const now = Math.floor(Date.now() / 1000);
+  const t = Number(body.timestamp);
+  if (t > now + ctx.config.clockSkewSec || now - t > ctx.config.signatureMaxAgeSec) {
+    throw new AppError(
+      "DEADLINE_EXPIRED",
+      `the signed timestamp must be at most ${ctx.config.signatureMaxAgeSec} s old and not in the future; sign again`,
+    );
+  }
+  return signer;
+}
+
+/** The session, which must exist, belong to `signer` and have the terms the step signed. */
+async function ownSession(
+  ctx: GatewayContext,
+  assetId: bigint,
+  sessionId: string,
+  signer: string,
+  body: StepBody,
+): Promise<UploadSession> {
+  const s = await ctx.store.getSession(assetId.toString(), sessionId);
+  if (!s) {
+    throw new AppError(
+      "UNKNOWN_UPLOAD",
+      `no upload session ${sessionId} for asset ${assetId}; start it first`,
+    );
+  }
+  if (s.owner !== signer.toLowerCase()) {
+    throw new AppError("NOT_OWNER", `upload session ${sessionId} is not the signer's`);
+  }
+  if (s.replace !== body.replace || s.chunkCount !== body.chunkCount) {
+    throw new AppError(
+      "UPLOAD_MISMATCH",
+      `upload session ${sessionId} was started with replace=${s.replace} and ${s.chunkCount} chunks`,
+    );
+  }
+  return s;
+}
+
+/** Starts a session (201), or returns the one started before with the same terms (200). */
+export async function startSession(
+  ctx: GatewayContext,
+  assetId: bigint,
+  sessionId: string,
+  body: StepBody,
+  signer: string,
+): Promise<{ created: boolean; session: Awaited<ReturnType<typeof sessionView>> }> {
+  const asset = await ownedAsset(ctx, assetId, signer);
+  schemaOf(assetId, asset.schemaId);
+  return ctx.locks.run(`upload:${assetId}:${sessionId}`, async () => {
+    const existing = await ctx.store.getSession(assetId.toString(), sessionId);
+    if (existing) {
+      const s = await ownSession(ctx, assetId, sessionId, signer, body);
+      return { created: false, session: await sessionView(ctx, s) };
+    }
+    const now = Date.now();
+    const s: UploadSession = {
+      assetId: assetId.toString(),
+      sessionId: sessionId.toLowerCase(),
+      owner: asset.owner.toLowerCase(),
+      replace: body.replace,
+      chunkCount: body.chunkCount,
+      records: 0,
+      bytes: 0,
+      createdAt: now,
+      updatedAt: now,
+    };
+    await ctx.store.putSession(s);
+    return { created: true, session: await sessionView(ctx, s) };
+  });
+}
+
+/**
+ * Reads, validates and stores chunk `index` of a session (a chunk stored before is not read
+ * again). Its row errors refuse the chunk only; the session keeps its other chunks.
+ */
+export async function receiveChunk(
+  ctx: GatewayContext,
+  assetId: bigint,
+  sessionId: string,
+  index: number,
+  body: ChunkBody,
+  signer: string,
+) {
+  const asset = await ownedAsset(ctx, assetId, signer);
+  const schema = schemaOf(assetId, asset.schemaId);
+  const first = await ownSession(ctx, assetId, sessionId, signer, body);
+  if (index >= first.chunkCount) {
+    throw new AppError(
+      "VALIDATION_FAILED",
+      `chunk ${index} is beyond the session's ${first.chunkCount} chunks (numbered from 0)`,
+    );
+  }
+  if (first.localId !== undefined) {
+    throw new AppError(
+      "UPLOAD_MISMATCH",
+      `upload session ${sessionId} is committed (local version ${first.localId})`,
+    );
+  }
+  const held = await ctx.store.sessionChunkIndexes(first.assetId, first.sessionId);
+  if (held.includes(index)) {
+    return { session: await sessionView(ctx, first), index, records: 0, stored: false };
+  }
+  const parsed = await readBatch(ctx, schema, body.data, `chunk ${index}`);
+  const value = concat([parsed.batchHash, encodeBatch(parsed.batch)]);
+  const bytes = Buffer.byteLength(JSON.stringify(body.data));
+  return ctx.locks.run(`upload:${assetId}:${sessionId}`, async () => {
+    const s = await ownSession(ctx, assetId, sessionId, signer, body);
+    const next = await ctx.store.putSessionChunk(
+      s,
+      index,
+      Buffer.from(value.slice(2), "hex"),
+      parsed.records,
+      bytes,
+    );
+    return { session: await sessionView(ctx, next), index, records: parsed.records, stored: true };
+  });
+}
+
+/**
+ * Commits a session: every chunk must be held (UPLOAD_INCOMPLETE names the missing ones); the
+ * chunks, in order, make one version (`commitUpload`), stored with the session's committed
+ * state in one synced batch; a commit sent again returns that version.
+ */
+export async function commitSession(
+  ctx: GatewayContext,
+  assetId: bigint,
+  sessionId: string,
+  body: StepBody,
+  signer: string,
+) {
+  const asset = await ownedAsset(ctx, assetId, signer);
+  const schema = schemaOf(assetId, asset.schemaId);
+  return ctx.locks.run(`upload:${assetId}:${sessionId}`, async () => {
+    const s = await ownSession(ctx, assetId, sessionId, signer, body);
+    const m = ctx.config.circuit.minMaxField;
+    if (s.localId !== undefined) {
+      const v = await ctx.store.getVersion(s.assetId, s.localId);
+      if (v) {
+        return {
+          created: false,
+          version: describeVersion(v, m),
+          session: await sessionView(ctx, s),
+        };
+      }
+    }
+    const held = await ctx.store.sessionChunkIndexes(s.assetId, s.sessionId);
+    if (held.length !== s.chunkCount) {
+      const have = new Set(held);
+      const missing = Array.from({ length: s.chunkCount }, (_, i) => i).filter((i) => !have.has(i));
+      throw new AppError(
+        "UPLOAD_INCOMPLETE",
+        `upload session ${sessionId} lacks ${missing.length} of ${s.chunkCount} chunks (first missing: ${missing.slice(0, 5).join(", ")}); send them, then commit`,
+      );
+    }
+    const hashes: string[] = [];
+    const batches = [];
+    for await (const v of ctx.store.sessionChunkValues(s.assetId, s.sessionId)) {
+      hashes.push("0x" + Buffer.from(v.subarray(0, 32)).toString("hex"));
+      batches.push(decodeBatch(v.subarray(32)));
+    }
+    const result = await commitUpload(ctx, {
+      assetId,
+      owner: s.owner,
+      schema,
+      replace: s.replace,
+      batches,
+      batchHash: hashes.length === 1 ? hashes[0]! : keccak256(concat(hashes)),
+      session: s,
+    });
+    const committed = { ...s, localId: result.version.localId };
+    if (!result.created) await ctx.store.putSession(committed);
+    await ctx.store.dropSessionChunks(s.assetId, s.sessionId);
+    ctx.log.info(
+      { assetId: s.assetId, localId: result.version.localId, chunks: s.chunkCount },
+      "upload session committed",
+    );
+    return { ...result, session: await sessionView(ctx, committed) };
+  });
+}

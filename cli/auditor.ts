@@ -1,14 +1,13 @@
 /**
  * What an auditor does: read the access log from the chain, re-verify every logged proof
- * off-chain (snarkjs, the verification keys of protocol/manifest.ts), fetch or read the gateways'
+ * off-chain (batched Groth16 checks, the verification keys of protocol/manifest.ts), fetch or read the gateways'
  * exports of served answers, and reconcile it all (the pure reconcile.ts) into a report.
  */
 import { readFile } from "node:fs/promises";
 import type { Signer } from "ethers";
-// @ts-expect-error snarkjs ships no type declarations
-import * as snarkjs from "snarkjs";
 import { z } from "zod";
 import { auditExportSchema, type AuditExport } from "../protocol/api.js";
+import { findInvalid, type Groth16VerificationKey } from "../protocol/batch-verify.js";
 import { loadVerificationKeys, type VerificationKeys } from "../protocol/manifest.js";
 import { toSnarkjsProof } from "../protocol/proof.js";
 import { readChainLog, type ChainLog, type LoggedAnswer } from "./chain-log.js";
@@ -51,24 +50,36 @@ export async function readExportFile(file: string): Promise<AuditExport> {
   return parsed.data;
 }
 
-/** Re-verifies every logged proof off-chain against its circuit's verification key. */
+/**
+ * Re-verifies every logged proof off-chain against its circuit's verification key: the proofs
+ * of each circuit in one randomised batch (protocol/batch-verify.ts), and when a batch fails,
+ * smaller batches down to the single proofs that do not verify.
+ */
 export async function verifyLoggedProofs(
   log: ChainLog,
   vkeys: VerificationKeys,
 ): Promise<ProofVerdicts> {
   const verdicts = new Map<LoggedAnswer, ProofVerdict>();
+  const byCircuit = new Map<string, LoggedAnswer[]>();
   for (const a of log.answers) {
-    const vk = vkeys.get(a.circuitId.toLowerCase());
-    if (!vk) {
-      verdicts.set(a, { status: "unknown-circuit" });
-      continue;
-    }
-    const ok = (await snarkjs.groth16.verify(
-      vk.vkey,
-      a.publicSignals.map((x) => x.toString()),
-      toSnarkjsProof(a.proof),
-    )) as boolean;
-    verdicts.set(a, { status: ok ? "valid" : "invalid", circuit: vk.name });
+    const id = a.circuitId.toLowerCase();
+    if (!vkeys.has(id)) verdicts.set(a, { status: "unknown-circuit" });
+    else byCircuit.set(id, [...(byCircuit.get(id) ?? []), a]);
+  }
+  for (const [id, answers] of byCircuit) {
+    const vk = vkeys.get(id)!;
+    const bad = new Set(
+      await findInvalid(
+        vk.vkey as Groth16VerificationKey,
+        answers.map((a) => ({
+          proof: toSnarkjsProof(a.proof),
+          publicSignals: a.publicSignals.map((x) => x.toString()),
+        })),
+      ),
+    );
+    answers.forEach((a, i) =>
+      verdicts.set(a, { status: bad.has(i) ? "invalid" : "valid", circuit: vk.name }),
+    );
   }
   return (a) => {
     const v = verdicts.get(a);

@@ -247,6 +247,42 @@ export const snarkjsProofSchema = z.looseObject({
 /** The query of a job as the gateway records it (decimal strings and small numbers). */
 const jobQuerySchema = z.record(z.string(), z.union([z.string(), z.number(), z.array(z.string())]));
 
+/**
+ * When each step of a job happened on the gateway (ms since the epoch, its clock): accepted,
+ * proving, proved, the log transaction sent, logged (or failed), and where the proving time
+ * went. Only for jobs the gateway saw change since it started.
+ */
+export const jobTimelineSchema = z.strictObject({
+  accepted: z.number(),
+  proving: z.number().optional(),
+  proved: z.number().optional(),
+  sent: z.number().optional(),
+  logged: z.number().optional(),
+  failed: z.number().optional(),
+  steps: z
+    .strictObject({
+      treeMs: z.number().nonnegative(),
+      witnessMs: z.number().nonnegative(),
+      proveMs: z.number().nonnegative(),
+    })
+    .optional(),
+});
+/** A job's timeline. */
+export type JobTimeline = z.infer<typeof jobTimelineSchema>;
+
+/** Longest wait of GET /jobs/:id?wait=, ms. */
+export const MAX_JOB_WAIT_MS = 30_000;
+
+/**
+ * Query of GET /jobs/:id: `wait` (ms, at most {@link MAX_JOB_WAIT_MS}) holds the response until
+ * the job's status differs from `after` (default: its status when the request came) or is final
+ * (logged, failed), or the wait is over (long polling: a client follows a job without polls).
+ */
+export const jobWaitQuerySchema = z.strictObject({
+  wait: z.coerce.number().int().min(0).max(MAX_JOB_WAIT_MS).optional(),
+  after: jobStatusSchema.optional(),
+});
+
 /** Response of GET /jobs/:id (and each element of a consumer's answers). */
 export const jobViewSchema = z.strictObject({
   jobId: z.uuid(),
@@ -268,6 +304,7 @@ export const jobViewSchema = z.strictObject({
   error: z.strictObject({ code: z.string(), message: z.string() }).nullable(),
   createdAt: isoTime,
   updatedAt: isoTime,
+  timeline: jobTimelineSchema.optional(),
 });
 /** What a consumer sees of a job. */
 export type JobView = z.infer<typeof jobViewSchema>;

@@ -14,6 +14,7 @@ import {
   errorResponseSchema,
   healthResponseSchema,
   jobViewSchema,
+  MAX_JOB_WAIT_MS,
   publishResponseSchema,
   queryAcceptedSchema,
   recordsResponseSchema,
@@ -61,7 +62,10 @@ export interface WaitOptions {
   until?: "proved" | "logged";
   /** Give up after this long (default 10 min). */
   timeoutMs?: number;
-  /** Poll interval (default 250 ms). */
+  /**
+   * Least time between two requests when the gateway does not hold them (default 250 ms); a
+   * gateway that long-polls answers at each change.
+   */
   pollMs?: number;
   /** Called on every status change. */
   onStatus?: (status: JobView["status"]) => void;
@@ -201,23 +205,35 @@ export class GatewayClient {
     return this.request(queryAcceptedSchema, "POST", "/queries", body);
   }
 
-  /** GET /jobs/:id. */
-  job(jobId: string) {
-    return this.request(jobViewSchema, "GET", `/jobs/${encodeURIComponent(jobId)}`);
+  /**
+   * GET /jobs/:id; with `wait`, the gateway holds the answer up to `wait.ms` until the job's
+   * status differs from `wait.after` (long polling).
+   */
+  job(jobId: string, wait?: { ms: number; after: JobView["status"] }) {
+    const q = wait ? `?wait=${Math.round(wait.ms)}&after=${wait.after}` : "";
+    return this.request(jobViewSchema, "GET", `/jobs/${encodeURIComponent(jobId)}${q}`);
   }
 
   /**
    * Follows a job until it is logged (or proved, with `until: "proved"`: a proved job shows no
    * answer yet, the gateway releases it once logged), failed, or the timeout passes; returns the
-   * last view (a failed job is returned, not thrown).
+   * last view (a failed job is returned, not thrown). It long-polls (GET /jobs/:id?wait=), so it
+   * sees each change as the gateway makes it; a gateway that answers at once without a change
+   * (one that does not hold requests) is polled every `pollMs` instead.
    */
   async waitJob(jobId: string, opts: WaitOptions = {}): Promise<JobView> {
     const until = opts.until ?? "logged";
     const deadline = Date.now() + (opts.timeoutMs ?? 10 * 60_000);
-    let last = "";
+    let last: JobView["status"] | undefined;
     for (;;) {
-      const job = await this.job(jobId);
-      if (job.status !== last) opts.onStatus?.(job.status);
+      const left = deadline - Date.now();
+      const asked = Date.now();
+      const job = await this.job(
+        jobId,
+        last && left > 0 ? { ms: Math.min(MAX_JOB_WAIT_MS, left), after: last } : undefined,
+      );
+      const changed = job.status !== last;
+      if (changed) opts.onStatus?.(job.status);
       last = job.status;
       if (job.status === "failed" || job.status === "logged") return job;
       if (until === "proved" && job.status === "proved") return job;
@@ -226,7 +242,9 @@ export class GatewayClient {
           `job ${jobId} is still ${job.status} after ${Math.round((opts.timeoutMs ?? 600_000) / 1000)} s`,
         );
       }
-      await new Promise((r) => setTimeout(r, opts.pollMs ?? 250));
+      const pollMs = opts.pollMs ?? 250;
+      const held = Date.now() - asked;
+      if (!changed && held < pollMs) await new Promise((r) => setTimeout(r, pollMs - held));
     }
   }
 

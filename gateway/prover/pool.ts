@@ -1,11 +1,13 @@
 /**
- * Pools of worker threads for the heavy work, each with its own queue: proving answers
- * (`ProverPool`) and reading uploads and building their trees (`IngestPool`, ingest-pool.ts),
- * so that a flood of uploads never starves proofs. The HTTP loop never parses a batch, builds
- * a tree or runs a prover.
+ * Pools of workers for the heavy work, each with its own queue: proving answers (`ProverPool`,
+ * child processes) and reading uploads and building their trees (`IngestPool`, ingest-pool.ts,
+ * worker threads), so that a flood of uploads never starves proofs. The HTTP loop never parses
+ * a batch, builds a tree or runs a prover.
  */
+import { fork, type ChildProcess } from "node:child_process";
+import { EventEmitter } from "node:events";
 import { Worker } from "node:worker_threads";
-import type { WorkerRequest, WorkerResponse } from "./worker.js";
+import type { ProofSteps, WorkerRequest, WorkerResponse } from "./worker.js";
 
 /** A finished proof. */
 export interface ProofResult {
@@ -17,6 +19,8 @@ export interface ProofResult {
   answer: { resultValue: string; resultAux: string };
   /** Tree (if not cached), witness and proof wall time. */
   ms: number;
+  /** Of which each step, ms. */
+  steps: ProofSteps;
 }
 
 /** What to prove: the version's data and root, the query, policy, blind and binding. */
@@ -35,6 +39,60 @@ type Message = { id: number };
 /** `Omit<T, K>` applied to each member of a union. */
 type OmitEach<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 type Reply = { id: number; ok: boolean; error?: string };
+/** What a pool needs of a worker, thread or process. */
+interface PoolWorker {
+  postMessage(msg: unknown): void;
+  terminate(): Promise<unknown>;
+  // the listener type of both Worker and EventEmitter
+  on(event: "message" | "error", fn: (...args: any[]) => void): unknown;
+  once(event: "exit", fn: () => void): unknown;
+}
+
+/** How a pool runs its workers. */
+export type WorkerKind = "thread" | "process";
+
+/**
+ * A worker in a child process (`fork`), with a worker thread's interface. A process of its own
+ * lets snarkjs start its thread pool (one thread per core), which it cannot inside a worker
+ * thread; `nice` lowers the process's priority so that its threads yield to the HTTP loop.
+ * The child's unexpected exit (a crash, the OOM killer) is an `error`.
+ */
+class ProcessWorker extends EventEmitter implements PoolWorker {
+  private readonly child: ChildProcess;
+  private exited = false;
+  private terminating = false;
+
+  constructor(entry: URL, data: Record<string, unknown>) {
+    super();
+    this.child = fork(entry, [], {
+      serialization: "advanced", // structured clone, as between threads
+      env: { ...process.env, PARTPROOF_WORKER_DATA: JSON.stringify(data) },
+      stdio: ["ignore", "inherit", "inherit", "ipc"],
+    });
+    this.child.on("message", (m) => this.emit("message", m));
+    this.child.on("error", (e) => this.emit("error", e));
+    this.child.once("exit", (code, signal) => {
+      this.exited = true;
+      if (code !== 0 && !this.terminating) {
+        this.emit("error", new Error(`worker process exited (${signal ?? `code ${code}`})`));
+      }
+      this.emit("exit");
+    });
+  }
+
+  postMessage(msg: unknown): void {
+    this.child.send(msg as never);
+  }
+
+  async terminate(): Promise<void> {
+    if (this.exited) return;
+    this.terminating = true;
+    const gone = new Promise<void>((resolve) => this.once("exit", () => resolve()));
+    this.child.kill("SIGKILL");
+    await gone;
+  }
+}
+
 type Pending<Req, Res> = {
   msg: Req;
   budgetMs?: number;
@@ -43,23 +101,28 @@ type Pending<Req, Res> = {
 };
 
 /**
- * A fixed-size pool of worker threads with its own FIFO queue. A task may carry a time budget:
+ * A fixed-size pool of workers (threads, or child processes) with its own FIFO queue. A task
+ * may carry a time budget:
  * a worker still busy with it when the budget runs out is terminated (a new one is spawned for
  * the next task) and the task fails with {@link BudgetExceededError}.
  */
 export class WorkerPool<Req extends Message, Res extends Reply> {
-  private readonly idle: Worker[] = [];
-  private readonly all: Worker[] = [];
+  private readonly idle: PoolWorker[] = [];
+  private readonly all: PoolWorker[] = [];
   private readonly queue: Pending<Req, Res>[] = [];
-  private readonly running = new Map<Worker, Pending<Req, Res> & { timer?: NodeJS.Timeout }>();
+  private readonly running = new Map<PoolWorker, Pending<Req, Res> & { timer?: NodeJS.Timeout }>();
   private nextId = 1;
   private closed = false;
 
-  /** Creates a pool of `size` workers running `script` (a module beside worker-entry.mjs). */
+  /**
+   * Creates a pool of `size` workers running `script` (a module beside worker-entry.mjs), as
+   * worker threads or as child processes (`kind`).
+   */
   constructor(
     private readonly size: number,
     private readonly script: string,
     private readonly data: Record<string, unknown> = {},
+    private readonly kind: WorkerKind = "thread",
   ) {}
 
   /** Number of tasks waiting for a worker. */
@@ -87,12 +150,16 @@ export class WorkerPool<Req extends Message, Res extends Reply> {
     });
   }
 
-  private spawn(): Worker {
-    const w = new Worker(new URL("./worker-entry.mjs", import.meta.url), {
-      // `mod` keeps the `web-worker` package (loaded by ffjavascript inside the thread, where
-      // it takes workerData as its own) from failing: it evaluates this empty script.
-      workerData: { mod: "data:text/javascript,", script: this.script, ...this.data },
-    });
+  private spawn(): PoolWorker {
+    const entry = new URL("./worker-entry.mjs", import.meta.url);
+    const w: PoolWorker =
+      this.kind === "process"
+        ? new ProcessWorker(entry, { script: this.script, ...this.data })
+        : new Worker(entry, {
+            // `mod` keeps the `web-worker` package (loaded by ffjavascript inside the thread,
+            // where it takes workerData as its own) from failing: it evaluates this empty script.
+            workerData: { mod: "data:text/javascript,", script: this.script, ...this.data },
+          });
     w.on("message", (msg: Res | { ready: true }) => {
       if ("ready" in msg) {
         this.idle.push(w);
@@ -121,7 +188,7 @@ export class WorkerPool<Req extends Message, Res extends Reply> {
     return w;
   }
 
-  private forget(w: Worker): void {
+  private forget(w: PoolWorker): void {
     const i = this.all.indexOf(w);
     if (i >= 0) this.all.splice(i, 1);
     const j = this.idle.indexOf(w);
@@ -190,7 +257,17 @@ export class WorkerPool<Req extends Message, Res extends Reply> {
   }
 }
 
-/** A pool of proving workers for one circuit (and its scan instance). */
+/**
+ * Niceness of the prover processes: their threads take every idle core, and yield to the
+ * gateway's HTTP loop and relayer when those have work.
+ */
+export const PROVER_NICE = 5;
+
+/**
+ * A pool of proving workers for one circuit (and its scan instance). Each is a child process
+ * in which snarkjs proves on all cores (its own thread pool), so `size` is the number of proofs
+ * in parallel, not of cores used.
+ */
 export class ProverPool extends WorkerPool<WorkerRequest, WorkerResponse> {
   /** Creates a pool of `size` workers proving with the given wasm and zkey. */
   constructor(
@@ -199,8 +276,14 @@ export class ProverPool extends WorkerPool<WorkerRequest, WorkerResponse> {
       range: { wasm: string; zkey: string };
       scan?: { wasm: string; zkey: string };
     },
+    opts: { kind?: WorkerKind; nice?: number } = {},
   ) {
-    super(size, "./worker.ts", { name: "prover", ...artifacts });
+    super(
+      size,
+      "./worker.ts",
+      { name: "prover", nice: opts.nice ?? PROVER_NICE, ...artifacts },
+      opts.kind ?? "process",
+    );
   }
 
   /** Proves a range answer in a worker. */
@@ -212,6 +295,7 @@ export class ProverPool extends WorkerPool<WorkerRequest, WorkerResponse> {
       publicSignals: r.publicSignals,
       answer: r.answer,
       ms: r.ms,
+      steps: r.steps,
     };
   }
 }

@@ -1,13 +1,14 @@
 /**
- * A proving worker thread: builds a version's Merkle-sum tree (from records and salts, cached
- * by root inside the worker), computes the range or scan witness, and runs snarkjs Groth16
- * fullProve, all off the HTTP loop.
+ * A proving worker: builds a version's Merkle-sum tree (from records and salts, cached by root
+ * inside the worker), computes the range or scan witness, and runs snarkjs Groth16 (witness,
+ * then proof), all off the HTTP loop. The prover pool runs it as a child process, where
+ * snarkjs' own thread pool proves on every core; it also runs as a worker thread (one core).
  */
-import { parentPort, workerData } from "node:worker_threads";
 // @ts-expect-error snarkjs ships no type declarations
 import * as snarkjs from "snarkjs";
 import { buildTree, type MerkleSumTree } from "../../circuits/lib/tree.js";
 import { rangeWitness, scanWitness } from "../../circuits/lib/witness.js";
+import { onMessage, send, workerData } from "./channel.js";
 import {
   circuitPolicy,
   circuitQuery,
@@ -54,16 +55,36 @@ export type WorkerResponse =
       publicSignals: string[];
       answer: { resultValue: string; resultAux: string };
       ms: number;
+      /** Where `ms` went: tree (0 when cached), circuit witness, Groth16 proof. */
+      steps: ProofSteps;
     }
   | { id: number; ok: false; error: string };
+
+/** Wall time of a proof's steps, ms. */
+export interface ProofSteps {
+  treeMs: number;
+  witnessMs: number;
+  proveMs: number;
+  /**
+   * CPU time (user + system) of this worker's process during the proof, ms: all of snarkjs'
+   * threads when the worker is a process (proveCpuMs / proveMs = cores used); in a worker
+   * thread it counts the whole gateway's process instead.
+   */
+  proveCpuMs: number;
+}
 
 const artifacts = workerData as {
   range: { wasm: string; zkey: string };
   scan?: { wasm: string; zkey: string };
 };
 // ffjavascript's own thread pool (the `web-worker` package) does not work inside a worker
-// thread, so the curve runs single-threaded here and the pool size sets the parallelism.
-const PROVER_OPTIONS = { singleThread: true };
+// thread, so there the curve runs single-threaded; in a child process (the prover pool's mode)
+// snarkjs starts its pool of one thread per core.
+const PROVER_OPTIONS = { singleThread: isThread() };
+
+function isThread(): boolean {
+  return !process.send;
+}
 
 const trees = new Map<string, MerkleSumTree>();
 async function treeOf(v: VersionPayload, root: string): Promise<MerkleSumTree> {
@@ -89,6 +110,7 @@ function toStrings(input: Record<string, unknown>): Record<string, unknown> {
 async function handle(msg: WorkerRequest): Promise<WorkerResponse> {
   const t0 = performance.now();
   const tree = await treeOf(msg, msg.root);
+  const t1 = performance.now();
   if (tree.root.toString() !== msg.root) throw new Error("the records do not rebuild the root");
   const query = circuitQuery(msg.query);
   const policy = circuitPolicy(msg.policy);
@@ -97,14 +119,19 @@ async function handle(msg: WorkerRequest): Promise<WorkerResponse> {
   const witness = msg.scan
     ? scanWitness(tree, msg.scan.h, query, policy, BigInt(msg.blind), BigInt(msg.binding))
     : rangeWitness(tree, query, policy, BigInt(msg.blind), BigInt(msg.binding));
-  const { proof, publicSignals } = await snarkjs.groth16.fullProve(
-    toStrings(witness.input),
-    circuit.wasm,
+  // what groth16.fullProve does, in two timed steps
+  const wtns = { type: "mem" };
+  await snarkjs.wtns.calculate(toStrings(witness.input), circuit.wasm, wtns);
+  const t2 = performance.now();
+  const cpu0 = process.cpuUsage();
+  const { proof, publicSignals } = await snarkjs.groth16.prove(
     circuit.zkey,
-    undefined,
+    wtns,
     undefined,
     PROVER_OPTIONS,
   );
+  const t3 = performance.now();
+  const cpu = process.cpuUsage(cpu0);
   return {
     id: msg.id,
     ok: true,
@@ -114,23 +141,30 @@ async function handle(msg: WorkerRequest): Promise<WorkerResponse> {
       resultValue: witness.answer.resultValue.toString(),
       resultAux: witness.answer.resultAux.toString(),
     },
-    ms: performance.now() - t0,
+    ms: t3 - t0,
+    steps: {
+      treeMs: t1 - t0,
+      witnessMs: t2 - t1,
+      proveMs: t3 - t2,
+      proveCpuMs: (cpu.user + cpu.system) / 1000,
+    },
   };
 }
 
-parentPort!.on("message", async (msg: WorkerRequest | { kind: "close" }) => {
+onMessage(async (m) => {
+  const msg = m as WorkerRequest | { kind: "close" };
   if (msg.kind === "close") {
     // leave between tasks, at a safe point (terminate() could land inside wasm or a loader)
     process.exit(0);
   }
   try {
-    parentPort!.postMessage(await handle(msg));
+    send(await handle(msg));
   } catch (e) {
     // first line only: witness and range errors name constraints or bounds, not record data
     const text = String((e as Error)?.message ?? e)
       .split("\n")[0]!
       .slice(0, 120)
       .replace(/\d{6,}/g, "…");
-    parentPort!.postMessage({ id: msg.id, ok: false, error: text } satisfies WorkerResponse);
+    send({ id: msg.id, ok: false, error: text } satisfies WorkerResponse);
   }
 });

@@ -3,7 +3,8 @@ import { Router, type Request, type RequestHandler, type Response } from "expres
 import { z } from "zod";
 import type { GatewayContext } from "../context.js";
 import { AppError } from "../errors.js";
-import { address, queryBodySchema } from "../../protocol/api.js";
+import { JobEvents } from "../job-events.js";
+import { address, jobWaitQuerySchema, queryBodySchema } from "../../protocol/api.js";
 import { querySigner, submitQuery } from "../usecases/query.js";
 import { auditExport, consumerAnswers, getJob } from "../usecases/reads.js";
 import { countRefusals, type RouteMiddleware } from "./http.js";
@@ -41,10 +42,41 @@ export function queryRoutes(ctx: GatewayContext, { json, limit }: RouteMiddlewar
     countRefusals(ctx.metrics.queries, ctx.config.bodyLimitBytes),
   );
 
+  const events = new JobEvents(ctx.store);
+  // GET /jobs/:id[?wait=ms[&after=status]]: long polling, woken by the job's own writes
   r.get("/jobs/:id", json, async (req, res) => {
     const id = z.uuid().safeParse(req.params.id);
     if (!id.success) throw new AppError("UNKNOWN_JOB", "no job with this id");
-    res.json(await getJob(ctx, id.data));
+    const q = jobWaitQuerySchema.safeParse(req.query);
+    if (!q.success) {
+      throw new AppError(
+        "VALIDATION_FAILED",
+        "GET /jobs/:id takes only ?wait= (milliseconds, 0 to 30000) and ?after= (a job status)",
+      );
+    }
+    const stop = new AbortController(); // the client left, or the answer is ready
+    let left = false;
+    res.on("close", () => {
+      left = true;
+      stop.abort();
+    });
+    const deadline = Date.now() + (q.data.wait ?? 0);
+    let view;
+    try {
+      let next = events.nextWrite(id.data, deadline - Date.now(), stop.signal);
+      view = await getJob(ctx, id.data);
+      const after = q.data.after ?? view.status;
+      while (view.status === after && view.status !== "logged" && view.status !== "failed") {
+        if (!(await next)) break; // waited long enough, or the client left
+        next = events.nextWrite(id.data, deadline - Date.now(), stop.signal);
+        view = await getJob(ctx, id.data);
+      }
+    } finally {
+      stop.abort(); // releases a wait still pending
+    }
+    if (left) return;
+    const timeline = events.timeline(id.data);
+    res.json(timeline ? { ...view, timeline } : view);
   });
 
   r.get("/consumers/:address/answers", json, async (req, res) => {

@@ -170,6 +170,8 @@ export interface Job {
   createdAt: number;
   /** Last update (ms). */
   updatedAt: number;
+  /** Where the proving time went (prover pool): tree, witness, Groth16 proof, ms. */
+  provingSteps?: { treeMs: number; witnessMs: number; proveMs: number };
 }
 
 /** A pending chain submission of a proved answer. */
@@ -847,6 +849,32 @@ export class GatewayStore {
       out[name] = n;
     }
     return out;
+  }
+
+  /**
+   * Calls `listener` after each write of a job or an outbox entry (put or delete), with the
+   * sublevel, the key and, for a put, a reader of the value written; returns the function that
+   * stops it. For following jobs (GET /jobs/:id?wait=) and their timelines.
+   */
+  onWritten(
+    listener: (w: { sublevel: "jobs" | "outbox"; key: string; value?: () => unknown }) => void,
+  ): () => void {
+    const fn = (ops: { type: string; key: unknown; value?: unknown }[]) => {
+      for (const op of ops) {
+        const m = /^!(jobs|outbox)!(.*)$/s.exec(String(op.key));
+        if (!m) continue;
+        const raw = op.value;
+        listener({
+          sublevel: m[1] as "jobs" | "outbox",
+          key: m[2]!,
+          ...(op.type === "put"
+            ? { value: () => (typeof raw === "string" ? (JSON.parse(raw) as unknown) : raw) }
+            : {}),
+        });
+      }
+    };
+    this.db.on("write", fn);
+    return () => void this.db.off("write", fn);
   }
 }
 

@@ -139,6 +139,11 @@ export async function runJob(ctx: GatewayContext, job: Job): Promise<void> {
         proof: result.proof,
         publicSignals: result.publicSignals,
         provingMs: Math.round(result.ms),
+        provingSteps: {
+          treeMs: Math.round(result.steps.treeMs),
+          witnessMs: Math.round(result.steps.witnessMs),
+          proveMs: Math.round(result.steps.proveMs),
+        },
       },
       {
         grantId: job.grantId,

@@ -137,6 +137,19 @@ describe("auditor", function () {
       expect(report.counts.proofsVerified).to.equal(0);
     });
 
+    it("names the one forged proof among valid ones of the same circuit (one batch, then halves)", async function () {
+      const a = log.answers[0]!;
+      const forged = { ...a, publicSignals: a.publicSignals.map((x, i) => (i === 4 ? x + 1n : x)) };
+      const answers = [a, { ...a }, forged, { ...a }];
+      const proofs = await verifyLoggedProofs({ ...log, answers }, await loadVerificationKeys());
+      expect(answers.map((x) => proofs(x).status)).to.deep.equal([
+        "valid",
+        "valid",
+        "invalid",
+        "valid",
+      ]);
+    });
+
     it("has no verdict but unknown-circuit for a circuit without a verification key", async function () {
       const a = { ...log.answers[0]!, circuitId: circuitId("no_such_circuit") };
       const proofs = await verifyLoggedProofs(

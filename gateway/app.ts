@@ -210,7 +210,11 @@ function makeLogger(config: GatewayConfig, stream?: DestinationStream): Logger {
 }
 
 /** The provider and relayer the config names (or the injected ones), and the contract. */
-async function connectChain(config: GatewayConfig, deps: GatewayDeps): Promise<ChainClient> {
+async function connectChain(
+  config: GatewayConfig,
+  deps: GatewayDeps,
+  onSenderEvent?: (event: string, info: Record<string, unknown>) => void,
+): Promise<ChainClient> {
   let provider: Provider;
   if (config.chain.rpcUrl === "in-process") {
     if (!deps.provider)
@@ -243,7 +247,13 @@ async function connectChain(config: GatewayConfig, deps: GatewayDeps): Promise<C
   }
 
   try {
-    return await ChainClient.connect(provider, config.contracts.partProof, relayer);
+    return await ChainClient.connect(
+      provider,
+      config.contracts.partProof,
+      relayer,
+      config.sender,
+      onSenderEvent,
+    );
   } catch (e) {
     throw new ConfigError(
       `config.contracts.partProof: cannot use ${config.contracts.partProof} at ${config.chain.rpcUrl === "in-process" ? "in-process" : redactUrl(config.chain.rpcUrl)}: ${redactUrls((e as Error).message.split("\n")[0] ?? "")}`,
@@ -256,16 +266,22 @@ export async function startServer(input: unknown, deps: GatewayDeps = {}): Promi
   const config = loadConfig(input);
   const artifacts = resolveArtifacts(config);
   const scanArtifacts = resolveScanArtifacts(config);
-  const chain = await connectChain(config, deps);
+  const log = makeLogger(config, deps.logStream);
+  let metricsRef: ReturnType<typeof createMetrics> | undefined;
+  const chain = await connectChain(config, deps, (event, info) => {
+    metricsRef?.senderEvents.inc({ event });
+    log.warn(info, `sender: ${event}`);
+  });
+
+  const metrics = createMetrics(() => store.outboxDepth());
+  metricsRef = metrics;
 
   const store = await GatewayStore.open(config.dataDir);
-  const log = makeLogger(config, deps.logStream);
   const pool = new ProverPool(config.provers, {
     range: artifacts,
     ...(scanArtifacts ? { scan: scanArtifacts } : {}),
   });
   const ingest = new IngestPool(config.ingest.workers, config.ingest.budgetMs);
-  const metrics = createMetrics(() => store.outboxDepth());
   let relayerRef: Relayer | undefined;
   const ctx: GatewayContext = {
     config,

@@ -29,6 +29,7 @@ import { IngestPool } from "./prover/ingest-pool.js";
 import { ProverPool } from "./prover/pool.js";
 import { Relayer } from "./relayer.js";
 import { assetRoutes } from "./routes/assets.js";
+import { runStartupChecks } from "./startup-checks.js";
 import { queryRoutes } from "./routes/queries.js";
 import { GatewayStore } from "./store/index.js";
 import { resumeJobs } from "./usecases/query.js";
@@ -275,6 +276,14 @@ export async function startServer(input: unknown, deps: GatewayDeps = {}): Promi
 
   const metrics = createMetrics(() => store.outboxDepth());
   metricsRef = metrics;
+  await runStartupChecks({
+    config,
+    chain,
+    artifacts,
+    scanArtifacts,
+    metrics,
+    warn: (message) => log.warn(message),
+  });
 
   const store = await GatewayStore.open(config.dataDir);
   const pool = new ProverPool(config.provers, {

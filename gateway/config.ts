@@ -148,6 +148,14 @@ export const configSchema = z.strictObject({
       pollMs: 250,
       confirmTimeoutMs: 600_000,
     }),
+  /**
+   * Below this balance (wei, a decimal string or a number) of the relayer key the gateway warns
+   * at start and sets `partproof_relayer_balance_low` to 1.
+   */
+  relayerBalanceFloorWei: z
+    .union([z.number().int().min(0), z.string().regex(/^[0-9]{1,40}$/, "must be wei in decimal")])
+    .transform((v) => BigInt(v))
+    .default(10n ** 16n),
   /** pino log level. */
   logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });

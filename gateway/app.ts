@@ -30,6 +30,7 @@ import { ProverPool } from "./prover/pool.js";
 import { Relayer } from "./relayer.js";
 import { assetRoutes } from "./routes/assets.js";
 import { uploadRoutes } from "./routes/uploads.js";
+import { runStartupChecks } from "./startup-checks.js";
 import { queryRoutes } from "./routes/queries.js";
 import { GatewayStore } from "./store/index.js";
 import { resumeJobs } from "./usecases/query.js";
@@ -213,7 +214,11 @@ function makeLogger(config: GatewayConfig, stream?: DestinationStream): Logger {
 }
 
 /** The provider and relayer the config names (or the injected ones), and the contract. */
-async function connectChain(config: GatewayConfig, deps: GatewayDeps): Promise<ChainClient> {
+async function connectChain(
+  config: GatewayConfig,
+  deps: GatewayDeps,
+  onSenderEvent?: (event: string, info: Record<string, unknown>) => void,
+): Promise<ChainClient> {
   let provider: Provider;
   if (config.chain.rpcUrl === "in-process") {
     if (!deps.provider)
@@ -246,7 +251,13 @@ async function connectChain(config: GatewayConfig, deps: GatewayDeps): Promise<C
   }
 
   try {
-    return await ChainClient.connect(provider, config.contracts.partProof, relayer);
+    return await ChainClient.connect(
+      provider,
+      config.contracts.partProof,
+      relayer,
+      config.sender,
+      onSenderEvent,
+    );
   } catch (e) {
     throw new ConfigError(
       `config.contracts.partProof: cannot use ${config.contracts.partProof} at ${config.chain.rpcUrl === "in-process" ? "in-process" : redactUrl(config.chain.rpcUrl)}: ${redactUrls((e as Error).message.split("\n")[0] ?? "")}`,
@@ -259,16 +270,30 @@ export async function startServer(input: unknown, deps: GatewayDeps = {}): Promi
   const config = loadConfig(input);
   const artifacts = resolveArtifacts(config);
   const scanArtifacts = resolveScanArtifacts(config);
-  const chain = await connectChain(config, deps);
+  const log = makeLogger(config, deps.logStream);
+  let metricsRef: ReturnType<typeof createMetrics> | undefined;
+  const chain = await connectChain(config, deps, (event, info) => {
+    metricsRef?.senderEvents.inc({ event });
+    log.warn(info, `sender: ${event}`);
+  });
+
+  const metrics = createMetrics(() => store.outboxDepth());
+  metricsRef = metrics;
+  await runStartupChecks({
+    config,
+    chain,
+    artifacts,
+    scanArtifacts,
+    metrics,
+    warn: (message) => log.warn(message),
+  });
 
   const store = await GatewayStore.open(config.dataDir);
-  const log = makeLogger(config, deps.logStream);
   const pool = new ProverPool(config.provers, {
     range: artifacts,
     ...(scanArtifacts ? { scan: scanArtifacts } : {}),
   });
   const ingest = new IngestPool(config.ingest.workers, config.ingest.budgetMs);
-  const metrics = createMetrics(() => store.outboxDepth());
   let relayerRef: Relayer | undefined;
   const ctx: GatewayContext = {
     config,

@@ -2,10 +2,12 @@
  * The gateway's view of the PartProof contract: the protocol's reads (assets, versions, grants)
  * plus the relayer's transactions (recordAnswer, publishVersionBySig). The ABI and its typed
  * bindings are the protocol's (`protocol/contract.ts`, generated from the compiled contract).
+ * Every transaction goes through the one sender of the relayer key (`sender.ts`).
  */
 import type { Provider, Signer } from "ethers";
 import { PartProofReader, partProofAt, type PartProof } from "../protocol/contract.js";
 import type { SolidityProof } from "../protocol/proof.js";
+import { SENDER_DEFAULTS, TxSender, type SenderOptions, type SentTx } from "./sender.js";
 
 export {
   GrantStatus,
@@ -20,6 +22,8 @@ export {
 export class ChainClient extends PartProofReader {
   /** The contract, connected to the relayer (writes); undefined without a relayer. */
   readonly writer?: PartProof;
+  /** The one sender of the relayer key; undefined without a relayer. */
+  readonly sender?: TxSender;
 
   /** Connects to `address` through `provider`; `relayer` signs transactions. */
   constructor(
@@ -27,9 +31,14 @@ export class ChainClient extends PartProofReader {
     address: string,
     readonly chainId: bigint,
     readonly relayer?: Signer,
+    senderOptions: SenderOptions = SENDER_DEFAULTS,
+    onSenderEvent?: (event: string, info: Record<string, unknown>) => void,
   ) {
     super(provider, address);
-    if (relayer) this.writer = partProofAt(address, relayer);
+    if (relayer) {
+      this.writer = partProofAt(address, relayer);
+      this.sender = new TxSender(relayer, provider, senderOptions, onSenderEvent);
+    }
   }
 
   /** Connects and reads the chain id. */
@@ -37,14 +46,21 @@ export class ChainClient extends PartProofReader {
     provider: Provider,
     address: string,
     relayer?: Signer,
+    senderOptions?: SenderOptions,
+    onSenderEvent?: (event: string, info: Record<string, unknown>) => void,
   ): Promise<ChainClient> {
     const { chainId } = await provider.getNetwork();
     const code = await provider.getCode(address);
     if (code === "0x") throw new Error(`no contract at ${address} on chain ${chainId}`);
-    return new ChainClient(provider, address, chainId, relayer);
+    return new ChainClient(provider, address, chainId, relayer, senderOptions, onSenderEvent);
   }
 
-  /** Sends recordAnswer; returns the transaction hash (not yet confirmed). */
+  private requireSender(): { writer: PartProof; sender: TxSender } {
+    if (!this.writer || !this.sender) throw new Error("no relayer key configured");
+    return { writer: this.writer, sender: this.sender };
+  }
+
+  /** Queues recordAnswer on the relayer key's sender; resolves once broadcast (not confirmed). */
   async sendRecordAnswer(args: {
     grantId: bigint;
     versionId: bigint;
@@ -53,9 +69,9 @@ export class ChainClient extends PartProofReader {
     proof: SolidityProof;
     publicSignals: bigint[];
     consent: { versionId: bigint; signature: string };
-  }): Promise<string> {
-    if (!this.writer) throw new Error("no relayer key configured");
-    const tx = await this.writer.recordAnswer(
+  }): Promise<SentTx> {
+    const { writer, sender } = this.requireSender();
+    const tx = await writer.recordAnswer.populateTransaction(
       args.grantId,
       args.versionId,
       args.circuitId,
@@ -64,21 +80,27 @@ export class ChainClient extends PartProofReader {
       args.publicSignals as [bigint, bigint, bigint, bigint, bigint],
       args.consent,
     );
-    return tx.hash;
+    return sender.send("recordAnswer", tx);
   }
 
-  /** Relays an owner-signed version publication; returns the new version id and tx hash. */
-  async publishVersionBySig(args: {
-    assetId: bigint;
-    root: bigint;
-    recordCount: bigint;
-    treeDepth: number;
-    paramsHash: string;
-    deadline: bigint;
-    signature: string;
-  }): Promise<{ versionId: bigint; txHash: string; gasUsed: number }> {
-    if (!this.writer) throw new Error("no relayer key configured");
-    const tx = await this.writer.publishVersionBySig(
+  /**
+   * Relays an owner-signed version publication through the relayer key's sender and waits for
+   * `confirmations` (re-pricing it while it is stuck); returns the new version id and tx hash.
+   */
+  async publishVersionBySig(
+    args: {
+      assetId: bigint;
+      root: bigint;
+      recordCount: bigint;
+      treeDepth: number;
+      paramsHash: string;
+      deadline: bigint;
+      signature: string;
+    },
+    confirmations = 1,
+  ): Promise<{ versionId: bigint; txHash: string; gasUsed: number }> {
+    const { writer, sender } = this.requireSender();
+    const tx = await writer.publishVersionBySig.populateTransaction(
       args.assetId,
       args.root,
       args.recordCount,
@@ -87,15 +109,15 @@ export class ChainClient extends PartProofReader {
       args.deadline,
       args.signature,
     );
-    const receipt = await tx.wait();
-    if (!receipt) throw new Error(`publishVersionBySig: transaction ${tx.hash} was dropped`);
+    const sent = await sender.send("publishVersionBySig", tx);
+    const receipt = await sender.wait(sent, confirmations);
     for (const log of receipt.logs) {
       try {
         const parsed = this.contract.interface.parseLog(log);
         if (parsed?.name === "VersionPublished")
           return {
             versionId: parsed.args.versionId,
-            txHash: tx.hash,
+            txHash: receipt.hash,
             gasUsed: Number(receipt.gasUsed),
           };
       } catch {

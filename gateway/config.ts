@@ -128,6 +128,34 @@ export const configSchema = z.strictObject({
       maxBackoffMs: z.number().int().min(10).default(60_000),
     })
     .default({ enabled: true, pollMs: 500, baseBackoffMs: 1000, maxBackoffMs: 60_000 }),
+  /**
+   * The relayer key's one transaction sender: a transaction pending longer than `stuckAfterMs`
+   * is re-priced by `feeBumpPercent` (at most `maxFeeBumps` times); a wait for confirmations
+   * polls every `pollMs` and gives up after `confirmTimeoutMs` (the relayer then retries).
+   */
+  sender: z
+    .strictObject({
+      stuckAfterMs: z.number().int().min(10).default(60_000),
+      feeBumpPercent: z.number().int().min(10).max(500).default(25),
+      maxFeeBumps: z.number().int().min(0).max(50).default(5),
+      pollMs: z.number().int().min(10).default(250),
+      confirmTimeoutMs: z.number().int().min(100).default(600_000),
+    })
+    .default({
+      stuckAfterMs: 60_000,
+      feeBumpPercent: 25,
+      maxFeeBumps: 5,
+      pollMs: 250,
+      confirmTimeoutMs: 600_000,
+    }),
+  /**
+   * Below this balance (wei, a decimal string or a number) of the relayer key the gateway warns
+   * at start and sets `partproof_relayer_balance_low` to 1.
+   */
+  relayerBalanceFloorWei: z
+    .union([z.number().int().min(0), z.string().regex(/^[0-9]{1,40}$/, "must be wei in decimal")])
+    .transform((v) => BigInt(v))
+    .default(10n ** 16n),
   /** pino log level. */
   logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });

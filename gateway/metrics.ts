@@ -1,6 +1,7 @@
 /**
  * Prometheus metrics of one gateway instance (own registry, so several instances can run in
- * one process): queries by status, proving time, outbox depth, uploads by status.
+ * one process): queries by status, proving time, outbox depth, uploads by status, the relayer
+ * key's sender (transactions, re-pricings, reorganised-away answers) and its balance.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 
@@ -16,6 +17,14 @@ export interface GatewayMetrics {
   provingSeconds: Histogram;
   /** Pending chain submissions. */
   outboxDepth: Gauge;
+  /** Logged answers whose transaction was reorganised away before its confirmations. */
+  reorgs: Counter<"label">;
+  /** Transactions of the relayer key's sender, by what happened (sent, repriced, resynced). */
+  senderEvents: Counter<"event">;
+  /** The relayer key's balance in wei (set at start and by the startup checks). */
+  relayerBalanceWei: Gauge;
+  /** 1 while the relayer key's balance is below the configured floor, else 0. */
+  relayerBalanceLow: Gauge;
 }
 
 /** Creates the metrics; `outboxDepth` is read from `depth()` at each scrape. */
@@ -49,6 +58,28 @@ export function createMetrics(depth: () => Promise<number>): GatewayMetrics {
       async collect() {
         this.set(await depth());
       },
+    }),
+    reorgs: new Counter({
+      name: "partproof_relayer_reorgs_total",
+      help: "Transactions reorganised away before their confirmations (then sent again)",
+      labelNames: ["label"],
+      registers: [registry],
+    }),
+    senderEvents: new Counter({
+      name: "partproof_sender_events_total",
+      help: "What the relayer key's transaction sender did (repriced, nonce-resync, reorged, …)",
+      labelNames: ["event"],
+      registers: [registry],
+    }),
+    relayerBalanceWei: new Gauge({
+      name: "partproof_relayer_balance_wei",
+      help: "The relayer key's balance in wei, read at start",
+      registers: [registry],
+    }),
+    relayerBalanceLow: new Gauge({
+      name: "partproof_relayer_balance_low",
+      help: "1 when the relayer key's balance is below config.relayerBalanceFloorWei",
+      registers: [registry],
     }),
   };
 }

@@ -6,12 +6,15 @@
  * It retries with exponential backoff, resumes after a restart (a sent transaction's hash is
  * stored before waiting, and the contract is asked whether the (grant, request id) is logged
  * before any send), and so never logs a request twice; the contract's RequestAlreadyLogged is
- * the last line of defence.
+ * the last line of defence. Transactions go through the relayer key's one sender
+ * (`sender.ts`): a stuck one is re-priced (its new hash stored), and one whose block is
+ * reorganised away before its confirmations is found out and the answer sent again.
  */
 import { circuitId } from "../circuits/lib/signals.js";
 import { decodeRevert } from "../protocol/contract.js";
 import { toSolidityProof, type SnarkjsProof } from "../protocol/proof.js";
 import type { GatewayContext } from "./context.js";
+import { SendError, type SentTx } from "./sender.js";
 import type { OutboxEntry } from "./store/index.js";
 
 /** Contract errors that no retry can fix: the job is marked failed. */
@@ -88,25 +91,18 @@ export class Relayer {
     }
   }
 
-  private async process(entry: OutboxEntry): Promise<void> {
+  private async process(initial: OutboxEntry): Promise<void> {
     const { ctx } = this;
     const chain = ctx.chain;
+    let entry = initial;
     try {
-      // a transaction sent before (maybe before a restart): wait for it
+      const sender = chain.sender;
+      if (!sender) throw new Error("no relayer key configured");
+      // a transaction sent before (maybe before a restart): follow it to its confirmations
       if (entry.txHash) {
-        const receipt = await chain.provider.getTransactionReceipt(entry.txHash);
-        if (receipt && receipt.status === 1) {
-          await this.confirm(entry, entry.txHash, receipt.blockNumber);
-          return;
-        }
-        if (!receipt) {
-          const tx = await chain.provider.getTransaction(entry.txHash);
-          if (tx) {
-            await this.confirm(entry, entry.txHash); // still pending: wait for it
-            return;
-          }
-        }
-        // reverted or dropped: fall through and check the contract before resending
+        const sent = await sender.adopt(entry.txHash, "recordAnswer");
+        if (sent && (await this.follow(entry, sent))) return;
+        // dropped, reverted or reorganised away: check the contract before sending again
       }
       const job = await ctx.store.getJob(entry.jobId);
       const logged = job && (await chain.findAnswer(BigInt(job.grantId), entry.requestId));
@@ -121,7 +117,7 @@ export class Relayer {
         });
         return;
       }
-      const txHash = await chain.sendRecordAnswer({
+      const sent = await chain.sendRecordAnswer({
         grantId: BigInt(job.grantId),
         versionId: BigInt(job.versionId),
         circuitId: circuitId(job.circuit),
@@ -130,10 +126,12 @@ export class Relayer {
         publicSignals: job.publicSignals.map(BigInt),
         consent: { versionId: BigInt(job.consent.versionId), signature: job.consent.signature },
       });
-      const sent = { ...entry, txHash, attempts: entry.attempts + 1 };
-      await ctx.store.updateOutbox(sent);
-      ctx.log.info({ requestId: entry.requestId, txHash }, "recordAnswer sent");
-      await this.confirm(sent, txHash);
+      entry = { ...entry, txHash: sent.hashes[0], attempts: entry.attempts + 1 };
+      await ctx.store.updateOutbox(entry);
+      ctx.log.info({ requestId: entry.requestId, txHash: entry.txHash }, "recordAnswer sent");
+      if (!(await this.follow(entry, sent))) {
+        throw Object.assign(new Error("the answer's transaction was lost"), { code: "LOST" });
+      }
     } catch (e) {
       const name = decodeRevert(e)?.name;
       if (name === "RequestAlreadyLogged") {
@@ -141,7 +139,7 @@ export class Relayer {
         const logged =
           job &&
           (await chain.findAnswer(BigInt(job.grantId), entry.requestId).catch(() => undefined));
-        if (logged) await this.completeIfOurs(entry, logged);
+        if (logged) await this.completeIfOurs(entry, logged).catch(() => undefined);
         return;
       }
       if (name && PERMANENT.has(name)) {
@@ -172,21 +170,28 @@ export class Relayer {
     }
   }
 
-  private async confirm(entry: OutboxEntry, txHash: string, minedIn?: number): Promise<void> {
-    const confirmations = Math.max(1, this.ctx.config.chain.confirmations);
-    let blockNumber = minedIn;
-    if (blockNumber === undefined || confirmations > 1) {
-      const receipt = await this.ctx.chain.provider.waitForTransaction(
-        txHash,
-        confirmations,
-        120_000,
+  /**
+   * Waits for `sent`'s confirmations (re-priced while stuck; each new hash is stored before it
+   * is waited for) and completes the entry. False when the transaction reverted, was
+   * reorganised away or lost its nonce: the caller checks the contract and sends again.
+   */
+  private async follow(entry: OutboxEntry, sent: SentTx): Promise<boolean> {
+    const { ctx } = this;
+    try {
+      const receipt = await ctx.chain.sender!.wait(sent, ctx.config.chain.confirmations, {
+        onReplaced: (hash) => ctx.store.updateOutbox({ ...entry, txHash: hash }),
+      });
+      await this.complete(entry, { hash: receipt.hash, blockNumber: receipt.blockNumber });
+      return true;
+    } catch (e) {
+      if (!(e instanceof SendError) || e.code === "TIMEOUT") throw e;
+      if (e.code === "REORGED") ctx.metrics.reorgs.inc({ label: "recordAnswer" });
+      ctx.log.warn(
+        { requestId: entry.requestId, txHash: sent.hashes.at(-1), error: e.code },
+        "recordAnswer transaction lost; checking the access log before sending again",
       );
-      if (!receipt) throw Object.assign(new Error("confirmation timed out"), { code: "TIMEOUT" });
-      if (receipt.status !== 1)
-        throw Object.assign(new Error("transaction reverted"), { code: "REVERTED" });
-      blockNumber = receipt.blockNumber;
+      return false;
     }
-    await this.complete(entry, { hash: txHash, blockNumber });
   }
 
   /** Completes the entry if the logged answer is this job's; else the request id was taken. */
@@ -201,7 +206,26 @@ export class Relayer {
       (logged.consumer === undefined ||
         logged.consumer.toLowerCase() === job.consumer.toLowerCase());
     if (ours) {
-      // found on-chain (e.g. after a restart): released only with the configured confirmations
+      // found on-chain (e.g. after a restart, or sent by another gateway): released only once
+      // it has the configured confirmations and its block is still the chain's
+      const sender = this.ctx.chain.sender;
+      const sent = logged.hash ? await sender?.adopt(logged.hash, "recordAnswer") : undefined;
+      if (sent && sender) {
+        try {
+          const r = await sender.wait(sent, this.ctx.config.chain.confirmations, {
+            reprice: false,
+          });
+          await this.complete(entry, { hash: r.hash, blockNumber: r.blockNumber });
+        } catch (e) {
+          if (!(e instanceof SendError)) throw e;
+          // reorganised away meanwhile: the next pass finds it unlogged and sends it
+          await this.ctx.store.updateOutbox({
+            ...entry,
+            nextAttemptAt: Date.now() + this.ctx.config.relayer.pollMs,
+          });
+        }
+        return;
+      }
       const confirmations = Math.max(1, this.ctx.config.chain.confirmations);
       const head = await this.ctx.chain.provider.getBlockNumber();
       if (head - logged.blockNumber + 1 < confirmations) {

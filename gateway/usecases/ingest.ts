@@ -325,15 +325,18 @@ export async function publish(
     );
   }
   try {
-    const r = await ctx.chain.publishVersionBySig({
-      assetId,
-      root: BigInt(v.root),
-      recordCount: BigInt(v.recordCount),
-      treeDepth: v.depth,
-      paramsHash: versionParamsHash(v.schemaId, v.depth, ctx.config.circuit.minMaxField),
-      deadline: body.deadline,
-      signature: body.signature,
-    });
+    const r = await ctx.chain.publishVersionBySig(
+      {
+        assetId,
+        root: BigInt(v.root),
+        recordCount: BigInt(v.recordCount),
+        treeDepth: v.depth,
+        paramsHash: versionParamsHash(v.schemaId, v.depth, ctx.config.circuit.minMaxField),
+        deadline: body.deadline,
+        signature: body.signature,
+      },
+      ctx.config.chain.confirmations,
+    );
     await ctx.locks.run(`gas:${owner}`, () => ctx.store.addRelayedGas(owner, day, r.gasUsed));
     await ctx.store.markPublished(v.root, r.versionId.toString());
     return { versionId: r.versionId.toString(), txHash: r.txHash };

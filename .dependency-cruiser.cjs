@@ -37,10 +37,28 @@ module.exports = {
     },
     {
       name: "console-is-an-app",
-      comment: "The console imports no other app.",
+      comment:
+        "The console imports no other app; of the CLI only the pure modules (no Node, no file, no network: the reconciliation, the report's Markdown, the log reader over a session it is given, formatting and the policy words), which it bundles for the browser.",
       severity: "error",
       from: { path: "^console/" },
-      to: { path: "^(gateway|cli|scripts|ignition)/" },
+      to: {
+        path: "^(gateway|cli|scripts|ignition)/",
+        pathNot: "^cli/(reconcile|report-markdown|chain-log|format|policy|errors)\\.ts$",
+      },
+    },
+    {
+      name: "console-web-is-browser-code",
+      comment:
+        "The browser app (console/web) imports no Node built-in module and not the Node side of the protocol (the manifest reads files); esbuild refuses to bundle the rest (console/server.ts).",
+      severity: "error",
+      from: { path: "^console/web/" },
+      to: { dependencyTypes: ["core"] },
+    },
+    {
+      name: "console-web-no-node-protocol",
+      severity: "error",
+      from: { path: "^console/web/" },
+      to: { path: "^(protocol/manifest|circuits/lib/(paths|prove|testing|tree-engine))\\.ts$" },
     },
     {
       name: "ignition-is-deployment-only",

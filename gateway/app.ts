@@ -8,6 +8,7 @@ import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import express, { type NextFunction, type Request, type Response } from "express";
 import { rateLimit, ipKeyGenerator } from "express-rate-limit";
+import cors from "cors";
 import helmet from "helmet";
 import { pino, type DestinationStream, type Logger } from "pino";
 import { JsonRpcProvider, Wallet, type Provider, type Signer } from "ethers";
@@ -99,12 +100,35 @@ function loggedPath(req: Request): string {
   return req.path.replace(UUID, ":uuid").slice(0, 200);
 }
 
+/**
+ * CORS for the configured origins: the gateway's methods, the JSON body and the signed-read
+ * headers; no credentials (every request is signed, none relies on cookies).
+ */
+export function corsOptions(origins: readonly string[]): cors.CorsOptions {
+  const allowed = new Set(origins);
+  return {
+    origin: (origin, done) => done(null, origin !== undefined && allowed.has(origin)),
+    methods: ["GET", "POST"],
+    allowedHeaders: [
+      "content-type",
+      "x-partproof-gateway",
+      "x-partproof-timestamp",
+      "x-partproof-signature",
+    ],
+    credentials: false,
+    maxAge: 600,
+  };
+}
+
 /** Builds the express app over a context. */
 export function createApp(ctx: GatewayContext): express.Express {
   const app = express();
   app.disable("x-powered-by");
   app.set("trust proxy", false);
   app.use(helmet());
+  // Cross-origin calls (the browser console) only from the configured origins; none by default.
+  // Preflights are answered here, before the rate limits and routes.
+  if (ctx.config.corsOrigins.length > 0) app.use(cors(corsOptions(ctx.config.corsOrigins)));
   // per connection first, before any body is read or signature recovered
   app.use(
     rateLimit({

@@ -158,6 +158,20 @@ export const configSchema = z.strictObject({
     .default(10n ** 16n),
   /** pino log level. */
   logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  /**
+   * Browser origins (scheme://host[:port], e.g. the console's "http://127.0.0.1:5173") allowed
+   * to call this gateway from a web page (CORS). Empty (the default): no cross-origin access.
+   */
+  corsOrigins: z
+    .array(
+      z
+        .string()
+        .regex(
+          /^https?:\/\/[^/\s?#]+$/,
+          "must be an origin: http(s)://host[:port], without path or trailing slash",
+        ),
+    )
+    .default([]),
 });
 
 /** A validated gateway configuration. */

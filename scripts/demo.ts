@@ -12,8 +12,11 @@
  * file with their addresses and the demo roles' development keys is written, and a few
  * `partproof` commands to paste are printed (the same playground as `npm run sandbox`).
  *
+ * With --console (implies --keep), the browser console (console/) is served on the kept chain and
+ * gateways (which allow its origin) and its URL is printed.
+ *
  * Usage: npm run demo -- [--keep] [--dir .partproof/sandbox] [--days 183] [--circuit range_d20]
- *                        [--report reports/demo]
+ *                        [--report reports/demo] [--console] [--console-port 5173]
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -29,7 +32,10 @@ import * as supplierCli from "../cli/supplier.js";
 import { GatewayRefusal } from "../protocol/client.js";
 import { parseArgsOr, positiveIntArg, usageError } from "./lib/args.js";
 import { ROOT, readManifest } from "./lib/circuit-build.js";
+import type { RunningConsole } from "../console/server.js";
+import { startConsoleOn } from "./lib/console.js";
 import { DEMO_SUPPLIERS } from "./lib/demo-data.js";
+import { freePort } from "./lib/processes.js";
 import {
   buildFor,
   demoRoles,
@@ -45,7 +51,7 @@ import {
 } from "./lib/sandbox.js";
 
 const USAGE =
-  "npm run demo -- [--keep] [--dir .partproof/sandbox] [--days 183] [--circuit range_d20] [--report reports/demo]";
+  "npm run demo -- [--keep] [--dir .partproof/sandbox] [--days 183] [--circuit range_d20] [--report reports/demo] [--console] [--console-port 5173]";
 const { values: args } = parseArgsOr(
   {
     options: {
@@ -54,6 +60,8 @@ const { values: args } = parseArgsOr(
       report: { type: "string", default: path.join("reports", "demo") },
       keep: { type: "boolean", default: false },
       dir: { type: "string", default: path.join(".partproof", "sandbox") },
+      console: { type: "boolean", default: false },
+      "console-port": { type: "string", default: "5173" },
       help: { type: "boolean", short: "h", default: false },
     },
   },
@@ -68,10 +76,16 @@ if (args.help) {
   --keep          after the story, keep the chain and the gateways running until Ctrl-C, write
                   DIR/sandbox.env and print partproof commands to try
   --dir DIR       with --keep: where the deployment, the gateways' data and sandbox.env go
-                  (default: .partproof/sandbox; emptied at start if it holds an earlier sandbox)`);
+                  (default: .partproof/sandbox; emptied at start if it holds an earlier sandbox)
+  --console       like --keep, and serve the browser console on the chain and the gateways
+  --console-port N  the console's port (default 5173; 0: any free port)`);
   process.exit(0);
 }
 const daysArg = positiveIntArg("--days", args.days!, USAGE);
+if (args.console) args.keep = true;
+if (!/^\d+$/.test(args["console-port"]!) || Number(args["console-port"]) > 65_535) {
+  usageError(`--console-port must be 0..65535, got "${args["console-port"]}"`, USAGE);
+}
 {
   const names = (await readManifest()).filter((c) => /^range_/.test(c.name)).map((c) => c.name);
   if (!names.includes(args.circuit!)) {
@@ -86,11 +100,13 @@ const step = (title: string) => console.log(`\n[${elapsed()}] ${++stepNo}. ${tit
 const say = (line: string) => console.log(`         ${line}`);
 
 let playground: Playground | undefined;
+let consoleApp: RunningConsole | undefined;
 let workDir: string | undefined;
 let cleaning: Promise<void> | undefined;
 
 async function cleanup(): Promise<void> {
   cleaning ??= (async () => {
+    await consoleApp?.close();
     await playground?.close();
     if (workDir) await rm(workDir, { recursive: true, force: true });
     await (globalThis as { curve_bn128?: { terminate(): Promise<void> } }).curve_bn128?.terminate();
@@ -124,7 +140,15 @@ async function main(): Promise<void> {
   } else {
     dir = workDir = await mkdtemp(path.join(tmpdir(), "partproof-demo-"));
   }
-  playground = await startPlayground({ circuit, dir, targets: "test,production", say });
+  // the console's origin must be known before the gateways start: they allow it (CORS)
+  const consolePort = args.console ? Number(args["console-port"]) || (await freePort()) : undefined;
+  playground = await startPlayground({
+    circuit,
+    dir,
+    targets: "test,production",
+    corsOrigins: consolePort ? [`http://127.0.0.1:${consolePort}`] : [],
+    say,
+  });
   const { deployment, node } = playground;
   const roles = demoRoles();
   const [supplierA, supplierB] = roles.suppliers.map((w) => w.connect(node.provider));
@@ -314,6 +338,12 @@ async function main(): Promise<void> {
     },
   });
   for (const line of newcomerText(envFile, commands)) console.log(line);
+  if (consolePort) {
+    consoleApp = await startConsoleOn(playground, consolePort);
+    console.log(
+      `\nThe browser console: ${consoleApp.url}  (automaker, supplier and auditor views; DEVELOPMENT accounts)`,
+    );
+  }
   kept = true;
 }
 

@@ -4,7 +4,8 @@
  */
 import { poseidon10 } from "poseidon-lite";
 import { AggregateKind } from "./signals.js";
-import { FIELD_COUNT, VALUE_MAX, type TreeRecord } from "./tree.js";
+import { FIELD_COUNT, VALUE_MAX } from "./limits.js";
+import type { TreeRecord } from "./tree.js";
 
 /** Comparison of a scan predicate: `values[field] op value`; None = unused slot. */
 export enum PredicateOp {

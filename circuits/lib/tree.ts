@@ -23,18 +23,18 @@ import {
   type TreeEngine,
 } from "./tree-engine.js";
 
-export { getPoseidon } from "./tree-engine.js";
+import { FIELD_COUNT, VALUE_MAX } from "./limits.js";
 
-/** Number of value fields of a record. */
-export const FIELD_COUNT = 4;
+export { getPoseidon } from "./tree-engine.js";
+// Defined in limits.ts (no Node imports) so that browser code can use them; re-exported here.
+export { FIELD_COUNT, VALUE_MAX };
+
 /** Number of field elements in a node tuple: hash, count, 4 sums, min, max. */
 export const NODE_WIDTH = 8;
 /** Key of the low sentinel leaf (index 0). */
 export const KEY_LOW_SENTINEL = 0n;
 /** Key of the padding leaves (the high sentinel), 2^128 - 1. */
 export const KEY_HIGH_SENTINEL = (1n << 128n) - 1n;
-/** Largest record value, 2^64 - 1 (also the MIN of the empty set). */
-export const VALUE_MAX = (1n << 64n) - 1n;
 /** The value field whose MIN/MAX the production instances carry. */
 export const DEFAULT_MINMAX_FIELD = 3;
 

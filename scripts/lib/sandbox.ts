@@ -90,6 +90,8 @@ export async function startPlayground(opts: {
   dir: string;
   /** Circuit targets whose verifiers are deployed (default: the circuit's own target). */
   targets?: string;
+  /** Browser origins the gateways allow (CORS), e.g. the console's; default none. */
+  corsOrigins?: string[];
   say: (line: string) => void;
 }): Promise<Playground> {
   const { circuit, dir, say } = opts;
@@ -143,6 +145,7 @@ export async function startPlayground(opts: {
           },
           bodyLimitBytes: 32 * 1024 * 1024,
           auditors: [roles.auditor.address],
+          corsOrigins: opts.corsOrigins ?? [],
           logLevel: "info",
         },
         { logStream: pino.destination({ dest: logFile, append: true, sync: true }) },

@@ -1,0 +1,516 @@
+/**
+ * The browser console (issue 17) driven in Debian's chromium through playwright-core, against a
+ * real local chain (Hardhat node), PartProof deployed, and one real gateway per demo supplier
+ * (the sandbox's set-up code, scripts/lib/sandbox.ts), with the test-size circuit range_d4.
+ *
+ * It plays the demo's story through the UI, one page per role: Brakeline approves the grant the
+ * automaker requested; the automaker reads the catalogue and its grants, asks rework questions
+ * (answers compared with a plain computation over the generated rows, which the console never
+ * sees) and watches every check pass, the proof verified in the browser first; a one-day window
+ * is refused for k; Gearworks revokes and the next question is refused; the auditor's view
+ * shows the differencing pair the story's nested questions make, with tables, charts and the
+ * report downloads. Along the way: no console request ever reads records, the pages keep the
+ * CSP (no violation), fit a phone's width, and the question form works from the keyboard.
+ *
+ * Set PARTPROOF_SCREENSHOTS=1 to write each role's main page to docs/ (the README shows them).
+ * Chromium: /usr/bin/chromium (scripts/install-browser.sh) or PARTPROOF_CHROMIUM.
+ */
+import { expect } from "chai";
+import { existsSync } from "node:fs";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { chromium, type Browser, type Page } from "playwright-core";
+import { policyOf, schemaOf } from "../../cli/policy.js";
+import { openSession, type Session } from "../../cli/session.js";
+import * as automakerCli from "../../cli/automaker.js";
+import * as supplierCli from "../../cli/supplier.js";
+import type { RunningConsole } from "../../console/server.js";
+import { ROOT } from "../../scripts/lib/circuit-build.js";
+import { startConsoleOn } from "../../scripts/lib/console.js";
+import {
+  DEMO_SUPPLIERS,
+  generateQuality,
+  toCatenaX,
+  type DemoSupplier,
+  type QualityRow,
+} from "../../scripts/lib/demo-data.js";
+import { freePort } from "../../scripts/lib/processes.js";
+import {
+  buildFor,
+  demoRoles,
+  startPlayground,
+  type Playground,
+} from "../../scripts/lib/sandbox.js";
+
+// page.evaluate callbacks run in the page, whose DOM types the tests' tsconfig does not load
+declare const document: {
+  querySelectorAll(s: string): { length: number };
+  activeElement: { id: string; textContent: string | null } | null;
+  documentElement: { scrollWidth: number; clientWidth: number };
+};
+
+const CHROMIUM = process.env.PARTPROOF_CHROMIUM ?? "/usr/bin/chromium";
+const SCREENSHOTS = process.env.PARTPROOF_SCREENSHOTS === "1";
+const K = 2;
+
+/** The demo's suppliers with high rework rates, so that the small test data holds reworks. */
+const GEARWORKS: DemoSupplier = {
+  ...DEMO_SUPPLIERS[0]!,
+  parts: [
+    {
+      partNumber: "GBX-3232455",
+      partName: "Gearbox ECU",
+      reworkPpm: { 4711: 400_000, 4712: 300_000 },
+    },
+  ],
+};
+const BRAKELINE: DemoSupplier = {
+  ...DEMO_SUPPLIERS[1]!,
+  parts: [
+    {
+      partNumber: "BRK-7712003",
+      partName: "Brake caliper",
+      reworkPpm: { "0815": 350_000, "0816": 100_000 },
+    },
+  ],
+};
+
+/** The rework PPM the automaker should get, computed from the raw rows (it never sees them). */
+function expectedPpm(rows: QualityRow[], part: string, plant: string, from = "", to = "9999") {
+  const sel = rows.filter(
+    (r) =>
+      r.partNumber === part &&
+      r.plant === plant &&
+      r.productionDate >= from &&
+      r.productionDate <= to,
+  );
+  const reworked = sel.filter((r) => r.hasBeenReworked).length;
+  return { count: sel.length, ppm: Math.floor((reworked * 1e6) / sel.length) };
+}
+
+/** A question in the form's terms. */
+interface Question {
+  grant: bigint;
+  aggregate: string;
+  fieldA: string;
+  fieldB?: string;
+  part: string;
+  plant?: string;
+  from?: string;
+  to?: string;
+}
+
+/** What one answer card shows once its job is over. */
+interface Card {
+  status: string;
+  verified: string | null;
+  value: string | null;
+  refusal: string | null;
+  checks: Record<string, string>;
+  browserVerifyNote: string;
+}
+
+describe("Console (browser)", function () {
+  this.timeout(20 * 60_000);
+  let dir: string;
+  let playground: Playground;
+  let consoleApp: RunningConsole;
+  let browser: Browser;
+  let gear: QualityRow[];
+  let brake: QualityRow[];
+  let grantGear: bigint;
+  let grantBrake: bigint;
+  const requests: string[] = [];
+  const cspViolations: string[] = [];
+  const pages: Page[] = [];
+
+  before(async function () {
+    expect(existsSync(CHROMIUM), `${CHROMIUM} missing: run scripts/install-browser.sh`).to.equal(
+      true,
+    );
+    await buildFor("range_d4", () => {});
+    dir = await mkdtemp(path.join(tmpdir(), "partproof-console-test-"));
+    const port = await freePort();
+    playground = await startPlayground({
+      circuit: "range_d4",
+      dir,
+      corsOrigins: [`http://127.0.0.1:${port}`],
+      say: () => {},
+    });
+    const roles = demoRoles();
+    const provider = playground.node.provider;
+    const sessions: Session[] = await Promise.all(
+      playground.gateways.map((g) =>
+        openSession({ provider, deployment: playground.deployment, gatewayUrl: g.url }),
+      ),
+    );
+    // three days of GBX-3232455 in both plants (6 records), two days of BRK-7712003 (4)
+    gear = generateQuality(GEARWORKS, {
+      from: "2026-04-01",
+      days: 3,
+      perDay: [1, 1],
+      seed: "console",
+    });
+    brake = generateQuality(BRAKELINE, {
+      from: "2026-04-01",
+      days: 2,
+      perDay: [1, 1],
+      seed: "console",
+    });
+    const assets: bigint[] = [];
+    for (const [i, [sup, rows]] of (
+      [
+        [GEARWORKS, gear],
+        [BRAKELINE, brake],
+      ] as const
+    ).entries()) {
+      const owner = roles.suppliers[i]!.connect(provider);
+      const { assetId } = await supplierCli.registerAsset(sessions[i]!, owner, {
+        schema: "quality",
+        endpoint: playground.gateways[i]!.url,
+        metadata: `${sup.name} manufactured-parts quality`,
+      });
+      const up = await supplierCli.upload(sessions[i]!, owner, assetId, {
+        format: "catenax",
+        payload: toCatenaX(sup, rows),
+      });
+      await supplierCli.publishViaGateway(sessions[i]!, owner, up.version);
+      assets.push(assetId);
+    }
+    const quality = schemaOf("quality");
+    const terms = {
+      validFrom: 0,
+      validUntil: Math.floor(Date.now() / 1000) + 90 * 86_400,
+      quota: 20,
+    };
+    grantGear = (
+      await supplierCli.grantAccess(
+        sessions[0]!,
+        roles.suppliers[0]!.connect(provider),
+        assets[0]!,
+        roles.automaker.address,
+        policyOf(quality, {
+          aggregates: ["count", "sum", "ratio", "threshold"],
+          fields: ["quantity", "reworked"],
+          partNumber: "GBX-3232455",
+          minCohort: K,
+        }),
+        terms,
+      )
+    ).grantId;
+    grantBrake = (
+      await automakerCli.requestGrant(
+        sessions[1]!,
+        roles.automaker.connect(provider),
+        assets[1]!,
+        policyOf(quality, {
+          aggregates: ["ratio"],
+          fields: ["quantity", "reworked"],
+          partNumber: "BRK-7712003",
+          minCohort: K,
+        }),
+        terms,
+      )
+    ).grantId;
+
+    consoleApp = await startConsoleOn(playground, port);
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
+  });
+
+  after(async function () {
+    await browser?.close();
+    await consoleApp?.close();
+    await playground?.close();
+    await (globalThis as { curve_bn128?: { terminate(): Promise<void> } }).curve_bn128?.terminate();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  /** A new tab on a role's view (each tab keeps its own account choice), view loaded. */
+  async function open(role: string, viewport = { width: 1280, height: 800 }): Promise<Page> {
+    const page = await browser.newPage({ viewport, acceptDownloads: true });
+    pages.push(page);
+    page.on("request", (r) => requests.push(`${r.method()} ${r.url()}`));
+    page.on("console", (m) => {
+      if (/Content[- ]Security[- ]Policy/i.test(m.text())) cspViolations.push(m.text());
+    });
+    await page.goto(`${consoleApp.url}/#/${role}`);
+    await loaded(page);
+    return page;
+  }
+
+  async function loaded(page: Page): Promise<void> {
+    await page.waitForSelector('main[aria-busy="false"]', { timeout: 5 * 60_000 });
+    const error = await page.$("main p.error:not(:empty)");
+    if (error) throw new Error(`the view shows an error: ${await error.textContent()}`);
+  }
+
+  /** Fills the question form, submits it and waits until the job's card is final. */
+  async function ask(page: Page, q: Question, opts: { keyboard?: boolean } = {}): Promise<Card> {
+    const before = await page.locator("article.job").count();
+    await page.selectOption("#q-grant", q.grant.toString());
+    await page.selectOption("#q-aggregate", q.aggregate);
+    await page.selectOption("#q-fieldA", q.fieldA);
+    if (q.fieldB) await page.selectOption("#q-fieldB", q.fieldB);
+    await page.fill("#q-part", q.part);
+    await page.fill("#q-plant", q.plant ?? "");
+    await page.fill("#q-from", q.from ?? "");
+    await page.fill("#q-to", q.to ?? "");
+    if (opts.keyboard) {
+      await page.focus("#q-part");
+      await page.keyboard.press("Enter"); // submits the form, as a keyboard user does
+    } else {
+      await page.click("#q-submit");
+    }
+    await page.waitForFunction((n) => document.querySelectorAll("article.job").length > n, before);
+    const card = page.locator("article.job").first();
+    await page.waitForFunction(
+      (el) =>
+        el !== null &&
+        (el.hasAttribute("data-verified") ||
+          ["refused", "failed", "error"].includes(el.getAttribute("data-status") ?? "")),
+      await card.elementHandle(),
+      { timeout: 10 * 60_000, polling: 200 },
+    );
+    return card.evaluate((el) => {
+      const checks: Record<string, string> = {};
+      for (const li of el.querySelectorAll("li[data-check]")) {
+        checks[li.getAttribute("data-check")!] = li.getAttribute("data-state")!;
+      }
+      return {
+        status: el.getAttribute("data-status") ?? "",
+        verified: el.getAttribute("data-verified"),
+        value: el.querySelector(".answer")?.getAttribute("data-value") ?? null,
+        refusal: el.querySelector(".refusal")?.getAttribute("data-code") ?? null,
+        checks,
+        browserVerifyNote:
+          el.querySelector('li[data-check="proofInBrowser"] [data-note]')?.textContent ?? "",
+      };
+    });
+  }
+
+  const ALL_CHECKS = [
+    "vkey",
+    "proofInBrowser",
+    "proofOnChain",
+    "commitmentOpens",
+    "rootOnChain",
+    "logEntry",
+    "questionSigned",
+    "binding",
+  ];
+
+  const rework = { aggregate: "ratio", fieldA: "reworked", fieldB: "quantity" };
+
+  it("serves the app with a strict CSP whose connect-src names only the chain and the gateways", async function () {
+    const res = await fetch(consoleApp.url);
+    const csp = res.headers.get("content-security-policy") ?? "";
+    expect(csp)
+      .to.include("default-src 'none'")
+      .and.to.include("script-src 'self' 'wasm-unsafe-eval'");
+    expect(csp).not.to.include("unsafe-inline");
+    const connect = /connect-src ([^;]+)/.exec(csp)![1]!.split(" ").sort();
+    expect(connect).to.deep.equal(
+      ["'self'", playground.node.url, ...playground.gateways.map((g) => g.url)].sort(),
+    );
+    const html = await res.text();
+    expect(html).not.to.match(/<script(?![^>]*\bsrc=)[^>]*>/); // no inline script
+  });
+
+  it("lets Brakeline approve the grant the automaker requested, in the supplier view", async function () {
+    const page = await open("supplier");
+    expect(await page.textContent("#account")).to.include("DEVELOPMENT");
+    await page.selectOption("#account-select", { label: "DEVELOPMENT · Brakeline SE (supplier)" });
+    await loaded(page);
+    const version = page.locator("#my-assets tr[data-version='1'] td");
+    expect(await version.nth(1).textContent()).to.equal(String(brake.length));
+    const row = page.locator(`#asset-grants tr[data-grant='${grantBrake}']`);
+    expect(await row.getAttribute("data-status")).to.equal("requested");
+    await row.locator("button[data-action='approve']").click();
+    await page.waitForSelector(
+      `#asset-grants tr[data-grant='${grantBrake}'][data-status='active']`,
+    );
+    if (SCREENSHOTS)
+      await page.screenshot({ path: path.join(ROOT, "docs", "console-supplier.png") });
+  });
+
+  it("shows the automaker the catalogue and its grants with quota use", async function () {
+    const page = await open("automaker");
+    const assets = await page.locator("#catalogue tr[data-asset]").count();
+    expect(assets).to.equal(2);
+    expect(await page.textContent("#catalogue"))
+      .to.include("quality")
+      .and.to.include("Brakeline SE");
+    const states = await page
+      .locator("#grants tr[data-grant]")
+      .evaluateAll((rows) =>
+        rows.map((r) => [r.getAttribute("data-grant"), r.getAttribute("data-status")]),
+      );
+    expect(states).to.deep.equal([
+      [grantGear.toString(), "active"],
+      [grantBrake.toString(), "active"],
+    ]);
+    expect(await page.locator("#grants svg.chart").count()).to.equal(1);
+  });
+
+  it("answers the automaker's rework questions with every check passed, the proof verified in the browser", async function () {
+    const page = await open("automaker");
+    const asked: [Question, { count: number; ppm: number }][] = [
+      [
+        {
+          grant: grantGear,
+          ...rework,
+          part: "GBX-3232455",
+          plant: "4711",
+          from: "2026-04-01",
+          to: "2026-04-02",
+        },
+        expectedPpm(gear, "GBX-3232455", "4711", "2026-04-01", "2026-04-02"),
+      ],
+      [
+        // nested in the first, one record more: the auditor must flag the pair (k = 2)
+        {
+          grant: grantGear,
+          ...rework,
+          part: "GBX-3232455",
+          plant: "4711",
+          from: "2026-04-01",
+          to: "2026-04-03",
+        },
+        expectedPpm(gear, "GBX-3232455", "4711", "2026-04-01", "2026-04-03"),
+      ],
+      [
+        { grant: grantBrake, ...rework, part: "BRK-7712003", plant: "0815" },
+        expectedPpm(brake, "BRK-7712003", "0815"),
+      ],
+    ];
+    for (const [i, [q, want]] of asked.entries()) {
+      expect(want.count).to.be.at.least(K);
+      const card = await ask(page, q, { keyboard: i === 0 });
+      expect(card.status, JSON.stringify(card)).to.equal("logged");
+      expect(card.value).to.equal(String(want.ppm));
+      expect(card.checks).to.deep.equal(Object.fromEntries(ALL_CHECKS.map((c) => [c, "ok"])));
+      expect(card.verified).to.equal("yes");
+      expect(card.browserVerifyNote).to.match(/\d+ ms/);
+      console.log(
+        `      in-browser Groth16 verification: ${card.browserVerifyNote.replace(/^ — /, "")}`,
+      );
+    }
+    if (SCREENSHOTS)
+      await page.screenshot({ path: path.join(ROOT, "docs", "console-automaker.png") });
+  });
+
+  it("shows the refusal for k when a window holds fewer records than the grant's minimum cohort", async function () {
+    const page = await open("automaker");
+    const one = expectedPpm(gear, "GBX-3232455", "4712", "2026-04-02", "2026-04-02");
+    expect(one.count).to.be.below(K);
+    const card = await ask(page, {
+      grant: grantGear,
+      ...rework,
+      part: "GBX-3232455",
+      plant: "4712",
+      from: "2026-04-02",
+      to: "2026-04-02",
+    });
+    expect(card.status).to.equal("refused");
+    expect(card.refusal).to.equal("COHORT_BELOW_K");
+    expect(card.value).to.equal(null);
+  });
+
+  it("refuses the automaker after Gearworks revokes its grant in the supplier view", async function () {
+    // the automaker's page is open before the revocation: its form still offers the grant
+    const page = await open("automaker");
+    const supplier = await open("supplier");
+    await supplier.selectOption("#account-select", {
+      label: "DEVELOPMENT · Gearworks GmbH (supplier)",
+    });
+    await loaded(supplier);
+    const row = supplier.locator(`#asset-grants tr[data-grant='${grantGear}']`);
+    expect(await row.locator("td").nth(4).textContent()).to.equal("2 / 20");
+    // who asked what: the two logged answers over Gearworks' asset, nothing of Brakeline's
+    expect(await supplier.locator("#asked tbody tr").count()).to.equal(2);
+    await row.locator("button[data-action='revoke']").click();
+    await supplier.waitForSelector(
+      `#asset-grants tr[data-grant='${grantGear}'][data-status='revoked']`,
+    );
+
+    const card = await ask(page, {
+      grant: grantGear,
+      ...rework,
+      part: "GBX-3232455",
+      plant: "4711",
+    });
+    expect(card.status).to.equal("refused");
+    expect(card.refusal).to.equal("GRANT_REVOKED");
+    const fresh = await open("automaker");
+    expect(await fresh.locator("#q-grant option").count()).to.equal(1); // only Brakeline's is active
+    const other = await ask(fresh, {
+      grant: grantBrake,
+      ...rework,
+      part: "BRK-7712003",
+      plant: "0816",
+    });
+    expect(other.status).to.equal("logged");
+    expect(other.value).to.equal(String(expectedPpm(brake, "BRK-7712003", "0816").ppm));
+  });
+
+  it("shows the auditor the access log, the differencing pair highlighted, tables, charts and downloads", async function () {
+    const page = await open("auditor");
+    const status = page.locator("#audit-status");
+    expect(await status.getAttribute("data-anomalies")).to.equal("1");
+    expect(await status.textContent()).to.match(
+      /4 log entries, 4 proofs re-verified in this browser/,
+    );
+    const anomalies = await page
+      .locator("#anomalies tr[data-anomaly]")
+      .evaluateAll((rows) => rows.map((r) => r.getAttribute("data-anomaly")));
+    expect(anomalies).to.deep.equal(["DIFFERENCING_PAIR"]);
+    const flagged = page.locator("#timeline tr.anomaly");
+    expect(await flagged.count()).to.equal(2); // both answers of the pair
+    expect(await page.locator("#timeline tr[data-event='answer logged']").count()).to.equal(4);
+    expect(await page.locator("#per-consumer tbody tr").count()).to.equal(1);
+    expect(await page.locator("#per-asset tbody tr").count()).to.equal(2);
+    expect(await page.locator("#chart-days svg rect").count()).to.be.at.least(1);
+    expect(await page.locator("#chart-quota svg rect.used").count()).to.equal(2);
+
+    const [md] = await Promise.all([page.waitForEvent("download"), page.click("#download-md")]);
+    const markdown = await readFile((await md.path())!, "utf8");
+    expect(markdown).to.include("# PartProof access-log audit").and.to.include("DIFFERENCING_PAIR");
+    const [js] = await Promise.all([page.waitForEvent("download"), page.click("#download-json")]);
+    const json = JSON.parse(await readFile((await js.path())!, "utf8"));
+    expect(json.counts.logEntries).to.equal(4);
+    expect(json.anomalies.map((a: { type: string }) => a.type)).to.deep.equal([
+      "DIFFERENCING_PAIR",
+    ]);
+    if (SCREENSHOTS)
+      await page.screenshot({ path: path.join(ROOT, "docs", "console-auditor.png") });
+  });
+
+  it("fits a phone's width and reaches the roles and the form by keyboard", async function () {
+    const page = await open("automaker", { width: 390, height: 844 });
+    const overflow = await page.evaluate(
+      () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+    );
+    expect(overflow).to.be.at.most(0);
+    await page.keyboard.press("Tab"); // skip link
+    expect(await page.evaluate(() => document.activeElement?.textContent)).to.equal(
+      "Skip to content",
+    );
+    const reached: string[] = [];
+    for (let i = 0; i < 40; i++) {
+      await page.keyboard.press("Tab");
+      reached.push(
+        await page.evaluate(
+          () => document.activeElement?.id || document.activeElement?.textContent || "",
+        ),
+      );
+    }
+    expect(reached).to.include.members(["Supplier", "Auditor", "q-grant", "q-part", "q-submit"]);
+  });
+
+  it("never asked a gateway for records and kept the CSP (no violation)", function () {
+    expect(requests.length).to.be.greaterThan(20);
+    expect(requests.filter((r) => /\/records\b/.test(r))).to.deep.equal([]);
+    expect(cspViolations).to.deep.equal([]);
+  });
+});

@@ -67,9 +67,26 @@ export function dayNumber(isoDate: string): number {
   return day;
 }
 
-/** Day number (UTC) of an ISO 8601 date-time with or without offset; throws if invalid. */
+/** A date-time's UTC offset: `Z`, `z` or `±hh:mm` (`±hhmm`, `±hh`) at its end. */
+const UTC_OFFSET = /(?:[Zz]|[+-]\d{2}(?::?\d{2})?)$/;
+
+/**
+ * Day number (UTC) of an ISO 8601 date-time; throws if invalid. The date-time must carry its
+ * UTC offset (`Z` or `±hh:mm`): one without would be read in the server's time zone, so the
+ * same record would get another day (another index key) on another gateway.
+ */
 export function dayOfTimestamp(ts: string): number {
   if (ts.length > MAX_DATE_CHARS) throw new RangeError("is not an ISO 8601 date-time");
+  if (/^\d{4}-\d{2}-\d{2}$/.test(ts)) return dayNumber(ts); // a date alone is a UTC day
+  // only ISO 8601 date-times: Date.parse reads other texts ("July 1, 2026") in local time too
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/.test(ts)) {
+    throw new RangeError("is not an ISO 8601 date-time");
+  }
+  if (!UTC_OFFSET.test(ts)) {
+    throw new RangeError(
+      `has no UTC offset (Z or ±hh:mm): "${ts}" would be read in the server's time zone`,
+    );
+  }
   const ms = Date.parse(ts);
   if (!Number.isFinite(ms)) throw new RangeError("is not an ISO 8601 date-time");
   const day = Math.floor(ms / MS_PER_DAY);

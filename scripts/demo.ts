@@ -15,7 +15,7 @@
  * Usage: npm run demo -- [--keep] [--dir .partproof/sandbox] [--days 183] [--circuit range_d20]
  *                        [--report reports/demo]
  */
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import * as auditorCli from "../cli/auditor.js";
@@ -30,9 +30,11 @@ import { GatewayRefusal } from "../protocol/client.js";
 import { parseArgsOr, positiveIntArg, usageError } from "./lib/args.js";
 import { ROOT, readManifest } from "./lib/circuit-build.js";
 import { DEMO_SUPPLIERS } from "./lib/demo-data.js";
+import { playShapes } from "./lib/demo-shapes.js";
 import {
   buildFor,
   demoRoles,
+  depthOf,
   newcomerCommands,
   newcomerText,
   preparePlaygroundDir,
@@ -247,6 +249,28 @@ async function main(): Promise<void> {
     { ...rework, grantId: req.grantId, partNumber: "BRK-7712003", plant: "0815" },
     assetB,
   );
+
+  step(
+    "The questions automakers ask: a monthly series, delivery and carbon, two suppliers at once",
+  );
+  {
+    const reportDir = path.resolve(ROOT, args.report);
+    await mkdir(reportDir, { recursive: true });
+    const files = await playShapes({
+      sessions: [sA, sB],
+      suppliers: [DEMO_SUPPLIERS[0]!, DEMO_SUPPLIERS[1]!],
+      supplierSigners: [supplierA!, supplierB!],
+      automaker,
+      quality: { assetId: assetA, grantId: gA.grantId },
+      capacity: 2 ** depthOf(circuit) - 2,
+      k,
+      outDir: reportDir,
+      say,
+    });
+    say(
+      `series chart: ${path.relative(ROOT, files.svg)} (data: ${path.relative(ROOT, files.csv)})`,
+    );
+  }
 
   const refused = async (title: string, fn: () => Promise<unknown>) => {
     try {

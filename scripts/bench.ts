@@ -32,6 +32,7 @@ import {
   updateReadme,
   writeOutputs,
 } from "./lib/bench/report.js";
+import { benchShapes } from "./lib/bench/shapes.js";
 import { benchTree } from "./lib/bench/tree.js";
 import { parseArgsOr, usageError } from "./lib/args.js";
 
@@ -44,6 +45,8 @@ Benchmarks (all by default, in this order): ${BENCHMARKS.join(", ")}
                witness, proving, verify time, peak RSS of the proving process
   gas          publishVersion, grantAccess, revokeGrant, recordAnswer (real proofs) in Hardhat
   gateway      one query's latency (POST /queries → logged) and Catena-X ingest throughput
+  shapes       proof time and constraints per question shape (series, metrics, several
+               suppliers, every plant × quarter in the day order) over 10^4 records
 
 Options:
   --only LIST      comma-separated benchmarks to run (the others keep their last results)
@@ -212,6 +215,11 @@ for (const name of toRun) {
       }
       return benchGas({ maxDepth }, l);
     });
+  } else if (name === "shapes") {
+    const records = quick ? 12 : Math.min(proveRecords, 10_000);
+    await run(name, (l) =>
+      benchShapes({ circuit: proveCircuit.name, depth: proveCircuit.depth, records }, l),
+    );
   } else if (name === "gateway") {
     await run(name, async (l) => {
       const why = gatewayAvailable();

@@ -18,7 +18,7 @@
  * Usage: npm run demo -- [--keep] [--dir .partproof/sandbox] [--days 183] [--circuit range_d20]
  *                        [--report reports/demo] [--console] [--console-port 5173]
  */
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import * as auditorCli from "../cli/auditor.js";
@@ -35,10 +35,12 @@ import { ROOT, readManifest } from "./lib/circuit-build.js";
 import type { RunningConsole } from "../console/server.js";
 import { startConsoleOn } from "./lib/console.js";
 import { DEMO_SUPPLIERS } from "./lib/demo-data.js";
+import { playShapes } from "./lib/demo-shapes.js";
 import { freePort } from "./lib/processes.js";
 import {
   buildFor,
   demoRoles,
+  depthOf,
   newcomerCommands,
   newcomerText,
   preparePlaygroundDir,
@@ -272,6 +274,28 @@ async function main(): Promise<void> {
     { ...rework, grantId: req.grantId, partNumber: "BRK-7712003", plant: "0815" },
     assetB,
   );
+
+  step(
+    "The questions automakers ask: a monthly series, delivery and carbon, two suppliers at once",
+  );
+  {
+    const reportDir = path.resolve(ROOT, args.report);
+    await mkdir(reportDir, { recursive: true });
+    const files = await playShapes({
+      sessions: [sA, sB],
+      suppliers: [DEMO_SUPPLIERS[0]!, DEMO_SUPPLIERS[1]!],
+      supplierSigners: [supplierA!, supplierB!],
+      automaker,
+      quality: { assetId: assetA, grantId: gA.grantId },
+      capacity: 2 ** depthOf(circuit) - 2,
+      k,
+      outDir: reportDir,
+      say,
+    });
+    say(
+      `series chart: ${path.relative(ROOT, files.svg)} (data: ${path.relative(ROOT, files.csv)})`,
+    );
+  }
 
   const refused = async (title: string, fn: () => Promise<unknown>) => {
     try {

@@ -4,10 +4,15 @@
  */
 import { Option, type Command } from "commander";
 import * as automaker from "../automaker.js";
+import { UserError } from "../errors.js";
 import { describeAnswer, describeCheck } from "../format.js";
+import { describeMetric, formatValue, METRICS, metricOf, valueOfAnswer } from "../metrics.js";
+import { askPooled, resolveSuppliers } from "../multi-supplier.js";
 import { assetSchema, policyOf } from "../policy.js";
+import { addSeries } from "./automaker-series.js";
 import {
   bigId,
+  list,
   policyInputOf,
   policyOptions,
   termsOf,
@@ -43,6 +48,7 @@ export function addAutomakerCommands(program: Command, ctx: CommandContext): voi
     ctx.print(r, `grant ${r.grantId} requested; the owner approves or rejects it, tx ${r.tx}`);
   });
   addQuery(group, ctx);
+  addSeries(group, ctx);
   group
     .command("verify")
     .description(
@@ -60,10 +66,12 @@ export function addAutomakerCommands(program: Command, ctx: CommandContext): voi
 
 /** The options of `automaker query`. */
 interface QueryOpts {
-  asset: string;
-  grant: string;
+  asset?: string;
+  grant?: string;
   version: string;
-  aggregate: string;
+  aggregate?: string;
+  metric?: string;
+  suppliers?: string[];
   field: string;
   of?: string;
   part: string;
@@ -77,16 +85,27 @@ interface QueryOpts {
 function addQuery(group: Command, ctx: CommandContext) {
   group
     .command("query")
-    .description("ask an aggregate question, wait for the proved and logged answer, and verify it")
-    .requiredOption("--asset <id>", "the asset to ask (see `automaker assets`)")
-    .requiredOption("--grant <id>", "your grant on that asset")
+    .description(
+      "ask an aggregate question (or a named metric, of one supplier or pooled over several), wait for the proved and logged answer, and verify it",
+    )
+    .option("--asset <id>", "the asset to ask (see `automaker assets`; not with --suppliers)")
+    .option("--grant <id>", "your grant on that asset (not with --suppliers)")
+    .option(
+      "--metric <name>",
+      `a named question instead of --aggregate/--field/--of: ${METRICS.map((m) => `${m.name} (${m.schema}: ${m.title}, ${m.unit})`).join("; ")}`,
+    )
+    .option(
+      "--suppliers <grants>",
+      "with --metric: ask the same question under each of these grants (GRANT or GRANT@gateway-URL, comma-separated; the gateway defaults to the asset's registered endpoint), verify every proof and pool the sums; each grant must allow sum on the metric's fields",
+      list,
+    )
     .addOption(
       new Option("--version <id>", "the published version to ask").default(
         "0",
         "the latest version",
       ),
     )
-    .requiredOption("--aggregate <name>", "count, sum, avg, min, max, ratio or threshold")
+    .option("--aggregate <name>", "count, sum, avg, min, max, ratio or threshold")
     .addOption(
       new Option("--field <name>", "field to aggregate (ratio: the numerator)").default(
         "0",
@@ -102,15 +121,72 @@ function addQuery(group: Command, ctx: CommandContext) {
     .option("--no-wait", "print the job id at once instead of waiting for the proved answer")
     .action(async (o: QueryOpts) => {
       const s = await ctx.session();
+      const metric = o.metric === undefined ? undefined : metricOf(o.metric);
+      if (metric && (o.aggregate !== undefined || o.of !== undefined)) {
+        throw new UserError("--metric names the aggregate and fields: drop --aggregate/--of");
+      }
+      if (o.suppliers !== undefined) {
+        if (!metric) throw new UserError("--suppliers needs --metric (the question to pool)");
+        if (o.asset !== undefined || o.grant !== undefined) {
+          throw new UserError(
+            "--suppliers names the grants (and so the assets): drop --asset/--grant",
+          );
+        }
+        const signer = await ctx.signer(s);
+        const targets = await resolveSuppliers(s, o.suppliers, metric, await signer.getAddress());
+        const window = { partNumber: o.part, plant: o.plant, from: o.from, to: o.to };
+        const pooled = await askPooled(signer, metric, targets, window, ctx.progress);
+        ctx.print(
+          {
+            metric: metric.name,
+            unit: metric.unit,
+            value: formatValue(metric, pooled.value),
+            numerator: pooled.value.num,
+            denominator: pooled.value.den,
+            records: pooled.value.records,
+            suppliers: pooled.parts.map((p) => ({
+              grantId: p.target.grantId,
+              assetId: p.target.assetId,
+              gateway: p.target.gatewayUrl,
+              count: p.count,
+              sums: p.sums,
+              jobs: Object.fromEntries(Object.entries(p.jobs).map(([f, j]) => [f, j.jobId])),
+              checks: p.checks,
+            })),
+          },
+          [
+            describeMetric(metric, pooled.value, `pooled over ${targets.length} suppliers`),
+            ...pooled.parts.map(
+              (p) =>
+                `  grant ${p.target.grantId} (asset ${p.target.assetId}, ${p.target.gatewayUrl}): ${p.count} records, ${Object.entries(
+                  p.sums,
+                )
+                  .map(([f, v]) => `Σ ${f} = ${v}`)
+                  .join(", ")}; every proof verified`,
+            ),
+          ],
+        );
+        return;
+      }
+      if (o.asset === undefined || o.grant === undefined) {
+        throw new UserError("--asset and --grant are required (or --suppliers with --metric)");
+      }
+      const aggregate = metric?.aggregate ?? o.aggregate;
+      if (aggregate === undefined) throw new UserError("give --aggregate or --metric");
       const assetId = bigId("--asset", o.asset);
       const schema = await assetSchema(s, assetId);
+      if (metric && schema.name !== metric.schema) {
+        throw new UserError(
+          `asset ${assetId} holds ${schema.name} records; ${metric.name} reads ${metric.schema}`,
+        );
+      }
       const job = await automaker.ask(s, await ctx.signer(s), schema, {
         grantId: bigId("--grant", o.grant),
         assetId,
         versionId: bigId("--version", o.version),
-        aggregate: o.aggregate,
-        fieldA: o.field,
-        fieldB: o.of,
+        aggregate,
+        fieldA: metric?.fieldA ?? o.field,
+        fieldB: metric ? metric.fieldB : o.of,
         partNumber: o.part,
         plant: o.plant,
         from: o.from,
@@ -125,13 +201,16 @@ function addQuery(group: Command, ctx: CommandContext) {
       const onStatus = (st: string) => ctx.progress(`  ${st}`);
       const done = await automaker.waitJob(s, job.jobId, { onStatus });
       const check = await automaker.verifyAnswer(s, done);
-      ctx.print({ job: done, check }, [describeAnswer(done, o.aggregate), ...checkLines(check)]);
+      const said = metric
+        ? describeMetric(metric, valueOfAnswer(metric, done))
+        : describeAnswer(done, aggregate);
+      ctx.print({ job: done, check }, [said, ...checkLines(check)]);
       automaker.requireAllChecks(done.jobId, check);
     });
 }
 
 /** The verification in words, and the name of every failed check. */
-function checkLines(check: automaker.AnswerCheck): string[] {
+export function checkLines(check: automaker.AnswerCheck): string[] {
   const failed = automaker.failedChecks(check);
   return [describeCheck(check), failed.length ? `FAILED: ${failed.join(", ")}` : "all checks ok"];
 }

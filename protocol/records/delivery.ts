@@ -2,17 +2,34 @@
  * Catena-X DeliveryInformation 2.0.0: one record per delivery.
  *
  * Flat row (JSON / CSV): partNumber, plant (destination site), departureDate (YYYY-MM-DD),
- * quantity (uint), leadTimeDays (uint, or null / empty cell when the arrival is unknown).
+ * quantity (uint, pieces), leadTimeDays (uint, or null / empty cell when the arrival is
+ * unknown), and optionally dueDate (YYYY-MM-DD, the agreed arrival date; absent, null or an
+ * empty cell when none was agreed).
  * Record: key = indexKey(partNumber, plant, departureDate);
- * values = [quantity, leadTimeKnown 0/1, deliveries = 1, leadTimeDays (0 when unknown)].
- * Average lead time = RATIO_PPM(leadTimeDays, leadTimeKnown) / 10^6. MIN/MAX field: lead
- * time (3) — a MIN over a range with unknown arrivals sees their 0.
+ * values = [quantity, leadTimeKnown 0/1, onTime 0/1, leadTimeDays (0 when unknown)], with
+ * onTime = 1 iff the arrival is known, a due date is given and departure + lead time ≤ due date.
+ * - Average lead time = RATIO_PPM(leadTimeDays, leadTimeKnown) / 10^6 days.
+ * - On-time share = RATIO_PPM(onTime, leadTimeKnown): the share of arrived deliveries that
+ *   arrived by their due date; an arrived delivery without a due date counts as NOT on time
+ *   (the conservative reading for the consumer: a supplier cannot raise its share by leaving
+ *   due dates out).
+ * - Delivered quantity = SUM(quantity); number of deliveries = COUNT.
+ * MIN/MAX field: lead time (3) — a MIN over a range with unknown arrivals sees their 0.
+ * (Field 2 was "deliveries = 1" before on-time was added; COUNT gives that number.)
+ *
+ * Units: the quantity field counts pieces. Catena-X deliveries in any other unit
+ * (`deliveryQuantity.unit` other than `unit:piece`: kilograms, litres, sets, …) are refused at
+ * ingest, naming the position and the unit, so that quantities of different units are never
+ * summed together; such deliveries belong in an asset of their own.
  *
  * From the Catena-X payload (one object or an array of them): every
  * `positions[i].deliveries[j]` is one row; partNumber = `materialGlobalAssetId`; plant =
  * `transitLocations.destination.bpnsProperty`; departure = the actual-departure event, else
  * the estimated one (UTC day); arrival likewise; leadTimeDays = arrival day − departure day
- * when both exist; quantity = `deliveryQuantity.value`, which must be a whole number.
+ * when both exist; quantity = `deliveryQuantity.value`, which must be a whole number. Every
+ * date-time must carry its UTC offset (`Z` or `±hh:mm`); one without is refused with its
+ * position, never read in the server's time zone. DeliveryInformation has no due date, so its
+ * deliveries are never on time (see above): on-time shares need flat rows with dueDate.
  */
 import { z } from "zod";
 import type { DataSchema } from "./types.js";
@@ -21,6 +38,8 @@ import { dayOfTimestamp, isoDateOfDay } from "./keys.js";
 
 const TIMESTAMP =
   /^-?([1-9][0-9]{3,}|0[0-9]{3})-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T(([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]+)?|(24:00:00(\.0+)?))(Z|(\+|-)((0[0-9]|1[0-3]):[0-5][0-9]|14:00))?$/;
+/** The piece unit: the only unit the quantity field adds up. */
+export const PIECE_UNIT = "unit:piece";
 const BPNS = /^BPNS[a-zA-Z0-9]{12}$/;
 const UUID =
   /(^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$)|(^urn:uuid:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$)/;
@@ -68,11 +87,10 @@ const payloadSchema = z.looseObject({
 });
 
 type Event = { dateTimeOfEvent: string; eventType: string };
-function eventDay(events: Event[], kind: "departure" | "arrival"): number | undefined {
-  const e =
-    events.find((x) => x.eventType === `actual-${kind}`) ??
-    events.find((x) => x.eventType === `estimated-${kind}`);
-  return e === undefined ? undefined : dayOfTimestamp(e.dateTimeOfEvent);
+/** Index of the event of `kind` that counts: the actual one, else the estimated one. */
+function eventIndex(events: Event[], kind: "departure" | "arrival"): number {
+  const actual = events.findIndex((x) => x.eventType === `actual-${kind}`);
+  return actual >= 0 ? actual : events.findIndex((x) => x.eventType === `estimated-${kind}`);
 }
 
 /**
@@ -101,27 +119,37 @@ export const deliverySchema: DataSchema = {
     { name: "partNumber", kind: { type: "id" }, description: "material / part identifier" },
     { name: "plant", kind: { type: "id" }, description: "destination site (BPNS)" },
     { name: "departureDate", kind: { type: "date" }, description: "departure date YYYY-MM-DD" },
-    { name: "quantity", kind: { type: "uint" }, description: "delivered quantity" },
+    { name: "quantity", kind: { type: "uint" }, description: "delivered quantity, pieces" },
     {
       name: "leadTimeDays",
       kind: { type: "optionalUint" },
       description: "days from departure to arrival; null/empty when unknown",
     },
   ],
+  optionalColumns: [
+    {
+      name: "dueDate",
+      kind: { type: "optionalDate" },
+      description: "agreed arrival date YYYY-MM-DD; absent/empty when none (then not on time)",
+    },
+  ],
   partColumn: "partNumber",
   plantColumn: "plant",
   dateColumn: "departureDate",
-  fields: ["quantity", "leadTimeKnown", "deliveries", "leadTimeDays"],
+  fields: ["quantity", "leadTimeKnown", "onTime", "leadTimeDays"],
   fieldDescriptions: [
-    "delivered quantity",
-    "1 if the lead time is known, else 0",
-    "always 1: one record is one delivery",
+    "delivered quantity, pieces",
+    "1 if the lead time is known (the delivery arrived), else 0",
+    "1 if the delivery arrived on or before its due date, else 0 (also without a due date)",
     "lead time in days (0 when unknown)",
   ],
   minMaxField: 3,
   toValues(row) {
     const lead = row.leadTimeDays as bigint | null;
-    return [row.quantity as bigint, lead === null ? 0n : 1n, 1n, lead ?? 0n];
+    const due = (row.dueDate ?? null) as number | null;
+    const departure = BigInt(row.departureDate as number);
+    const onTime = lead !== null && due !== null && departure + lead <= BigInt(due);
+    return [row.quantity as bigint, lead === null ? 0n : 1n, onTime ? 1n : 0n, lead ?? 0n];
   },
   identityColumns: ["deliveryId"],
   identityOf: (ids) => (ids.deliveryId ? `delivery:${ids.deliveryId}` : undefined),
@@ -130,8 +158,38 @@ export const deliverySchema: DataSchema = {
       data.positions.forEach((pos, i) =>
         pos.deliveries.forEach((d, j) => {
           const position = `${base}/positions/${i}/deliveries/${j}`;
-          const dep = eventDay(d.transitEvents, "departure");
-          const arr = eventDay(d.transitEvents, "arrival");
+          if (d.deliveryQuantity.unit !== PIECE_UNIT) {
+            errors.push({
+              position: `${position}/deliveryQuantity/unit`,
+              reason: `is "${d.deliveryQuantity.unit.slice(0, 40)}": this schema adds up quantities in ${PIECE_UNIT} only (other units are never summed with pieces; put them in an asset of their own)`,
+            });
+            return;
+          }
+          // every date-time of the delivery must carry its UTC offset (none is read in local time)
+          const days: (number | undefined)[] = [];
+          let bad = false;
+          const dated: [string, string][] = [
+            [`${position}/lastUpdatedOnDateTime`, d.lastUpdatedOnDateTime],
+            ...d.transitEvents.map((e, k): [string, string] => [
+              `${position}/transitEvents/${k}/dateTimeOfEvent`,
+              e.dateTimeOfEvent,
+            ]),
+          ];
+          for (const [where, ts] of dated) {
+            try {
+              days.push(dayOfTimestamp(ts));
+            } catch (e) {
+              errors.push({ position: where, reason: (e as Error).message });
+              bad = true;
+            }
+          }
+          if (bad) return;
+          const dayOf = (kind: "departure" | "arrival") => {
+            const k = eventIndex(d.transitEvents, kind);
+            return k < 0 ? undefined : days[k + 1];
+          };
+          const dep = dayOf("departure");
+          const arr = dayOf("arrival");
           if (dep === undefined) {
             errors.push({
               position: `${position}/transitEvents`,

@@ -166,6 +166,7 @@ export function parseBatch(schema: DataSchema, data: UploadData): ParseResult {
     const expected = schema.columns.map((c) => c.name);
     const optional = [...schema.identityColumns, "recordStatus"];
     const names = header?.cells.map((c) => c.trim()) ?? [];
+    const optional = (schema.optionalColumns ?? []).map((c) => c.name);
     const missing = expected.filter((n) => !names.includes(n));
     const extra = names.filter((n) => !expected.includes(n) && !optional.includes(n));
     // name a few unknown columns, not all of them (a header may be long)
@@ -176,7 +177,7 @@ export function parseBatch(schema: DataSchema, data: UploadData): ParseResult {
         errors: [
           {
             position: "line 1",
-            reason: `header must name each of ${expected.join(", ")} once${missing.length ? `; missing ${missing.join(", ")}` : ""}${unknown.length ? `; unknown ${unknown.map((n) => n.slice(0, 40)).join(", ")}` : ""}`,
+            reason: `header must name each of ${expected.join(", ")} once${optional.length ? ` (optional: ${optional.join(", ")})` : ""}${missing.length ? `; missing ${missing.join(", ")}` : ""}${unknown.length ? `; unknown ${unknown.map((n) => n.slice(0, 40)).join(", ")}` : ""}`,
           },
         ],
       };
@@ -265,11 +266,18 @@ export function describeSchema(schema: DataSchema) {
     name: schema.name,
     description: schema.description,
     key: "part·2^80 + plant·2^32 + day; part/plant = idCode(normalised string), day = days since 1970-01-01",
-    columns: schema.columns.map((c) => ({
-      name: c.name,
-      type: c.kind.type,
-      description: c.description,
-    })),
+    columns: [
+      ...schema.columns.map((c) => ({
+        name: c.name,
+        type: c.kind.type,
+        description: c.description,
+      })),
+      ...(schema.optionalColumns ?? []).map((c) => ({
+        name: c.name,
+        type: c.kind.type,
+        description: `optional: ${c.description}`,
+      })),
+    ],
     fields: schema.fields.map((name, index) => ({
       index,
       name,

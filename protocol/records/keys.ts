@@ -76,18 +76,24 @@ const DATE_TIME =
   /^(\d{4}-\d{2}-\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?(?:(Z)|([+-])(\d{2}):(\d{2}))?)?$/;
 
 /**
- * Day number (UTC) of an ISO 8601 date-time (`YYYY-MM-DDThh:mm[:ss[.f]]` with `Z`, an offset
- * `±hh:mm`, or none; or a date `YYYY-MM-DD`); throws a RangeError for anything else, including dates that are not
- * calendar dates, hours past 24:00, and offsets beyond ±14:00. A date-time without an offset is
- * read as UTC, so that every gateway maps it to the same day whatever its time zone (JavaScript's
- * `Date.parse` would read it in the machine's local time, and accepts non-ISO text and 30 February).
+ * Day number (UTC) of an ISO 8601 date-time (`YYYY-MM-DDThh:mm[:ss[.f]]` with `Z` or an offset
+ * `±hh:mm`; or a date `YYYY-MM-DD`, a UTC day); throws a RangeError for anything else, including
+ * a date-time without its UTC offset (it would be read in some machine's time zone, so the same
+ * record would get another day, another index key, on another gateway), dates that are not
+ * calendar dates, hours past 24:00, and offsets beyond ±14:00 (JavaScript's `Date.parse` reads
+ * offset-less text in the machine's local time, and accepts non-ISO text and 30 February).
  * The fraction of a second never changes the day and is not read.
  */
 export function dayOfTimestamp(ts: string): number {
   if (ts.length > MAX_DATE_CHARS) throw new RangeError("is not an ISO 8601 date-time");
   const m = DATE_TIME.exec(ts);
   if (!m) throw new RangeError("is not an ISO 8601 date-time");
-  const [, date, hh, mm, ss, , sign, oh, om] = m;
+  const [, date, hh, mm, ss, z, sign, oh, om] = m;
+  if (hh !== undefined && z === undefined && sign === undefined) {
+    throw new RangeError(
+      `has no UTC offset (Z or ±hh:mm): "${ts}" would be read in the server's time zone`,
+    );
+  }
   const [h, min, sec] = [Number(hh ?? 0), Number(mm ?? 0), Number(ss ?? 0)];
   if (min > 59 || sec > 59 || h > 24 || (h === 24 && (min > 0 || sec > 0))) {
     throw new RangeError("is not a time of day");

@@ -15,6 +15,13 @@
  * `pcfAssessmentAndMethodology[0].pcfAssessmentInformation[0].time[0].referencePeriodEnd`;
  * PCF = `productLifeCycleStagesAndEmissions[0].productionStage[0].pcfExcludingBiogenicUptake`;
  * share = `pcfAssessmentAndMethodology[0].dataSourcesAndQuality[0].primaryDataShare` (0 if absent).
+ *
+ * Declared unit: the PCF field is a footprint per part, so that "average PCF per part" and sums
+ * of footprints add like quantities. A Catena-X footprint must therefore declare
+ * `declaredUnitOfMeasurement` "piece" with `declaredUnitAmount` 1; any other declared unit
+ * (kilogram, liter, …) or amount is refused at ingest with its position (footprints per kg and
+ * per piece are never averaged together). Flat rows state the PCF of one piece. The reference
+ * period end must carry its UTC offset (`Z` or `±hh:mm`); one without is refused.
  */
 import { z } from "zod";
 import type { DataSchema } from "./types.js";
@@ -84,6 +91,9 @@ const payloadSchema = z.looseObject({
   ),
 });
 
+/** The declared unit every footprint of the PCF schema must have (with amount 1). */
+export const PCF_DECLARED_UNIT = "piece";
+
 /** The PCF schema. */
 export const pcfSchema: DataSchema = {
   id: "urn:samm:io.catenax.pcf:10.0.0",
@@ -97,12 +107,12 @@ export const pcfSchema: DataSchema = {
     {
       name: "pcfExcludingBiogenicUptake",
       kind: { type: "decimal", scale: 6 },
-      description: "kg CO2e per declared unit",
+      description: "kg CO2e per part (declared unit: one piece)",
     },
     {
       name: "productMassPerDeclaredUnit",
       kind: { type: "decimal", scale: 6 },
-      description: "kg per declared unit",
+      description: "kg per part",
     },
     {
       name: "primaryDataShare",
@@ -139,6 +149,22 @@ export const pcfSchema: DataSchema = {
       const time = info.time[0]!;
       // the footprint's id; "Deprecated" withdraws it, and a footprint replaces its predecessors
       const idv = info.idAndVersion?.[0];
+      const product = company.productInformation[0]!;
+      const productAt = `${base}/companyAndProductInformation/0/productInformation/0`;
+      if (product.declaredUnitOfMeasurement !== PCF_DECLARED_UNIT) {
+        errors.push({
+          position: `${productAt}/declaredUnitOfMeasurement`,
+          reason: `is "${product.declaredUnitOfMeasurement.slice(0, 40)}": this schema keeps footprints per part and needs the declared unit "${PCF_DECLARED_UNIT}"`,
+        });
+        return;
+      }
+      if (product.declaredUnitAmount !== 1) {
+        errors.push({
+          position: `${productAt}/declaredUnitAmount`,
+          reason: `is ${product.declaredUnitAmount}: this schema keeps the footprint of one piece (declaredUnitAmount 1)`,
+        });
+        return;
+      }
       let day: number;
       try {
         day = dayOfTimestamp(time.referencePeriodEnd);

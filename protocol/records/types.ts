@@ -38,7 +38,8 @@ export type ColumnKind =
   | { type: "bool" }
   | { type: "uint" }
   | { type: "decimal"; scale: number; max?: bigint }
-  | { type: "optionalUint" };
+  | { type: "optionalUint" }
+  | { type: "optionalDate" };
 
 /** One column of a schema's flat row. */
 export interface Column {
@@ -63,6 +64,12 @@ export interface DataSchema {
   description: string;
   /** The flat row's columns (JSON properties / CSV header). */
   columns: readonly Column[];
+  /**
+   * Columns a row may leave out (JSON: absent or null; CSV: absent from the header or an empty
+   * cell); parsed to null when missing. Kept apart from `columns` so that every upload made
+   * before such a column existed stays valid.
+   */
+  optionalColumns?: readonly Column[];
   /** Name of the column holding the part identifier. */
   partColumn: string;
   /** Name of the column holding the plant identifier. */
@@ -139,6 +146,23 @@ export function columnSchema(kind: ColumnKind, mode: "json" | "csv"): z.ZodType 
             .string()
             .transform(withParse<string>((v) => (v.trim() === "" ? -1 : toU64(v))))
             .transform((v) => (v === -1 ? null : v));
+    case "optionalDate":
+      return mode === "json"
+        ? z
+            .string()
+            .nullable()
+            .optional()
+            .transform(withParse<string | null | undefined>((v) => (v == null ? -1 : dayNumber(v))))
+            .transform((v) => (v === -1 ? null : v))
+        : z
+            .string()
+            .optional()
+            .transform(
+              withParse<string | undefined>((v) =>
+                v === undefined || v.trim() === "" ? -1 : dayNumber(v.trim()),
+              ),
+            )
+            .transform((v) => (v === -1 ? null : v));
     case "decimal":
       return num.transform(
         withParse<number | string>((v) => {
@@ -156,5 +180,10 @@ export function columnSchema(kind: ColumnKind, mode: "json" | "csv"): z.ZodType 
 export function rowSchema(schema: DataSchema, mode: "json" | "csv"): z.ZodType<ParsedRow> {
   const shape: Record<string, z.ZodType> = {};
   for (const c of schema.columns) shape[c.name] = columnSchema(c.kind, mode);
+  for (const c of schema.optionalColumns ?? []) {
+    shape[c.name] = columnSchema(c.kind, mode)
+      .optional()
+      .transform((v) => v ?? null);
+  }
   return z.strictObject(shape) as unknown as z.ZodType<ParsedRow>;
 }

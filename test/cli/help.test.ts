@@ -61,7 +61,7 @@ describe("partproof errors", () => {
     ],
     [
       "a missing required option",
-      ["automaker", "query", "--asset", "1"],
+      ["automaker", "series", "--asset", "1"],
       /required option '--grant <id>' not specified/,
     ],
     [

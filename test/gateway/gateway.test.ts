@@ -231,14 +231,23 @@ describe("Gateway", function () {
         [2n, "io.catenax.delivery_information_2.0.0"],
         [3n, "io.catenax.pcf_10.0.0"],
       ];
+      // the PCF schema keeps footprints per piece; the public sample declares one per liter
+      const sample = (name: string) => {
+        const payload = fixture(name) as any;
+        if (name.startsWith("io.catenax.pcf")) {
+          payload.companyAndProductInformation[0].productInformation[0].declaredUnitOfMeasurement =
+            "piece";
+        }
+        return payload;
+      };
       for (const [assetId, name] of cases) {
-        const r = await upload(assetId, { format: "catenax", payload: fixture(name) });
+        const r = await upload(assetId, { format: "catenax", payload: sample(name) });
         expect(r.status, name).to.equal(201);
         expect(r.body.version.recordCount, name).to.equal(1);
         const asset = await env.pp.getAsset(assetId);
         const parsed = parseBatch(findSchema(asset.schemaId)!, {
           format: "catenax",
-          payload: fixture(name),
+          payload: sample(name),
         });
         const stored = await gw.ctx.store.getVersion(assetId.toString(), 1);
         const { records } = await gw.ctx.store.versionData(stored!);

@@ -371,14 +371,16 @@ describe("protocol/records under fuzzing (fast-check)", function () {
       );
     });
 
-    it("reads a date-time without offset as UTC, whatever the machine's time zone (regression)", function () {
+    it("refuses a date-time without a UTC offset, whatever the machine's time zone (regression)", function () {
       // Before the fix, Date.parse read it in local time: on a gateway in Los Angeles
-      // 2026-07-01T23:30:00 became 2026-07-02 06:30 UTC, day 20636, another index key.
+      // 2026-07-01T23:30:00 became 2026-07-02 06:30 UTC, day 20636, another index key. An
+      // offset-less date-time is refused (issue 14); a date alone is still a UTC day.
       for (const tz of ["America/Los_Angeles", "Pacific/Kiritimati", "UTC"]) {
         const restore = setEnv({ TZ: tz });
         try {
-          expect(dayOfTimestamp("2026-07-01T23:30:00"), tz).to.equal(dayNumber("2026-07-01"));
-          expect(dayOfTimestamp("2026-07-01T00:30:00.25"), tz).to.equal(dayNumber("2026-07-01"));
+          expect(() => dayOfTimestamp("2026-07-01T23:30:00"), tz).to.throw(RangeError, /no UTC offset/);
+          expect(() => dayOfTimestamp("2026-07-01T00:30:00.25"), tz).to.throw(RangeError, /no UTC offset/);
+          expect(dayOfTimestamp("2026-07-01"), tz).to.equal(dayNumber("2026-07-01"));
         } finally {
           restore();
         }

@@ -182,7 +182,8 @@ describe("schemas", function () {
           dayNumber("2023-04-29"),
         ),
       );
-      expect(r!.values).to.deep.equal([20n, 0n, 1n, 0n]);
+      // quantity, leadTimeKnown, onTime (no arrival, no due date), leadTimeDays
+      expect(r!.values).to.deep.equal([20n, 0n, 0n, 0n]);
     });
 
     it("computes the delivery lead time from departure and arrival events", function () {
@@ -192,13 +193,135 @@ describe("schemas", function () {
         { dateTimeOfEvent: "2023-05-06T09:00:00Z", eventType: "actual-arrival" },
       ];
       const [r] = ok(parseBatch(deliverySchema, { format: "catenax", payload }));
-      expect(r!.values).to.deep.equal([20n, 1n, 1n, 7n]);
+      // DeliveryInformation has no due date: an arrival is never on time
+      expect(r!.values).to.deep.equal([20n, 1n, 0n, 7n]);
+    });
+
+    it("refuses Catena-X deliveries in a unit other than pieces, naming position and unit", function () {
+      const payload = fixture("io.catenax.delivery_information_2.0.0") as any;
+      payload.positions[0].deliveries[0].deliveryQuantity.unit = "unit:kilogram";
+      const [e, ...rest] = errs(parseBatch(deliverySchema, { format: "catenax", payload }));
+      expect(rest).to.have.length(0);
+      expect(e!.position).to.equal("/positions/0/deliveries/0/deliveryQuantity/unit");
+      expect(e!.reason).to.match(/"unit:kilogram".*unit:piece only/);
+    });
+
+    it("refuses date-times without a UTC offset, naming field and position", function () {
+      const payload = fixture("io.catenax.delivery_information_2.0.0") as any;
+      payload.positions[0].deliveries[0].transitEvents = [
+        { dateTimeOfEvent: "2023-04-29T10:00:00Z", eventType: "actual-departure" },
+        { dateTimeOfEvent: "2023-05-06T23:30:00", eventType: "actual-arrival" },
+      ];
+      expect(errs(parseBatch(deliverySchema, { format: "catenax", payload }))).to.deep.equal([
+        {
+          position: "/positions/0/deliveries/0/transitEvents/1/dateTimeOfEvent",
+          reason:
+            'has no UTC offset (Z or ±hh:mm): "2023-05-06T23:30:00" would be read in the server\'s time zone',
+        },
+      ]);
+      const pcf = fixture("io.catenax.pcf_10.0.0") as any;
+      pcf.companyAndProductInformation[0].productInformation[0].declaredUnitOfMeasurement = "piece";
+      pcf.pcfAssessmentAndMethodology[0].pcfAssessmentInformation[0].time[0].referencePeriodEnd =
+        "2022-12-31T23:59:59";
+      const [p] = errs(parseBatch(pcfSchema, { format: "catenax", payload: pcf }));
+      expect(p!.position).to.equal(
+        "/pcfAssessmentAndMethodology/0/pcfAssessmentInformation/0/time/0/referencePeriodEnd",
+      );
+      expect(p!.reason).to.match(/no UTC offset/);
+      expect(dayOfTimestamp("2023-05-06T23:30:00-02:00")).to.equal(dayNumber("2023-05-07"));
+      expect(dayOfTimestamp("2023-05-06")).to.equal(dayNumber("2023-05-06"));
+      expect(() => dayOfTimestamp("May 6, 2023")).to.throw(RangeError, "ISO 8601");
+    });
+
+    it("derives on-time from an optional due date (JSON null, CSV without the column or empty)", function () {
+      const json = ok(
+        parseBatch(deliverySchema, {
+          format: "json",
+          rows: [
+            {
+              partNumber: "P",
+              plant: "S",
+              departureDate: "2026-07-01",
+              quantity: 5,
+              leadTimeDays: 3,
+              dueDate: "2026-07-04",
+            },
+            {
+              partNumber: "P",
+              plant: "S",
+              departureDate: "2026-07-02",
+              quantity: 6,
+              leadTimeDays: 3,
+              dueDate: "2026-07-04",
+            },
+            {
+              partNumber: "P",
+              plant: "S",
+              departureDate: "2026-07-03",
+              quantity: 7,
+              leadTimeDays: 1,
+              dueDate: null,
+            },
+            {
+              partNumber: "P",
+              plant: "S",
+              departureDate: "2026-07-04",
+              quantity: 8,
+              leadTimeDays: null,
+              dueDate: "2026-07-09",
+            },
+          ],
+        }),
+      );
+      expect(json.map((r) => r.values[2])).to.deep.equal([1n, 0n, 0n, 0n]);
+      const old = ok(
+        parseBatch(deliverySchema, {
+          format: "csv",
+          csv: "partNumber,plant,departureDate,quantity,leadTimeDays\nP,S,2026-07-01,5,3\n",
+        }),
+      );
+      expect(old[0]!.values).to.deep.equal([5n, 1n, 0n, 3n]);
+      const csv = ok(
+        parseBatch(deliverySchema, {
+          format: "csv",
+          csv: "partNumber,plant,departureDate,quantity,leadTimeDays,dueDate\nP,S,2026-07-01,5,3,2026-07-04\nP,S,2026-07-01,5,3,\n",
+        }),
+      );
+      expect(csv.map((r) => r.values[2])).to.deep.equal([0n, 1n]); // sorted by values
+      const bad = errs(
+        parseBatch(deliverySchema, {
+          format: "csv",
+          csv: "partNumber,plant,departureDate,quantity,leadTimeDays,dueDate\nP,S,2026-07-01,5,3,July\n",
+        }),
+      );
+      expect(bad).to.deep.equal([
+        { position: "line 2.dueDate", reason: "is not a date YYYY-MM-DD" },
+      ]);
+    });
+
+    it("refuses a PCF whose declared unit is not one piece, naming the position", function () {
+      // the public sample declares its footprint per liter
+      const [e, ...rest] = errs(
+        parseBatch(pcfSchema, { format: "catenax", payload: fixture("io.catenax.pcf_10.0.0") }),
+      );
+      expect(rest).to.have.length(0);
+      expect(e!.position).to.equal(
+        "/companyAndProductInformation/0/productInformation/0/declaredUnitOfMeasurement",
+      );
+      expect(e!.reason).to.match(/"liter".*"piece"/);
+      const two = fixture("io.catenax.pcf_10.0.0") as any;
+      two.companyAndProductInformation[0].productInformation[0].declaredUnitOfMeasurement = "piece";
+      two.companyAndProductInformation[0].productInformation[0].declaredUnitAmount = 2;
+      expect(
+        errs(parseBatch(pcfSchema, { format: "catenax", payload: two }))[0]!.position,
+      ).to.equal("/companyAndProductInformation/0/productInformation/0/declaredUnitAmount");
     });
 
     it("maps the Catena-X PCF sample in fixed point", function () {
-      const [r, ...rest] = ok(
-        parseBatch(pcfSchema, { format: "catenax", payload: fixture("io.catenax.pcf_10.0.0") }),
-      );
+      const payload = fixture("io.catenax.pcf_10.0.0") as any;
+      payload.companyAndProductInformation[0].productInformation[0].declaredUnitOfMeasurement =
+        "piece";
+      const [r, ...rest] = ok(parseBatch(pcfSchema, { format: "catenax", payload }));
       expect(rest).to.have.length(0);
       expect(r!.key).to.equal(
         indexKey(

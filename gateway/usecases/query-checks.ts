@@ -36,7 +36,7 @@ import { GrantStatus, versionIdOf, type AssetInfo, type GrantInfo } from "../cha
 import type { GatewayContext } from "../context.js";
 import { AppError } from "../errors.js";
 import { answeredStore, type AnsweredEntry } from "../store/answered.js";
-import type { Job, StoredVersion } from "../store/index.js";
+import { decodeRecords, type Job, type StoredVersion } from "../store/index.js";
 import { storeQuery, unpackPredicate } from "../store/job-codec.js";
 import { checkDifferencing, RecordUniverse, type RecordSet } from "./differencing.js";
 
@@ -430,16 +430,20 @@ export async function linkedAddresses(ctx: GatewayContext, signer: string): Prom
 /** Record universes of recently checked version sets, per gateway (at most 4 each). */
 const universes = new WeakMap<GatewayContext, Map<string, RecordUniverse>>();
 
-function universeOf(
+async function universeOf(
   ctx: GatewayContext,
   versions: ReadonlyMap<string, StoredVersion>,
-): RecordUniverse {
+): Promise<RecordUniverse> {
   const key = [...versions.keys()].sort().join(",");
   let cache = universes.get(ctx);
   if (!cache) universes.set(ctx, (cache = new Map()));
   let u = cache.get(key);
   if (!u) {
-    const records = new Map([...versions].map(([id, v]) => [id, ctx.records.get(v)]));
+    // the versions' records are read from their stored chunks once per version set (cached)
+    const records = new Map<string, MappedRecord[]>();
+    for (const [id, v] of versions) {
+      records.set(id, decodeRecords((await ctx.store.versionData(v)).records));
+    }
     u = RecordUniverse.build(records);
     cache.set(key, u);
     while (cache.size > 4) cache.delete(cache.keys().next().value!);
@@ -490,7 +494,7 @@ export async function differencingOf(
     predicates: e.predicates.map((p) => unpackPredicate(BigInt(p))),
   });
   const risk = checkDifferencing(
-    universeOf(ctx, versions),
+    await universeOf(ctx, versions),
     answered.map(setOf),
     { ...setOf(entry), predicates },
     policy.minCohort,

@@ -164,9 +164,12 @@ export function parseBatch(schema: DataSchema, data: UploadData): ParseResult {
     }
     const header = lines.shift();
     const expected = schema.columns.map((c) => c.name);
-    const optional = [...schema.identityColumns, "recordStatus"];
+    const optional = [
+      ...schema.identityColumns,
+      "recordStatus",
+      ...(schema.optionalColumns ?? []).map((c) => c.name),
+    ];
     const names = header?.cells.map((c) => c.trim()) ?? [];
-    const optional = (schema.optionalColumns ?? []).map((c) => c.name);
     const missing = expected.filter((n) => !names.includes(n));
     const extra = names.filter((n) => !expected.includes(n) && !optional.includes(n));
     // name a few unknown columns, not all of them (a header may be long)

@@ -378,8 +378,14 @@ describe("protocol/records under fuzzing (fast-check)", function () {
       for (const tz of ["America/Los_Angeles", "Pacific/Kiritimati", "UTC"]) {
         const restore = setEnv({ TZ: tz });
         try {
-          expect(() => dayOfTimestamp("2026-07-01T23:30:00"), tz).to.throw(RangeError, /no UTC offset/);
-          expect(() => dayOfTimestamp("2026-07-01T00:30:00.25"), tz).to.throw(RangeError, /no UTC offset/);
+          expect(() => dayOfTimestamp("2026-07-01T23:30:00"), tz).to.throw(
+            RangeError,
+            /no UTC offset/,
+          );
+          expect(() => dayOfTimestamp("2026-07-01T00:30:00.25"), tz).to.throw(
+            RangeError,
+            /no UTC offset/,
+          );
           expect(dayOfTimestamp("2026-07-01"), tz).to.equal(dayNumber("2026-07-01"));
         } finally {
           restore();

@@ -320,3 +320,14 @@ export const healthResponseSchema = z.looseObject({
   /** The id signed reads to this gateway must name. */
   gatewayId: z.string(),
 });
+
+/**
+ * The refusal codes that depend on the data (a cohort below k, a zero denominator or a scan
+ * window, an answer that would isolate fewer than k records together with earlier ones): the
+ * gateway charges each to its grant and lists it in the audit export (`refusals`).
+ */
+export const DATA_DEPENDENT_REFUSALS = [
+  "COHORT_BELOW_K",
+  "UNSUPPORTED_QUERY",
+  "DIFFERENCING_RISK",
+] as const;

@@ -245,10 +245,36 @@ export class Relayer {
     });
   }
 
+  /**
+   * Counts the gas of this relayer's log transaction against the asset owner's relayed gas of
+   * the day (config `limits.relayerGasPerOwnerPerDay`, as publications do). Counted before the
+   * job is marked logged: a crash in between counts it twice, never not at all.
+   */
+  private async countGas(entry: OutboxEntry, txHash: string): Promise<void> {
+    const { ctx } = this;
+    try {
+      const [job, receipt, relayer] = await Promise.all([
+        ctx.store.getJob(entry.jobId),
+        ctx.chain.provider.getTransactionReceipt(txHash),
+        ctx.chain.relayer?.getAddress(),
+      ]);
+      if (!job || !receipt || receipt.from.toLowerCase() !== relayer?.toLowerCase()) return;
+      const asset = await ctx.chain.getAsset(BigInt(job.assetId));
+      if (!asset) return;
+      const owner = asset.owner.toLowerCase();
+      const day = Math.floor(Date.now() / 86_400_000);
+      const gas = Number(receipt.gasUsed);
+      await ctx.locks.run(`gas:${owner}`, () => ctx.store.addRelayedGas(owner, day, gas));
+    } catch (e) {
+      ctx.log.warn({ requestId: entry.requestId, error: (e as Error)?.name }, "gas not counted");
+    }
+  }
+
   private async complete(
     entry: OutboxEntry,
     tx: { hash: string; blockNumber: number },
   ): Promise<void> {
+    await this.countGas(entry, tx.hash);
     await this.ctx.store.completeOutbox(entry, tx);
     this.ctx.metrics.queries.inc({ status: "logged" });
     this.ctx.log.info({ requestId: entry.requestId, txHash: tx.hash }, "answer logged");

@@ -428,3 +428,14 @@ export const uploadCommitResponseSchema = z.strictObject({
 
 /** Response of GET /assets/:assetId/versions (owner-signed): the owner's local versions. */
 export const versionsResponseSchema = z.strictObject({ versions: z.array(localVersionSchema) });
+
+/**
+ * The refusal codes that depend on the data (a cohort below k, a zero denominator or a scan
+ * window, an answer that would isolate fewer than k records together with earlier ones): the
+ * gateway charges each to its grant and lists it in the audit export (`refusals`).
+ */
+export const DATA_DEPENDENT_REFUSALS = [
+  "COHORT_BELOW_K",
+  "UNSUPPORTED_QUERY",
+  "DIFFERENCING_RISK",
+] as const;

@@ -23,15 +23,16 @@ export function assetRoutes(ctx: GatewayContext, { json, limit }: RouteMiddlewar
     res.json(await catalogue(ctx));
   });
 
-  r.get("/assets/:assetId", json, async (req, res) => {
-    res.json(await describeAsset(ctx, assetIdParam.parse(req.params.assetId)));
-  });
-
-  // an asset this gateway does not serve is refused before its body is read
+  // an asset this gateway does not serve is refused before its body is read (or, for a read,
+  // before its signature is checked)
   const served: RequestHandler = async (req, _res, next) => {
     await servedAsset(ctx, assetIdParam.parse(req.params.assetId));
     next();
   };
+
+  r.get("/assets/:assetId", served, json, async (req, res) => {
+    res.json(await describeAsset(ctx, assetIdParam.parse(req.params.assetId)));
+  });
 
   // recover the uploader first so that the rate limit is per signer
   const uploadSigned: RequestHandler = async (req, res, next) => {
@@ -70,7 +71,7 @@ export function assetRoutes(ctx: GatewayContext, { json, limit }: RouteMiddlewar
     res.status(201).json(await publish(ctx, assetId, localId, publishBodySchema.parse(req.body)));
   });
 
-  r.get("/assets/:assetId/records", json, async (req, res) => {
+  r.get("/assets/:assetId/records", served, json, async (req, res) => {
     const assetId = assetIdParam.parse(req.params.assetId);
     const q = z
       .strictObject({

@@ -5,6 +5,7 @@ import type { GatewayContext } from "../context.js";
 import { AppError } from "../errors.js";
 import { JobEvents } from "../job-events.js";
 import { address, jobWaitQuerySchema, queryBodySchema } from "../../protocol/api.js";
+import { servedAsset } from "../usecases/assets.js";
 import { querySigner, submitQuery } from "../usecases/query.js";
 import { auditExport, consumerAnswers, getJob } from "../usecases/reads.js";
 import { countRefusals, type RouteMiddleware } from "./http.js";
@@ -14,9 +15,11 @@ import { readAuth } from "./read-auth.js";
 export function queryRoutes(ctx: GatewayContext, { json, limit }: RouteMiddleware): Router {
   const r = Router();
 
-  // recover the signer first so that the rate limit is per signer
-  const signer: RequestHandler = (req, res, next) => {
+  // an asset this gateway does not serve is refused first (NOT_SERVED), before the signature;
+  // then the signer is recovered so that the rate limit is per signer
+  const signer: RequestHandler = async (req, res, next) => {
     const body = queryBodySchema.parse(req.body);
+    await servedAsset(ctx, body.query.assetId);
     res.locals.body = body;
     res.locals.signer = querySigner(ctx, body);
     next();

@@ -35,3 +35,20 @@ export async function servedAsset(ctx: GatewayContext, assetId: bigint): Promise
     `this gateway does not serve asset ${assetId}; use the gateway its owner registered`,
   );
 }
+
+/**
+ * Refuses (OWNER_CAP_REACHED) work that makes the relayer spend gas for the owner of `asset`
+ * once the owner's relayed gas of the UTC day (publications and answer log entries) has reached
+ * `limits.relayerGasPerOwnerPerDay`. Depends on the chain and the gateway's counters only.
+ */
+export async function ownerGasLeft(ctx: GatewayContext, asset: AssetInfo): Promise<void> {
+  const owner = asset.owner.toLowerCase();
+  const day = Math.floor(Date.now() / 86_400_000);
+  const cap = ctx.config.limits.relayerGasPerOwnerPerDay;
+  if ((await ctx.store.relayedGas(owner, day)) >= cap) {
+    throw new AppError(
+      "OWNER_CAP_REACHED",
+      `the relayer spent its daily gas cap (${cap}) for the owner of this asset; its answers cannot be logged before tomorrow`,
+    );
+  }
+}

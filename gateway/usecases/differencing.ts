@@ -259,6 +259,15 @@ export function checkDifferencing(
     fine[nextAt.last + 1]! -= 1;
   }
   for (const h of H) for (let c = 1; c <= cells; c++) h[c] = h[c]! + h[c - 1]!;
+  // the filtered sets over each cell (a filtered set spans few cells: one scan window)
+  const filtersAt = new Map<number, typeof filtered>();
+  for (const f of filtered) {
+    for (let c = f.first; c <= f.last; c++) {
+      const at = filtersAt.get(c);
+      if (at) at.push(f);
+      else filtersAt.set(c, [f]);
+    }
+  }
   for (let c = 1; c <= cells; c++) fine[c] = fine[c]! + fine[c - 1]!;
 
   // each class (hash of the answered sets holding a record): records the next set takes, leaves
@@ -291,8 +300,8 @@ export function checkDifferencing(
     for (const e of universe.slice(a, b)) {
       let h = 0n;
       for (const v of sets[e.mask]!) h += H[v]![c]!;
-      for (const f of filtered) {
-        if (c < f.first || c > f.last || !holds[e.mask]!.has(f.v)) continue;
+      for (const f of filtersAt.get(c) ?? []) {
+        if (!holds[e.mask]!.has(f.v)) continue;
         if (matchesPredicates(f.query, e.values)) h += f.id;
       }
       const taken =

@@ -22,6 +22,7 @@
  * refusal budget) and kept for the auditor's export. `linkedAddresses` (the addresses whose
  * answers the differencing guard counts together) reads only the chain and runs before the lock.
  */
+import { toBeHex, zeroPadValue } from "ethers";
 import { AggregateKind, thresholdAllowed, type Policy } from "../../circuits/lib/signals.js";
 import { matchesPredicates, type Predicate } from "../../circuits/lib/query.js";
 import { scanWindow } from "../../circuits/lib/witness.js";
@@ -396,16 +397,41 @@ export async function acceptAtomically(
 /** Most addresses the guard follows from one signer (a larger linked group is cut here). */
 export const MAX_LINKED_ADDRESSES = 64;
 
+/** Events only an asset's owner (or its signature) causes: evidence that it holds the asset. */
+const OWNER_ACTIONS = [
+  "AssetEndpointUpdated",
+  "AssetMetadataUpdated",
+  "AssetOwnershipTransferred",
+  "AssetRetired",
+  "VersionPublished",
+] as const;
+
 /**
  * The signer and every address the chain links to it, transitively: the contracts record one
  * relation between two parties' addresses, an asset handed from one owner to another
- * (`AssetOwnershipTransferred`: a key rotation, or two addresses of one party). Grants link no
- * addresses (a grant names one consumer, and every grant of that address is counted together
- * anyway), and neither does the relation owner → consumer, or every consumer of one supplier
- * would be one party. Reads only the chain; at most {@link MAX_LINKED_ADDRESSES} addresses.
+ * (`AssetOwnershipTransferred`: a key rotation, or two addresses of one party). A transfer links
+ * the two only once the receiver has acted as the asset's owner (an owner-only event of that
+ * asset after the transfer): a transfer alone is one-sided, and would let anyone merge their
+ * answers with a stranger's (to have the stranger's queries refused, or to learn from their own
+ * refusals which ranges the stranger asked). Grants link no addresses (a grant names one
+ * consumer, and every grant of that address is counted together anyway), and neither does the
+ * relation owner → consumer, or every consumer of one supplier would be one party. Reads only
+ * the chain; at most {@link MAX_LINKED_ADDRESSES} addresses.
  */
 export async function linkedAddresses(ctx: GatewayContext, signer: string): Promise<string[]> {
   const contract = ctx.chain.contract;
+  const actions = OWNER_ACTIONS.map((n) => contract.interface.getEvent(n)!.topicHash);
+  const accepted = async (e: { blockNumber: number; index: number; args: { assetId: bigint } }) => {
+    const logs = await ctx.chain.provider.getLogs({
+      address: ctx.chain.address,
+      fromBlock: e.blockNumber,
+      topics: [actions, zeroPadValue(toBeHex(e.args.assetId), 32)],
+    });
+    return logs.some(
+      (l) =>
+        l.blockNumber > e.blockNumber || (l.blockNumber === e.blockNumber && l.index > e.index),
+    );
+  };
   const seen = new Set([signer.toLowerCase()]);
   const todo = [signer];
   const zero = "0x0000000000000000000000000000000000000000";
@@ -416,9 +442,12 @@ export async function linkedAddresses(ctx: GatewayContext, signer: string): Prom
       contract.queryFilter(contract.filters.AssetOwnershipTransferred(undefined, undefined, a)),
     ]);
     for (const e of [...from, ...to]) {
-      for (const b of [e.args.previousOwner, e.args.newOwner]) {
+      const pair = [e.args.previousOwner, e.args.newOwner];
+      if (pair.every((b) => seen.has(b.toLowerCase()))) continue;
+      if (pair.some((b) => b.toLowerCase() === zero) || !(await accepted(e))) continue;
+      for (const b of pair) {
         const low = b.toLowerCase();
-        if (low === zero || seen.has(low) || seen.size >= MAX_LINKED_ADDRESSES) continue;
+        if (seen.has(low) || seen.size >= MAX_LINKED_ADDRESSES) continue;
         seen.add(low);
         todo.push(b);
       }

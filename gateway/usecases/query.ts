@@ -12,7 +12,7 @@ import type { GatewayContext } from "../context.js";
 import { AppError } from "../errors.js";
 import type { Job } from "../store/index.js";
 import { storePolicy, storeQuery } from "../store/job-codec.js";
-import { liveAsset } from "./assets.js";
+import { liveAsset, ownerGasLeft } from "./assets.js";
 import {
   acceptAtomically,
   allowedByPolicy,
@@ -49,6 +49,7 @@ export async function submitQuery(
   const grant = await usableGrant(ctx, q, signer);
   const consent = consentOf(ctx, body, signer);
   const asset = await liveAsset(ctx, q.assetId);
+  await ownerGasLeft(ctx, asset); // the answer's log entry is relayed gas of the owner
   const policy = await ctx.chain.getGrantPolicy(q.grantId);
   const predicates = allowedByPolicy(ctx, policy, q);
   const version = await servedVersion(ctx, q, asset);

@@ -14,6 +14,7 @@ import { ZeroHash, type Signer } from "ethers";
 import { AggregateKind, type Policy } from "../../circuits/lib/signals.js";
 import { PredicateOp } from "../../circuits/lib/query.js";
 import { versionIdOf } from "../../gateway/chain.js";
+import { DATA_DEPENDENT_REFUSALS } from "../../protocol/api.js";
 import { keyRange, type UploadData } from "../../protocol/records/index.js";
 import {
   packPredicates,
@@ -30,7 +31,7 @@ import {
   openPolicy,
   policyTuple,
   publishLocal,
-  requestId,
+  queryMessage,
 } from "./helpers.js";
 
 const conn = await network.create();
@@ -139,20 +140,7 @@ async function setup(
   };
   await publish({ format: "json", rows: rows() });
   const ask = async (who: Signer, grantId: bigint, over: Partial<QueryMessage>) => {
-    const q: QueryMessage = {
-      grantId,
-      assetId,
-      versionId: 0n,
-      kind: AggregateKind.Count,
-      fieldA: 0,
-      fieldB: 0,
-      ...days(1, 8),
-      threshold: 0n,
-      requestId: requestId(),
-      nonce: nonce++,
-      deadline: BigInt(Math.floor(Date.now() / 1000) + 600),
-      ...over,
-    };
+    const q = queryMessage({ grantId, assetId, ...days(1, 8), nonce: nonce++, ...over });
     return call(gw.url, "POST", "/queries", await signQuery(who, domain, q));
   };
   return { assetId, consumers, grants, ask, grant, publish };
@@ -264,22 +252,28 @@ describe("Gateway differencing guard", function () {
     expect(outcomes(rs)).to.deep.equal(["202", REFUSED]);
   });
 
-  it("refuses two addresses the chain links (an asset handed from one to the other)", async function () {
+  it("refuses two addresses the chain links (an asset handed from one to the other, who took it up)", async function () {
     // signers nobody else in this file uses: the link made here stays on the chain
     const env = await setup({ consumers: 3, from: 8 });
     const [a, b, stranger] = env.consumers as [Signer, Signer, Signer];
     // a registers an asset of its own and transfers it to b: the chain links a and b
     const pp = shared.pp;
     await (pp.connect(a) as any).registerAsset(QUALITY, ZeroHash, "http://a");
+    const handed = await pp.assetCount();
+    await (pp.connect(a) as any).transferAssetOwnership(handed, await b.getAddress());
+    await (pp.connect(b) as any).updateEndpoint(handed, "http://b"); // b acts as its owner
+    // a hands an asset to the stranger too, who never acts on it: a one-sided transfer links
+    // nobody (else anyone could merge their answers with a stranger's)
+    await (pp.connect(a) as any).registerAsset(QUALITY, ZeroHash, "http://a");
     await (pp.connect(a) as any).transferAssetOwnership(
       await pp.assetCount(),
-      await b.getAddress(),
+      await stranger.getAddress(),
     );
     const rs = [
       await env.ask(a, env.grants[0]!, { ...days(3, 4) }),
       await env.ask(b, env.grants[1]!, { ...days(4, 4) }),
-      // an address the chain does not link to either keeps its own state (what remains
-      // possible: collusion between unrelated grant holders, README "What an answer reveals")
+      // an address the chain does not link keeps its own state (what remains possible:
+      // collusion between unrelated grant holders, README "What an answer reveals")
       await env.ask(stranger, env.grants[2]!, { ...days(4, 4) }),
     ];
     expect(outcomes(rs)).to.deep.equal(["202", REFUSED, "202"]);
@@ -320,6 +314,7 @@ describe("Gateway differencing guard", function () {
     expect(exp.status).to.equal(200);
     const mine = exp.body.refusals.filter((r: any) => r.grantId === grantId);
     expect(mine.map((r: any) => r.code)).to.deep.equal(["DIFFERENCING_RISK"]);
+    expect(DATA_DEPENDENT_REFUSALS).to.include("DIFFERENCING_RISK");
     expect(exp.body.refusalsPerGrant[grantId]).to.equal(1);
   });
 });

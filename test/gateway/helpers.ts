@@ -16,7 +16,7 @@ import { signPublish } from "../../protocol/typed-data.js";
 import { keyRange } from "../../protocol/records/index.js";
 import { partProofModule } from "../../ignition/modules/PartProof.js";
 import { startServer, type GatewayDeps, type RunningGateway } from "../../gateway/app.js";
-import type { Domain } from "../../protocol/typed-data.js";
+import type { Domain, QueryMessage } from "../../protocol/typed-data.js";
 import type { GatewayStore } from "../../gateway/store/index.js";
 import { checkResponse } from "./responses.js";
 
@@ -260,4 +260,23 @@ export async function publishLocal(
     BigInt(Math.floor(Date.now() / 1000) + 600),
   );
   return call(gw.url, "POST", `/assets/${assetId}/versions/${v.localId}/publish`, body);
+}
+
+/**
+ * A query message: COUNT over `lo..hi` of the latest version, a fresh request id and a deadline
+ * ten minutes ahead, unless `q` says otherwise.
+ */
+export function queryMessage(
+  q: Pick<QueryMessage, "grantId" | "assetId" | "lo" | "hi" | "nonce"> & Partial<QueryMessage>,
+): QueryMessage {
+  return {
+    versionId: 0n,
+    kind: 0,
+    fieldA: 0,
+    fieldB: 0,
+    threshold: 0n,
+    requestId: requestId(),
+    deadline: BigInt(Math.floor(Date.now() / 1000) + 600),
+    ...q,
+  };
 }

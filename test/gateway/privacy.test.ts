@@ -211,6 +211,22 @@ describe("Gateway privacy", function () {
             )
           ).body.error.code,
         ).to.equal("COHORT_BELOW_K");
+        // September 1-5 beside the answered September: day 6 alone would be singled out
+        const five = keyRange({
+          partNumber: PART,
+          plant: PLANT,
+          from: "2026-09-01",
+          to: "2026-09-05",
+        });
+        expect(
+          (
+            await req(
+              "POST",
+              "/queries",
+              await signQuery(consumer!, domain, q({ lo: five.keyLo, hi: five.keyHi })),
+            )
+          ).body.error.code,
+        ).to.equal("DIFFERENCING_RISK");
         await req("POST", "/queries", { query: { lo: CANARY_VALUE.toString() }, signature: "0x" });
 
         // ---- reads
@@ -242,12 +258,13 @@ describe("Gateway privacy", function () {
           undefined,
           await signRead(stranger!, domain, "audit", 0n, gw.ctx.gatewayId),
         );
-        // the export lists the charged refusal (code and query, no count, no value)
+        // the export lists the charged refusals (code and query, no count, no value)
         expect(exported.status).to.equal(200);
         expect(exported.body.refusals.map((r: { code: string }) => r.code)).to.deep.equal([
           "COHORT_BELOW_K",
+          "DIFFERENCING_RISK",
         ]);
-        expect(exported.body.refusalsPerGrant).to.deep.equal({ "1": 1 });
+        expect(exported.body.refusalsPerGrant).to.deep.equal({ "1": 2 });
         expect(Object.keys(exported.body.refusals[0]).sort()).to.deep.equal([
           "assetId",
           "code",

@@ -4,9 +4,19 @@
  */
 import { expect } from "chai";
 import { network } from "hardhat";
-import { signRead, signUpload } from "../../protocol/typed-data.js";
-import type { UploadData } from "../../protocol/records/index.js";
-import { call, deploy, domainOf, gateway, publishLocal } from "./helpers.js";
+import { signQuery, signRead, signUpload } from "../../protocol/typed-data.js";
+import { keyRange, type UploadData } from "../../protocol/records/index.js";
+import {
+  call,
+  deploy,
+  domainOf,
+  gateway,
+  openPolicy,
+  policyTuple,
+  publishLocal,
+  queryMessage,
+  waitJob,
+} from "./helpers.js";
 
 const conn = await network.create();
 const { ethers } = conn;
@@ -161,6 +171,41 @@ describe("Gateway tenancy", function () {
       }
     });
 
+    it("refuses a query and the reads of an asset it does not serve before any other check", async function () {
+      const env = await setup();
+      const gw = await gateway(ethers, env.address, env.relayer, {
+        over: { serve: { owners: [env.owner.address] } },
+      });
+      try {
+        const query = (assetId: bigint) =>
+          queryMessage({ grantId: 1n, assetId, lo: 1n, hi: 2n, nonce: 1n });
+        const signed = await signQuery(env.stranger, env.domain, query(2n));
+        // a signature that recovers to nobody: NOT_SERVED comes before the signature is looked at
+        const forged = { ...signed, signature: "0x" + "11".repeat(65) };
+        for (const body of [signed, forged]) {
+          const r = await call(gw.url, "POST", "/queries", body);
+          expect([r.status, r.body.error.code]).to.deep.equal([403, "NOT_SERVED"]);
+        }
+        // the served owner's asset gets past it (to the grant check: there is no grant)
+        const served = await call(
+          gw.url,
+          "POST",
+          "/queries",
+          await signQuery(env.stranger, env.domain, query(1n)),
+        );
+        expect(served.body.error.code).to.equal("NO_GRANT");
+        // reads: the catalogue entry and the owner's records (not even a signature is asked for)
+        for (const url of ["/assets/2", "/assets/2/records"]) {
+          const r = await call(gw.url, "GET", url);
+          expect([r.status, r.body.error.code], url).to.deep.equal([403, "NOT_SERVED"]);
+        }
+        expect((await call(gw.url, "GET", "/assets/1")).status).to.equal(200);
+        expect(await gw.ctx.store.allJobs()).to.have.length(0);
+      } finally {
+        await gw.close();
+      }
+    });
+
     it("serves listed assets by id, and warns at start when it serves every asset", async function () {
       const env = await setup();
       const gw = await gateway(ethers, env.address, env.relayer, {
@@ -237,6 +282,69 @@ describe("Gateway tenancy", function () {
         expect((await env.pp.getAsset(1n)).versionCount).to.equal(1n);
       } finally {
         await gw.close();
+      }
+    });
+  });
+
+  describe("relayed gas of answers", function () {
+    it("counts an answer's log transaction in the owner's gas of the day, and refuses queries once it is spent", async function () {
+      const env = await setup();
+      const consumer = env.auditor; // any account other than the owner
+      const now = BigInt(await conn.networkHelpers.time.latest());
+      await env.pp
+        .connect(env.owner)
+        .grantAccess(1n, consumer.address, policyTuple(openPolicy("P", 1)), now, now + 86400n, 5);
+      const gw = await gateway(ethers, env.address, env.relayer);
+      const day = Math.floor(Date.now() / 86_400_000);
+      const owner = env.owner.address;
+      let nonce = 1n;
+      const ask = async (url: string) => {
+        const r = keyRange({ partNumber: "P" });
+        const q = queryMessage({
+          grantId: 1n,
+          assetId: 1n,
+          lo: r.keyLo,
+          hi: r.keyHi,
+          nonce: nonce++,
+        });
+        return call(url, "POST", "/queries", await signQuery(consumer, env.domain, q));
+      };
+      let used: number;
+      try {
+        const up = await call(
+          gw.url,
+          "POST",
+          "/assets/1/uploads",
+          await signUpload(env.owner, env.domain, 1n, pcf()),
+        );
+        expect(
+          (await publishLocal(gw, env.pp, env.owner, env.domain, 1n, up.body.version)).status,
+        ).to.equal(201);
+        const published = await gw.ctx.store.relayedGas(owner, day);
+        expect(published).to.be.greaterThan(0);
+        const accepted = await ask(gw.url);
+        expect(accepted.status).to.equal(202);
+        const job = await waitJob(gw.url, accepted.body.jobId);
+        expect(job.status).to.equal("logged");
+        const receipt = await ethers.provider.getTransactionReceipt(job.logTx.hash);
+        used = await gw.ctx.store.relayedGas(owner, day);
+        expect(used - published).to.equal(Number(receipt!.gasUsed));
+      } finally {
+        await gw.close();
+      }
+      // the same store with a cap the day's gas has reached: the next query is refused before
+      // its nonce, grant quota or data are used
+      const capped = await gateway(ethers, env.address, env.relayer, {
+        dataDir: gw.dataDir,
+        over: { limits: { relayerGasPerOwnerPerDay: used } },
+      });
+      try {
+        const before = await capped.ctx.store.counts();
+        const refused = await ask(capped.url);
+        expect([refused.status, refused.body.error.code]).to.deep.equal([429, "OWNER_CAP_REACHED"]);
+        expect(await capped.ctx.store.counts()).to.deep.equal(before);
+      } finally {
+        await capped.close();
       }
     });
   });

@@ -14,20 +14,7 @@ import { toSolidityProof, type SnarkjsProof } from "../../protocol/proof.js";
 import { queryMessageHash, type QueryMessage } from "../../protocol/typed-data.js";
 import { IGroth16Verifier__factory } from "../../types/ethers-contracts/index.js";
 import type { Ctx } from "./context.js";
-
-/** The 32-byte hex words of a Groth16 verification key's curve points (x, y; G2 as pairs). */
-export function vkeyWords(vkey: Record<string, unknown>): string[] {
-  const g1 = (p: unknown) => (p as string[]).slice(0, 2);
-  const g2 = (p: unknown) => (p as string[][]).slice(0, 2).flat();
-  const values = [
-    ...g1(vkey.vk_alpha_1),
-    ...g2(vkey.vk_beta_2),
-    ...g2(vkey.vk_gamma_2),
-    ...g2(vkey.vk_delta_2),
-    ...(vkey.IC as unknown[]).flatMap(g1),
-  ];
-  return values.map((v) => BigInt(v).toString(16).padStart(64, "0"));
-}
+import { vkeyWords } from "./vkey.js";
 
 const vkeyChecked = new Map<string, Promise<VkeyCheck>>();
 

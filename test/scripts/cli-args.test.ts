@@ -26,7 +26,16 @@ function npmRun(
   });
 }
 
-const SCRIPTS = ["demo", "sandbox", "bench", "deploy", "gateway", "ceremony", "build:circuits"];
+const SCRIPTS = [
+  "demo",
+  "sandbox",
+  "bench",
+  "deploy",
+  "gateway",
+  "ceremony",
+  "build:circuits",
+  "console",
+];
 
 describe("README scripts and bad options", function () {
   this.timeout(5 * 60_000);
@@ -51,6 +60,8 @@ describe("README scripts and bad options", function () {
     ["ceremony", ["verify", "nosuch"], /unknown circuit "nosuch"/],
     ["build:circuits", ["--target", "big"], /--target must be test, production or all/],
     ["gateway", [], /no config file/],
+    ["console", ["--port", "x"], /--port must be 0\.\.65535, got "x"/],
+    ["demo", ["--console-port", "99999"], /--console-port must be 0\.\.65535, got "99999"/],
   ] as const) {
     it(`npm run ${script} -- ${args.join(" ")} names the bad value in one line and exits 2`, async () => {
       const r = await npmRun(script, [...args]);

@@ -1,0 +1,25 @@
+/**
+ * A Groth16 verification key as the words a snarkjs Solidity verifier holds: the console matches
+ * the key it ships with the bytecode of the verifier the chain registered (verify.ts). Pure, so
+ * that Node tests can check it against a deployed verifier.
+ */
+
+/** The 32-byte hex words of a Groth16 verification key's curve points (x, y; G2 as pairs). */
+export function vkeyWords(vkey: Record<string, unknown>): string[] {
+  const g1 = (p: unknown) => (p as string[]).slice(0, 2);
+  const g2 = (p: unknown) => (p as string[][]).slice(0, 2).flat();
+  const values = [
+    ...g1(vkey.vk_alpha_1),
+    ...g2(vkey.vk_beta_2),
+    ...g2(vkey.vk_gamma_2),
+    ...g2(vkey.vk_delta_2),
+    ...(vkey.IC as unknown[]).flatMap(g1),
+  ];
+  return values.map((v) => BigInt(v).toString(16).padStart(64, "0"));
+}
+
+/** Whether a verifier's runtime bytecode holds every word of a verification key. */
+export function codeHoldsVkey(code: string, vkey: Record<string, unknown>): boolean {
+  const hex = code.toLowerCase();
+  return vkeyWords(vkey).every((w) => hex.includes(w));
+}

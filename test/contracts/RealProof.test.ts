@@ -4,25 +4,20 @@
  * recordAnswer. Needs `npm run build:circuits` (or the lead's build) to have produced
  * circuits/build/range_d4/ and the verifier; fails, naming the missing files, otherwise.
  */
-import { existsSync, readFileSync } from "node:fs";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { readFileSync } from "node:fs";
 import { expect } from "chai";
 import type { Signer } from "ethers";
 import { network } from "hardhat";
 // @ts-expect-error snarkjs ships no type declarations
 import * as snarkjs from "snarkjs";
 import {
-  AggregateKind,
   circuitId,
   FIELD_MODULUS,
   PUBLIC_SIGNALS,
   signalsToArray,
-  type Policy,
 } from "../../circuits/lib/signals.js";
-import { buildTree, type TreeRecord } from "../../circuits/lib/tree.js";
+import { buildTree } from "../../circuits/lib/tree.js";
 import { rangeWitness } from "../../circuits/lib/witness.js";
-import type { Query } from "../../circuits/lib/query.js";
 import { toSnarkjsProof } from "../../protocol/proof.js";
 import {
   answerConsentOf,
@@ -32,6 +27,18 @@ import {
   type QueryMessage,
 } from "../../protocol/typed-data.js";
 import { checkGas, COVERAGE } from "./gas.js";
+import {
+  DEPTH,
+  NAME,
+  POLICY,
+  QUERY,
+  RECORDS,
+  requireBuild,
+  SALTS,
+  VKEY,
+  WASM,
+  ZKEY,
+} from "./range-d4.js";
 import {
   consentFor,
   deployPartProof,
@@ -44,37 +51,6 @@ import {
 
 const { ethers, networkHelpers } = await network.create();
 
-const NAME = "range_d4";
-const DEPTH = 4;
-const ROOT_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
-const WASM = path.join(ROOT_DIR, "circuits", "build", NAME, `${NAME}_js`, `${NAME}.wasm`);
-const ZKEY = path.join(ROOT_DIR, "circuits", "build", NAME, `${NAME}.zkey`);
-const VKEY = path.join(ROOT_DIR, "circuits", "build", NAME, `${NAME}.vkey.json`);
-const VERIFIER_SOL = path.join(ROOT_DIR, "contracts", "generated", "RangeD4Verifier.sol");
-const BUILT = [WASM, ZKEY, VKEY, VERIFIER_SOL].every((f) => existsSync(f));
-
-const RECORDS: TreeRecord[] = [3n, 8n, 8n, 13n, 21n, 34n, 55n, 89n].map((key, i) => ({
-  key,
-  values: [BigInt(i + 1), BigInt(1000 + 17 * i), BigInt(i % 2), BigInt(40 + 5 * i)],
-}));
-const SALTS = RECORDS.map((_, i) => 5_000_000n + BigInt(i) * 104_729n);
-const POLICY: Policy = {
-  aggregateMask: 0x7f,
-  fieldMask: 0xf,
-  filterMask: 0xf,
-  keyLo: 1n,
-  keyHi: 100n,
-  minCohort: 2,
-};
-const QUERY: Query = {
-  kind: AggregateKind.Sum,
-  fieldA: 1,
-  fieldB: 0,
-  lo: 5n,
-  hi: 60n,
-  threshold: 0n,
-  nonce: 4242n,
-};
 const BLIND = 987_654_321n;
 
 type Pair = [bigint, bigint];
@@ -167,13 +143,7 @@ describe("AccessLog with a real range_d4 proof", function () {
   before(function () {
     // A missing build fails the suite (it never skips): these are the only contract tests
     // with a real proof through the generated verifier.
-    if (!BUILT) {
-      throw new Error(
-        `${NAME} build or RangeD4Verifier missing (${[WASM, ZKEY, VKEY, VERIFIER_SOL]
-          .filter((f) => !existsSync(f))
-          .join(", ")}); run npm run build:circuits`,
-      );
-    }
+    requireBuild();
   });
 
   describe("verifyProof (generated verifier)", function () {

@@ -22,16 +22,35 @@ function printedCommands(output: string): string[] {
     .map((l) => l.trim());
 }
 
-/** Waits until `child`'s stdout contains `marker`; rejects if it exits first. */
+/** How long {@link waitFor} waits: far beyond a sandbox start under load, below mocha's timeout. */
+const WAIT_MS = 12 * 60_000;
+
+/**
+ * Waits until `child`'s stdout contains `marker`; rejects if it exits first, or after
+ * {@link WAIT_MS} with a message naming the marker and what the sandbox printed.
+ */
 function waitFor(child: ChildProcess, marker: string, out: { text: string }): Promise<void> {
   return new Promise((resolve, reject) => {
+    const timer = setTimeout(
+      () =>
+        reject(
+          new Error(
+            `sandbox did not print "${marker}" within ${WAIT_MS / 60_000} min:\n${out.text}`,
+          ),
+        ),
+      WAIT_MS,
+    );
     const check = () => {
-      if (out.text.includes(marker)) resolve();
+      if (out.text.includes(marker)) {
+        clearTimeout(timer);
+        resolve();
+      }
     };
     child.stdout!.on("data", check);
-    child.once("exit", (code) =>
-      reject(new Error(`sandbox exited (${code}) before "${marker}":\n${out.text}`)),
-    );
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`sandbox exited (${code}) before "${marker}":\n${out.text}`));
+    });
     check();
   });
 }

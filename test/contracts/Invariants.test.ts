@@ -28,7 +28,15 @@ import { circuitId } from "../../circuits/lib/signals.js";
 import { buildTree } from "../../circuits/lib/tree.js";
 import { rangeWitness } from "../../circuits/lib/witness.js";
 import { toSolidityProof } from "../../protocol/proof.js";
-import { consentFor, deployPartProof, ENDPOINT, META, PARAMS, SCHEMA } from "./helpers.js";
+import {
+  consentFor,
+  deployPartProof,
+  ENDPOINT,
+  META,
+  PARAMS,
+  policyTuple,
+  SCHEMA,
+} from "./helpers.js";
 import {
   DEPTH,
   NAME,
@@ -44,14 +52,7 @@ import {
 const { ethers, networkHelpers } = await network.create();
 
 const RUNS = Number(process.env.INVARIANT_RUNS ?? 25);
-const POLICY_TUPLE = {
-  aggregateMask: POLICY.aggregateMask,
-  fieldMask: POLICY.fieldMask,
-  filterMask: POLICY.filterMask,
-  minCohort: POLICY.minCohort,
-  keyLo: POLICY.keyLo,
-  keyHi: POLICY.keyHi,
-};
+const POLICY_TUPLE = policyTuple(POLICY);
 /** Grants of the fixture: consumer index (0 = A, 1 = B), quota, validity in seconds. */
 const GRANTS = [
   { consumer: 0, quota: 1, seconds: 86_400 },

@@ -188,7 +188,7 @@ export interface UploadProgress {
 export interface UploadOptions {
   /** Start a new data set instead of adding to the latest version. */
   replace?: boolean;
-  /** Largest chunk body (default: 3/4 of the gateway's body limit, else 1.5 MiB). */
+  /** Largest chunk body (default: 512 KiB, or 3/4 of the gateway's body limit if smaller). */
   chunkBytes?: number;
   /** Called after each chunk. */
   onProgress?: (p: UploadProgress) => void;
@@ -229,15 +229,27 @@ export async function uploadPath(
   const gw = gatewayOf(s);
   const files = await uploadFiles(p);
   const datas = await Promise.all(files.map((f) => readUploadFile(f)));
-  const limit = opts.chunkBytes ?? Math.floor(((await bodyLimitOf(gw)) * 3) / 4);
+  const limit =
+    opts.chunkBytes ?? Math.min(Math.floor(((await bodyLimitOf(gw)) * 3) / 4), CHUNK_BYTES);
   const replace = opts.replace ?? false;
   if (!replace && datas.length === 1 && jsonBytes(datas[0]) + 512 <= limit) {
     const up = await patiently(() => gw.upload(owner, assetId, datas[0]!));
     return { ...up, files, chunks: 1, resumed: 0 };
   }
-  const chunks = datas.flatMap((d) => splitUpload(d, limit - 512));
-  return uploadChunks(gw, owner, assetId, chunks, replace, opts, files);
+  // a chunk the gateway could not read within its time budget (a busy gateway): smaller chunks
+  for (let size = limit; ; size = Math.floor(size / 2)) {
+    const chunks = datas.flatMap((d) => splitUpload(d, size - 512));
+    try {
+      return await uploadChunks(gw, owner, assetId, chunks, replace, opts, files);
+    } catch (e) {
+      const tooSlow = e instanceof GatewayRefusal && e.code === "WORK_BUDGET_EXCEEDED";
+      if (!tooSlow || size < 32 * 1024) throw e;
+    }
+  }
 }
+
+/** The default largest chunk (a chunk is read in the gateway's ingest budget). */
+export const CHUNK_BYTES = 512 * 1024;
 
 async function bodyLimitOf(gw: GatewayClient): Promise<number> {
   try {

@@ -13,7 +13,7 @@ import type { TreeRecord } from "../../../circuits/lib/tree.js";
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
 
 /** Names of the selectable benchmarks, in the order they run. */
-export const BENCHMARKS = ["constraints", "tree", "prove", "gas", "gateway"] as const;
+export const BENCHMARKS = ["constraints", "tree", "prove", "gas", "gateway", "uploads"] as const;
 /** One selectable benchmark. */
 export type BenchName = (typeof BENCHMARKS)[number];
 

@@ -242,9 +242,16 @@ export async function uploadPath(
     try {
       return await uploadChunks(gw, owner, assetId, chunks, replace, opts, files);
     } catch (e) {
-      const tooSlow = e instanceof GatewayRefusal && e.code === "WORK_BUDGET_EXCEEDED";
-      if (!tooSlow || size < 32 * 1024) throw e;
+      if (!(e instanceof ChunkTooSlow)) throw e;
+      if (size < 32 * 1024) throw e.cause;
     }
+  }
+}
+
+/** A chunk the gateway refused with WORK_BUDGET_EXCEEDED (smaller chunks may pass). */
+class ChunkTooSlow extends Error {
+  constructor(override readonly cause: GatewayRefusal) {
+    super(cause.message);
   }
 }
 
@@ -286,7 +293,11 @@ export async function uploadChunks(
   if (started.localId === undefined) {
     for (let i = 0; i < chunks.length; i++) {
       if (held.has(i)) continue;
-      const r = await patiently(() => gw.uploadChunk(owner, terms, i, chunks[i]!));
+      const r = await patiently(() => gw.uploadChunk(owner, terms, i, chunks[i]!)).catch((e) => {
+        throw e instanceof GatewayRefusal && e.code === "WORK_BUDGET_EXCEEDED"
+          ? new ChunkTooSlow(e)
+          : e;
+      });
       bytes += jsonBytes(chunks[i]);
       records = r.session.records;
       const secs = Math.max((performance.now() - t0) / 1000, 1e-3);

@@ -188,7 +188,7 @@ export interface UploadProgress {
 export interface UploadOptions {
   /** Start a new data set instead of adding to the latest version. */
   replace?: boolean;
-  /** Largest chunk body (default: 3/4 of the gateway's body limit, else 1.5 MiB). */
+  /** Largest chunk body (default: 512 KiB, or 3/4 of the gateway's body limit if smaller). */
   chunkBytes?: number;
   /** Called after each chunk. */
   onProgress?: (p: UploadProgress) => void;
@@ -229,15 +229,34 @@ export async function uploadPath(
   const gw = gatewayOf(s);
   const files = await uploadFiles(p);
   const datas = await Promise.all(files.map((f) => readUploadFile(f)));
-  const limit = opts.chunkBytes ?? Math.floor(((await bodyLimitOf(gw)) * 3) / 4);
+  const limit =
+    opts.chunkBytes ?? Math.min(Math.floor(((await bodyLimitOf(gw)) * 3) / 4), CHUNK_BYTES);
   const replace = opts.replace ?? false;
   if (!replace && datas.length === 1 && jsonBytes(datas[0]) + 512 <= limit) {
     const up = await patiently(() => gw.upload(owner, assetId, datas[0]!));
     return { ...up, files, chunks: 1, resumed: 0 };
   }
-  const chunks = datas.flatMap((d) => splitUpload(d, limit - 512));
-  return uploadChunks(gw, owner, assetId, chunks, replace, opts, files);
+  // a chunk the gateway could not read within its time budget (a busy gateway): smaller chunks
+  for (let size = limit; ; size = Math.floor(size / 2)) {
+    const chunks = datas.flatMap((d) => splitUpload(d, size - 512));
+    try {
+      return await uploadChunks(gw, owner, assetId, chunks, replace, opts, files);
+    } catch (e) {
+      if (!(e instanceof ChunkTooSlow)) throw e;
+      if (size < 32 * 1024) throw e.cause;
+    }
+  }
 }
+
+/** A chunk the gateway refused with WORK_BUDGET_EXCEEDED (smaller chunks may pass). */
+class ChunkTooSlow extends Error {
+  constructor(override readonly cause: GatewayRefusal) {
+    super(cause.message);
+  }
+}
+
+/** The default largest chunk (a chunk is read in the gateway's ingest budget). */
+export const CHUNK_BYTES = 512 * 1024;
 
 async function bodyLimitOf(gw: GatewayClient): Promise<number> {
   try {
@@ -274,7 +293,11 @@ export async function uploadChunks(
   if (started.localId === undefined) {
     for (let i = 0; i < chunks.length; i++) {
       if (held.has(i)) continue;
-      const r = await patiently(() => gw.uploadChunk(owner, terms, i, chunks[i]!));
+      const r = await patiently(() => gw.uploadChunk(owner, terms, i, chunks[i]!)).catch((e) => {
+        throw e instanceof GatewayRefusal && e.code === "WORK_BUDGET_EXCEEDED"
+          ? new ChunkTooSlow(e)
+          : e;
+      });
       bytes += jsonBytes(chunks[i]);
       records = r.session.records;
       const secs = Math.max((performance.now() - t0) / 1000, 1e-3);

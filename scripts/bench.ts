@@ -44,6 +44,8 @@ Benchmarks (all by default, in this order): ${BENCHMARKS.join(", ")}
   prove        range-aggregate proof with range_d20 over a tree of the largest --records size:
                witness, proving, verify time, peak RSS of the proving process
   gas          publishVersion, grantAccess, revokeGrant, recordAnswer (real proofs) in Hardhat
+  uploads      upload + commit of 10^4 and 10^5 quality records through the CLI's upload
+               session to a gateway process, with its peak RSS (10^6: --uploads-million)
   gateway      one query's latency (POST /queries → logged) and Catena-X ingest throughput
   shapes       proof time and constraints per question shape (series, metrics, several
                suppliers, every plant × quarter in the day order) over 10^4 records
@@ -60,6 +62,7 @@ Options:
   --fresh-input    rebuild the proof's tree even when its input is cached
                    (~/.cache/partproof/bench, or PARTPROOF_BENCH_CACHE)
   --report-only    run nothing: rewrite RESULTS.md and the README section from results.json
+  --uploads-million  the uploads benchmark also uploads 10^6 records (long)
   -h, --help       this text
 
 Needs: npm run build:circuits -- --only range_d20 (the prove benchmark; range_d4 is the test
@@ -79,6 +82,7 @@ const { values } = parseArgsOr(
       "no-readme": { type: "boolean", default: false },
       "fresh-input": { type: "boolean", default: false },
       "report-only": { type: "boolean", default: false },
+      "uploads-million": { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
   },
@@ -220,6 +224,24 @@ for (const name of toRun) {
     await run(name, (l) =>
       benchShapes({ circuit: proveCircuit.name, depth: proveCircuit.depth, records }, l),
     );
+  } else if (name === "uploads") {
+    await run(name, async (l) => {
+      const why = gatewayAvailable();
+      if (why) throw new Skip(why);
+      // 10^6 records take long: only with --uploads-million
+      const counts = quick
+        ? [1000]
+        : values["uploads-million"]
+          ? [10_000, 100_000, 1_000_000]
+          : [10_000, 100_000];
+      const { benchUploads } = await import("./lib/bench/uploads.js");
+      const runs = await benchUploads(
+        counts,
+        (r) => l(`  [uploads] ${JSON.stringify(r)}`),
+        (line) => l(`  [uploads]${line}`),
+      );
+      return { runs };
+    });
   } else if (name === "gateway") {
     await run(name, async (l) => {
       const why = gatewayAvailable();

@@ -125,8 +125,10 @@ function addViews(group: Command, ctx: CommandContext) {
     .description("your own records at the gateway, page by page (no salts)")
     .argument("<assetId>", "your asset")
     .option("--version <localId>", "a local version (default: the latest)")
-    .addOption(new Option("--offset <n>", "first record").default("0"))
-    .addOption(new Option("--limit <n>", "records per page (at most 10000)").default("100"))
+    .addOption(new Option("--offset <n>", "first record (0 = the first)").default("0", "the first"))
+    .addOption(
+      new Option("--limit <n>", "records per page (at most 10000)").default("100", "a hundred"),
+    )
     .action(async (assetId: string, o: { version?: string; offset: string; limit: string }) => {
       const s = await ctx.session();
       const owner = await ctx.signer(s);

@@ -15,13 +15,19 @@ import {
   type StoredPolicy,
   type StoredQuery,
 } from "../store/job-codec.js";
+import { readRow, rowCount } from "../store/rows.js";
 
-/** Records and salts of a version (decimal strings), as stored. */
+/**
+ * A version's records and salts: as stored rows (`store/rows.ts`, ~96 bytes a record, what the
+ * gateway sends), or as decimal strings.
+ */
 export interface VersionPayload {
-  /** Records: [key, v0, v1, v2, v3]. */
-  records: string[][];
+  /** The version's rows in tree order. */
+  rows?: Uint8Array;
+  /** Records: [key, v0, v1, v2, v3] (when no rows are given). */
+  records?: string[][];
   /** Salts, same order. */
-  salts: string[];
+  salts?: string[];
   /** Tree depth. */
   depth: number;
   /** MIN/MAX field. */
@@ -90,12 +96,20 @@ const trees = new Map<string, MerkleSumTree>();
 async function treeOf(v: VersionPayload, root: string): Promise<MerkleSumTree> {
   const hit = trees.get(root);
   if (hit) return hit;
-  const tree = await buildTree(
-    v.records.map((r) => ({ key: BigInt(r[0]!), values: r.slice(1).map(BigInt) })),
-    v.salts.map(BigInt),
-    v.depth,
-    { minMaxField: v.minMaxField },
-  );
+  const records: { key: bigint; values: bigint[] }[] = [];
+  const salts: bigint[] = [];
+  if (v.rows) {
+    for (let i = 0; i < rowCount(v.rows); i++) {
+      const r = readRow(v.rows, i);
+      records.push({ key: r.key, values: r.values });
+      salts.push(r.salt);
+    }
+  } else {
+    for (const r of v.records ?? [])
+      records.push({ key: BigInt(r[0]!), values: r.slice(1).map(BigInt) });
+    for (const x of v.salts ?? []) salts.push(BigInt(x));
+  }
+  const tree = await buildTree(records, salts, v.depth, { minMaxField: v.minMaxField });
   trees.set(tree.root.toString(), tree);
   while (trees.size > 2) trees.delete(trees.keys().next().value!);
   return tree;

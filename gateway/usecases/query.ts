@@ -117,11 +117,11 @@ export async function runJob(ctx: GatewayContext, job: Job): Promise<void> {
     await ctx.store.updateJob(job.id, { status: "proving" });
     const version = await ctx.store.getVersionByRoot(job.root);
     if (!version) throw new AppError("VERSION_NOT_AVAILABLE", "the version's records are gone");
-    const data = await ctx.store.versionData(version);
+    // the stored rows (binary, ~96 bytes a record): the worker rebuilds the tree from them
+    // unless it holds it by root
     const result = await ctx.pool.prove({
       root: job.root,
-      records: data.records,
-      salts: data.salts,
+      rows: await ctx.store.versionRows(version),
       depth: version.depth,
       minMaxField: ctx.config.circuit.minMaxField,
       query: job.query,

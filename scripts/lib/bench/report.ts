@@ -17,6 +17,7 @@ import {
 import type { ConstraintsBenchData } from "./constraints.js";
 import type { GasBenchData } from "./gas.js";
 import type { GatewayBenchData } from "./gateway.js";
+import type { UploadRun } from "./uploads.js";
 import type { ProveBenchData } from "./prove.js";
 import type { TreeBenchData } from "./tree.js";
 
@@ -227,6 +228,31 @@ function gatewaySection(e: BenchEntry<GatewayBenchData>): string[] {
   return out;
 }
 
+function uploadsSection(e: BenchEntry<{ runs: UploadRun[] }>): string[] {
+  const out = [
+    "### Uploads (CLI → resumable upload session → one version; gateway as its own process)",
+    "",
+    header("uploads", e),
+    "",
+    "| records | CSV | chunks | upload + commit (s) | records/s | MB/s | gateway peak RSS (MiB) | load average after |",
+    "|---:|---:|---:|---:|---:|---:|---:|---|",
+  ];
+  for (const r of e.data!.runs) {
+    out.push(
+      `| ${int(r.records)} | ${int(Math.round(r.fileBytes / 1024))} KiB | ${r.chunks} | ${r.seconds} | ${int(r.recordsPerSecond)} | ${r.mbPerSecond} | ${r.gatewayPeakRssMiB} | ${r.loadavg.join(" / ")} |`,
+    );
+  }
+  out.push(
+    "",
+    "`uploadPath` of cli/supplier.ts sends a quality CSV (with a partId identity column) in chunks " +
+      "within the gateway's default 2 MiB body limit, each owner-signed, read in an ingest worker and " +
+      "stored synced; the commit applies them as one upload and builds the depth-20 tree. Peak RSS is " +
+      "the gateway process's VmHWM (HTTP thread and ingest workers).",
+    "",
+  );
+  return out;
+}
+
 function skipped(key: string, title: string, e: BenchEntry): string[] {
   return [`### ${title}`, "", header(key, e), "", `Skipped: ${e.reason ?? "no reason given"}.`, ""];
 }
@@ -257,6 +283,7 @@ export function renderMarkdown(r: BenchResults): string {
     ["gas", "Gas", gasSection as (e: BenchEntry<never>) => string[]],
     ["constraints", "Circuits", constraintsSection as (e: BenchEntry<never>) => string[]],
     ["gateway", "Gateway", gatewaySection as (e: BenchEntry<never>) => string[]],
+    ["uploads", "Uploads", uploadsSection as (e: BenchEntry<never>) => string[]],
   ];
   for (const [key, title, render] of sections) {
     const e = b[key];

@@ -21,14 +21,19 @@ include "node_in_range.circom";
 //     < 2^64 are checked by MerkleSumPath). Without this a sibling carrying p - x (a
 //     "negative" count or sum) or a count above its capacity passes, and the totals above it
 //     wrap around; with it every total on the paths is an exact integer below 2^(64+depth+1).
+//   - the root's count (the leaf's count plus every sibling count on its path, each range-
+//     checked above, so the total is an exact integer) equals the public recordCount, the
+//     count published on-chain with the root (recordCount < 2^64): a version cannot claim
+//     more or fewer records than its tree holds.
 // Public inputs, in order: root, index, challenge (an auditor nonce, bound with a square so
-// that each audit answer is fresh). Nothing about the records is revealed.
+// that each audit answer is fresh), recordCount. Nothing about the records is revealed.
 // NOTE: one audit checks one link and two root paths; confidence comes from many random
 // indices (circuits/README.md, "Trust assumption"). index must be < 2^depth - 1.
 template AuditPath(depth, m) {
     signal input root;
     signal input index;
     signal input challenge;
+    signal input recordCount;
 
     signal input key[2];
     signal input nextKey[2];
@@ -76,4 +81,13 @@ template AuditPath(depth, m) {
     }
     signal first <== IsZero()(index);
     first * key[0] === 0;
+
+    // the root's count is the published recordCount
+    _ <== Num2Bits(64)(recordCount);
+    var total = leaf[0][1];
+    for (var l = 0; l < depth; l++) {
+        total += siblings[0][l][1];
+    }
+    signal rootCount <== total;
+    recordCount === rootCount;
 }

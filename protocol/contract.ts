@@ -6,6 +6,7 @@
 import type { ContractRunner, Interface, Provider } from "ethers";
 import { PartProof__factory, type PartProof } from "../types/ethers-contracts/index.js";
 import { thresholdSlots, type Policy } from "../circuits/lib/signals.js";
+import { auditSeedBlock, DEFAULT_AUDIT_DELAY_BLOCKS } from "./audit.js";
 
 export type { PartProof };
 
@@ -169,6 +170,31 @@ export class PartProofReader {
       if (decodeRevert(e)?.name === "AssetNotFound") return undefined;
       throw e;
     }
+  }
+
+  /** The block in which a version was published, or undefined when it does not exist. */
+  async versionPublicationBlock(versionId: bigint): Promise<number | undefined> {
+    const assetId = versionId >> 64n;
+    const logs = await this.contract.queryFilter(
+      this.contract.filters.VersionPublished(assetId, versionId),
+    );
+    return logs[0]?.blockNumber;
+  }
+
+  /**
+   * The audit seed of a version (protocol/audit.ts): the hash of the block `delay` blocks after
+   * its publication block. `seed` is undefined while that block is not mined yet.
+   */
+  async auditSeed(
+    versionId: bigint,
+    delay: number = DEFAULT_AUDIT_DELAY_BLOCKS,
+  ): Promise<{ seedBlock: number; seed?: string } | undefined> {
+    const published = await this.versionPublicationBlock(versionId);
+    if (published === undefined) return undefined;
+    const seedBlock = auditSeedBlock(published, delay);
+    if ((await this.provider.getBlockNumber()) < seedBlock) return { seedBlock };
+    const block = await this.provider.getBlock(seedBlock);
+    return { seedBlock, seed: block?.hash ?? undefined };
   }
 
   /** The version, or undefined when it does not exist. */

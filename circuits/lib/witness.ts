@@ -176,15 +176,21 @@ export function rangeWitness(
 export interface AuditWitness {
   /** The circuit input. */
   input: CircuitInput;
-  /** The public signals in order: root, index, challenge. */
-  publicSignals: [bigint, bigint, bigint];
+  /** The public signals in order: root, index, challenge, recordCount. */
+  publicSignals: [bigint, bigint, bigint, bigint];
 }
 
 /**
  * Builds the AuditPath input for leaf `index` (and its successor) of `tree`, answering the
- * auditor's `challenge`. index must be < 2^depth - 1.
+ * auditor's `challenge`, for the version's published `recordCount` (default: the root's
+ * count; the circuit refuses any other). index must be < 2^depth - 1.
  */
-export function auditWitness(tree: MerkleSumTree, index: number, challenge: bigint): AuditWitness {
+export function auditWitness(
+  tree: MerkleSumTree,
+  index: number,
+  challenge: bigint,
+  recordCount: bigint = tree.node(tree.depth, 0)[1]!,
+): AuditWitness {
   if (!Number.isInteger(index) || index < 0 || index >= 2 ** tree.depth - 1) {
     throw new RangeError(`audit index must be in [0, 2^${tree.depth} - 2], got ${index}`);
   }
@@ -194,13 +200,14 @@ export function auditWitness(tree: MerkleSumTree, index: number, challenge: bigi
       root: tree.root,
       index: BigInt(index),
       challenge,
+      recordCount,
       key: leaves.map((l) => l.key),
       nextKey: leaves.map((l) => l.nextKey),
       values: leaves.map((l) => l.values),
       salt: leaves.map((l) => l.salt),
       siblings: [tree.path(index), tree.path(index + 1)],
     },
-    publicSignals: [tree.root, BigInt(index), challenge],
+    publicSignals: [tree.root, BigInt(index), challenge, recordCount],
   };
 }
 

@@ -45,29 +45,35 @@ describe("AuditPath (audit_d4)", function () {
    * generator stops there) and that a witness satisfying every other constraint (computed by a
    * copy of the circuit without that line) fails the R1CS check of the real circuit.
    */
-  async function caughtOnlyBy(bad: MerkleSumTree, index: number, text: string): Promise<void> {
-    const input = auditWitness(bad, index, 7n).input;
-    expect(await refusal(calculateWitness(NAME, input))).to.equal(at(text));
-    const forged = await relaxedWitness(NAME, [{ file: FILE, remove: text }], input);
-    expect(forged.slice(1, 4)).to.deep.equal([bad.root, BigInt(index), 7n]);
+  async function caughtOnlyBy(
+    bad: MerkleSumTree,
+    index: number,
+    text: string,
+    recordCount?: bigint,
+  ): Promise<void> {
+    const w = auditWitness(bad, index, 7n, recordCount);
+    expect(await refusal(calculateWitness(NAME, w.input))).to.equal(at(text));
+    const forged = await relaxedWitness(NAME, [{ file: FILE, remove: text }], w.input);
+    expect(forged.slice(1, 5)).to.deep.equal(w.publicSignals);
     expect(await checkWitness(NAME, forged)).to.equal(false);
   }
 
   describe("compiled circuit", function () {
-    it("has the public inputs root, index, challenge in order", async function () {
+    it("has the public inputs root, index, challenge, recordCount in order", async function () {
       const info = await r1csInfo(NAME);
-      expect(info.nPubInputs).to.equal(3);
+      expect(info.nPubInputs).to.equal(4);
       expect(info.nOutputs).to.equal(0);
       const names = signalNames(NAME);
-      expect([1, 2, 3].map((i) => names.get(i))).to.deep.equal([
+      expect([1, 2, 3, 4].map((i) => names.get(i))).to.deep.equal([
         "main.root",
         "main.index",
         "main.challenge",
+        "main.recordCount",
       ]);
     });
 
     it("keeps its pinned constraint count", async function () {
-      expect((await r1csInfo(NAME)).nConstraints).to.equal(10876);
+      expect((await r1csInfo(NAME)).nConstraints).to.equal(10940);
     });
   });
 
@@ -75,9 +81,9 @@ describe("AuditPath (audit_d4)", function () {
     // the sentinel, a duplicate-key pair, the last record → first padding, padding → padding
     for (const index of [0, 2, 10, 11, 14]) {
       it(`accepts the audit of leaf ${index}`, async function () {
-        const w = auditWitness(tree, index, 4242n);
+        const w = auditWitness(tree, index, 4242n, BigInt(records.length));
         const witness = await calculateWitness(NAME, w.input);
-        expect(witness.slice(1, 4)).to.deep.equal(w.publicSignals);
+        expect(witness.slice(1, 5)).to.deep.equal(w.publicSignals);
         expect(await checkWitness(NAME, witness)).to.equal(true);
       });
     }
@@ -136,10 +142,51 @@ describe("AuditPath (audit_d4)", function () {
       const inflate: NodeOverride = (t) => [t[0]!, t[1]! + 1n, ...t.slice(2)];
       const bad = await forgedTree(leaves, DEPTH, M, new Map([["2:2", inflate]]));
       expect(bad.node(2, 2)[1]).to.equal(4n);
-      await caughtOnlyBy(bad, 8, "path[s].root === root;");
+      // published with the true 10 records (the path's recomputed count agrees with that)
+      await caughtOnlyBy(bad, 8, "path[s].root === root;", 10n);
       // where the node is only a sibling (leaf 4's path) and within its capacity of 4 leaves,
-      // one audit cannot see it: that is what the sampling bound of circuits/README.md covers
-      expect(await refusal(calculateWitness(NAME, auditWitness(bad, 4, 1n).input))).to.equal(null);
+      // the root's count (11) betrays it if the version says 10 records; published as 11, one
+      // audit cannot see it: that is what the sampling bound of circuits/README.md covers
+      const beside = (n: bigint) => calculateWitness(NAME, auditWitness(bad, 4, 1n, n).input);
+      expect(await refusal(beside(10n))).to.equal(at("recordCount === rootCount;"));
+      expect(await refusal(beside(11n))).to.equal(null);
+    });
+
+    it("a root whose count differs from the published recordCount fails only `recordCount === rootCount`", async function () {
+      // the honest tree holds 10 records; a version published as 9 or 11 records is refused
+      // at every index, the padding included
+      for (const claimed of [9n, 11n]) {
+        await caughtOnlyBy(tree, 3, "recordCount === rootCount;", claimed);
+        const w = auditWitness(tree, 14, 1n, claimed);
+        expect(await refusal(calculateWitness(NAME, w.input))).to.equal(
+          at("recordCount === rootCount;"),
+        );
+      }
+    });
+
+    it("a fake sibling with count 0 hiding a subtree: caught by the count anywhere, by the path through it", async function () {
+      // node (1, 2) covers leaves 4, 5 (keys 9, 12) and is committed with count 0 (its hash is
+      // the honest one): every range over keys 9..12 would miss two records
+      const hide: NodeOverride = (t) => [t[0]!, 0n, ...t.slice(2)];
+      const bad = await forgedTree(leaves, DEPTH, M, new Map([["1:2", hide]]));
+      expect(bad.node(DEPTH, 0)[1]).to.equal(8n);
+      // published with the true number of records (10): any audit fails at the count
+      for (const index of [0, 8, 10]) {
+        const w = auditWitness(bad, index, 1n, 10n);
+        expect(await refusal(calculateWitness(NAME, w.input))).to.equal(
+          at("recordCount === rootCount;"),
+        );
+      }
+      // published as 8 to match the root: an audit through the hidden subtree recomputes its
+      // count from the leaves and misses the root; one beside it cannot see it (sampling)
+      for (const index of [3, 4, 5]) {
+        const w = auditWitness(bad, index, 1n, 8n);
+        expect(await refusal(calculateWitness(NAME, w.input)), `index ${index}`).to.equal(
+          at("path[s].root === root;"),
+        );
+      }
+      const beside = auditWitness(bad, 8, 1n, 8n);
+      expect(await refusal(calculateWitness(NAME, beside.input))).to.equal(null);
     });
 
     it("fails the constraint check when the public index or challenge is edited", async function () {

@@ -84,7 +84,7 @@ describe("Ignition module PartProof", function () {
       expect(partProofModule()).to.equal(PartProofModule);
     });
 
-    it("keeps audit circuits (three public signals) out of the answer verifier registry", async function () {
+    it("keeps audit circuits (four public signals) out of the answer verifier registry", async function () {
       const { partProof } = await ignition.deploy(partProofModule(["test", "production"]), {
         displayUi: false,
       });

@@ -1,0 +1,80 @@
+/**
+ * Audits by public randomness (issue 15): which leaves of a published version are audited is
+ * decided by a block hash that did not exist when the tree was built and published, so a
+ * gateway cannot build a tree that is malformed only where nobody looks.
+ *
+ * The seed of version V is the hash of block `publicationBlock + delay` (default
+ * {@link DEFAULT_AUDIT_DELAY_BLOCKS}); it is expanded to t audit indices by
+ * `index_j = keccak256(abi.encode(versionId, seed, j)) mod (recordCount + 1)`: the links from
+ * the low sentinel (leaf 0) through the last record (leaf recordCount) to the first padding leaf,
+ * drawn uniformly with replacement. The gateway and every auditor compute the same indices.
+ *
+ * The bound: if a fraction f of these links is malformed, t independent uniform draws all miss
+ * them with probability (1 - f)^t ({@link escapeProbability}).
+ */
+import { AbiCoder, keccak256 } from "ethers";
+
+/** Blocks between a version's publication and the block whose hash seeds its audit. */
+export const DEFAULT_AUDIT_DELAY_BLOCKS = 5;
+/** Default number of audited links. */
+export const DEFAULT_AUDIT_SAMPLES = 300;
+
+const coder = AbiCoder.defaultAbiCoder();
+const BYTES32 = /^0x[0-9a-fA-F]{64}$/;
+
+/** The block whose hash seeds the audit of a version published in `publicationBlock`. */
+export function auditSeedBlock(
+  publicationBlock: number,
+  delay: number = DEFAULT_AUDIT_DELAY_BLOCKS,
+): number {
+  if (!Number.isSafeInteger(publicationBlock) || publicationBlock < 0) {
+    throw new RangeError(`publication block must be a block number, got ${publicationBlock}`);
+  }
+  if (!Number.isSafeInteger(delay) || delay < 1) {
+    throw new RangeError(`audit delay must be at least 1 block, got ${delay}`);
+  }
+  return publicationBlock + delay;
+}
+
+/**
+ * The t audit indices of a version: leaf indices in [0, min(recordCount, 2^depth - 2)], each
+ * audited with its successor, drawn from the seed (see the module comment).
+ */
+export function auditIndices(
+  versionId: bigint,
+  seed: string,
+  recordCount: bigint,
+  depth: number,
+  t: number,
+): number[] {
+  if (!BYTES32.test(seed)) throw new RangeError(`audit seed must be a bytes32 hex string`);
+  if (!Number.isSafeInteger(t) || t < 1) throw new RangeError(`t must be a positive integer`);
+  if (recordCount < 0n) throw new RangeError("recordCount must not be negative");
+  const lastLink = BigInt(2 ** depth - 2);
+  const span = (recordCount < lastLink ? recordCount : lastLink) + 1n;
+  return Array.from({ length: t }, (_, j) => {
+    const h = keccak256(coder.encode(["uint256", "bytes32", "uint256"], [versionId, seed, j]));
+    return Number(BigInt(h) % span);
+  });
+}
+
+/**
+ * The public `challenge` of every audit proof for this version and seed: binds the proofs to
+ * the seed (a proof made for another seed or version does not verify with it). < 2^248.
+ */
+export function auditChallenge(versionId: bigint, seed: string): bigint {
+  if (!BYTES32.test(seed)) throw new RangeError(`audit seed must be a bytes32 hex string`);
+  const h = keccak256(
+    coder.encode(["string", "uint256", "bytes32"], ["PartProof audit", versionId, seed]),
+  );
+  return BigInt(h) >> 8n;
+}
+
+/**
+ * The probability that t uniform audits all miss a malformed fraction f of the audited links:
+ * (1 - f)^t.
+ */
+export function escapeProbability(f: number, t: number): number {
+  if (!(f >= 0 && f <= 1)) throw new RangeError(`f must be in [0, 1], got ${f}`);
+  return Math.pow(1 - f, t);
+}

@@ -60,7 +60,7 @@ export interface QueryInput {
 /** The signed message of a query in the user's terms, with a fresh request id and nonce. */
 export function queryMessage(schema: DataSchema, q: QueryInput, ttlSec = 600): QueryMessage {
   const kind = aggregateOf(q.aggregate);
-  const { keyLo, keyHi } = keyRangeOf(q);
+  const { keyLo, keyHi } = keyRangeOf(q, schema);
   return {
     grantId: q.grantId,
     assetId: q.assetId,

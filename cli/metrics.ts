@@ -5,6 +5,8 @@
  * pooled value needs (numerator, denominator or count), and the combination is exact.
  */
 import type { JobView } from "../protocol/api.js";
+import { BY_DAY } from "../protocol/records/key-order.js";
+import type { DataSchema } from "../protocol/records/types.js";
 import { UserError } from "./errors.js";
 
 /** What a pooled metric is made of: value = scale · Σ numerator / Σ denominator. */
@@ -109,6 +111,11 @@ export const METRICS: readonly Metric[] = [
     decimals: 3,
   },
 ];
+
+/** Whether a schema holds the records a metric reads (its day-ordered variant too). */
+export function metricFits(metric: Metric, schema: DataSchema): boolean {
+  return schema.name === metric.schema || schema.name === `${metric.schema}${BY_DAY}`;
+}
 
 /** A metric by name; the error lists the presets. */
 export function metricOf(name: string): Metric {

@@ -20,7 +20,13 @@ import {
   type AnswerCheck,
 } from "./automaker.js";
 import { UserError } from "./errors.js";
-import { pooledQuestions, pooledValue, type Metric, type MetricValue } from "./metrics.js";
+import {
+  metricFits,
+  pooledQuestions,
+  pooledValue,
+  type Metric,
+  type MetricValue,
+} from "./metrics.js";
 import { assetSchema } from "./policy.js";
 import type { Session } from "./session.js";
 
@@ -75,7 +81,7 @@ export async function resolveSuppliers(
     }
     const session: Session = { ...s, gatewayUrl };
     const schema = await assetSchema(session, grant.assetId);
-    if (schema.name !== metric.schema) {
+    if (!metricFits(metric, schema)) {
       throw new UserError(
         `--suppliers: grant ${grantId} is on a ${schema.name} asset; ${metric.name} reads ${metric.schema} assets`,
       );
@@ -152,14 +158,14 @@ export async function askPooled(
     }
   }
   onProgress(`${asked.length} proofs in flight at ${targets.length} gateways …`);
-  const done = await Promise.all(
-    asked.map(async (a) => {
-      const job = await waitJob(a.t.session, a.job.jobId);
-      const check = await verifyAnswer(a.t.session, job);
-      onProgress(`  grant ${a.t.grantId}: SUM(${a.field}) proved, logged and verified`);
-      return { ...a, job, check };
-    }),
-  );
+  // proofs run concurrently at the gateways; jobs are followed one at a time (rate limits)
+  const done: { t: SupplierTarget; field: string; job: JobView; check: AnswerCheck }[] = [];
+  for (const a of asked) {
+    const job = await waitJob(a.t.session, a.job.jobId);
+    const check = await verifyAnswer(a.t.session, job);
+    onProgress(`  grant ${a.t.grantId}: SUM(${a.field}) proved, logged and verified`);
+    done.push({ ...a, job, check });
+  }
   const parts: SupplierPart[] = targets.map((target) => {
     const mine = done.filter((d) => d.t === target);
     const part: SupplierPart = { target, jobs: {}, checks: {}, sums: {}, count: 0n };

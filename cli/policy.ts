@@ -9,7 +9,7 @@ import {
   THRESHOLD_SLOT_BITS,
   type Policy,
 } from "../circuits/lib/signals.js";
-import { findSchema, keyRange } from "../protocol/records/index.js";
+import { findSchema, keyRange, schemaKeyRange } from "../protocol/records/index.js";
 import type { DataSchema } from "../protocol/records/types.js";
 import { UserError } from "./errors.js";
 import type { Session } from "./session.js";
@@ -58,9 +58,12 @@ export function fieldOf(schema: DataSchema, n: string): number {
 }
 
 /** The index-key range of a part, optionally one plant and a production-date window. */
-export function keyRangeOf(q: { partNumber: string; plant?: string; from?: string; to?: string }) {
+export function keyRangeOf(
+  q: { partNumber: string; plant?: string; from?: string; to?: string },
+  schema?: DataSchema,
+) {
   try {
-    return keyRange(q);
+    return schema ? schemaKeyRange(schema, q) : keyRange(q);
   } catch (e) {
     throw new UserError(`key range: ${(e as Error).message}`);
   }
@@ -117,7 +120,7 @@ export function policyOf(schema: DataSchema, p: PolicyInput): Policy {
     names.reduce((m, n) => m | (1 << index(n)), 0);
   const aggregateMask = mask(p.aggregates, aggregateOf);
   const fieldIndex = (n: string) => fieldOf(schema, n);
-  const { keyLo, keyHi } = keyRangeOf({ partNumber: p.partNumber, plant: p.plant });
+  const { keyLo, keyHi } = keyRangeOf({ partNumber: p.partNumber, plant: p.plant }, schema);
   if (!Number.isInteger(p.minCohort) || p.minCohort < 1) {
     throw new UserError("k must be a positive integer");
   }

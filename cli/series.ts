@@ -8,7 +8,14 @@ import { GatewayRefusal } from "../protocol/client.js";
 import { dayNumber, isoDateOfDay } from "../protocol/records/keys.js";
 import { ask, failedChecks, verifyAnswer, waitJob, type AnswerCheck } from "./automaker.js";
 import { UserError } from "./errors.js";
-import { formatValue, toNumber, valueOfAnswer, type Metric, type MetricValue } from "./metrics.js";
+import {
+  formatValue,
+  metricFits,
+  toNumber,
+  valueOfAnswer,
+  type Metric,
+  type MetricValue,
+} from "./metrics.js";
 import { assetSchema } from "./policy.js";
 import type { Session } from "./session.js";
 import { lineChartSvg } from "./svg-chart.js";
@@ -98,7 +105,7 @@ export async function runSeries(
   onProgress: (line: string) => void = () => {},
 ): Promise<SeriesPoint[]> {
   const schema = await assetSchema(s, q.assetId);
-  if (schema.name !== metric.schema) {
+  if (!metricFits(metric, schema)) {
     throw new UserError(
       `asset ${q.assetId} holds ${schema.name} records; ${metric.name} reads ${metric.schema}`,
     );
@@ -129,22 +136,27 @@ export async function runSeries(
   );
   const inFlight = sent.filter((x) => x.jobId).length;
   onProgress(`${inFlight} of ${periods.length} questions accepted; proofs in flight …`);
-  return Promise.all(
-    sent.map(async (x): Promise<SeriesPoint> => {
-      if (!x.jobId) return { period: x.period, refused: x.refused, failed: [] };
-      const job = await waitJob(s, x.jobId);
-      const check = await verifyAnswer(s, job);
-      onProgress(`  ${x.period.label}: proved, logged and verified`);
-      return {
-        period: x.period,
-        jobId: x.jobId,
-        job,
-        check,
-        failed: failedChecks(check),
-        value: valueOfAnswer(metric, job),
-      };
-    }),
-  );
+  // The proofs run concurrently at the gateway; their jobs are followed one after the other,
+  // so that polling many jobs at once does not run into the gateway's per-address rate limit.
+  const points: SeriesPoint[] = [];
+  for (const x of sent) {
+    if (!x.jobId) {
+      points.push({ period: x.period, refused: x.refused, failed: [] });
+      continue;
+    }
+    const job = await waitJob(s, x.jobId);
+    const check = await verifyAnswer(s, job);
+    onProgress(`  ${x.period.label}: proved, logged and verified`);
+    points.push({
+      period: x.period,
+      jobId: x.jobId,
+      job,
+      check,
+      failed: failedChecks(check),
+      value: valueOfAnswer(metric, job),
+    });
+  }
+  return points;
 }
 
 /** The series as text lines: period, dates, value with unit, records, verification. */

@@ -5,7 +5,6 @@
 import { writeFile } from "node:fs/promises";
 import { InvalidArgumentError, Option, type Command } from "commander";
 import { VerificationFailed } from "../automaker.js";
-import { UserError } from "../errors.js";
 import { METRICS, metricOf } from "../metrics.js";
 import { periodsOf, runSeries, seriesCsv, seriesSvg, seriesTable } from "../series.js";
 import { bigId, type CommandContext } from "./context.js";
@@ -45,7 +44,7 @@ export function addSeries(group: Command, ctx: CommandContext): void {
     .requiredOption("--part <partNumber>", "the part number the question is about")
     .option(
       "--plant <plant>",
-      "only this plant (a date window needs one: the key orders part, plant, day)",
+      "only this plant (needed on an asset keyed part, plant, day; not allowed on a …-by-day asset, which answers every plant)",
     )
     .requiredOption("--from <date>", "first day, YYYY-MM-DD", isoDate("--from"))
     .requiredOption("--to <date>", "last day, YYYY-MM-DD", isoDate("--to"))
@@ -62,11 +61,6 @@ export function addSeries(group: Command, ctx: CommandContext): void {
       const s = await ctx.session();
       const metric = metricOf(o.metric);
       const periods = periodsOf(o.by, o.from, o.to);
-      if (o.plant === undefined) {
-        throw new UserError(
-          "a series needs --plant: a date window over every plant is not one key range (the key orders part, plant, day)",
-        );
-      }
       const points = await runSeries(
         s,
         await ctx.signer(s),

@@ -6,7 +6,14 @@ import { Option, type Command } from "commander";
 import * as automaker from "../automaker.js";
 import { UserError } from "../errors.js";
 import { describeAnswer, describeCheck } from "../format.js";
-import { describeMetric, formatValue, METRICS, metricOf, valueOfAnswer } from "../metrics.js";
+import {
+  describeMetric,
+  formatValue,
+  METRICS,
+  metricFits,
+  metricOf,
+  valueOfAnswer,
+} from "../metrics.js";
 import { askPooled, resolveSuppliers } from "../multi-supplier.js";
 import { assetSchema, policyOf } from "../policy.js";
 import { addSeries } from "./automaker-series.js";
@@ -175,7 +182,7 @@ function addQuery(group: Command, ctx: CommandContext) {
       if (aggregate === undefined) throw new UserError("give --aggregate or --metric");
       const assetId = bigId("--asset", o.asset);
       const schema = await assetSchema(s, assetId);
-      if (metric && schema.name !== metric.schema) {
+      if (metric && !metricFits(metric, schema)) {
         throw new UserError(
           `asset ${assetId} holds ${schema.name} records; ${metric.name} reads ${metric.schema}`,
         );

@@ -10,7 +10,7 @@ import { pcfSchema } from "./pcf.js";
 import { qualitySchema } from "./quality.js";
 import { parseCsv } from "./csv.js";
 import { zodIssues } from "./issues.js";
-import { indexKey } from "./keys.js";
+import { byDay, keyOrderOf, recordKey } from "./key-order.js";
 import {
   RECORD_STATUSES,
   rowSchema,
@@ -21,11 +21,12 @@ import {
 
 export * from "./types.js";
 export * from "./keys.js";
+export * from "./key-order.js";
 export { qualitySchema, deliverySchema, pcfSchema };
 
 /** Every schema the gateway serves, by on-chain schema id. */
 export const SCHEMAS: ReadonlyMap<string, DataSchema> = new Map(
-  [qualitySchema, deliverySchema, pcfSchema].map((s) => [s.id, s]),
+  [qualitySchema, deliverySchema, pcfSchema].flatMap((s) => [s, byDay(s)]).map((s) => [s.id, s]),
 );
 
 /** Looks a schema up by its id (URN) or short name. */
@@ -139,7 +140,8 @@ export function parseBatch(schema: DataSchema, data: UploadData): ParseResult {
     try {
       const identity = split ? schema.identityOf(split.ids, row) : undefined;
       records.push({
-        key: indexKey(
+        key: recordKey(
+          schema,
           row[schema.partColumn] as string,
           row[schema.plantColumn] as string,
           row[schema.dateColumn] as number,
@@ -268,7 +270,10 @@ export function describeSchema(schema: DataSchema) {
     id: schema.id,
     name: schema.name,
     description: schema.description,
-    key: "part·2^80 + plant·2^32 + day; part/plant = idCode(normalised string), day = days since 1970-01-01",
+    key:
+      keyOrderOf(schema) === "day"
+        ? "part·2^80 + day·2^48 + plant; part/plant = idCode(normalised string), day = days since 1970-01-01"
+        : "part·2^80 + plant·2^32 + day; part/plant = idCode(normalised string), day = days since 1970-01-01",
     columns: [
       ...schema.columns.map((c) => ({
         name: c.name,

@@ -70,6 +70,11 @@ export interface DataSchema {
    * before such a column existed stays valid.
    */
   optionalColumns?: readonly Column[];
+  /**
+   * Order of the index key: "plant" (part, plant, day; the default) or "day" (part, day,
+   * plant: the `…-by-day` variants of key-order.ts).
+   */
+  keyOrder?: "plant" | "day";
   /** Name of the column holding the part identifier. */
   partColumn: string;
   /** Name of the column holding the plant identifier. */

@@ -3,7 +3,8 @@
  * per supplier, port 0, LevelDB in temp folders) on Hardhat's in-process chain with the real
  * range_d4 verifier: a monthly rework-PPM series (CSV and SVG written, every point verified),
  * two delivery metrics (average lead time, on-time share), two PCF metrics (average PCF per
- * part, total carbon) and a three-supplier delivered-quantity total. Every answer is compared
+ * part, total carbon), a three-supplier delivered-quantity total and every plant × a quarter
+ * (a day-ordered asset of the same records). Every answer is compared
  * with plain TypeScript over the same generated records, and k still refuses per shape: a
  * month below k is a refused point, a one-day delivery window is refused, and a supplier whose
  * grant has a higher k refuses the pooled question.
@@ -218,6 +219,12 @@ describe("e2e: the shapes of automakers' questions through the CLI", function ()
     const sums = ["--aggregates", "count,sum,avg,ratio"];
     await publish(0, "quality", "quality", quality, [...sums, "--fields", "quantity,reworked"]);
     await publish(0, "pcf", "pcf", pcf, [...sums, "--fields", "footprints,pcfMicroKgCo2e"]);
+    // the same quality records keyed part, day, plant: every plant × a window is one range
+    await publish(0, "qualityByDay", "quality-by-day", quality, [
+      ...sums,
+      "--fields",
+      "quantity,reworked",
+    ]);
     const delFields = ["--fields", "quantity,leadTimeKnown,onTime,leadTimeDays"];
     await publish(0, "delivery0", "delivery", deliveries[0]!, [...sums, ...delFields]);
     await publish(1, "delivery1", "delivery", deliveries[1]!, [...sums, ...delFields]);
@@ -388,6 +395,28 @@ describe("e2e: the shapes of automakers' questions through the CLI", function ()
     const sum = await metricQuery(0, "pcf", "carbon-total", ...window);
     expect(sum.code, sum.err).to.equal(0);
     expect(sum.json().job.answer.resultValue).to.equal(String(total));
+  });
+
+  it("every plant × a quarter in one proof (the day-ordered asset), equal to plain TypeScript", async function () {
+    const sel = quality.filter((q) => inQ3(q.productionDate));
+    expect(new Set(sel.map((q) => q.plant)).size).to.equal(2);
+    const reworked = sel.filter((q) => q.hasBeenReworked).length;
+    const r = await metricQuery(0, "qualityByDay", "rework-ppm", ...Q3);
+    expect(r.code, r.err).to.equal(0);
+    expect(r.json().job.answer.resultValue).to.equal(
+      String(Math.floor((reworked * 1e6) / sel.length)),
+    );
+    expect(Object.values(r.json().check).every(Boolean)).to.equal(true);
+  });
+
+  it("refuses a plant on the day-ordered asset, and a window below k", async function () {
+    const plant = await metricQuery(0, "qualityByDay", "rework-ppm", "--plant", PLANT, ...Q3);
+    expect(plant.code).to.equal(2);
+    expect(plant.err).to.match(/answers every plant at once/);
+    const day = quality[0]!.productionDate;
+    const small = await metricQuery(0, "qualityByDay", "rework-ppm", "--from", day, "--to", day);
+    expect(small.code).to.equal(2);
+    expect(small.err).to.match(/COHORT_BELOW_K/);
   });
 
   /** The delivered quantity of PART to SITE in Q3, pooled under these grants. */

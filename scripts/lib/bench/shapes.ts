@@ -75,11 +75,12 @@ export async function benchShapes(o: ShapesBenchOptions, log: Log): Promise<Shap
     byPart.set(r.key >> PART_SHIFT, (byPart.get(r.key >> PART_SHIFT) ?? 0) + 1);
   const part = [...byPart.entries()].sort((a, b) => b[1] - a[1])[0]![0];
   const mine = records.filter((r) => r.key >> PART_SHIFT === part);
-  const firstDay = Number(
-    mine.reduce((m, r) => ((r.key & 0xffffffffn) < m ? r.key & 0xffffffffn : m), 1n << 32n),
-  );
+  // the window starts at the part's earliest record, whose plant is the one-plant question's
+  const DAY = 0xffffffffn;
+  const first = mine.reduce((m, r) => ((r.key & DAY) < (m.key & DAY) ? r : m));
+  const firstDay = Number(first.key & DAY);
   const [fromDay, toDay] = [firstDay, firstDay + 91];
-  const plant = (mine[0]!.key >> PLANT_SHIFT) & ((1n << 48n) - 1n);
+  const plant = (first.key >> PLANT_SHIFT) & ((1n << 48n) - 1n);
   const salts = records.map(() => randomSalt());
 
   let t = performance.now();

@@ -13,7 +13,16 @@ import type { TreeRecord } from "../../../circuits/lib/tree.js";
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
 
 /** Names of the selectable benchmarks, in the order they run. */
-export const BENCHMARKS = ["constraints", "tree", "prove", "gas", "gateway"] as const;
+export const BENCHMARKS = [
+  "constraints",
+  "tree",
+  "prove",
+  "gas",
+  "gateway",
+  "proof",
+  "latency",
+  "verify",
+] as const;
 /** One selectable benchmark. */
 export type BenchName = (typeof BENCHMARKS)[number];
 

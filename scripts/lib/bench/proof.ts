@@ -1,8 +1,8 @@
 /**
  * `proof` benchmark: the gateway's prover against raw snarkjs on the same zkey and witness, in
  * the same run, round after round (so that both see the same load):
- * - raw: `snarkjs groth16 prove <zkey> <wtns>` (snarkjs' own command line, a fresh process: its
- *   wall time includes Node's start-up and reading the zkey);
+ * - raw: `snarkjs groth16 prove <zkey> <wtns>` (snarkjs' own command line, a fresh process at
+ *   the provers' nice level: its wall time includes Node's start-up and reading the zkey);
  * - process: the gateway's `ProverPool` (gateway/prover/pool.ts) in its default mode, a child
  *   process in which snarkjs proves on every core;
  * - thread: the same pool as a worker thread (the former mode; snarkjs single-threaded there).
@@ -19,7 +19,7 @@ import { monitorEventLoopDelay } from "node:perf_hooks";
 import * as snarkjs from "snarkjs";
 import { buildTree, randomSalt } from "../../../circuits/lib/tree.js";
 import { rangeWitness } from "../../../circuits/lib/witness.js";
-import { ProverPool, type ProveTask } from "../../../gateway/prover/pool.js";
+import { PROVER_NICE, ProverPool, type ProveTask } from "../../../gateway/prover/pool.js";
 import { storePolicy, storeQuery } from "../../../gateway/store/job-codec.js";
 import { circuitPaths, r1csInfo } from "../circuit-build.js";
 import { fmtCount, ROOT, round, stats, syntheticRecords, type Log, type Stats } from "./common.js";
@@ -70,14 +70,15 @@ export interface ProofBenchData {
   targetSeconds: number;
 }
 
+/** Runs snarkjs' command line at the gateway provers' priority (a fair baseline on a busy machine). */
 function runCli(args: string[]): Promise<number> {
   const t0 = performance.now();
+  const cli = [process.execPath, path.join(ROOT, "node_modules/snarkjs/build/cli.cjs"), ...args];
   return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      [path.join(ROOT, "node_modules/snarkjs/build/cli.cjs"), ...args],
-      { cwd: ROOT, stdio: ["ignore", "ignore", "pipe"] },
-    );
+    const child = spawn("nice", ["-n", String(PROVER_NICE), ...cli], {
+      cwd: ROOT,
+      stdio: ["ignore", "ignore", "pipe"],
+    });
     let err = "";
     child.stderr.on("data", (d: Buffer) => (err = (err + d.toString()).slice(-2000)));
     child.on("error", reject);
@@ -130,7 +131,7 @@ export async function benchProof(opts: ProofBenchOptions, log: Log): Promise<Pro
   const artifacts = { range: { wasm: p.wasm, zkey: p.zkey } };
   const pools = {
     process: new ProverPool(1, artifacts),
-    thread: new ProverPool(1, artifacts, { kind: "thread" }),
+    thread: new ProverPool(1, artifacts, { kind: "thread" }), // runs at the bench's priority
   };
   const raw: number[] = [];
   const samples = () => ({

@@ -32,11 +32,11 @@ export function proofSection(e: BenchEntry<ProofBenchData>): string[] {
     "",
     "| prover | Groth16 proof (s) | witness (s) | caller's wait (s) | CPU / wall while proving | caller's event-loop delay p99 / max (ms) |",
     "|---|---:|---:|---:|---:|---:|",
-    `| raw \`snarkjs groth16 prove\` (command line: a process's wall time, Node start-up and zkey read included) | ${med(d.raw.wallMs)} | (given) | | | |`,
+    `| raw \`snarkjs groth16 prove\` (command line at nice 5 like the provers: a process's wall time, Node start-up and zkey read included) | ${med(d.raw.wallMs)} | (given) | | | |`,
     `| gateway prover now: a child process, snarkjs' thread pool | ${med(d.process.proveMs)} | ${s(d.process.witnessMs.median)} | ${med(d.process.roundTripMs)} | ${cores(d.process)} | ${d.process.loopDelayMs.p99} / ${d.process.loopDelayMs.max} |`,
     `| former gateway prover: a worker thread, snarkjs single-threaded | ${med(d.thread.proveMs)} | ${s(d.thread.witnessMs.median)} | ${med(d.thread.roundTripMs)} | (whole process) | ${d.thread.loopDelayMs.p99} / ${d.thread.loopDelayMs.max} |`,
     "",
-    `CPU / wall: CPU time of the prover process during the proof over its wall time, i.e. the cores it used (at most ${d.cpus}; less when other work held the CPUs). The prover processes run at nice 5, so the gateway's HTTP loop comes first: the event-loop delay column is the caller's (the HTTP loop's) while a proof ran. Target: ${d.circuit} ≤ ${d.targetSeconds} s on 2 idle cores.`,
+    `CPU / wall: CPU time of the prover process (all its threads) during the proof over its wall time: the cores it used, at most ${d.cpus} on an idle machine, its share of the CPUs on a busy one. The prover processes run at nice 5, so the gateway's HTTP loop comes first (the event-loop delay column is the caller's, i.e. the HTTP loop's, while a proof ran); the raw command line runs at nice 5 too, the former thread prover at the benchmark's priority. Target: ${d.circuit} ≤ ${d.targetSeconds} s on 2 idle cores.`,
     "",
   ];
 }

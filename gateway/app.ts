@@ -46,6 +46,8 @@ export interface GatewayDeps {
   logStream?: DestinationStream;
   /** Salt source (default: crypto randomness). */
   salt?: () => bigint;
+  /** How provers run (default "process"; "thread" is the former mode, for the benchmark). */
+  proverKind?: "process" | "thread";
 }
 
 /** A running gateway. */
@@ -313,10 +315,11 @@ export async function startServer(input: unknown, deps: GatewayDeps = {}): Promi
   });
 
   const store = await GatewayStore.open(config.dataDir);
-  const pool = new ProverPool(config.provers, {
-    range: artifacts,
-    ...(scanArtifacts ? { scan: scanArtifacts } : {}),
-  });
+  const pool = new ProverPool(
+    config.provers,
+    { range: artifacts, ...(scanArtifacts ? { scan: scanArtifacts } : {}) },
+    { kind: deps.proverKind ?? "process" },
+  );
   const ingest = new IngestPool(config.ingest.workers, config.ingest.budgetMs);
   let relayerRef: Relayer | undefined;
   const ctx: GatewayContext = {

@@ -1,9 +1,10 @@
 /**
- * PartProof benchmarks: commitment tree, range-aggregate proof, gas, circuit sizes, gateway.
+ * PartProof benchmarks: commitment tree, range-aggregate proof, gas, circuit sizes, gateway,
+ * the gateway's prover against raw snarkjs, where a query's latency goes, batched verification.
  * Writes bench/results.json, bench/RESULTS.md and the README section between
  * `<!-- bench:start -->` and `<!-- bench:end -->`.
  *
- * Usage: npm run bench -- [--only tree,prove,gas,constraints,gateway] [--records 1e4,1e5,1e6]
+ * Usage: npm run bench -- [--only tree,prove,gas,constraints,gateway,proof,latency,verify] [--records 1e4,1e5]
  *                         [--repeat 3] [--quick] [--out DIR] [--no-readme] [--fresh-input] [--report-only]
  */
 import os from "node:os";
@@ -34,6 +35,8 @@ import {
 } from "./lib/bench/report.js";
 import { benchShapes } from "./lib/bench/shapes.js";
 import { benchTree } from "./lib/bench/tree.js";
+import { benchProof } from "./lib/bench/proof.js";
+import { benchVerify } from "./lib/bench/verify.js";
 import { parseArgsOr, usageError } from "./lib/args.js";
 
 const HELP = `Usage: npm run bench -- [options]
@@ -49,10 +52,16 @@ Benchmarks (all by default, in this order): ${BENCHMARKS.join(", ")}
   gateway      one query's latency (POST /queries → logged) and Catena-X ingest throughput
   shapes       proof time and constraints per question shape (series, metrics, several
                suppliers, every plant × quarter in the day order) over 10^4 records
+  proof        range_d20 proof in the gateway's prover (process, and the former worker thread)
+               next to raw \`snarkjs groth16 prove\` on the same zkey and witness, same run
+  latency      where one range_d20 query's time goes (POST → logged: queue, tree, witness,
+               proof, relayer, chain, client), former way vs now, same run
+  verify       auditor re-verification: batched proofs/s vs snarkjs verify one by one
 
 Options:
   --only LIST      comma-separated benchmarks to run (the others keep their last results)
-  --records LIST   tree sizes, e.g. 1e4,1e5,1e6 (default); the largest is the proof's tree
+  --records LIST   tree sizes, e.g. 1e4,1e5 (default); the largest is the proof's tree
+  --big            add 10^6 to the tree sizes (minutes, ~1 GB)
   --repeat N       measured proofs / queries after one cold one (default 3)
   --quick          small sizes, a smoke test in seconds (test circuits only, range_d4, a
                    10^3-record tree); writes to a temporary folder unless --out is given,
@@ -69,7 +78,7 @@ Needs: npm run build:circuits -- --only range_d20 (the prove benchmark; range_d4
 build) and npm run build (contracts) for gas.`;
 
 const USAGE =
-  "npm run bench -- [--only LIST] [--records LIST] [--repeat N] [--quick] [--out DIR] [--no-readme] [--fresh-input] [--report-only] (more: --help)";
+  "npm run bench -- [--only LIST] [--records LIST] [--big] [--repeat N] [--quick] [--out DIR] [--no-readme] [--fresh-input] [--report-only] (more: --help)";
 
 const { values } = parseArgsOr(
   {
@@ -83,6 +92,7 @@ const { values } = parseArgsOr(
       "fresh-input": { type: "boolean", default: false },
       "report-only": { type: "boolean", default: false },
       "uploads-million": { type: "boolean", default: false },
+      big: { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
   },
@@ -113,7 +123,8 @@ try {
     ? values.records.split(",").map(parseCount)
     : quick
       ? [1000]
-      : [10_000, 100_000, 1_000_000];
+      : [10_000, 100_000];
+  if (values.big && !quick && !sizes.includes(1_000_000)) sizes.push(1_000_000);
 } catch (e) {
   fail(`--records: ${(e as Error).message}`);
 }
@@ -242,20 +253,48 @@ for (const name of toRun) {
       );
       return { runs };
     });
-  } else if (name === "gateway") {
+  } else if (name === "gateway" || name === "latency") {
     await run(name, async (l) => {
       const why = gatewayAvailable();
       if (why) throw new Skip(why);
       // In a child process: its numbers survive a crash while the gateway shuts down.
       const { result } = await runChild<GatewayBenchData>(
         path.join(ROOT, "scripts/lib/bench/gateway-child.ts"),
-        [String(quick ? 1 : repeat), ...(quick ? ["quick"] : [])],
+        [
+          String(quick ? 1 : repeat),
+          ...(quick ? ["quick"] : []),
+          ...(name === "latency" ? ["latency"] : []),
+        ],
         l,
-        "  [gateway]",
+        `  [${name}]`,
         {},
         true,
       );
       return result;
+    });
+  } else if (name === "proof") {
+    await run(name, async (l) => {
+      const missing = missingBuild(proveCircuit.name);
+      if (missing) {
+        throw new Skip(
+          `${path.relative(ROOT, missing)} missing: run npm run build:circuits -- --only ${proveCircuit.name}`,
+        );
+      }
+      return benchProof(
+        {
+          circuit: proveCircuit.name,
+          depth: proveCircuit.depth,
+          records: quick ? 12 : 10_000,
+          rounds: quick ? 1 : repeat,
+        },
+        l,
+      );
+    });
+  } else if (name === "verify") {
+    await run(name, async (l) => {
+      const missing = missingBuild("range_d4");
+      if (missing) throw new Skip(`${path.relative(ROOT, missing)} missing: run npm run build`);
+      return benchVerify({ batch: quick ? 32 : 512, single: quick ? 8 : 64 }, l);
     });
   }
 }

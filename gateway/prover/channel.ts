@@ -20,5 +20,9 @@ export function send(msg: unknown): void {
 /** Calls `handler` with each message from the pool. */
 export function onMessage(handler: (msg: unknown) => void): void {
   if (parentPort) parentPort.on("message", handler);
-  else process.on("message", handler);
+  else {
+    process.on("message", handler);
+    // the gateway is gone (even killed): so is the reason to prove
+    process.on("disconnect", () => process.exit(0));
+  }
 }

@@ -21,6 +21,9 @@ export const BENCHMARKS = [
   "gateway",
   "uploads",
   "shapes",
+  "proof",
+  "latency",
+  "verify",
 ] as const;
 /** One selectable benchmark. */
 export type BenchName = (typeof BENCHMARKS)[number];

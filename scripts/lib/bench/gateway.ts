@@ -14,15 +14,54 @@ import os from "node:os";
 import path from "node:path";
 import { AggregateKind } from "../../../circuits/lib/signals.js";
 import type { GatewayConfigInput } from "../../../gateway/config.js";
+import type { JobTimeline, JobView } from "../../../protocol/api.js";
+import type { GatewayClient } from "../../../protocol/client.js";
 import { circuitPaths } from "../circuit-build.js";
 import { DEMO_SUPPLIERS, generateQuality, toCatenaX } from "../demo-data.js";
 import { ROOT, round, stats, type Log, type Stats } from "./common.js";
 import { hardhatBuild } from "./gas.js";
 
+/**
+ * How a run proves and follows jobs: "now" = provers as processes (snarkjs on every core) and
+ * the client long-polling (GET /jobs/:id?wait=); "former" = a prover worker thread
+ * (single-threaded snarkjs) and the client polling every 250 ms, as before issue 13.
+ */
+export type LatencyVariant = "now" | "former";
+
+/** Where one query's time went, ms (gateway timeline + the client's clock, same machine). */
+export interface QueryBreakdown {
+  /** POST /queries until its 202 (checks, job stored). */
+  post: number;
+  /** Accepted → the prover pool took it (queue hand-off). */
+  queue: number;
+  /** The version's tree (0 when the prover had it cached). */
+  tree: number;
+  /** Circuit witness. */
+  witness: number;
+  /** Groth16 proof. */
+  prove: number;
+  /** Proving's rest: messages to and from the prover, storing the answer with its outbox entry. */
+  proverRest: number;
+  /** Proved → recordAnswer sent (relayer wake-up, gas estimate, signing, sending). */
+  relayer: number;
+  /** Sent → logged (mined, confirmations, stored). */
+  chain: number;
+  /** Logged → the client saw it. */
+  client: number;
+  /** POST → the client saw it logged. */
+  total: number;
+  /** total − prove: the time outside proving. */
+  outsideProof: number;
+}
+
 /** Measurements with one circuit. */
 export interface GatewayRun {
   circuit: string;
   depth: number;
+  /** How provers ran and the client followed the job (the `latency` benchmark's variants). */
+  variant?: LatencyVariant;
+  /** Per measured query (not the cold one), where its time went. */
+  breakdowns?: QueryBreakdown[];
   /** Ingest of one Catena-X quality batch. */
   ingest: { records: number; payloadBytes: number; ms: number; recordsPerSecond: number };
   /** POST /assets/:id/versions/:localId/publish (relayed EIP-712 publishVersionBySig), ms. */
@@ -46,6 +85,11 @@ export interface GatewayBenchOptions {
   repeat: number;
   /** Only the test circuit, with a small batch. */
   quick: boolean;
+  /**
+   * The `latency` benchmark instead: the production circuit (the test one in quick mode) over
+   * a small batch, once as "former" and once as "now", with the gateway's default relayer.
+   */
+  latency?: boolean;
   /** Called with the numbers as soon as they are measured, before the clean-up. */
   onMeasured?: (data: GatewayBenchData) => void;
 }
@@ -86,6 +130,7 @@ function benchConfig(
   dataDir: string,
   circuit: string,
   depth: number,
+  latency = false,
 ): GatewayConfigInput {
   const artifactsDir = path.relative(ROOT, circuitPaths(circuit).dir);
   return {
@@ -97,7 +142,10 @@ function benchConfig(
     circuit: { name: circuit, depth, artifactsDir },
     bodyLimitBytes: 64 * 1024 * 1024,
     rateLimitPerMinute: 10_000,
-    relayer: { enabled: true, pollMs: 50, baseBackoffMs: 50, maxBackoffMs: 500 },
+    // the latency benchmark keeps the gateway's default relayer (woken by each proof)
+    relayer: latency
+      ? { enabled: true, pollMs: 500, baseBackoffMs: 1000, maxBackoffMs: 60_000 }
+      : { enabled: true, pollMs: 50, baseBackoffMs: 50, maxBackoffMs: 500 },
     logLevel: "warn",
   };
 }
@@ -117,11 +165,17 @@ export async function benchGateway(opts: GatewayBenchOptions, log: Log): Promise
   const { policyStruct } = await import("../../../protocol/contract.js");
   const { signPublish, signQuery, signUpload } = await import("../../../protocol/typed-data.js");
   const { keyRange } = await import("../../../protocol/records/index.js");
-  const plans: { circuit: string; depth: number; records: number }[] = [
+  const plans: { circuit: string; depth: number; records: number; variant?: LatencyVariant }[] = [
     { circuit: "range_d4", depth: 4, records: 14 },
   ];
   const d20 = circuitPaths("range_d20");
-  if (!opts.quick && [d20.wasm, d20.zkey, d20.vkey, d20.verifier].every((f) => existsSync(f))) {
+  const d20Built = [d20.wasm, d20.zkey, d20.vkey, d20.verifier].every((f) => existsSync(f));
+  if (opts.latency) {
+    // 100 records (a depth-4 tree holds 14)
+    const c =
+      !opts.quick && d20Built ? { circuit: "range_d20", depth: 20, records: 100 } : plans[0]!;
+    plans.splice(0, 1, ...(["former", "now"] as const).map((variant) => ({ ...c, variant })));
+  } else if (!opts.quick && d20Built) {
     plans.push({ circuit: "range_d20", depth: 20, records: 5000 });
   }
   const runs: GatewayRun[] = [];
@@ -153,11 +207,15 @@ export async function benchGateway(opts: GatewayBenchOptions, log: Log): Promise
         .grantAccess(assetId, consumer!.address, policyStruct(policy), now, now + 86_400n, 1000);
       const grantId = await pp.grantCount();
       const dataDir = await mkdtemp(path.join(os.tmpdir(), "partproof-bench-gw-"));
-      const gw = await startServer(benchConfig(address, dataDir, plan.circuit, plan.depth), {
-        provider: ethers.provider,
-        relayer: relayer!,
-        logStream: DISCARD,
-      });
+      const gw = await startServer(
+        benchConfig(address, dataDir, plan.circuit, plan.depth, opts.latency),
+        {
+          provider: ethers.provider,
+          relayer: relayer!,
+          logStream: DISCARD,
+          proverKind: plan.variant === "former" ? "thread" : "process",
+        },
+      );
       const client = new GatewayClient(gw.url, domain);
       try {
         // Warm-up: a first upload pays for lazy start-up (Poseidon tables, workers); keep it
@@ -218,6 +276,7 @@ export async function benchGateway(opts: GatewayBenchOptions, log: Log): Promise
         );
         const latencies: number[] = [];
         const posts: number[] = [];
+        const breakdowns: QueryBreakdown[] = [];
         let nonceQ = 1n;
         for (let i = 0; i <= opts.repeat; i++) {
           const q = {
@@ -238,11 +297,21 @@ export async function benchGateway(opts: GatewayBenchOptions, log: Log): Promise
           const t0 = performance.now();
           const r = await client.request(queryAcceptedSchema, "POST", "/queries", signed);
           const postMs = performance.now() - t0;
-          const job = await client.waitJob(r.jobId, { pollMs: 50 });
+          const postedAt = Date.now() - postMs;
+          const job =
+            plan.variant === "former"
+              ? await pollJob(client, r.jobId, 250)
+              : await client.waitJob(r.jobId, { pollMs: 50 });
           const ms = performance.now() - t0;
           if (job.status !== "logged") throw new Error(`query job ended ${JSON.stringify(job)}`);
+          const b = job.timeline && breakdown(job.timeline, postedAt, postMs, Date.now());
+          if (b && i > 0) breakdowns.push(b);
+          const tag = `${plan.circuit}${plan.variant ? `, ${plan.variant}` : ""}`;
           log(
-            `gateway[${plan.circuit}]: query ${i === 0 ? "(cold)" : i}: logged after ${(ms / 1000).toFixed(2)} s`,
+            `gateway[${tag}]: query ${i === 0 ? "(cold)" : i}: logged after ${(ms / 1000).toFixed(2)} s` +
+              (b
+                ? ` (prove ${(b.prove / 1000).toFixed(2)} s; outside it ${(b.outsideProof / 1000).toFixed(2)} s: queue ${r0(b.queue)}, tree ${r0(b.tree)}, witness ${r0(b.witness)}, prover rest ${r0(b.proverRest)}, relayer ${r0(b.relayer)}, chain ${r0(b.chain)}, client ${r0(b.client)} ms)`
+                : ""),
           );
           latencies.push(round(ms, 1));
           posts.push(round(postMs, 1));
@@ -251,6 +320,8 @@ export async function benchGateway(opts: GatewayBenchOptions, log: Log): Promise
         runs.push({
           circuit: plan.circuit,
           depth: plan.depth,
+          ...(plan.variant ? { variant: plan.variant } : {}),
+          ...(breakdowns.length ? { breakdowns } : {}),
           ingest,
           publishMs: round(publishMs, 1),
           coldQueryMs: cold!,
@@ -268,4 +339,40 @@ export async function benchGateway(opts: GatewayBenchOptions, log: Log): Promise
     await conn.close();
     await (globalThis as { curve_bn128?: { terminate(): Promise<void> } }).curve_bn128?.terminate();
   }
+}
+
+const r0 = (x: number) => Math.round(x);
+
+/** The former way of following a job: GET /jobs/:id every `pollMs` until it is final. */
+async function pollJob(client: GatewayClient, jobId: string, pollMs: number): Promise<JobView> {
+  for (;;) {
+    const job = await client.job(jobId);
+    if (job.status === "logged" || job.status === "failed") return job;
+    await new Promise((r) => setTimeout(r, pollMs));
+  }
+}
+
+/** Where a query's time went, from its gateway timeline and the client's clock (ms). */
+export function breakdown(
+  t: JobTimeline,
+  postedAt: number,
+  postMs: number,
+  seenAt: number,
+): QueryBreakdown | undefined {
+  if (!t.proving || !t.proved || !t.sent || !t.logged || !t.steps) return undefined;
+  const { treeMs: tree, witnessMs: witness, proveMs: prove } = t.steps;
+  const total = seenAt - postedAt;
+  return {
+    post: round(postMs, 1),
+    queue: t.proving - t.accepted,
+    tree,
+    witness,
+    prove,
+    proverRest: t.proved - t.proving - tree - witness - prove,
+    relayer: t.sent - t.proved,
+    chain: t.logged - t.sent,
+    client: seenAt - t.logged,
+    total,
+    outsideProof: total - prove,
+  };
 }

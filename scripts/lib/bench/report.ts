@@ -20,6 +20,7 @@ import type { GatewayBenchData } from "./gateway.js";
 import type { UploadRun } from "./uploads.js";
 import type { ProveBenchData } from "./prove.js";
 import type { TreeBenchData } from "./tree.js";
+import { latencySection, proofSection, speedReadmeRows, verifySection } from "./report-speed.js";
 
 /** README markers of the benchmark section. */
 export const README_START = "<!-- bench:start -->";
@@ -284,6 +285,9 @@ export function renderMarkdown(r: BenchResults): string {
     ["constraints", "Circuits", constraintsSection as (e: BenchEntry<never>) => string[]],
     ["gateway", "Gateway", gatewaySection as (e: BenchEntry<never>) => string[]],
     ["uploads", "Uploads", uploadsSection as (e: BenchEntry<never>) => string[]],
+    ["proof", "Proof", proofSection as (e: BenchEntry<never>) => string[]],
+    ["latency", "Latency", latencySection as (e: BenchEntry<never>) => string[]],
+    ["verify", "Auditor re-verification", verifySection as (e: BenchEntry<never>) => string[]],
   ];
   for (const [key, title, render] of sections) {
     const e = b[key];
@@ -295,7 +299,7 @@ export function renderMarkdown(r: BenchResults): string {
     "",
     "```sh",
     "npm run build:circuits -- --only range_d20   # the production circuit (development setup)",
-    "npm run bench                                # everything; tree sizes 10^4, 10^5, 10^6",
+    "npm run bench                                # everything; tree sizes 10^4, 10^5 (--big: 10^6 too)",
     "npm run bench -- --only prove --repeat 5     # one benchmark; the others keep their entries",
     "npm run bench -- --quick                     # smoke test with small sizes (temp folder)",
     "npm run bench -- --help",
@@ -341,6 +345,7 @@ export function renderReadmeSection(r: BenchResults): string {
       `| gateway (\`${r.circuit}\`): ingest of a Catena-X quality batch of ${int(r.ingest.records)} records | ${s(r.ingest.ms)} s, ${int(r.ingest.recordsPerSecond)} records/s |`,
     );
   }
+  rows.push(...speedReadmeRows(r));
   const quick = Object.values(b).some((e) => e?.quick);
   const loads = Object.values(b).flatMap((e) =>
     e ? [e.loadavg.start[0]!, e.loadavg.end[0]!] : [],
@@ -360,9 +365,9 @@ export function renderReadmeSection(r: BenchResults): string {
     "|---|---|",
     ...(rows.length ? rows : ["| (no results yet) | run `npm run bench` |"]),
     "",
-    "`npm run bench -- --only tree,prove,gas,constraints,gateway` selects benchmarks; `--quick` " +
-      "runs small sizes in seconds; `--records 1e4,1e5,1e6` sets the tree sizes (the largest is " +
-      "also the proof's tree); `--repeat N` the proofs per measurement.",
+    "`npm run bench -- --only tree,prove,gas,constraints,gateway,proof,latency,verify` selects " +
+      "benchmarks; `--quick` runs small sizes in seconds; `--records 1e4,1e5` sets the tree sizes " +
+      "(the largest is also the proof's tree; `--big` adds 10^6); `--repeat N` the proofs per measurement.",
     README_END,
   ].join("\n");
 }

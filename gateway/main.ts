@@ -10,12 +10,16 @@
  *     "relayerKey": { "source": "env", "name": "PARTPROOF_RELAYER_KEY" },
  *     "circuit": { "name": "range_d20", "depth": 20, "artifactsDir": "circuits/build/range_d20" } }
  *
+ * `npm run gateway -- backup …` / `restore …` back up and restore the data folder, encrypted
+ * (gateway/backup.ts).
+ *
  * Stops cleanly on SIGINT/SIGTERM: the HTTP server, provers and relayer finish and the store
  * closes; pending chain submissions stay in the outbox and are sent after the next start.
  */
 import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { startServer } from "./app.js";
+import { backup, backupSecret, restore } from "./backup.js";
 import { ConfigError } from "./config.js";
 
 const USAGE = "npm run gateway -- --config FILE   (or PARTPROOF_GATEWAY_CONFIG=FILE)";
@@ -24,6 +28,55 @@ const USAGE = "npm run gateway -- --config FILE   (or PARTPROOF_GATEWAY_CONFIG=F
 function usageError(problem: string): never {
   console.error(`error: ${problem} — usage: ${USAGE}`);
   process.exit(2);
+}
+
+const command = process.argv[2];
+if (command === "backup" || command === "restore") {
+  await backupCommand(command, process.argv.slice(3));
+  process.exit(0);
+}
+
+/** `backup` / `restore` of the data folder (gateway/backup.ts); exits 2 on a usage error. */
+async function backupCommand(cmd: "backup" | "restore", argv: string[]): Promise<void> {
+  const usage =
+    cmd === "backup"
+      ? "npm run gateway -- backup --data DIR --out FILE [--key-file FILE]   (key: PARTPROOF_BACKUP_KEY or --key-file)"
+      : "npm run gateway -- restore --in FILE --data DIR [--key-file FILE]   (key: PARTPROOF_BACKUP_KEY or --key-file)";
+  let opts: { data?: string; out?: string; in?: string; "key-file"?: string };
+  try {
+    ({ values: opts } = parseArgs({
+      args: argv,
+      options: {
+        data: { type: "string" },
+        out: { type: "string" },
+        in: { type: "string" },
+        "key-file": { type: "string" },
+      },
+    }));
+  } catch (e) {
+    console.error(`error: ${(e as Error).message.split(/\.\s/)[0]} — usage: ${usage}`);
+    process.exit(2);
+  }
+  const file = cmd === "backup" ? opts.out : opts.in;
+  if (!opts.data || !file) {
+    console.error(
+      `error: --data and ${cmd === "backup" ? "--out" : "--in"} are needed — usage: ${usage}`,
+    );
+    process.exit(2);
+  }
+  try {
+    const secret = await backupSecret(opts["key-file"]);
+    if (cmd === "backup") {
+      const r = await backup(opts.data, file, secret);
+      console.error(`backup: ${r.entries} entries (schema ${r.schemaVersion}) → ${file}`);
+    } else {
+      const r = await restore(file, opts.data, secret);
+      console.error(`restore: ${r.entries} entries → ${opts.data} (schema ${r.from} → ${r.to})`);
+    }
+  } catch (e) {
+    console.error(`${cmd} failed: ${(e as Error).message}`);
+    process.exit(1);
+  }
 }
 
 let values: { config?: string; help?: boolean };

@@ -3,6 +3,7 @@
  * script, the circuit build; with clean shutdown.
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync } from "node:fs";
 import { createServer } from "node:net";
 import path from "node:path";
 import { HDNodeWallet, JsonRpcProvider, Mnemonic } from "ethers";
@@ -78,15 +79,68 @@ export interface LocalNode {
 /** Starts `hardhat node` on a free port and waits until it answers JSON-RPC. */
 export async function startHardhatNode(): Promise<LocalNode> {
   const port = await freePort();
-  const child: ChildProcess = spawn(
-    bin("hardhat"),
-    ["node", "--port", String(port), "--hostname", "127.0.0.1"],
-    {
-      cwd: ROOT,
-      stdio: ["ignore", "pipe", "pipe"],
-      detached: false,
-    },
+  return startRpcNode("hardhat node", port, bin("hardhat"), [
+    "node",
+    "--port",
+    String(port),
+    "--hostname",
+    "127.0.0.1",
+  ]);
+}
+
+/**
+ * Starts Foundry's `anvil` (npm `@foundry-rs/anvil`, an EVM node that is not Hardhat's) on a
+ * free port and waits until it answers JSON-RPC. Its accounts are the same development
+ * mnemonic's ({@link devAccount}), its chain id 31337, and every transaction is mined at once.
+ */
+export async function startAnvil(): Promise<LocalNode> {
+  const port = await freePort();
+  return startRpcNode("anvil", port, anvilBinary(), [
+    "--port",
+    String(port),
+    "--host",
+    "127.0.0.1",
+    "--mnemonic",
+    DEV_MNEMONIC,
+    "--chain-id",
+    "31337",
+  ]);
+}
+
+/**
+ * The platform's anvil binary itself: `node_modules/.bin/anvil` is a Node wrapper that spawns
+ * it, and a wrapper killed with SIGKILL would leave the node running.
+ */
+function anvilBinary(): string {
+  const arch = process.arch === "x64" ? "amd64" : process.arch;
+  const exe = process.platform === "win32" ? "anvil.exe" : "anvil";
+  const direct = path.join(
+    ROOT,
+    "node_modules",
+    "@foundry-rs",
+    `anvil-${process.platform}-${arch}`,
+    "bin",
+    exe,
   );
+  return existsSync(direct) ? direct : bin("anvil");
+}
+
+/** A local node of `kind` (both are separate processes: nothing runs in this process). */
+export function startLocalNode(kind: "hardhat" | "anvil"): Promise<LocalNode> {
+  return kind === "anvil" ? startAnvil() : startHardhatNode();
+}
+
+async function startRpcNode(
+  label: string,
+  port: number,
+  cmd: string,
+  args: string[],
+): Promise<LocalNode> {
+  const child: ChildProcess = spawn(cmd, args, {
+    cwd: ROOT,
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: false,
+  });
   let output = "";
   child.stdout?.on("data", (d: Buffer) => (output = (output + d.toString()).slice(-4000)));
   child.stderr?.on("data", (d: Buffer) => (output = (output + d.toString()).slice(-4000)));
@@ -113,7 +167,7 @@ export async function startHardhatNode(): Promise<LocalNode> {
   };
   const deadline = Date.now() + 90_000;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`hardhat node exited:\n${output}`);
+    if (child.exitCode !== null) throw new Error(`${label} exited:\n${output}`);
     try {
       const res = await fetch(url, {
         method: "POST",
@@ -126,7 +180,7 @@ export async function startHardhatNode(): Promise<LocalNode> {
     }
     if (Date.now() > deadline) {
       await stop();
-      throw new Error(`hardhat node did not answer on ${url} within 90 s:\n${output}`);
+      throw new Error(`${label} did not answer on ${url} within 90 s:\n${output}`);
     }
     await new Promise((r) => setTimeout(r, 300));
   }

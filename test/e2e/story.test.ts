@@ -12,8 +12,6 @@ import { expect } from "chai";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { network } from "hardhat";
-import type { HardhatEthers } from "@nomicfoundation/hardhat-ethers/types";
 import { runCli } from "../../cli/partproof.js";
 import { waitJob } from "../../cli/automaker.js";
 import { openSession, type Session } from "../../cli/session.js";
@@ -24,8 +22,9 @@ import {
   type QualityRow,
 } from "../../scripts/lib/demo-data.js";
 import { devAccount } from "../../scripts/lib/processes.js";
-import { deploy, gateway, tempDir } from "../gateway/helpers.js";
+import { gateway, tempDir } from "../gateway/helpers.js";
 import { setEnv } from "../support.js";
+import { e2eChain, type E2EChain } from "./chain.js";
 
 const SUPPLIER: DemoSupplier = {
   name: "Gearworks GmbH",
@@ -78,7 +77,7 @@ function expected(rows: QualityRow[], plant: string, from: string, to: string) {
 }
 
 describe("e2e: the PartProof story through the CLI", function () {
-  let ethers: HardhatEthers;
+  let chain: E2EChain;
   let session: Session;
   let gw: Awaited<ReturnType<typeof gateway>>;
   let work: string;
@@ -103,11 +102,8 @@ describe("e2e: the PartProof story through the CLI", function () {
   }
 
   before(async function () {
-    const conn = await network.create();
-    ethers = conn.ethers;
-    // The CLI signs with keys from env vars: Hardhat's funded accounts are the dev mnemonic's.
-    const [deployer] = await ethers.getSigners();
-    expect(deployer!.address).to.equal(devAccount(0).address);
+    chain = await e2eChain(); // E2E_CHAIN: hardhat (default) or anvil (test/e2e/anvil.test.ts)
+    // The CLI signs with keys from env vars (the dev mnemonic's accounts, funded on both chains)
     restoreEnv.push(
       setEnv({
         E2E_SUPPLIER_KEY: devAccount(1).privateKey,
@@ -115,16 +111,14 @@ describe("e2e: the PartProof story through the CLI", function () {
         E2E_AUDITOR_KEY: devAccount(4).privateKey,
       }),
     );
-    const partProof = await deploy(conn as never);
-    const relayer = (await ethers.getSigners())[5]!;
-    gw = await gateway(ethers, await partProof.getAddress(), relayer, {
+    gw = await chain.gateway({
       over: { bodyLimitBytes: 1024 * 1024, auditors: [devAccount(4).address] },
     });
     session = await openSession({
-      provider: ethers.provider,
+      provider: chain.provider,
       deployment: {
         chainId: 31337,
-        partProof: await partProof.getAddress(),
+        partProof: chain.partProof,
         deploymentBlock: 0,
         verifiers: {},
       },
@@ -157,6 +151,7 @@ describe("e2e: the PartProof story through the CLI", function () {
 
   after(async function () {
     await gw?.close();
+    await chain?.close();
     for (const restore of restoreEnv.reverse()) restore();
     if (work) await rm(work, { recursive: true, force: true });
   });
@@ -334,8 +329,7 @@ describe("e2e: the PartProof story through the CLI", function () {
   it("computes an answer while the relayer is stopped: proved, not logged, and withheld", async function () {
     const dataDir = gw.dataDir;
     await gw.close();
-    const relayer = (await ethers.getSigners())[5]!;
-    gw = await gateway(ethers, session.deployment.partProof, relayer, {
+    gw = await chain.gateway({
       dataDir,
       over: {
         relayer: { enabled: false, pollMs: 50, baseBackoffMs: 50, maxBackoffMs: 500 },

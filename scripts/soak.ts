@@ -1,0 +1,540 @@
+/**
+ * Soak: `npm run soak -- --minutes N [--seed S] [--json]`.
+ *
+ * Starts anvil (a separate process), deploys PartProof with the test circuits, and runs the
+ * gateway (`gateway/main.ts`) as a child process. While it runs, uploads, publications and
+ * queries are driven concurrently, and the gateway is killed with SIGKILL at a random point of
+ * one of three kinds: during an ingest (right after an upload is sent), during proving (when a
+ * job reports "proving"), or between broadcast and bookkeeping (the relayer's nonce moved on
+ * the chain while a job still reports "proved"). After each restart it checks, and at the end
+ * after a drain:
+ *  - every accepted query (202) ends logged or failed with a reason; none is lost (404 or stuck);
+ *  - no answer is logged twice (AnswerRecorded per grant and request id ≤ 1), and the gateway's
+ *    logged jobs are exactly the chain's entries;
+ *  - no partial version: every batch sent (answered or cut off by the kill) sent again gives one
+ *    version with every record;
+ *  - nonces and quotas: each grant's on-chain `used` equals its entries, a query's nonce sent
+ *    again is refused NONCE_REUSED, and the relayer's nonce equals its mined transactions.
+ * Prints the figures (kills, queries, lost, duplicated) and exits 1 when any check fails.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtemp, readFile, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { hexlify, randomBytes, type HDNodeWallet } from "ethers";
+import { AggregateKind } from "../circuits/lib/signals.js";
+import { partProofAt, policyStruct } from "../protocol/contract.js";
+import { keyRange } from "../protocol/records/index.js";
+import { signPublish, signQuery, signUpload, type Domain } from "../protocol/typed-data.js";
+import { parseArgsOr } from "./lib/args.js";
+import { ROOT } from "./lib/circuit-build.js";
+import { devAccount, freePort, runCommand, startAnvil } from "./lib/processes.js";
+
+const USAGE = "npm run soak -- [--minutes N] [--seed S] [--json]";
+const { values: args } = parseArgsOr(
+  {
+    options: {
+      minutes: { type: "string", default: "10" },
+      seed: { type: "string", default: String(Date.now()) },
+      json: { type: "boolean", default: false },
+    },
+  },
+  USAGE,
+);
+const minutes = Number(args.minutes);
+if (!(minutes > 0)) {
+  console.error(`error: --minutes must be a positive number — usage: ${USAGE}`);
+  process.exit(2);
+}
+
+/** A small seeded generator (xorshift), so a failing run can be played again with --seed. */
+let state = BigInt.asUintN(64, BigInt(args.seed as string) || 1n);
+function rand(): number {
+  state ^= state << 13n;
+  state = BigInt.asUintN(64, state);
+  state ^= state >> 7n;
+  state ^= state << 17n;
+  state = BigInt.asUintN(64, state);
+  return Number(state % 1_000_000n) / 1_000_000;
+}
+const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const say = (line: string) => {
+  if (!args.json) console.error(`[soak ${new Date().toISOString().slice(11, 19)}] ${line}`);
+};
+
+const QUALITY = "urn:samm:io.catenax.manufactured_parts_quality_information:3.0.0";
+const PART = "GBX-3232455";
+const RELAYER_KEY_ENV = "PARTPROOF_SOAK_RELAYER_KEY";
+/** Accepted queries not yet logged or failed, at most (new queries wait below it). */
+const MAX_OPEN = 4;
+const relayerAccount = devAccount(9);
+
+/** Ten quality rows; `tag` makes the batch (and so the version) distinct. */
+function batch(tag: number) {
+  return {
+    format: "json" as const,
+    rows: Array.from({ length: 10 }, (_, i) => ({
+      partNumber: PART,
+      plant: String(4000 + (tag % 997)),
+      productionDate: `2026-07-${String(i + 1).padStart(2, "0")}`,
+      hasBeenReworked: (i + tag) % 3 === 0,
+      numberOfConductedEndOfLineTests: 1 + ((i + tag) % 4),
+    })),
+  };
+}
+
+async function http(base: string, method: string, url: string, body?: unknown) {
+  const res = await fetch(base + url, {
+    method,
+    headers: { "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+    signal: AbortSignal.timeout(120_000),
+  });
+  const text = await res.text();
+  let json: any;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  return { status: res.status, body: json };
+}
+
+/** Figures and the ledger of what was accepted. */
+const figures = {
+  minutes,
+  kills: 0,
+  killsBy: { ingest: 0, proving: 0, broadcast: 0, random: 0 } as Record<string, number>,
+  restarts: 0,
+  queries: 0,
+  accepted: 0,
+  refused: 0,
+  refusedBy: {} as Record<string, number>,
+  cutOff: 0,
+  logged: 0,
+  failedWithReason: 0,
+  lost: 0,
+  duplicated: 0,
+  uploads: 0,
+  batchesChecked: 0,
+  partialVersions: 0,
+  publications: 0,
+  nonceChecks: 0,
+  quotaMismatches: 0,
+  problems: [] as string[],
+  loadAverage: "",
+};
+
+interface Accepted {
+  jobId: string;
+  requestId: string;
+  grantId: bigint;
+  nonce: bigint;
+  body: unknown;
+  final?: "logged" | "failed";
+}
+
+async function main() {
+  const dir = await mkdtemp(path.join(os.tmpdir(), "partproof-soak-"));
+  say(`anvil, deploy, gateway data in ${dir}`);
+  const node = await startAnvil();
+  let gwChild: ChildProcess | undefined;
+  for (const sig of ["SIGINT", "SIGTERM"] as const) {
+    process.once(sig, () => {
+      gwChild?.kill("SIGKILL");
+      void node.stop().finally(() => process.exit(130));
+    });
+  }
+  try {
+    const deploymentFile = path.join(dir, "deployment.json");
+    await runCommand(
+      "tsx",
+      ["scripts/deploy.ts", "--network", node.url, "--out", deploymentFile, "--targets", "test"],
+      { env: { PARTPROOF_DEPLOYER_KEY: devAccount(0).privateKey } },
+    );
+    const { partProof } = JSON.parse(await readFile(deploymentFile, "utf8")) as {
+      partProof: string;
+    };
+    const provider = node.provider;
+    const domain: Domain = { chainId: 31337n, partProof };
+    const queried = devAccount(1).connect(provider) as HDNodeWallet;
+    const publishers = [2, 4, 6].map((i) => devAccount(i).connect(provider) as HDNodeWallet);
+    const consumer = devAccount(3).connect(provider) as HDNodeWallet;
+
+    const port = await freePort();
+    const base = `http://127.0.0.1:${port}`;
+    const configFile = path.join(dir, "gateway.json");
+    await writeFile(
+      configFile,
+      JSON.stringify({
+        port,
+        dataDir: path.join(dir, "data"),
+        chain: { rpcUrl: node.url, confirmations: 1 },
+        contracts: { partProof },
+        relayerKey: { source: "env", name: RELAYER_KEY_ENV },
+        circuit: { name: "range_d4", depth: 4, artifactsDir: "circuits/build/range_d4" },
+        rateLimitPerMinute: 100_000,
+        ipRateLimitPerMinute: 1_000_000,
+        relayer: { enabled: true, pollMs: 100, baseBackoffMs: 100, maxBackoffMs: 2000 },
+        sender: {
+          stuckAfterMs: 30_000,
+          feeBumpPercent: 25,
+          maxFeeBumps: 5,
+          pollMs: 100,
+          confirmTimeoutMs: 120_000,
+        },
+        logLevel: "warn",
+      }),
+    );
+
+    const startGateway = async () => {
+      // node itself with tsx's loader (not the tsx wrapper, whose child would outlive SIGKILL)
+      const child = spawn(process.execPath, ["--import", "tsx", "gateway/main.ts"], {
+        cwd: ROOT,
+        env: {
+          ...process.env,
+          PARTPROOF_GATEWAY_CONFIG: configFile,
+          [RELAYER_KEY_ENV]: relayerAccount.privateKey,
+        },
+        stdio: ["ignore", "ignore", "pipe"],
+      });
+      let err = "";
+      child.stderr?.on("data", (d: Buffer) => (err = (err + d.toString()).slice(-4000)));
+      const deadline = Date.now() + 180_000;
+      for (;;) {
+        if (child.exitCode !== null) throw new Error(`the gateway exited:\n${err}`);
+        const ok = await fetch(`${base}/health`)
+          .then((r) => r.ok)
+          .catch(() => false);
+        if (ok) return child;
+        if (Date.now() > deadline) throw new Error(`the gateway did not start:\n${err}`);
+        await sleep(200);
+      }
+    };
+
+    // set-up, with a first gateway: the queried asset (published once, granted), and one
+    // asset per publisher (a new version published again and again)
+    gwChild = await startGateway();
+    const pq = partProofAt(partProof, queried);
+    await (await pq.registerAsset(QUALITY, "0x" + "00".repeat(32), base)).wait();
+    const queriedAsset = await pq.assetCount();
+    const up0 = await http(
+      base,
+      "POST",
+      `/assets/${queriedAsset}/uploads`,
+      await signUpload(queried, domain, queriedAsset, batch(0)),
+    );
+    if (up0.status !== 201) throw new Error(`set-up upload: ${JSON.stringify(up0.body)}`);
+    const publish = async (owner: HDNodeWallet, assetId: bigint, v: any) => {
+      const p = partProofAt(partProof, owner);
+      return http(
+        base,
+        "POST",
+        `/assets/${assetId}/versions/${v.localId}/publish`,
+        await signPublish(
+          owner,
+          domain,
+          {
+            assetId,
+            root: BigInt(v.root),
+            recordCount: BigInt(v.recordCount),
+            treeDepth: BigInt(v.treeDepth),
+            paramsHash: v.paramsHash,
+          },
+          await p.nonces(owner.address),
+          BigInt(Math.floor(Date.now() / 1000) + 3600),
+        ),
+      );
+    };
+    const pub0 = await publish(queried, queriedAsset, up0.body.version);
+    if (pub0.status !== 201) throw new Error(`set-up publish: ${JSON.stringify(pub0.body)}`);
+    const now = BigInt((await provider.getBlock("latest"))!.timestamp);
+    const QUOTA = 100_000;
+    await (
+      await pq.grantAccess(
+        queriedAsset,
+        consumer.address,
+        policyStruct({
+          aggregateMask: 0b1111111,
+          fieldMask: 0b1111,
+          filterMask: 0,
+          ...keyRange({ partNumber: PART }),
+          minCohort: 3,
+        }),
+        now - 60n,
+        now + 30n * 86400n,
+        QUOTA,
+      )
+    ).wait();
+    const grantId = await pq.grantCount();
+    const publisherAssets: bigint[] = [];
+    for (const p of publishers) {
+      const c = partProofAt(partProof, p);
+      await (await c.registerAsset(QUALITY, "0x" + "00".repeat(32), base)).wait();
+      publisherAssets.push(await c.assetCount());
+    }
+
+    const accepted: Accepted[] = [];
+    const batches: { owner: HDNodeWallet; assetId: bigint; tag: number }[] = [];
+    let nonce = BigInt(Date.now()) * 1000n;
+    let tag = 1;
+    const { keyLo, keyHi } = keyRange({ partNumber: PART });
+
+    const query = async () => {
+      const q = {
+        grantId,
+        assetId: queriedAsset,
+        versionId: 0n,
+        kind: AggregateKind.Count,
+        fieldA: 0,
+        fieldB: 0,
+        lo: keyLo,
+        hi: keyHi,
+        threshold: 0n,
+        requestId: hexlify(randomBytes(32)),
+        nonce: nonce++,
+        deadline: BigInt(Math.floor(Date.now() / 1000) + 3600),
+      };
+      const body = await signQuery(consumer, domain, q);
+      figures.queries++;
+      try {
+        const r = await http(base, "POST", "/queries", body);
+        if (r.status === 202) {
+          figures.accepted++;
+          accepted.push({
+            jobId: r.body.jobId,
+            requestId: q.requestId,
+            grantId,
+            nonce: q.nonce,
+            body,
+          });
+        } else if (r.status >= 400 && r.status < 500 && r.body?.error?.code) {
+          figures.refused++;
+          const code = r.body.error.code as string;
+          figures.refusedBy[code] = (figures.refusedBy[code] ?? 0) + 1;
+        } else figures.problems.push(`query answered ${r.status}: ${JSON.stringify(r.body)}`);
+      } catch (e) {
+        figures.cutOff++; // the kill cut the request off: checked through the chain below
+        if (figures.cutOff <= 3)
+          say(`query cut off: ${(e as Error).message} ${(e as Error).cause ?? ""}`);
+      }
+    };
+    const upload = async () => {
+      const i = Math.floor(rand() * publishers.length);
+      const owner = publishers[i]!;
+      const assetId = publisherAssets[i]!;
+      const t = tag++;
+      batches.push({ owner, assetId, tag: t });
+      figures.uploads++;
+      try {
+        const r = await http(
+          base,
+          "POST",
+          `/assets/${assetId}/uploads`,
+          await signUpload(owner, domain, assetId, batch(t)),
+        );
+        if (r.status === 201 && rand() < 0.7) {
+          const p = await publish(owner, assetId, r.body.version);
+          if (p.status === 201) figures.publications++;
+          else {
+            const code = `publish:${p.body?.error?.code ?? p.status}`;
+            figures.refusedBy[code] = (figures.refusedBy[code] ?? 0) + 1;
+            if (p.status >= 500) figures.problems.push(`publication answered ${p.status}`);
+          }
+        }
+      } catch {
+        // cut off by the kill: the batch is checked after the restart
+      }
+    };
+
+    /** Drives load until `until()` says kill; returns the kind of kill point. */
+    const drive = async (): Promise<string> => {
+      const kind = pick(["ingest", "proving", "broadcast", "random"]);
+      const started = Date.now();
+      const maxMs = 2000 + rand() * 8000;
+      const relayerNonce0 = await provider.getTransactionCount(relayerAccount.address, "latest");
+      const inflight: Promise<void>[] = [];
+      for (;;) {
+        // at most MAX_OPEN accepted queries not yet ended: proofs take seconds on a busy machine
+        const open = accepted.filter((a) => !a.final);
+        if (open.length > 0) {
+          const a = pick(open);
+          const r = await http(base, "GET", `/jobs/${a.jobId}`).catch(() => undefined);
+          if (r?.body?.status === "logged") a.final = "logged";
+          else if (r?.body?.status === "failed" && r.body.error?.code) a.final = "failed";
+        }
+        if (open.length < MAX_OPEN && rand() < 0.5) inflight.push(query());
+        if (rand() < 0.4) inflight.push(upload());
+        if (kind === "ingest" && Date.now() - started > 500) {
+          inflight.push(upload());
+          await sleep(30 + rand() * 200); // mid-ingest
+          break;
+        }
+        if (kind === "proving" || kind === "broadcast") {
+          const last = accepted.at(-1);
+          if (last) {
+            const s = await http(base, "GET", `/jobs/${last.jobId}`).catch(() => undefined);
+            if (kind === "proving" && s?.body?.status === "proving") break;
+            if (kind === "broadcast" && s?.body?.status === "proved") {
+              const n = await provider.getTransactionCount(relayerAccount.address, "latest");
+              if (n > relayerNonce0) break;
+            }
+          }
+        }
+        if (Date.now() - started > maxMs) break;
+        await sleep(50 + rand() * 150);
+      }
+      void Promise.allSettled(inflight);
+      return kind;
+    };
+
+    /** After a restart: every accepted job terminal or moving, none unknown. */
+    let lastSaid = Date.now();
+    const check = async (final: boolean) => {
+      for (const a of accepted) {
+        if (a.final) continue;
+        const deadline = Date.now() + (final ? 600_000 : 0);
+        for (;;) {
+          const r = await http(base, "GET", `/jobs/${a.jobId}`);
+          if (r.status === 404) {
+            figures.lost++;
+            figures.problems.push(`accepted job ${a.jobId} is unknown after a restart`);
+            a.final = "failed";
+            break;
+          }
+          if (r.body.status === "logged") {
+            a.final = "logged";
+            break;
+          }
+          if (r.body.status === "failed") {
+            if (!r.body.error?.code)
+              figures.problems.push(`job ${a.jobId} failed without a reason`);
+            a.final = "failed";
+            break;
+          }
+          if (final && Date.now() - lastSaid > 15_000) {
+            lastSaid = Date.now();
+            say(`drain: ${accepted.filter((x) => x.final).length}/${accepted.length} ended`);
+          }
+          if (Date.now() > deadline) {
+            if (final) {
+              figures.lost++;
+              figures.problems.push(`job ${a.jobId} still ${r.body.status} after the drain`);
+            }
+            break;
+          }
+          await sleep(250);
+        }
+      }
+    };
+
+    const endAt = Date.now() + minutes * 60_000;
+    while (Date.now() < endAt) {
+      const kind = await drive();
+      const exited = new Promise((r) => gwChild!.once("exit", r));
+      gwChild.kill("SIGKILL");
+      await exited;
+      if (
+        await fetch(`${base}/health`).then(
+          () => true,
+          () => false,
+        )
+      )
+        throw new Error("a killed gateway still answers: the kill did not reach it");
+      figures.kills++;
+      figures.killsBy[kind] = (figures.killsBy[kind] ?? 0) + 1;
+      gwChild = await startGateway();
+      figures.restarts++;
+      await check(false);
+      const done = accepted.filter((a) => a.final).length;
+      say(
+        `kill ${figures.kills} (${kind}): queries ${figures.queries}, accepted ${figures.accepted}, terminal ${done}, uploads ${figures.uploads}, lost ${figures.lost}`,
+      );
+    }
+
+    say("drain: waiting for every accepted query to end");
+    await check(true);
+    figures.logged = accepted.filter((a) => a.final === "logged").length;
+    figures.failedWithReason = accepted.filter((a) => a.final === "failed").length;
+
+    // no answer twice; the gateway's logged jobs are the chain's entries; quota consistent
+    const events = await pq.queryFilter(pq.filters.AnswerRecorded(grantId), 0);
+    const perRequest = new Map<string, number>();
+    for (const e of events) {
+      const k = e.args.requestId;
+      perRequest.set(k, (perRequest.get(k) ?? 0) + 1);
+    }
+    figures.duplicated = [...perRequest.values()].filter((n) => n > 1).length;
+    const loggedIds = new Set(accepted.filter((a) => a.final === "logged").map((a) => a.requestId));
+    for (const id of loggedIds) {
+      if (!perRequest.has(id)) figures.problems.push(`job of ${id} logged but not on-chain`);
+    }
+    const used = (await pq.getGrant(grantId)).used;
+    if (used !== BigInt(events.length)) {
+      figures.quotaMismatches++;
+      figures.problems.push(`grant used ${used}, entries ${events.length}`);
+    }
+    // a nonce used by an accepted query is refused when sent again
+    for (const a of accepted.slice(0, 5)) {
+      const r = await http(base, "POST", "/queries", a.body);
+      figures.nonceChecks++;
+      if (r.body?.error?.code !== "NONCE_REUSED" && r.body?.error?.code !== "REQUEST_REUSED")
+        figures.problems.push(`a used nonce was answered ${r.status}`);
+    }
+    // the relayer's nonce: every nonce it used is mined, nothing pending or lost
+    const [latest, pending] = await Promise.all([
+      provider.getTransactionCount(relayerAccount.address, "latest"),
+      provider.getTransactionCount(relayerAccount.address, "pending"),
+    ]);
+    if (latest !== pending)
+      figures.problems.push(`relayer nonces: ${latest} mined, ${pending} pending`);
+    // no partial version: each batch sent again is one whole version
+    for (const b of batches) {
+      const r = await http(
+        base,
+        "POST",
+        `/assets/${b.assetId}/uploads`,
+        await signUpload(b.owner, domain, b.assetId, batch(b.tag)),
+      );
+      figures.batchesChecked++;
+      if (
+        (r.status !== 200 && r.status !== 201) ||
+        r.body.version.recordCount !== 10 ||
+        (r.status === 200 && r.body.created !== false)
+      ) {
+        figures.partialVersions++;
+        figures.problems.push(`batch ${b.tag}: ${r.status} ${JSON.stringify(r.body)}`);
+      }
+    }
+  } finally {
+    gwChild?.kill("SIGKILL");
+    await node.stop();
+  }
+  figures.loadAverage = os
+    .loadavg()
+    .map((l) => l.toFixed(1))
+    .join(" ");
+  const ok =
+    figures.lost === 0 &&
+    figures.duplicated === 0 &&
+    figures.partialVersions === 0 &&
+    figures.quotaMismatches === 0 &&
+    figures.problems.length === 0;
+  if (args.json) console.log(JSON.stringify({ ok, ...figures }));
+  else {
+    console.log(
+      `soak ${minutes} min: kills ${figures.kills} (ingest ${figures.killsBy.ingest}, proving ${figures.killsBy.proving}, broadcast ${figures.killsBy.broadcast}, random ${figures.killsBy.random}), ` +
+        `queries ${figures.queries} (accepted ${figures.accepted}: logged ${figures.logged}, failed with a reason ${figures.failedWithReason}; refused ${figures.refused} ${JSON.stringify(figures.refusedBy)}; cut off by a kill ${figures.cutOff}), ` +
+        `lost ${figures.lost}, duplicated ${figures.duplicated}, uploads ${figures.uploads} (batches re-checked ${figures.batchesChecked}, partial ${figures.partialVersions}), publications ${figures.publications}, ` +
+        `load average ${figures.loadAverage}`,
+    );
+    for (const p of figures.problems) console.log(`PROBLEM: ${p}`);
+  }
+  process.exit(ok ? 0 : 1);
+}
+
+main().catch((e) => {
+  console.error(`soak failed: ${(e as Error).stack ?? e}`);
+  process.exit(1);
+});

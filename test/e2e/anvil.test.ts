@@ -1,0 +1,167 @@
+/**
+ * The product on a node that is not Hardhat's: Foundry's anvil (npm `@foundry-rs/anvil`), started
+ * as a separate process. The e2e story plays against it (story.test.ts with E2E_CHAIN=anvil, in
+ * a child `hardhat test`), and a reorganisation that takes a logged answer's block away before
+ * its confirmations ends with the answer logged again, exactly once.
+ */
+import { expect } from "chai";
+import { readFile } from "node:fs/promises";
+import type { Wallet } from "ethers";
+import { AggregateKind } from "../../circuits/lib/signals.js";
+import { partProofAt, policyStruct } from "../../protocol/contract.js";
+import { keyRange, type UploadData } from "../../protocol/records/index.js";
+import { signQuery, signUpload, type Domain } from "../../protocol/typed-data.js";
+import { devAccount, runCommand, startAnvil, type LocalNode } from "../../scripts/lib/processes.js";
+import { call, gateway, openPolicy, publishLocal, requestId, waitJob } from "../gateway/helpers.js";
+import { deployOnAnvil, RELAYER_ACCOUNT, RELAYER_KEY_ENV } from "./chain.js";
+
+const QUALITY = "urn:samm:io.catenax.manufactured_parts_quality_information:3.0.0";
+const PART = "GBX-3232455";
+
+describe("e2e on anvil (Foundry's node, a separate process)", function () {
+  it("plays the whole CLI story of story.test.ts against anvil", async function () {
+    const story = await readFile("test/e2e/story.test.ts", "utf8");
+    const tests = story.match(/^\s+it\(/gm)!.length;
+    let passing = 0;
+    const out = await runCommand("hardhat", ["test", "test/e2e/story.test.ts"], {
+      env: { E2E_CHAIN: "anvil" },
+      onLine: (l) => {
+        if (/✔/.test(l)) passing++;
+      },
+    });
+    expect(out).to.match(new RegExp(`\\b${tests} passing`));
+    expect(out).to.not.match(/failing/);
+    expect(passing).to.equal(tests);
+  });
+
+  describe("a reorganisation", function () {
+    let node: LocalNode;
+    let partProof: string;
+
+    before(async function () {
+      node = await startAnvil();
+      partProof = await deployOnAnvil(node.url);
+    });
+
+    after(async function () {
+      await node?.stop();
+    });
+
+    it("that takes a logged answer's block away before its confirmations ends with the answer logged again, exactly once", async function () {
+      const provider = node.provider;
+      const owner = devAccount(1).connect(provider) as unknown as Wallet;
+      const consumer = devAccount(3).connect(provider) as unknown as Wallet;
+      const pp = partProofAt(partProof, owner);
+      const domain: Domain = { chainId: 31337n, partProof };
+      // blocks every second from now on, so that confirmations come without transactions
+      await provider.send("evm_setIntervalMining", [1]);
+      process.env[RELAYER_KEY_ENV] = devAccount(RELAYER_ACCOUNT).privateKey;
+      // the helper's injected provider and relayer are unused: the config names the node
+      const gw = await gateway({} as never, partProof, undefined as never, {
+        over: {
+          chain: { rpcUrl: node.url, confirmations: 4 },
+          relayerKey: { source: "env", name: RELAYER_KEY_ENV },
+          sender: {
+            stuckAfterMs: 60_000,
+            feeBumpPercent: 25,
+            maxFeeBumps: 5,
+            pollMs: 50,
+            confirmTimeoutMs: 300_000,
+          },
+        },
+      });
+      try {
+        await (await pp.registerAsset(QUALITY, "0x" + "00".repeat(32), gw.url)).wait();
+        const assetId = await pp.assetCount();
+        const data: UploadData = {
+          format: "json",
+          rows: Array.from({ length: 10 }, (_, i) => ({
+            partNumber: PART,
+            plant: "4711",
+            productionDate: `2026-07-${String(i + 1).padStart(2, "0")}`,
+            hasBeenReworked: i % 3 === 0,
+            numberOfConductedEndOfLineTests: 1,
+          })),
+        };
+        const up = await call(
+          gw.url,
+          "POST",
+          `/assets/${assetId}/uploads`,
+          await signUpload(owner, domain, assetId, data),
+        );
+        expect(up.status, up.text).to.equal(201);
+        const pub = await publishLocal(gw, pp, owner, domain, assetId, up.body.version);
+        expect(pub.status, pub.text).to.equal(201);
+        const now = BigInt((await provider.getBlock("latest"))!.timestamp);
+        await (
+          await pp.grantAccess(
+            assetId,
+            consumer.address,
+            policyStruct(openPolicy(PART)),
+            now - 60n,
+            now + 86400n,
+            10,
+          )
+        ).wait();
+        const grantId = await pp.grantCount();
+        const { keyLo, keyHi } = keyRange({ partNumber: PART });
+        const rid = requestId();
+        const q = await call(
+          gw.url,
+          "POST",
+          "/queries",
+          await signQuery(consumer, domain, {
+            grantId,
+            assetId,
+            versionId: 0n,
+            kind: AggregateKind.Count,
+            fieldA: 0,
+            fieldB: 0,
+            lo: keyLo,
+            hi: keyHi,
+            threshold: 0n,
+            requestId: rid,
+            nonce: 1n,
+            deadline: BigInt(Math.floor(Date.now() / 1000) + 900),
+          }),
+        );
+        expect(q.status, q.text).to.equal(202);
+
+        // the answer's transaction is mined: take its block away before it has 4 confirmations
+        let first: { hash: string; blockNumber: number; blockHash: string } | undefined;
+        while (!first) {
+          const entry = (await gw.ctx.store.listOutbox()).find((e) => e.jobId === q.body.jobId);
+          const receipt = entry?.txHash ? await provider.getTransactionReceipt(entry.txHash) : null;
+          if (receipt) {
+            const { hash, blockNumber, blockHash } = receipt;
+            first = { hash, blockNumber, blockHash };
+          } else await new Promise((r) => setTimeout(r, 50));
+        }
+        await provider.send("evm_setIntervalMining", [0]); // hold the head still
+        const head = await provider.getBlockNumber();
+        await provider.send("anvil_reorg", [head - first.blockNumber + 1, []]);
+        await provider.send("evm_setIntervalMining", [1]);
+        // (the relayer may already have sent it again: the same request can sign to the same hash)
+        expect((await provider.getBlock(first.blockNumber))!.hash).to.not.equal(first.blockHash);
+
+        const job = await waitJob(gw.url, q.body.jobId);
+        expect(job.status).to.equal("logged");
+        expect(job.answer.resultValue).to.equal("10");
+        // logged again, exactly once, on the chain as it is now
+        const events = await pp.queryFilter(pp.filters.AnswerRecorded(grantId, undefined, rid), 0);
+        expect(events.length).to.equal(1);
+        expect(job.logTx).to.deep.equal({
+          hash: events[0]!.transactionHash,
+          blockNumber: events[0]!.blockNumber,
+        });
+        expect(events[0]!.blockHash).to.not.equal(first.blockHash);
+        expect((await pp.getGrant(grantId)).used).to.equal(1n);
+        const metrics = await (await fetch(`${gw.url}/metrics`)).text();
+        expect(metrics).to.match(/^partproof_relayer_reorgs_total\{label="recordAnswer"\} 1$/m);
+        expect(gw.logs.lines.some((l) => l.includes('"error":"REORGED"'))).to.equal(true);
+      } finally {
+        await gw.close();
+      }
+    });
+  });
+});

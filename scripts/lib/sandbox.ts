@@ -21,7 +21,7 @@ export function demoRoles(): {
   suppliers: HDNodeWallet[];
   automaker: HDNodeWallet;
   auditor: HDNodeWallet;
-  relayer: HDNodeWallet;
+  relayers: HDNodeWallet[];
   deployer: HDNodeWallet;
 } {
   return {
@@ -29,7 +29,8 @@ export function demoRoles(): {
     suppliers: [devAccount(1), devAccount(2)],
     automaker: devAccount(3),
     auditor: devAccount(4),
-    relayer: devAccount(5),
+    // one relayer key per gateway: two gateways sending from one key would race for its nonces
+    relayers: [devAccount(5), devAccount(6)],
   };
 }
 
@@ -128,16 +129,17 @@ export async function startPlayground(opts: {
     );
     if (!deployment.verifiers[circuit]) throw new Error(`no verifier for ${circuit} was deployed`);
 
-    process.env.PARTPROOF_DEMO_RELAYER_KEY = roles.relayer.privateKey;
     const logFile = path.join(dir, "gateway.log");
     for (const [i, s] of DEMO_SUPPLIERS.entries()) {
+      const relayerEnv = `PARTPROOF_DEMO_RELAYER_KEY_${i}`;
+      process.env[relayerEnv] = roles.relayers[i]!.privateKey;
       const g = await startServer(
         {
           port: 0,
           dataDir: path.join(dir, `gateway-${i}`),
           chain: { rpcUrl: node.url, confirmations: 1 },
           contracts: { partProof: deployment.partProof },
-          relayerKey: { source: "env", name: "PARTPROOF_DEMO_RELAYER_KEY" },
+          relayerKey: { source: "env", name: relayerEnv },
           circuit: {
             name: circuit,
             depth: depthOf(circuit),

@@ -49,7 +49,11 @@ export async function openSession(opts: {
   deployment?: Deployment;
   gatewayUrl?: string;
 }): Promise<Session> {
-  const provider = opts.provider ?? new JsonRpcProvider(opts.rpcUrl ?? "http://127.0.0.1:8545");
+  // cacheTimeout -1: no 250 ms answer cache, which would hand one key's pending nonce to two
+  // transactions sent in quick succession ("nonce has already been used")
+  const provider =
+    opts.provider ??
+    new JsonRpcProvider(opts.rpcUrl ?? "http://127.0.0.1:8545", undefined, { cacheTimeout: -1 });
   const deployment = opts.deployment ?? (await readDeployment(opts.deploymentFile));
   const reader = new PartProofReader(provider, deployment.partProof);
   return {

@@ -145,9 +145,12 @@ async function startRpcNode(
   child.stdout?.on("data", (d: Buffer) => (output = (output + d.toString()).slice(-4000)));
   child.stderr?.on("data", (d: Buffer) => (output = (output + d.toString()).slice(-4000)));
   const url = `http://127.0.0.1:${port}`;
+  // cacheTimeout -1: ethers otherwise answers a repeated call (e.g. an account's pending nonce)
+  // from a 250 ms cache, and two transactions of one key sent within it get the same nonce
   const provider = new JsonRpcProvider(url, undefined, {
     staticNetwork: true,
     pollingInterval: 200,
+    cacheTimeout: -1,
   });
   const stop = async () => {
     provider.destroy();

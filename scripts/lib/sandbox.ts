@@ -63,6 +63,11 @@ export interface Playground {
   /** One gateway per entry of DEMO_SUPPLIERS, in that order. */
   gateways: RunningGateway[];
   dir: string;
+  /**
+   * Restarts gateway `i` on its port and data folder, its relayer on or off (tests: an answer
+   * proved while the relayer is off is never logged, and the auditor must flag it). Returns it.
+   */
+  restartGateway(i: number, opts: { relayer: boolean }): Promise<RunningGateway>;
   /** Stops the gateways and the chain (idempotent). */
   close(): Promise<void>;
 }
@@ -130,10 +135,10 @@ export async function startPlayground(opts: {
 
     process.env.PARTPROOF_DEMO_RELAYER_KEY = roles.relayer.privateKey;
     const logFile = path.join(dir, "gateway.log");
-    for (const [i, s] of DEMO_SUPPLIERS.entries()) {
-      const g = await startServer(
+    const startGateway = (i: number, port: number, relayer: boolean) =>
+      startServer(
         {
-          port: 0,
+          port,
           dataDir: path.join(dir, `gateway-${i}`),
           chain: { rpcUrl: node.url, confirmations: 1 },
           contracts: { partProof: deployment.partProof },
@@ -147,13 +152,27 @@ export async function startPlayground(opts: {
           auditors: [roles.auditor.address],
           corsOrigins: opts.corsOrigins ?? [],
           logLevel: "info",
+          ...(relayer ? {} : { relayer: { enabled: false } }),
         },
         { logStream: pino.destination({ dest: logFile, append: true, sync: true }) },
       );
+    for (const [i, s] of DEMO_SUPPLIERS.entries()) {
+      const g = await startGateway(i, 0, true);
       gateways.push(g);
       say(`${s.name}'s gateway at ${g.url}`);
     }
-    return { node, deployment, deploymentFile, gateways, dir, close };
+    const restartGateway = async (i: number, o: { relayer: boolean }) => {
+      const old = gateways[i];
+      if (!old) throw new Error(`no gateway ${i} to restart`);
+      await old.close();
+      const g = await startGateway(i, old.port, o.relayer);
+      gateways[i] = g;
+      say(
+        `${DEMO_SUPPLIERS[i]!.name}'s gateway restarted at ${g.url}, relayer ${o.relayer ? "on" : "off"}`,
+      );
+      return g;
+    };
+    return { node, deployment, deploymentFile, gateways, dir, restartGateway, close };
   } catch (e) {
     await close();
     throw e;

@@ -29,7 +29,6 @@ export function demoRoles(): {
     suppliers: [devAccount(1), devAccount(2)],
     automaker: devAccount(3),
     auditor: devAccount(4),
-    // one relayer key per gateway: two gateways sending from one key would race for its nonces
     relayers: [devAccount(5), devAccount(6)],
   };
 }
@@ -64,6 +63,11 @@ export interface Playground {
   /** One gateway per entry of DEMO_SUPPLIERS, in that order. */
   gateways: RunningGateway[];
   dir: string;
+  /**
+   * Restarts gateway `i` on its port and data folder, its relayer on or off (tests: an answer
+   * proved while the relayer is off is never logged, and the auditor must flag it). Returns it.
+   */
+  restartGateway(i: number, opts: { relayer: boolean }): Promise<RunningGateway>;
   /** Stops the gateways and the chain (idempotent). */
   close(): Promise<void>;
 }
@@ -130,16 +134,18 @@ export async function startPlayground(opts: {
     if (!deployment.verifiers[circuit]) throw new Error(`no verifier for ${circuit} was deployed`);
 
     const logFile = path.join(dir, "gateway.log");
-    for (const [i, s] of DEMO_SUPPLIERS.entries()) {
-      const relayerEnv = `PARTPROOF_DEMO_RELAYER_KEY_${i}`;
-      process.env[relayerEnv] = roles.relayers[i]!.privateKey;
-      const g = await startServer(
+    // one relayer key per gateway (two gateways sending from one key would race for its nonces)
+    DEMO_SUPPLIERS.forEach((_, i) => {
+      process.env[`PARTPROOF_DEMO_RELAYER_KEY_${i}`] = roles.relayers[i]!.privateKey;
+    });
+    const startGateway = (i: number, port: number, relayer: boolean) =>
+      startServer(
         {
-          port: 0,
+          port,
           dataDir: path.join(dir, `gateway-${i}`),
           chain: { rpcUrl: node.url, confirmations: 1 },
           contracts: { partProof: deployment.partProof },
-          relayerKey: { source: "env", name: relayerEnv },
+          relayerKey: { source: "env", name: `PARTPROOF_DEMO_RELAYER_KEY_${i}` },
           circuit: {
             name: circuit,
             depth: depthOf(circuit),
@@ -149,13 +155,27 @@ export async function startPlayground(opts: {
           auditors: [roles.auditor.address],
           corsOrigins: opts.corsOrigins ?? [],
           logLevel: "info",
+          ...(relayer ? {} : { relayer: { enabled: false } }),
         },
         { logStream: pino.destination({ dest: logFile, append: true, sync: true }) },
       );
+    for (const [i, s] of DEMO_SUPPLIERS.entries()) {
+      const g = await startGateway(i, 0, true);
       gateways.push(g);
       say(`${s.name}'s gateway at ${g.url}`);
     }
-    return { node, deployment, deploymentFile, gateways, dir, close };
+    const restartGateway = async (i: number, o: { relayer: boolean }) => {
+      const old = gateways[i];
+      if (!old) throw new Error(`no gateway ${i} to restart`);
+      await old.close();
+      const g = await startGateway(i, old.port, o.relayer);
+      gateways[i] = g;
+      say(
+        `${DEMO_SUPPLIERS[i]!.name}'s gateway restarted at ${g.url}, relayer ${o.relayer ? "on" : "off"}`,
+      );
+      return g;
+    };
+    return { node, deployment, deploymentFile, gateways, dir, restartGateway, close };
   } catch (e) {
     await close();
     throw e;

@@ -6,10 +6,12 @@
  * It plays the demo's story through the UI, one page per role: Brakeline approves the grant the
  * automaker requested; the automaker reads the catalogue and its grants, asks rework questions
  * (answers compared with a plain computation over the generated rows, which the console never
- * sees) and watches every check pass, the proof verified in the browser first; a one-day window
- * is refused for k; Gearworks revokes and the next question is refused; the auditor's view
- * shows the differencing pair the story's nested questions make, with tables, charts and the
- * report downloads. Along the way: no console request ever reads records, the pages keep the
+ * sees) and watches every check pass, the proof verified in the browser first; a question nested
+ * in an answered one and one record larger is refused by the gateway's differencing guard
+ * (DIFFERENCING_RISK, nothing logged); a one-day window is refused for k; Gearworks revokes and
+ * the next question is refused; Brakeline's gateway, restarted with its relayer stopped, proves
+ * an answer it never logs; the auditor's view flags that answer (COMPUTED_NOT_LOGGED), with
+ * tables, charts and the report downloads. Along the way: no console request ever reads records, the pages keep the
  * CSP (no violation), fit a phone's width, and the question form works from the keyboard.
  *
  * Set PARTPROOF_SCREENSHOTS=1 to write each role's main page to docs/ (the README shows them).
@@ -104,6 +106,7 @@ interface Question {
 /** What one answer card shows once its job is over. */
 interface Card {
   status: string;
+  jobId: string | null;
   verified: string | null;
   value: string | null;
   refusal: string | null;
@@ -121,6 +124,8 @@ describe("Console (browser)", function () {
   let brake: QualityRow[];
   let grantGear: bigint;
   let grantBrake: bigint;
+  let sessions: Session[];
+  let unloggedRequest: string;
   const requests: string[] = [];
   const cspViolations: string[] = [];
   const pages: Page[] = [];
@@ -140,7 +145,7 @@ describe("Console (browser)", function () {
     });
     const roles = demoRoles();
     const provider = playground.node.provider;
-    const sessions: Session[] = await Promise.all(
+    sessions = await Promise.all(
       playground.gateways.map((g) =>
         openSession({ provider, deployment: playground.deployment, gatewayUrl: g.url }),
       ),
@@ -192,6 +197,8 @@ describe("Console (browser)", function () {
         roles.automaker.address,
         policyOf(quality, {
           aggregates: ["count", "sum", "ratio", "threshold"],
+          // the policy fixes the thresholds (PPM) a THRESHOLD question may use
+          thresholds: [100_000n, 300_000n],
           fields: ["quantity", "reworked"],
           partNumber: "GBX-3232455",
           minCohort: K,
@@ -246,7 +253,11 @@ describe("Console (browser)", function () {
   }
 
   /** Fills the question form, submits it and waits until the job's card is final. */
-  async function ask(page: Page, q: Question, opts: { keyboard?: boolean } = {}): Promise<Card> {
+  async function ask(
+    page: Page,
+    q: Question,
+    opts: { keyboard?: boolean; until?: "proved" } = {},
+  ): Promise<Card> {
     const before = await page.locator("article.job").count();
     await page.selectOption("#q-grant", q.grant.toString());
     await page.selectOption("#q-aggregate", q.aggregate);
@@ -265,11 +276,11 @@ describe("Console (browser)", function () {
     await page.waitForFunction((n) => document.querySelectorAll("article.job").length > n, before);
     const card = page.locator("article.job").first();
     await page.waitForFunction(
-      (el) =>
+      ([el, until]) =>
         el !== null &&
         (el.hasAttribute("data-verified") ||
-          ["refused", "failed", "error"].includes(el.getAttribute("data-status") ?? "")),
-      await card.elementHandle(),
+          ["refused", "failed", "error", until].includes(el.getAttribute("data-status") ?? "")),
+      [await card.elementHandle(), opts.until ?? "refused"] as const,
       { timeout: 10 * 60_000, polling: 200 },
     );
     return card.evaluate((el) => {
@@ -279,6 +290,7 @@ describe("Console (browser)", function () {
       }
       return {
         status: el.getAttribute("data-status") ?? "",
+        jobId: el.getAttribute("data-job-id"),
         verified: el.getAttribute("data-verified"),
         value: el.querySelector(".answer")?.getAttribute("data-value") ?? null,
         refusal: el.querySelector(".refusal")?.getAttribute("data-code") ?? null,
@@ -353,49 +365,73 @@ describe("Console (browser)", function () {
     expect(await page.locator("#grants svg.chart").count()).to.equal(1);
   });
 
+  /** How many answers the chain logged for a grant. */
+  async function loggedFor(grant: bigint): Promise<number> {
+    const pp = sessions[0]!.partProof;
+    return (await pp.queryFilter(pp.filters.AnswerRecorded(grant))).length;
+  }
+
+  /** A logged answer card: the expected value, every check passed, the proof verified here. */
+  function expectLogged(card: Card, want: { ppm: number }): void {
+    expect(card.status, JSON.stringify(card)).to.equal("logged");
+    expect(card.value).to.equal(String(want.ppm));
+    expect(card.checks).to.deep.equal(Object.fromEntries(ALL_CHECKS.map((c) => [c, "ok"])));
+    expect(card.verified).to.equal("yes");
+    expect(card.browserVerifyNote).to.match(/\d+ ms/);
+    console.log(
+      `      in-browser Groth16 verification: ${card.browserVerifyNote.replace(/^ — /, "")}`,
+    );
+  }
+
   it("answers the automaker's rework questions with every check passed, the proof verified in the browser", async function () {
     const page = await open("automaker");
+    const first: Question = {
+      grant: grantGear,
+      ...rework,
+      part: "GBX-3232455",
+      plant: "4711",
+      from: "2026-04-01",
+      to: "2026-04-02",
+    };
+    const want = expectedPpm(gear, "GBX-3232455", "4711", "2026-04-01", "2026-04-02");
+    expect(want.count).to.be.at.least(K);
+    expectLogged(await ask(page, first, { keyboard: true }), want);
+
+    // nested in the first, one record more: the difference would single out one record (k = 2),
+    // so the gateway's differencing guard refuses it and nothing is logged
+    const nested = expectedPpm(gear, "GBX-3232455", "4711", "2026-04-01", "2026-04-03");
+    expect(nested.count - want.count).to.be.within(1, K - 1);
+    const logged = await loggedFor(grantGear);
+    const refused = await ask(page, { ...first, to: "2026-04-03" });
+    expect(refused.status, JSON.stringify(refused)).to.equal("refused");
+    expect(refused.refusal).to.equal("DIFFERENCING_RISK");
+    expect([refused.value, refused.verified, refused.jobId]).to.deep.equal([null, null, null]);
+    expect(refused.checks).to.deep.equal({});
+    expect(await loggedFor(grantGear)).to.equal(logged);
+
+    // questions over sets disjoint from the first: the other plant's three days, Brakeline's plant
     const asked: [Question, { count: number; ppm: number }][] = [
       [
         {
           grant: grantGear,
           ...rework,
           part: "GBX-3232455",
-          plant: "4711",
-          from: "2026-04-01",
-          to: "2026-04-02",
-        },
-        expectedPpm(gear, "GBX-3232455", "4711", "2026-04-01", "2026-04-02"),
-      ],
-      [
-        // nested in the first, one record more: the auditor must flag the pair (k = 2)
-        {
-          grant: grantGear,
-          ...rework,
-          part: "GBX-3232455",
-          plant: "4711",
+          plant: "4712",
           from: "2026-04-01",
           to: "2026-04-03",
         },
-        expectedPpm(gear, "GBX-3232455", "4711", "2026-04-01", "2026-04-03"),
+        expectedPpm(gear, "GBX-3232455", "4712", "2026-04-01", "2026-04-03"),
       ],
       [
         { grant: grantBrake, ...rework, part: "BRK-7712003", plant: "0815" },
         expectedPpm(brake, "BRK-7712003", "0815"),
       ],
     ];
-    for (const [i, [q, want]] of asked.entries()) {
-      expect(want.count).to.be.at.least(K);
-      const card = await ask(page, q, { keyboard: i === 0 });
-      expect(card.status, JSON.stringify(card)).to.equal("logged");
-      expect(card.value).to.equal(String(want.ppm));
-      expect(card.checks).to.deep.equal(Object.fromEntries(ALL_CHECKS.map((c) => [c, "ok"])));
-      expect(card.verified).to.equal("yes");
-      expect(card.browserVerifyNote).to.match(/\d+ ms/);
-      console.log(
-        `      in-browser Groth16 verification: ${card.browserVerifyNote.replace(/^ — /, "")}`,
-      );
+    for (const [q, w] of asked) {
+      expect(w.count).to.be.at.least(K);
+      expectLogged(await ask(page, q), w);
     }
+    expect(await loggedFor(grantGear)).to.equal(logged + 1);
     if (SCREENSHOTS)
       await page.screenshot({ path: path.join(ROOT, "docs", "console-automaker.png") });
   });
@@ -454,34 +490,67 @@ describe("Console (browser)", function () {
     expect(other.value).to.equal(String(expectedPpm(brake, "BRK-7712003", "0816").ppm));
   });
 
-  it("shows the auditor the access log, the differencing pair highlighted, tables, charts and downloads", async function () {
+  it("shows an answer Brakeline's gateway proved while its relayer was stopped: proved, never logged", async function () {
+    await playground.restartGateway(1, { relayer: false });
+    const page = await open("automaker");
+    const logged = await loggedFor(grantBrake);
+    // both plants: the union of the two answered sets, so the differencing guard lets it through
+    const card = await ask(
+      page,
+      { grant: grantBrake, ...rework, part: "BRK-7712003" },
+      { until: "proved" },
+    );
+    expect(card.status, JSON.stringify(card)).to.equal("proved");
+    expect([card.value, card.verified]).to.deep.equal([null, null]);
+    const job = await automakerCli.waitJob(sessions[1]!, card.jobId!, { until: "proved" });
+    expect(job.status).to.equal("proved");
+    expect([job.answer, job.blind]).to.deep.equal([null, null]);
+    unloggedRequest = job.requestId;
+    expect(await sessions[1]!.partProof.isRequestLogged(grantBrake, job.requestId)).to.equal(false);
+    expect(await loggedFor(grantBrake)).to.equal(logged);
+  });
+
+  it("shows the auditor the access log, the unlogged answer highlighted, tables, charts and downloads", async function () {
     const page = await open("auditor");
     const status = page.locator("#audit-status");
     expect(await status.getAttribute("data-anomalies")).to.equal("1");
     expect(await status.textContent()).to.match(
       /4 log entries, 4 proofs re-verified in this browser/,
     );
-    const anomalies = await page
-      .locator("#anomalies tr[data-anomaly]")
-      .evaluateAll((rows) => rows.map((r) => r.getAttribute("data-anomaly")));
-    expect(anomalies).to.deep.equal(["DIFFERENCING_PAIR"]);
-    const flagged = page.locator("#timeline tr.anomaly");
-    expect(await flagged.count()).to.equal(2); // both answers of the pair
+    const anomalies = page.locator("#anomalies tr[data-anomaly]");
+    expect(
+      await anomalies.evaluateAll((rows) => rows.map((r) => r.getAttribute("data-anomaly"))),
+    ).to.deep.equal(["COMPUTED_NOT_LOGGED"]);
+    const row = page.locator("#anomalies tr.anomaly[data-anomaly='COMPUTED_NOT_LOGGED']");
+    expect(await row.locator("td").nth(1).locator("span[title]").getAttribute("title")).to.equal(
+      unloggedRequest,
+    );
+    expect(await row.locator("td").nth(2).textContent()).to.equal(grantBrake.toString());
+    expect(await row.textContent()).to.include("no log entry");
+    // the answer is not on the chain, so no logged answer of the timeline is implicated
+    expect(await page.locator("#timeline tr.anomaly").count()).to.equal(0);
     expect(await page.locator("#timeline tr[data-event='answer logged']").count()).to.equal(4);
     expect(await page.locator("#per-consumer tbody tr").count()).to.equal(1);
+    expect(await page.locator("#per-consumer tbody tr.anomaly").count()).to.equal(1);
     expect(await page.locator("#per-asset tbody tr").count()).to.equal(2);
+    expect(await page.locator("#per-asset tbody tr.anomaly").count()).to.equal(1); // Brakeline's
     expect(await page.locator("#chart-days svg rect").count()).to.be.at.least(1);
     expect(await page.locator("#chart-quota svg rect.used").count()).to.equal(2);
 
     const [md] = await Promise.all([page.waitForEvent("download"), page.click("#download-md")]);
     const markdown = await readFile((await md.path())!, "utf8");
-    expect(markdown).to.include("# PartProof access-log audit").and.to.include("DIFFERENCING_PAIR");
+    expect(markdown)
+      .to.include("# PartProof access-log audit")
+      .and.to.include("COMPUTED_NOT_LOGGED")
+      .and.to.include(unloggedRequest);
     const [js] = await Promise.all([page.waitForEvent("download"), page.click("#download-json")]);
     const json = JSON.parse(await readFile((await js.path())!, "utf8"));
     expect(json.counts.logEntries).to.equal(4);
+    expect(json.counts).to.include({ computedNotLogged: 1, served: 4 });
     expect(json.anomalies.map((a: { type: string }) => a.type)).to.deep.equal([
-      "DIFFERENCING_PAIR",
+      "COMPUTED_NOT_LOGGED",
     ]);
+    expect(json.anomalies[0].requestId).to.equal(unloggedRequest);
     if (SCREENSHOTS)
       await page.screenshot({ path: path.join(ROOT, "docs", "console-auditor.png") });
   });

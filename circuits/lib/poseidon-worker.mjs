@@ -5,7 +5,7 @@
  * a standard-form integer converted here. Replies with the n Montgomery-form outputs.
  */
 import { parentPort } from "node:worker_threads";
-import { buildPoseidon } from "circomlibjs";
+import { buildPoseidon } from "./circomlib-poseidon.mjs";
 
 const poseidon = await buildPoseidon();
 const F = poseidon.F;

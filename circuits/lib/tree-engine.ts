@@ -14,8 +14,7 @@
  * level (hashNodes) = Poseidon16 over the tuples of nodes 2i and 2i + 1 of the level below,
  * where nodes at or beyond `sizeBelow` are the padding node `padBelow`.
  */
-// @ts-expect-error circomlibjs ships no type declarations
-import { buildPoseidon } from "circomlibjs";
+import { buildPoseidon } from "./circomlib-poseidon.mjs";
 import fs from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";

@@ -1,0 +1,2 @@
+/** circomlibjs' `buildPoseidon`, without loading its package index (see circomlib-poseidon.mjs). */
+export declare function buildPoseidon(): Promise<unknown>;

@@ -23,15 +23,18 @@ import { existsSync, readdirSync } from "node:fs";
 import { readFile, writeFile } from "node:fs/promises";
 import { Level } from "level";
 
-/** The data folder's layout version this code writes and reads. */
-export const STORE_SCHEMA_VERSION = 1;
+import { STORE_SCHEMA_VERSION } from "./store/index.js";
+
+/** The data folder's layout version this code writes and reads (the store's). */
+export { STORE_SCHEMA_VERSION };
 
 /** The raw database a migration works on (keys and values as LevelDB holds them). */
 export type RawDb = Level<Buffer, Buffer>;
 
 /**
- * Migrations by the version they start from: `MIGRATIONS[n]` turns a version-n folder into
- * version n + 1. None yet: version 1 is the first versioned layout.
+ * Raw migrations by the version they start from: `MIGRATIONS[n]` turns a version-n folder into
+ * version n + 1 on the raw database. A step without an entry here is the store's own: e.g.
+ * 1 → 2 (chunked rows) runs in `GatewayStore.open` when the gateway opens the folder.
  */
 export const MIGRATIONS: Record<number, (db: RawDb) => Promise<void>> = {};
 
@@ -116,12 +119,10 @@ export async function migrate(db: RawDb): Promise<{ from: number; to: number }> 
       `the data is of schema version ${from}, newer than this gateway's ${STORE_SCHEMA_VERSION}: use a newer gateway`,
     );
   }
-  for (let v = from; v < STORE_SCHEMA_VERSION; v++) {
-    const step = MIGRATIONS[v];
-    if (!step) throw new BackupError(`no migration from schema version ${v}`);
-    await step(db);
-  }
-  await db.put(SCHEMA_KEY, Buffer.from(JSON.stringify(STORE_SCHEMA_VERSION)));
+  let v = from;
+  for (; v < STORE_SCHEMA_VERSION && MIGRATIONS[v]; v++) await MIGRATIONS[v]!(db);
+  if (v !== from) await db.put(SCHEMA_KEY, Buffer.from(JSON.stringify(v)));
+  // the steps left (the store's own) run when the gateway opens the folder
   return { from, to: STORE_SCHEMA_VERSION };
 }
 

@@ -44,7 +44,9 @@ export function vkeyWords(vkey: unknown): string[] {
     ...g2(v.vk_delta_2),
     ...v.IC.flatMap(g1),
   ];
-  return values.map((x) => toBeHex(BigInt(x), 32).slice(2).toLowerCase());
+  // shortest whole-byte form: solc pushes a constant with leading zero bytes with a shorter
+  // PUSH, so its 32-byte pattern is absent from a matching verifier's bytecode
+  return values.map((x) => toBeHex(BigInt(x)).slice(2).toLowerCase());
 }
 
 /** keccak256 of the verification key file's JSON (named in messages, to tell keys apart). */

@@ -74,7 +74,10 @@ const relayerAccount = devAccount(9);
 function batch(tag: number) {
   return {
     format: "json" as const,
+    // the same ten identities every time: an upload adds to the asset's data set, so each batch
+    // replaces the ten records of the one before (a version always holds exactly ten)
     rows: Array.from({ length: 10 }, (_, i) => ({
+      partId: `soak-${i}`,
       partNumber: PART,
       plant: String(4000 + (tag % 997)),
       productionDate: `2026-07-${String(i + 1).padStart(2, "0")}`,

@@ -4,7 +4,11 @@
  * that Node tests can check it against a deployed verifier.
  */
 
-/** The 32-byte hex words of a Groth16 verification key's curve points (x, y; G2 as pairs). */
+/**
+ * The hex words of a Groth16 verification key's curve points (x, y; G2 as pairs), each in its
+ * shortest whole-byte form: solc pushes a constant with leading zero bytes with a shorter PUSH,
+ * so a 32-byte pattern would not be found in the bytecode of a matching verifier.
+ */
 export function vkeyWords(vkey: Record<string, unknown>): string[] {
   const g1 = (p: unknown) => (p as string[]).slice(0, 2);
   const g2 = (p: unknown) => (p as string[][]).slice(0, 2).flat();
@@ -15,7 +19,10 @@ export function vkeyWords(vkey: Record<string, unknown>): string[] {
     ...g2(vkey.vk_delta_2),
     ...(vkey.IC as unknown[]).flatMap(g1),
   ];
-  return values.map((v) => BigInt(v).toString(16).padStart(64, "0"));
+  return values.map((v) => {
+    const h = BigInt(v).toString(16);
+    return h.length % 2 === 1 ? `0${h}` : h;
+  });
 }
 
 /** Whether a verifier's runtime bytecode holds every word of a verification key. */

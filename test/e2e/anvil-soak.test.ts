@@ -1,5 +1,5 @@
 /**
- * The soak's short version for CI: `scripts/soak.ts --minutes 1` against anvil, the gateway a
+ * The soak's short version for CI: `scripts/soak.ts --minutes 0.5` against anvil, the gateway a
  * child process killed with SIGKILL at random points; every accepted query ends logged or
  * refused with a reason, none is logged twice, no version is partial, quotas and nonces agree.
  */
@@ -8,7 +8,7 @@ import { runCommand } from "../../scripts/lib/processes.js";
 
 describe("soak (short): the gateway killed with SIGKILL again and again on anvil", function () {
   it("loses no accepted query, logs none twice and leaves no partial version", async function () {
-    const out = await runCommand("tsx", ["scripts/soak.ts", "--minutes", "1", "--json"]);
+    const out = await runCommand("tsx", ["scripts/soak.ts", "--minutes", "0.5", "--json"]);
     const figures = JSON.parse(out.trim().split("\n").at(-1)!) as Record<string, any>;
     expect(figures.problems).to.deep.equal([]);
     expect(figures.ok).to.equal(true);

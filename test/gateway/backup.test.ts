@@ -108,13 +108,19 @@ describe("Gateway backup and restore", function () {
 
     const restored = path.join(tempDir(), "restored");
     const r = await restore(file, restored, KEY);
-    expect(r).to.deep.equal({ entries: b.entries, from: 1, to: STORE_SCHEMA_VERSION });
+    expect(r).to.deep.equal({
+      entries: b.entries,
+      from: STORE_SCHEMA_VERSION,
+      to: STORE_SCHEMA_VERSION,
+    });
 
     gw = await gateway(ethers, address, relayer, { dataDir: restored });
     try {
       // the old answer is there, as it was
       const again = await call(gw.url, "GET", `/jobs/${first.jobId}`);
-      expect(again.body).to.deep.equal(first);
+      // the timeline is what a running gateway saw happen (kept in memory), not restored data
+      const { timeline: _seen, ...stored } = first;
+      expect(again.body).to.deep.equal(stored);
       // the same question, asked anew, gets the same answer from the restored records and salts
       const q = await call(gw.url, "POST", "/queries", await signQuery(consumer, domain, ask(2n)));
       expect(q.status, q.text).to.equal(202);

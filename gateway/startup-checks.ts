@@ -10,9 +10,10 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { keccak256, toBeHex, toUtf8Bytes, ZeroAddress } from "ethers";
+import { keccak256, toUtf8Bytes, ZeroAddress } from "ethers";
 import { circuitId } from "../circuits/lib/signals.js";
 import { readManifestSync, REPO_ROOT } from "../protocol/manifest.js";
+import { vkeyWords } from "../protocol/vkey.js";
 import type { ChainClient } from "./chain.js";
 import { ConfigError, type CircuitArtifacts, type GatewayConfig } from "./config.js";
 import type { GatewayMetrics } from "./metrics.js";
@@ -24,29 +25,6 @@ export class StartupCheckError extends ConfigError {
     super(`startup checks failed:\n  ${problems.join("\n  ")}`);
     this.name = "StartupCheckError";
   }
-}
-
-/** The 32-byte words of a Groth16 verification key (snarkjs JSON) a verifier must contain. */
-export function vkeyWords(vkey: unknown): string[] {
-  const v = vkey as {
-    vk_alpha_1: string[];
-    vk_beta_2: string[][];
-    vk_gamma_2: string[][];
-    vk_delta_2: string[][];
-    IC: string[][];
-  };
-  const g1 = (p: string[]) => [p[0]!, p[1]!];
-  const g2 = (p: string[][]) => [p[0]![0]!, p[0]![1]!, p[1]![0]!, p[1]![1]!];
-  const values = [
-    ...g1(v.vk_alpha_1),
-    ...g2(v.vk_beta_2),
-    ...g2(v.vk_gamma_2),
-    ...g2(v.vk_delta_2),
-    ...v.IC.flatMap(g1),
-  ];
-  // shortest whole-byte form: solc pushes a constant with leading zero bytes with a shorter
-  // PUSH, so its 32-byte pattern is absent from a matching verifier's bytecode
-  return values.map((x) => toBeHex(BigInt(x)).slice(2).toLowerCase());
 }
 
 /** keccak256 of the verification key file's JSON (named in messages, to tell keys apart). */

@@ -14,7 +14,7 @@ import { toSolidityProof, type SnarkjsProof } from "../../protocol/proof.js";
 import { queryMessageHash, type QueryMessage } from "../../protocol/typed-data.js";
 import { IGroth16Verifier__factory } from "../../types/ethers-contracts/index.js";
 import type { Ctx } from "./context.js";
-import { vkeyWords } from "./vkey.js";
+import { vkeyWords } from "../../protocol/vkey.js";
 
 const vkeyChecked = new Map<string, Promise<VkeyCheck>>();
 

@@ -1,13 +1,13 @@
 /**
  * The console's check that the verification key it ships is the one the chain registered: a
  * circuit's key is matched with the bytecode of the verifier contract the chain holds for it
- * (console/web/vkey.ts), so a key of another circuit, or one with a single coordinate changed,
+ * (protocol/vkey.ts), so a key of another circuit, or one with a single coordinate changed,
  * does not pass.
  */
 import { expect } from "chai";
 import { readFile } from "node:fs/promises";
 import { network } from "hardhat";
-import { codeHoldsVkey, vkeyWords } from "../../console/web/vkey.js";
+import { codeHoldsVkey, vkeyWords } from "../../protocol/vkey.js";
 import { circuitId } from "../../circuits/lib/signals.js";
 import { circuitPaths } from "../../protocol/manifest.js";
 import { deploy } from "../gateway/helpers.js";

@@ -1,7 +1,7 @@
 /**
- * A Groth16 verification key as the words a snarkjs Solidity verifier holds: the console matches
- * the key it ships with the bytecode of the verifier the chain registered (verify.ts). Pure, so
- * that Node tests can check it against a deployed verifier.
+ * A Groth16 verification key as the words a snarkjs Solidity verifier holds: the console
+ * (console/web/verify.ts) and the gateway's start-up checks match a key with the bytecode of the
+ * verifier the chain registered. Pure (no Node imports), so the browser bundle can use it.
  */
 
 /**
@@ -9,15 +9,16 @@
  * shortest whole-byte form: solc pushes a constant with leading zero bytes with a shorter PUSH,
  * so a 32-byte pattern would not be found in the bytecode of a matching verifier.
  */
-export function vkeyWords(vkey: Record<string, unknown>): string[] {
+export function vkeyWords(vkey: unknown): string[] {
+  const k = vkey as Record<string, unknown>;
   const g1 = (p: unknown) => (p as string[]).slice(0, 2);
   const g2 = (p: unknown) => (p as string[][]).slice(0, 2).flat();
   const values = [
-    ...g1(vkey.vk_alpha_1),
-    ...g2(vkey.vk_beta_2),
-    ...g2(vkey.vk_gamma_2),
-    ...g2(vkey.vk_delta_2),
-    ...(vkey.IC as unknown[]).flatMap(g1),
+    ...g1(k.vk_alpha_1),
+    ...g2(k.vk_beta_2),
+    ...g2(k.vk_gamma_2),
+    ...g2(k.vk_delta_2),
+    ...(k.IC as unknown[]).flatMap(g1),
   ];
   return values.map((v) => {
     const h = BigInt(v).toString(16);

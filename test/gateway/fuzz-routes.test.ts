@@ -214,6 +214,7 @@ describe("gateway routes under fuzzing (fast-check)", function () {
       "%",
       "%zz",
       "%00",
+      ".",
       "..",
       "%2e%2e",
       "null",

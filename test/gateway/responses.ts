@@ -119,7 +119,9 @@ export function checkResponse(
   url: string,
   res: { status: number; contentType: string | null; text: string },
 ): void {
-  const path = new URL(url, "http://gateway").pathname;
+  // The path the gateway routes: fetch removes dot segments ("/assets/." is sent as "/assets/"),
+  // and express's non-strict routing treats a trailing slash as absent ("/assets/" is "/assets").
+  const path = new URL(url, "http://gateway").pathname.replace(/(.)\/$/, "$1");
   const what = `${method} ${path} → ${res.status}`;
   const route = ROUTE_RESPONSES.find((r) => r.method === method && r.path.test(path));
   if (route && route.statuses.includes(res.status)) {

@@ -33,6 +33,8 @@ import { assetRoutes } from "./routes/assets.js";
 import { uploadRoutes } from "./routes/uploads.js";
 import { runStartupChecks } from "./startup-checks.js";
 import { queryRoutes } from "./routes/queries.js";
+import { auditRoutes } from "./routes/audit.js";
+import { resolveAuditArtifacts } from "./usecases/audit.js";
 import { GatewayStore } from "./store/index.js";
 import { resumeJobs } from "./usecases/query.js";
 
@@ -184,6 +186,7 @@ export function createApp(ctx: GatewayContext): express.Express {
   app.use(assetRoutes(ctx, { json, limit }));
   app.use(queryRoutes(ctx, { json, limit }));
   app.use(uploadRoutes(ctx, { json, limit }));
+  app.use(auditRoutes(ctx, { json, limit }));
   app.use(json);
 
   app.get("/health", async (_req, res) => {
@@ -296,6 +299,7 @@ export async function startServer(input: unknown, deps: GatewayDeps = {}): Promi
   const config = loadConfig(input);
   const artifacts = resolveArtifacts(config);
   const scanArtifacts = resolveScanArtifacts(config);
+  const auditArtifacts = resolveAuditArtifacts(config);
   const log = makeLogger(config, deps.logStream);
   let metricsRef: ReturnType<typeof createMetrics> | undefined;
   const chain = await connectChain(config, deps, (event, info) => {
@@ -317,7 +321,11 @@ export async function startServer(input: unknown, deps: GatewayDeps = {}): Promi
   const store = await GatewayStore.open(config.dataDir);
   const pool = new ProverPool(
     config.provers,
-    { range: artifacts, ...(scanArtifacts ? { scan: scanArtifacts } : {}) },
+    {
+      range: artifacts,
+      ...(scanArtifacts ? { scan: scanArtifacts } : {}),
+      ...(auditArtifacts ? { audit: auditArtifacts } : {}),
+    },
     { kind: deps.proverKind ?? "process" },
   );
   const ingest = new IngestPool(config.ingest.workers, config.ingest.budgetMs);
@@ -332,6 +340,7 @@ export async function startServer(input: unknown, deps: GatewayDeps = {}): Promi
     ingest,
     artifacts,
     scanArtifacts,
+    auditArtifacts,
     metrics,
     log,
     locks: new KeyedMutex(),

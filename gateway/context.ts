@@ -30,6 +30,8 @@ export interface GatewayContext {
   artifacts: CircuitArtifacts;
   /** Scan circuit artifacts, when configured. */
   scanArtifacts?: CircuitArtifacts;
+  /** Audit circuit artifacts (usecases/audit.ts), when built. */
+  auditArtifacts?: CircuitArtifacts;
   /** Metrics. */
   metrics: GatewayMetrics;
   /** Structured logger (never given record values or salts). */

@@ -439,3 +439,83 @@ export const DATA_DEPENDENT_REFUSALS = [
   "UNSUPPORTED_QUERY",
   "DIFFERENCING_RISK",
 ] as const;
+
+// ---- random path audits (issue 15) -------------------------------------------------------
+
+/** Largest number of audit draws t one audit request may ask for. */
+export const AUDIT_T_MAX = 1000;
+/** Largest number of distinct leaves one owner's pre-publication check may ask to open. */
+export const AUDIT_CHECK_MAX = 64;
+
+/**
+ * Query of GET /assets/:assetId/versions/:number/audit: t, the number of audit draws (default
+ * protocol/audit.ts DEFAULT_AUDIT_SAMPLES, at most {@link AUDIT_T_MAX}).
+ */
+export const auditQuerySchema = z.strictObject({
+  t: z.coerce
+    .number()
+    .int("t must be an integer")
+    .min(1, "t must be at least 1")
+    .max(AUDIT_T_MAX, `t must be at most ${AUDIT_T_MAX}`)
+    .optional(),
+});
+
+/**
+ * Body of POST /assets/:assetId/versions/:localId/audit-check (owner-signed read, action
+ * "records"): the owner's own challenge and leaf indices, for a version it has not signed yet.
+ */
+export const auditCheckBodySchema = z.strictObject({
+  challenge: uint(248),
+  indices: z
+    .array(z.number().int().nonnegative())
+    .min(1, "give at least one index")
+    .max(AUDIT_CHECK_MAX, `at most ${AUDIT_CHECK_MAX} indices`),
+});
+
+/** One AuditPath proof: leaf `index` and its successor (public: root, index, challenge, count). */
+export const auditProofSchema = z.strictObject({
+  index: z.number().int().nonnegative(),
+  proof: snarkjsProofSchema,
+  publicSignals: z.array(dec),
+});
+
+/** An audit whose proofs are still being made (202): poll the same request again. */
+export const auditPendingSchema = z.strictObject({
+  status: z.literal("proving"),
+  proved: z.number().int().nonnegative(),
+  total: z.number().int().nonnegative(),
+});
+
+/**
+ * A finished audit (200): one proof per distinct challenged index. For a published version the
+ * gateway names the seed it derived (the auditor derives its own and compares nothing with it).
+ */
+export const auditDoneSchema = z.strictObject({
+  status: z.literal("done"),
+  assetId: dec,
+  /** On-chain version id (published versions). */
+  versionId: dec.optional(),
+  /** The gateway's local version id (owner's checks). */
+  localId: z.number().int().positive().optional(),
+  root: dec,
+  recordCount: dec,
+  treeDepth: z.number().int().positive(),
+  /** The audit circuit instance, e.g. audit_d4. */
+  circuit: z.string(),
+  seedBlock: z.number().int().nonnegative().optional(),
+  seed: hex.optional(),
+  challenge: dec,
+  /** The t challenged indices in draw order (with repeats). */
+  indices: z.array(z.number().int().nonnegative()),
+  proofs: z.array(auditProofSchema),
+});
+/** A finished audit. */
+export type AuditDone = z.infer<typeof auditDoneSchema>;
+
+/** Response of the audit routes: pending (202) or done (200). */
+export const auditResponseSchema = z.discriminatedUnion("status", [
+  auditPendingSchema,
+  auditDoneSchema,
+]);
+/** Response of the audit routes. */
+export type AuditResponse = z.infer<typeof auditResponseSchema>;

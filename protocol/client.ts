@@ -25,6 +25,9 @@ import {
   versionsResponseSchema,
   type JobView,
   type LocalVersion,
+  auditResponseSchema,
+  type AuditDone,
+  type AuditResponse,
 } from "./api.js";
 import type { UploadData } from "./records/index.js";
 import {
@@ -344,6 +347,73 @@ export class GatewayClient {
       headers,
     );
   }
+
+  /**
+   * Follows an audit request (GET of a published version's audit, or the owner's audit-check)
+   * until the gateway answers its proofs; `onProgress` sees each pending answer.
+   */
+  private async followAudit(
+    ask: () => Promise<AuditResponse>,
+    opts: AuditWaitOptions,
+  ): Promise<AuditDone> {
+    const deadline = Date.now() + (opts.timeoutMs ?? 30 * 60_000);
+    for (;;) {
+      const r = await ask();
+      if (r.status === "done") return r;
+      opts.onProgress?.(r.proved, r.total);
+      if (Date.now() > deadline) {
+        throw new GatewayError(`the gateway has proved ${r.proved}/${r.total} audits and gave up`);
+      }
+      await new Promise((res) => setTimeout(res, opts.pollMs ?? 500));
+    }
+  }
+
+  /**
+   * The AuditPath proofs of published version `number` of an asset for t draws of its
+   * chain-derived challenge (GET /assets/:assetId/versions/:number/audit); waits for them.
+   * The caller derives the challenge itself and checks every proof (cli/auditor.ts).
+   */
+  async audit(assetId: bigint, number: number, t: number, opts: AuditWaitOptions = {}) {
+    return this.followAudit(
+      () =>
+        this.request(
+          auditResponseSchema,
+          "GET",
+          `/assets/${assetId}/versions/${number}/audit?t=${t}`,
+        ),
+      opts,
+    );
+  }
+
+  /**
+   * The owner's check of a local version before signing it: AuditPath proofs of the leaves it
+   * names for its own challenge (POST …/versions/:localId/audit-check, owner-signed read).
+   */
+  async auditCheck(
+    owner: Signer,
+    assetId: bigint,
+    localId: number,
+    challenge: bigint,
+    indices: number[],
+    opts: AuditWaitOptions = {},
+  ) {
+    return this.followAudit(async () => {
+      const headers = await signRead(
+        owner,
+        this.domain,
+        "records",
+        assetId,
+        await this.gatewayId(),
+      );
+      return this.request(
+        auditResponseSchema,
+        "POST",
+        `/assets/${assetId}/versions/${localId}/audit-check`,
+        { challenge: challenge.toString(), indices },
+        headers,
+      );
+    }, opts);
+  }
 }
 
 /** What every step of an upload session signs: the asset, the session and its terms. */
@@ -358,4 +428,14 @@ export interface UploadSessionTerms {
 
 function sessionRoute(u: { assetId: bigint; sessionId: string }): string {
   return `/assets/${u.assetId}/upload-sessions/${u.sessionId}`;
+}
+
+/** How long to follow an audit, and what to report while waiting. */
+export interface AuditWaitOptions {
+  /** Give up after this long (default 30 min). */
+  timeoutMs?: number;
+  /** Time between two requests while the gateway proves (default 500 ms). */
+  pollMs?: number;
+  /** Called with the proofs made so far and their total. */
+  onProgress?: (proved: number, total: number) => void;
 }

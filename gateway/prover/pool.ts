@@ -7,7 +7,13 @@
 import { fork, type ChildProcess } from "node:child_process";
 import { EventEmitter } from "node:events";
 import { Worker } from "node:worker_threads";
-import type { ProofSteps, WorkerRequest, WorkerResponse } from "./worker.js";
+import type {
+  AuditRequest,
+  AuditResponse,
+  ProofSteps,
+  WorkerRequest,
+  WorkerResponse,
+} from "./worker.js";
 
 /** A finished proof. */
 export interface ProofResult {
@@ -25,6 +31,9 @@ export interface ProofResult {
 
 /** What to prove: the version's data and root, the query, policy, blind and binding. */
 export type ProveTask = Omit<Extract<WorkerRequest, { kind: "prove" }>, "id" | "kind">;
+
+/** Which AuditPath proofs to make: the version's data and root, indices, challenge, count. */
+export type AuditTask = Omit<AuditRequest, "id" | "kind">;
 
 /** A task that ran past its time budget; its worker was stopped. */
 export class BudgetExceededError extends Error {
@@ -268,13 +277,17 @@ export const PROVER_NICE = 5;
  * in which snarkjs proves on all cores (its own thread pool), so `size` is the number of proofs
  * in parallel, not of cores used.
  */
-export class ProverPool extends WorkerPool<WorkerRequest, WorkerResponse> {
+export class ProverPool extends WorkerPool<
+  WorkerRequest | AuditRequest,
+  WorkerResponse | AuditResponse
+> {
   /** Creates a pool of `size` workers proving with the given wasm and zkey. */
   constructor(
     size: number,
     artifacts: {
       range: { wasm: string; zkey: string };
       scan?: { wasm: string; zkey: string };
+      audit?: { wasm: string; zkey: string };
     },
     opts: { kind?: WorkerKind; nice?: number } = {},
   ) {
@@ -288,7 +301,7 @@ export class ProverPool extends WorkerPool<WorkerRequest, WorkerResponse> {
 
   /** Proves a range answer in a worker. */
   async prove(task: ProveTask): Promise<ProofResult> {
-    const r = await this.run({ kind: "prove", ...task });
+    const r = (await this.run({ kind: "prove", ...task })) as WorkerResponse;
     if (!r.ok || !("proof" in r)) throw new Error("prover returned no proof");
     return {
       proof: r.proof as ProofResult["proof"],
@@ -297,5 +310,14 @@ export class ProverPool extends WorkerPool<WorkerRequest, WorkerResponse> {
       ms: r.ms,
       steps: r.steps,
     };
+  }
+
+  /** Proves AuditPath proofs of some leaves of a version in a worker (random path audits). */
+  async proveAudit(
+    task: AuditTask,
+  ): Promise<{ index: number; proof: unknown; publicSignals: string[] }[]> {
+    const r = (await this.run({ kind: "audit", ...task })) as AuditResponse;
+    if (!r.ok) throw new Error("prover returned no audit proofs");
+    return r.proofs;
   }
 }

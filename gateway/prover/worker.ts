@@ -7,7 +7,7 @@
 // @ts-expect-error snarkjs ships no type declarations
 import * as snarkjs from "snarkjs";
 import { buildTree, type MerkleSumTree } from "../../circuits/lib/tree.js";
-import { rangeWitness, scanWitness } from "../../circuits/lib/witness.js";
+import { auditWitness, rangeWitness, scanWitness } from "../../circuits/lib/witness.js";
 import { onMessage, send, workerData } from "./channel.js";
 import {
   circuitPolicy,
@@ -52,6 +52,33 @@ export type WorkerRequest = {
   scan?: { h: number };
 } & VersionPayload;
 
+/**
+ * A request for AuditPath proofs (random path audits, issue 15) of leaves `indices` of the
+ * version's tree, each answering `challenge` for the published `recordCount`.
+ */
+export type AuditRequest = {
+  id: number;
+  kind: "audit";
+  /** Expected root (the tree built must have it). */
+  root: string;
+  /** Distinct leaf indices, each < 2^depth - 1. */
+  indices: number[];
+  /** The audit challenge (protocol/audit.ts auditChallenge), decimal. */
+  challenge: string;
+  /** The record count the proofs claim (the circuit ties it to the root's count), decimal. */
+  recordCount: string;
+} & VersionPayload;
+
+/** A worker's audit proofs. */
+export type AuditResponse =
+  | {
+      id: number;
+      ok: true;
+      proofs: { index: number; proof: unknown; publicSignals: string[] }[];
+      ms: number;
+    }
+  | { id: number; ok: false; error: string };
+
 /** A worker's answer. */
 export type WorkerResponse =
   | {
@@ -82,6 +109,7 @@ export interface ProofSteps {
 const artifacts = workerData as {
   range: { wasm: string; zkey: string };
   scan?: { wasm: string; zkey: string };
+  audit?: { wasm: string; zkey: string };
 };
 // ffjavascript's own thread pool (the `web-worker` package) does not work inside a worker
 // thread, so there the curve runs single-threaded; in a child process (the prover pool's mode)
@@ -165,14 +193,37 @@ async function handle(msg: WorkerRequest): Promise<WorkerResponse> {
   };
 }
 
+/** AuditPath proofs of the requested leaves, over the tree rebuilt from the version's rows. */
+async function handleAudit(msg: AuditRequest): Promise<AuditResponse> {
+  const t0 = performance.now();
+  const circuit = artifacts.audit;
+  if (!circuit) throw new Error("no audit circuit configured");
+  const tree = await treeOf(msg, msg.root);
+  if (tree.root.toString() !== msg.root) throw new Error("the records do not rebuild the root");
+  const proofs: { index: number; proof: unknown; publicSignals: string[] }[] = [];
+  for (const index of msg.indices) {
+    const w = auditWitness(tree, index, BigInt(msg.challenge), BigInt(msg.recordCount));
+    const wtns = { type: "mem" };
+    await snarkjs.wtns.calculate(toStrings(w.input), circuit.wasm, wtns);
+    const { proof, publicSignals } = await snarkjs.groth16.prove(
+      circuit.zkey,
+      wtns,
+      undefined,
+      PROVER_OPTIONS,
+    );
+    proofs.push({ index, proof, publicSignals });
+  }
+  return { id: msg.id, ok: true, proofs, ms: performance.now() - t0 };
+}
+
 onMessage(async (m) => {
-  const msg = m as WorkerRequest | { kind: "close" };
+  const msg = m as WorkerRequest | AuditRequest | { kind: "close" };
   if (msg.kind === "close") {
     // leave between tasks, at a safe point (terminate() could land inside wasm or a loader)
     process.exit(0);
   }
   try {
-    send(await handle(msg));
+    send(msg.kind === "audit" ? await handleAudit(msg) : await handle(msg));
   } catch (e) {
     // first line only: witness and range errors name constraints or bounds, not record data
     const text = String((e as Error)?.message ?? e)

@@ -87,6 +87,18 @@ export const ROUTE_RESPONSES: readonly RouteResponse[] = [
     statuses: [200, 201],
     body: api.uploadCommitResponseSchema,
   },
+  {
+    method: "GET",
+    path: new RegExp(`^/assets/${ID}/versions/${ID}/audit$`),
+    statuses: [200, 202],
+    body: api.auditResponseSchema,
+  },
+  {
+    method: "POST",
+    path: new RegExp(`^/assets/${ID}/versions/${ID}/audit-check$`),
+    statuses: [200, 202],
+    body: api.auditResponseSchema,
+  },
 ];
 
 /** The gateway answered something that is not the protocol. */

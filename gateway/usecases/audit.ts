@@ -1,0 +1,281 @@
+/**
+ * Random path audits (issue 15): AuditPath proofs of the leaves a published version's seed
+ * challenges (the seed is a block hash after publication, read from the chain here, never
+ * taken from the client), and of leaves the owner picks itself before it signs a version.
+ *
+ * The proofs are made in the prover pool (child processes, like answers) as a job kept in
+ * memory: the first request starts it and answers 202 with its progress, later identical
+ * requests answer the progress or, once done, the proofs (200). The inputs are deterministic
+ * (version, seed, t), so a job lost in a restart is simply made again.
+ *
+ * What a response reveals: each proof's public signals are (root, index, challenge,
+ * recordCount) — the root and count are on-chain, the index and challenge are derived from
+ * the chain — and a Groth16 proof is zero-knowledge: no key, value, salt or sibling sum of
+ * the opened leaves leaves the gateway (DESIGN.md, invariants).
+ */
+import { existsSync } from "node:fs";
+import path from "node:path";
+import { auditChallenge, auditIndices, DEFAULT_AUDIT_SAMPLES } from "../../protocol/audit.js";
+import { versionIdOf } from "../../protocol/contract.js";
+import type { AuditResponse } from "../../protocol/api.js";
+import { verifyRead } from "../auth.js";
+import type { CircuitArtifacts, GatewayConfig } from "../config.js";
+import type { GatewayContext } from "../context.js";
+import { AppError } from "../errors.js";
+import type { StoredVersion } from "../store/index.js";
+import type { ReadAuth } from "./reads.js";
+import { registeredAsset } from "./assets.js";
+
+/** Audit jobs running at once (each holds a version's rows in memory); more are refused. */
+export const AUDIT_JOBS_MAX = 4;
+/** Finished audits kept for their clients to fetch (oldest dropped first). */
+const AUDIT_RESULTS_KEPT = 32;
+/** Leaves proved per prover task (a task holds a prover; answers queue behind it). */
+const AUDIT_BATCH = 4;
+
+/** The audit circuit instance of a depth: `audit_d<depth>` (circuits/circuits.json). */
+export function auditCircuitName(depth: number): string {
+  return `audit_d${depth}`;
+}
+
+/**
+ * The artifacts of the audit instance of the configured depth, looked for beside the answer
+ * circuit's folder (`<artifactsDir>/../audit_d<depth>`, the layout `npm run build:circuits`
+ * makes); undefined when they are not built (the audit routes then refuse).
+ */
+export function resolveAuditArtifacts(config: GatewayConfig): CircuitArtifacts | undefined {
+  const name = auditCircuitName(config.circuit.depth);
+  const dir = path.join(path.dirname(config.circuit.artifactsDir), name);
+  const pick = (candidates: string[]) =>
+    candidates.map((c) => path.join(dir, c)).find((p) => existsSync(p));
+  const wasm = pick([`${name}_js/${name}.wasm`, `${name}.wasm`]);
+  const zkey = pick([`${name}.zkey`]);
+  const vkey = pick([`${name}.vkey.json`]);
+  return wasm && zkey && vkey ? { wasm, zkey, vkey } : undefined;
+}
+
+type Proof = { index: number; proof: unknown; publicSignals: string[] };
+
+/** One audit job. */
+interface AuditJob {
+  status: "proving" | "done" | "failed";
+  proved: number;
+  total: number;
+  /** The answer once done (without the proofs). */
+  head: Omit<Extract<AuditResponse, { status: "done" }>, "proofs" | "status">;
+  proofs: Proof[];
+  error?: AppError;
+}
+
+const jobsOf = new WeakMap<GatewayContext, Map<string, AuditJob>>();
+
+function jobs(ctx: GatewayContext): Map<string, AuditJob> {
+  let m = jobsOf.get(ctx);
+  if (!m) jobsOf.set(ctx, (m = new Map()));
+  return m;
+}
+
+/** The response of a job: its progress (202) or its proofs (200); its failure is thrown. */
+function view(job: AuditJob): { status: 202 | 200; body: AuditResponse } {
+  if (job.status === "failed") throw job.error!;
+  if (job.status === "proving") {
+    return { status: 202, body: { status: "proving", proved: job.proved, total: job.total } };
+  }
+  return {
+    status: 200,
+    body: {
+      status: "done",
+      ...job.head,
+      proofs: job.proofs as Extract<AuditResponse, { status: "done" }>["proofs"],
+    },
+  };
+}
+
+/** Starts (or finds) the job `key` proving the distinct indices of `head.indices`. */
+function startJob(
+  ctx: GatewayContext,
+  key: string,
+  version: StoredVersion,
+  head: AuditJob["head"],
+): AuditJob {
+  const all = jobs(ctx);
+  const found = all.get(key);
+  if (found) return found;
+  if ([...all.values()].filter((j) => j.status === "proving").length >= AUDIT_JOBS_MAX) {
+    throw new AppError(
+      "AUDIT_BUSY",
+      `this gateway is already proving ${AUDIT_JOBS_MAX} audits; ask again in a minute`,
+    );
+  }
+  const distinct = [...new Set(head.indices)].sort((a, b) => a - b);
+  const job: AuditJob = { status: "proving", proved: 0, total: distinct.length, head, proofs: [] };
+  all.set(key, job);
+  for (const k of all.keys()) {
+    if (all.size <= AUDIT_RESULTS_KEPT) break;
+    if (all.get(k)!.status !== "proving") all.delete(k);
+  }
+  const run = (async () => {
+    try {
+      const rows = await ctx.store.versionRows(version);
+      for (let i = 0; i < distinct.length; i += AUDIT_BATCH) {
+        const proofs = await ctx.pool.proveAudit({
+          root: version.root,
+          rows,
+          depth: version.depth,
+          minMaxField: ctx.config.circuit.minMaxField,
+          indices: distinct.slice(i, i + AUDIT_BATCH),
+          challenge: head.challenge,
+          recordCount: head.recordCount,
+        });
+        job.proofs.push(...proofs);
+        job.proved = job.proofs.length;
+      }
+      job.status = "done";
+      ctx.log.info({ key, proofs: job.proofs.length }, "audit proved");
+    } catch (e) {
+      job.status = "failed";
+      // the worker's message names a constraint or a bound, never record data
+      job.error = new AppError(
+        "AUDIT_FAILED",
+        `the gateway could not prove the audit of this version: ${(e as Error).message}`,
+      );
+      ctx.log.warn({ key, error: (e as Error).message }, "audit failed");
+    }
+  })();
+  ctx.inflight.add(run);
+  void run.finally(() => ctx.inflight.delete(run));
+  return job;
+}
+
+/** The local version holding `root`, of the configured depth, with the audit circuit built. */
+async function auditableVersion(
+  ctx: GatewayContext,
+  root: bigint | string,
+  what: string,
+): Promise<StoredVersion> {
+  if (!ctx.auditArtifacts) {
+    throw new AppError(
+      "AUDIT_NOT_CONFIGURED",
+      `this gateway has no audit circuit ${auditCircuitName(ctx.config.circuit.depth)} built beside its answer circuit`,
+    );
+  }
+  const local = await ctx.store.getVersionByRoot(root);
+  if (!local) {
+    throw new AppError(
+      "VERSION_NOT_AVAILABLE",
+      `this gateway does not hold the records of ${what}`,
+    );
+  }
+  if (local.depth !== ctx.config.circuit.depth) {
+    throw new AppError(
+      "VERSION_NOT_AVAILABLE",
+      `${what} has depth ${local.depth}; this gateway audits depth ${ctx.config.circuit.depth}`,
+    );
+  }
+  return local;
+}
+
+/**
+ * The audit of published version `number` of `assetId` with t draws: the seed is the hash of
+ * the block DEFAULT_AUDIT_DELAY_BLOCKS after the publication block (AUDIT_SEED_PENDING until
+ * it is mined), the indices and challenge follow from it (protocol/audit.ts). The proofs claim
+ * the published recordCount: the circuit has no witness when the tree holds another count.
+ */
+export async function publishedAudit(
+  ctx: GatewayContext,
+  assetId: bigint,
+  number: bigint,
+  t: number = DEFAULT_AUDIT_SAMPLES,
+): Promise<{ status: 202 | 200; body: AuditResponse }> {
+  await registeredAsset(ctx, assetId);
+  if (number < 1n || number >= 1n << 64n) {
+    throw new AppError("VALIDATION_FAILED", "the version number must be in 1..2^64-1");
+  }
+  const versionId = versionIdOf(assetId, number);
+  const v = await ctx.chain.getVersion(versionId);
+  if (!v) {
+    throw new AppError("UNKNOWN_VERSION", `asset ${assetId} has no published version ${number}`);
+  }
+  const key = `pub:${versionId}:${t}`;
+  const known = jobs(ctx).get(key);
+  if (known) return view(known);
+  const seed = await ctx.chain.auditSeed(versionId);
+  if (!seed?.seed) {
+    const at = await ctx.chain.provider.getBlockNumber();
+    throw new AppError(
+      "AUDIT_SEED_PENDING",
+      `the audit seed of version ${number} is the hash of block ${seed?.seedBlock}, not mined yet (the chain is at block ${at}); ask again after it`,
+      { seedBlock: seed?.seedBlock, block: at },
+    );
+  }
+  const local = await auditableVersion(ctx, v.root, `version ${number} of asset ${assetId}`);
+  const indices = auditIndices(versionId, seed.seed, v.recordCount, v.treeDepth, t);
+  return view(
+    startJob(ctx, key, local, {
+      assetId: assetId.toString(),
+      versionId: versionId.toString(),
+      root: v.root.toString(),
+      recordCount: v.recordCount.toString(),
+      treeDepth: v.treeDepth,
+      circuit: auditCircuitName(local.depth),
+      seedBlock: seed.seedBlock,
+      seed: seed.seed,
+      challenge: auditChallenge(versionId, seed.seed).toString(),
+      indices,
+    }),
+  );
+}
+
+/**
+ * The owner's check of local version `localId` before it signs it (owner-signed read, action
+ * "records"): AuditPath proofs of the leaves it names, for its own challenge, claiming the
+ * count the gateway reports for the version.
+ */
+export async function ownerAuditCheck(
+  ctx: GatewayContext,
+  assetId: bigint,
+  localId: number,
+  body: { challenge: bigint; indices: number[] },
+  auth: ReadAuth,
+): Promise<{ status: 202 | 200; body: AuditResponse }> {
+  const asset = await registeredAsset(ctx, assetId);
+  verifyRead(
+    ctx.domain,
+    {
+      account: asset.owner,
+      action: "records",
+      assetId,
+      gateway: ctx.gatewayId,
+      timestamp: auth.timestamp,
+    },
+    auth.signature,
+    { maxAgeSec: ctx.config.readMaxAgeSec, skewSec: ctx.config.clockSkewSec },
+    auth.gateway,
+  );
+  const stored = await ctx.store.getVersion(assetId.toString(), localId);
+  if (!stored) {
+    throw new AppError("UNKNOWN_VERSION", `no local version ${localId} of asset ${assetId}`);
+  }
+  const local = await auditableVersion(ctx, stored.root, `local version ${localId}`);
+  const last = 2 ** local.depth - 2;
+  const bad = body.indices.find((i) => i > last);
+  if (bad !== undefined) {
+    throw new AppError(
+      "VALIDATION_FAILED",
+      `index ${bad} is past the last link ${last} of the tree`,
+    );
+  }
+  const key = `own:${assetId}:${localId}:${body.challenge}:${body.indices.join(",")}`;
+  return view(
+    startJob(ctx, key, local, {
+      assetId: assetId.toString(),
+      localId,
+      root: local.root,
+      recordCount: local.recordCount.toString(),
+      treeDepth: local.depth,
+      circuit: auditCircuitName(local.depth),
+      challenge: body.challenge.toString(),
+      indices: body.indices,
+    }),
+  );
+}

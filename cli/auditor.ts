@@ -6,8 +6,28 @@
 import { readFile } from "node:fs/promises";
 import type { Signer } from "ethers";
 import { z } from "zod";
-import { auditExportSchema, type AuditExport } from "../protocol/api.js";
-import { findInvalid, type Groth16VerificationKey } from "../protocol/batch-verify.js";
+import {
+  AUDIT_T_MAX,
+  auditExportSchema,
+  type AuditDone,
+  type AuditExport,
+} from "../protocol/api.js";
+import {
+  auditChallenge,
+  auditIndices,
+  boundTable,
+  DEFAULT_AUDIT_SAMPLES,
+  type AuditFinding,
+  type AuditSample,
+} from "../protocol/audit.js";
+import {
+  findInvalid,
+  type Groth16Proof,
+  type Groth16VerificationKey,
+} from "../protocol/batch-verify.js";
+import { GatewayClient, GatewayError } from "../protocol/client.js";
+import { versionIdOf } from "../protocol/contract.js";
+import { circuitId } from "../circuits/lib/signals.js";
 import { loadVerificationKeys, type VerificationKeys } from "../protocol/manifest.js";
 import { toSnarkjsProof } from "../protocol/proof.js";
 import { readChainLog, type ChainLog, type LoggedAnswer } from "./chain-log.js";
@@ -19,7 +39,7 @@ import {
   type ProofVerdicts,
   type ServedAnswer,
 } from "./reconcile.js";
-import { gatewayOf, type Session } from "./session.js";
+import { domainOf, gatewayOf, type Session } from "./session.js";
 
 /**
  * Reads a gateway's export of served answers from a file, or from the session's gateway with a
@@ -100,4 +120,158 @@ export async function audit(
   );
   const proofs = await verifyLoggedProofs(log, await loadVerificationKeys());
   return reconcile({ log, proofs, served: opts.served, generatedAt: new Date().toISOString() });
+}
+
+/** What the auditor expects of an audit's proofs: all of it derived from the chain. */
+export interface AuditExpectation {
+  root: bigint;
+  recordCount: bigint;
+  challenge: bigint;
+  /** The t challenged indices, in draw order. */
+  indices: number[];
+}
+
+/**
+ * Checks a gateway's audit answer against what the auditor derived from the chain: every
+ * distinct challenged index has a proof whose public inputs are exactly (on-chain root, index,
+ * challenge, published recordCount), and every such proof verifies (one randomised batch,
+ * narrowed down on failure). The gateway's own seed, indices and extra proofs are ignored.
+ */
+export async function checkAuditProofs(
+  expected: AuditExpectation,
+  answer: Pick<AuditDone, "proofs">,
+  vkey: Groth16VerificationKey,
+): Promise<AuditFinding[]> {
+  const findings: AuditFinding[] = [];
+  const want = (index: number) => [
+    expected.root.toString(),
+    String(index),
+    expected.challenge.toString(),
+    expected.recordCount.toString(),
+  ];
+  const names = ["root", "index", "challenge", "recordCount"];
+  const items: { index: number; proof: AuditDone["proofs"][number] }[] = [];
+  for (const index of [...new Set(expected.indices)].sort((a, b) => a - b)) {
+    const candidates = answer.proofs.filter((p) => p.index === index);
+    if (candidates.length === 0) {
+      findings.push({ check: "missing-proof", index, detail: `no proof for leaf ${index}` });
+      continue;
+    }
+    const w = want(index);
+    const p = candidates.find((c) => c.publicSignals.every((x, i) => x === w[i])) ?? candidates[0]!;
+    const wrong = names.filter((_, i) => p.publicSignals[i] !== w[i]);
+    if (p.publicSignals.length !== 4 || wrong.length > 0) {
+      findings.push({
+        check: "public-inputs",
+        index,
+        detail: `the proof of leaf ${index} claims another ${wrong.join(", ") || "signal count"} (${wrong
+          .map((n) => `${n} ${p.publicSignals[names.indexOf(n)]} ≠ ${w[names.indexOf(n)]}`)
+          .join("; ")})`,
+      });
+      continue;
+    }
+    items.push({ index, proof: p });
+  }
+  const bad = await findInvalid(
+    vkey,
+    items.map((i) => ({
+      proof: toSnarkjsProofJson(i.proof.proof),
+      publicSignals: i.proof.publicSignals,
+    })),
+  );
+  for (const b of bad) {
+    const index = items[b]!.index;
+    findings.push({
+      check: "invalid-proof",
+      index,
+      detail: `the proof of leaf ${index} does not verify`,
+    });
+  }
+  return findings;
+}
+
+function toSnarkjsProofJson(p: AuditDone["proofs"][number]["proof"]): Groth16Proof {
+  return { pi_a: p.pi_a, pi_b: p.pi_b, pi_c: p.pi_c };
+}
+
+/** Options of {@link sampleVersion}. */
+export interface SampleOptions {
+  assetId: bigint;
+  /** Version number of the asset (1, 2, …). */
+  version: number;
+  /** Draws (default DEFAULT_AUDIT_SAMPLES). */
+  t?: number;
+  /** Called with the proofs the gateway has made so far. */
+  onProgress?: (proved: number, total: number) => void;
+  /** Verification keys (default: the built circuits'). */
+  vkeys?: VerificationKeys;
+}
+
+/**
+ * Samples a published version: derives the seed (the hash of the block
+ * DEFAULT_AUDIT_DELAY_BLOCKS after publication), the t indices and the challenge from the
+ * chain, fetches the proofs from the session's gateway (else the asset's registered endpoint),
+ * and checks them ({@link checkAuditProofs}). A gateway that cannot prove its tree is a
+ * failed sample, not an error.
+ */
+export async function sampleVersion(s: Session, o: SampleOptions): Promise<AuditSample> {
+  const t = o.t ?? DEFAULT_AUDIT_SAMPLES;
+  if (!Number.isSafeInteger(t) || t < 1 || t > AUDIT_T_MAX) {
+    throw new UserError(`--t must be an integer in 1..${AUDIT_T_MAX}`);
+  }
+  const asset = await s.reader.getAsset(o.assetId);
+  if (!asset) throw new UserError(`asset ${o.assetId} is not registered`);
+  const versionId = versionIdOf(o.assetId, o.version);
+  const v = await s.reader.getVersion(versionId);
+  if (!v) throw new UserError(`asset ${o.assetId} has no published version ${o.version}`);
+  const seed = await s.reader.auditSeed(versionId);
+  if (!seed?.seed) {
+    throw new UserError(
+      `the audit seed of version ${o.version} is the hash of block ${seed?.seedBlock}, not mined yet; sample after it`,
+    );
+  }
+  const indices = auditIndices(versionId, seed.seed, v.recordCount, v.treeDepth, t);
+  const challenge = auditChallenge(versionId, seed.seed);
+  const circuit = `audit_d${v.treeDepth}`;
+  const vk = (o.vkeys ?? (await loadVerificationKeys())).get(circuitId(circuit).toLowerCase());
+  const base = {
+    assetId: o.assetId.toString(),
+    version: o.version,
+    versionId: versionId.toString(),
+    root: v.root.toString(),
+    recordCount: v.recordCount.toString(),
+    treeDepth: v.treeDepth,
+    seedBlock: seed.seedBlock,
+    seed: seed.seed,
+    t,
+    distinct: new Set(indices).size,
+    circuit,
+    bound: boundTable(t),
+    sampledAt: new Date().toISOString(),
+  };
+  const done = (findings: AuditFinding[]): AuditSample => ({
+    ...base,
+    passed: findings.length === 0,
+    findings,
+  });
+  if (!vk) {
+    return done([{ check: "no-vkey", detail: `no verification key of ${circuit} is built here` }]);
+  }
+  const client = new GatewayClient(s.gatewayUrl ?? asset.endpoint, domainOf(s));
+  let answer: AuditDone;
+  try {
+    answer = await client.audit(o.assetId, o.version, t, {
+      ...(o.onProgress ? { onProgress: o.onProgress } : {}),
+    });
+  } catch (e) {
+    if (!(e instanceof GatewayError)) throw e;
+    return done([{ check: "gateway-refused", detail: e.message }]);
+  }
+  return done(
+    await checkAuditProofs(
+      { root: v.root, recordCount: v.recordCount, challenge, indices },
+      answer,
+      vk.vkey as Groth16VerificationKey,
+    ),
+  );
 }

@@ -78,3 +78,51 @@ export function escapeProbability(f: number, t: number): number {
   if (!(f >= 0 && f <= 1)) throw new RangeError(`f must be in [0, 1], got ${f}`);
   return Math.pow(1 - f, t);
 }
+
+/** The fractions of malformed links the reports tabulate the bound for. */
+export const AUDIT_BOUND_FRACTIONS: readonly number[] = [0.1, 0.01, 0.001];
+
+/** The bound (1 - f)^t for each of {@link AUDIT_BOUND_FRACTIONS} at t draws. */
+export function boundTable(t: number): { f: number; escape: number }[] {
+  return AUDIT_BOUND_FRACTIONS.map((f) => ({ f, escape: escapeProbability(f, t) }));
+}
+
+/** One check an audit sample failed, and where. */
+export interface AuditFinding {
+  /**
+   * Which check: "missing-proof" (no proof for a challenged index), "public-inputs" (a proof
+   * claims another root, index, challenge or record count), "invalid-proof" (does not verify),
+   * "gateway-refused" (the gateway could not prove the audit), "no-vkey".
+   */
+  check: "missing-proof" | "public-inputs" | "invalid-proof" | "gateway-refused" | "no-vkey";
+  /** The challenged leaf index, when the finding is about one. */
+  index?: number;
+  /** What was wrong, in words. */
+  detail: string;
+}
+
+/** The result of sampling one published version (`partproof auditor sample`). */
+export interface AuditSample {
+  assetId: string;
+  /** Version number of the asset. */
+  version: number;
+  versionId: string;
+  root: string;
+  recordCount: string;
+  treeDepth: number;
+  /** The block whose hash seeded the challenge, and that hash. */
+  seedBlock: number;
+  seed: string;
+  /** Draws, and distinct leaves they opened. */
+  t: number;
+  distinct: number;
+  /** The audit circuit whose verification key checked the proofs. */
+  circuit: string;
+  /** Whether every challenged index had a proof with the right public inputs that verifies. */
+  passed: boolean;
+  findings: AuditFinding[];
+  /** (1 - f)^t for f = 10%, 1%, 0.1%. */
+  bound: { f: number; escape: number }[];
+  /** When the sample was taken (ISO). */
+  sampledAt: string;
+}

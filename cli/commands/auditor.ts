@@ -6,7 +6,9 @@ import { Option, type Command } from "commander";
 import * as auditor from "../auditor.js";
 import { describeAudit } from "../format.js";
 import { servedAnswers } from "../reconcile.js";
-import { writeReport } from "../report.js";
+import { readSamples, saveSample, writeReport } from "../report.js";
+import { DEFAULT_AUDIT_SAMPLES } from "../../protocol/audit.js";
+import { bigId, positiveInt } from "./context.js";
 import type { CommandContext } from "./context.js";
 
 /** The options of `auditor report`. */
@@ -50,11 +52,52 @@ export function addAuditorCommands(program: Command, ctx: CommandContext): void 
         toBlock: o.toBlock === undefined ? "latest" : Number(o.toBlock),
         served: exp ? servedAnswers(exp) : undefined,
       });
-      const files = await writeReport(report, o.out);
+      const samples = await readSamples(o.out);
+      const files = await writeReport(samples.length > 0 ? { ...report, samples } : report, o.out);
       ctx.print(report, [
         describeAudit(report),
         ...report.anomalies.map((a) => `  ${a.type}: ${a.detail}`),
         `report: ${files.markdown}, ${files.json}`,
       ]);
+    });
+  group
+    .command("sample")
+    .description(
+      "audit a published version at t leaves drawn from the chain (the block hash 5 blocks after publication): fetch the gateway's proofs and verify each",
+    )
+    .requiredOption("--asset <id>", "the asset")
+    .requiredOption("--version <n>", "its version number (1, 2, …)", positiveInt("--version"))
+    .option("--t <n>", `draws (default ${DEFAULT_AUDIT_SAMPLES})`, positiveInt("--t"))
+    .addOption(
+      new Option("--out <dir>", "the report folder the sample is kept in").default(
+        "reports",
+        "reports/",
+      ),
+    )
+    .action(async (o: { asset: string; version: number; t?: number; out: string }) => {
+      const s = await ctx.session();
+      const sample = await auditor.sampleVersion(s, {
+        assetId: bigId("asset", o.asset),
+        version: o.version,
+        ...(o.t === undefined ? {} : { t: o.t }),
+        onProgress: (done, total) => ctx.progress(`gateway proved ${done}/${total} leaves …`),
+      });
+      const file = await saveSample(o.out, sample);
+      ctx.print(sample, [
+        `asset ${sample.assetId} version ${sample.version}: ${sample.passed ? "passed" : "FAILED"} ${sample.t} audits (${sample.distinct} leaves, seed block ${sample.seedBlock})`,
+        ...sample.findings.map(
+          (f) => `  ${f.check}${f.index === undefined ? "" : ` leaf ${f.index}`}: ${f.detail}`,
+        ),
+        ...sample.bound.map(
+          (b) =>
+            `  a tree with ${b.f * 100}% of its links malformed survives this with probability ≤ ${b.escape.toPrecision(3)}`,
+        ),
+        `kept in ${file}; \`auditor report --out ${o.out}\` shows it`,
+      ]);
+      if (!sample.passed) {
+        throw new Error(
+          `the audit of asset ${sample.assetId} version ${sample.version} failed ${sample.findings.length} check(s)`,
+        );
+      }
     });
 }

@@ -12,6 +12,10 @@ import type { LocalVersion } from "../protocol/api.js";
 import { policyStruct } from "../protocol/contract.js";
 import type { UploadData } from "../protocol/records/index.js";
 import type { Policy } from "../circuits/lib/signals.js";
+import { circuitId } from "../circuits/lib/signals.js";
+import type { Groth16VerificationKey } from "../protocol/batch-verify.js";
+import { loadVerificationKeys } from "../protocol/manifest.js";
+import { checkAuditProofs } from "./auditor.js";
 import { readChainLog } from "./chain-log.js";
 import { UserError } from "./errors.js";
 import { schemaOf, type GrantTerms } from "./policy.js";
@@ -323,9 +327,74 @@ export async function uploadChunks(
   };
 }
 
+/** Random leaves the supplier audits, besides the two boundary links, before signing a version. */
+export const SIGN_CHECK_SAMPLES = 4;
+
+/** A uniform random integer in [0, n) from the CSPRNG. */
+function randomBelow(n: number): number {
+  const buf = new Uint32Array(2);
+  globalThis.crypto.getRandomValues(buf);
+  return Number(((BigInt(buf[0]!) << 32n) | BigInt(buf[1]!)) % BigInt(n));
+}
+
 /**
- * Publishes a gateway-built version on-chain: the owner signs PublishVersion (EIP-712) and the
- * gateway relays it, so the owner needs no gas.
+ * Checks a version the gateway built before the owner signs it: the gateway must prove, on the
+ * owner's own random challenge, AuditPath proofs of the first link (the low sentinel), the last
+ * record's link (to the first padding leaf) and `samples` random links, each with the public
+ * inputs (root, index, challenge, recordCount) the gateway reports for the version — so the
+ * root's count is the count to be published, the stored records rebuild the root, and the
+ * opened links are well formed. Throws a UserError naming the failed check and leaf.
+ */
+export async function checkBeforeSigning(
+  s: Session,
+  owner: Signer,
+  v: Pick<LocalVersion, "assetId" | "localId" | "root" | "recordCount" | "treeDepth">,
+  samples = SIGN_CHECK_SAMPLES,
+): Promise<void> {
+  const what = `local version ${v.localId} of asset ${v.assetId}`;
+  const circuit = `audit_d${v.treeDepth}`;
+  const vk = (await loadVerificationKeys()).get(circuitId(circuit).toLowerCase());
+  if (!vk) {
+    throw new UserError(
+      `refusing to sign ${what}: no verification key of ${circuit} is built here to check it (npm run build:circuits)`,
+    );
+  }
+  const links = Math.min(v.recordCount, 2 ** v.treeDepth - 2) + 1;
+  const indices = [
+    ...new Set([0, links - 1, ...Array.from({ length: samples }, () => randomBelow(links))]),
+  ];
+  const challenge = BigInt(
+    `0x${Buffer.from(globalThis.crypto.getRandomValues(new Uint8Array(31))).toString("hex")}`,
+  );
+  let answer;
+  try {
+    answer = await gatewayOf(s).auditCheck(owner, BigInt(v.assetId), v.localId, challenge, indices);
+  } catch (e) {
+    if (!(e instanceof GatewayError)) throw e;
+    throw new UserError(
+      `refusing to sign ${what}: the gateway could not prove its tree (${e.message})`,
+    );
+  }
+  const findings = await checkAuditProofs(
+    { root: BigInt(v.root), recordCount: BigInt(v.recordCount), challenge, indices },
+    answer,
+    vk.vkey as Groth16VerificationKey,
+  );
+  if (findings.length > 0) {
+    throw new UserError(
+      `refusing to sign ${what}: its tree fails the owner's audit:\n${findings
+        .map(
+          (f) => `  ${f.check}${f.index === undefined ? "" : ` at leaf ${f.index}`}: ${f.detail}`,
+        )
+        .join("\n")}`,
+    );
+  }
+}
+
+/**
+ * Publishes a gateway-built version on-chain: the owner first checks it
+ * ({@link checkBeforeSigning}), then signs PublishVersion (EIP-712) and the gateway relays it,
+ * so the owner needs no gas.
  */
 export async function publishViaGateway(
   s: Session,
@@ -333,6 +402,7 @@ export async function publishViaGateway(
   v: LocalVersion,
   ttlSec = 3600,
 ): Promise<{ versionId: bigint; txHash: string }> {
+  await checkBeforeSigning(s, owner, v);
   const nonce = await s.partProof.nonces(await owner.getAddress());
   const deadline = BigInt(Math.floor(Date.now() / 1000) + ttlSec);
   const r = await gatewayOf(s).publish(owner, v, nonce, deadline);
@@ -345,8 +415,16 @@ export type VersionToPublish = Pick<
   "assetId" | "root" | "recordCount" | "treeDepth" | "paramsHash"
 >;
 
-/** Publishes a gateway-built version from the owner's own account (the owner pays gas). */
-export async function publishDirect(s: Session, owner: Signer, v: VersionToPublish) {
+/**
+ * Publishes a gateway-built version from the owner's own account (the owner pays gas), after
+ * checking it ({@link checkBeforeSigning}).
+ */
+export async function publishDirect(
+  s: Session,
+  owner: Signer,
+  v: VersionToPublish & Pick<LocalVersion, "localId">,
+) {
+  await checkBeforeSigning(s, owner, v);
   const sent = await send(s, "publishVersion", () =>
     s.partProof
       .connect(owner)

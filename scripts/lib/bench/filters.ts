@@ -20,7 +20,8 @@ import {
   parseBatch,
   type DataSchema,
 } from "../../../protocol/records/index.js";
-import { DemoRandom } from "../demo-data.js";
+import { DemoRandom, type QualityRow } from "../demo-data.js";
+import type { DeliveryRow } from "../demo-shapes.js";
 import { circuitPaths, r1csInfo } from "../circuit-build.js";
 import { round, type Log } from "./common.js";
 
@@ -68,21 +69,8 @@ const FIRST = Date.UTC(2025, 0, 1);
 const iso = (day: number) => new Date(FIRST + day * 86_400_000).toISOString().slice(0, 10);
 
 interface Rows {
-  quality: {
-    partNumber: string;
-    plant: string;
-    productionDate: string;
-    hasBeenReworked: boolean;
-    numberOfConductedEndOfLineTests: number;
-  }[];
-  delivery: {
-    partNumber: string;
-    plant: string;
-    departureDate: string;
-    quantity: number;
-    leadTimeDays: number | null;
-    dueDate: string | null;
-  }[];
+  quality: QualityRow[];
+  delivery: DeliveryRow[];
 }
 
 /** n quality and n delivery rows over 40 parts, 6 plants and two years (deterministic). */

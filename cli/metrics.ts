@@ -21,8 +21,11 @@ export interface Pooling {
 export interface Metric {
   /** Preset name (`--metric`). */
   name: string;
-  /** The schema whose fields it reads (quality, delivery, pcf). */
-  schema: "quality" | "delivery" | "pcf";
+  /**
+   * The schema whose fields it reads (quality, delivery, pcf, or an indicator schema of
+   * protocol/records/indicators.ts for a filtered question).
+   */
+  schema: "quality" | "delivery" | "pcf" | "quality-eol3" | "delivery-late" | "pcf-primary50";
   /** What it is, in words (help and output). */
   title: string;
   /** Unit of the value. */
@@ -110,11 +113,111 @@ export const METRICS: readonly Metric[] = [
     divisor: 1_000_000n,
     decimals: 3,
   },
+  // filters at any size: ratios of indicator fields derived at ingest (one range proof each)
+  {
+    name: "rework-ppm-eol3",
+    schema: "quality-eol3",
+    title: "rework rate among parts with at least 3 end-of-line tests",
+    unit: "PPM",
+    aggregate: "ratio",
+    fieldA: "reworkedEolTests3",
+    fieldB: "eolTests3",
+    pooling: { numerator: "reworkedEolTests3", denominator: "eolTests3" },
+    divisor: 1n,
+    decimals: 0,
+  },
+  {
+    name: "eol3-share",
+    schema: "quality-eol3",
+    title: "share of parts with at least 3 end-of-line tests",
+    unit: "%",
+    aggregate: "ratio",
+    fieldA: "eolTests3",
+    fieldB: "quantity",
+    pooling: { numerator: "eolTests3", denominator: "count" },
+    divisor: 10_000n,
+    decimals: 2,
+  },
+  {
+    name: "late-share-2d",
+    schema: "delivery-late",
+    title:
+      "share of arrived deliveries late by more than 2 days (after the due date, or without one)",
+    unit: "%",
+    aggregate: "ratio",
+    fieldA: "late2d",
+    fieldB: "leadTimeKnown",
+    pooling: { numerator: "late2d", denominator: "leadTimeKnown" },
+    divisor: 10_000n,
+    decimals: 2,
+  },
+  {
+    name: "late-share-5d",
+    schema: "delivery-late",
+    title:
+      "share of arrived deliveries late by more than 5 days (after the due date, or without one)",
+    unit: "%",
+    aggregate: "ratio",
+    fieldA: "late5d",
+    fieldB: "leadTimeKnown",
+    pooling: { numerator: "late5d", denominator: "leadTimeKnown" },
+    divisor: 10_000n,
+    decimals: 2,
+  },
+  {
+    name: "pcf-avg-primary50",
+    schema: "pcf-primary50",
+    title: "average PCF per part among footprints with at least 50 % primary data",
+    unit: "kg CO2e per part",
+    aggregate: "ratio",
+    fieldA: "pcfPrimary50",
+    fieldB: "primary50",
+    pooling: { numerator: "pcfPrimary50", denominator: "primary50" },
+    // 10^6 · Σ µkg / Σ footprints: 10^-12 kg CO2e
+    divisor: 1_000_000_000_000n,
+    decimals: 3,
+  },
+  {
+    name: "primary50-share",
+    schema: "pcf-primary50",
+    title: "share of footprints with at least 50 % primary data",
+    unit: "%",
+    aggregate: "ratio",
+    fieldA: "primary50",
+    fieldB: "footprints",
+    pooling: { numerator: "primary50", denominator: "count" },
+    divisor: 10_000n,
+    decimals: 2,
+  },
 ];
 
-/** Whether a schema holds the records a metric reads (its day-ordered variant too). */
+/**
+ * The limit of ad-hoc filters, for help texts: the indicator metrics above answer their filter
+ * at any size; any other filter goes through the scan window.
+ */
+export const FILTERS_NOTE =
+  `filtered metrics (${filteredMetricNames()}) read indicator fields that an asset of an ` +
+  "indicator schema (quality-eol3, delivery-late, pcf-primary50) derives at ingest, and answer " +
+  "at any size; other filters are proved over one scan window of at most 15 consecutive records";
+
+function filteredMetricNames(): string {
+  return METRICS.filter((m) => m.schema.includes("-"))
+    .map((m) => m.name)
+    .join(", ");
+}
+
+/**
+ * Whether a schema holds the records a metric reads: the metric's schema or its day-ordered
+ * variant, or a sibling of it (an indicator schema, `quality-eol3` for `quality`) that has every
+ * field the metric reads under the same name.
+ */
 export function metricFits(metric: Metric, schema: DataSchema): boolean {
-  return schema.name === metric.schema || schema.name === `${metric.schema}${BY_DAY}`;
+  if (schema.name === metric.schema || schema.name === `${metric.schema}${BY_DAY}`) return true;
+  const read = [metric.fieldA, metric.fieldB, metric.pooling.numerator, metric.pooling.denominator];
+  return (
+    schema.name.startsWith(`${metric.schema}-`) &&
+    read.every((f) => f === undefined || f === "count" || schema.fields.includes(f))
+  );
 }
 
 /** A metric by name; the error lists the presets. */
@@ -201,8 +304,9 @@ export function pooledValue(metric: Metric, parts: readonly SupplierSums[]): Met
   if (d === undefined) return { num, den: metric.divisor, records: count };
   const den = d === "count" ? count : total(d);
   if (metric.aggregate === "ratio") {
-    // in the unit: 10^6·ΣA/ΣB / divisor (PPM: ×10^6, %: ×100, days: ×1), kept as a fraction
-    return { num: num * (1_000_000n / metric.divisor), den, records: count };
+    // in the unit: 10^6·ΣA/ΣB / divisor (PPM: ×10^6, %: ×100, days: ×1, kg from µkg: ×10^-6),
+    // kept as a fraction
+    return { num: num * 1_000_000n, den: den * metric.divisor, records: count };
   }
   return { num, den: den * metric.divisor, records: count };
 }

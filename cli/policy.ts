@@ -9,7 +9,7 @@ import {
   THRESHOLD_SLOT_BITS,
   type Policy,
 } from "../circuits/lib/signals.js";
-import { findSchema, keyRange, schemaKeyRange } from "../protocol/records/index.js";
+import { findSchema, keyRange, SCHEMAS, schemaKeyRange } from "../protocol/records/index.js";
 import type { DataSchema } from "../protocol/records/types.js";
 import { UserError } from "./errors.js";
 import type { Session } from "./session.js";
@@ -37,7 +37,10 @@ export function aggregateOf(name: string): AggregateKind {
 /** A schema by name or id; the error lists the known ones. */
 export function schemaOf(nameOrId: string): DataSchema {
   const schema = findSchema(nameOrId);
-  if (!schema) throw new UserError(`unknown schema "${nameOrId}" (try quality, delivery or pcf)`);
+  if (!schema) {
+    const names = [...SCHEMAS.values()].map((x) => x.name).join(", ");
+    throw new UserError(`unknown schema "${nameOrId}" (${names})`);
+  }
   return schema;
 }
 

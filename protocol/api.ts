@@ -172,6 +172,15 @@ export const schemaDescriptionSchema = z.strictObject({
     z.strictObject({ index: z.number().int(), name: z.string(), description: z.string() }),
   ),
   minMaxField: z.number().int(),
+  /** Filters: the indicator fields the schema derives at ingest, and the scan window's limit. */
+  filters: z
+    .strictObject({
+      indicators: z.array(
+        z.strictObject({ index: z.number().int(), field: z.string(), filter: z.string() }),
+      ),
+      scanWindow: z.string(),
+    })
+    .optional(),
 });
 
 /** Response of GET /assets/:assetId. */

@@ -34,6 +34,7 @@ import {
   writeOutputs,
 } from "./lib/bench/report.js";
 import { benchShapes } from "./lib/bench/shapes.js";
+import { benchFilters } from "./lib/bench/filters.js";
 import { benchTree } from "./lib/bench/tree.js";
 import { benchProof } from "./lib/bench/proof.js";
 import { benchVerify } from "./lib/bench/verify.js";
@@ -52,6 +53,9 @@ Benchmarks (all by default, in this order): ${BENCHMARKS.join(", ")}
   gateway      one query's latency (POST /queries → logged) and Catena-X ingest throughput
   shapes       proof time and constraints per question shape (series, metrics, several
                suppliers, every plant × quarter in the day order) over 10^4 records
+  filters      filtered questions at any size: the largest --records size of generated
+               quality and delivery rows ingested through the indicator schemas
+               (quality-eol3, delivery-late), two filtered questions proved at depth 20
   proof        range_d20 proof in the gateway's prover (process, and the former worker thread)
                next to raw \`snarkjs groth16 prove\` on the same zkey and witness, same run
   latency      where one range_d20 query's time goes (POST → logged: queue, tree, witness,
@@ -234,6 +238,12 @@ for (const name of toRun) {
     const records = quick ? 12 : Math.min(proveRecords, 10_000);
     await run(name, (l) =>
       benchShapes({ circuit: proveCircuit.name, depth: proveCircuit.depth, records }, l),
+    );
+  } else if (name === "filters") {
+    // 10^5 generated rows per asset by default (the largest --records size)
+    const records = quick ? 12 : proveRecords;
+    await run(name, (l) =>
+      benchFilters({ circuit: proveCircuit.name, depth: proveCircuit.depth, records }, l),
     );
   } else if (name === "uploads") {
     await run(name, async (l) => {

@@ -8,6 +8,7 @@ import { UserError } from "../errors.js";
 import { describeAnswer, describeCheck } from "../format.js";
 import {
   describeMetric,
+  FILTERS_NOTE,
   formatValue,
   METRICS,
   metricFits,
@@ -99,7 +100,7 @@ function addQuery(group: Command, ctx: CommandContext) {
     .option("--grant <id>", "your grant on that asset (not with --suppliers)")
     .option(
       "--metric <name>",
-      `a named question instead of --aggregate/--field/--of: ${METRICS.map((m) => `${m.name} (${m.schema}: ${m.title}, ${m.unit})`).join("; ")}`,
+      `a named question instead of --aggregate/--field/--of: ${METRICS.map((m) => `${m.name} (${m.schema}: ${m.title}, ${m.unit})`).join("; ")}. ${FILTERS_NOTE}`,
     )
     .option(
       "--suppliers <grants>",

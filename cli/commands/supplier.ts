@@ -33,7 +33,10 @@ function addRegister(group: Command, ctx: CommandContext) {
   group
     .command("register")
     .description("register a data asset on-chain")
-    .requiredOption("--schema <name>", "quality, delivery or pcf (or the Catena-X aspect URN)")
+    .requiredOption(
+      "--schema <name>",
+      "quality, delivery or pcf (or the Catena-X aspect URN); a variant: …-by-day (key part, day, plant), quality-eol3, delivery-late, pcf-primary50 (indicator fields for filtered questions)",
+    )
     .requiredOption("--endpoint <url>", "gateway URL consumers send queries to")
     .option("--metadata <text>", "public description (its hash goes on-chain; default: none)")
     .action(async (o: { schema: string; endpoint: string; metadata?: string }) => {

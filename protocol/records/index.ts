@@ -10,7 +10,8 @@ import { pcfSchema } from "./pcf.js";
 import { qualitySchema } from "./quality.js";
 import { parseCsv } from "./csv.js";
 import { zodIssues } from "./issues.js";
-import { byDay, keyOrderOf, recordKey } from "./key-order.js";
+import { BY_DAY, byDay, keyOrderOf, recordKey } from "./key-order.js";
+import { INDICATORS, INDICATOR_SCHEMAS, SCAN_WINDOW_NOTE } from "./indicators.js";
 import {
   RECORD_STATUSES,
   rowSchema,
@@ -23,10 +24,13 @@ export * from "./types.js";
 export * from "./keys.js";
 export * from "./key-order.js";
 export { qualitySchema, deliverySchema, pcfSchema };
+export * from "./indicators.js";
 
 /** Every schema the gateway serves, by on-chain schema id. */
 export const SCHEMAS: ReadonlyMap<string, DataSchema> = new Map(
-  [qualitySchema, deliverySchema, pcfSchema].flatMap((s) => [s, byDay(s)]).map((s) => [s.id, s]),
+  [qualitySchema, deliverySchema, pcfSchema, ...INDICATOR_SCHEMAS]
+    .flatMap((s) => [s, byDay(s)])
+    .map((s) => [s.id, s]),
 );
 
 /** Looks a schema up by its id (URN) or short name. */
@@ -292,5 +296,12 @@ export function describeSchema(schema: DataSchema) {
       description: schema.fieldDescriptions[index],
     })),
     minMaxField: schema.minMaxField,
+    filters: {
+      indicators: (INDICATORS[schema.name.replace(BY_DAY, "")] ?? []).map((i) => ({
+        index: schema.fields.indexOf(i.field),
+        ...i,
+      })),
+      scanWindow: SCAN_WINDOW_NOTE,
+    },
   };
 }

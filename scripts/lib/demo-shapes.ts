@@ -1,8 +1,10 @@
 /**
  * The demo's "questions automakers ask" act (scripts/demo.ts): a six-month rework-PPM series
  * whose CSV and SVG chart are left next to the auditor's report, delivery and carbon metrics in
- * plain words, and a delivered quantity pooled over both suppliers' gateways. Also the
- * reproducible delivery and PCF data it publishes (flat rows, the shape the schemas read).
+ * plain words, two filtered questions (late by more than 2 days, rework among parts with at least
+ * 3 end-of-line tests) over indicator schemas, and a delivered quantity pooled over both
+ * suppliers' gateways. Also the reproducible delivery and PCF data it publishes (flat rows, the
+ * shape the schemas read).
  */
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
@@ -14,7 +16,7 @@ import { policyOf, schemaOf } from "../../cli/policy.js";
 import { periodsOf, runSeries, seriesCsv, seriesSvg, seriesTable } from "../../cli/series.js";
 import type { Session } from "../../cli/session.js";
 import * as supplierCli from "../../cli/supplier.js";
-import { DemoRandom, type DemoSupplier } from "./demo-data.js";
+import { DemoRandom, type DemoSupplier, type QualityRow } from "./demo-data.js";
 
 /** The automaker's receiving site: every delivery goes there. */
 export const AUTOMAKER_SITE = "BPNS00000000AUTO";
@@ -97,7 +99,7 @@ export function generatePcf(
 export async function publishRows(
   s: Session,
   owner: Signer,
-  schema: "delivery" | "pcf",
+  schema: string,
   rows: unknown[],
   metadata: string,
 ): Promise<{ assetId: bigint; recordCount: number }> {
@@ -109,6 +111,24 @@ export async function publishRows(
   const up = await supplierCli.upload(s, owner, assetId, { format: "json", rows });
   await supplierCli.publishViaGateway(s, owner, up.version);
   return { assetId, recordCount: up.version.recordCount };
+}
+
+/**
+ * One part a day from 2026-07-01 at one plant, for `n` days: 1–5 end-of-line tests each, and a
+ * rework chance that rises with the tests (2 % + 1 % per test).
+ */
+export function endOfLineLog(partNumber: string, plant: string, n: number): QualityRow[] {
+  const rnd = new DemoRandom(`partproof-demo-eol:${partNumber}:${plant}`);
+  return Array.from({ length: n }, (_, d) => {
+    const tests = rnd.int(1, 5);
+    return {
+      partNumber,
+      plant,
+      productionDate: isoPlus("2026-07-01", d),
+      hasBeenReworked: rnd.next() < 0.02 + 0.01 * tests,
+      numberOfConductedEndOfLineTests: tests,
+    };
+  });
 }
 
 /** What the shapes act needs from the demo. */
@@ -165,7 +185,7 @@ export async function playShapes(a: ShapesAct): Promise<{ csv: string; svg: stri
     validUntil: Math.floor(Date.now() / 1000) + 90 * 86_400,
     quota: 20,
   };
-  const grantOn = async (i: 0 | 1, assetId: bigint, schema: "delivery" | "pcf", part: string) =>
+  const grantOn = async (i: 0 | 1, assetId: bigint, schema: string, part: string) =>
     (
       await supplierCli.grantAccess(
         a.sessions[i],
@@ -238,6 +258,37 @@ export async function playShapes(a: ShapesAct): Promise<{ csv: string; svg: stri
   await ask("on-time-share", deliveries[0]!.assetId, gDel, AUTOMAKER_SITE);
   await ask("pcf-avg", pcf.assetId, gPcf, a.suppliers[0].bpnl);
   await ask("carbon-total", pcf.assetId, gPcf, a.suppliers[0].bpnl);
+
+  // filters at any size: the same deliveries, and an end-of-line test log, in indicator schemas
+  const late = await publishRows(
+    a.sessions[0],
+    a.supplierSigners[0],
+    "delivery-late",
+    deliveries[0]!.rows,
+    `${a.suppliers[0].name} deliveries, late indicators`,
+  );
+  const eol = await publishRows(
+    a.sessions[0],
+    a.supplierSigners[0],
+    "quality-eol3",
+    endOfLineLog(part, "4711", Math.min(a.capacity, 92)),
+    `${a.suppliers[0].name} end-of-line test log`,
+  );
+  say(
+    `Filtered questions at any size: Gearworks also publishes its deliveries as delivery-late (asset ${late.assetId}) and an end-of-line test log as quality-eol3 (asset ${eol.assetId}); the indicators "late by more than 2 days" and "at least 3 end-of-line tests" are derived at ingest, so each filtered question is one range proof`,
+  );
+  await ask(
+    "late-share-2d",
+    late.assetId,
+    await grantOn(0, late.assetId, "delivery-late", part),
+    AUTOMAKER_SITE,
+  );
+  await ask(
+    "rework-ppm-eol3",
+    eol.assetId,
+    await grantOn(0, eol.assetId, "quality-eol3", part),
+    "4711",
+  );
 
   // one number from two suppliers: the delivered pieces of the dual-sourced part, pooled
   const qty = metricOf("delivered-qty");

@@ -10,15 +10,11 @@
  * grant has a higher k refuses the pooled question.
  */
 import { expect } from "chai";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile } from "node:fs/promises";
 import path from "node:path";
-import { network } from "hardhat";
-import { runCli } from "../../cli/partproof.js";
-import { openSession, type Session } from "../../cli/session.js";
-import { devAccount } from "../../scripts/lib/processes.js";
+import type { Session } from "../../cli/session.js";
 import { DemoRandom } from "../../scripts/lib/demo-data.js";
-import { deploy, gateway } from "../gateway/helpers.js";
+import { startCliWorld, type CliWorld } from "./cli-world.js";
 
 const PART = "GBX-3232455";
 const K = 3;
@@ -107,10 +103,9 @@ function pcfRows(rnd: DemoRandom): PcfRow[] {
 const inQ3 = (d: string) => d >= "2026-07-01" && d <= "2026-09-30";
 const µ = (x: number) => BigInt(Math.round(x * 1_000_000));
 describe("e2e: the shapes of automakers' questions through the CLI", function () {
-  const automakerAddr = devAccount(3).address;
-  const supplierIdx = [1, 2, 6];
+  let world: CliWorld;
   let sessions: Session[];
-  let gws: Awaited<ReturnType<typeof gateway>>[] = [];
+  let gws: CliWorld["gateways"];
   let work: string;
   let quality: QualityRow[];
   let deliveries: DeliveryRow[][];
@@ -118,22 +113,8 @@ describe("e2e: the shapes of automakers' questions through the CLI", function ()
   const assets: Record<string, string> = {};
   const grants: Record<string, string> = {};
 
-  async function cli(who: "automaker" | number, session: Session, ...argv: string[]) {
-    const out: string[] = [];
-    const err: string[] = [];
-    const env = who === "automaker" ? "SHAPES_AUTOMAKER_KEY" : `SHAPES_SUPPLIER${who}_KEY`;
-    const code = await runCli(
-      ["--json", "--key-env", env, ...argv],
-      { out: (l) => out.push(l), err: (l) => err.push(l) },
-      { session },
-    );
-    return {
-      code,
-      out: out.join("\n"),
-      err: err.join("\n"),
-      json: () => JSON.parse(out.join("\n")),
-    };
-  }
+  const cli = (who: "automaker" | number, session: Session, ...argv: string[]) =>
+    world.cli(who, session, ...argv);
 
   /** Registers an asset at supplier `i`'s gateway, uploads rows, grants the automaker. */
   async function publish(
@@ -144,31 +125,7 @@ describe("e2e: the shapes of automakers' questions through the CLI", function ()
     policy: string[],
     k = K,
   ) {
-    const s = sessions[i]!;
-    const reg = await cli(
-      i,
-      s,
-      "supplier",
-      "register",
-      "--schema",
-      schema,
-      "--endpoint",
-      gws[i]!.url,
-    );
-    expect(reg.code, reg.err).to.equal(0);
-    const assetId = String(reg.json().assetId);
-    const file = path.join(work, `${name}.json`);
-    await writeFile(file, JSON.stringify(rows));
-    const up = await cli(i, s, "supplier", "upload", assetId, file);
-    expect(up.code, up.err).to.equal(0);
-    expect(up.json().version.recordCount).to.equal(rows.length);
-    const g = await cli(
-      i,
-      s,
-      "supplier",
-      "grant",
-      assetId,
-      automakerAddr,
+    const r = await world.publish(i, schema, rows, [
       ...policy,
       "--part",
       PART,
@@ -178,40 +135,14 @@ describe("e2e: the shapes of automakers' questions through the CLI", function ()
       "20",
       "--valid-until",
       "30d",
-    );
-    expect(g.code, g.err).to.equal(0);
-    assets[name] = assetId;
-    grants[name] = String(g.json().grantId);
+    ]);
+    assets[name] = r.assetId;
+    grants[name] = r.grantId;
   }
 
   before(async function () {
-    const conn = await network.create();
-    const { ethers } = conn;
-    supplierIdx.forEach(
-      (a, i) => (process.env[`SHAPES_SUPPLIER${i}_KEY`] = devAccount(a).privateKey),
-    );
-    process.env.SHAPES_AUTOMAKER_KEY = devAccount(3).privateKey;
-    const partProof = await deploy(conn as never);
-    const signers = await ethers.getSigners();
-    // one gateway per supplier, each with its own relayer account
-    for (const r of [5, 7, 8])
-      gws.push(await gateway(ethers, await partProof.getAddress(), signers[r]!));
-    sessions = await Promise.all(
-      gws.map(async (gw) =>
-        openSession({
-          provider: ethers.provider,
-          deployment: {
-            chainId: 31337,
-            partProof: await partProof.getAddress(),
-            deploymentBlock: 0,
-            verifiers: {},
-          },
-          gatewayUrl: gw.url,
-        }),
-      ),
-    );
-    work = await mkdtemp(path.join(tmpdir(), "partproof-shapes-"));
-    process.env.PARTPROOF_DATA_DIR = path.join(work, "data");
+    world = await startCliWorld("SHAPES", 3);
+    ({ sessions, gateways: gws, work } = world);
     const rnd = new DemoRandom("shapes-e2e");
     quality = qualityRows(rnd);
     deliveries = [deliveryRows(rnd, 10), deliveryRows(rnd, 6), deliveryRows(rnd, 7)];
@@ -236,7 +167,7 @@ describe("e2e: the shapes of automakers' questions through the CLI", function ()
       "supplier",
       "grant",
       assets.delivery2!,
-      automakerAddr,
+      world.automaker,
       ...sums,
       ...delFields,
       "--part",
@@ -249,10 +180,7 @@ describe("e2e: the shapes of automakers' questions through the CLI", function ()
   });
 
   after(async function () {
-    for (const gw of gws) await gw.close();
-    gws = [];
-    delete process.env.PARTPROOF_DATA_DIR;
-    if (work) await rm(work, { recursive: true, force: true });
+    await world?.close();
   });
 
   it("a monthly rework-PPM series: one verified proof per month, the month below k refused, CSV and SVG written", async function () {

@@ -21,6 +21,7 @@ export const BENCHMARKS = [
   "gateway",
   "uploads",
   "shapes",
+  "filters",
   "proof",
   "latency",
   "verify",

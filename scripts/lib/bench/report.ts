@@ -3,6 +3,7 @@
  * other benchmarks' older entries), bench/RESULTS.md (every table) and the README section
  * between `<!-- bench:start -->` and `<!-- bench:end -->` (a summary).
  */
+import type { FiltersBenchData } from "./filters.js";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import {
@@ -258,6 +259,25 @@ function skipped(key: string, title: string, e: BenchEntry): string[] {
   return [`### ${title}`, "", header(key, e), "", `Skipped: ${e.reason ?? "no reason given"}.`, ""];
 }
 
+function filtersSection(e: BenchEntry<FiltersBenchData>): string[] {
+  const d = e.data!;
+  return [
+    "### Filtered questions at any size (indicator schemas)",
+    "",
+    header("filters", e),
+    "",
+    `${int(d.records)} generated rows per asset, ingested through \`quality-eol3\` (${d.ingestSeconds.quality} s) and \`delivery-late\` (${d.ingestSeconds.delivery} s); depth-${d.depth} trees ${d.treeSeconds.quality} s / ${d.treeSeconds.delivery} s; \`${d.circuit}\`, ${int(d.constraints)} constraints (the range circuit, unchanged).`,
+    "",
+    "| question | metric | records in range | selected | answer (10^-6) | witness + prove (s) | verified |",
+    "|---|---|---|---|---|---|---|",
+    ...d.questions.map(
+      (q) =>
+        `| ${q.question} | ${q.metric} | ${int(q.rangeRecords)} | ${int(q.selected)} | ${q.answer} | ${q.proveSeconds} | ${q.verified ? "yes" : "NO"} |`,
+    ),
+    "",
+  ];
+}
+
 /** The Markdown of bench/RESULTS.md. */
 export function renderMarkdown(r: BenchResults): string {
   const m = r.machine;
@@ -288,6 +308,7 @@ export function renderMarkdown(r: BenchResults): string {
     ["proof", "Proof", proofSection as (e: BenchEntry<never>) => string[]],
     ["latency", "Latency", latencySection as (e: BenchEntry<never>) => string[]],
     ["verify", "Auditor re-verification", verifySection as (e: BenchEntry<never>) => string[]],
+    ["filters", "Filtered questions", filtersSection as (e: BenchEntry<never>) => string[]],
   ];
   for (const [key, title, render] of sections) {
     const e = b[key];

@@ -1,0 +1,77 @@
+import { expect } from "chai";
+import type { JobView } from "../../protocol/api.js";
+import {
+  decimalOf,
+  describeMetric,
+  FILTERS_NOTE,
+  METRICS,
+  metricFits,
+  metricOf,
+  pooledQuestions,
+  pooledValue,
+  valueOfAnswer,
+} from "../../cli/metrics.js";
+import { findSchema, type DataSchema } from "../../protocol/records/index.js";
+
+const answered = (resultValue: bigint) =>
+  ({
+    jobId: "j",
+    answer: { resultValue: String(resultValue), resultAux: "0" },
+  }) as unknown as JobView;
+const schema = (name: string) => findSchema(name) as DataSchema;
+
+describe("filtered metrics (indicator fields)", function () {
+  it("reads every preset's fields from its schema, by name", function () {
+    for (const m of METRICS) {
+      const s = schema(m.schema);
+      for (const f of [m.fieldA, m.fieldB, ...pooledQuestions(m)]) {
+        if (f !== undefined) expect(s.fields, `${m.name} ${f}`).to.include(f);
+      }
+      expect(metricFits(m, schema(`${m.schema}-by-day`)), m.name).to.equal(true);
+    }
+  });
+
+  it("fits a base metric to an indicator schema that has its fields, and no filtered metric to a base schema", function () {
+    expect(metricFits(metricOf("rework-ppm"), schema("quality-eol3"))).to.equal(true);
+    expect(metricFits(metricOf("delivered-qty"), schema("delivery-late-by-day"))).to.equal(true);
+    expect(metricFits(metricOf("pcf-avg"), schema("pcf-primary50"))).to.equal(true);
+    expect(metricFits(metricOf("lead-time"), schema("delivery-late"))).to.equal(false);
+    expect(metricFits(metricOf("rework-ppm-eol3"), schema("quality"))).to.equal(false);
+    expect(metricFits(metricOf("late-share-2d"), schema("delivery"))).to.equal(false);
+    expect(metricFits(metricOf("late-share-2d"), schema("quality-eol3"))).to.equal(false);
+  });
+
+  it("says a filtered answer in words and units, exactly", function () {
+    const late = metricOf("late-share-2d");
+    // 10^6 · 3 / 8 = 375000 → 37.50 %
+    expect(describeMetric(late, valueOfAnswer(late, answered(375_000n)))).to.equal(
+      "share of arrived deliveries late by more than 2 days (after the due date, or without one): 37.50 %",
+    );
+    const pcf = metricOf("pcf-avg-primary50");
+    // 10^6 · (12.5 + 10.25) kg in µkg / 2 footprints = 11.375 kg in 10^-12 kg
+    const q = (1_000_000n * (12_500_000n + 10_250_000n)) / 2n;
+    expect(describeMetric(pcf, valueOfAnswer(pcf, answered(q)))).to.equal(
+      "average PCF per part among footprints with at least 50 % primary data: 11.375 kg CO2e per part",
+    );
+  });
+
+  it("pools a filtered ratio as Σ numerators / Σ indicators, also at a scale above 10^6", function () {
+    const pcf = metricOf("pcf-avg-primary50");
+    const v = pooledValue(pcf, [
+      { sums: { pcfPrimary50: 12_500_000n, primary50: 1n }, count: 4n },
+      { sums: { pcfPrimary50: 30_000_000n, primary50: 3n }, count: 3n },
+    ]);
+    expect(decimalOf(v.num, v.den, 3)).to.equal("10.625");
+    const ppm = metricOf("rework-ppm-eol3");
+    const p = pooledValue(ppm, [
+      { sums: { reworkedEolTests3: 1n, eolTests3: 4n }, count: 10n },
+      { sums: { reworkedEolTests3: 0n, eolTests3: 4n }, count: 9n },
+    ]);
+    expect(decimalOf(p.num, p.den, 0)).to.equal("125000");
+  });
+
+  it("states the scan window's limit next to the filtered presets", function () {
+    expect(FILTERS_NOTE).to.match(/rework-ppm-eol3, eol3-share, late-share-2d/);
+    expect(FILTERS_NOTE).to.match(/at most 15 consecutive records/);
+  });
+});

@@ -5,7 +5,7 @@
 import type { Signer } from "ethers";
 import type { JobView } from "../protocol/api.js";
 import { GatewayRefusal } from "../protocol/client.js";
-import { dayNumber, isoDateOfDay } from "../protocol/records/keys.js";
+import { periodsIn, type Period } from "../protocol/periods.js";
 import { ask, failedChecks, verifyAnswer, waitJob, type AnswerCheck } from "./automaker.js";
 import { UserError } from "./errors.js";
 import {
@@ -20,54 +20,18 @@ import { assetSchema } from "./policy.js";
 import type { Session } from "./session.js";
 import { lineChartSvg } from "./svg-chart.js";
 
-/** One period of a series: inclusive ISO dates. */
-export interface Period {
-  label: string;
-  from: string;
-  to: string;
-}
-
-/** Most periods one series may ask (each costs a proof and a unit of quota). */
-export const MAX_PERIODS = 36;
+export { MAX_PERIODS, type Period } from "../protocol/periods.js";
 
 /**
- * The months or quarters that meet [from, to], clipped to it: `2026-04` or `2026-Q2`. The first
- * and last period may be partial (their dates say so).
+ * The months or quarters that meet [from, to], clipped to it (protocol/periods.ts, shared with
+ * the console); a bad window is a user error naming the options.
  */
 export function periodsOf(by: "month" | "quarter", from: string, to: string): Period[] {
-  let lo: number;
-  let hi: number;
   try {
-    lo = dayNumber(from);
-    hi = dayNumber(to);
+    return periodsIn(by, from, to);
   } catch (e) {
-    throw new UserError(`--from/--to: ${(e as Error).message} (YYYY-MM-DD)`);
+    throw new UserError(`--from/--to: ${(e as Error).message}`);
   }
-  if (lo > hi) throw new UserError(`--from ${from} is after --to ${to}`);
-  const step = by === "month" ? 1 : 3;
-  const start = new Date(lo * 86_400_000);
-  let y = start.getUTCFullYear();
-  let m = start.getUTCMonth() - (start.getUTCMonth() % step);
-  const out: Period[] = [];
-  for (;;) {
-    const first = Date.UTC(y, m, 1) / 86_400_000;
-    if (first > hi) break;
-    const last = Date.UTC(y, m + step, 1) / 86_400_000 - 1;
-    out.push({
-      label: by === "month" ? `${y}-${String(m + 1).padStart(2, "0")}` : `${y}-Q${m / 3 + 1}`,
-      from: isoDateOfDay(Math.max(first, lo)),
-      to: isoDateOfDay(Math.min(last, hi)),
-    });
-    if (out.length > MAX_PERIODS) {
-      throw new UserError(`a series asks at most ${MAX_PERIODS} periods; narrow --from/--to`);
-    }
-    m += step;
-    if (m >= 12) {
-      m -= 12;
-      y += 1;
-    }
-  }
-  return out;
 }
 
 /** One point of a series: its verified value, or why there is none. */

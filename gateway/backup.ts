@@ -112,11 +112,11 @@ async function schemaVersionOf(db: RawDb): Promise<number> {
  * Runs the migration hook on an open folder: every migration from its schema version up to
  * {@link STORE_SCHEMA_VERSION}, then records the version. Refuses a folder newer than this code.
  */
-export async function migrate(db: RawDb): Promise<{ from: number; to: number }> {
+export async function migrate(db: RawDb, what = "the data"): Promise<{ from: number; to: number }> {
   const from = await schemaVersionOf(db);
   if (from > STORE_SCHEMA_VERSION) {
     throw new BackupError(
-      `the data is of schema version ${from}, newer than this gateway's ${STORE_SCHEMA_VERSION}: use a newer gateway`,
+      `${what} is of schema version ${from}, newer than this gateway's ${STORE_SCHEMA_VERSION}: use a gateway of schema version ${from} or newer, or restore a backup of version ${STORE_SCHEMA_VERSION} or older`,
     );
   }
   let v = from;
@@ -124,6 +124,25 @@ export async function migrate(db: RawDb): Promise<{ from: number; to: number }> 
   if (v !== from) await db.put(SCHEMA_KEY, Buffer.from(JSON.stringify(v)));
   // the steps left (the store's own) run when the gateway opens the folder
   return { from, to: STORE_SCHEMA_VERSION };
+}
+
+/**
+ * The migration hook at the gateway's start (the startup checks run it before the store opens):
+ * refuses a folder of a newer schema version than this code's, naming both versions, and runs
+ * the raw migrations of an older one (a folder restored from an old backup, or written by an
+ * older gateway); the store's own steps follow as it opens (`GatewayStore.open`). A missing or
+ * empty folder is a new one: nothing to do (undefined).
+ */
+export async function migrateAtStart(
+  dataDir: string,
+): Promise<{ from: number; to: number } | undefined> {
+  if (!existsSync(dataDir) || readdirSync(dataDir).length === 0) return undefined;
+  const db = await openRaw(dataDir, false);
+  try {
+    return await migrate(db, `the data folder ${dataDir}`);
+  } finally {
+    await db.close();
+  }
 }
 
 /** Writes an encrypted backup of the (stopped) gateway's folder `dataDir` to `outFile`. */

@@ -2,7 +2,8 @@
  * Job progress as it happens: each write of a job or of its outbox entry (store `onWritten`)
  * wakes the requests that wait on that job (GET /jobs/:id?wait=, so that a client follows a
  * job without polling) and stamps the job's timeline (when the gateway accepted, started
- * proving, proved, sent the log transaction, saw it logged), kept in memory for the latest jobs.
+ * proving, proved, sent the log transaction, found it reorganised away or dropped, saw it
+ * logged), kept in memory for the latest jobs.
  */
 import type { GatewayStore, Job, OutboxEntry } from "./store/index.js";
 
@@ -22,6 +23,10 @@ export interface JobTimeline {
   failed?: number;
   /** Where the proving time went, ms. */
   steps?: { treeMs: number; witnessMs: number; proveMs: number };
+  /** The relayer found the log transaction reorganised away (the first time). */
+  reorged?: number;
+  /** The relayer found the log transaction dropped by the node (the first time). */
+  dropped?: number;
 }
 
 /** Timelines kept (the oldest are dropped first). */
@@ -46,8 +51,11 @@ export class JobEvents {
         this.wake(w.key);
       } else if (w.value) {
         const entry = w.value() as OutboxEntry;
-        const t = entry.txHash ? this.timelines.get(entry.jobId) : undefined;
-        if (t && t.sent === undefined) t.sent = now;
+        const t = this.timelines.get(entry.jobId);
+        if (t && entry.txHash && t.sent === undefined) t.sent = now;
+        // the relayer's note of a lost transaction (relayer.ts noteLost)
+        if (t && entry.lastError === "REORGED") t.reorged ??= now;
+        if (t && entry.lastError === "DROPPED") t.dropped ??= now;
       }
     });
   }

@@ -25,6 +25,8 @@ export interface GatewayMetrics {
   relayerBalanceWei: Gauge;
   /** 1 while the relayer key's balance is below the configured floor, else 0. */
   relayerBalanceLow: Gauge;
+  /** Answers' transactions the node dropped before the gateway saw them mined (then sent again). */
+  dropped: Counter<"label">;
 }
 
 /** Creates the metrics; `outboxDepth` is read from `depth()` at each scrape. */
@@ -61,7 +63,7 @@ export function createMetrics(depth: () => Promise<number>): GatewayMetrics {
     }),
     reorgs: new Counter({
       name: "partproof_relayer_reorgs_total",
-      help: "Transactions reorganised away before their confirmations (then sent again)",
+      help: "Blocks holding a watched transaction that left the chain before its confirmations (sent again unless the node mined it again)",
       labelNames: ["label"],
       registers: [registry],
     }),
@@ -79,6 +81,12 @@ export function createMetrics(depth: () => Promise<number>): GatewayMetrics {
     relayerBalanceLow: new Gauge({
       name: "partproof_relayer_balance_low",
       help: "1 when the relayer key's balance is below config.relayerBalanceFloorWei",
+      registers: [registry],
+    }),
+    dropped: new Counter({
+      name: "partproof_relayer_dropped_total",
+      help: "Transactions no longer known to the node, never seen mined (then sent again)",
+      labelNames: ["label"],
       registers: [registry],
     }),
   };

@@ -9,12 +9,21 @@
  * the last line of defence. Transactions go through the relayer key's one sender
  * (`sender.ts`): a stuck one is re-priced (its new hash stored), and one whose block is
  * reorganised away before its confirmations is found out and the answer sent again.
+ *
+ * Reorganisations and dropped transactions are detected by the sender only (its `wait` and
+ * `adopt`), which hands each to {@link Relayer.noteLost}: the one place that counts it
+ * (`partproof_relayer_reorgs_total` or `partproof_relayer_dropped_total`), logs it (REORGED /
+ * DROPPED with the request id) and marks the job's timeline (the outbox entry's `lastError`).
+ * What is counted: each time a block holding the answer's transaction left the chain while the
+ * gateway watched it — whether the node then mines the same transaction again (nothing is
+ * re-sent) or no longer knows it (the contract is checked and the answer sent again, once).
+ * A transaction that vanished before the gateway saw it mined is counted as dropped.
  */
 import { circuitId } from "../circuits/lib/signals.js";
 import { decodeRevert } from "../protocol/contract.js";
 import { toSolidityProof, type SnarkjsProof } from "../protocol/proof.js";
 import type { GatewayContext } from "./context.js";
-import { SendError, type SentTx } from "./sender.js";
+import { SendError, type LostTx, type SentTx } from "./sender.js";
 import type { OutboxEntry } from "./store/index.js";
 
 /** Contract errors that no retry can fix: the job is marked failed. */
@@ -100,9 +109,14 @@ export class Relayer {
       if (!sender) throw new Error("no relayer key configured");
       // a transaction sent before (maybe before a restart): follow it to its confirmations
       if (entry.txHash) {
-        const sent = await sender.adopt(entry.txHash, "recordAnswer");
+        const lostEntry = entry;
+        const sent = await sender.adopt(entry.txHash, "recordAnswer", (l) =>
+          this.noteLost(lostEntry, l),
+        );
         if (sent && (await this.follow(entry, sent))) return;
-        // dropped, reverted or reorganised away: check the contract before sending again
+        // dropped, reverted or reorganised away (counted by then): its hash is forgotten, so
+        // that no later pass counts it again, and the contract is checked before sending again
+        entry = { ...entry, txHash: undefined };
       }
       const job = await ctx.store.getJob(entry.jobId);
       const logged = job && (await chain.findAnswer(BigInt(job.grantId), entry.requestId));
@@ -130,6 +144,7 @@ export class Relayer {
       await ctx.store.updateOutbox(entry);
       ctx.log.info({ requestId: entry.requestId, txHash: entry.txHash }, "recordAnswer sent");
       if (!(await this.follow(entry, sent))) {
+        entry = { ...entry, txHash: undefined };
         throw Object.assign(new Error("the answer's transaction was lost"), { code: "LOST" });
       }
     } catch (e) {
@@ -180,18 +195,43 @@ export class Relayer {
     try {
       const receipt = await ctx.chain.sender!.wait(sent, ctx.config.chain.confirmations, {
         onReplaced: (hash) => ctx.store.updateOutbox({ ...entry, txHash: hash }),
+        onLost: (l) => this.noteLost(entry, l),
       });
       await this.complete(entry, { hash: receipt.hash, blockNumber: receipt.blockNumber });
       return true;
     } catch (e) {
       if (!(e instanceof SendError) || e.code === "TIMEOUT") throw e;
-      if (e.code === "REORGED") ctx.metrics.reorgs.inc({ label: "recordAnswer" });
       ctx.log.warn(
         { requestId: entry.requestId, txHash: sent.hashes.at(-1), error: e.code },
         "recordAnswer transaction lost; checking the access log before sending again",
       );
       return false;
     }
+  }
+
+  /**
+   * A reorganisation or drop of `entry`'s transaction, as the sender detected it: counted,
+   * logged, and written to the outbox entry (`lastError` REORGED / DROPPED, which the job's
+   * timeline shows). Nothing is re-sent here: the caller decides from how the wait ended.
+   */
+  private async noteLost(entry: OutboxEntry, lost: LostTx): Promise<void> {
+    const { ctx } = this;
+    if (lost.kind === "reorged") ctx.metrics.reorgs.inc({ label: lost.label });
+    else ctx.metrics.dropped.inc({ label: lost.label });
+    const code = lost.kind === "reorged" ? "REORGED" : "DROPPED";
+    ctx.log.warn(
+      {
+        requestId: entry.requestId,
+        txHash: lost.hash,
+        error: code,
+        ...(lost.from ? { fromBlock: lost.from.blockNumber } : {}),
+        ...(lost.to ? { minedAgainIn: lost.to.blockNumber } : {}),
+      },
+      lost.kind === "reorged"
+        ? `${lost.label} transaction reorganised away (${code})`
+        : `${lost.label} transaction dropped by the node (${code})`,
+    );
+    await ctx.store.updateOutbox({ ...entry, lastError: code }).catch(() => undefined);
   }
 
   /** Completes the entry if the logged answer is this job's; else the request id was taken. */
@@ -209,11 +249,15 @@ export class Relayer {
       // found on-chain (e.g. after a restart, or sent by another gateway): released only once
       // it has the configured confirmations and its block is still the chain's
       const sender = this.ctx.chain.sender;
-      const sent = logged.hash ? await sender?.adopt(logged.hash, "recordAnswer") : undefined;
+      const onLost = (l: LostTx) => this.noteLost(entry, l);
+      const sent = logged.hash
+        ? await sender?.adopt(logged.hash, "recordAnswer", onLost)
+        : undefined;
       if (sent && sender) {
         try {
           const r = await sender.wait(sent, this.ctx.config.chain.confirmations, {
             reprice: false,
+            onLost,
           });
           await this.complete(entry, { hash: r.hash, blockNumber: r.blockNumber });
         } catch (e) {

@@ -3,9 +3,21 @@
  * publications, logged answers, later attestations — goes through one `TxSender`, which gives
  * each its nonce in order, re-prices a transaction that stays pending too long (EIP-1559 fee
  * bump, same nonce and calldata), waits for the configured confirmations and checks, at that
- * depth, that the receipt's block is still the chain's block at its height (a reorganised-away
- * transaction is reported as `REORGED`, so that the caller can check the contract and send
- * again).
+ * depth, that the receipt's block is still the chain's block at its height.
+ *
+ * Reorganisations and dropped transactions have one detector, {@link TxSender.wait}, which
+ * counts and reports each of them (stats, the `onEvent` hook, the wait's `onLost` hook) before
+ * it decides what follows:
+ *  - `reorged`: a hash the sender saw mined (in any wait of this sender, also one before an
+ *    `adopt`) is no longer in that block. Counted once per (hash, block). If the node mines the
+ *    same transaction again (it put it back in its pool, or it was included in the new blocks)
+ *    the wait goes on and nothing is re-sent; if the node no longer knows it and its nonce is
+ *    free, the wait throws `REORGED` and the caller checks the contract and sends again.
+ *  - `dropped`: a transaction never seen mined that the node has not known for `stuckAfterMs`
+ *    while its nonce stays free (evicted from the pool, or mined and reorganised away before the
+ *    sender looked): the wait throws `DROPPED` and the caller checks the contract and sends again.
+ * Re-pricing is only for a transaction the node still holds pending: re-pricing a vanished one
+ * was a second, uncounted way of sending it again.
  *
  * Why an explicit queue rather than ethers' `NonceManager`: `NonceManager` counts a nonce as used
  * before the transaction is even populated and never gives it back, so one send whose gas
@@ -60,17 +72,53 @@ export interface SentTx {
   broadcastAt: number;
   /** Re-pricings so far. */
   bumps: number;
+  /** Since when (ms) the node knows none of `hashes` (undefined while it knows one). */
+  unknownSince?: number;
+  /** Seen mined, then reorganised away (while it was waited for). */
+  reorged?: boolean;
+}
+
+/** Where a transaction the sender watched was seen mined. */
+export interface MinedAt {
+  hash: string;
+  blockNumber: number;
+  blockHash: string;
+}
+
+/** What {@link TxSender.wait} found lost: a reorganisation, or a transaction the node dropped. */
+export interface LostTx {
+  /** `reorged`: seen mined, then its block left the chain. `dropped`: never seen mined, gone. */
+  kind: "reorged" | "dropped";
+  label: string;
+  /** Its nonce (unknown for a lost transaction found by {@link TxSender.adopt}). */
+  nonce?: number;
+  hash: string;
+  /** reorged: the block it was seen in. */
+  from?: MinedAt;
+  /** reorged: where it is now (mined again), or undefined (pending again, or gone). */
+  to?: MinedAt;
+}
+
+/** Options of {@link TxSender.wait}. */
+export interface WaitOptions {
+  /** False: never re-price (e.g. another sender's transaction). */
+  reprice?: boolean;
+  /** Hears each new hash of a re-pricing. */
+  onReplaced?: (hash: string) => Promise<void> | void;
+  /** Hears each reorganisation or drop as it is detected. */
+  onLost?: (lost: LostTx) => Promise<void> | void;
 }
 
 /** Why a wait ended without a confirmed receipt; `code` says what the caller should do. */
 export class SendError extends Error {
   /**
    * `REORGED`: mined, then reorganised away and no longer known to the node — check the
-   * contract and send again. `NONCE_TAKEN`: another transaction of the key used the nonce.
+   * contract and send again. `DROPPED`: never seen mined and no longer known to the node, its
+   * nonce free — check the contract and send again. `NONCE_TAKEN`: another transaction of the key used the nonce.
    * `REVERTED`: mined and reverted (the receipt is attached). `TIMEOUT`: still not confirmed.
    */
   constructor(
-    readonly code: "REORGED" | "NONCE_TAKEN" | "REVERTED" | "TIMEOUT",
+    readonly code: "REORGED" | "DROPPED" | "NONCE_TAKEN" | "REVERTED" | "TIMEOUT",
     message: string,
     readonly receipt?: TransactionReceipt,
   ) {
@@ -84,6 +132,7 @@ export interface SenderStats {
   sent: number;
   repriced: number;
   reorged: number;
+  dropped: number;
   resynced: number;
 }
 
@@ -100,7 +149,9 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** One key's transaction queue. */
 export class TxSender {
   /** What this sender did so far. */
-  readonly stats: SenderStats = { sent: 0, repriced: 0, reorged: 0, resynced: 0 };
+  readonly stats: SenderStats = { sent: 0, repriced: 0, reorged: 0, dropped: 0, resynced: 0 };
+  /** Hashes seen mined and not yet confirmed or given up, with their block (all waits share it). */
+  private readonly minedSeen = new Map<string, MinedAt>();
   private tail: Promise<unknown> = Promise.resolve();
   private nextNonce?: number;
   private address?: Promise<string>;
@@ -127,6 +178,15 @@ export class TxSender {
     const run = this.tail.then(() => this.sendNow(label, tx));
     this.tail = run.catch(() => undefined);
     return run;
+  }
+
+  /**
+   * Where the sender last saw `hash` mined, while it waits for its confirmations (undefined
+   * before it saw a receipt, and once the wait ended).
+   */
+  seen(hash: string): MinedAt | undefined {
+    const m = this.minedSeen.get(hash);
+    return m && { ...m };
   }
 
   /** Forgets the local nonce; the next send reads the account's pending nonce. */
@@ -171,11 +231,23 @@ export class TxSender {
 
   /**
    * A transaction broadcast before (e.g. before a restart), by hash, so that it can be waited
-   * for and re-priced; undefined when the node does not know it (dropped, or reorganised away).
+   * for and re-priced; undefined when the node does not know it. Such a loss is detected and
+   * counted here as in {@link wait} (`reorged` when this sender saw it mined, else `dropped`)
+   * and reported to `onLost`.
    */
-  async adopt(hash: string, label = "adopted"): Promise<SentTx | undefined> {
+  async adopt(
+    hash: string,
+    label = "adopted",
+    onLost?: (lost: LostTx) => Promise<void> | void,
+  ): Promise<SentTx | undefined> {
     const tx = await this.provider.getTransaction(hash);
-    if (!tx) return undefined;
+    if (!tx) {
+      const from = this.minedSeen.get(hash);
+      this.minedSeen.delete(hash);
+      this.resync();
+      await this.reportLost({ kind: from ? "reorged" : "dropped", label, hash, from }, onLost);
+      return undefined;
+    }
     const request: TransactionLike<string> = {
       type: tx.type,
       to: tx.to,
@@ -194,31 +266,67 @@ export class TxSender {
 
   /**
    * Waits until one of `sent`'s hashes is mined, successful, `confirmations` deep, and its block
-   * is still the chain's block at that height; re-prices it while it is pending (unless
-   * `reprice` is false, e.g. for another sender's transaction). `onReplaced` hears each new hash.
-   * Throws {@link SendError} when the transaction reverted, was reorganised away, lost its nonce
-   * to another transaction, or timed out.
+   * is still the chain's block at that height; re-prices it while the node holds it pending
+   * (unless `reprice` is false, e.g. for another sender's transaction). `onReplaced` hears each
+   * new hash; `onLost` hears each reorganisation or drop as it is detected (see the module
+   * comment: this is the one place both are found and counted). Throws {@link SendError} when the
+   * transaction reverted, was reorganised away or dropped, lost its nonce to another
+   * transaction, or timed out.
    */
   async wait(
     sent: SentTx,
     confirmations: number,
-    opts: { reprice?: boolean; onReplaced?: (hash: string) => Promise<void> | void } = {},
+    opts: WaitOptions = {},
+  ): Promise<TransactionReceipt> {
+    try {
+      const receipt = await this.waitLoop(sent, confirmations, opts);
+      for (const h of sent.hashes) this.minedSeen.delete(h);
+      return receipt;
+    } catch (e) {
+      // kept after a timeout or a node error: the next wait (an adopt) still knows it was mined
+      if (e instanceof SendError && e.code !== "TIMEOUT")
+        for (const h of sent.hashes) this.minedSeen.delete(h);
+      throw e;
+    }
+  }
+
+  private async waitLoop(
+    sent: SentTx,
+    confirmations: number,
+    opts: WaitOptions,
   ): Promise<TransactionReceipt> {
     const { pollMs, confirmTimeoutMs } = this.options;
     const depth = Math.max(1, confirmations);
     const deadline = Date.now() + confirmTimeoutMs;
-    let wasMined = false;
+    const lost = (l: LostTx) => this.reportLost(l, opts.onLost);
     for (;;) {
       let receipt: TransactionReceipt | null = null;
       for (const hash of [...sent.hashes].reverse()) {
         receipt = await this.provider.getTransactionReceipt(hash);
         if (receipt) break;
       }
+      // a hash seen mined that is no longer in its block: a reorganisation, counted once
+      for (const hash of sent.hashes) {
+        const was = this.minedSeen.get(hash);
+        if (!was || (receipt?.hash === hash && receipt.blockHash === was.blockHash)) continue;
+        this.minedSeen.delete(hash);
+        const to =
+          receipt?.hash === hash
+            ? { hash, blockNumber: receipt.blockNumber, blockHash: receipt.blockHash }
+            : undefined;
+        await lost({ kind: "reorged", label: sent.label, nonce: sent.nonce, hash, from: was, to });
+        sent.reorged = true;
+      }
       if (receipt) {
+        sent.unknownSince = undefined;
+        this.minedSeen.set(receipt.hash, {
+          hash: receipt.hash,
+          blockNumber: receipt.blockNumber,
+          blockHash: receipt.blockHash,
+        });
         if (receipt.status !== 1) {
           throw new SendError("REVERTED", `${sent.label} ${receipt.hash} reverted`, receipt);
         }
-        wasMined = true;
         const head = await this.provider.getBlockNumber();
         if (head - receipt.blockNumber + 1 >= depth) {
           // at the confirmation depth: is the receipt's block still the chain's block there?
@@ -226,33 +334,48 @@ export class TxSender {
           const again = await this.provider.getTransactionReceipt(receipt.hash);
           if (block?.hash === receipt.blockHash && again?.blockHash === receipt.blockHash)
             return receipt;
+          // the node's receipt is behind its chain: the next poll sees where it is now
           this.onEvent?.("block-changed", { label: sent.label, hash: receipt.hash });
         }
-      } else {
-        const known = await this.anyKnown(sent.hashes);
-        if (!known) {
-          const account = sent.request.from ?? (await this.from());
-          const mined = await this.provider.getTransactionCount(account, "latest");
-          if (wasMined || mined > sent.nonce) {
-            // mined and reorganised away, or the nonce went to a transaction that is not ours
-            this.resync();
-            const code = wasMined ? "REORGED" : "NONCE_TAKEN";
-            if (wasMined) this.stats.reorged++;
-            this.onEvent?.(code.toLowerCase(), { label: sent.label, nonce: sent.nonce });
-            throw new SendError(
-              code,
-              wasMined
-                ? `${sent.label} (nonce ${sent.nonce}) was reorganised away`
-                : `${sent.label}'s nonce ${sent.nonce} was used by another transaction`,
-            );
-          }
-        }
+      } else if (await this.anyKnown(sent.hashes)) {
+        // pending (again): re-priced while it stays so
+        sent.unknownSince = undefined;
         if (
           opts.reprice !== false &&
           Date.now() - sent.broadcastAt >= this.options.stuckAfterMs &&
           sent.bumps < this.options.maxFeeBumps
         ) {
           await this.reprice(sent, opts.onReplaced);
+        }
+      } else {
+        const account = sent.request.from ?? (await this.from());
+        const mined = await this.provider.getTransactionCount(account, "latest");
+        if (mined > sent.nonce && !sent.reorged) {
+          // the nonce went to a transaction that is not ours
+          this.resync();
+          this.onEvent?.("nonce_taken", { label: sent.label, nonce: sent.nonce });
+          throw new SendError(
+            "NONCE_TAKEN",
+            `${sent.label}'s nonce ${sent.nonce} was used by another transaction`,
+          );
+        }
+        if (sent.reorged) {
+          // reorganised away (counted above) and gone from the node: the caller sends again
+          this.resync();
+          throw new SendError(
+            "REORGED",
+            `${sent.label} (nonce ${sent.nonce}) was reorganised away`,
+          );
+        }
+        sent.unknownSince ??= Date.now();
+        if (Date.now() - sent.unknownSince >= this.options.stuckAfterMs) {
+          this.resync();
+          const hash = sent.hashes.at(-1)!;
+          await lost({ kind: "dropped", label: sent.label, nonce: sent.nonce, hash });
+          throw new SendError(
+            "DROPPED",
+            `${sent.label} (nonce ${sent.nonce}) is no longer known to the node`,
+          );
         }
       }
       if (Date.now() > deadline) {
@@ -263,6 +386,23 @@ export class TxSender {
       }
       await sleep(pollMs);
     }
+  }
+
+  /** The one place a reorganisation or a drop is counted and reported. */
+  private async reportLost(
+    l: LostTx,
+    onLost?: (lost: LostTx) => Promise<void> | void,
+  ): Promise<void> {
+    if (l.kind === "reorged") this.stats.reorged++;
+    else this.stats.dropped++;
+    this.onEvent?.(l.kind, {
+      label: l.label,
+      hash: l.hash,
+      ...(l.nonce !== undefined ? { nonce: l.nonce } : {}),
+      ...(l.from ? { fromBlock: l.from.blockNumber } : {}),
+      ...(l.to ? { toBlock: l.to.blockNumber } : {}),
+    });
+    await onLost?.(l);
   }
 
   private async anyKnown(hashes: string[]): Promise<boolean> {

@@ -4,9 +4,11 @@
  * from the local verification key (every constant of the key is in the verifier's code: a
  * snarkjs verifier holds them as immediates, so a verifier of another setup or circuit misses
  * them), the configured depth and MIN/MAX field are the ones the circuit's main file builds, and
- * the relayer key holds at least the configured balance floor. A circuit mismatch stops the
- * start (each proof would be refused by the access log); a low balance is a warning and the
- * metric `partproof_relayer_balance_low`.
+ * the relayer key holds at least the configured balance floor, and the data folder is of this
+ * code's schema version (an older one is migrated first: `backup.ts` migrateAtStart, then the
+ * store's own steps as it opens; a newer one stops the start, naming both versions). A circuit
+ * mismatch stops the start (each proof would be refused by the access log); a low balance is a
+ * warning and the metric `partproof_relayer_balance_low`.
  */
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
@@ -14,6 +16,7 @@ import { keccak256, toUtf8Bytes, ZeroAddress } from "ethers";
 import { circuitId } from "../circuits/lib/signals.js";
 import { readManifestSync, REPO_ROOT } from "../protocol/manifest.js";
 import { vkeyWords } from "../protocol/vkey.js";
+import { migrateAtStart } from "./backup.js";
 import type { ChainClient } from "./chain.js";
 import { ConfigError, type CircuitArtifacts, type GatewayConfig } from "./config.js";
 import type { GatewayMetrics } from "./metrics.js";
@@ -89,6 +92,12 @@ export async function runStartupChecks(args: {
   root?: string;
 }): Promise<string[]> {
   const { config, chain, metrics } = args;
+  let migrated: { from: number; to: number } | undefined;
+  try {
+    migrated = await migrateAtStart(config.dataDir);
+  } catch (e) {
+    throw new StartupCheckError([`config.dataDir: ${(e as Error).message}`]);
+  }
   const problems = await checkCircuit(chain, "circuit", config.circuit.name, args.artifacts.vkey);
   if (config.scanCircuit && args.scanArtifacts) {
     problems.push(
@@ -129,6 +138,11 @@ export async function runStartupChecks(args: {
   if (problems.length > 0) throw new StartupCheckError(problems);
 
   const warnings: string[] = [];
+  if (migrated && migrated.from !== migrated.to) {
+    warnings.push(
+      `config.dataDir: ${config.dataDir} holds data of schema version ${migrated.from}; it is migrated to ${migrated.to} at this start`,
+    );
+  }
   if (chain.relayer) {
     const address = await chain.relayer.getAddress();
     const balance = await chain.provider.getBalance(address);

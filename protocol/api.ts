@@ -275,6 +275,10 @@ export const jobTimelineSchema = z.strictObject({
       proveMs: z.number().nonnegative(),
     })
     .optional(),
+  /** The answer's log transaction was reorganised away (first time seen), ms. */
+  reorged: z.number().optional(),
+  /** The answer's log transaction was dropped by the node (first time seen), ms. */
+  dropped: z.number().optional(),
 });
 /** A job's timeline. */
 export type JobTimeline = z.infer<typeof jobTimelineSchema>;

@@ -1,7 +1,8 @@
 /**
  * Backup and restore of the gateway's data folder (gateway/backup.ts): a restored folder answers
  * the same question with the same, verifying proof; a wrong key, a changed file or a used
- * folder is refused; the migration hook records the schema version.
+ * folder is refused; the migration hook records the schema version, and a gateway started on a
+ * restored folder of an older schema version migrates it and answers (a newer one is refused).
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
@@ -13,6 +14,8 @@ import { AggregateKind } from "../../circuits/lib/signals.js";
 import { keyRange } from "../../protocol/records/index.js";
 import { signQuery, signUpload, type QueryMessage } from "../../protocol/typed-data.js";
 import { backup, BackupError, restore, STORE_SCHEMA_VERSION } from "../../gateway/backup.js";
+import { StartupCheckError } from "../../gateway/startup-checks.js";
+import { GatewayStore } from "../../gateway/store/index.js";
 import {
   assetWithGrant,
   call,
@@ -44,7 +47,12 @@ describe("Gateway backup and restore", function () {
     ];
   });
 
-  it("restores into a fresh folder that answers the same question with the same result and a verifying proof", async function () {
+  /**
+   * A gateway folder holding a published version and one logged answer (then the gateway is
+   * stopped), and `answersAgain`, which starts a gateway on a restored folder and checks that it
+   * answers the same question anew with the same result, root and a verifying proof.
+   */
+  async function folderWithAnAnswer() {
     const { pp, address, domain } = await assetWithGrant(
       conn,
       owner,
@@ -69,7 +77,7 @@ describe("Gateway backup and restore", function () {
     });
 
     const dataDir = tempDir();
-    let gw = await gateway(ethers, address, relayer, { dataDir });
+    const gw = await gateway(ethers, address, relayer, { dataDir });
     let first;
     try {
       const up = await call(
@@ -98,6 +106,48 @@ describe("Gateway backup and restore", function () {
       await gw.close();
     }
 
+    const answersAgain = async (restored: string) => {
+      const gw = await gateway(ethers, address, relayer, { dataDir: restored });
+      try {
+        // the old answer is there, as it was
+        const again = await call(gw.url, "GET", `/jobs/${first.jobId}`);
+        // the timeline is what a running gateway saw happen (kept in memory), not restored data
+        const { timeline: _seen, ...stored } = first;
+        expect(again.body).to.deep.equal(stored);
+        // the same question, asked anew, gets the same answer from the restored records and salts
+        const q = await call(
+          gw.url,
+          "POST",
+          "/queries",
+          await signQuery(consumer, domain, ask(2n)),
+        );
+        expect(q.status, q.text).to.equal(202);
+        const second = await waitJob(gw.url, q.body.jobId);
+        expect(second.status).to.equal("logged");
+        expect(second.answer.resultValue).to.equal(first.answer.resultValue);
+        expect(second.answer.resultValue).to.equal("12");
+        expect(second.publicSignals[0]).to.equal(first.publicSignals[0]); // the same root
+        expect(
+          await snarkjsVerify(gw.ctx.artifacts.vkey, second.publicSignals, second.proof),
+        ).to.equal(true);
+        // the restored nonce store still refuses the first query's nonce
+        const replay = await call(
+          gw.url,
+          "POST",
+          "/queries",
+          await signQuery(consumer, domain, { ...ask(1n) }),
+        );
+        expect(replay.body.error.code).to.equal("NONCE_REUSED");
+        return gw.logs.lines;
+      } finally {
+        await gw.close();
+      }
+    };
+    return { dataDir, first, answersAgain };
+  }
+
+  it("restores into a fresh folder that answers the same question with the same result and a verifying proof", async function () {
+    const { dataDir, first, answersAgain } = await folderWithAnAnswer();
     const file = path.join(tempDir(), "gateway.backup");
     const b = await backup(dataDir, file, KEY);
     expect(b.entries).to.be.greaterThan(5);
@@ -113,36 +163,72 @@ describe("Gateway backup and restore", function () {
       from: STORE_SCHEMA_VERSION,
       to: STORE_SCHEMA_VERSION,
     });
+    await answersAgain(restored);
+  });
 
-    gw = await gateway(ethers, address, relayer, { dataDir: restored });
+  it("restores a backup of schema version 1, which the gateway migrates as it starts and answers from", async function () {
+    const { dataDir, answersAgain } = await folderWithAnAnswer();
+    // the folder as a gateway of layout 1 wrote it: each version's records and salts in its
+    // JSON value, no chunked rows, no schema version recorded
+    const store = await GatewayStore.open(dataDir);
+    const versions = [];
     try {
-      // the old answer is there, as it was
-      const again = await call(gw.url, "GET", `/jobs/${first.jobId}`);
-      // the timeline is what a running gateway saw happen (kept in memory), not restored data
-      const { timeline: _seen, ...stored } = first;
-      expect(again.body).to.deep.equal(stored);
-      // the same question, asked anew, gets the same answer from the restored records and salts
-      const q = await call(gw.url, "POST", "/queries", await signQuery(consumer, domain, ask(2n)));
-      expect(q.status, q.text).to.equal(202);
-      const second = await waitJob(gw.url, q.body.jobId);
-      expect(second.status).to.equal("logged");
-      expect(second.answer.resultValue).to.equal(first.answer.resultValue);
-      expect(second.answer.resultValue).to.equal("12");
-      expect(second.publicSignals[0]).to.equal(first.publicSignals[0]); // the same root
-      expect(
-        await snarkjsVerify(gw.ctx.artifacts.vkey, second.publicSignals, second.proof),
-      ).to.equal(true);
-      // the restored nonce store still refuses the first query's nonce
-      const replay = await call(
-        gw.url,
-        "POST",
-        "/queries",
-        await signQuery(consumer, domain, { ...ask(1n) }),
-      );
-      expect(replay.body.error.code).to.equal("NONCE_REUSED");
+      for (const v of await store.listVersions("1"))
+        versions.push({ ...v, ...(await store.versionData(v)) });
     } finally {
-      await gw.close();
+      await store.close();
     }
+    expect(versions.length).to.equal(1);
+    const db = new Level<string, unknown>(dataDir, { valueEncoding: "json" });
+    await db.open();
+    try {
+      const rows = db.sublevel<string, unknown>("rows", { valueEncoding: "json" });
+      for await (const k of rows.keys()) await rows.del(k);
+      const vs = db.sublevel<string, Record<string, unknown>>("versions", {
+        valueEncoding: "json",
+      });
+      for await (const [k, v] of vs.iterator()) {
+        const { chunkFirstKeys: _, ...meta } = v;
+        const data = versions.find((x) => x.root === v.root)!;
+        await vs.put(k, { ...meta, records: data.records, salts: data.salts });
+      }
+      await db.sublevel("settings", { valueEncoding: "json" }).del("schemaVersion");
+    } finally {
+      await db.close();
+    }
+
+    const file = path.join(tempDir(), "old.backup");
+    const b = await backup(dataDir, file, KEY);
+    expect(b.schemaVersion).to.equal(1);
+    const restored = path.join(tempDir(), "restored-old");
+    expect(await restore(file, restored, KEY)).to.deep.include({ from: 1 });
+    const lines = await answersAgain(restored);
+    expect(lines.join("")).to.match(/holds data of schema version 1; it is migrated to 2/);
+    const after = await GatewayStore.open(restored);
+    try {
+      expect(await after.schemaVersion()).to.equal(STORE_SCHEMA_VERSION);
+    } finally {
+      await after.close();
+    }
+  });
+
+  it("refuses to start on a data folder of a newer schema version, naming both versions", async function () {
+    const { address } = await assetWithGrant(conn, owner, consumer, QUALITY, openPolicy(PART));
+    const dir = tempDir();
+    const db = new Level(dir);
+    await db.put("!settings!schemaVersion", JSON.stringify(STORE_SCHEMA_VERSION + 1));
+    await db.close();
+    const e = await gateway(ethers, address, relayer, { dataDir: dir }).then(
+      async (gw) => {
+        await gw.close();
+        return undefined;
+      },
+      (err: unknown) => err,
+    );
+    expect(e).to.be.instanceOf(StartupCheckError);
+    expect((e as Error).message).to.include(
+      `is of schema version ${STORE_SCHEMA_VERSION + 1}, newer than this gateway's ${STORE_SCHEMA_VERSION}`,
+    );
   });
 
   describe("refusals", function () {

@@ -11,7 +11,7 @@ import { AggregateKind } from "../../circuits/lib/signals.js";
 import { signQuery, signUpload } from "../../protocol/typed-data.js";
 import { keyRange, type UploadData } from "../../protocol/records/index.js";
 import { Relayer } from "../../gateway/relayer.js";
-import { SendError, TxSender, SENDER_DEFAULTS } from "../../gateway/sender.js";
+import { SendError, TxSender, SENDER_DEFAULTS, type LostTx } from "../../gateway/sender.js";
 import {
   call,
   deploy,
@@ -226,20 +226,55 @@ describe("Gateway sender: one nonce-managed queue per relayer key", function () 
       const snapshot = await ethers.provider.send("evm_snapshot", []);
       const sent = await sender.send("transfer", { to: await consumer.getAddress(), value: 1n });
       expect(await ethers.provider.getTransactionReceipt(sent.hashes[0]!)).to.not.equal(null);
-      const waiting = sender.wait(sent, 3).then(
+      const lost: LostTx[] = [];
+      const waiting = sender.wait(sent, 3, { onLost: (l) => void lost.push(l) }).then(
         () => "confirmed",
         (e) => e,
       );
+      while (!sender.seen(sent.hashes[0]!)) await new Promise((r) => setTimeout(r, 10));
       await ethers.provider.send("evm_revert", [snapshot]); // the block and its transaction go
       await ethers.provider.send("hardhat_mine", ["0x5"]);
       const outcome = await waiting;
       expect(outcome).to.be.instanceOf(SendError);
       expect((outcome as SendError).code).to.equal("REORGED");
       expect(await ethers.provider.getTransactionReceipt(sent.hashes[0]!)).to.equal(null);
+      // detected, counted and reported once
+      expect(sender.stats.reorged).to.equal(1);
+      expect(lost.map((l) => [l.kind, l.hash])).to.deep.equal([["reorged", sent.hashes[0]]]);
       // the sender reads the account again: the next transaction gets the freed nonce
       const again = await sender.send("transfer", { to: await consumer.getAddress(), value: 1n });
       expect(again.nonce).to.equal(sent.nonce);
       expect((await sender.wait(again, 1)).status).to.equal(1);
+    });
+
+    it("reports DROPPED, counted once and not re-priced, when the node forgets a pending transaction", async function () {
+      const wallet = await fundedWallet();
+      const sender = new TxSender(wallet, ethers.provider, fast);
+      await ethers.provider.send("evm_setAutomine", [false]);
+      try {
+        const sent = await sender.send("transfer", { to: await consumer.getAddress(), value: 1n });
+        await ethers.provider.send("hardhat_dropTransaction", [sent.hashes[0]]);
+        const lost: LostTx[] = [];
+        const outcome = await sender.wait(sent, 1, { onLost: (l) => void lost.push(l) }).then(
+          () => "confirmed",
+          (e) => e,
+        );
+        expect(outcome).to.be.instanceOf(SendError);
+        expect((outcome as SendError).code).to.equal("DROPPED");
+        expect([sender.stats.dropped, sender.stats.reorged, sender.stats.repriced]).to.deep.equal([
+          1, 0, 0,
+        ]);
+        expect(lost.map((l) => [l.kind, l.nonce])).to.deep.equal([["dropped", sent.nonce]]);
+        // a later adopt of the forgotten hash reports it again, through the same detector
+        const adopted = await sender.adopt(sent.hashes[0]!, "transfer", (l) => void lost.push(l));
+        expect(adopted).to.equal(undefined);
+        expect(lost.map((l) => l.kind)).to.deep.equal(["dropped", "dropped"]);
+        // the freed nonce goes to the next transaction
+        const again = await sender.send("transfer", { to: await consumer.getAddress(), value: 1n });
+        expect(again.nonce).to.equal(sent.nonce);
+      } finally {
+        await ethers.provider.send("evm_setAutomine", [true]);
+      }
     });
   });
 });

@@ -113,7 +113,10 @@ export interface UploadSession {
   /** The version made by the commit, once committed. */
   localId?: number;
   createdAt: number;
+  /** Last chunk received (or start): an uncommitted session expires a lifetime after it. */
   updatedAt: number;
+  /** When the session expired and its chunks were deleted (a tombstone until forgotten). */
+  expiredAt?: number;
 }
 
 /** Status of a query job. */
@@ -607,6 +610,28 @@ export class GatewayStore {
   async dropSessionChunks(assetId: string, sessionId: string): Promise<void> {
     const prefix = `${assetId}!${sessionId.toLowerCase()}!`;
     await this.sessionChunks.clear({ gt: prefix, lt: `${prefix}~` });
+  }
+
+  /** Every stored upload session (committed, open and expired). */
+  async *allSessions(): AsyncGenerator<UploadSession> {
+    for await (const s of this.sessions.values()) yield s;
+  }
+
+  /**
+   * Expires a session: its tombstone (`expiredAt`) is written first, then its chunks are
+   * deleted, so a crash in between leaves a tombstone whose chunks the next sweep deletes.
+   */
+  async expireSession(s: UploadSession, at: number): Promise<UploadSession> {
+    const next = { ...s, expiredAt: at };
+    await this.putSession(next);
+    await this.dropSessionChunks(s.assetId, s.sessionId);
+    return next;
+  }
+
+  /** Deletes a session and its chunks. */
+  async forgetSession(assetId: string, sessionId: string): Promise<void> {
+    await this.dropSessionChunks(assetId, sessionId);
+    await this.sessions.del(`${assetId}!${sessionId.toLowerCase()}`);
   }
 
   /** Marks `root` as published by this gateway's relay (so it is not published twice). */

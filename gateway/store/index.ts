@@ -411,21 +411,33 @@ export class GatewayStore {
     return undefined;
   }
 
-  /** Rows `from` .. `to` − 1 of a version (binary, `rows.ts`), reading only their chunks. */
-  async versionRows(v: StoredVersion, from = 0, to = v.recordCount): Promise<Uint8Array> {
+  /**
+   * Rows `from` .. `to` − 1 of a version (binary, `rows.ts`), reading only their chunks, a group
+   * at a time, into a buffer from `alloc` (e.g. `sharedBytes`, for a worker).
+   */
+  async versionRows(
+    v: StoredVersion,
+    from = 0,
+    to = v.recordCount,
+    alloc: (bytes: number) => Uint8Array = (b) => new Uint8Array(b),
+  ): Promise<Uint8Array> {
     const end = Math.min(to, v.recordCount);
-    if (end <= from) return new Uint8Array(0);
+    if (end <= from) return alloc(0);
     const starts = v.chunkStarts ?? [];
     const first = chunkOf(starts, from);
     const last = chunkOf(starts, end - 1);
-    const chunks = await this.readChunks(v, first, last);
-    const parts = chunks.map((chunk, k) => {
-      const base = starts[first + k]!;
-      const a = Math.max(from - base, 0);
-      const b = Math.min(end - base, rowCount(chunk));
-      return chunk.subarray(a * ROW_BYTES, b * ROW_BYTES);
-    });
-    return parts.length === 1 ? parts[0]! : concatBytes(parts);
+    const out = alloc((end - from) * ROW_BYTES);
+    const GROUP = 64;
+    for (let c0 = first; c0 <= last; c0 += GROUP) {
+      const chunks = await this.readChunks(v, c0, Math.min(c0 + GROUP - 1, last));
+      for (const [k, chunk] of chunks.entries()) {
+        const base = starts[c0 + k]!;
+        const a = Math.max(from - base, 0);
+        const b = Math.min(end - base, rowCount(chunk));
+        out.set(chunk.subarray(a * ROW_BYTES, b * ROW_BYTES), (base + a - from) * ROW_BYTES);
+      }
+    }
+    return out;
   }
 
   /** Chunks `first` .. `last` of a version, in order. */

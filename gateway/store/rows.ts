@@ -175,12 +175,19 @@ export function encodeBatch(b: PackedBatch): Uint8Array {
   return out;
 }
 
-/** Reads a value written by {@link encodeBatch}. */
-export function decodeBatch(buf: Uint8Array): PackedBatch {
+/**
+ * Reads a value written by {@link encodeBatch}; its rows are copied into `into` (e.g. a shared
+ * buffer that a worker reads without a copy of its own) when given, which must have room.
+ */
+export function decodeBatch(buf: Uint8Array, into?: Uint8Array): PackedBatch {
   const v = new DataView(buf.buffer, buf.byteOffset, buf.length);
   const n = v.getUint32(0, true);
   const m = v.getUint32(4, true);
-  const rows = buf.slice(8, 8 + n * ROW_BYTES);
+  let rows: Uint8Array;
+  if (into) {
+    rows = into.subarray(0, n * ROW_BYTES);
+    rows.set(buf.subarray(8, 8 + n * ROW_BYTES));
+  } else rows = buf.slice(8, 8 + n * ROW_BYTES);
   const keep = buf.slice(8 + n * ROW_BYTES, 8 + n * ROW_BYTES + n);
   const base = 8 + n * ROW_BYTES + n;
   const removed: string[] = [];
@@ -190,6 +197,11 @@ export function decodeBatch(buf: Uint8Array): PackedBatch {
     );
   }
   return { rows, keep, removed };
+}
+
+/** A zeroed byte array on a SharedArrayBuffer (passed to a worker thread without a copy). */
+export function sharedBytes(length: number): Uint8Array {
+  return new Uint8Array(new SharedArrayBuffer(length));
 }
 
 /** Concatenates byte arrays. */

@@ -18,7 +18,7 @@ import { uploadChunkBodySchema, uploadStepBodySchema } from "../../protocol/api.
 import type { GatewayContext } from "../context.js";
 import { AppError } from "../errors.js";
 import type { UploadSession } from "../store/index.js";
-import { decodeBatch, encodeBatch } from "../store/rows.js";
+import { ROW_BYTES, decodeBatch, encodeBatch, sharedBytes } from "../store/rows.js";
 import {
   commitUpload,
   describeVersion,
@@ -331,11 +331,16 @@ export async function commitSession(
         `upload session ${sessionId} lacks ${missing.length} of ${s.chunkCount} chunks (first missing: ${missing.slice(0, 5).join(", ")}); send them, then commit`,
       );
     }
+    // the chunks' rows go into one shared buffer that the ingest worker reads without a copy
     const hashes: string[] = [];
     const batches = [];
+    const shared = sharedBytes(s.records * ROW_BYTES);
+    let at = 0;
     for await (const v of ctx.store.sessionChunkValues(s.assetId, s.sessionId)) {
       hashes.push("0x" + Buffer.from(v.subarray(0, 32)).toString("hex"));
-      batches.push(decodeBatch(v.subarray(32)));
+      const b = decodeBatch(v.subarray(32), shared.subarray(at));
+      at += b.rows.length;
+      batches.push(b);
     }
     const result = await commitUpload(ctx, {
       assetId,

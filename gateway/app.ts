@@ -29,6 +29,7 @@ import { createMetrics } from "./metrics.js";
 import { IngestPool } from "./prover/ingest-pool.js";
 import { ProverPool } from "./prover/pool.js";
 import { Relayer } from "./relayer.js";
+import { startSessionSweeper } from "./usecases/uploads.js";
 import { assetRoutes } from "./routes/assets.js";
 import { uploadRoutes } from "./routes/uploads.js";
 import { runStartupChecks } from "./startup-checks.js";
@@ -359,6 +360,7 @@ export async function startServer(input: unknown, deps: GatewayDeps = {}): Promi
   });
   const port = (server.address() as AddressInfo).port;
   const resumed = await resumeJobs(ctx);
+  const sweeper = await startSessionSweeper(ctx);
   if (config.relayer.enabled) relayerLoop.start();
   if (!config.serve) {
     log.warn(
@@ -382,6 +384,7 @@ export async function startServer(input: unknown, deps: GatewayDeps = {}): Promi
           server.closeAllConnections();
         });
         await relayerLoop.stop();
+        await sweeper.stop();
         await pool.close();
         await ingest.close();
         await Promise.allSettled([...ctx.inflight]);

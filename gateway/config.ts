@@ -172,6 +172,18 @@ export const configSchema = z.strictObject({
         ),
     )
     .default([]),
+  /**
+   * Upload sessions: a session not committed and without a new chunk for `sessionLifetimeSec`
+   * (24 h) expires: its chunks are deleted (at start and every `sweepIntervalSec`, 10 min, or
+   * the lifetime if shorter) and its chunks and commit are refused (410 UPLOAD_EXPIRED); a
+   * start with the same id begins it again.
+   */
+  uploads: z
+    .strictObject({
+      sessionLifetimeSec: z.number().int().min(1).default(86_400),
+      sweepIntervalSec: z.number().int().min(1).default(600),
+    })
+    .default({ sessionLifetimeSec: 86_400, sweepIntervalSec: 600 }),
 });
 
 /** A validated gateway configuration. */

@@ -419,6 +419,10 @@ export const uploadSessionSchema = z.strictObject({
   bytes: z.number().int().nonnegative(),
   /** The version the commit made, once committed. */
   localId: z.number().int().positive().optional(),
+  /** Until committed: when the session expires unless a chunk arrives before (ISO 8601). */
+  expiresAt: z.string().optional(),
+  /** Until committed: true once expired (its chunks deleted; a start begins it again). */
+  expired: z.boolean().optional(),
 });
 /** An upload session. */
 export type UploadSessionView = z.infer<typeof uploadSessionSchema>;

@@ -13,7 +13,6 @@ import { parentPort } from "node:worker_threads";
 import {
   buildTree,
   randomSalt,
-  sortRecords,
   type MerkleSumTree,
   type TreeRecord,
 } from "../../circuits/lib/tree.js";
@@ -25,7 +24,7 @@ import {
   type UploadData,
 } from "../../protocol/records/index.js";
 import { uploadDataHash } from "../../protocol/typed-data.js";
-import { ROW_BYTES, readRow, rowCount, rowId, writeRow, type PackedBatch } from "../store/rows.js";
+import { ROW_BYTES, readRow, rowCount, writeRow, type PackedBatch } from "../store/rows.js";
 import type { VersionChanges } from "../store/index.js";
 
 /** Trees up to this many records are kept for the next build (~150 MB at the bound). */
@@ -78,78 +77,238 @@ export type IngestResponse =
 
 let kept: { root: string; tree: MerkleSumTree } | undefined;
 
-type Entry = TreeRecord & { id?: string; salt: bigint };
+const ROW_WORDS = ROW_BYTES / 4;
+/** Word offsets of a row's identity digest (bytes 80..95). */
+const ID_WORD = 20;
+
+/** 32-bit words of rows (copied to an aligned buffer when `rows` is not 4-byte aligned). */
+function wordsOf(rows: Uint8Array): Uint32Array {
+  const aligned = rows.byteOffset % 4 === 0 ? rows : rows.slice();
+  return new Uint32Array(aligned.buffer, aligned.byteOffset, aligned.length / 4);
+}
+
+/** -1, 0 or 1 as identity `a` (words at `ao` of `aw`) sorts before, with or after `b`. */
+function compareIds(aw: Uint32Array, ao: number, bw: Uint32Array, bo: number): number {
+  for (let k = 0; k < 4; k++) {
+    const d = aw[ao + k]! - bw[bo + k]!;
+    if (d !== 0) return d < 0 ? -1 : 1;
+  }
+  return 0;
+}
 
 /**
- * The records of the new version: the base's records that the upload does not replace or
- * remove (with their salts, so their leaves are unchanged), then the upload's records that
- * are the last of their identity (with fresh salts); `recordStatus` "same" keeps a base record.
+ * The last state of every identity the upload names, in typed arrays (no object or string per
+ * record): `ids` holds the distinct identities sorted (4 words each); `win[u]` is the global
+ * batch row (over the batches in order) of identity u's last record, or −1 when its last
+ * mention removes it; `keep[u]` is 1 when that record is `recordStatus` "same".
  */
-export function applyBatches(req: ApplyRequest): { entries: Entry[]; changes: VersionChanges } {
-  type State = { removed: true } | { removed: false; batch: number; row: number; keep: boolean };
-  const last = new Map<string, State>();
-  req.batches.forEach((b, k) => {
+function lastStates(batches: readonly PackedBatch[]) {
+  let rowsTotal = 0;
+  let mentions = 0;
+  for (const b of batches) {
+    const w = wordsOf(b.rows);
     for (let i = 0; i < rowCount(b.rows); i++) {
-      const id = rowId(b.rows, i);
-      if (id !== undefined)
-        last.set(id, { removed: false, batch: k, row: i, keep: b.keep[i] === 1 });
+      const o = i * ROW_WORDS + ID_WORD;
+      if (w[o]! | w[o + 1]! | w[o + 2]! | w[o + 3]!) mentions += 1;
     }
-    for (const id of b.removed) last.set(id, { removed: true });
+    mentions += b.removed.length;
+    rowsTotal += rowCount(b.rows);
+  }
+  // every mention: its identity, and its place in upload order (a row's global index, or a
+  // removal after its batch's rows)
+  const idw = new Uint32Array(mentions * 4);
+  const ref = new Int32Array(mentions);
+  const seq = new Uint32Array(mentions);
+  const keepOf = new Uint8Array(mentions);
+  let m = 0;
+  let g = 0;
+  let order = 0;
+  for (const b of batches) {
+    const w = wordsOf(b.rows);
+    for (let i = 0; i < rowCount(b.rows); i++, g++) {
+      const o = i * ROW_WORDS + ID_WORD;
+      if (!(w[o]! | w[o + 1]! | w[o + 2]! | w[o + 3]!)) continue;
+      idw.set(w.subarray(o, o + 4), m * 4);
+      ref[m] = g;
+      keepOf[m] = b.keep[i]!;
+      seq[m++] = order++;
+    }
+    for (const id of b.removed) {
+      const bytes = Buffer.from(id.slice(2), "hex");
+      idw.set(new Uint32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + 16)), m * 4);
+      ref[m] = -1;
+      seq[m++] = order++;
+    }
+  }
+  const idx = new Uint32Array(mentions);
+  for (let k = 0; k < mentions; k++) idx[k] = k;
+  idx.sort((a, b) => compareIds(idw, a * 4, idw, b * 4) || seq[a]! - seq[b]!);
+  // the last mention of each identity wins
+  const winners: number[] = [];
+  for (let k = 0; k < mentions; k++) {
+    const next = k + 1 < mentions ? idx[k + 1]! : -1;
+    if (next === -1 || compareIds(idw, idx[k]! * 4, idw, next * 4) !== 0) winners.push(idx[k]!);
+  }
+  const ids = new Uint32Array(winners.length * 4);
+  const win = new Int32Array(winners.length);
+  const keep = new Uint8Array(winners.length);
+  winners.forEach((x, u) => {
+    ids.set(idw.subarray(x * 4, x * 4 + 4), u * 4);
+    win[u] = ref[x]!;
+    keep[u] = keepOf[x]!;
   });
+  return { ids, win, keep, rowsTotal };
+}
+
+/** The index of identity (words at `o` of `w`) in sorted `ids`, or −1. */
+function findId(ids: Uint32Array, w: Uint32Array, o: number): number {
+  let lo = 0;
+  let hi = ids.length / 4 - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const c = compareIds(ids, mid * 4, w, o);
+    if (c === 0) return mid;
+    if (c < 0) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return -1;
+}
+
+/**
+ * The rows of the new version (not yet in tree order): the base's rows that the upload does not
+ * replace or remove (with their salts, so their leaves are unchanged), then the upload's rows
+ * that are the last of their identity (with fresh salts); `recordStatus` "same" keeps a base
+ * record. Works on the rows' bytes: at 10^6 records the objects of a record each would not fit
+ * the gateway's memory bound.
+ */
+export function applyBatches(req: ApplyRequest): { rows: Uint8Array; changes: VersionChanges } {
+  const { ids, win, keep, rowsTotal } = lastStates(req.batches);
+  const u = ids.length / 4;
+  const inBase = new Uint8Array(u);
+  const keptBase = new Uint8Array(u);
   const changes: VersionChanges = { added: 0, replaced: 0, removed: 0 };
-  const entries: Entry[] = [];
-  const inBase = new Set<string>();
-  const keptBase = new Set<string>();
-  for (let i = 0; i < rowCount(req.base); i++) {
-    const r = readRow(req.base, i);
-    const st = r.id === undefined ? undefined : last.get(r.id);
-    if (st === undefined) {
-      entries.push(r);
+  const baseN = rowCount(req.base);
+  const bw = wordsOf(req.base);
+  const takeBase = new Uint8Array(baseN);
+  for (let i = 0; i < baseN; i++) {
+    const o = i * ROW_WORDS + ID_WORD;
+    const x = bw[o]! | bw[o + 1]! | bw[o + 2]! | bw[o + 3]! ? findId(ids, bw, o) : -1;
+    if (x === -1) {
+      takeBase[i] = 1;
       continue;
     }
-    inBase.add(r.id!);
-    if (st.removed) changes.removed += 1;
-    else if (st.keep) {
-      entries.push(r);
-      keptBase.add(r.id!);
+    inBase[x] = 1;
+    if (win[x] === -1) changes.removed += 1;
+    else if (keep[x]) {
+      takeBase[i] = 1;
+      keptBase[x] = 1;
     } else changes.replaced += 1;
   }
-  let s = 0;
-  req.batches.forEach((b, k) => {
-    for (let i = 0; i < rowCount(b.rows); i++) {
-      const r = readRow(b.rows, i);
-      const salt = req.salts?.[s++] ?? randomSalt();
-      if (r.id !== undefined) {
-        const st = last.get(r.id)!;
-        if (st.removed || st.batch !== k || st.row !== i || keptBase.has(r.id)) continue;
-        if (!inBase.has(r.id)) changes.added += 1;
+  const takeBatch = new Uint8Array(rowsTotal);
+  let g = 0;
+  for (const b of req.batches) {
+    const w = wordsOf(b.rows);
+    for (let i = 0; i < rowCount(b.rows); i++, g++) {
+      const o = i * ROW_WORDS + ID_WORD;
+      if (w[o]! | w[o + 1]! | w[o + 2]! | w[o + 3]!) {
+        const x = findId(ids, w, o);
+        if (win[x] !== g || keptBase[x]) continue;
+        if (!inBase[x]) changes.added += 1;
       } else changes.added += 1;
-      entries.push({ key: r.key, values: r.values, salt, ...(r.id ? { id: r.id } : {}) });
+      takeBatch[g] = 1;
     }
+  }
+  let n = 0;
+  for (const t of takeBase) n += t;
+  for (const t of takeBatch) n += t;
+  const rows = new Uint8Array(n * ROW_BYTES);
+  let out = 0;
+  for (let i = 0; i < baseN; i++) {
+    if (!takeBase[i]) continue;
+    rows.set(req.base.subarray(i * ROW_BYTES, (i + 1) * ROW_BYTES), out * ROW_BYTES);
+    out += 1;
+  }
+  const view = new DataView(rows.buffer);
+  g = 0;
+  let s = 0;
+  for (const b of req.batches) {
+    for (let i = 0; i < rowCount(b.rows); i++, g++) {
+      const salt = req.salts?.[s++] ?? randomSalt();
+      if (!takeBatch[g]) continue;
+      const o = out * ROW_BYTES;
+      rows.set(b.rows.subarray(i * ROW_BYTES, (i + 1) * ROW_BYTES), o);
+      view.setBigUint64(o + 48, salt & MASK64, true);
+      view.setBigUint64(o + 56, (salt >> 64n) & MASK64, true);
+      view.setBigUint64(o + 64, (salt >> 128n) & MASK64, true);
+      view.setBigUint64(o + 72, salt >> 192n, true);
+      out += 1;
+    }
+  }
+  return { rows, changes };
+}
+
+const MASK64 = (1n << 64n) - 1n;
+/** Word order of significance of a row in tree order: key, v0..v3, salt (`sortRecords`). */
+const SORT_WORDS = [3, 2, 1, 0, 5, 4, 7, 6, 9, 8, 11, 10, 19, 18, 17, 16, 15, 14, 13, 12];
+
+/** `rows` in the order the tree commits them (`sortRecords`: key, values, salt). */
+export function sortRows(rows: Uint8Array): Uint8Array {
+  const n = rowCount(rows);
+  const w = wordsOf(rows);
+  const idx = new Uint32Array(n);
+  for (let i = 0; i < n; i++) idx[i] = i;
+  idx.sort((i, j) => {
+    const a = i * ROW_WORDS;
+    const b = j * ROW_WORDS;
+    for (const k of SORT_WORDS) {
+      const d = w[a + k]! - w[b + k]!;
+      if (d !== 0) return d;
+    }
+    return 0;
   });
-  return { entries, changes };
+  const out = new Uint8Array(rows.length);
+  for (let k = 0; k < n; k++) {
+    out.set(rows.subarray(idx[k]! * ROW_BYTES, (idx[k]! + 1) * ROW_BYTES), k * ROW_BYTES);
+  }
+  return out;
 }
 
 async function apply(req: ApplyRequest, id: number): Promise<IngestResponse> {
-  const { entries, changes } = applyBatches(req);
-  if (entries.length + 2 > 2 ** req.depth) {
-    return { id, ok: true, kind: "tooMany", records: entries.length };
+  const merged = applyBatches(req);
+  // the request's buffers are no longer needed (shared with the HTTP thread, which drops them)
+  req.base = new Uint8Array(0);
+  req.batches = [];
+  const n = rowCount(merged.rows);
+  if (n + 2 > 2 ** req.depth) {
+    return { id, ok: true, kind: "tooMany", records: n };
   }
-  const sorted = sortRecords(
-    entries,
-    entries.map((e) => e.salt),
-  );
+  const rows = sortRows(merged.rows);
+  merged.rows = new Uint8Array(0);
   const previous = kept && kept.root === req.baseRoot ? kept.tree : undefined;
   kept = undefined; // let the old tree go before the new one is built
-  const tree = await buildTree(sorted.records, sorted.salts, req.depth, {
+  // the tree builder takes records and salts; already sorted, so leaf i is row i − 1
+  const records: TreeRecord[] = new Array(n);
+  const salts: bigint[] = new Array(n);
+  for (let i = 0; i < n; i++) {
+    const r = readRow(rows, i);
+    records[i] = { key: r.key, values: r.values };
+    salts[i] = r.salt;
+  }
+  const tree = await buildTree(records, salts, req.depth, {
     minMaxField: req.minMaxField,
     ...(previous ? { previous } : {}),
   });
-  const rows = new Uint8Array(sorted.records.length * ROW_BYTES);
-  sorted.records.forEach((r, i) => writeRow(rows, i, r as Entry, sorted.salts[i]!));
   const root = tree.root.toString();
-  if (sorted.records.length <= REUSE_MAX_RECORDS) kept = { root, tree };
-  return { id, ok: true, kind: "applied", rows, root, changes, reused: previous ? 1 : 0 };
+  if (n <= REUSE_MAX_RECORDS) kept = { root, tree };
+  return {
+    id,
+    ok: true,
+    kind: "applied",
+    rows,
+    root,
+    changes: merged.changes,
+    reused: previous ? 1 : 0,
+  };
 }
 
 async function handle(msg: IngestRequest): Promise<IngestResponse> {
@@ -183,7 +342,10 @@ async function handle(msg: IngestRequest): Promise<IngestResponse> {
 parentPort?.on("message", async (msg: IngestRequest | { kind: "close" }) => {
   if (msg.kind === "close") process.exit(0);
   try {
-    parentPort!.postMessage(await handle(msg));
+    const reply = await handle(msg);
+    // hand a version's rows over without a copy (their buffer is the worker's own)
+    const out = reply.ok && reply.kind === "applied" ? [reply.rows.buffer as ArrayBuffer] : [];
+    parentPort!.postMessage(reply, out);
   } catch (e) {
     // the error's name only: messages of lower layers may quote values
     const error = (e as Error)?.name ?? "Error";

@@ -7,8 +7,10 @@
  * Sublevels (keys):
  * - `versions`   `<assetId>!<localId>` → StoredVersion (metadata only: root, counts, changes,
  *                the first key of each row chunk)
- * - `rows`       `<assetId>!<localId>!<chunk>` → up to CHUNK_ROWS rows (`rows.ts`: key, values,
- *                salt, identity; binary), the version's records in tree order
+ * - `chunks`     `<assetId>!<chunkId>` → a chunk of rows (`rows.ts`: key, values, salt,
+ *                identity; binary), content-addressed: a version lists its chunks in tree
+ *                order, and versions of an asset share the chunks they have in common
+ * - `rows`       layout 2 only (`<assetId>!<localId>!<chunk>`), emptied by the migration to 3
  * - `sessions`   `<assetId>!<sessionId>` → UploadSession; `sessionChunks`
  *                `<assetId>!<sessionId>!<index>` → a parsed chunk (`encodeBatch`)
  * - `byBatch`    `<assetId>!<batchHash>` → localId (idempotent ingest)
@@ -27,11 +29,13 @@
  */
 import { randomUUID } from "node:crypto";
 import { Level } from "level";
+import { KeyedMutex } from "../locks.js";
 import type { MappedRecord } from "../../protocol/records/types.js";
 import type { StoredPolicy, StoredQuery } from "./job-codec.js";
 import {
-  CHUNK_ROWS,
   ROW_BYTES,
+  chunkId,
+  chunkStarts,
   concatBytes,
   readRow,
   rowCount,
@@ -40,8 +44,11 @@ import {
   writeRow,
 } from "./rows.js";
 
-/** The layout of the stored data; 1 = records and salts as one JSON value per version. */
-export const STORE_SCHEMA_VERSION = 2;
+/**
+ * The layout of the stored data; 1 = records and salts as one JSON value per version, 2 = rows
+ * in fixed chunks per version, 3 = content-addressed chunks shared between versions.
+ */
+export const STORE_SCHEMA_VERSION = 3;
 
 /** What a version changed against the version it was built on. */
 export interface VersionChanges {
@@ -81,10 +88,17 @@ export interface StoredVersion {
   changes?: VersionChanges;
   /** The first key of each chunk of rows (decimal strings), for range reads. */
   chunkFirstKeys?: string[];
+  /** The content ids of the version's chunks, in tree order (layout 3). */
+  chunkIds?: string[];
+  /** The index of each chunk's first row. */
+  chunkStarts?: number[];
 }
 
 /** A new version for {@link GatewayStore.putVersion}: its rows, or records and salts. */
-export type NewVersion = Omit<StoredVersion, "localId" | "chunkFirstKeys"> &
+export type NewVersion = Omit<
+  StoredVersion,
+  "localId" | "chunkFirstKeys" | "chunkIds" | "chunkStarts"
+> &
   (
     | { rows: Uint8Array }
     | {
@@ -113,7 +127,10 @@ export interface UploadSession {
   /** The version made by the commit, once committed. */
   localId?: number;
   createdAt: number;
+  /** Last chunk received (or start): an uncommitted session expires a lifetime after it. */
   updatedAt: number;
+  /** When the session expired and its chunks were deleted (a tombstone until forgotten). */
+  expiredAt?: number;
 }
 
 /** Status of a query job. */
@@ -244,6 +261,9 @@ export class GatewayStore {
   private readonly settings;
   private readonly refusals;
   private readonly rows;
+  private readonly chunks;
+  /** Serialises the writes and collections of an asset's chunks. */
+  private readonly chunkLocks = new KeyedMutex();
   private readonly sessions;
   private readonly sessionChunks;
 
@@ -264,6 +284,7 @@ export class GatewayStore {
     const bytes = (name: string) =>
       db.sublevel<string, Uint8Array>(name, { valueEncoding: "view" });
     this.rows = bytes("rows");
+    this.chunks = bytes("chunks");
     this.sessions = sub<UploadSession>("sessions");
     this.sessionChunks = bytes("sessionChunks");
   }
@@ -297,34 +318,12 @@ export class GatewayStore {
 
   /**
    * Migration hook, run at open: brings a store of an older layout to
-   * {@link STORE_SCHEMA_VERSION}. 1 → 2: each version's JSON records and salts become chunks of
-   * rows and the version keeps only its metadata (a version at a time, each in one batch).
+   * {@link STORE_SCHEMA_VERSION}, then records the new layout.
    */
   private async migrate(): Promise<void> {
     const from = await this.schemaVersion();
     if (from >= STORE_SCHEMA_VERSION) return;
-    if (from === 1) {
-      const refs: string[] = [];
-      for await (const k of this.versions.keys()) refs.push(k);
-      for (const ref of refs) {
-        const old = (await this.versions.get(ref)) as StoredVersion & {
-          records?: string[][];
-          salts?: string[];
-        };
-        if (!old?.records || !old.salts) continue;
-        const { records, salts, ...meta } = old;
-        const rows = legacyRows(records, salts);
-        await this.synced([
-          ...this.rowOps(ref, rows),
-          {
-            type: "put",
-            sublevel: this.versions,
-            key: ref,
-            value: { ...meta, chunkFirstKeys: chunkFirstKeys(rows) },
-          },
-        ]);
-      }
-    }
+    if (from < 3) await this.migrateToSharedChunks();
     await this.synced([
       {
         type: "put",
@@ -333,6 +332,49 @@ export class GatewayStore {
         value: String(STORE_SCHEMA_VERSION),
       },
     ]);
+  }
+
+  /**
+   * 1 → 3 and 2 → 3: each version's rows (layout 1: JSON records and salts in the version;
+   * layout 2: fixed chunks under the version) become content-addressed chunks that versions
+   * share, and the old form is deleted; a version at a time, each in one synced batch, so a
+   * migration stopped half-way continues where it stopped.
+   */
+  private async migrateToSharedChunks(): Promise<void> {
+    const refs: string[] = [];
+    for await (const k of this.versions.keys()) refs.push(k);
+    for (const ref of refs) {
+      const old = (await this.versions.get(ref)) as StoredVersion & {
+        records?: string[][];
+        salts?: string[];
+      };
+      if (!old || old.chunkIds) continue;
+      const { records, salts, ...meta } = old;
+      let rows: Uint8Array;
+      if (records && salts) rows = legacyRows(records, salts);
+      else {
+        const parts: Uint8Array[] = [];
+        for await (const c of this.rows.values({ gt: `${ref}!`, lt: `${ref}!~` })) parts.push(c);
+        rows = concatBytes(parts);
+      }
+      const layout = chunkLayout(rows);
+      await this.chunkLocks.run(meta.assetId, async () =>
+        this.synced([
+          ...(await this.chunkOps(meta.assetId, layout)),
+          {
+            type: "put",
+            sublevel: this.versions,
+            key: ref,
+            value: { ...meta, ...layout.meta },
+          },
+          ...layoutTwoKeys(ref, meta.recordCount).map((key) => ({
+            type: "del" as const,
+            sublevel: this.rows,
+            key,
+          })),
+        ]),
+      );
+    }
   }
 
   /**
@@ -369,24 +411,45 @@ export class GatewayStore {
     return undefined;
   }
 
-  /** Rows `from` .. `to` − 1 of a version (binary, `rows.ts`), reading only their chunks. */
-  async versionRows(v: StoredVersion, from = 0, to = v.recordCount): Promise<Uint8Array> {
+  /**
+   * Rows `from` .. `to` − 1 of a version (binary, `rows.ts`), reading only their chunks, a group
+   * at a time, into a buffer from `alloc` (e.g. `sharedBytes`, for a worker).
+   */
+  async versionRows(
+    v: StoredVersion,
+    from = 0,
+    to = v.recordCount,
+    alloc: (bytes: number) => Uint8Array = (b) => new Uint8Array(b),
+  ): Promise<Uint8Array> {
     const end = Math.min(to, v.recordCount);
-    if (end <= from) return new Uint8Array(0);
-    const ref = versionRef(v.assetId, v.localId);
-    const first = Math.floor(from / CHUNK_ROWS);
-    const last = Math.floor((end - 1) / CHUNK_ROWS);
-    const parts: Uint8Array[] = [];
-    for await (const [k, chunk] of this.rows.iterator({
-      gte: `${ref}!${pad(first, 8)}`,
-      lte: `${ref}!${pad(last, 8)}`,
-    })) {
-      const c = Number(k.slice(ref.length + 1));
-      const a = Math.max(from - c * CHUNK_ROWS, 0);
-      const b = Math.min(end - c * CHUNK_ROWS, rowCount(chunk));
-      parts.push(chunk.subarray(a * ROW_BYTES, b * ROW_BYTES));
+    if (end <= from) return alloc(0);
+    const starts = v.chunkStarts ?? [];
+    const first = chunkOf(starts, from);
+    const last = chunkOf(starts, end - 1);
+    const out = alloc((end - from) * ROW_BYTES);
+    const GROUP = 64;
+    for (let c0 = first; c0 <= last; c0 += GROUP) {
+      const chunks = await this.readChunks(v, c0, Math.min(c0 + GROUP - 1, last));
+      for (const [k, chunk] of chunks.entries()) {
+        const base = starts[c0 + k]!;
+        const a = Math.max(from - base, 0);
+        const b = Math.min(end - base, rowCount(chunk));
+        out.set(chunk.subarray(a * ROW_BYTES, b * ROW_BYTES), (base + a - from) * ROW_BYTES);
+      }
     }
-    return concatBytes(parts);
+    return out;
+  }
+
+  /** Chunks `first` .. `last` of a version, in order. */
+  private async readChunks(v: StoredVersion, first: number, last: number): Promise<Uint8Array[]> {
+    const ids = (v.chunkIds ?? []).slice(first, last + 1);
+    const got = await this.chunks.getMany(ids.map((id) => `${v.assetId}!${id}`));
+    return got.map((c, k) => {
+      if (c === undefined) {
+        throw new Error(`chunk ${ids[k]} of version ${v.assetId}/${v.localId} is missing`);
+      }
+      return c;
+    });
   }
 
   /** A version's records and salts as decimal strings (what the proving worker rebuilds from). */
@@ -421,15 +484,12 @@ export class GatewayStore {
     while (c1 + 1 < firsts.length && firsts[c1 + 1]! <= hi) c1++;
     const sums = [0n, 0n, 0n, 0n];
     let count = 0;
-    let a = c0 * CHUNK_ROWS;
-    let l = a;
-    const ref = versionRef(v.assetId, v.localId);
     if (v.recordCount === 0) return { count, sums, a: 0, l: 0 };
-    for await (const [k, chunk] of this.rows.iterator({
-      gte: `${ref}!${pad(c0, 8)}`,
-      lte: `${ref}!${pad(c1, 8)}`,
-    })) {
-      const base = Number(k.slice(ref.length + 1)) * CHUNK_ROWS;
+    const starts = v.chunkStarts ?? [];
+    let a = starts[c0]!;
+    let l = a;
+    for (const [k, chunk] of (await this.readChunks(v, c0, c1)).entries()) {
+      const base = starts[c0 + k]!;
       for (let i = 0; i < rowCount(chunk); i++) {
         const key = rowKey(chunk, i);
         if (key < lo) a = base + i + 1;
@@ -483,18 +543,9 @@ export class GatewayStore {
     delete meta.rows;
     delete meta.records;
     delete meta.salts;
-    const v = { ...meta, chunkFirstKeys: chunkFirstKeys(rows) } as Omit<StoredVersion, "localId">;
-    const owned =
-      owner === undefined
-        ? []
-        : [
-            {
-              type: "put" as const,
-              sublevel: this.meta,
-              key: `owner-versions!${owner.toLowerCase()}`,
-              value: (await this.versionsOfOwner(owner)) + 1,
-            },
-          ];
+    const layout = chunkLayout(rows);
+    const v = { ...meta, ...layout.meta } as Omit<StoredVersion, "localId">;
+    const owned = await this.ownerCountOps(owner, +1);
     const version: StoredVersion = { ...v, localId: last + 1 };
     const ref = versionRef(v.assetId, version.localId);
     const session = extra.session
@@ -507,34 +558,95 @@ export class GatewayStore {
           },
         ]
       : [];
-    await this.synced([
-      ...this.rowOps(ref, rows),
-      { type: "put", sublevel: this.versions, key: ref, value: version },
-      {
-        type: "put",
-        sublevel: this.byBatch,
-        key: `${v.assetId}!${extra.batchKey ?? v.batchHash}`,
-        value: version.localId,
-      },
-      { type: "put", sublevel: this.byRoot, key: v.root, value: ref },
-      { type: "put", sublevel: this.meta, key: `seq!${v.assetId}`, value: version.localId },
-      ...owned,
-      ...session,
-    ]);
+    await this.chunkLocks.run(v.assetId, async () =>
+      this.synced([
+        ...(await this.chunkOps(v.assetId, layout)),
+        { type: "put", sublevel: this.versions, key: ref, value: version },
+        {
+          type: "put",
+          sublevel: this.byBatch,
+          key: `${v.assetId}!${extra.batchKey ?? v.batchHash}`,
+          value: version.localId,
+        },
+        { type: "put", sublevel: this.byRoot, key: v.root, value: ref },
+        { type: "put", sublevel: this.meta, key: `seq!${v.assetId}`, value: version.localId },
+        ...owned,
+        ...session,
+      ]),
+    );
     return version;
   }
 
-  private rowOps(ref: string, rows: Uint8Array) {
+  /** The op that changes `owner`'s count of stored versions by `delta` (none without owner). */
+  private async ownerCountOps(owner: string | undefined, delta: number) {
+    if (owner === undefined) return [];
+    const value = Math.max((await this.versionsOfOwner(owner)) + delta, 0);
+    const key = `owner-versions!${owner.toLowerCase()}`;
+    return [{ type: "put" as const, sublevel: this.meta, key, value }];
+  }
+
+  /**
+   * Puts of the chunks of `layout` that the asset does not hold yet (the caller holds the
+   * asset's chunk lock until its batch is written, so a collection cannot remove them between).
+   */
+  private async chunkOps(assetId: string, layout: ChunkLayout) {
+    const keys = layout.meta.chunkIds.map((id) => `${assetId}!${id}`);
+    const held = await this.chunks.getMany(keys);
+    const seen = new Set<string>();
     const ops = [];
-    for (let c = 0; c * CHUNK_ROWS < rowCount(rows); c++) {
-      ops.push({
-        type: "put" as const,
-        sublevel: this.rows,
-        key: `${ref}!${pad(c, 8)}`,
-        value: rows.subarray(c * CHUNK_ROWS * ROW_BYTES, (c + 1) * CHUNK_ROWS * ROW_BYTES),
-      });
+    for (const [c, key] of keys.entries()) {
+      if (held[c] !== undefined || seen.has(key)) continue;
+      seen.add(key);
+      ops.push({ type: "put" as const, sublevel: this.chunks, key, value: layout.chunks[c]! });
     }
     return ops;
+  }
+
+  /**
+   * Deletes a local version (metadata, root and batch indexes; it no longer counts towards
+   * `owner`'s versions when given), then every chunk of the asset that no remaining version
+   * lists. The caller serialises it with the owner's ingests.
+   */
+  async deleteVersion(assetId: string, localId: number, owner?: string): Promise<boolean> {
+    const ref = versionRef(assetId, localId);
+    const v = await this.versions.get(ref);
+    if (!v) return false;
+    const batchKeys: string[] = [];
+    for await (const [k, id] of this.byBatch.iterator({ gt: `${assetId}!`, lt: `${assetId}!~` })) {
+      if (id === localId) batchKeys.push(k);
+    }
+    const owned = await this.ownerCountOps(owner, -1);
+    await this.synced([
+      { type: "del", sublevel: this.versions, key: ref },
+      ...((await this.byRoot.get(v.root)) === ref
+        ? [{ type: "del" as const, sublevel: this.byRoot, key: v.root }]
+        : []),
+      ...batchKeys.map((key) => ({ type: "del" as const, sublevel: this.byBatch, key })),
+      ...owned,
+    ]);
+    await this.collectChunks(assetId);
+    return true;
+  }
+
+  /**
+   * Deletes the asset's chunks that no version lists (mark and sweep under the asset's chunk
+   * lock, so a version being stored keeps the chunks it found); returns how many.
+   */
+  async collectChunks(assetId: string): Promise<number> {
+    return this.chunkLocks.run(assetId, async () => {
+      const live = new Set<string>();
+      for (const v of await this.listVersions(assetId)) {
+        for (const id of v.chunkIds ?? []) live.add(`${assetId}!${id}`);
+      }
+      const dead: string[] = [];
+      for await (const k of this.chunks.keys({ gt: `${assetId}!`, lt: `${assetId}!~` })) {
+        if (!live.has(k)) dead.push(k);
+      }
+      if (dead.length > 0) {
+        await this.synced(dead.map((key) => ({ type: "del", sublevel: this.chunks, key })));
+      }
+      return dead.length;
+    });
   }
 
   // ---- upload sessions
@@ -607,6 +719,28 @@ export class GatewayStore {
   async dropSessionChunks(assetId: string, sessionId: string): Promise<void> {
     const prefix = `${assetId}!${sessionId.toLowerCase()}!`;
     await this.sessionChunks.clear({ gt: prefix, lt: `${prefix}~` });
+  }
+
+  /** Every stored upload session (committed, open and expired). */
+  async *allSessions(): AsyncGenerator<UploadSession> {
+    for await (const s of this.sessions.values()) yield s;
+  }
+
+  /**
+   * Expires a session: its tombstone (`expiredAt`) is written first, then its chunks are
+   * deleted, so a crash in between leaves a tombstone whose chunks the next sweep deletes.
+   */
+  async expireSession(s: UploadSession, at: number): Promise<UploadSession> {
+    const next = { ...s, expiredAt: at };
+    await this.putSession(next);
+    await this.dropSessionChunks(s.assetId, s.sessionId);
+    return next;
+  }
+
+  /** Deletes a session and its chunks. */
+  async forgetSession(assetId: string, sessionId: string): Promise<void> {
+    await this.dropSessionChunks(assetId, sessionId);
+    await this.sessions.del(`${assetId}!${sessionId.toLowerCase()}`);
   }
 
   /** Marks `root` as published by this gateway's relay (so it is not published twice). */
@@ -833,6 +967,7 @@ export class GatewayStore {
     const subs = {
       versions: this.versions,
       rows: this.rows,
+      chunks: this.chunks,
       sessions: this.sessions,
       sessionChunks: this.sessionChunks,
       byBatch: this.byBatch,
@@ -887,11 +1022,45 @@ function legacyRows(records: readonly string[][], salts: readonly string[]): Uin
   return rows;
 }
 
-/** The first key of each chunk of `rows`. */
-function chunkFirstKeys(rows: Uint8Array): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < rowCount(rows); i += CHUNK_ROWS) out.push(rowKey(rows, i).toString());
-  return out;
+/** A version's rows cut into content-defined chunks, and what its metadata lists of them. */
+interface ChunkLayout {
+  chunks: Uint8Array[];
+  meta: { chunkIds: string[]; chunkStarts: number[]; chunkFirstKeys: string[] };
+}
+
+function chunkLayout(rows: Uint8Array): ChunkLayout {
+  const starts = chunkStarts(rows);
+  const chunks = starts.map((a, c) =>
+    rows.subarray(a * ROW_BYTES, (starts[c + 1] ?? rowCount(rows)) * ROW_BYTES),
+  );
+  return {
+    chunks,
+    meta: {
+      chunkIds: chunks.map(chunkId),
+      chunkStarts: starts,
+      chunkFirstKeys: starts.map((a) => rowKey(rows, a).toString()),
+    },
+  };
+}
+
+/** The chunk holding row `i` (binary search over the chunks' first rows). */
+function chunkOf(starts: readonly number[], i: number): number {
+  let lo = 0;
+  let hi = starts.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (starts[mid]! <= i) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}
+
+/** The keys a version's rows had in layout 2 (fixed chunks of 4,096 rows under the version). */
+function layoutTwoKeys(ref: string, recordCount: number): string[] {
+  return Array.from(
+    { length: Math.ceil(recordCount / 4096) },
+    (_, c) => `${ref}!${c.toString().padStart(8, "0")}`,
+  );
 }
 
 function versionRef(assetId: string, localId: number): string {

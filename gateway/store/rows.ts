@@ -4,15 +4,66 @@
  * tree's packed record (`circuits/lib/tree-engine.ts`: key as 2 × u64, v0..v3 as u64, salt as
  * 4 × u64); bytes 80..95 are the record's identity digest (`recordIdentity`; zeros: none).
  *
- * A version's rows are stored in chunks of {@link CHUNK_ROWS} rows, one LevelDB value each,
+ * A version's rows are stored in chunks of about {@link CHUNK_ROWS} rows, one LevelDB value each,
  * so that a query, a witness or a page of the owner's records reads only the chunks it needs.
+ * Chunk boundaries depend on the rows' content ({@link chunkStarts}), not on their positions,
+ * so a version that adds records to another shares every chunk the additions did not touch.
  */
+import { createHash } from "node:crypto";
 import type { MappedRecord } from "../../protocol/records/types.js";
 
 /** Bytes of one stored row. */
 export const ROW_BYTES = 96;
-/** Rows per stored chunk (~384 KiB). */
-export const CHUNK_ROWS = 4096;
+/** Average rows per stored chunk (~48 KiB), beyond the smallest chunk. */
+export const CHUNK_ROWS = 512;
+/** The smallest chunk (except a version's last) and the largest, in rows. */
+export const CHUNK_MIN_ROWS = CHUNK_ROWS / 4;
+export const CHUNK_MAX_ROWS = CHUNK_ROWS * 4;
+
+/**
+ * A 32-bit mix of row `i`'s key and salt words (salts are random, so the mix is too); a chunk
+ * may end after a row whose mix has its low bits set.
+ */
+function rowMix(v: DataView, i: number): number {
+  let h = 0x811c9dc5;
+  const o = i * ROW_BYTES;
+  for (const w of [0, 4, 8, 12, 48, 52, 56, 60, 64, 68, 72, 76]) {
+    h = Math.imul(h ^ v.getUint32(o + w, true), 0x01000193);
+    h ^= h >>> 15;
+  }
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+/**
+ * Content-defined chunk boundaries of `rows` (tree order): the first row of each chunk. A chunk
+ * ends after a row whose {@link rowMix} has its low log2(CHUNK_ROWS) bits set, once it has at
+ * least CHUNK_MIN_ROWS rows, and at the latest after CHUNK_MAX_ROWS; so an insertion changes
+ * only the chunk it lands in (and rarely the next), and the chunks around it stay identical.
+ */
+export function chunkStarts(rows: Uint8Array): number[] {
+  const n = rowCount(rows);
+  const v = new DataView(rows.buffer, rows.byteOffset, rows.length);
+  const starts: number[] = [];
+  let start = 0;
+  for (let i = 0; i < n; i++) {
+    if (i === start) starts.push(start);
+    const len = i - start + 1;
+    if (
+      len >= CHUNK_MAX_ROWS ||
+      (len >= CHUNK_MIN_ROWS && (rowMix(v, i) & (CHUNK_ROWS - 1)) === CHUNK_ROWS - 1)
+    ) {
+      start = i + 1;
+    }
+  }
+  return starts;
+}
+
+/** The content id of a chunk of rows: the first 128 bits of its SHA-256, hex. */
+export function chunkId(chunk: Uint8Array): string {
+  return createHash("sha256").update(chunk).digest("hex").slice(0, 32);
+}
 
 const MASK64 = (1n << 64n) - 1n;
 const NO_ID = "0x" + "00".repeat(16);
@@ -124,12 +175,19 @@ export function encodeBatch(b: PackedBatch): Uint8Array {
   return out;
 }
 
-/** Reads a value written by {@link encodeBatch}. */
-export function decodeBatch(buf: Uint8Array): PackedBatch {
+/**
+ * Reads a value written by {@link encodeBatch}; its rows are copied into `into` (e.g. a shared
+ * buffer that a worker reads without a copy of its own) when given, which must have room.
+ */
+export function decodeBatch(buf: Uint8Array, into?: Uint8Array): PackedBatch {
   const v = new DataView(buf.buffer, buf.byteOffset, buf.length);
   const n = v.getUint32(0, true);
   const m = v.getUint32(4, true);
-  const rows = buf.slice(8, 8 + n * ROW_BYTES);
+  let rows: Uint8Array;
+  if (into) {
+    rows = into.subarray(0, n * ROW_BYTES);
+    rows.set(buf.subarray(8, 8 + n * ROW_BYTES));
+  } else rows = buf.slice(8, 8 + n * ROW_BYTES);
   const keep = buf.slice(8 + n * ROW_BYTES, 8 + n * ROW_BYTES + n);
   const base = 8 + n * ROW_BYTES + n;
   const removed: string[] = [];
@@ -139,6 +197,11 @@ export function decodeBatch(buf: Uint8Array): PackedBatch {
     );
   }
   return { rows, keep, removed };
+}
+
+/** A zeroed byte array on a SharedArrayBuffer (passed to a worker thread without a copy). */
+export function sharedBytes(length: number): Uint8Array {
+  return new Uint8Array(new SharedArrayBuffer(length));
 }
 
 /** Concatenates byte arrays. */

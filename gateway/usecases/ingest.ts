@@ -13,7 +13,7 @@ import { BudgetExceededError } from "../prover/pool.js";
 import { liveAsset, registeredAsset } from "./assets.js";
 import { findSchema, type DataSchema, type UploadData } from "../../protocol/records/index.js";
 import type { StoredVersion, UploadSession } from "../store/index.js";
-import { ROW_BYTES, type PackedBatch } from "../store/rows.js";
+import { ROW_BYTES, sharedBytes, type PackedBatch } from "../store/rows.js";
 import type { ReadBatch } from "../prover/ingest-pool.js";
 import { defaultSalt } from "../context.js";
 import { publishBodySchema, uploadBodySchema } from "../../protocol/api.js";
@@ -206,7 +206,10 @@ export async function commitUpload(
     const built = await withinBudget(
       "building the version",
       ctx.ingest.apply({
-        base: base ? await ctx.store.versionRows(base) : new Uint8Array(0),
+        // shared with the worker, not copied (a 10^6-record base is 96 MB)
+        base: base
+          ? await ctx.store.versionRows(base, 0, base.recordCount, sharedBytes)
+          : new Uint8Array(0),
         baseRoot: base?.root ?? "",
         batches: u.batches,
         ...(salts ? { salts } : {}),

@@ -18,7 +18,7 @@ import { uploadChunkBodySchema, uploadStepBodySchema } from "../../protocol/api.
 import type { GatewayContext } from "../context.js";
 import { AppError } from "../errors.js";
 import type { UploadSession } from "../store/index.js";
-import { decodeBatch, encodeBatch } from "../store/rows.js";
+import { ROW_BYTES, decodeBatch, encodeBatch, sharedBytes } from "../store/rows.js";
 import {
   commitUpload,
   describeVersion,
@@ -33,17 +33,99 @@ type ChunkBody = z.infer<typeof uploadChunkBodySchema>;
 
 const ZERO = "0x" + "00".repeat(32);
 
+/** When an uncommitted session expires unless a chunk arrives before (ms since epoch). */
+export function sessionExpiresAt(ctx: GatewayContext, s: UploadSession): number {
+  return s.updatedAt + ctx.config.uploads.sessionLifetimeSec * 1000;
+}
+
+/** True when `s` is not committed and expired (swept or not yet) at `now`. */
+export function sessionExpired(ctx: GatewayContext, s: UploadSession, now = Date.now()): boolean {
+  return s.localId === undefined && (s.expiredAt !== undefined || now >= sessionExpiresAt(ctx, s));
+}
+
 /** What the owner sees of a session. */
 export async function sessionView(ctx: GatewayContext, s: UploadSession) {
+  const expired = sessionExpired(ctx, s);
   return {
     assetId: s.assetId,
     sessionId: s.sessionId,
     replace: s.replace,
     chunkCount: s.chunkCount,
-    received: s.localId ? [] : await ctx.store.sessionChunkIndexes(s.assetId, s.sessionId),
-    records: s.records,
-    bytes: s.bytes,
+    received:
+      s.localId || expired ? [] : await ctx.store.sessionChunkIndexes(s.assetId, s.sessionId),
+    records: expired ? 0 : s.records,
+    bytes: expired ? 0 : s.bytes,
     ...(s.localId === undefined ? {} : { localId: s.localId }),
+    ...(s.localId === undefined
+      ? { expiresAt: new Date(sessionExpiresAt(ctx, s)).toISOString(), expired }
+      : {}),
+  };
+}
+
+/** What {@link sweepUploadSessions} did. */
+export interface SweepResult {
+  /** Sessions that expired now (their chunks deleted). */
+  expired: number;
+  /** Expired sessions forgotten (a lifetime after they expired). */
+  forgotten: number;
+}
+
+/**
+ * Expires every uncommitted session that received nothing for the configured lifetime: its
+ * chunks are deleted and it stays as a tombstone (its chunks and commit get UPLOAD_EXPIRED)
+ * for one more lifetime, then it is forgotten. Each session under its upload lock, so a chunk
+ * or commit in progress finishes first. Committed sessions are kept (a commit sent again
+ * returns its version).
+ */
+export async function sweepUploadSessions(
+  ctx: GatewayContext,
+  now = Date.now(),
+): Promise<SweepResult> {
+  const out: SweepResult = { expired: 0, forgotten: 0 };
+  const lifetimeMs = ctx.config.uploads.sessionLifetimeSec * 1000;
+  const due: UploadSession[] = [];
+  for await (const s of ctx.store.allSessions()) if (sessionExpired(ctx, s, now)) due.push(s);
+  for (const first of due) {
+    await ctx.locks.run(`upload:${first.assetId}:${first.sessionId}`, async () => {
+      const s = await ctx.store.getSession(first.assetId, first.sessionId);
+      if (!s || !sessionExpired(ctx, s, now)) return;
+      if (s.expiredAt === undefined) {
+        await ctx.store.expireSession(s, now);
+        out.expired += 1;
+      } else if (now >= s.expiredAt + lifetimeMs) {
+        await ctx.store.forgetSession(s.assetId, s.sessionId);
+        out.forgotten += 1;
+      } else await ctx.store.dropSessionChunks(s.assetId, s.sessionId); // after a crash
+    });
+  }
+  if (out.expired + out.forgotten > 0) ctx.log.info(out, "upload sessions expired");
+  return out;
+}
+
+/**
+ * Sweeps expired upload sessions now and then every `uploads.sweepIntervalSec` (or the
+ * lifetime, if shorter) until `stop()`, which waits for a sweep in progress.
+ */
+export async function startSessionSweeper(ctx: GatewayContext): Promise<{ stop(): Promise<void> }> {
+  let running: Promise<unknown> = sweepUploadSessions(ctx);
+  await running;
+  const { sessionLifetimeSec, sweepIntervalSec } = ctx.config.uploads;
+  const timer = setInterval(
+    () => {
+      running = running.then(() =>
+        sweepUploadSessions(ctx).catch((e: unknown) =>
+          ctx.log.error({ error: (e as Error)?.name }, "upload session sweep failed"),
+        ),
+      );
+    },
+    Math.min(sweepIntervalSec, sessionLifetimeSec) * 1000,
+  );
+  timer.unref();
+  return {
+    async stop() {
+      clearInterval(timer);
+      await running;
+    },
   };
 }
 
@@ -115,6 +197,12 @@ async function ownSession(
   if (s.owner !== signer.toLowerCase()) {
     throw new AppError("NOT_OWNER", `upload session ${sessionId} is not the signer's`);
   }
+  if (sessionExpired(ctx, s)) {
+    throw new AppError(
+      "UPLOAD_EXPIRED",
+      `upload session ${sessionId} expired (no chunk for ${ctx.config.uploads.sessionLifetimeSec} s) and its chunks were deleted; start it again and send every chunk`,
+    );
+  }
   if (s.replace !== body.replace || s.chunkCount !== body.chunkCount) {
     throw new AppError(
       "UPLOAD_MISMATCH",
@@ -136,7 +224,10 @@ export async function startSession(
   schemaOf(assetId, asset.schemaId);
   return ctx.locks.run(`upload:${assetId}:${sessionId}`, async () => {
     const existing = await ctx.store.getSession(assetId.toString(), sessionId);
-    if (existing) {
+    if (existing && sessionExpired(ctx, existing)) {
+      // an expired session starts again from nothing (its id is derived from the data)
+      await ctx.store.dropSessionChunks(existing.assetId, existing.sessionId);
+    } else if (existing) {
       const s = await ownSession(ctx, assetId, sessionId, signer, body);
       return { created: false, session: await sessionView(ctx, s) };
     }
@@ -240,11 +331,16 @@ export async function commitSession(
         `upload session ${sessionId} lacks ${missing.length} of ${s.chunkCount} chunks (first missing: ${missing.slice(0, 5).join(", ")}); send them, then commit`,
       );
     }
+    // the chunks' rows go into one shared buffer that the ingest worker reads without a copy
     const hashes: string[] = [];
     const batches = [];
+    const shared = sharedBytes(s.records * ROW_BYTES);
+    let at = 0;
     for await (const v of ctx.store.sessionChunkValues(s.assetId, s.sessionId)) {
       hashes.push("0x" + Buffer.from(v.subarray(0, 32)).toString("hex"));
-      batches.push(decodeBatch(v.subarray(32)));
+      const b = decodeBatch(v.subarray(32), shared.subarray(at));
+      at += b.rows.length;
+      batches.push(b);
     }
     const result = await commitUpload(ctx, {
       assetId,

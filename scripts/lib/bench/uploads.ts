@@ -5,17 +5,22 @@
  * (`gateway/main.ts`, 2 MiB bodies, 30 s ingest budget), and the gateway process's peak RSS
  * (VmHWM: its HTTP thread and its ingest workers). The records are a CSV file with a `partId`
  * identity column (~100 bytes a record). The gateway's tree depth is 20 (the test circuit's
- * artifacts are named only so that it starts: no query is asked here).
+ * artifacts are named only so that it starts: no query is asked here; see below).
  *
  * The child gateway reaches Hardhat's in-process chain through {@link rpcBridge}.
+ *
+ * The gateway's start-up checks want a depth-20 circuit registered on-chain whose key matches
+ * its artifacts. When range_d20 is not built, the bench's private chain registers range_d4's
+ * verifier under range_d20's id and the gateway gets range_d4's artifacts under range_d20's
+ * names ({@link standInD20}): nothing is proved here, only versions built at depth 20.
  *
  * Usage (a child of scripts/bench.ts): node --import tsx scripts/lib/bench/uploads.ts 1e4,1e5
  * prints one JSON line per size as soon as it is measured.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { readFileSync } from "node:fs";
-import { mkdtemp, rm, stat, writeFile } from "node:fs/promises";
+import { existsSync, readFileSync } from "node:fs";
+import { mkdir, mkdtemp, rm, stat, symlink, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import os from "node:os";
@@ -107,6 +112,32 @@ function peakRss(pid: number): number {
   return m ? round(Number(m[1]) / 1024, 1) : NaN;
 }
 
+/**
+ * The artifacts folder of range_d20, or (when it is not built) a folder holding range_d4's
+ * artifacts under range_d20's names, with range_d4's verifier registered under range_d20's id
+ * on the bench's chain, so that a depth-20 gateway starts. No proof is asked of it.
+ */
+async function standInD20(
+  work: string,
+  pp: {
+    getCircuit(id: string): Promise<{ verifier: string }>;
+    registerCircuit(id: string, verifier: string): Promise<{ wait(): Promise<unknown> }>;
+  },
+): Promise<string> {
+  const built = path.join(ROOT, "circuits/build/range_d20");
+  if (existsSync(path.join(built, "range_d20.zkey"))) return built;
+  const { circuitId } = await import("../../../circuits/lib/signals.js");
+  const d4 = path.join(ROOT, "circuits/build/range_d4");
+  const dir = path.join(work, "range_d20-stand-in");
+  await mkdir(dir, { recursive: true });
+  await symlink(path.join(d4, "range_d4_js/range_d4.wasm"), path.join(dir, "range_d20.wasm"));
+  await symlink(path.join(d4, "range_d4.zkey"), path.join(dir, "range_d20.zkey"));
+  await symlink(path.join(d4, "range_d4.vkey.json"), path.join(dir, "range_d20.vkey.json"));
+  const { verifier } = await pp.getCircuit(circuitId("range_d4"));
+  await (await pp.registerCircuit(circuitId("range_d20"), verifier)).wait();
+  return dir;
+}
+
 /** A quality CSV of `n` records with a partId each. */
 async function csvFile(file: string, n: number): Promise<void> {
   const lines = [
@@ -144,6 +175,7 @@ export async function benchUploads(
     });
     const address = await deployed.partProof.getAddress();
     const pp = await ethers.getContractAt("PartProof", address);
+    const artifactsDir = await standInD20(work, pp as never);
     const schema = "urn:samm:io.catenax.manufactured_parts_quality_information:3.0.0";
     for (const [k, n] of sizes.entries()) {
       await (pp.connect(owner!) as any).registerAsset(schema, ethers.ZeroHash, "http://gw");
@@ -162,7 +194,7 @@ export async function benchUploads(
           chain: { rpcUrl: `http://127.0.0.1:${(bridge.address() as AddressInfo).port}` },
           contracts: { partProof: address },
           relayerKey: { source: "env", name: "BENCH_UPLOADS_RELAYER_KEY" },
-          circuit: { name: "range_d4", depth: 20, artifactsDir: "circuits/build/range_d4" },
+          circuit: { name: "range_d20", depth: 20, artifactsDir },
           relayer: { enabled: false },
           logLevel: "warn",
         }),

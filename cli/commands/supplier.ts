@@ -19,7 +19,10 @@ import {
 
 /** Adds the `supplier` command group to the program. */
 export function addSupplierCommands(program: Command, ctx: CommandContext): void {
-  const group = program.command("supplier").description("publish data and manage who may ask what");
+  const group = program
+    .command("supplier")
+    .alias("publisher")
+    .description("publish data and manage who may ask what (a publisher of its own data)");
   addRegister(group, ctx);
   addUpload(group, ctx);
   addViews(group, ctx);

@@ -67,6 +67,12 @@ export function addSupplyAsk(group: Command, ctx: CommandContext): void {
           { partNumber: o.part, from: o.from, to: o.to, at: o.at, by: o.by as "month" | undefined },
           ctx.progress,
         );
+        const refused = points.find((p) => p.refused)?.refused;
+        if (refused && points.every((p) => !p.value)) {
+          throw new UserError(
+            `grant ${refused.grantId} (${refused.part}) refused the question: ${refused.code} — ${refused.reason}`,
+          );
+        }
         ctx.print(
           {
             question: metric.name,

@@ -36,7 +36,10 @@ function addRegister(group: Command, ctx: CommandContext) {
   group
     .command("register")
     .description("register a data asset on-chain")
-    .requiredOption("--schema <name>", "quality, delivery or pcf (or the Catena-X aspect URN)")
+    .requiredOption(
+      "--schema <name>",
+      "quality, delivery, pcf, stock, demand, capacity or claims, each also …-by-day (or the Catena-X aspect URN)",
+    )
     .requiredOption("--endpoint <url>", "gateway URL consumers send queries to")
     .option("--metadata <text>", "public description (its hash goes on-chain; default: none)")
     .action(async (o: { schema: string; endpoint: string; metadata?: string }) => {

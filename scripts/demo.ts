@@ -36,6 +36,7 @@ import type { RunningConsole } from "../console/server.js";
 import { startConsoleOn } from "./lib/console.js";
 import { DEMO_SUPPLIERS } from "./lib/demo-data.js";
 import { playShapes } from "./lib/demo-shapes.js";
+import { playClaims } from "./lib/demo-claims.js";
 import { freePort } from "./lib/processes.js";
 import {
   buildFor,
@@ -336,6 +337,18 @@ async function main(): Promise<void> {
     `${report.counts.anomalies} anomalies${report.anomalies.map((a) => `\n           ${a.type}: ${a.detail}`).join("")}`,
   );
   say(`report: ${path.relative(ROOT, outDir)}/report.md and report.json`);
+
+  step("The other direction: the automaker publishes field claims, Gearworks asks about its part");
+  await playClaims({
+    playground,
+    circuit,
+    automaker,
+    supplier: supplierA!,
+    supplierSession: sA,
+    qualityAssetId: assetA,
+    k,
+    say,
+  });
 
   if (!args.keep) {
     step(`Done in ${elapsed().trim()}; shutting down`);

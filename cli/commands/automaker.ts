@@ -18,6 +18,7 @@ import {
 import { askPooled, resolveSuppliers } from "../multi-supplier.js";
 import { assetSchema, policyOf } from "../policy.js";
 import { addSeries } from "./automaker-series.js";
+import { addSupplyAsk } from "./supply.js";
 import {
   bigId,
   list,
@@ -32,7 +33,8 @@ import {
 export function addAutomakerCommands(program: Command, ctx: CommandContext): void {
   const group = program
     .command("automaker")
-    .description("discover assets, ask questions, verify answers");
+    .alias("consumer")
+    .description("discover assets, ask questions, verify answers (a consumer of others' data)");
   group
     .command("assets")
     .description("list the gateway's assets (what the chain says and the schema description)")
@@ -57,6 +59,7 @@ export function addAutomakerCommands(program: Command, ctx: CommandContext): voi
   });
   addQuery(group, ctx);
   addSeries(group, ctx);
+  addSupplyAsk(group, ctx);
   group
     .command("verify")
     .description(

@@ -19,7 +19,10 @@ import {
 
 /** Adds the `supplier` command group to the program. */
 export function addSupplierCommands(program: Command, ctx: CommandContext): void {
-  const group = program.command("supplier").description("publish data and manage who may ask what");
+  const group = program
+    .command("supplier")
+    .alias("publisher")
+    .description("publish data and manage who may ask what (a publisher of its own data)");
   addRegister(group, ctx);
   addUpload(group, ctx);
   addViews(group, ctx);
@@ -35,7 +38,7 @@ function addRegister(group: Command, ctx: CommandContext) {
     .description("register a data asset on-chain")
     .requiredOption(
       "--schema <name>",
-      "quality, delivery or pcf (or the Catena-X aspect URN); a variant: …-by-day (key part, day, plant), quality-eol3, delivery-late, pcf-primary50 (indicator fields for filtered questions)",
+      "quality, delivery, pcf, stock, demand, capacity or claims (or the Catena-X aspect URN); a variant: …-by-day (key part, day, plant), quality-eol3, delivery-late, pcf-primary50 (indicator fields for filtered questions)",
     )
     .requiredOption("--endpoint <url>", "gateway URL consumers send queries to")
     .option("--metadata <text>", "public description (its hash goes on-chain; default: none)")

@@ -8,6 +8,10 @@ import { z } from "zod";
 import { deliverySchema } from "./delivery.js";
 import { pcfSchema } from "./pcf.js";
 import { qualitySchema } from "./quality.js";
+import { stockSchema } from "./stock.js";
+import { demandSchema } from "./demand.js";
+import { capacitySchema } from "./capacity.js";
+import { claimsSchema } from "./claims.js";
 import { parseCsv } from "./csv.js";
 import { zodIssues } from "./issues.js";
 import { BY_DAY, byDay, keyOrderOf, recordKey } from "./key-order.js";
@@ -25,6 +29,7 @@ export * from "./keys.js";
 export * from "./key-order.js";
 export { qualitySchema, deliverySchema, pcfSchema };
 export * from "./indicators.js";
+export { stockSchema, demandSchema, capacitySchema, claimsSchema };
 
 /** Every schema the gateway serves, by on-chain schema id. */
 export const SCHEMAS: ReadonlyMap<string, DataSchema> = new Map(
@@ -32,6 +37,19 @@ export const SCHEMAS: ReadonlyMap<string, DataSchema> = new Map(
     .flatMap((s) => [s, byDay(s)])
     .map((s) => [s.id, s]),
 );
+
+/**
+ * The supply-chain schemas of issue 18 (stock, demand, capacity, field claims), each with its
+ * day-ordered variant; registered in SCHEMAS below (kept as their own list so that they are
+ * added without touching the first schemas' line).
+ */
+export const SUPPLY_SCHEMAS: readonly DataSchema[] = [
+  stockSchema,
+  demandSchema,
+  capacitySchema,
+  claimsSchema,
+].flatMap((s) => [s, byDay(s)]);
+for (const s of SUPPLY_SCHEMAS) (SCHEMAS as Map<string, DataSchema>).set(s.id, s);
 
 /** Looks a schema up by its id (URN) or short name. */
 export function findSchema(idOrName: string): DataSchema | undefined {

@@ -66,7 +66,7 @@ const TESTS_OF: Record<string, string[]> = {
   "gateway/usecases/query.ts": gw("refusal-codes", "gateway"),
   "gateway/auth.ts": gw("refusal-codes", "domains", "tenancy", "gateway"),
   "gateway/usecases/assets.ts": gw("refusal-codes", "tenancy", "gateway"),
-  "gateway/usecases/reads.ts": gw("refusal-codes", "uploads", "gateway"),
+  "gateway/usecases/reads.ts": gw("refusal-codes", "upload-refusals", "gateway"),
   "gateway/usecases/ingest.ts": gw(
     "refusal-codes",
     "uploads",
@@ -77,7 +77,7 @@ const TESTS_OF: Record<string, string[]> = {
     "domains",
     "gateway",
   ),
-  "gateway/usecases/uploads.ts": gw("uploads", "domains", "refusal-codes"),
+  "gateway/usecases/uploads.ts": gw("upload-refusals", "uploads", "domains", "refusal-codes"),
   "gateway/routes/queries.ts": gw("refusal-codes", "tenancy", "gateway"),
   "gateway/routes/read-auth.ts": gw("refusal-codes", "tenancy", "gateway"),
   "gateway/sender.ts": gw("sender"),

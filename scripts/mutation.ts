@@ -80,8 +80,8 @@ const TESTS_OF: Record<string, string[]> = {
   "gateway/usecases/uploads.ts": gw("upload-refusals", "uploads", "domains", "refusal-codes"),
   "gateway/routes/queries.ts": gw("refusal-codes", "tenancy", "gateway"),
   "gateway/routes/read-auth.ts": gw("refusal-codes", "tenancy", "gateway"),
-  "gateway/sender.ts": gw("sender"),
-  "gateway/startup-checks.ts": gw("startup"),
+  "gateway/sender.ts": gw("sender-failures", "sender"),
+  "gateway/startup-checks.ts": gw("startup-circuits", "startup"),
   "cli/reconcile.ts": ["test/cli/reconcile.test.ts"],
   // verify-checks isolates every check; verify.test.ts (a lying gateway through the CLI, minutes
   // of proofs) adds no check of its own and is left out to keep a mutant's run short

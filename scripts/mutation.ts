@@ -68,6 +68,7 @@ const TESTS_OF: Record<string, string[]> = {
   "gateway/usecases/assets.ts": gw("refusal-codes", "tenancy", "gateway"),
   "gateway/usecases/reads.ts": gw("refusal-codes", "upload-refusals", "gateway"),
   "gateway/usecases/ingest.ts": gw(
+    "ingest-refusals",
     "refusal-codes",
     "uploads",
     "versions",

@@ -10,8 +10,8 @@ import { expect } from "chai";
 import { ZeroHash } from "ethers";
 import { network } from "hardhat";
 import { qualitySchema, type UploadData } from "../../protocol/records/index.js";
-import { signPublish, signUpload } from "../../protocol/typed-data.js";
-import { call, deploy, domainOf, gateway, storeSnapshot } from "./helpers.js";
+import { signUpload } from "../../protocol/typed-data.js";
+import { call, deploy, domainOf, gateway, publishLocal, storeSnapshot } from "./helpers.js";
 
 const conn = await network.create();
 const { ethers } = conn;
@@ -66,24 +66,6 @@ describe("Gateway upload and publication refusals", function () {
       await signUpload(owner, domain, assetId, data),
     );
 
-  /** Has the gateway relay local version `v`'s publication, signed with `deadline`. */
-  async function publish(assetId: bigint, v: any, deadline: bigint) {
-    const body = await signPublish(
-      owner,
-      domain,
-      {
-        assetId,
-        root: BigInt(v.root),
-        recordCount: BigInt(v.recordCount),
-        treeDepth: BigInt(v.treeDepth),
-        paramsHash: v.paramsHash,
-      },
-      await pp.nonces(owner.address),
-      deadline,
-    );
-    return call(gw.url, "POST", `/assets/${assetId}/versions/${v.localId}/publish`, body);
-  }
-
   /** Expects `res` refused with `status`/`code` and the store as `before`. */
   async function refusedUnchanged(
     res: { status: number; body: any; text: string },
@@ -112,7 +94,7 @@ describe("Gateway upload and publication refusals", function () {
     expect(up.status).to.equal(201);
     await (await (pp.connect(owner) as any).retireAsset(2n)).wait();
     const before = await storeSnapshot(gw.ctx.store);
-    const res = await publish(2n, up.body.version, BigInt(Math.floor(Date.now() / 1000) + 600));
+    const res = await publishLocal(gw, pp, owner, domain, 2n, up.body.version);
     await refusedUnchanged(res, 409, "ASSET_RETIRED", before);
     expect((await pp.getAsset(2n)).versionCount).to.equal(0n);
   });
@@ -123,7 +105,7 @@ describe("Gateway upload and publication refusals", function () {
     // not yet past at the gateway's check; past in the block that would include it
     const latest = (await ethers.provider.getBlock("latest"))!.timestamp;
     const before = await storeSnapshot(gw.ctx.store);
-    const res = await publish(3n, up.body.version, BigInt(latest));
+    const res = await publishLocal(gw, pp, owner, domain, 3n, up.body.version, BigInt(latest));
     await refusedUnchanged(res, 401, "DEADLINE_EXPIRED", before);
     expect((await pp.getAsset(3n)).versionCount).to.equal(0n);
   });

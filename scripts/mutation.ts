@@ -20,7 +20,7 @@
  *   nothing; each refusal `throw` is deleted. cli/signed-queries.ts (the automaker's own record of
  *   what it signed, which the checks compare against): each refusal `throw` is deleted.
  *
- * Before the mutants, each test set runs once unmutated and must pass (else nothing is
+ * Before the mutants, the test files of the selected mutants run once unmutated and must pass (else nothing is
  * measured). Results are merged into bench/mutation-results.json (so subsets accumulate) and
  * bench/MUTATION.md is rewritten from them; everything below the line `<!-- notes -->` in
  * MUTATION.md (the written reasons for survivors) is kept.
@@ -43,11 +43,7 @@ const RESULTS_JSON = path.join(ROOT, "bench", "mutation-results.json");
 const REPORT_MD = path.join(ROOT, "bench", "MUTATION.md");
 const NOTES_MARK = "<!-- notes -->";
 
-const GATEWAY_TESTS = [
-  "test/gateway/refusals.test.ts",
-  "test/gateway/domains.test.ts",
-  "test/gateway/gateway.test.ts",
-];
+const gw = (...names: string[]) => names.map((n) => `test/gateway/${n}.test.ts`);
 const CONTRACT_TESTS = [
   "test/contracts/DataAssetRegistry.test.ts",
   "test/contracts/AccessGrants.test.ts",
@@ -57,10 +53,36 @@ const CONTRACT_TESTS = [
 
 /** The test files that cover each mutated source, cheapest first. */
 const TESTS_OF: Record<string, string[]> = {
-  "gateway/usecases/query-checks.ts": GATEWAY_TESTS,
-  "gateway/auth.ts": GATEWAY_TESTS,
-  "gateway/usecases/assets.ts": GATEWAY_TESTS,
-  "gateway/usecases/reads.ts": GATEWAY_TESTS,
+  // gateway: the files that exercise each source's refusals, the cheapest and most specific
+  // first (a mutant stops at its first failing test); gateway.test.ts (proofs, minutes) last
+  "gateway/usecases/query-checks.ts": gw(
+    "refusal-codes",
+    "refusals",
+    "domains",
+    "differencing",
+    "gateway",
+  ),
+  "gateway/usecases/differencing.ts": gw("differencing-atoms", "differencing"),
+  "gateway/usecases/query.ts": gw("refusal-codes", "gateway"),
+  "gateway/auth.ts": gw("refusal-codes", "domains", "tenancy", "gateway"),
+  "gateway/usecases/assets.ts": gw("refusal-codes", "tenancy", "gateway"),
+  "gateway/usecases/reads.ts": gw("refusal-codes", "upload-refusals", "gateway"),
+  "gateway/usecases/ingest.ts": gw(
+    "ingest-refusals",
+    "refusal-codes",
+    "uploads",
+    "versions",
+    "tenancy",
+    "bombs",
+    "sender",
+    "domains",
+    "gateway",
+  ),
+  "gateway/usecases/uploads.ts": gw("upload-refusals", "uploads", "domains", "refusal-codes"),
+  "gateway/routes/queries.ts": gw("refusal-codes", "tenancy", "gateway"),
+  "gateway/routes/read-auth.ts": gw("refusal-codes", "tenancy", "gateway"),
+  "gateway/sender.ts": gw("sender-failures", "sender"),
+  "gateway/startup-checks.ts": gw("startup-circuits", "startup"),
   "cli/reconcile.ts": ["test/cli/reconcile.test.ts"],
   // verify-checks isolates every check; verify.test.ts (a lying gateway through the CLI, minutes
   // of proofs) adds no check of its own and is left out to keep a mutant's run short
@@ -130,7 +152,7 @@ function throwMutants(file: string, text: string): Mutant[] {
     // a re-throw of a caught value (`throw e`) is no check of its own
     if (ts.isThrowStatement(node) && node.expression && !ts.isIdentifier(node.expression)) {
       const src = node.expression.getText(sf);
-      const code = /AppError\(\s*"(\w+)"/.exec(src)?.[1] ?? oneLine(src, 40);
+      const code = /(?:AppError|SendError)\(\s*"(\w+)"/.exec(src)?.[1] ?? oneLine(src, 40);
       out.push(mutant(file, text, node.getStart(sf), node.getEnd(), "{}", `delete throw ${code}`));
     }
     ts.forEachChild(node, visit);
@@ -164,6 +186,75 @@ function negateMutants(file: string, text: string): Mutant[] {
   };
   visit(sf);
   return out;
+}
+
+/**
+ * The differencing guard's verdict (gateway/usecases/differencing.ts): each `if` that records an
+ * atom of fewer than k records (assigns `smallest`) negated.
+ */
+function atomMutants(file: string, text: string): Mutant[] {
+  const sf = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true);
+  const out: Mutant[] = [];
+  const visit = (node: ts.Node) => {
+    if (ts.isIfStatement(node) && /\bsmallest = /.test(node.thenStatement.getText(sf))) {
+      const cond = node.expression.getText(sf);
+      out.push(
+        mutant(
+          file,
+          text,
+          node.expression.getStart(sf),
+          node.expression.getEnd(),
+          `!(${cond})`,
+          `negate if (${oneLine(cond, 50)})`,
+        ),
+      );
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(sf);
+  return out;
+}
+
+/**
+ * The start-up checks (gateway/startup-checks.ts): each problem found (`problems.push(…)`)
+ * deleted, each `return [problem]` made `return []`, and the refusal `throw` deleted.
+ */
+function startupMutants(file: string, text: string): Mutant[] {
+  const sf = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true);
+  const out: Mutant[] = [];
+  const visit = (node: ts.Node) => {
+    if (
+      ts.isExpressionStatement(node) &&
+      ts.isCallExpression(node.expression) &&
+      node.expression.expression.getText(sf) === "problems.push"
+    ) {
+      const what = oneLine(node.expression.arguments[0]?.getText(sf) ?? "", 45);
+      out.push(
+        mutant(file, text, node.getStart(sf), node.getEnd(), "{}", `delete problem ${what}`),
+      );
+    }
+    if (
+      ts.isReturnStatement(node) &&
+      node.expression &&
+      ts.isArrayLiteralExpression(node.expression) &&
+      node.expression.elements.length > 0
+    ) {
+      const what = oneLine(node.expression.elements[0]!.getText(sf), 45);
+      out.push(
+        mutant(
+          file,
+          text,
+          node.expression.getStart(sf),
+          node.expression.getEnd(),
+          "[]",
+          `return no problem instead of ${what}`,
+        ),
+      );
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(sf);
+  return [...out, ...throwMutants(file, text)].sort((a, b) => a.start - b.start);
 }
 
 /** The functions of cli/automaker.ts that verify an answer (the rest of the file only asks). */
@@ -293,6 +384,8 @@ function allMutants(): Mutant[] {
     if (file.endsWith(".sol")) return revertMutants(file, text);
     if (file === "cli/reconcile.ts") return negateMutants(file, text);
     if (file === "cli/automaker.ts") return verifyMutants(file, text);
+    if (file === "gateway/usecases/differencing.ts") return atomMutants(file, text);
+    if (file === "gateway/startup-checks.ts") return startupMutants(file, text);
     return throwMutants(file, text);
   });
 }
@@ -497,18 +590,16 @@ async function main() {
   checkClean(files);
   const stored = loadResults();
 
-  // each test set must pass unmutated, or a "killed" would mean nothing
-  const sets = [...new Set(files.map((f) => JSON.stringify(TESTS_OF[f])))];
-  for (const set of sets) {
-    const tests = JSON.parse(set) as string[];
-    console.log(`baseline: ${tests.join(" ")}`);
-    const run = await runTestsOrRetry(tests, true, timeoutMs);
-    if (!run.ok) {
-      console.error(run.output.slice(-4000));
-      throw new Error(`mutation: the unmutated tests fail (${tests.join(" ")}); fix them first`);
-    }
-    console.log(`  passes (${run.seconds} s)`);
+  // every test file must pass unmutated, or a "killed" would mean nothing (one run of them all:
+  // a run per test set would repeat the shared files)
+  const baseline = [...new Set(files.flatMap((f) => TESTS_OF[f]!))];
+  console.log(`baseline: ${baseline.join(" ")}`);
+  const run = await runTestsOrRetry(baseline, true, timeoutMs * 2);
+  if (!run.ok) {
+    console.error(run.output.slice(-4000));
+    throw new Error(`mutation: the unmutated tests fail (${baseline.join(" ")}); fix them first`);
   }
+  console.log(`  passes (${run.seconds} s)`);
 
   for (const [i, m] of selected.entries()) {
     const abs = path.join(ROOT, m.file);

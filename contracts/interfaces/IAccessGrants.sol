@@ -80,6 +80,8 @@ interface IAccessGrants {
     error InvalidQuota(uint32 quota);
     /// @notice The policy's key range is empty (keyLo > keyHi).
     error InvalidKeyRange(uint128 keyLo, uint128 keyHi);
+    /// @notice The new quota is below the answers the grant has already used.
+    error QuotaBelowUsed(uint32 quota, uint32 used);
 
     /**
      * @notice Issues an active grant on an asset. Only the asset owner; not when retired.
@@ -138,10 +140,11 @@ interface IAccessGrants {
     function revokeGrant(uint256 grantId) external;
 
     /**
-     * @notice Changes an active grant's quota. Only the asset owner. A quota at or below the
-     * usage so far exhausts the grant.
+     * @notice Changes an active grant's quota. Only the asset owner. A quota equal to the usage
+     * so far exhausts the grant; one below it is refused (QuotaBelowUsed), so that `used <=
+     * quota` always holds on-chain and an auditor can read `used > quota` as an overcharge.
      * @param grantId The grant (Active).
-     * @param newQuota The new quota (> 0).
+     * @param newQuota The new quota (> 0, >= the grant's `used`).
      */
     function updateQuota(uint256 grantId, uint32 newQuota) external;
 

@@ -104,6 +104,7 @@ abstract contract AccessGrants is IAccessGrants, DataAssetRegistry {
     function updateQuota(uint256 grantId, uint32 newQuota) external whenNotPaused {
         if (newQuota == 0) revert InvalidQuota(newQuota);
         GrantRecord storage grant = _ownedGrant(grantId, GrantStatus.Active);
+        if (newQuota < grant.used) revert QuotaBelowUsed(newQuota, grant.used);
         uint32 old = grant.quota;
         grant.quota = newQuota;
         emit GrantQuotaUpdated(grantId, old, newQuota);

@@ -592,6 +592,44 @@ describe("AccessLog", function () {
     });
   });
 
+  describe("updateQuota against the grant's use", function () {
+    /** The fixture's grant 1 (quota 2) with both answers used. */
+    async function usedUp() {
+      const f = await networkHelpers.loadFixture(fixture);
+      for (const r of [REQ, REQ2]) {
+        await f.pp
+          .connect(f.relayer)
+          .recordAnswer(1n, f.v1, CIRCUIT, r, PROOF, f.signals(r), await f.consent(r, 1n, f.v1));
+      }
+      return f;
+    }
+
+    it("reverts when the new quota is below the answers already used (used stays <= quota)", async function () {
+      const { pp, owner } = await usedUp();
+      await expect(pp.connect(owner).updateQuota(1n, 1))
+        .to.be.revertedWithCustomError(pp, "QuotaBelowUsed")
+        .withArgs(1n, 2n);
+      const g = await pp.getGrant(1n);
+      expect([g.quota, g.used]).to.deep.equal([2n, 2n]);
+    });
+
+    it("accepts a quota equal to the use (the grant stays exhausted) and a higher one (one more answer)", async function () {
+      const { pp, owner, relayer, v1, signals, consent } = await usedUp();
+      await expect(pp.connect(owner).updateQuota(1n, 2))
+        .to.emit(pp, "GrantQuotaUpdated")
+        .withArgs(1n, 2n, 2n);
+      const req3 = ethers.id("request-3");
+      const record = async () =>
+        pp
+          .connect(relayer)
+          .recordAnswer(1n, v1, CIRCUIT, req3, PROOF, signals(req3), await consent(req3, 1n, v1));
+      await expect(record()).to.be.revertedWithCustomError(pp, "GrantQuotaExhausted");
+      await expect(pp.connect(owner).updateQuota(1n, 3)).to.emit(pp, "GrantQuotaUpdated");
+      await expect(record()).to.emit(pp, "AnswerRecorded");
+      expect((await pp.getGrant(1n)).used).to.equal(3n);
+    });
+  });
+
   describe("bindingFor", function () {
     it("equals bindingOf of circuits/lib/signals.ts with the grant's consumer", async function () {
       const { pp, consumer, chainId } = await networkHelpers.loadFixture(fixture);

@@ -237,7 +237,10 @@ export async function assetWithGrant(
   return { pp, address, domain };
 }
 
-/** Has the gateway relay `owner`'s PublishVersion signature for local version `v` of `assetId`. */
+/**
+ * Has the gateway relay `owner`'s PublishVersion signature for local version `v` of `assetId`
+ * (signed with `deadline`, by default ten minutes ahead).
+ */
 export async function publishLocal(
   gw: { url: string },
   pp: { nonces(a: string): Promise<bigint> },
@@ -245,6 +248,7 @@ export async function publishLocal(
   domain: Domain,
   assetId: bigint,
   v: { localId: number; root: string; recordCount: number; treeDepth: number; paramsHash: string },
+  deadline = BigInt(Math.floor(Date.now() / 1000) + 600),
 ) {
   const body = await signPublish(
     owner,
@@ -257,7 +261,7 @@ export async function publishLocal(
       paramsHash: v.paramsHash,
     },
     await pp.nonces(await owner.getAddress()),
-    BigInt(Math.floor(Date.now() / 1000) + 600),
+    deadline,
   );
   return call(gw.url, "POST", `/assets/${assetId}/versions/${v.localId}/publish`, body);
 }

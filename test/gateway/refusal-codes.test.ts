@@ -7,12 +7,14 @@
  * circuit (so a query with filters is refused as unsupported).
  */
 import { expect } from "chai";
+import { randomUUID } from "node:crypto";
 import { network } from "hardhat";
 import { AggregateKind, type Policy } from "../../circuits/lib/signals.js";
 import { PredicateOp } from "../../circuits/lib/query.js";
 import { versionIdOf } from "../../gateway/chain.js";
 import { AppError } from "../../gateway/errors.js";
 import { allowedByPolicy } from "../../gateway/usecases/query-checks.js";
+import { answeredStore } from "../../gateway/store/answered.js";
 import { keyRange, type UploadData } from "../../protocol/records/index.js";
 import {
   ANSWER_CONSENT_TYPES,
@@ -346,6 +348,30 @@ describe("Gateway refusals", function () {
       before = await storeSnapshot(gw.ctx.store);
       const q = query({ grantId: 6n, assetId: 4n, versionId: versionIdOf(4n, 2) });
       expect(await refused(q, 409, "VERSION_NOT_AVAILABLE")).to.match(/another circuit depth/);
+    });
+
+    it("refuses a query when the records of a version the signer was answered on are gone, with VERSION_NOT_AVAILABLE (the differencing guard cannot count them)", async function () {
+      // the guard's entry of an earlier answer on a version whose records this gateway no
+      // longer holds (as a store restored without them would be); removed again below
+      const jobId = randomUUID();
+      const { keyLo, keyHi } = keyRange({ partNumber: PART, plant: PLANT });
+      await answeredStore(gw.ctx.store).add("1", env.consumer.address, jobId, {
+        versionId: versionIdOf(1n, 99).toString(),
+        root: "424242",
+        lo: keyLo.toString(),
+        hi: keyHi.toString(),
+        predicates: [],
+      });
+      try {
+        const q = query({ kind: AggregateKind.Count });
+        expect(await refused(q, 409, "VERSION_NOT_AVAILABLE")).to.match(
+          /answered before, are gone/,
+        );
+      } finally {
+        await gw.ctx.store
+          .sublevel("answered")
+          .del(`1!${env.consumer.address.toLowerCase()}!${jobId}`);
+      }
     });
   });
 

@@ -41,6 +41,7 @@ export const materialDemandPayload = z.looseObject({
   materialDemandId: z.string().regex(UUID, "is not a UUID"),
   materialGlobalAssetId: z.string().regex(UUID, "is not a UUID").optional(),
   materialNumberCustomer: z.string().min(1).max(256),
+  materialDescriptionCustomer: z.string(),
   customer: z.string().regex(BPNL, "is not a BPNL"),
   supplier: z.string().regex(BPNL, "is not a BPNL"),
   changedAt: z.string(),

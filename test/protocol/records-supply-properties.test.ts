@@ -67,6 +67,31 @@ function wellFormed(schema: DataSchema, d: UploadData) {
 }
 
 describe("stock, demand, capacity and claims schemas: properties", function () {
+  it("refuse a payload without any property the aspect's JSON schema requires, at its pointer", function () {
+    const names = [
+      "io.catenax.item_stock_2.0.0",
+      "io.catenax.week_based_material_demand_3.0.1",
+      "io.catenax.week_based_capacity_group_3.0.0",
+      "io.catenax.fleet.claim_data_3.0.0",
+    ];
+    SAMPLES.forEach(([schema, sample], i) => {
+      const json = JSON.parse(
+        readFileSync(
+          new URL(`../../protocol/records/catenax/${names[i]}.schema.json`, import.meta.url),
+          "utf8",
+        ),
+      ) as { required: string[] };
+      expect(json.required.length).to.be.greaterThan(0);
+      for (const prop of json.required) {
+        const payload = structuredClone(sample) as Record<string, unknown>;
+        delete payload[prop];
+        const r = parseBatch(schema, { format: "catenax", payload });
+        expect(r.ok, `${schema.name} without ${prop}`).to.equal(false);
+        if (!r.ok) expect(r.errors.map((e) => e.position)).to.include(`/${prop}`);
+      }
+    });
+  });
+
   it("never throw on arbitrary rows or payloads", function () {
     const schemas = fc.constantFrom(...SAMPLES.map(([s]) => s));
     const data = fc.oneof(

@@ -4,7 +4,8 @@
  *
  * Flat row (JSON / CSV): partNumber (material), plant (customer site, BPNS), week (YYYY-MM-DD,
  * the Monday of the calendar week), demand (uint, pieces), and optionally inactive (true/false:
- * the demand series is inactive; absent: active) and unit (absent or `unit:piece`).
+ * the demand series is inactive; absent: active) and unit (absent, or `unit:piece`; in CSV a
+ * given cell must not be empty).
  * Record: key = indexKey(partNumber, plant, week);
  * values = [activeDemand, entries = 1, inactiveDemand, demand]: the demand goes to
  * activeDemand or inactiveDemand by its flag (the other is 0) and always to field 3.

@@ -5,6 +5,10 @@
  *   partproof automaker assets|request-grant|query|verify
  *   partproof auditor report
  *
+ * The groups are also named by what a party does with the data: `publisher` is `supplier` and
+ * `consumer` is `automaker` (an automaker publishing field claims is a publisher; a supplier
+ * asking about them, e.g. `partproof consumer ask causal-share …`, a consumer).
+ *
  * Common options: --rpc URL, --deployment FILE, --gateway URL, --key-env VAR | --keystore FILE,
  * --json. Run any command with --help for its options.
  *

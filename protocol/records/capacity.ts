@@ -4,7 +4,8 @@
  * Flat row (JSON / CSV): partNumber (the capacity group id), plant (the supplier, BPNL), week
  * (YYYY-MM-DD, the Monday of the calendar week), actualCapacity and maximumCapacity (uint,
  * pieces per week), and optionally demand (uint: the week's demand linked to the group, in the
- * group's unit; absent, null or an empty cell when unknown) and unit (absent or `unit:piece`).
+ * group's unit; absent, null or an empty cell when unknown) and unit (absent, or
+ * `unit:piece`; in CSV a given cell must not be empty).
  * Record: key = indexKey(capacityGroupId, supplier, week);
  * values = [maximumCapacity, demandKnown 0/1, covered 0/1, actualCapacity], with
  * covered = 1 iff the demand is known and actualCapacity ≥ demand.

@@ -4,7 +4,8 @@
  *
  * Flat row (JSON / CSV): partNumber (material), plant (customer site, BPNS), week (YYYY-MM-DD,
  * the Monday of the calendar week), demand (uint, pieces), and optionally inactive (true/false:
- * the demand series is inactive; absent: active) and unit (absent or `unit:piece`).
+ * the demand series is inactive; absent: active) and unit (absent, or `unit:piece`; in CSV a
+ * given cell must not be empty).
  * Record: key = indexKey(partNumber, plant, week);
  * values = [activeDemand, entries = 1, inactiveDemand, demand]: the demand goes to
  * activeDemand or inactiveDemand by its flag (the other is 0) and always to field 3.
@@ -41,6 +42,7 @@ export const materialDemandPayload = z.looseObject({
   materialDemandId: z.string().regex(UUID, "is not a UUID"),
   materialGlobalAssetId: z.string().regex(UUID, "is not a UUID").optional(),
   materialNumberCustomer: z.string().min(1).max(256),
+  materialDescriptionCustomer: z.string(),
   customer: z.string().regex(BPNL, "is not a BPNL"),
   supplier: z.string().regex(BPNL, "is not a BPNL"),
   changedAt: z.string(),

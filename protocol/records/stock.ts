@@ -4,7 +4,7 @@
  * Flat row (JSON / CSV): partNumber (material), plant (stock site, BPNS), stockDate
  * (YYYY-MM-DD), quantity (uint, pieces), direction (`INBOUND`: the customer's stock of the
  * material; `OUTBOUND`: the supplier's stock for the customer), isBlocked (true/false), and
- * optionally unit (absent or `unit:piece`).
+ * optionally unit (absent, or `unit:piece`; in CSV a given cell must not be empty).
  * Record: key = indexKey(partNumber, plant, stockDate);
  * values = [outboundQuantity, inboundQuantity, blockedQuantity, quantity]: the quantity goes to
  * the field of its direction (the other is 0), to blockedQuantity too when blocked, and always

@@ -119,6 +119,26 @@ describe("auditor sample", function () {
     );
     const kept = JSON.parse(await readFile(path.join(out, "audit-samples.json"), "utf8"));
     expect(kept).to.have.length(1);
+    // `auditor report` in the same folder renders the samples kept there
+    const exportFile = path.join(out, "export.json");
+    await writeFile(
+      exportFile,
+      JSON.stringify({
+        partProof: w.session.deployment.partProof,
+        chainId: "31337",
+        exportedAt: new Date().toISOString(),
+        answers: [],
+        refusals: [],
+        refusalsPerGrant: {},
+      }),
+    );
+    const rep = await w.cli("automaker", "auditor", "report", "--export", exportFile, "--out", out);
+    expect(rep.code, rep.err).to.equal(0);
+    const written = await readFile(path.join(out, "report.md"), "utf8");
+    expect(written).to.include("## Audits by public randomness");
+    expect(written).to.include(
+      `| ${w.assetId} | 1 | ${v.recordCount} | ${sample.seedBlock} | 20 |`,
+    );
     const md = renderMarkdown({ ...(await audit(w.session, {})), samples: kept });
     expect(md).to.include("## Audits by public randomness");
     expect(md).to.include(`| ${w.assetId} | 1 | ${v.recordCount} |`);

@@ -35,6 +35,7 @@ import { ROOT, readManifest } from "./lib/circuit-build.js";
 import type { RunningConsole } from "../console/server.js";
 import { startConsoleOn } from "./lib/console.js";
 import { DEMO_SUPPLIERS } from "./lib/demo-data.js";
+import { demoAudit } from "./lib/demo-audit.js";
 import { playShapes } from "./lib/demo-shapes.js";
 import { playClaims } from "./lib/demo-claims.js";
 import { freePort } from "./lib/processes.js";
@@ -337,6 +338,9 @@ async function main(): Promise<void> {
     `${report.counts.anomalies} anomalies${report.anomalies.map((a) => `\n           ${a.type}: ${a.detail}`).join("")}`,
   );
   say(`report: ${path.relative(ROOT, outDir)}/report.md and report.json`);
+
+  step("The auditor samples both suppliers' versions at leaves drawn from the chain");
+  await demoAudit({ sessions: [sA, sB], assets, provider: node.provider, report, outDir, say });
 
   step("The other direction: the automaker publishes field claims, Gearworks asks about its part");
   await playClaims({

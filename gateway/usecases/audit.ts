@@ -3,10 +3,12 @@
  * challenges (the seed is a block hash after publication, read from the chain here, never
  * taken from the client), and of leaves the owner picks itself before it signs a version.
  *
- * The proofs are made in the prover pool (child processes, like answers) as a job kept in
- * memory: the first request starts it and answers 202 with its progress, later identical
- * requests answer the progress or, once done, the proofs (200). The inputs are deterministic
- * (version, seed, t), so a job lost in a restart is simply made again.
+ * The proofs are made in the prover pool (child processes, like answers) and kept in memory
+ * per (version, challenge): the first request queues its leaves and answers 202 with the
+ * progress, later requests answer the progress or, once every challenged leaf is proved, the
+ * proofs (200). Each leaf is proved once per challenge whatever t is asked, so the work one
+ * version can cause is bounded. The inputs are deterministic (version, seed), so proofs lost in
+ * a restart are simply made again.
  *
  * What a response reveals: each proof's public signals are (root, index, challenge,
  * recordCount) — the root and count are on-chain, the index and challenge are derived from
@@ -56,95 +58,123 @@ export function resolveAuditArtifacts(config: GatewayConfig): CircuitArtifacts |
 
 type Proof = { index: number; proof: unknown; publicSignals: string[] };
 
-/** One audit job. */
-interface AuditJob {
-  status: "proving" | "done" | "failed";
-  proved: number;
-  total: number;
-  /** The answer once done (without the proofs). */
-  head: Omit<Extract<AuditResponse, { status: "done" }>, "proofs" | "status">;
-  proofs: Proof[];
+/** What every response of one audit names, whatever t was asked. */
+type Head = Omit<Extract<AuditResponse, { status: "done" }>, "proofs" | "status" | "indices">;
+
+/**
+ * The proofs of one (version, challenge): a published version's seed-derived challenge, or one
+ * owner's check. Leaves are proved once and kept; a request for more draws only queues the leaves
+ * not proved yet (the indices of t draws are the first t of any larger t), so the work one
+ * version can cause is bounded by its links (at most AUDIT_T_MAX leaves), however t is varied.
+ */
+interface Audit {
+  version: StoredVersion;
+  head: Head;
+  proofs: Map<number, Proof>;
+  /** Leaves queued, not proved yet. */
+  queue: number[];
+  running: boolean;
   error?: AppError;
 }
 
-const jobsOf = new WeakMap<GatewayContext, Map<string, AuditJob>>();
+const auditsOf = new WeakMap<GatewayContext, Map<string, Audit>>();
 
-function jobs(ctx: GatewayContext): Map<string, AuditJob> {
-  let m = jobsOf.get(ctx);
-  if (!m) jobsOf.set(ctx, (m = new Map()));
+function audits(ctx: GatewayContext): Map<string, Audit> {
+  let m = auditsOf.get(ctx);
+  if (!m) auditsOf.set(ctx, (m = new Map()));
   return m;
 }
 
-/** The response of a job: its progress (202) or its proofs (200); its failure is thrown. */
-function view(job: AuditJob): { status: 202 | 200; body: AuditResponse } {
-  if (job.status === "failed") throw job.error!;
-  if (job.status === "proving") {
-    return { status: 202, body: { status: "proving", proved: job.proved, total: job.total } };
-  }
-  return {
-    status: 200,
-    body: {
-      status: "done",
-      ...job.head,
-      proofs: job.proofs as Extract<AuditResponse, { status: "done" }>["proofs"],
-    },
-  };
-}
-
-/** Starts (or finds) the job `key` proving the distinct indices of `head.indices`. */
-function startJob(
-  ctx: GatewayContext,
-  key: string,
-  version: StoredVersion,
-  head: AuditJob["head"],
-): AuditJob {
-  const all = jobs(ctx);
-  const found = all.get(key);
-  if (found) return found;
-  if ([...all.values()].filter((j) => j.status === "proving").length >= AUDIT_JOBS_MAX) {
-    throw new AppError(
-      "AUDIT_BUSY",
-      `this gateway is already proving ${AUDIT_JOBS_MAX} audits; ask again in a minute`,
-    );
-  }
-  const distinct = [...new Set(head.indices)].sort((a, b) => a - b);
-  const job: AuditJob = { status: "proving", proved: 0, total: distinct.length, head, proofs: [] };
-  all.set(key, job);
-  for (const k of all.keys()) {
-    if (all.size <= AUDIT_RESULTS_KEPT) break;
-    if (all.get(k)!.status !== "proving") all.delete(k);
-  }
-  const run = (async () => {
+/** Proves the queued leaves of `a`, a batch per prover task, until none is left. */
+function run(ctx: GatewayContext, key: string, a: Audit): void {
+  a.running = true;
+  const task = (async () => {
     try {
-      const rows = await ctx.store.versionRows(version);
-      for (let i = 0; i < distinct.length; i += AUDIT_BATCH) {
+      const rows = await ctx.store.versionRows(a.version);
+      while (a.queue.length > 0) {
+        const batch = a.queue.slice(0, AUDIT_BATCH);
         const proofs = await ctx.pool.proveAudit({
-          root: version.root,
+          root: a.version.root,
           rows,
-          depth: version.depth,
+          depth: a.version.depth,
           minMaxField: ctx.config.circuit.minMaxField,
-          indices: distinct.slice(i, i + AUDIT_BATCH),
-          challenge: head.challenge,
-          recordCount: head.recordCount,
+          indices: batch,
+          challenge: a.head.challenge,
+          recordCount: a.head.recordCount,
         });
-        job.proofs.push(...proofs);
-        job.proved = job.proofs.length;
+        for (const p of proofs) a.proofs.set(p.index, p);
+        a.queue.splice(0, batch.length);
       }
-      job.status = "done";
-      ctx.log.info({ key, proofs: job.proofs.length }, "audit proved");
+      ctx.log.info({ key, proofs: a.proofs.size }, "audit proved");
     } catch (e) {
-      job.status = "failed";
       // the worker's message names a constraint or a bound, never record data
-      job.error = new AppError(
+      a.error = new AppError(
         "AUDIT_FAILED",
         `the gateway could not prove the audit of this version: ${(e as Error).message}`,
       );
+      a.queue = [];
       ctx.log.warn({ key, error: (e as Error).message }, "audit failed");
+    } finally {
+      a.running = false;
     }
   })();
-  ctx.inflight.add(run);
-  void run.finally(() => ctx.inflight.delete(run));
-  return job;
+  ctx.inflight.add(task);
+  void task.finally(() => ctx.inflight.delete(task));
+}
+
+/**
+ * The audit `key` for the challenged `indices`: their proofs (200) when all are proved, else
+ * the missing leaves are queued and the progress is answered (202); a failure is thrown.
+ */
+function answer(
+  ctx: GatewayContext,
+  key: string,
+  version: StoredVersion,
+  head: Head,
+  indices: number[],
+): { status: 202 | 200; body: AuditResponse } {
+  const all = audits(ctx);
+  let a = all.get(key);
+  if (!a) {
+    a = { version, head, proofs: new Map(), queue: [], running: false };
+    all.set(key, a);
+    for (const [k, old] of all) {
+      if (all.size <= AUDIT_RESULTS_KEPT) break;
+      if (!old.running) all.delete(k);
+    }
+  }
+  if (a.error) throw a.error;
+  const wanted = [...new Set(indices)];
+  const missing = wanted.filter((i) => !a.proofs.has(i));
+  if (missing.length === 0) {
+    return {
+      status: 200,
+      body: {
+        status: "done",
+        ...head,
+        indices,
+        proofs: [...wanted].sort((x, y) => x - y).map((i) => a.proofs.get(i)!) as Extract<
+          AuditResponse,
+          { status: "done" }
+        >["proofs"],
+      },
+    };
+  }
+  const queued = new Set(a.queue);
+  a.queue.push(...missing.filter((i) => !queued.has(i)));
+  if (!a.running) {
+    if ([...all.values()].filter((x) => x.running).length >= AUDIT_JOBS_MAX) {
+      throw new AppError(
+        "AUDIT_BUSY",
+        `this gateway is already proving ${AUDIT_JOBS_MAX} audits; ask again in a minute`,
+      );
+    }
+    run(ctx, key, a);
+  }
+  return {
+    status: 202,
+    body: { status: "proving", proved: wanted.length - missing.length, total: wanted.length },
+  };
 }
 
 /** The local version holding `root`, of the configured depth, with the audit circuit built. */
@@ -196,9 +226,6 @@ export async function publishedAudit(
   if (!v) {
     throw new AppError("UNKNOWN_VERSION", `asset ${assetId} has no published version ${number}`);
   }
-  const key = `pub:${versionId}:${t}`;
-  const known = jobs(ctx).get(key);
-  if (known) return view(known);
   const seed = await ctx.chain.auditSeed(versionId);
   if (!seed?.seed) {
     const at = await ctx.chain.provider.getBlockNumber();
@@ -210,8 +237,11 @@ export async function publishedAudit(
   }
   const local = await auditableVersion(ctx, v.root, `version ${number} of asset ${assetId}`);
   const indices = auditIndices(versionId, seed.seed, v.recordCount, v.treeDepth, t);
-  return view(
-    startJob(ctx, key, local, {
+  return answer(
+    ctx,
+    `pub:${versionId}`,
+    local,
+    {
       assetId: assetId.toString(),
       versionId: versionId.toString(),
       root: v.root.toString(),
@@ -221,8 +251,8 @@ export async function publishedAudit(
       seedBlock: seed.seedBlock,
       seed: seed.seed,
       challenge: auditChallenge(versionId, seed.seed).toString(),
-      indices,
-    }),
+    },
+    indices,
   );
 }
 
@@ -265,9 +295,11 @@ export async function ownerAuditCheck(
       `index ${bad} is past the last link ${last} of the tree`,
     );
   }
-  const key = `own:${assetId}:${localId}:${body.challenge}:${body.indices.join(",")}`;
-  return view(
-    startJob(ctx, key, local, {
+  return answer(
+    ctx,
+    `own:${assetId}:${localId}:${body.challenge}`,
+    local,
+    {
       assetId: assetId.toString(),
       localId,
       root: local.root,
@@ -275,7 +307,7 @@ export async function ownerAuditCheck(
       treeDepth: local.depth,
       circuit: auditCircuitName(local.depth),
       challenge: body.challenge.toString(),
-      indices: body.indices,
-    }),
+    },
+    body.indices,
   );
 }

@@ -49,7 +49,10 @@ export async function buildFor(circuit: string, say: (line: string) => void): Pr
       ? `${circuit} was built before; checking the cache`
       : `first build of ${circuit} (2^${entry.ptau} development setup): about 5–8 minutes on 2 cores`,
   );
-  await runCommand("tsx", ["scripts/build-circuits.ts", "--only", circuit], {
+  // and the audit circuit of the same depth: suppliers check a version before signing it and
+  // auditors sample published versions with it (issue 15)
+  const audit = `audit_d${depthOf(circuit)}`;
+  await runCommand("tsx", ["scripts/build-circuits.ts", "--only", `${circuit},${audit}`], {
     onLine: (l) => l.trim() && say(l.trim()),
   });
   await runCommand("hardhat", ["build"], { onLine: (l) => l.trim() && say(l.trim()) });

@@ -14,7 +14,8 @@ import { expect } from "chai";
 import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { Wallet } from "ethers";
+import { Wallet, type JsonRpcProvider } from "ethers";
+import { demoAudit } from "../../scripts/lib/demo-audit.js";
 import { auditChallenge, auditIndices } from "../../protocol/audit.js";
 import { GatewayClient } from "../../protocol/client.js";
 import { versionIdOf } from "../../protocol/contract.js";
@@ -73,6 +74,32 @@ describe("auditor sample", function () {
     expect(r.err).to.match(/seed of version 1 is the hash of block \d+, not mined yet/);
   });
 
+  it("the demo's chapter mines to the seed block, samples the version and rewrites the report with the bound", async function () {
+    const dir = await mkdtemp(path.join(tmpdir(), "partproof-demo-audit-"));
+    const lines: string[] = [];
+    const samples = await demoAudit({
+      sessions: [w.session],
+      assets: [BigInt(w.assetId)],
+      provider: w.session.provider as unknown as JsonRpcProvider,
+      report: await audit(w.session, {}),
+      outDir: dir,
+      say: (l) => lines.push(l),
+      t: 3,
+    });
+    expect(samples.map((x) => [x.version, x.passed, x.t])).to.deep.equal([[1, true, 3]]);
+    expect(await w.session.provider.getBlockNumber()).to.be.at.least(samples[0]!.seedBlock);
+    expect(lines[0]).to.include("every proof verifies");
+    expect(lines.slice(1)).to.deep.equal(
+      [0.1, 0.01, 0.001].map(
+        (f) =>
+          `a tree with ${f * 100}% of its links malformed survives 3 draws with probability ≤ ${Math.pow(1 - f, 3).toPrecision(3)}`,
+      ),
+    );
+    const md = await readFile(path.join(dir, "report.md"), "utf8");
+    expect(md).to.include("## Audits by public randomness");
+    expect(md).to.include("| 10% | 0.729 |");
+  });
+
   it("passes a version of an honest gateway, keeps the sample, and the report states the bound", async function () {
     await mine(w, 5);
     const r = await sampleCli(1, 20);
@@ -92,6 +119,26 @@ describe("auditor sample", function () {
     );
     const kept = JSON.parse(await readFile(path.join(out, "audit-samples.json"), "utf8"));
     expect(kept).to.have.length(1);
+    // `auditor report` in the same folder renders the samples kept there
+    const exportFile = path.join(out, "export.json");
+    await writeFile(
+      exportFile,
+      JSON.stringify({
+        partProof: w.session.deployment.partProof,
+        chainId: "31337",
+        exportedAt: new Date().toISOString(),
+        answers: [],
+        refusals: [],
+        refusalsPerGrant: {},
+      }),
+    );
+    const rep = await w.cli("automaker", "auditor", "report", "--export", exportFile, "--out", out);
+    expect(rep.code, rep.err).to.equal(0);
+    const written = await readFile(path.join(out, "report.md"), "utf8");
+    expect(written).to.include("## Audits by public randomness");
+    expect(written).to.include(
+      `| ${w.assetId} | 1 | ${v.recordCount} | ${sample.seedBlock} | 20 |`,
+    );
     const md = renderMarkdown({ ...(await audit(w.session, {})), samples: kept });
     expect(md).to.include("## Audits by public randomness");
     expect(md).to.include(`| ${w.assetId} | 1 | ${v.recordCount} |`);

@@ -10,8 +10,8 @@ import { pcfSchema } from "./pcf.js";
 import { qualitySchema } from "./quality.js";
 import { parseCsv } from "./csv.js";
 import { zodIssues } from "./issues.js";
-import { BY_DAY, byDay, keyOrderOf, recordKey } from "./key-order.js";
-import { INDICATORS, INDICATOR_SCHEMAS, SCAN_WINDOW_NOTE } from "./indicators.js";
+import { byDay, keyOrderOf, recordKey } from "./key-order.js";
+import { filtersOf, INDICATOR_SCHEMAS } from "./indicators.js";
 import {
   RECORD_STATUSES,
   rowSchema,
@@ -28,10 +28,13 @@ export * from "./indicators.js";
 
 /** Every schema the gateway serves, by on-chain schema id. */
 export const SCHEMAS: ReadonlyMap<string, DataSchema> = new Map(
-  [qualitySchema, deliverySchema, pcfSchema, ...INDICATOR_SCHEMAS]
-    .flatMap((s) => [s, byDay(s)])
-    .map((s) => [s.id, s]),
+  [qualitySchema, deliverySchema, pcfSchema].flatMap((s) => [s, byDay(s)]).map((s) => [s.id, s]),
 );
+// the indicator schemas (filters at any size, indicators.ts) and their day-ordered variants;
+// added here, apart from the list above, so that other schemas join that list without a clash
+for (const s of INDICATOR_SCHEMAS.flatMap((x) => [x, byDay(x)])) {
+  (SCHEMAS as Map<string, DataSchema>).set(s.id, s);
+}
 
 /** Looks a schema up by its id (URN) or short name. */
 export function findSchema(idOrName: string): DataSchema | undefined {
@@ -296,12 +299,6 @@ export function describeSchema(schema: DataSchema) {
       description: schema.fieldDescriptions[index],
     })),
     minMaxField: schema.minMaxField,
-    filters: {
-      indicators: (INDICATORS[schema.name.replace(BY_DAY, "")] ?? []).map((i) => ({
-        index: schema.fields.indexOf(i.field),
-        ...i,
-      })),
-      scanWindow: SCAN_WINDOW_NOTE,
-    },
+    filters: filtersOf(schema),
   };
 }

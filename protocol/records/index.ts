@@ -14,8 +14,8 @@ import { capacitySchema } from "./capacity.js";
 import { claimsSchema } from "./claims.js";
 import { parseCsv } from "./csv.js";
 import { zodIssues } from "./issues.js";
-import { BY_DAY, byDay, keyOrderOf, recordKey } from "./key-order.js";
-import { INDICATORS, INDICATOR_SCHEMAS, SCAN_WINDOW_NOTE } from "./indicators.js";
+import { byDay, keyOrderOf, recordKey } from "./key-order.js";
+import { filtersOf, INDICATOR_SCHEMAS } from "./indicators.js";
 import {
   RECORD_STATUSES,
   rowSchema,
@@ -33,10 +33,13 @@ export { stockSchema, demandSchema, capacitySchema, claimsSchema };
 
 /** Every schema the gateway serves, by on-chain schema id. */
 export const SCHEMAS: ReadonlyMap<string, DataSchema> = new Map(
-  [qualitySchema, deliverySchema, pcfSchema, ...INDICATOR_SCHEMAS]
-    .flatMap((s) => [s, byDay(s)])
-    .map((s) => [s.id, s]),
+  [qualitySchema, deliverySchema, pcfSchema].flatMap((s) => [s, byDay(s)]).map((s) => [s.id, s]),
 );
+// the indicator schemas (filters at any size, indicators.ts) and their day-ordered variants;
+// added here, apart from the list above, so that other schemas join that list without a clash
+for (const s of INDICATOR_SCHEMAS.flatMap((x) => [x, byDay(x)])) {
+  (SCHEMAS as Map<string, DataSchema>).set(s.id, s);
+}
 
 /**
  * The supply-chain schemas of issue 18 (stock, demand, capacity, field claims), each with its
@@ -314,12 +317,6 @@ export function describeSchema(schema: DataSchema) {
       description: schema.fieldDescriptions[index],
     })),
     minMaxField: schema.minMaxField,
-    filters: {
-      indicators: (INDICATORS[schema.name.replace(BY_DAY, "")] ?? []).map((i) => ({
-        index: schema.fields.indexOf(i.field),
-        ...i,
-      })),
-      scanWindow: SCAN_WINDOW_NOTE,
-    },
+    filters: filtersOf(schema),
   };
 }

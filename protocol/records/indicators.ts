@@ -44,6 +44,7 @@
  *   - average PCF (all) = SUM(3) / SUM(2) as in the base schema; MIN/MAX field 3: PCF.
  */
 import { deliverySchema } from "./delivery.js";
+import { BY_DAY } from "./key-order.js";
 import { pcfSchema } from "./pcf.js";
 import { qualitySchema } from "./quality.js";
 import type { DataSchema, ParsedRow } from "./types.js";
@@ -111,6 +112,17 @@ export const INDICATORS: Readonly<Record<string, readonly IndicatorInfo[]>> = {
 /** The limit of the scan window, for small ad-hoc filters the indicators do not cover. */
 export const SCAN_WINDOW_NOTE =
   "ad-hoc filters (predicates ==, ≤, ≥ on up to 3 fields the grant's filter mask allows) are proved over one scan window (scan_d20_c16): at most 15 consecutive records of the key range; larger filtered questions need an indicator field";
+
+/** What the catalogue says about a schema's filters: its indicator fields and the scan limit. */
+export function filtersOf(schema: DataSchema) {
+  return {
+    indicators: (INDICATORS[schema.name.replace(BY_DAY, "")] ?? []).map((i) => ({
+      index: schema.fields.indexOf(i.field),
+      ...i,
+    })),
+    scanWindow: SCAN_WINDOW_NOTE,
+  };
+}
 
 function variant(
   base: DataSchema,

@@ -1,7 +1,9 @@
 import { expect } from "chai";
+import { schemaDescriptionSchema } from "../../protocol/api.js";
 import {
   describeSchema,
   findSchema,
+  SCHEMAS,
   indexKey,
   parseBatch,
   recordKey,
@@ -112,6 +114,11 @@ describe("indicator schemas: filters derived at ingest", function () {
     ]);
     expect(d.filters.scanWindow).to.match(/at most 15 consecutive records/);
     expect(describeSchema(schema("quality")).filters.indicators).to.deep.equal([]);
+    // every catalogue entry is what the API's response schema accepts
+    for (const s of SCHEMAS.values()) {
+      expect(schemaDescriptionSchema.safeParse(describeSchema(s)).success, s.name).to.equal(true);
+    }
+    expect(SCHEMAS.size).to.be.at.least(12);
     for (const name of ["quality-eol3", "delivery-late", "pcf-primary50"]) {
       const s = schema(name);
       for (const i of describeSchema(s).filters.indicators) {

@@ -312,7 +312,8 @@ describe("Console (browser)", function () {
     await page.selectOption("#q-fieldA", q.fieldA);
     if (q.fieldB) await page.selectOption("#q-fieldB", q.fieldB);
     await page.fill("#q-part", q.part);
-    await page.fill("#q-plant", q.plant ?? "");
+    // on a day-ordered asset the plant box is disabled: a question takes every plant
+    if (!(await page.isDisabled("#q-plant"))) await page.fill("#q-plant", q.plant ?? "");
     await page.fill("#q-from", q.from ?? "");
     await page.fill("#q-to", q.to ?? "");
     if (opts.keyboard) {
@@ -779,6 +780,20 @@ describe("Console (browser)", function () {
       const answer = card.locator(".answer");
       expect(await answer.getAttribute("data-metric-value")).to.equal(onTimePercent(july));
       expect(await answer.textContent()).to.match(/^on-time share .*: [\d.]+ %$/);
+
+      // the range form reads the asset's key order too: SUM(quantity) over every plant × July
+      await page.selectOption("#q-grant", grantDelivery.toString());
+      expect(await page.isDisabled("#q-plant")).to.equal(true);
+      const sum = await ask(page, {
+        grant: grantDelivery,
+        aggregate: "sum",
+        fieldA: "quantity",
+        part: PART,
+        from: "2026-07-01",
+        to: "2026-07-31",
+      });
+      expect(sum.verified, JSON.stringify(sum)).to.equal("yes");
+      expect(sum.value).to.equal(String(july.reduce((t, r) => t + r.quantity, 0)));
     });
 
     it("draws a monthly series, one verified point per month and the month below k a gap with its refusal", async function () {
@@ -928,6 +943,14 @@ describe("Console (browser)", function () {
       } finally {
         await other.close();
       }
+    });
+
+    it("never asked a gateway for records with the new forms either, and kept the CSP", function () {
+      // metric 1, range 1, series 3, pooled 2, wallet 1: the questions of this block, at least
+      const asked = requests.filter((r) => /^POST \S+\/queries$/.test(r));
+      expect(asked.length).to.be.at.least(8);
+      expect(requests.filter((r) => /\/records\b/.test(r))).to.deep.equal([]);
+      expect(cspViolations).to.deep.equal([]);
     });
   });
 });

@@ -840,7 +840,7 @@ describe("Console (browser)", function () {
         await series.screenshot({ path: path.join(ROOT, "docs", "console-series.png") });
     });
 
-    it("pools a metric over two suppliers' gateways, each supplier's sums verified in the browser", async function () {
+    it("pools a metric over two suppliers' gateways, each supplier's sums verified in the browser, and names a supplier below k", async function () {
       const page = await open("automaker");
       const sep = [...rows, ...brakeRows].filter((r) => r.departureDate.startsWith("2026-09"));
       const card = await askMetric(page, {
@@ -865,6 +865,24 @@ describe("Console (browser)", function () {
             .reduce((s, r) => s + r.quantity, 0),
         ),
       );
+
+      // a supplier whose window holds fewer than its k refuses the whole question, named, and
+      // the suppliers after it are not asked
+      const early = brakeRows.filter((r) => r.departureDate <= "2026-09-10");
+      expect(early.length).to.be.below(K);
+      const refused = await askMetric(page, {
+        grant: grantBrakeDelivery,
+        metric: "delivered-qty",
+        from: "2026-09-01",
+        to: "2026-09-10",
+        pool: [grantDelivery],
+      });
+      expect(await refused.getAttribute("data-status")).to.equal("refused");
+      const why = refused.locator(".refusal");
+      expect(await why.getAttribute("data-code")).to.equal("COHORT_BELOW_K");
+      expect(await why.getAttribute("data-grant")).to.equal(grantBrakeDelivery.toString());
+      expect(await why.textContent()).to.include("fewer records than the grant's minimum cohort k");
+      expect(await refused.locator("tr[data-grant]").count()).to.equal(0);
     });
 
     it("keeps the metric form usable at a phone's width and from the keyboard", async function () {

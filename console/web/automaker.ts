@@ -3,11 +3,8 @@
  * use, a form to ask a range question under a grant, the job as it runs, and the answer with
  * every check shown as it passes (the proof verified in this browser first).
  */
-import { hexlify, randomBytes } from "ethers";
 import { aggregateOf, fieldOf, keyRangeOf } from "../../cli/policy.js";
 import { describeAnswer } from "../../cli/format.js";
-import type { JobView } from "../../protocol/api.js";
-import { GatewayRefusal } from "../../protocol/client.js";
 import { GrantStatus } from "../../protocol/contract.js";
 import type { QueryMessage } from "../../protocol/typed-data.js";
 import {
@@ -21,9 +18,10 @@ import {
   type GrantRow,
 } from "./chain.js";
 import { barChart } from "./chart.js";
-import { requireSigner, type Ctx } from "./context.js";
-import { errorText, h, replace, short, table } from "./dom.js";
-import { answerChecks, type SignedQuery } from "./verify.js";
+import type { Ctx } from "./context.js";
+import { errorText, h, replace, table } from "./dom.js";
+import { freshIds, runJob, type DescribeAnswer } from "./jobs.js";
+import { field, metricForm, plantBox, plantByOrder } from "./metric-form.js";
 
 /** Aggregates that take a second field (numerator / denominator). */
 const TWO_FIELDS = new Set(["ratio", "threshold"]);
@@ -133,7 +131,12 @@ export async function automakerView(ctx: Ctx, main: HTMLElement): Promise<void> 
     askEl.append(h("p", {}, "No active grant: ask a supplier for one."));
     return;
   }
-  askEl.append(askForm(ctx, active, assetOf, served, answersEl));
+  askEl.append(
+    h("h3", {}, "Any allowed aggregate over a range"),
+    askForm(ctx, active, assetOf, served, answersEl),
+    h("h3", {}, "A metric in words and units, or a series of it by month or quarter"),
+    metricForm(ctx, active, assetOf, served, answersEl),
+  );
 }
 
 /** The range-question form for the active grants. */
@@ -155,7 +158,7 @@ function askForm(
   const fieldA = h("select", { name: "fieldA", id: "q-fieldA" });
   const fieldB = h("select", { name: "fieldB", id: "q-fieldB" });
   const part = h("input", { name: "part", id: "q-part", required: true, autocomplete: "off" });
-  const plant = h("input", { name: "plant", id: "q-plant", autocomplete: "off" });
+  const { input: plant, hint: plantHint, label: plantLabel } = plantBox("q");
   const from = h("input", { name: "from", id: "q-from", type: "date" });
   const to = h("input", { name: "to", id: "q-to", type: "date" });
   const threshold = h("input", {
@@ -174,6 +177,7 @@ function askForm(
     opts(aggSel, aggregatesOf(g.policy));
     opts(fieldA, fieldsOf(g.policy, schemaOf()));
     opts(fieldB, fieldsOf(g.policy, schemaOf()));
+    plantByOrder(plant, plantHint, schemaOf());
     shape();
   };
   const shape = () => {
@@ -184,7 +188,6 @@ function askForm(
   grantSel.addEventListener("change", fill);
   aggSel.addEventListener("change", shape);
   fill();
-  const field = (label: string, el: HTMLElement) => h("label", {}, label, el);
   const form = h(
     "form",
     { id: "ask-form", "aria-label": "Ask a range question" },
@@ -193,7 +196,7 @@ function askForm(
     field("Field (numerator)", fieldA),
     field("Of field (denominator)", fieldB),
     field("Part number", part),
-    field("Plant (optional)", plant),
+    plantLabel,
     field("From (production date)", from),
     field("To", to),
     field("Threshold (PPM)", threshold),
@@ -208,12 +211,15 @@ function askForm(
       if (!schema) throw new Error(`asset ${g.assetId} has a schema this console does not know`);
       const aggregate = aggSel.value;
       const two = TWO_FIELDS.has(aggregate);
-      const { keyLo, keyHi } = keyRangeOf({
-        partNumber: part.value.trim(),
-        plant: plant.value.trim() || undefined,
-        from: from.value || undefined,
-        to: to.value || undefined,
-      });
+      const { keyLo, keyHi } = keyRangeOf(
+        {
+          partNumber: part.value.trim(),
+          plant: plant.value.trim() || undefined,
+          from: from.value || undefined,
+          to: to.value || undefined,
+        },
+        schema,
+      );
       const message: QueryMessage = {
         grantId: g.grantId,
         assetId: g.assetId,
@@ -231,127 +237,19 @@ function askForm(
       const title = [
         `${aggregate} of ${fieldA.value}${TWO_FIELDS.has(aggregate) ? ` / ${fieldB.value}` : ""}`,
         part.value.trim(),
-        plant.value.trim() && `plant ${plant.value.trim()}`,
+        plant.disabled ? "every plant" : plant.value.trim() && `plant ${plant.value.trim()}`,
         (from.value || to.value) && `${from.value || "…"} – ${to.value || "…"}`,
         aggregate === "threshold" && `≤ ${threshold.value} PPM?`,
       ]
         .filter(Boolean)
         .join(", ");
-      void runJob(ctx, gw, message, aggregate, title, answersEl);
+      const describe: DescribeAnswer = (job) => ({
+        text: describeAnswer(job, aggregate).replace(/^answer: /, ""),
+      });
+      void runJob(ctx, gw, message, describe, title, answersEl);
     } catch (err) {
       error.textContent = errorText(err);
     }
   });
   return h("div", {}, form, error);
-}
-
-/** A fresh request id and nonce, and a deadline ten minutes out (as the CLI signs them). */
-function freshIds(): Pick<QueryMessage, "requestId" | "nonce" | "deadline"> {
-  return {
-    requestId: hexlify(randomBytes(32)),
-    nonce: BigInt(hexlify(randomBytes(16))),
-    deadline: BigInt(Math.floor(Date.now() / 1000) + 600),
-  };
-}
-
-/** Signs and sends a question, follows its job, then shows the answer and runs every check. */
-async function runJob(
-  ctx: Ctx,
-  gw: Ctx["gateways"][number],
-  message: QueryMessage,
-  aggregate: string,
-  title: string,
-  answersEl: HTMLElement,
-): Promise<void> {
-  const status = h("p", { class: "status", role: "status" }, "signing …");
-  const card = h("article", { class: "job", "data-status": "signing" }, h("h3", {}, title), status);
-  answersEl.querySelector("h2")!.after(card);
-  const setStatus = (s: string, text: string) => {
-    card.setAttribute("data-status", s);
-    status.textContent = text;
-  };
-  let job: JobView;
-  let signed: SignedQuery;
-  try {
-    const signer = requireSigner(ctx, "automaker");
-    signed = {
-      consumer: await signer.getAddress(),
-      chainId: ctx.domain.chainId,
-      partProof: ctx.domain.partProof,
-      message,
-    };
-    const accepted = await gw.client.query(signer, message);
-    card.setAttribute("data-job-id", accepted.jobId);
-    setStatus("queued", `job ${accepted.jobId} at ${gw.name}: queued`);
-    job = await gw.client.waitJob(accepted.jobId, {
-      onStatus: (s) => setStatus(s, `job ${accepted.jobId} at ${gw.name}: ${s}`),
-    });
-  } catch (e) {
-    if (e instanceof GatewayRefusal) {
-      setStatus("refused", "refused");
-      card.append(
-        h(
-          "p",
-          { class: "refusal", "data-code": e.code },
-          `Refused: ${e.status} ${e.code} — ${e.reason}`,
-        ),
-      );
-    } else {
-      setStatus("error", errorText(e));
-    }
-    return;
-  }
-  if (job.status === "failed") {
-    setStatus("failed", `job ${job.jobId}: failed`);
-    card.append(
-      h(
-        "p",
-        { class: "refusal", "data-code": job.error?.code ?? "" },
-        `Failed: ${job.error?.code ?? ""} — ${job.error?.message ?? ""}`,
-      ),
-    );
-    return;
-  }
-  card.append(
-    h(
-      "p",
-      {
-        class: "answer",
-        "data-value": job.answer?.resultValue ?? "",
-        "data-aux": job.answer?.resultAux ?? "",
-      },
-      describeAnswer(job, aggregate).replace(/^answer: /, ""),
-    ),
-    h(
-      "p",
-      { class: "muted" },
-      `version ${BigInt(job.versionId) & 0xffffffffffffffffn} · proved by the gateway in ${((job.provingMs ?? 0) / 1000).toFixed(1)} s · logged in block ${job.logTx?.blockNumber ?? "?"} (tx `,
-      short(job.logTx?.hash ?? ""),
-      ")",
-    ),
-  );
-  const list = h("ul", { class: "checks", "aria-label": "Checks" });
-  card.append(list);
-  const steps = answerChecks(ctx, job, signed);
-  const items = steps.map((s) => h("li", { "data-check": s.id, "data-state": "pending" }, s.label));
-  list.append(...items);
-  let allOk = true;
-  for (const [i, s] of steps.entries()) {
-    let r: { ok: boolean; note?: string };
-    try {
-      r = await s.run();
-    } catch (e) {
-      r = { ok: false, note: errorText(e) };
-    }
-    allOk &&= r.ok;
-    items[i]!.setAttribute("data-state", r.ok ? "ok" : "failed");
-    if (r.note) items[i]!.append(h("span", { class: "muted", "data-note": "" }, ` — ${r.note}`));
-  }
-  card.setAttribute("data-verified", allOk ? "yes" : "no");
-  setStatus(
-    job.status,
-    allOk
-      ? `job ${job.jobId}: logged and verified — the answer counts`
-      : `job ${job.jobId}: a check FAILED — the answer does not count`,
-  );
 }

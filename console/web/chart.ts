@@ -2,6 +2,8 @@
  * A small SVG bar-chart writer (answers per day, quota use per grant): a few dozen bars need no
  * charting library. Built with DOM calls, labels as text nodes.
  */
+import { niceMax } from "../../cli/svg-chart.js";
+
 const NS = "http://www.w3.org/2000/svg";
 
 function svg<K extends keyof SVGElementTagNameMap>(
@@ -71,4 +73,81 @@ export function barChart(title: string, bars: Bar[], unit = ""): SVGSVGElement {
     );
   });
   return root;
+}
+
+/** One point of a line chart: a value, or null for a gap (a refused period) with its note. */
+export interface LinePoint {
+  label: string;
+  value: number | null;
+  note?: string;
+}
+
+/**
+ * A line chart of a series (the console's twin of the CLI's SVG file, cli/svg-chart.ts, with
+ * the same axis rule): one circle per point with a value, the line broken at every gap, and
+ * each gap's note under the axis. Points and gaps carry data-period for tests and styles.
+ */
+export function lineChart(title: string, unit: string, points: LinePoint[]): SVGSVGElement {
+  const [W, H] = [640, 280];
+  const m = { left: 64, right: 40, top: 28, bottom: 52 };
+  const plotW = W - m.left - m.right;
+  const plotH = H - m.top - m.bottom;
+  const top = niceMax(Math.max(0, ...points.flatMap((p) => (p.value === null ? [] : [p.value]))));
+  const x = (i: number) =>
+    m.left + (points.length <= 1 ? plotW / 2 : (i * plotW) / (points.length - 1));
+  const y = (v: number) => m.top + plotH - (v / top) * plotH;
+  const root = svg("svg", {
+    class: "chart line",
+    viewBox: `0 0 ${W} ${H}`,
+    role: "img",
+    "aria-label": `${title} (${unit})`,
+  });
+  root.append(svg("title", {}, `${title} (${unit})`));
+  for (const t of [0, 0.25, 0.5, 0.75, 1]) {
+    const v = top * t;
+    root.append(
+      svg("line", { class: "grid", x1: m.left, x2: W - m.right, y1: y(v), y2: y(v) }),
+      svg("text", { x: m.left - 6, y: y(v) + 4, "text-anchor": "end" }, compact(v)),
+    );
+  }
+  root.append(svg("text", { x: 4, y: m.top - 8 }, unit));
+  let run: string[] = [];
+  const flush = () => {
+    if (run.length > 1) root.append(svg("polyline", { class: "series", points: run.join(" ") }));
+    run = [];
+  };
+  points.forEach((p, i) => {
+    root.append(svg("text", { x: x(i), y: H - m.bottom + 18, "text-anchor": "middle" }, p.label));
+    if (p.value === null) {
+      flush();
+      root.append(
+        svg(
+          "text",
+          {
+            class: "gap",
+            "data-period": p.label,
+            x: x(i),
+            y: H - m.bottom + 36,
+            "text-anchor": "middle",
+          },
+          p.note ?? "no answer",
+        ),
+      );
+      return;
+    }
+    run.push(`${x(i)},${y(p.value)}`);
+    root.append(
+      svg("circle", { "data-period": p.label, cx: x(i), cy: y(p.value), r: 4 }),
+      svg("text", { x: x(i), y: y(p.value) - 9, "text-anchor": "middle" }, compact(p.value)),
+    );
+  });
+  flush();
+  return root;
+}
+
+/** A number for a chart label: integers grouped, others to three significant digits. */
+function compact(v: number): string {
+  return Number.isInteger(v) || Math.abs(v) >= 1000
+    ? Math.round(v).toLocaleString("en-US")
+    : String(Number(v.toPrecision(3)));
 }

@@ -22,6 +22,7 @@ import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { network } from "hardhat";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { policyOf, schemaOf } from "../../cli/policy.js";
 import { openSession, type Session } from "../../cli/session.js";
@@ -37,7 +38,8 @@ import {
   type DemoSupplier,
   type QualityRow,
 } from "../../scripts/lib/demo-data.js";
-import { freePort } from "../../scripts/lib/processes.js";
+import type { DeliveryRow } from "../../scripts/lib/demo-shapes.js";
+import { devAccount, freePort } from "../../scripts/lib/processes.js";
 import {
   buildFor,
   demoRoles,
@@ -112,6 +114,47 @@ interface Card {
   refusal: string | null;
   checks: Record<string, string>;
   browserVerifyNote: string;
+}
+
+const dayOf = (iso: string) => Date.parse(`${iso}T00:00:00Z`) / 86_400_000;
+
+/** The on-time share in % (two decimals, rounded down) of the arrived deliveries. */
+function onTimePercent(rows: DeliveryRow[]): string {
+  const known = rows.filter((r) => r.leadTimeDays !== null);
+  const onTime = known.filter(
+    (r) => r.dueDate !== null && dayOf(r.departureDate) + r.leadTimeDays! <= dayOf(r.dueDate),
+  );
+  const ppm = Math.floor((onTime.length * 1e6) / known.length);
+  return (Math.floor(ppm / 100) / 100).toFixed(2);
+}
+
+/** The average lead time in days (two decimals, rounded down) of the arrived deliveries. */
+function leadTimeDays(rows: DeliveryRow[]): string {
+  const known = rows.filter((r) => r.leadTimeDays !== null);
+  const micro = Math.floor((known.reduce((s, r) => s + r.leadTimeDays!, 0) * 1e6) / known.length);
+  return (Math.floor(micro / 1e4) / 100).toFixed(2);
+}
+
+/** The page is no wider than the window (no horizontal scroll, e.g. at a phone's width). */
+async function expectNoSideScroll(page: Page): Promise<void> {
+  const overflow = await page.evaluate(
+    () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+  );
+  expect(overflow).to.be.at.most(0);
+}
+
+/** Sends one JSON-RPC request to a node over HTTP (what a wallet does with its node). */
+function nodeRpc(url: string) {
+  return async (method: string, params: unknown[]): Promise<unknown> => {
+    const res = await fetch(url, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
+    });
+    const body = (await res.json()) as { result?: unknown; error?: { message: string } };
+    if (body.error) throw new Error(`${method}: ${body.error.message}`);
+    return body.result;
+  };
 }
 
 describe("Console (browser)", function () {
@@ -234,9 +277,14 @@ describe("Console (browser)", function () {
   });
 
   /** A new tab on a role's view (each tab keeps its own account choice), view loaded. */
-  async function open(role: string, viewport = { width: 1280, height: 800 }): Promise<Page> {
+  async function open(
+    role: string,
+    viewport = { width: 1280, height: 800 },
+    init: (page: Page) => Promise<void> = async () => {},
+  ): Promise<Page> {
     const page = await browser.newPage({ viewport, acceptDownloads: true });
     pages.push(page);
+    await init(page);
     page.on("request", (r) => requests.push(`${r.method()} ${r.url()}`));
     page.on("console", (m) => {
       if (/Content[- ]Security[- ]Policy/i.test(m.text())) cspViolations.push(m.text());
@@ -264,7 +312,8 @@ describe("Console (browser)", function () {
     await page.selectOption("#q-fieldA", q.fieldA);
     if (q.fieldB) await page.selectOption("#q-fieldB", q.fieldB);
     await page.fill("#q-part", q.part);
-    await page.fill("#q-plant", q.plant ?? "");
+    // on a day-ordered asset the plant box is disabled: a question takes every plant
+    if (!(await page.isDisabled("#q-plant"))) await page.fill("#q-plant", q.plant ?? "");
     await page.fill("#q-from", q.from ?? "");
     await page.fill("#q-to", q.to ?? "");
     if (opts.keyboard) {
@@ -273,16 +322,7 @@ describe("Console (browser)", function () {
     } else {
       await page.click("#q-submit");
     }
-    await page.waitForFunction((n) => document.querySelectorAll("article.job").length > n, before);
-    const card = page.locator("article.job").first();
-    await page.waitForFunction(
-      ([el, until]) =>
-        el !== null &&
-        (el.hasAttribute("data-verified") ||
-          ["refused", "failed", "error", until].includes(el.getAttribute("data-status") ?? "")),
-      [await card.elementHandle(), opts.until ?? "refused"] as const,
-      { timeout: 10 * 60_000, polling: 200 },
-    );
+    const card = await newCard(page, before, opts.until);
     return card.evaluate((el) => {
       const checks: Record<string, string> = {};
       for (const li of el.querySelectorAll("li[data-check]")) {
@@ -299,6 +339,21 @@ describe("Console (browser)", function () {
           el.querySelector('li[data-check="proofInBrowser"] [data-note]')?.textContent ?? "",
       };
     });
+  }
+
+  /** The answer card that appears after `before` cards, once it is final (or `until`). */
+  async function newCard(page: Page, before: number, until = "refused") {
+    await page.waitForFunction((n) => document.querySelectorAll("article.job").length > n, before);
+    const card = page.locator("article.job").first();
+    await page.waitForFunction(
+      ([el, u]) =>
+        el !== null &&
+        (el.hasAttribute("data-verified") ||
+          ["refused", "failed", "error", u].includes(el.getAttribute("data-status") ?? "")),
+      [await card.elementHandle(), until] as const,
+      { timeout: 10 * 60_000, polling: 200 },
+    );
+    return card;
   }
 
   const ALL_CHECKS = [
@@ -557,10 +612,7 @@ describe("Console (browser)", function () {
 
   it("fits a phone's width and reaches the roles and the form by keyboard", async function () {
     const page = await open("automaker", { width: 390, height: 844 });
-    const overflow = await page.evaluate(
-      () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
-    );
-    expect(overflow).to.be.at.most(0);
+    await expectNoSideScroll(page);
     await page.keyboard.press("Tab"); // skip link
     expect(await page.evaluate(() => document.activeElement?.textContent)).to.equal(
       "Skip to content",
@@ -581,5 +633,342 @@ describe("Console (browser)", function () {
     expect(requests.length).to.be.greaterThan(20);
     expect(requests.filter((r) => /\/records\b/.test(r))).to.deep.equal([]);
     expect(cspViolations).to.deep.equal([]);
+  });
+
+  /**
+   * The question shapes of the CLI in the console, on a day-ordered delivery asset of Gearworks
+   * (every plant × a date window is one range): a metric in words and units, a monthly series
+   * drawn as a chart with the month below k as a gap, and a question signed by an injected
+   * EIP-1193 wallet whose every request a real node answers (its own signing of an unlocked
+   * account). Answers are compared with plain TypeScript over the rows generated here.
+   */
+  describe("metrics, series, every plant and the injected wallet", function () {
+    const PART = "GBX-3232455";
+    const [A, B] = ["BPNS000000000AUT", "BPNS000000000AU2"];
+    /** The wallet's account: a node account that is none of the demo roles. */
+    const wallet = devAccount(9);
+    /** July 3 deliveries (both plants), August 1 (below k = 2), September 3. */
+    const rows: DeliveryRow[] = [
+      ["2026-07-03", A, 100, 4, "2026-07-08"],
+      ["2026-07-10", B, 150, 6, "2026-07-14"],
+      ["2026-07-20", A, 120, null, "2026-07-25"],
+      ["2026-08-12", B, 90, 3, "2026-08-16"],
+      ["2026-09-02", A, 200, 5, "2026-09-06"],
+      ["2026-09-09", B, 80, 2, "2026-09-12"],
+      ["2026-09-21", A, 60, 7, null],
+    ].map(([departureDate, plant, quantity, leadTimeDays, dueDate]) => ({
+      partNumber: PART,
+      plant: plant as string,
+      departureDate: departureDate as string,
+      quantity: quantity as number,
+      leadTimeDays: leadTimeDays as number | null,
+      dueDate: dueDate as string | null,
+    }));
+    /** Brakeline's deliveries of the same part in September (pooled with Gearworks'). */
+    const brakeRows: DeliveryRow[] = [
+      ["2026-09-04", A, 70],
+      ["2026-09-15", B, 110],
+      ["2026-09-28", A, 40],
+    ].map(([departureDate, plant, quantity]) => ({
+      partNumber: PART,
+      plant: plant as string,
+      departureDate: departureDate as string,
+      quantity: quantity as number,
+      leadTimeDays: 3,
+      dueDate: null,
+    }));
+    let grantDelivery: bigint;
+    let grantWallet: bigint;
+    let grantBrakeDelivery: bigint;
+    let walletCalls: string[];
+
+    before(async function () {
+      // Brakeline's gateway logs again (an earlier test stopped its relayer)
+      await playground.restartGateway(1, { relayer: true });
+      const schema = schemaOf("delivery-by-day");
+      const terms = { validFrom: 0, validUntil: Math.floor(Date.now() / 1000) + 86_400, quota: 20 };
+      /** Supplier i publishes delivery rows on a day-ordered asset; returns a grant maker. */
+      const publish = async (i: number, data: DeliveryRow[]) => {
+        const owner = demoRoles().suppliers[i]!.connect(playground.node.provider);
+        const { assetId } = await supplierCli.registerAsset(sessions[i]!, owner, {
+          schema: "delivery-by-day",
+          endpoint: playground.gateways[i]!.url,
+          metadata: `${DEMO_SUPPLIERS[i]!.name} deliveries, keyed part, day, plant`,
+        });
+        const up = await supplierCli.upload(sessions[i]!, owner, assetId, {
+          format: "json",
+          rows: data,
+        });
+        await supplierCli.publishViaGateway(sessions[i]!, owner, up.version);
+        return async (to: string, aggregates: string[], fields: string[]) =>
+          (
+            await supplierCli.grantAccess(
+              sessions[i]!,
+              owner,
+              assetId,
+              to,
+              policyOf(schema, { aggregates, fields, partNumber: PART, minCohort: K }),
+              terms,
+            )
+          ).grantId;
+      };
+      const gearworks = await publish(0, rows);
+      grantDelivery = await gearworks(
+        demoRoles().automaker.address,
+        ["sum", "ratio"],
+        ["quantity", "leadTimeKnown", "onTime", "leadTimeDays"],
+      );
+      grantWallet = await gearworks(wallet.address, ["sum"], ["quantity"]);
+      const brakeline = await publish(1, brakeRows);
+      grantBrakeDelivery = await brakeline(demoRoles().automaker.address, ["sum"], ["quantity"]);
+    });
+
+    /** Fills the metric form and submits it from the keyboard (Enter in the part box). */
+    async function askMetric(
+      page: Page,
+      q: {
+        grant: bigint;
+        metric: string;
+        from: string;
+        to: string;
+        per?: "month";
+        pool?: bigint[];
+      },
+    ) {
+      const before = await page.locator("article.job").count();
+      await page.selectOption("#m-grant", q.grant.toString());
+      await page.selectOption("#m-metric", q.metric);
+      for (const g of q.pool ?? []) await page.check(`#m-pool input[value='${g}']`);
+      await page.fill("#m-part", PART);
+      await page.fill("#m-from", q.from);
+      await page.fill("#m-to", q.to);
+      await page.selectOption("#m-per", q.per ?? "");
+      await page.focus("#m-part");
+      await page.keyboard.press("Enter");
+      if (q.per) {
+        await page.waitForFunction(
+          (n) => document.querySelectorAll("article.job").length > n,
+          before,
+        );
+        await page.waitForSelector(
+          "article.series[data-status='done'], article.series[data-status='error']",
+          {
+            timeout: 10 * 60_000,
+          },
+        );
+        return page.locator("article.series").first();
+      }
+      return newCard(page, before);
+    }
+
+    it("answers a metric in words and units over every plant × a date window", async function () {
+      const page = await open("automaker");
+      await page.selectOption("#m-grant", grantDelivery.toString());
+      expect(await page.isDisabled("#m-plant")).to.equal(true);
+      expect(await page.textContent("#m-plant-hint")).to.include("every plant");
+      const july = rows.filter((r) => r.departureDate.startsWith("2026-07"));
+      expect(new Set(july.map((r) => r.plant)).size).to.equal(2);
+      const card = await askMetric(page, {
+        grant: grantDelivery,
+        metric: "on-time-share",
+        from: "2026-07-01",
+        to: "2026-07-31",
+      });
+      expect(await card.getAttribute("data-verified"), (await card.textContent()) ?? "").to.equal(
+        "yes",
+      );
+      const answer = card.locator(".answer");
+      expect(await answer.getAttribute("data-metric-value")).to.equal(onTimePercent(july));
+      expect(await answer.textContent()).to.match(/^on-time share .*: [\d.]+ %$/);
+
+      // the range form reads the asset's key order too: SUM(quantity) over every plant × July
+      await page.selectOption("#q-grant", grantDelivery.toString());
+      expect(await page.isDisabled("#q-plant")).to.equal(true);
+      const sum = await ask(page, {
+        grant: grantDelivery,
+        aggregate: "sum",
+        fieldA: "quantity",
+        part: PART,
+        from: "2026-07-01",
+        to: "2026-07-31",
+      });
+      expect(sum.verified, JSON.stringify(sum)).to.equal("yes");
+      expect(sum.value).to.equal(String(july.reduce((t, r) => t + r.quantity, 0)));
+    });
+
+    it("draws a monthly series, one verified point per month and the month below k a gap with its refusal", async function () {
+      const page = await open("automaker");
+      const series = await askMetric(page, {
+        grant: grantDelivery,
+        metric: "lead-time",
+        from: "2026-07-01",
+        to: "2026-09-30",
+        per: "month",
+      });
+      const got = await series
+        .locator("tr[data-period]")
+        .evaluateAll((trs) =>
+          trs.map((tr) => [
+            tr.getAttribute("data-period"),
+            tr.getAttribute("data-state"),
+            tr.getAttribute("data-value") ?? tr.getAttribute("data-code"),
+          ]),
+        );
+      const month = (m: string) => rows.filter((r) => r.departureDate.startsWith(m));
+      expect(month("2026-08").length).to.be.below(K);
+      expect(got).to.deep.equal([
+        ["2026-07", "verified", leadTimeDays(month("2026-07"))],
+        ["2026-08", "refused", "COHORT_BELOW_K"],
+        ["2026-09", "verified", leadTimeDays(month("2026-09"))],
+      ]);
+      expect(await series.locator("tr[data-period='2026-08']").textContent()).to.include(
+        "fewer records than the grant's minimum cohort k",
+      );
+      expect(await series.locator("tr[data-period='2026-07'] summary").textContent()).to.equal(
+        "8 of 8 checks passed, verified in this browser",
+      );
+      const chart = series.locator("svg.chart.line");
+      const circles = await chart
+        .locator("circle")
+        .evaluateAll((cs) => cs.map((c) => c.getAttribute("data-period")));
+      expect(circles).to.deep.equal(["2026-07", "2026-09"]);
+      expect(await chart.locator("text.gap[data-period='2026-08']").textContent()).to.equal(
+        "refused: < k",
+      );
+      expect(await chart.locator("polyline").count()).to.equal(0); // the gap breaks the line
+      if (SCREENSHOTS)
+        await series.screenshot({ path: path.join(ROOT, "docs", "console-series.png") });
+    });
+
+    it("pools a metric over two suppliers' gateways, each supplier's sums verified in the browser, and names a supplier below k", async function () {
+      const page = await open("automaker");
+      const sep = [...rows, ...brakeRows].filter((r) => r.departureDate.startsWith("2026-09"));
+      const card = await askMetric(page, {
+        grant: grantDelivery,
+        metric: "delivered-qty",
+        from: "2026-09-01",
+        to: "2026-09-30",
+        pool: [grantBrakeDelivery],
+      });
+      expect(await card.getAttribute("data-verified"), (await card.textContent()) ?? "").to.equal(
+        "yes",
+      );
+      const total = sep.reduce((s, r) => s + r.quantity, 0);
+      expect(await card.locator(".answer").textContent()).to.equal(
+        `delivered quantity pooled over 2 suppliers: ${total} pieces over ${sep.length} records`,
+      );
+      const parts = await card.locator("tr[data-grant] td:nth-child(4)").allTextContents();
+      expect(parts.map(Number)).to.deep.equal(
+        [rows, brakeRows].map((d) =>
+          d
+            .filter((r) => r.departureDate.startsWith("2026-09"))
+            .reduce((s, r) => s + r.quantity, 0),
+        ),
+      );
+
+      // a supplier whose window holds fewer than its k refuses the whole question, named, and
+      // the suppliers after it are not asked
+      const early = brakeRows.filter((r) => r.departureDate <= "2026-09-10");
+      expect(early.length).to.be.below(K);
+      const refused = await askMetric(page, {
+        grant: grantBrakeDelivery,
+        metric: "delivered-qty",
+        from: "2026-09-01",
+        to: "2026-09-10",
+        pool: [grantDelivery],
+      });
+      expect(await refused.getAttribute("data-status")).to.equal("refused");
+      const why = refused.locator(".refusal");
+      expect(await why.getAttribute("data-code")).to.equal("COHORT_BELOW_K");
+      expect(await why.getAttribute("data-grant")).to.equal(grantBrakeDelivery.toString());
+      expect(await why.textContent()).to.include("fewer records than the grant's minimum cohort k");
+      expect(await refused.locator("tr[data-grant]").count()).to.equal(0);
+    });
+
+    it("keeps the metric form usable at a phone's width and from the keyboard", async function () {
+      const page = await open("automaker", { width: 390, height: 844 });
+      await expectNoSideScroll(page);
+      await page.focus("#q-submit"); // the range form's last control; the metric form follows
+      const reached: string[] = [];
+      for (let i = 0; i < 24; i++) {
+        await page.keyboard.press("Tab");
+        reached.push(await page.evaluate(() => document.activeElement?.id ?? ""));
+      }
+      expect(reached).to.include.members(["m-grant", "m-metric", "m-part", "m-per", "m-submit"]);
+    });
+
+    /** A page whose EIP-1193 wallet forwards every request to a node over JSON-RPC. */
+    function walletPage(request: (method: string, params: unknown[]) => Promise<unknown>) {
+      return async (page: Page) => {
+        await page.exposeFunction("partproofTestWallet", (method: string, params: unknown[]) => {
+          walletCalls.push(method);
+          // a wallet answers which of its accounts it offers; the node holds that account's key
+          if (method === "eth_requestAccounts" || method === "eth_accounts") {
+            return [wallet.address];
+          }
+          return request(method, params ?? []);
+        });
+        // as text: a transpiled function could carry helpers (esbuild's __name) the page lacks
+        await page.addInitScript({
+          content:
+            "window.ethereum = { request: ({ method, params }) => window.partproofTestWallet(method, params || []) };",
+        });
+      };
+    }
+
+    it("signs with an injected EIP-1193 wallet (a real node signs) and refuses a wallet on another chain", async function () {
+      walletCalls = [];
+      const page = await open("automaker", undefined, walletPage(nodeRpc(playground.node.url)));
+      await page.click("#account button:has-text('Connect wallet')");
+      await page.waitForSelector(`#account-address:has-text('${wallet.address}')`);
+      // the view re-rendered for the wallet's account: its one grant, none of the automaker's
+      await page.waitForSelector(`#grants tr[data-grant='${grantWallet}']`);
+      await loaded(page);
+      expect(await page.locator("#grants tr[data-grant]").count()).to.equal(1);
+      const card = await askMetric(page, {
+        grant: grantWallet,
+        metric: "delivered-qty",
+        from: "2026-07-01",
+        to: "2026-09-30",
+      });
+      expect(await card.getAttribute("data-verified"), (await card.textContent()) ?? "").to.equal(
+        "yes",
+      );
+      const total = rows.reduce((s, r) => s + r.quantity, 0);
+      expect(await card.locator(".answer").textContent()).to.equal(
+        `delivered quantity: ${total} pieces over ${rows.length} records`,
+      );
+      expect(walletCalls).to.include("eth_signTypedData_v4");
+      // the gateway verified the wallet's signature: the chain logged the answer to the wallet
+      const pp = sessions[0]!.partProof;
+      const logged = await pp.queryFilter(pp.filters.AnswerRecorded(grantWallet));
+      expect(logged.map((e) => e.args.consumer)).to.deep.equal([wallet.address]);
+
+      const other = await network.create({ override: { chainId: 11155111 } });
+      try {
+        const wrong = await open(
+          "automaker",
+          undefined,
+          walletPage((method, params) => other.provider.request({ method, params })),
+        );
+        await wrong.click("#account button:has-text('Connect wallet')");
+        const alert = wrong.locator("#account .error[role=alert]");
+        await alert.filter({ hasText: "chain" }).waitFor();
+        expect(await alert.textContent()).to.equal(
+          "the wallet is on chain 11155111; switch it to chain 31337",
+        );
+        expect(await wrong.textContent("#account-address")).not.to.equal(wallet.address);
+      } finally {
+        await other.close();
+      }
+    });
+
+    it("never asked a gateway for records with the new forms either, and kept the CSP", function () {
+      // metric 1, range 1, series 3, pooled 2, wallet 1: the questions of this block, at least
+      const asked = requests.filter((r) => /^POST \S+\/queries$/.test(r));
+      expect(asked.length).to.be.at.least(8);
+      expect(requests.filter((r) => /\/records\b/.test(r))).to.deep.equal([]);
+      expect(cspViolations).to.deep.equal([]);
+    });
   });
 });

@@ -1,13 +1,17 @@
 /**
- * Soak: `npm run soak -- --minutes N [--seed S] [--json]`.
+ * Soak: `npm run soak -- --minutes N [--seed S] [--fuzz-cases C] [--json]`.
  *
  * Starts anvil (a separate process), deploys PartProof with the test circuits, and runs the
  * gateway (`gateway/main.ts`) as a child process. While it runs, uploads, publications and
- * queries are driven concurrently, and the gateway is killed with SIGKILL at a random point of
- * one of three kinds: during an ingest (right after an upload is sent), during proving (when a
- * job reports "proving"), or between broadcast and bookkeeping (the relayer's nonce moved on
- * the chain while a job still reports "proved"). After each restart it checks, and at the end
- * after a drain:
+ * queries are driven concurrently, and the gateway is killed with SIGKILL at a random time
+ * after each start (0.2 s to `KILL_MAX_MS`, a share up to `LONG_RUN_MAX_MS`; independent of
+ * any proof finishing). Just before each kill the soak reads what is in flight, and counts
+ * the kill under each phase it cuts: `ingest` (an upload request unanswered), `proving` (a job the gateway reports proving),
+ * `broadcast` (between broadcast and bookkeeping: the chain has logged a job's answer, or the
+ * relayer has a transaction pending, while the gateway still reports it proved), or `idle`;
+ * and a share of the restarts (`START_KILL_SHARE`) is killed again while the gateway starts
+ * (store open, outbox recovery, provers starting): `startup`.
+ * After each restart it checks, and at the end after a drain:
  *  - every accepted query (202) ends logged or failed with a reason; none is lost (404 or stuck);
  *  - no answer is logged twice (AnswerRecorded per grant and request id ≤ 1), and the gateway's
  *    logged jobs are exactly the chain's entries;
@@ -15,7 +19,11 @@
  *    version with every record;
  *  - nonces and quotas: each grant's on-chain `used` equals its entries, a query's nonce sent
  *    again is refused NONCE_REUSED, and the relayer's nonce equals its mined transactions.
- * Prints the figures (kills, queries, lost, duplicated) and exits 1 when any check fails.
+ * Prints the figures (kills, kills per phase, queries, lost, duplicated) and exits 1 when any
+ * check fails. Then (unless `--fuzz-cases 0`) it runs the route fuzzer
+ * (test/gateway/fuzz-routes.test.ts) with C cases per route (default 10,000; CI's suite runs
+ * 1,000) and prints, per route, the responses ≥ 500 (must be 0), those of 1 s or more, and the
+ * slowest, with the load average (timings are figures here, never pass/fail).
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtemp, readFile, writeFile } from "node:fs/promises";
@@ -30,13 +38,14 @@ import { parseArgsOr } from "./lib/args.js";
 import { ROOT } from "./lib/circuit-build.js";
 import { devAccount, freePort, runCommand, startAnvil } from "./lib/processes.js";
 
-const USAGE = "npm run soak -- [--minutes N] [--seed S] [--json]";
+const USAGE = "npm run soak -- [--minutes N] [--seed S] [--fuzz-cases C] [--json]";
 const { values: args } = parseArgsOr(
   {
     options: {
       minutes: { type: "string", default: "10" },
       seed: { type: "string", default: String(Date.now()) },
       json: { type: "boolean", default: false },
+      "fuzz-cases": { type: "string", default: "10000" },
     },
   },
   USAGE,
@@ -44,6 +53,11 @@ const { values: args } = parseArgsOr(
 const minutes = Number(args.minutes);
 if (!(minutes > 0)) {
   console.error(`error: --minutes must be a positive number — usage: ${USAGE}`);
+  process.exit(2);
+}
+const fuzzCases = Number(args["fuzz-cases"]);
+if (!Number.isInteger(fuzzCases) || fuzzCases < 0) {
+  console.error(`error: --fuzz-cases must be a whole number ≥ 0 — usage: ${USAGE}`);
   process.exit(2);
 }
 
@@ -68,6 +82,13 @@ const PART = "GBX-3232455";
 const RELAYER_KEY_ENV = "PARTPROOF_SOAK_RELAYER_KEY";
 /** Accepted queries not yet logged or failed, at most (new queries wait below it). */
 const MAX_OPEN = 4;
+/** Longest time from a gateway's start (healthy) to its kill, ms. */
+const KILL_MAX_MS = 4_000;
+/** Share of the runs that last longer (KILL_MAX_MS to LONG_RUN_MAX_MS): proofs end, relays go. */
+const LONG_RUN_SHARE = 0.15;
+const LONG_RUN_MAX_MS = 15_000;
+/** Share of the restarts killed again while the gateway starts. */
+const START_KILL_SHARE = 0.4;
 const relayerAccount = devAccount(9);
 
 /** Ten quality rows; `tag` makes the batch (and so the version) distinct. */
@@ -108,7 +129,10 @@ async function http(base: string, method: string, url: string, body?: unknown) {
 const figures = {
   minutes,
   kills: 0,
-  killsBy: { ingest: 0, proving: 0, broadcast: 0, random: 0 } as Record<string, number>,
+  /** Kills by the phase they cut (one kill may cut several: the sum can exceed `kills`). */
+  killsBy: { ingest: 0, proving: 0, broadcast: 0, idle: 0, startup: 0 } as Record<string, number>,
+  /** Seconds from a kill to the restarted gateway's first healthy answer (mean, max). */
+  restartSeconds: { mean: 0, max: 0 },
   restarts: 0,
   queries: 0,
   accepted: 0,
@@ -127,7 +151,24 @@ const figures = {
   quotaMismatches: 0,
   problems: [] as string[],
   loadAverage: "",
+  /** The route fuzzer's figures (undefined with --fuzz-cases 0). */
+  fuzz: undefined as FuzzFigures | undefined,
 };
+
+/** What the route fuzzer reports (test/gateway/fuzz-routes.test.ts, FUZZ_FIGURES_FILE). */
+interface FuzzFigures {
+  casesPerRoute: number;
+  passed: boolean;
+  seconds: number;
+  loadAverage: string;
+  routes: {
+    route: string;
+    requests: number;
+    atLeast500: number;
+    slow: number;
+    slowestMs: number;
+  }[];
+}
 
 interface Accepted {
   jobId: string;
@@ -191,7 +232,11 @@ async function main() {
       }),
     );
 
-    const startGateway = async () => {
+    /**
+     * Starts the gateway; resolves with it once healthy, or — given `killAt` (ms since the
+     * epoch) — with undefined when it is still starting then (the caller kills it there).
+     */
+    const startGateway = async (killAt?: number) => {
       // node itself with tsx's loader (not the tsx wrapper, whose child would outlive SIGKILL)
       const child = spawn(process.execPath, ["--import", "tsx", "gateway/main.ts"], {
         cwd: ROOT,
@@ -202,6 +247,7 @@ async function main() {
         },
         stdio: ["ignore", "ignore", "pipe"],
       });
+      gwChild = child;
       let err = "";
       child.stderr?.on("data", (d: Buffer) => (err = (err + d.toString()).slice(-4000)));
       const deadline = Date.now() + 180_000;
@@ -211,14 +257,31 @@ async function main() {
           .then((r) => r.ok)
           .catch(() => false);
         if (ok) return child;
+        if (killAt !== undefined && Date.now() >= killAt) return undefined;
         if (Date.now() > deadline) throw new Error(`the gateway did not start:\n${err}`);
-        await sleep(200);
+        await sleep(killAt === undefined ? 200 : Math.max(0, Math.min(100, killAt - Date.now())));
       }
+    };
+
+    /** Kills the gateway with SIGKILL and makes sure it no longer answers. */
+    const kill = async () => {
+      const child = gwChild!;
+      const exited = new Promise((r) => (child.exitCode !== null ? r(0) : child.once("exit", r)));
+      child.kill("SIGKILL");
+      await exited;
+      if (
+        await fetch(`${base}/health`).then(
+          () => true,
+          () => false,
+        )
+      )
+        throw new Error("a killed gateway still answers: the kill did not reach it");
+      figures.kills++;
     };
 
     // set-up, with a first gateway: the queried asset (published once, granted), and one
     // asset per publisher (a new version published again and again)
-    gwChild = await startGateway();
+    await startGateway();
     const pq = partProofAt(partProof, queried);
     await (await pq.registerAsset(QUALITY, "0x" + "00".repeat(32), base)).wait();
     const queriedAsset = await pq.assetCount();
@@ -323,7 +386,16 @@ async function main() {
           say(`query cut off: ${(e as Error).message} ${(e as Error).cause ?? ""}`);
       }
     };
+    let uploadsInFlight = 0;
     const upload = async () => {
+      uploadsInFlight++;
+      try {
+        await uploadOnce();
+      } finally {
+        uploadsInFlight--;
+      }
+    };
+    const uploadOnce = async () => {
       const i = Math.floor(rand() * publishers.length);
       const owner = publishers[i]!;
       const assetId = publisherAssets[i]!;
@@ -351,14 +423,47 @@ async function main() {
       }
     };
 
-    /** Drives load until `until()` says kill; returns the kind of kill point. */
-    const drive = async (): Promise<string> => {
-      const kind = pick(["ingest", "proving", "broadcast", "random"]);
-      const started = Date.now();
-      const maxMs = 2000 + rand() * 8000;
-      const relayerNonce0 = await provider.getTransactionCount(relayerAccount.address, "latest");
+    /**
+     * What a kill now would cut: an upload unanswered (ingest), a job proving, or an answer
+     * between broadcast and bookkeeping (logged on the chain, or its transaction pending, while
+     * the gateway still reports the job proved); `idle` when none.
+     */
+    const phasesNow = async (): Promise<string[]> => {
+      const phases = new Set<string>();
+      if (uploadsInFlight > 0) phases.add("ingest");
+      const open = accepted.filter((a) => !a.final);
+      const [latest, pending] = await Promise.all([
+        provider.getTransactionCount(relayerAccount.address, "latest"),
+        provider.getTransactionCount(relayerAccount.address, "pending"),
+      ]);
+      await Promise.all(
+        open.map(async (a) => {
+          const r = await http(base, "GET", `/jobs/${a.jobId}`).catch(() => undefined);
+          const status = r?.body?.status;
+          if (status === "proving") phases.add("proving");
+          if (
+            status === "proved" &&
+            (pending > latest || (await pq.isRequestLogged(a.grantId, a.requestId)))
+          )
+            phases.add("broadcast");
+        }),
+      );
+      return phases.size > 0 ? [...phases] : ["idle"];
+    };
+
+    /**
+     * Drives load for a random time (whatever the proofs are doing), then returns the phases a
+     * kill now cuts.
+     */
+    const drive = async (): Promise<string[]> => {
+      // mostly short (0.2 s to KILL_MAX_MS), sometimes long enough for proofs and relays to end
+      const killAt =
+        Date.now() +
+        (rand() < LONG_RUN_SHARE
+          ? KILL_MAX_MS + rand() * (LONG_RUN_MAX_MS - KILL_MAX_MS)
+          : 200 + rand() * (KILL_MAX_MS - 200));
       const inflight: Promise<void>[] = [];
-      for (;;) {
+      while (Date.now() < killAt) {
         // at most MAX_OPEN accepted queries not yet ended: proofs take seconds on a busy machine
         const open = accepted.filter((a) => !a.final);
         if (open.length > 0) {
@@ -369,27 +474,11 @@ async function main() {
         }
         if (open.length < MAX_OPEN && rand() < 0.5) inflight.push(query());
         if (rand() < 0.4) inflight.push(upload());
-        if (kind === "ingest" && Date.now() - started > 500) {
-          inflight.push(upload());
-          await sleep(30 + rand() * 200); // mid-ingest
-          break;
-        }
-        if (kind === "proving" || kind === "broadcast") {
-          const last = accepted.at(-1);
-          if (last) {
-            const s = await http(base, "GET", `/jobs/${last.jobId}`).catch(() => undefined);
-            if (kind === "proving" && s?.body?.status === "proving") break;
-            if (kind === "broadcast" && s?.body?.status === "proved") {
-              const n = await provider.getTransactionCount(relayerAccount.address, "latest");
-              if (n > relayerNonce0) break;
-            }
-          }
-        }
-        if (Date.now() - started > maxMs) break;
-        await sleep(50 + rand() * 150);
+        await sleep(Math.max(0, Math.min(30 + rand() * 120, killAt - Date.now())));
       }
+      const phases = await phasesNow();
       void Promise.allSettled(inflight);
-      return kind;
+      return phases;
     };
 
     /** After a restart: every accepted job terminal or moving, none unknown. */
@@ -434,25 +523,33 @@ async function main() {
 
     const endAt = Date.now() + minutes * 60_000;
     while (Date.now() < endAt) {
-      const kind = await drive();
-      const exited = new Promise((r) => gwChild!.once("exit", r));
-      gwChild.kill("SIGKILL");
-      await exited;
-      if (
-        await fetch(`${base}/health`).then(
-          () => true,
-          () => false,
-        )
-      )
-        throw new Error("a killed gateway still answers: the kill did not reach it");
-      figures.kills++;
-      figures.killsBy[kind] = (figures.killsBy[kind] ?? 0) + 1;
-      gwChild = await startGateway();
+      const phases = await drive();
+      await kill();
+      for (const p of phases) figures.killsBy[p] = (figures.killsBy[p] ?? 0) + 1;
+      // a share of the restarts is cut while the gateway starts (store open, outbox recovery,
+      // provers starting): at a random time within its usual start time
+      const mean = figures.restartSeconds.mean * 1000;
+      if (figures.restarts > 0 && rand() < START_KILL_SHARE) {
+        const started = await startGateway(Date.now() + 100 + rand() * mean * 0.9);
+        if (!started) {
+          await kill();
+          figures.killsBy.startup = (figures.killsBy.startup ?? 0) + 1;
+          phases.push("startup");
+        }
+      }
+      const t0 = Date.now();
+      if (gwChild!.exitCode !== null || gwChild!.signalCode !== null) await startGateway();
+      const took = (Date.now() - t0) / 1000;
+      if (took > 0.5) {
+        figures.restartSeconds.max = Math.max(figures.restartSeconds.max, took);
+        figures.restartSeconds.mean +=
+          (took - figures.restartSeconds.mean) / (figures.restarts + 1);
+      }
       figures.restarts++;
       await check(false);
       const done = accepted.filter((a) => a.final).length;
       say(
-        `kill ${figures.kills} (${kind}): queries ${figures.queries}, accepted ${figures.accepted}, terminal ${done}, uploads ${figures.uploads}, lost ${figures.lost}`,
+        `kill ${figures.kills} (${phases.join("+")}): queries ${figures.queries}, accepted ${figures.accepted}, terminal ${done}, uploads ${figures.uploads}, lost ${figures.lost}`,
       );
     }
 
@@ -514,10 +611,8 @@ async function main() {
     gwChild?.kill("SIGKILL");
     await node.stop();
   }
-  figures.loadAverage = os
-    .loadavg()
-    .map((l) => l.toFixed(1))
-    .join(" ");
+  figures.loadAverage = loadAverage();
+  if (fuzzCases > 0) figures.fuzz = await fuzzRoutes(dir);
   const ok =
     figures.lost === 0 &&
     figures.duplicated === 0 &&
@@ -527,14 +622,71 @@ async function main() {
   if (args.json) console.log(JSON.stringify({ ok, ...figures }));
   else {
     console.log(
-      `soak ${minutes} min: kills ${figures.kills} (ingest ${figures.killsBy.ingest}, proving ${figures.killsBy.proving}, broadcast ${figures.killsBy.broadcast}, random ${figures.killsBy.random}), ` +
+      `soak ${minutes} min: kills ${figures.kills} (${Object.entries(figures.killsBy)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(", ")}), ` +
         `queries ${figures.queries} (accepted ${figures.accepted}: logged ${figures.logged}, failed with a reason ${figures.failedWithReason}; refused ${figures.refused} ${JSON.stringify(figures.refusedBy)}; cut off by a kill ${figures.cutOff}), ` +
         `lost ${figures.lost}, duplicated ${figures.duplicated}, uploads ${figures.uploads} (batches re-checked ${figures.batchesChecked}, partial ${figures.partialVersions}), publications ${figures.publications}, ` +
         `load average ${figures.loadAverage}`,
     );
+    console.log(
+      `kills per phase (a kill may cut several): ${Object.entries(figures.killsBy)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(
+          ", ",
+        )}; restart after a kill: mean ${figures.restartSeconds.mean.toFixed(1)} s, max ${figures.restartSeconds.max.toFixed(1)} s; ${(figures.kills / minutes).toFixed(1)} kills per minute`,
+    );
+    const f = figures.fuzz;
+    if (f) {
+      console.log(
+        `route fuzzing, ${f.casesPerRoute} cases per route: ${f.passed ? "passed" : "FAILED"} in ${f.seconds.toFixed(0)} s, load average ${f.loadAverage}`,
+      );
+      for (const r of f.routes)
+        console.log(
+          `  ${r.route.padEnd(44)} ${String(r.requests).padStart(7)} requests, ≥ 500: ${r.atLeast500}, ≥ 1 s: ${r.slow}, slowest ${r.slowestMs.toFixed(0)} ms`,
+        );
+    }
     for (const p of figures.problems) console.log(`PROBLEM: ${p}`);
   }
   process.exit(ok ? 0 : 1);
+}
+
+function loadAverage(): string {
+  return os
+    .loadavg()
+    .map((l) => l.toFixed(1))
+    .join(" ");
+}
+
+/**
+ * Runs the route fuzzer (its own in-process chain and gateway) with `fuzzCases` cases per route;
+ * its figures come back through FUZZ_FIGURES_FILE. A response ≥ 500 or off the protocol fails it
+ * (a problem here); slow responses are figures only.
+ */
+async function fuzzRoutes(dir: string): Promise<FuzzFigures> {
+  say(`route fuzzing: ${fuzzCases} cases per route`);
+  const file = path.join(dir, "fuzz-figures.json");
+  const t0 = Date.now();
+  let passed = true;
+  await runCommand("hardhat", ["test", "test/gateway/fuzz-routes.test.ts"], {
+    env: { FUZZ_RUNS: String(fuzzCases), FUZZ_FIGURES_FILE: file },
+  }).catch((e: Error) => {
+    passed = false;
+    figures.problems.push(`route fuzzing failed: ${e.message.slice(-2000)}`);
+  });
+  const routes = await readFile(file, "utf8")
+    .then((t) => JSON.parse(t) as FuzzFigures["routes"])
+    .catch(() => [] as FuzzFigures["routes"]);
+  if (routes.length === 0) figures.problems.push("route fuzzing reported no figures");
+  for (const r of routes)
+    if (r.atLeast500 > 0) figures.problems.push(`${r.route}: ${r.atLeast500} responses ≥ 500`);
+  return {
+    casesPerRoute: fuzzCases,
+    passed,
+    seconds: (Date.now() - t0) / 1000,
+    loadAverage: loadAverage(),
+    routes,
+  };
 }
 
 main().catch((e) => {

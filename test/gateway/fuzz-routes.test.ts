@@ -5,13 +5,15 @@
  * stranger, and signed by the right party over fuzzed fields — against a real gateway (port 0,
  * real LevelDB) on the in-process chain. Every response must be below 500, and match the
  * protocol (`checkResponse`: a 4xx body is `api.errorResponseSchema`, a 2xx body its route's
- * schema). The slowest response per route is printed; the 1 s bound is asserted only in soak
- * mode (FUZZ_RUNS set above the default): timings are never asserted in CI.
+ * schema). The slowest response per route, and in soak mode (FUZZ_RUNS above the default) the
+ * count of responses of 1 s or more, are printed — figures, never asserted (a loaded machine is
+ * slow); FUZZ_FIGURES_FILE names a file that gets them as JSON (`npm run soak` reads it).
  *
  * No fuzzed query can start a proof: the one grant of the consumer has quota 1, taken by a query
  * accepted in before(), so a signed query that passes every other check is refused with
  * QUOTA_EXCEEDED (the quota counts answers in flight).
  */
+import { writeFileSync } from "node:fs";
 import { expect } from "chai";
 import fc from "fast-check";
 import { Wallet, type Signer } from "ethers";
@@ -32,7 +34,7 @@ import { checkResponse } from "./responses.js";
 
 const DEFAULT_RUNS = 1_000;
 const RUNS = Number(process.env.FUZZ_RUNS ?? DEFAULT_RUNS);
-/** Soak mode: more runs than CI's; only then is the 1 s bound per response asserted. */
+/** Soak mode: more runs than CI's; responses of BOUND_MS or more are counted and printed. */
 const SOAK = RUNS > DEFAULT_RUNS;
 const BOUND_MS = 1_000;
 
@@ -65,7 +67,10 @@ describe("gateway routes under fuzzing (fast-check)", function () {
   let ownerAddr: string;
   let consumerAddr: string;
   /** Slowest response per route (ms) and the request count. */
-  const slowest = new Map<string, { ms: number; n: number; statuses: Map<string, number> }>();
+  const slowest = new Map<
+    string,
+    { ms: number; n: number; slow: number; statuses: Map<string, number> }
+  >();
 
   before(async function () {
     const conn = await network.create();
@@ -110,7 +115,7 @@ describe("gateway routes under fuzzing (fast-check)", function () {
     await gw?.close();
     const lines = [...slowest.entries()].map(
       ([route, s]) =>
-        `  ${route.padEnd(44)} ${String(s.n).padStart(6)} requests, slowest ${s.ms.toFixed(0).padStart(5)} ms, statuses ${[
+        `  ${route.padEnd(44)} ${String(s.n).padStart(6)} requests, slowest ${s.ms.toFixed(0).padStart(5)} ms${SOAK ? `, ≥ 1 s: ${s.slow}` : ""}, statuses ${[
           ...s.statuses.entries(),
         ]
           .sort()
@@ -120,6 +125,21 @@ describe("gateway routes under fuzzing (fast-check)", function () {
     console.log(
       `\n  route fuzzing, ${RUNS} cases per route (slowest response per route):\n${lines.join("\n")}`,
     );
+    if (process.env.FUZZ_FIGURES_FILE)
+      writeFileSync(
+        process.env.FUZZ_FIGURES_FILE,
+        JSON.stringify(
+          [...slowest.entries()].map(([route, r]) => ({
+            route,
+            requests: r.n,
+            atLeast500: [...r.statuses.entries()]
+              .filter(([k]) => Number(k.split(" ")[0]) >= 500)
+              .reduce((a, [, v]) => a + v, 0),
+            slow: r.slow,
+            slowestMs: r.ms,
+          })),
+        ),
+      );
   });
 
   function validQuery(over: Partial<QueryMessage> = {}): QueryMessage {
@@ -156,9 +176,10 @@ describe("gateway routes under fuzzing (fast-check)", function () {
     });
     const text = await res.text();
     const ms = performance.now() - t0;
-    const s = slowest.get(route) ?? { ms: 0, n: 0, statuses: new Map() };
+    const s = slowest.get(route) ?? { ms: 0, n: 0, slow: 0, statuses: new Map() };
     s.ms = Math.max(s.ms, ms);
     s.n++;
+    if (ms >= BOUND_MS) s.slow++;
     const code = res.status >= 400 ? /"code":"(\w+)"/.exec(text)?.[1] : undefined;
     const key = code ? `${res.status} ${code}` : String(res.status);
     s.statuses.set(key, (s.statuses.get(key) ?? 0) + 1);
@@ -170,7 +191,6 @@ describe("gateway routes under fuzzing (fast-check)", function () {
       contentType: res.headers.get("content-type"),
       text,
     });
-    if (SOAK) expect(ms, `${what} took ${ms.toFixed(0)} ms`).to.be.below(BOUND_MS);
     return res.status;
   }
 

@@ -248,6 +248,8 @@ export function applyBatches(req: ApplyRequest): { rows: Uint8Array; changes: Ve
 }
 
 const MASK64 = (1n << 64n) - 1n;
+/** Distinct value tuples shared between records (beyond it, records keep their own). */
+const TUPLES_MAX = 1 << 16;
 /** Word order of significance of a row in tree order: key, v0..v3, salt (`sortRecords`). */
 const SORT_WORDS = [3, 2, 1, 0, 5, 4, 7, 6, 9, 8, 11, 10, 19, 18, 17, 16, 15, 14, 13, 12];
 
@@ -282,24 +284,42 @@ async function apply(req: ApplyRequest, id: number): Promise<IngestResponse> {
   if (n + 2 > 2 ** req.depth) {
     return { id, ok: true, kind: "tooMany", records: n };
   }
-  const rows = sortRows(merged.rows);
+  let rows = sortRows(merged.rows);
   merged.rows = new Uint8Array(0);
   const previous = kept && kept.root === req.baseRoot ? kept.tree : undefined;
   kept = undefined; // let the old tree go before the new one is built
-  // the tree builder takes records and salts; already sorted, so leaf i is row i − 1
+  // The tree builder takes records and salts (already sorted: leaf i is row i − 1). Equal value
+  // tuples share one array, and the rows are let go while the tree is built (only their
+  // identities are kept): at 10^6 records that is ~250 MB less at the peak.
   const records: TreeRecord[] = new Array(n);
   const salts: bigint[] = new Array(n);
+  const ids = new Uint8Array(n * 16);
+  const tuples = new Map<string, bigint[]>();
   for (let i = 0; i < n; i++) {
     const r = readRow(rows, i);
-    records[i] = { key: r.key, values: r.values };
+    const t = r.values.join(",");
+    let values = tuples.get(t);
+    if (!values) {
+      values = r.values;
+      if (tuples.size < TUPLES_MAX) tuples.set(t, values);
+    }
+    records[i] = { key: r.key, values };
     salts[i] = r.salt;
+    ids.set(rows.subarray(i * ROW_BYTES + 80, (i + 1) * ROW_BYTES), i * 16);
   }
+  tuples.clear();
+  rows = new Uint8Array(0);
   const tree = await buildTree(records, salts, req.depth, {
     minMaxField: req.minMaxField,
     ...(previous ? { previous } : {}),
   });
   const root = tree.root.toString();
   if (n <= REUSE_MAX_RECORDS) kept = { root, tree };
+  rows = new Uint8Array(n * ROW_BYTES);
+  for (let i = 0; i < n; i++) {
+    writeRow(rows, i, records[i]!, salts[i]!);
+    rows.set(ids.subarray(i * 16, (i + 1) * 16), i * ROW_BYTES + 80);
+  }
   return {
     id,
     ok: true,

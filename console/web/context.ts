@@ -120,8 +120,28 @@ export async function connect(): Promise<Ctx> {
       return a ? `DEVELOPMENT · ${a.label}` : undefined;
     },
   };
-  connectWalletOf.set(ctx, async (role: Role) => {
+  let watching = false;
+  connectWalletOf.set(ctx, async (role: Role, onChange: (why: string) => void) => {
     if (!window.ethereum) throw new Error("no injected wallet (EIP-1193) in this browser");
+    const eth = window.ethereum as Eip1193Provider & {
+      on?(event: string, listener: (...args: unknown[]) => void): void;
+    };
+    if (!watching && typeof eth.on === "function") {
+      // a wallet that switches account or chain no longer signs as connected: forget it, so
+      // that nothing is signed for a chain or an account the user did not connect
+      watching = true;
+      const drop = (why: string) => () => {
+        for (const r of Object.keys(injected) as Role[]) {
+          delete injected[r];
+          if (sessionStorage.getItem(CHOICE_KEY(r)) === "wallet") {
+            sessionStorage.removeItem(CHOICE_KEY(r));
+          }
+        }
+        onChange(why);
+      };
+      eth.on("accountsChanged", drop("the wallet switched accounts: connect it again"));
+      eth.on("chainChanged", drop("the wallet switched chains: connect it again"));
+    }
     const bp = new BrowserProvider(window.ethereum);
     const net = await bp.getNetwork();
     if (net.chainId !== BigInt(config.deployment.chainId)) {
@@ -135,11 +155,21 @@ export async function connect(): Promise<Ctx> {
   return ctx;
 }
 
-const connectWalletOf = new WeakMap<Ctx, (role: Role) => Promise<void>>();
+const connectWalletOf = new WeakMap<
+  Ctx,
+  (role: Role, onChange: (why: string) => void) => Promise<void>
+>();
 
-/** Connects the injected wallet for a role (MetaMask and the like). */
-export function connectWallet(ctx: Ctx, role: Role): Promise<void> {
-  return connectWalletOf.get(ctx)!(role);
+/**
+ * Connects the injected wallet for a role (MetaMask and the like). When the wallet later
+ * switches account or chain, the console forgets it and calls `onChange` with why.
+ */
+export function connectWallet(
+  ctx: Ctx,
+  role: Role,
+  onChange: (why: string) => void = () => {},
+): Promise<void> {
+  return connectWalletOf.get(ctx)!(role, onChange);
 }
 
 /** Chooses a DEVELOPMENT account (its index in the config) for a role. */

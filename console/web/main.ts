@@ -15,6 +15,9 @@ function roleOfHash(): Role {
   return (ROLES as string[]).includes(r) ? (r as Role) : "automaker";
 }
 
+/** Why the injected wallet was let go (it switched account or chain), shown once. */
+let walletNotice = "";
+
 /** The header's account picker for a role: DEVELOPMENT accounts (dev chains) and the wallet. */
 function accountPicker(ctx: Ctx, role: Role, rerender: () => void): HTMLElement {
   const box = h("div", { class: "picker" });
@@ -46,7 +49,12 @@ function accountPicker(ctx: Ctx, role: Role, rerender: () => void): HTMLElement 
     );
   }
   if (window.ethereum) {
-    const error = h("span", { class: "error", role: "alert" });
+    const error = h("span", { class: "error", role: "alert" }, walletNotice);
+    walletNotice = "";
+    const changed = (why: string) => {
+      walletNotice = why;
+      rerender();
+    };
     box.append(
       h(
         "button",
@@ -54,7 +62,10 @@ function accountPicker(ctx: Ctx, role: Role, rerender: () => void): HTMLElement 
           type: "button",
           class: "secondary",
           onclick: () =>
-            connectWallet(ctx, role).then(rerender, (e) => (error.textContent = errorText(e))),
+            connectWallet(ctx, role, changed).then(
+              rerender,
+              (e) => (error.textContent = errorText(e)),
+            ),
         },
         "Connect wallet",
       ),

@@ -911,7 +911,7 @@ describe("Console (browser)", function () {
         // as text: a transpiled function could carry helpers (esbuild's __name) the page lacks
         await page.addInitScript({
           content:
-            "window.ethereum = { request: ({ method, params }) => window.partproofTestWallet(method, params || []) };",
+            "window.partproofWalletListeners = {}; window.ethereum = { request: ({ method, params }) => window.partproofTestWallet(method, params || []), on: (e, f) => (window.partproofWalletListeners[e] ||= []).push(f) };",
         });
       };
     }
@@ -943,6 +943,21 @@ describe("Console (browser)", function () {
       const pp = sessions[0]!.partProof;
       const logged = await pp.queryFilter(pp.filters.AnswerRecorded(grantWallet));
       expect(logged.map((e) => e.args.consumer)).to.deep.equal([wallet.address]);
+
+      // the wallet switches chains: the console lets it go and says so (it signs nothing more)
+      await page.evaluate(() =>
+        (
+          globalThis as unknown as {
+            partproofWalletListeners: Record<string, ((chainId: string) => void)[]>;
+          }
+        ).partproofWalletListeners.chainChanged!.forEach((f) => f("0xaa36a7")),
+      );
+      await page.locator("#account .error[role=alert]").filter({ hasText: "switched" }).waitFor();
+      expect(await page.textContent("#account .error[role=alert]")).to.equal(
+        "the wallet switched chains: connect it again",
+      );
+      await loaded(page);
+      expect(await page.textContent("#account-address")).to.equal(demoRoles().automaker.address);
 
       const other = await network.create({ override: { chainId: 11155111 } });
       try {

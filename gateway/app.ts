@@ -256,7 +256,11 @@ async function connectChain(
         'config.chain.rpcUrl: "in-process" needs a provider passed to startServer',
       );
     provider = deps.provider;
-  } else provider = new JsonRpcProvider(config.chain.rpcUrl);
+  } else {
+    // no 250 ms answer cache: a repeated read (the sender's pending nonce after a resync, a
+    // receipt of a block just taken away) must reach the node
+    provider = new JsonRpcProvider(config.chain.rpcUrl, undefined, { cacheTimeout: -1 });
+  }
 
   let relayer: Signer;
   if (config.relayerKey.source === "injected") {

@@ -7,7 +7,7 @@
  * upload (`commitUpload`), so nothing partial ever becomes a version and a gateway killed in
  * between resumes where it stopped.
  */
-import { concat, keccak256 } from "ethers";
+import { concat, getBytes, keccak256 } from "ethers";
 import { z } from "zod";
 import {
   recoverUploadSessionSigner,
@@ -62,18 +62,21 @@ export async function sessionView(ctx: GatewayContext, s: UploadSession) {
   };
 }
 
+/** How long an expired session is remembered (its chunks and commit answered 410), at least. */
+const TOMBSTONE_MS = 7 * 86_400_000;
+
 /** What {@link sweepUploadSessions} did. */
 export interface SweepResult {
   /** Sessions that expired now (their chunks deleted). */
   expired: number;
-  /** Expired sessions forgotten (a lifetime after they expired). */
+  /** Expired sessions forgotten (a week, or a lifetime if longer, after they expired). */
   forgotten: number;
 }
 
 /**
  * Expires every uncommitted session that received nothing for the configured lifetime: its
  * chunks are deleted and it stays as a tombstone (its chunks and commit get UPLOAD_EXPIRED)
- * for one more lifetime, then it is forgotten. Each session under its upload lock, so a chunk
+ * for a week (or one more lifetime, if longer), then it is forgotten. Each session under its upload lock, so a chunk
  * or commit in progress finishes first. Committed sessions are kept (a commit sent again
  * returns its version).
  */
@@ -92,7 +95,7 @@ export async function sweepUploadSessions(
       if (s.expiredAt === undefined) {
         await ctx.store.expireSession(s, now);
         out.expired += 1;
-      } else if (now >= s.expiredAt + lifetimeMs) {
+      } else if (now >= s.expiredAt + Math.max(lifetimeMs, TOMBSTONE_MS)) {
         await ctx.store.forgetSession(s.assetId, s.sessionId);
         out.forgotten += 1;
       } else await ctx.store.dropSessionChunks(s.assetId, s.sessionId); // after a crash
@@ -280,17 +283,12 @@ export async function receiveChunk(
     return { session: await sessionView(ctx, first), index, records: 0, stored: false };
   }
   const parsed = await readBatch(ctx, schema, body.data, `chunk ${index}`);
-  const value = concat([parsed.batchHash, encodeBatch(parsed.batch)]);
+  // bytes, not a hex string (a chunk's rows are ~0.7 MB)
+  const value = Buffer.concat([getBytes(parsed.batchHash), encodeBatch(parsed.batch)]);
   const bytes = Buffer.byteLength(JSON.stringify(body.data));
   return ctx.locks.run(`upload:${assetId}:${sessionId}`, async () => {
     const s = await ownSession(ctx, assetId, sessionId, signer, body);
-    const next = await ctx.store.putSessionChunk(
-      s,
-      index,
-      Buffer.from(value.slice(2), "hex"),
-      parsed.records,
-      bytes,
-    );
+    const next = await ctx.store.putSessionChunk(s, index, value, parsed.records, bytes);
     return { session: await sessionView(ctx, next), index, records: parsed.records, stored: true };
   });
 }

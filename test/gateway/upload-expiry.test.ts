@@ -11,6 +11,7 @@ import { ZeroHash } from "ethers";
 import { network } from "hardhat";
 import { GatewayClient, GatewayRefusal } from "../../protocol/client.js";
 import { qualitySchema, type UploadData } from "../../protocol/records/index.js";
+import { sweepUploadSessions } from "../../gateway/usecases/uploads.js";
 import { deploy, domainOf, gateway, tempDir } from "./helpers.js";
 
 const conn = await network.create();
@@ -79,10 +80,10 @@ describe("Gateway upload sessions: expiry", function () {
       await gw.close();
     }
 
-    // restarted with a 3 s lifetime once the abandoned session is older than that: the sweep
+    // restarted with an 8 s lifetime once the abandoned session is older than that: the sweep
     // at start has deleted its chunks before the gateway serves
-    await sleep(3100);
-    gw = await start({ sessionLifetimeSec: 3, sweepIntervalSec: 1 });
+    await sleep(8100);
+    gw = await start({ sessionLifetimeSec: 8, sweepIntervalSec: 1 });
     client = new GatewayClient(gw.url, domain);
     try {
       expect((await gw.ctx.store.counts()).sessionChunks).to.equal(0);
@@ -96,16 +97,24 @@ describe("Gateway upload sessions: expiry", function () {
       const again = await client.commitUploadSession(owner!, committed);
       expect([again.created, again.version.localId]).to.deep.equal([false, 1]);
 
-      // a session started now is swept by the periodic sweep once it is 3 s idle
+      // a session started now is swept by the periodic sweep once it is 8 s idle
       await client.startUploadSession(owner!, late);
       await client.uploadChunk(owner!, late, 0, chunk(2));
       expect((await gw.ctx.store.counts()).sessionChunks).to.equal(1);
-      for (let i = 0; i < 60 && (await gw.ctx.store.counts()).sessionChunks! > 0; i++) {
+      for (let i = 0; i < 80 && (await gw.ctx.store.counts()).sessionChunks! > 0; i++) {
         await sleep(500);
       }
       expect((await gw.ctx.store.counts()).sessionChunks, "swept").to.equal(0);
       const l = await refusal(client.uploadChunk(owner!, late, 1, chunk(2)));
       expect([l.status, l.code]).to.deep.equal([410, "UPLOAD_EXPIRED"]);
+
+      // a week after expiring, expired sessions are forgotten (the sweep takes its clock);
+      // the committed one is kept
+      const later = await sweepUploadSessions(gw.ctx, Date.now() + 8 * 86_400_000);
+      expect(later).to.deep.equal({ expired: 0, forgotten: 2 });
+      const f = await refusal(client.uploadChunk(owner!, late, 1, chunk(2)));
+      expect([f.status, f.code]).to.deep.equal([404, "UNKNOWN_UPLOAD"]);
+      expect((await gw.ctx.store.getSession("1", committed.sessionId))?.localId).to.equal(1);
     } finally {
       await gw.close();
     }

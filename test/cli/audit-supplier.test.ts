@@ -101,7 +101,7 @@ describe("supplier checks a gateway-built version before signing it", function (
 
   it("refuses to sign a version whose stored records do not rebuild the root it reports", async function () {
     const v = await unpublished();
-    for await (const [k, rows] of store().rows!.iterator()) {
+    for await (const [k, rows] of store().chunks!.iterator()) {
       if (!k.startsWith(`${w.assetId}!`)) continue;
       const buf = new Uint8Array(rows);
       const r = readRow(buf, 0);
@@ -115,7 +115,7 @@ describe("supplier checks a gateway-built version before signing it", function (
         },
         r.salt,
       );
-      await store().rows!.put(k, buf);
+      await store().chunks!.put(k, buf);
     }
     const before = await versionsPublished();
     const err = await supplier.publishViaGateway(w.session, owner, v).then(

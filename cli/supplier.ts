@@ -6,7 +6,12 @@
 import { readFile, readdir, stat } from "node:fs/promises";
 import path from "node:path";
 import { AbiCoder, keccak256, toUtf8Bytes, type Signer } from "ethers";
-import { GatewayError, GatewayRefusal, type GatewayClient } from "../protocol/client.js";
+import {
+  GatewayError,
+  GatewayRefusal,
+  GatewayTimeout,
+  type GatewayClient,
+} from "../protocol/client.js";
 import { uploadDataHash } from "../protocol/typed-data.js";
 import type { LocalVersion } from "../protocol/api.js";
 import { policyStruct } from "../protocol/contract.js";
@@ -196,8 +201,29 @@ export interface UploadOptions {
   chunkBytes?: number;
   /** Called after each chunk. */
   onProgress?: (p: UploadProgress) => void;
+  /** Called each time the commit is asked again because the gateway is still building. */
+  onCommitWaiting?: (attempt: number) => void;
   /** Called after each chunk sent (tests stop a gateway here). */
   afterChunk?: (index: number) => Promise<void> | void;
+}
+
+/**
+ * Runs an idempotent commit again while the gateway is still building (the client's header
+ * timeout ran out before the gateway answered), at most `attempts` times in all.
+ */
+export async function commitPatiently<T>(
+  call: () => Promise<T>,
+  opts: { attempts?: number; onWaiting?: (attempt: number) => void } = {},
+): Promise<T> {
+  const attempts = opts.attempts ?? 12;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await call();
+    } catch (e) {
+      if (!(e instanceof GatewayTimeout) || attempt >= attempts) throw e;
+      opts.onWaiting?.(attempt);
+    }
+  }
 }
 
 /** Runs a gateway call again while the gateway asks to slow down (429, 503 INGEST_BUSY). */
@@ -316,7 +342,12 @@ export async function uploadChunks(
       await opts.afterChunk?.(i);
     }
   }
-  const done = await patiently(() => gw.commitUploadSession(owner, terms));
+  // A commit of 10^6 records builds the version for longer than Node's fetch waits for an answer
+  // (300 s): the commit is idempotent (a repeated commit waits for the first under the session's
+  // lock and answers with the version it made), so it is asked again rather than reported lost.
+  const done = await commitPatiently(() => patiently(() => gw.commitUploadSession(owner, terms)), {
+    onWaiting: opts.onCommitWaiting,
+  });
   return {
     created: done.created,
     version: done.version,

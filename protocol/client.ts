@@ -45,6 +45,14 @@ export class GatewayError extends Error {
   override name = "GatewayError";
 }
 
+/**
+ * The gateway took the request but sent no answer before the HTTP client gave up (Node's fetch
+ * waits 300 s for response headers): the request may still be running on the gateway.
+ */
+export class GatewayTimeout extends GatewayError {
+  override name = "GatewayTimeout";
+}
+
 /** The gateway refused a request: HTTP status, machine-readable code and its message. */
 export class GatewayRefusal extends GatewayError {
   override name = "GatewayRefusal";
@@ -102,7 +110,13 @@ export class GatewayClient {
         headers: { "content-type": "application/json", ...headers },
         body: body === undefined ? undefined : JSON.stringify(body),
       });
-    } catch {
+    } catch (e) {
+      const code = (e as { cause?: { code?: string } }).cause?.code;
+      if (code === "UND_ERR_HEADERS_TIMEOUT") {
+        throw new GatewayTimeout(
+          `gateway ${this.baseUrl} did not answer ${method} ${route} before the client's header timeout; it may still be working on it`,
+        );
+      }
       throw new GatewayError(`gateway ${this.baseUrl} is not reachable`);
     }
     const text = await res.text();

@@ -76,6 +76,8 @@ function addUpload(group: Command, ctx: CommandContext) {
             ctx.progress(
               `chunk ${g.chunk}/${g.chunkCount}${g.resumed ? ` (${g.resumed} held from before)` : ""} · ${g.records} records · ${g.mbPerSec.toFixed(2)} MB/s`,
             ),
+          onCommitWaiting: (n) =>
+            ctx.progress(`the gateway is still building the version (asked again, ${n}) …`),
         });
         const v = up.version;
         let published: { versionId: bigint; txHash: string } | undefined;

@@ -6,9 +6,14 @@
  * test passed) or timed out (counted as killed). The source file is restored after each mutant,
  * also on Ctrl-C, SIGTERM or an error. Mutants:
  *
- * - gateway/usecases/query-checks.ts, gateway/auth.ts, gateway/usecases/assets.ts,
- *   gateway/usecases/reads.ts: each `throw` of a refusal (`throw new AppError(…)` or a helper
- *   that makes one; re-throws of a caught value are left alone) is deleted (replaced by `{}`);
+ * - the gateway's refusals (gateway/usecases/{query-checks,query,assets,reads,ingest,uploads}.ts,
+ *   gateway/auth.ts, gateway/routes/{queries,read-auth}.ts) and the sender's failure outcomes
+ *   (gateway/sender.ts): each `throw` of a refusal (`throw new AppError(…)`/`SendError(…)` or a
+ *   helper that makes one; re-throws of a caught value are left alone) is deleted (`{}`);
+ * - the differencing guard's verdict (gateway/usecases/differencing.ts): each `if` that records
+ *   an atom of fewer than k records (assigns `smallest`) has its condition negated;
+ * - the start-up checks (gateway/startup-checks.ts): each problem found (`problems.push`) is
+ *   deleted, each `return [problem]` becomes `return []`, the refusal `throw` is deleted;
  * - contracts/modules/*.sol: each `revert Error(…);` is deleted (replaced by `{}`); a mutant that
  *   no longer compiles is reported apart and left out of the score;
  * - cli/reconcile.ts: each `if` that raises an anomaly (calls `flag`, pushes an anomaly) or skips
@@ -20,14 +25,16 @@
  *   nothing; each refusal `throw` is deleted. cli/signed-queries.ts (the automaker's own record of
  *   what it signed, which the checks compare against): each refusal `throw` is deleted.
  *
- * Before the mutants, the test files of the selected mutants run once unmutated and must pass (else nothing is
- * measured). Results are merged into bench/mutation-results.json (so subsets accumulate) and
+ * Before the mutants, the test files of the selected mutants run once unmutated and must pass
+ * (else nothing is measured). Results are merged into bench/mutation-results.json (so subsets accumulate) and
  * bench/MUTATION.md is rewritten from them; everything below the line `<!-- notes -->` in
  * MUTATION.md (the written reasons for survivors) is kept.
  *
- * Usage: npm run mutation -- [--only SUBSTR[,SUBSTR…]] [--list] [--timeout-min 20] [--no-baseline]
+ * Usage: npm run mutation -- [--only SUBSTR[,SUBSTR…]] [--list] [--report] [--timeout-min 20]
+ *        [--no-baseline]
  *   --only          mutants whose id (`file:line: label`) contains one of the substrings
  *   --list          print the mutants and exit
+ *   --report        rewrite bench/MUTATION.md from bench/mutation-results.json and exit
  *   --no-baseline   skip the unmutated run: only when the same test files just passed on the
  *                   same commit (a run split across clones)
  */
@@ -574,6 +581,7 @@ async function main() {
       list: { type: "boolean", default: false },
       "timeout-min": { type: "string", default: "20" },
       "no-baseline": { type: "boolean", default: false },
+      report: { type: "boolean", default: false },
     },
   });
   const all = allMutants();
@@ -582,6 +590,10 @@ async function main() {
     .map((s) => s.trim())
     .filter(Boolean);
   const selected = only ? all.filter((m) => only.some((o) => m.id.includes(o))) : all;
+  if (values.report) {
+    console.log(writeReport(all, loadResults()));
+    return;
+  }
   if (values.list) {
     for (const m of selected) console.log(m.id);
     console.log(`${selected.length} of ${all.length} mutants`);

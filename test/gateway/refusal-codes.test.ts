@@ -507,5 +507,12 @@ describe("Gateway refusals", function () {
       const r = await call(gw.url, "GET", "/jobs/00000000-0000-4000-8000-000000000000");
       expect([r.status, r.body.error.code]).to.deep.equal([404, "UNKNOWN_JOB"]);
     });
+
+    it("refuses a job id that is not a UUID with UNKNOWN_JOB, before any store read", async function () {
+      for (const id of ["not-a-uuid", "1", "00000000-0000-4000-8000-00000000000"]) {
+        const r = await call(gw.url, "GET", `/jobs/${id}`);
+        expect([r.status, r.body.error.code], id).to.deep.equal([404, "UNKNOWN_JOB"]);
+      }
+    });
   });
 });

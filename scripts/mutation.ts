@@ -88,7 +88,7 @@ const TESTS_OF: Record<string, string[]> = {
     "gateway",
   ),
   "gateway/usecases/uploads.ts": gw("upload-refusals", "uploads", "domains", "refusal-codes"),
-  "gateway/routes/queries.ts": gw("refusal-codes", "tenancy", "gateway"),
+  "gateway/routes/queries.ts": gw("refusal-codes", "job-events", "tenancy", "gateway"),
   "gateway/routes/read-auth.ts": gw("refusal-codes", "tenancy", "gateway"),
   "gateway/sender.ts": gw("sender-failures", "sender"),
   "gateway/startup-checks.ts": gw("startup-circuits", "startup"),

@@ -66,6 +66,7 @@ const TESTS_OF: Record<string, string[]> = {
   // first (a mutant stops at its first failing test); gateway.test.ts (proofs, minutes) last
   "gateway/usecases/query-checks.ts": gw(
     "refusal-codes",
+    "threshold-policy",
     "refusals",
     "domains",
     "differencing",

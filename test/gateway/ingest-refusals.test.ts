@@ -99,6 +99,21 @@ describe("Gateway upload and publication refusals", function () {
     expect((await pp.getAsset(2n)).versionCount).to.equal(0n);
   });
 
+  it("refuses a publication the chain refuses for another reason with PUBLISH_FAILED naming it (here: paused)", async function () {
+    const up = await upload(3n, rows(3, "0006"));
+    expect(up.status).to.equal(201);
+    await (await pp.pause()).wait(); // the deployer holds the pauser role
+    try {
+      const before = await storeSnapshot(gw.ctx.store);
+      const res = await publishLocal(gw, pp, owner, domain, 3n, up.body.version);
+      await refusedUnchanged(res, 502, "PUBLISH_FAILED", before);
+      expect(res.body.error.message).to.include("EnforcedPause");
+    } finally {
+      await (await pp.unpause()).wait();
+    }
+    expect((await pp.getAsset(3n)).versionCount).to.equal(0n);
+  });
+
   it("refuses a publish signature that expires at the latest block with DEADLINE_EXPIRED (the chain's ExpiredSignature)", async function () {
     const up = await upload(3n, rows(4, "0005"));
     expect(up.status).to.equal(201);

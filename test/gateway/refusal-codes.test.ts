@@ -507,5 +507,20 @@ describe("Gateway refusals", function () {
       const r = await call(gw.url, "GET", "/jobs/00000000-0000-4000-8000-000000000000");
       expect([r.status, r.body.error.code]).to.deep.equal([404, "UNKNOWN_JOB"]);
     });
+
+    it("refuses an audit export whose ?auditor= is missing or not an address with VALIDATION_FAILED", async function () {
+      const headers = await signRead(env.consumer, env.domain, "audit", 0n, gw.ctx.gatewayId);
+      for (const q of ["", "?auditor=", "?auditor=0x1234", "?auditor=nobody"]) {
+        const r = await call(gw.url, "GET", `/audit/answers${q}`, undefined, headers);
+        expect([r.status, r.body.error.code], q).to.deep.equal([400, "VALIDATION_FAILED"]);
+      }
+    });
+
+    it("refuses a job id that is not a UUID with UNKNOWN_JOB, before any store read", async function () {
+      for (const id of ["not-a-uuid", "1", "00000000-0000-4000-8000-00000000000"]) {
+        const r = await call(gw.url, "GET", `/jobs/${id}`);
+        expect([r.status, r.body.error.code], id).to.deep.equal([404, "UNKNOWN_JOB"]);
+      }
+    });
   });
 });

@@ -8,9 +8,15 @@
  *
  * On a day-ordered asset (a `…-by-day` schema, protocol/records/key-order.ts) a question covers
  * every plant of the part × the date window: the plant box is then disabled and says so.
+ *
+ * Filters are metrics too: on an asset of an indicator schema (`quality-eol3`, `delivery-late`,
+ * `pcf-primary50`, protocol/records/indicators.ts) the filtered presets (`metricFits`) are
+ * offered when the grant's field mask allows their indicator fields; the form notes the limit
+ * of any other filter (`FILTERS_NOTE`, the scan window).
  */
 import {
   describeMetric,
+  FILTERS_NOTE,
   formatValue,
   METRICS,
   metricFits,
@@ -202,6 +208,8 @@ export function metricForm(
     pool,
     h("button", { type: "submit", id: "m-submit" }, "Sign and ask"),
   );
+  // which metrics are filtered, and the limit of any other filter (the CLI's help says the same)
+  const note = h("p", { class: "muted hint", id: "m-filters-note" }, `Filters: ${FILTERS_NOTE}.`);
   form.addEventListener("submit", (e) => {
     e.preventDefault();
     error.textContent = "";
@@ -268,7 +276,7 @@ export function metricForm(
       error.textContent = errorText(err);
     }
   });
-  return h("div", {}, form, error);
+  return h("div", {}, form, note, error);
 }
 
 /** One point of a series as it goes: sent, answered and checked, or refused. */

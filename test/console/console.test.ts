@@ -640,7 +640,8 @@ describe("Console (browser)", function () {
    * (every plant × a date window is one range): a metric in words and units, a monthly series
    * drawn as a chart with the month below k as a gap, and a question signed by an injected
    * EIP-1193 wallet whose every request a real node answers (its own signing of an unlocked
-   * account). Answers are compared with plain TypeScript over the rows generated here.
+   * account), and a filtered metric on a `quality-eol3` asset. Answers are compared with plain
+   * TypeScript over the rows generated here.
    */
   describe("metrics, series, every plant and the injected wallet", function () {
     const PART = "GBX-3232455";
@@ -733,6 +734,7 @@ describe("Console (browser)", function () {
         to: string;
         per?: "month";
         pool?: bigint[];
+        plant?: string;
       },
     ) {
       const before = await page.locator("article.job").count();
@@ -740,6 +742,7 @@ describe("Console (browser)", function () {
       await page.selectOption("#m-metric", q.metric);
       for (const g of q.pool ?? []) await page.check(`#m-pool input[value='${g}']`);
       await page.fill("#m-part", PART);
+      if (!(await page.isDisabled("#m-plant"))) await page.fill("#m-plant", q.plant ?? "");
       await page.fill("#m-from", q.from);
       await page.fill("#m-to", q.to);
       await page.selectOption("#m-per", q.per ?? "");
@@ -883,6 +886,96 @@ describe("Console (browser)", function () {
       expect(await why.getAttribute("data-grant")).to.equal(grantBrakeDelivery.toString());
       expect(await why.textContent()).to.include("fewer records than the grant's minimum cohort k");
       expect(await refused.locator("tr[data-grant]").count()).to.equal(0);
+    });
+
+    it("answers a filtered metric (rework PPM among parts with at least 3 end-of-line tests) on an indicator asset, verified in the browser", async function () {
+      // Gearworks' parts of plant 4711 in October: tests 1–5, the boundary (3) reworked and not,
+      // a reworked part with fewer tests, and one part after the window
+      const eol: QualityRow[] = (
+        [
+          ["2026-10-01", 3, true],
+          ["2026-10-02", 1, true],
+          ["2026-10-03", 4, true],
+          ["2026-10-04", 5, false],
+          ["2026-10-05", 2, false],
+          ["2026-10-06", 3, false],
+          ["2026-10-07", 1, false],
+          ["2026-10-08", 3, true],
+          ["2026-10-20", 4, true],
+        ] as const
+      ).map(([productionDate, tests, reworked]) => ({
+        partNumber: PART,
+        plant: "4711",
+        productionDate,
+        hasBeenReworked: reworked,
+        numberOfConductedEndOfLineTests: tests,
+      }));
+      const owner = demoRoles().suppliers[0]!.connect(playground.node.provider);
+      const { assetId } = await supplierCli.registerAsset(sessions[0]!, owner, {
+        schema: "quality-eol3",
+        endpoint: playground.gateways[0]!.url,
+        metadata: "Gearworks parts with their end-of-line tests",
+      });
+      const up = await supplierCli.upload(sessions[0]!, owner, assetId, {
+        format: "json",
+        rows: eol,
+      });
+      await supplierCli.publishViaGateway(sessions[0]!, owner, up.version);
+      const grant = (
+        await supplierCli.grantAccess(
+          sessions[0]!,
+          owner,
+          assetId,
+          demoRoles().automaker.address,
+          policyOf(schemaOf("quality-eol3"), {
+            aggregates: ["ratio"],
+            fields: ["quantity", "reworked", "eolTests3", "reworkedEolTests3"],
+            partNumber: PART,
+            minCohort: K,
+          }),
+          { validFrom: 0, validUntil: Math.floor(Date.now() / 1000) + 86_400, quota: 5 },
+        )
+      ).grantId;
+
+      const page = await open("automaker");
+      await page.selectOption("#m-grant", grant.toString());
+      // the grant's policy allows the plain rework rate and both filtered presets of its schema
+      expect(
+        await page
+          .locator("#m-metric option")
+          .evaluateAll((os) => os.map((o) => o.getAttribute("value"))),
+      ).to.deep.equal(["rework-ppm", "rework-ppm-eol3", "eol3-share"]);
+      expect(await page.textContent("#m-filters-note")).to.include("scan window");
+      const card = await askMetric(page, {
+        grant,
+        metric: "rework-ppm-eol3",
+        plant: "4711",
+        from: "2026-10-01",
+        to: "2026-10-08",
+      });
+      expect(await card.getAttribute("data-verified"), (await card.textContent()) ?? "").to.equal(
+        "yes",
+      );
+      const checks = await card
+        .locator("li[data-check]")
+        .evaluateAll((lis) =>
+          lis.map((li) => [li.getAttribute("data-check"), li.getAttribute("data-state")]),
+        );
+      expect(Object.fromEntries(checks)).to.deep.equal(
+        Object.fromEntries(ALL_CHECKS.map((c) => [c, "ok"])),
+      );
+      // plain TypeScript over the rows: the window's parts with ≥ 3 tests, and which were reworked
+      const tested = eol.filter(
+        (r) => r.productionDate <= "2026-10-08" && r.numberOfConductedEndOfLineTests >= 3,
+      );
+      const reworked = tested.filter((r) => r.hasBeenReworked).length;
+      expect([tested.length, reworked]).to.deep.equal([5, 3]);
+      const ppm = String(Math.floor((reworked * 1e6) / tested.length));
+      const answer = card.locator(".answer");
+      expect(await answer.getAttribute("data-metric-value")).to.equal(ppm);
+      expect(await answer.textContent()).to.equal(
+        `rework rate among parts with at least 3 end-of-line tests: ${ppm} PPM`,
+      );
     });
 
     it("keeps the metric form usable at a phone's width and from the keyboard", async function () {

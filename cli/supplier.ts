@@ -432,8 +432,9 @@ export async function publishViaGateway(
   owner: Signer,
   v: LocalVersion,
   ttlSec = 3600,
+  checkLeaves = SIGN_CHECK_SAMPLES,
 ): Promise<{ versionId: bigint; txHash: string }> {
-  await checkBeforeSigning(s, owner, v);
+  await checkBeforeSigning(s, owner, v, checkLeaves);
   const nonce = await s.partProof.nonces(await owner.getAddress());
   const deadline = BigInt(Math.floor(Date.now() / 1000) + ttlSec);
   const r = await gatewayOf(s).publish(owner, v, nonce, deadline);
@@ -454,8 +455,9 @@ export async function publishDirect(
   s: Session,
   owner: Signer,
   v: VersionToPublish & Pick<LocalVersion, "localId">,
+  checkLeaves = SIGN_CHECK_SAMPLES,
 ) {
-  await checkBeforeSigning(s, owner, v);
+  await checkBeforeSigning(s, owner, v, checkLeaves);
   const sent = await send(s, "publishVersion", () =>
     s.partProof
       .connect(owner)

@@ -60,11 +60,16 @@ function addUpload(group: Command, ctx: CommandContext) {
     .option("--replace", "start a new data set instead of adding to the latest version")
     .option("--no-publish", "only build the version at the gateway")
     .option("--direct", "publish from your own account instead of through the gateway's relayer")
+    .option(
+      "--check-leaves <n>",
+      `random leaves the gateway must prove (besides the first and last link) before you sign (default ${supplier.SIGN_CHECK_SAMPLES})`,
+      positiveInt("--check-leaves"),
+    )
     .action(
       async (
         assetId: string,
         p: string,
-        o: { publish: boolean; direct: boolean; replace?: boolean },
+        o: { publish: boolean; direct: boolean; replace?: boolean; checkLeaves?: number },
       ) => {
         const s = await ctx.session();
         const owner = await ctx.signer(s);
@@ -83,8 +88,8 @@ function addUpload(group: Command, ctx: CommandContext) {
         let published: { versionId: bigint; txHash: string } | undefined;
         if (o.publish && up.created) {
           published = o.direct
-            ? await supplier.publishDirect(s, owner, v)
-            : await supplier.publishViaGateway(s, owner, v);
+            ? await supplier.publishDirect(s, owner, v, o.checkLeaves)
+            : await supplier.publishViaGateway(s, owner, v, undefined, o.checkLeaves);
         }
         const c = v.changes;
         ctx.print(
@@ -160,6 +165,7 @@ function addViews(group: Command, ctx: CommandContext) {
 
 function addPublish(group: Command, ctx: CommandContext) {
   type PublishOpts = {
+    checkLeaves?: number;
     root: string;
     records: string;
     depth: string;
@@ -176,6 +182,11 @@ function addPublish(group: Command, ctx: CommandContext) {
     .requiredOption("--depth <d>", "the version's tree depth")
     .requiredOption("--params-hash <hash>", "the version's parameters hash")
     .option("--direct", "publish from your own account instead of through the gateway's relayer")
+    .option(
+      "--check-leaves <n>",
+      `random leaves the gateway must prove (besides the first and last link) before you sign (default ${supplier.SIGN_CHECK_SAMPLES})`,
+      positiveInt("--check-leaves"),
+    )
     .action(async (assetId: string, localId: string, o: PublishOpts) => {
       const s = await ctx.session();
       // What publishing signs and routes by; the rest of a gateway's version is not known here.
@@ -192,8 +203,8 @@ function addPublish(group: Command, ctx: CommandContext) {
       };
       const owner = await ctx.signer(s);
       const r = o.direct
-        ? await supplier.publishDirect(s, owner, v)
-        : await supplier.publishViaGateway(s, owner, v);
+        ? await supplier.publishDirect(s, owner, v, o.checkLeaves)
+        : await supplier.publishViaGateway(s, owner, v, undefined, o.checkLeaves);
       ctx.print(r, `published as version ${r.versionId}, tx ${r.txHash}`);
     });
 }

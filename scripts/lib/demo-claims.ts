@@ -20,7 +20,7 @@ import { askSupply, resolveParts } from "../../cli/supply.js";
 import * as supplierCli from "../../cli/supplier.js";
 import { DemoRandom } from "./demo-data.js";
 import { devAccount } from "./processes.js";
-import { depthOf, type Playground } from "./sandbox.js";
+import { DEMO_CHECK_LEAVES, depthOf, type Playground } from "./sandbox.js";
 
 const PART = "GBX-3232455";
 const OTHER_PART = "BRK-7712003";
@@ -136,7 +136,13 @@ export async function playClaims(c: ClaimsChapter): Promise<void> {
       format: "catenax",
       payload,
     });
-    await supplierCli.publishViaGateway(autoS, c.automaker, up.version);
+    await supplierCli.publishViaGateway(
+      autoS,
+      c.automaker,
+      up.version,
+      undefined,
+      DEMO_CHECK_LEAVES,
+    );
     say(
       `asset ${assetId} (claims-by-day): ${up.version.recordCount} claimed parts of ${payload.claims.length} claims, July–September, published`,
     );

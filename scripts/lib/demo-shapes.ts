@@ -17,6 +17,7 @@ import { periodsOf, runSeries, seriesCsv, seriesSvg, seriesTable } from "../../c
 import type { Session } from "../../cli/session.js";
 import * as supplierCli from "../../cli/supplier.js";
 import { DemoRandom, type DemoSupplier, type QualityRow } from "./demo-data.js";
+import { DEMO_CHECK_LEAVES } from "./sandbox.js";
 
 /** The automaker's receiving site: every delivery goes there. */
 export const AUTOMAKER_SITE = "BPNS00000000AUTO";
@@ -109,7 +110,7 @@ export async function publishRows(
     metadata,
   });
   const up = await supplierCli.upload(s, owner, assetId, { format: "json", rows });
-  await supplierCli.publishViaGateway(s, owner, up.version);
+  await supplierCli.publishViaGateway(s, owner, up.version, undefined, DEMO_CHECK_LEAVES);
   return { assetId, recordCount: up.version.recordCount };
 }
 

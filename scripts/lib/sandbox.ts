@@ -341,6 +341,15 @@ export interface PublishedAsset {
  * Each demo supplier registers a quality asset on its own gateway, uploads its generated
  * Catena-X data and publishes the version through the gateway's relayer.
  */
+
+/**
+ * Random leaves a demo supplier has the gateway prove before it signs a version (besides the
+ * first and last link; the CLI's default is {@link supplierCli.SIGN_CHECK_SAMPLES}): each is an
+ * AuditPath proof at the circuit's depth, several seconds at depth 20, and the demo publishes
+ * a dozen versions. The check still catches a gateway whose records do not rebuild the root or
+ * whose count is not the tree's (any opened leaf shows those).
+ */
+export const DEMO_CHECK_LEAVES = 1;
 export async function publishDemoData(
   p: Playground,
   sessions: Session[],
@@ -361,7 +370,13 @@ export async function publishDemoData(
       format: "catenax",
       payload: toCatenaX(sup, rows),
     });
-    const pub = await supplierCli.publishViaGateway(s, owner, up.version);
+    const pub = await supplierCli.publishViaGateway(
+      s,
+      owner,
+      up.version,
+      undefined,
+      DEMO_CHECK_LEAVES,
+    );
     out.push({
       assetId,
       versionId: pub.versionId,

@@ -74,6 +74,9 @@ export async function uploadSigner(
   assetId: bigint,
   body: z.infer<typeof uploadBodySchema>,
 ): Promise<string> {
+  // before the hash: an unsigned body waits in the ingest queue while it is hashed, so the
+  // queue's bound must hold here too or anyone could queue bodies without limit
+  ingestHasRoom(ctx);
   const dataHash = await withinBudget("hashing the upload", ctx.ingest.dataHash(body.data));
   return recoverUploadSigner(
     ctx.domain,

@@ -22,6 +22,7 @@ import { ROW_BYTES, decodeBatch, encodeBatch, sharedBytes } from "../store/rows.
 import {
   commitUpload,
   describeVersion,
+  ingestHasRoom,
   ownedAsset,
   readBatch,
   schemaOf,
@@ -144,6 +145,8 @@ export async function uploadStepSigner(
   index: number,
   body: StepBody | ChunkBody,
 ): Promise<string> {
+  // the queue's bound holds before an (unsigned) chunk waits in it to be hashed
+  if ("data" in body) ingestHasRoom(ctx);
   const dataHash =
     "data" in body ? await withinBudget("hashing the chunk", ctx.ingest.dataHash(body.data)) : ZERO;
   let signer: string;

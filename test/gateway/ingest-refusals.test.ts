@@ -11,6 +11,7 @@ import { ZeroHash } from "ethers";
 import { network } from "hardhat";
 import { qualitySchema, type UploadData } from "../../protocol/records/index.js";
 import { signUpload } from "../../protocol/typed-data.js";
+import { INGEST_QUEUE_MAX } from "../../gateway/usecases/ingest.js";
 import { call, deploy, domainOf, gateway, publishLocal, storeSnapshot } from "./helpers.js";
 
 const conn = await network.create();
@@ -123,5 +124,20 @@ describe("Gateway upload and publication refusals", function () {
     const res = await publishLocal(gw, pp, owner, domain, 3n, up.body.version, BigInt(latest));
     await refusedUnchanged(res, 401, "DEADLINE_EXPIRED", before);
     expect((await pp.getAsset(3n)).versionCount).to.equal(0n);
+  });
+
+  it("refuses an upload with INGEST_BUSY before hashing it while the ingest queue is full (an unsigned flood cannot queue bodies without bound), and takes it once the queue drains", async function () {
+    // fill the ingest pool's queue past its bound with real work (hashing a large upload); the
+    // workers start lazily and each task takes a while, so the queue stays full meanwhile
+    const big = rows(20_000, "0008");
+    const filler = Array.from({ length: INGEST_QUEUE_MAX + 8 }, () => gw.ctx.ingest.dataHash(big));
+    try {
+      expect(gw.ctx.ingest.waiting).to.be.at.least(INGEST_QUEUE_MAX);
+      const before = await storeSnapshot(gw.ctx.store);
+      await refusedUnchanged(await upload(3n, rows(3, "0007")), 503, "INGEST_BUSY", before);
+    } finally {
+      await Promise.all(filler);
+    }
+    expect((await upload(3n, rows(3, "0007"))).status).to.equal(201);
   });
 });

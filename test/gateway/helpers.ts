@@ -5,6 +5,7 @@
  */
 import { execFile } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
+import { randomUUID } from "node:crypto";
 import { createRequire } from "node:module";
 import os from "node:os";
 import path from "node:path";
@@ -13,7 +14,7 @@ import { hexlify, randomBytes, ZeroHash, type Signer } from "ethers";
 import type { Policy } from "../../circuits/lib/signals.js";
 import { policyStruct } from "../../protocol/contract.js";
 import { signPublish } from "../../protocol/typed-data.js";
-import { keyRange } from "../../protocol/records/index.js";
+import { keyRange, type UploadData } from "../../protocol/records/index.js";
 import { partProofModule } from "../../ignition/modules/PartProof.js";
 import { startServer, type GatewayDeps, type RunningGateway } from "../../gateway/app.js";
 import type { Domain, QueryMessage } from "../../protocol/typed-data.js";
@@ -282,5 +283,20 @@ export function queryMessage(
     requestId: requestId(),
     deadline: BigInt(Math.floor(Date.now() / 1000) + 600),
     ...q,
+  };
+}
+
+/** `n` quality rows of one part and plant, one per day of July 2026, each with a fresh part id. */
+export function qualityRowsWithIds(n: number): UploadData {
+  return {
+    format: "json",
+    rows: Array.from({ length: n }, (_, i) => ({
+      partNumber: "GBX-3232455",
+      plant: "4711",
+      productionDate: `2026-07-${String(i + 1).padStart(2, "0")}`,
+      hasBeenReworked: i % 2 === 0,
+      numberOfConductedEndOfLineTests: i + 1,
+      partId: randomUUID(),
+    })),
   };
 }

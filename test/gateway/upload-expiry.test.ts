@@ -6,31 +6,17 @@
  * The gateway is restarted on the same folder with different lifetimes (no fake clock).
  */
 import { expect } from "chai";
-import { randomUUID } from "node:crypto";
 import { ZeroHash } from "ethers";
 import { network } from "hardhat";
 import { GatewayClient, GatewayRefusal } from "../../protocol/client.js";
-import { qualitySchema, type UploadData } from "../../protocol/records/index.js";
+import { qualitySchema } from "../../protocol/records/index.js";
 import { sweepUploadSessions } from "../../gateway/usecases/uploads.js";
-import { deploy, domainOf, gateway, tempDir } from "./helpers.js";
+import { deploy, domainOf, gateway, tempDir, qualityRowsWithIds } from "./helpers.js";
 
 const conn = await network.create();
 const { ethers } = conn;
 
-/** A chunk of `n` quality rows with fresh part ids. */
-function chunk(n: number): UploadData {
-  return {
-    format: "json",
-    rows: Array.from({ length: n }, (_, i) => ({
-      partNumber: "GBX-3232455",
-      plant: "4711",
-      productionDate: `2026-07-${String(i + 1).padStart(2, "0")}`,
-      hasBeenReworked: i % 2 === 0,
-      numberOfConductedEndOfLineTests: i + 1,
-      partId: randomUUID(),
-    })),
-  };
-}
+const chunk = qualityRowsWithIds;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -6,31 +6,17 @@
  * A real gateway on port 0 with a real LevelDB against the in-process chain.
  */
 import { expect } from "chai";
-import { randomUUID } from "node:crypto";
 import { hexlify, randomBytes, ZeroHash } from "ethers";
 import { network } from "hardhat";
 import { GatewayClient, GatewayRefusal } from "../../protocol/client.js";
-import { qualitySchema, type UploadData } from "../../protocol/records/index.js";
+import { qualitySchema } from "../../protocol/records/index.js";
 import { signUploadStep } from "../../protocol/typed-data.js";
-import { call, deploy, domainOf, gateway, storeSnapshot } from "./helpers.js";
+import { call, deploy, domainOf, gateway, storeSnapshot, qualityRowsWithIds } from "./helpers.js";
 
 const conn = await network.create();
 const { ethers } = conn;
 
-/** `n` quality rows of one part. */
-function rows(n: number): UploadData {
-  return {
-    format: "json",
-    rows: Array.from({ length: n }, (_, i) => ({
-      partNumber: "GBX-3232455",
-      plant: "4711",
-      productionDate: `2026-07-${String(i + 1).padStart(2, "0")}`,
-      hasBeenReworked: i % 2 === 0,
-      numberOfConductedEndOfLineTests: i + 1,
-      partId: randomUUID(),
-    })),
-  };
-}
+const rows = qualityRowsWithIds;
 
 const newSessionId = () => hexlify(randomBytes(32));
 

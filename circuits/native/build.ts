@@ -21,6 +21,7 @@ import { createHash } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { compilerFlags, headerDirs } from "./toolchain.js";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, "../..");
@@ -100,25 +101,6 @@ export function constantsHeader(): { text: string; source: string } {
   return { text, source };
 }
 
-/** Folders that may hold Node-API headers (node_api.h), most specific first. */
-function headerDirs(): string[] {
-  const prefix = path.dirname(path.dirname(process.execPath));
-  return [
-    path.join(prefix, "include/node"),
-    // the `node` npm package: node_modules/node/bin/node next to node_modules/node-<os>-<arch>
-    path.join(prefix, `node_modules/node-${process.platform}-${process.arch}/include/node`),
-    path.join(prefix, `../node-${process.platform}-${process.arch}/include/node`),
-    "/usr/include/node",
-    "/usr/local/include/node",
-  ];
-}
-
-function compilerFlags(): string[] {
-  const flags = ["-O3", "-std=gnu11", "-shared", "-fPIC", "-pthread", "-Wall", "-Wextra"];
-  if (process.platform === "darwin") flags.push("-undefined", "dynamic_lookup");
-  return flags;
-}
-
 /**
  * Builds the addon unless the cached one matches its inputs. Returns the addon's path, or
  * throws with the reason the build failed.
@@ -167,4 +149,6 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
         "commitment trees will be hashed in JavaScript, which is much slower.",
     );
   }
+  // the Groth16 prover addon is built by the same command (a failure is not fatal either)
+  await (await import("./build-prover.js")).main();
 }

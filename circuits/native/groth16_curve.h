@@ -1,0 +1,332 @@
+/*
+ * Short-Weierstrass curve y^2 = x^3 + b (a = 0) over a field, in Jacobian coordinates
+ * (x = X/Z^2, y = Y/Z^3; Z = 0 is the point at infinity), included once per group by
+ * groth16.c: G1 over Fq and G2 over Fq2. Before including, define
+ *   CURVE_F   the field's prefix (fq, fq2): functions CURVE_F##_add, _sub, _mul, ...
+ *   CURVE_G   the group's prefix (g1, g2): this file defines CURVE_G##_jac, _aff and functions.
+ * Formulas: dbl-2009-l, madd-2007-bl, add-2007-bl (Explicit-Formulas Database, a = 0).
+ */
+#define CAT_(a, b) a##b
+#define CAT(a, b) CAT_(a, b)
+#define F(name) CAT(CURVE_F, CAT(_, name))
+#define G(name) CAT(CURVE_G, CAT(_, name))
+#define FT CURVE_F
+#define JAC G(jac)
+#define AFF G(aff)
+
+typedef struct {
+  FT x, y;
+} AFF;
+typedef struct {
+  FT x, y, z;
+} JAC;
+
+static inline void G(set_inf)(JAC *p) {
+  F(one)(&p->x);
+  F(one)(&p->y);
+  F(zero)(&p->z);
+}
+static inline int G(is_inf)(const JAC *p) { return F(is_zero)(&p->z); }
+/* the zkey stores the point at infinity as x = y = 0 (not on the curve, since b != 0) */
+static inline int G(aff_is_inf)(const AFF *p) { return F(is_zero)(&p->x) && F(is_zero)(&p->y); }
+
+static void G(dbl)(JAC *r, const JAC *p) {
+  if (G(is_inf)(p)) {
+    *r = *p;
+    return;
+  }
+  FT a, b, c, d, e, f, t, x3, y3, z3;
+  F(sqr)(&a, &p->x);
+  F(sqr)(&b, &p->y);
+  F(sqr)(&c, &b);
+  F(add)(&t, &p->x, &b);
+  F(sqr)(&t, &t);
+  F(sub)(&t, &t, &a);
+  F(sub)(&t, &t, &c);
+  F(dbl)(&d, &t); /* D = 2((X+B)^2 - A - C) */
+  F(dbl)(&e, &a);
+  F(add)(&e, &e, &a); /* E = 3A */
+  F(sqr)(&f, &e);
+  F(dbl)(&t, &d);
+  F(sub)(&x3, &f, &t); /* X3 = F - 2D */
+  F(sub)(&t, &d, &x3);
+  F(mul)(&y3, &e, &t);
+  F(dbl)(&c, &c);
+  F(dbl)(&c, &c);
+  F(dbl)(&c, &c);
+  F(sub)(&y3, &y3, &c); /* Y3 = E(D - X3) - 8C */
+  F(mul)(&z3, &p->y, &p->z);
+  F(dbl)(&z3, &z3); /* Z3 = 2YZ */
+  r->x = x3;
+  r->y = y3;
+  r->z = z3;
+}
+
+/* r = p + q, q affine and not infinity (r may alias p) */
+static void G(madd)(JAC *r, const JAC *p, const AFF *q) {
+  if (G(is_inf)(p)) {
+    r->x = q->x;
+    r->y = q->y;
+    F(one)(&r->z);
+    return;
+  }
+  FT z1z1, u2, s2, h, hh, i, j, rr, v, t, x3, y3, z3;
+  F(sqr)(&z1z1, &p->z);
+  F(mul)(&u2, &q->x, &z1z1);
+  F(mul)(&s2, &q->y, &p->z);
+  F(mul)(&s2, &s2, &z1z1);
+  F(sub)(&h, &u2, &p->x);
+  F(sub)(&rr, &s2, &p->y);
+  if (F(is_zero)(&h)) {
+    if (F(is_zero)(&rr)) {
+      G(dbl)(r, p);
+    } else {
+      G(set_inf)(r);
+    }
+    return;
+  }
+  F(dbl)(&rr, &rr);
+  F(sqr)(&hh, &h);
+  F(dbl)(&i, &hh);
+  F(dbl)(&i, &i);
+  F(mul)(&j, &h, &i);
+  F(mul)(&v, &p->x, &i);
+  F(sqr)(&x3, &rr);
+  F(sub)(&x3, &x3, &j);
+  F(sub)(&x3, &x3, &v);
+  F(sub)(&x3, &x3, &v); /* X3 = r^2 - J - 2V */
+  F(sub)(&t, &v, &x3);
+  F(mul)(&y3, &rr, &t);
+  F(mul)(&t, &p->y, &j);
+  F(dbl)(&t, &t);
+  F(sub)(&y3, &y3, &t); /* Y3 = r(V - X3) - 2 Y1 J */
+  F(add)(&z3, &p->z, &h);
+  F(sqr)(&z3, &z3);
+  F(sub)(&z3, &z3, &z1z1);
+  F(sub)(&z3, &z3, &hh); /* Z3 = (Z1 + H)^2 - Z1Z1 - HH */
+  r->x = x3;
+  r->y = y3;
+  r->z = z3;
+}
+
+/* r = p + q (r may alias either) */
+static void G(add)(JAC *r, const JAC *p, const JAC *q) {
+  if (G(is_inf)(p)) {
+    *r = *q;
+    return;
+  }
+  if (G(is_inf)(q)) {
+    *r = *p;
+    return;
+  }
+  FT z1z1, z2z2, u1, u2, s1, s2, h, i, j, rr, v, t, x3, y3, z3;
+  F(sqr)(&z1z1, &p->z);
+  F(sqr)(&z2z2, &q->z);
+  F(mul)(&u1, &p->x, &z2z2);
+  F(mul)(&u2, &q->x, &z1z1);
+  F(mul)(&s1, &p->y, &q->z);
+  F(mul)(&s1, &s1, &z2z2);
+  F(mul)(&s2, &q->y, &p->z);
+  F(mul)(&s2, &s2, &z1z1);
+  F(sub)(&h, &u2, &u1);
+  F(sub)(&rr, &s2, &s1);
+  if (F(is_zero)(&h)) {
+    if (F(is_zero)(&rr)) {
+      G(dbl)(r, p);
+    } else {
+      G(set_inf)(r);
+    }
+    return;
+  }
+  F(dbl)(&rr, &rr);
+  F(dbl)(&i, &h);
+  F(sqr)(&i, &i);
+  F(mul)(&j, &h, &i);
+  F(mul)(&v, &u1, &i);
+  F(sqr)(&x3, &rr);
+  F(sub)(&x3, &x3, &j);
+  F(sub)(&x3, &x3, &v);
+  F(sub)(&x3, &x3, &v);
+  F(sub)(&t, &v, &x3);
+  F(mul)(&y3, &rr, &t);
+  F(mul)(&t, &s1, &j);
+  F(dbl)(&t, &t);
+  F(sub)(&y3, &y3, &t);
+  F(add)(&z3, &p->z, &q->z);
+  F(sqr)(&z3, &z3);
+  F(sub)(&z3, &z3, &z1z1);
+  F(sub)(&z3, &z3, &z2z2);
+  F(mul)(&z3, &z3, &h);
+  r->x = x3;
+  r->y = y3;
+  r->z = z3;
+}
+
+static inline void G(from_aff)(JAC *r, const AFF *a) {
+  if (G(aff_is_inf)(a)) {
+    G(set_inf)(r);
+    return;
+  }
+  r->x = a->x;
+  r->y = a->y;
+  F(one)(&r->z);
+}
+
+/* affine coordinates (x = y = 0 for infinity) */
+static void G(to_aff)(AFF *r, const JAC *p) {
+  if (G(is_inf)(p)) {
+    F(zero)(&r->x);
+    F(zero)(&r->y);
+    return;
+  }
+  FT zi, zi2, zi3;
+  F(inv)(&zi, &p->z);
+  F(sqr)(&zi2, &zi);
+  F(mul)(&zi3, &zi2, &zi);
+  F(mul)(&r->x, &p->x, &zi2);
+  F(mul)(&r->y, &p->y, &zi3);
+}
+
+/* r = k * p, k a scalar in standard form (4 little-endian limbs) */
+static void G(mul_scalar)(JAC *r, const JAC *p, const uint64_t k[4]) {
+  JAC acc;
+  G(set_inf)(&acc);
+  for (int i = 255; i >= 0; i--) {
+    G(dbl)(&acc, &acc);
+    if ((k[i / 64] >> (i % 64)) & 1) G(add)(&acc, &acc, p);
+  }
+  *r = acc;
+}
+
+/* ----------------------------------------------------------------------- multi-exponentiation */
+
+/* One MSM, sum of scalar[i] * point[i] over the indices idx (scalars not 0 or 1, points not
+ * infinity), by Pippenger's bucket method: windows of c bits; thread t of T sums windows
+ * t, t + T, ... into win[]. */
+typedef struct {
+  const uint8_t *points; /* affine points, sizeof(AFF) bytes each (zkey layout) */
+  const fr *scalars;     /* standard form */
+  const uint32_t *idx;
+  uint32_t n;
+  int c, nw, thread, threads;
+  JAC *win;
+} G(msm_job);
+
+static inline uint32_t G(digit)(const fr *s, int bit, int c) {
+  int limb = bit / 64, off = bit % 64;
+  uint64_t v = s->v[limb] >> off;
+  if (off + c > 64 && limb < 3) v |= s->v[limb + 1] << (64 - off);
+  return (uint32_t)(v & ((1u << c) - 1));
+}
+
+static void *G(msm_worker)(void *arg) {
+  G(msm_job) *jb = (G(msm_job) *)arg;
+  uint32_t nb = (1u << jb->c) - 1;
+  JAC *buckets = (JAC *)malloc(sizeof(JAC) * nb);
+  if (!buckets) return (void *)1;
+  AFF a;
+  for (int w = jb->thread; w < jb->nw; w += jb->threads) {
+    for (uint32_t b = 0; b < nb; b++) G(set_inf)(&buckets[b]);
+    for (uint32_t k = 0; k < jb->n; k++) {
+      uint32_t i = jb->idx[k];
+      uint32_t d = G(digit)(&jb->scalars[i], w * jb->c, jb->c);
+      if (!d) continue;
+      memcpy(&a, jb->points + (size_t)i * sizeof(AFF), sizeof(AFF));
+      G(madd)(&buckets[d - 1], &buckets[d - 1], &a);
+    }
+    /* sum of d * bucket[d-1]: running sums from the top bucket down */
+    JAC run, sum;
+    G(set_inf)(&run);
+    G(set_inf)(&sum);
+    for (uint32_t b = nb; b-- > 0;) {
+      G(add)(&run, &run, &buckets[b]);
+      G(add)(&sum, &sum, &run);
+    }
+    jb->win[w] = sum;
+  }
+  free(buckets);
+  return NULL;
+}
+
+/* r = sum over i < n of scalars[i] * points[i]; 0 on success, -1 when out of memory */
+static int G(msm)(JAC *r, const uint8_t *points, const fr *scalars, uint32_t n, int threads) {
+  G(set_inf)(r);
+  uint32_t *idx = (uint32_t *)malloc(sizeof(uint32_t) * (n ? n : 1));
+  if (!idx) return -1;
+  uint32_t m = 0;
+  JAC ones;
+  G(set_inf)(&ones);
+  AFF a;
+  for (uint32_t i = 0; i < n; i++) {
+    const fr *s = &scalars[i];
+    if (!(s->v[1] | s->v[2] | s->v[3]) && s->v[0] <= 1) {
+      if (s->v[0] == 1) { /* most witness values are bits: one addition, no windows */
+        memcpy(&a, points + (size_t)i * sizeof(AFF), sizeof(AFF));
+        if (!G(aff_is_inf)(&a)) G(madd)(&ones, &ones, &a);
+      }
+      continue;
+    }
+    memcpy(&a, points + (size_t)i * sizeof(AFF), sizeof(AFF));
+    if (G(aff_is_inf)(&a)) continue;
+    idx[m++] = i;
+  }
+  if (m > 0) {
+    int lg = 0;
+    while ((1u << (lg + 1)) <= m) lg++;
+    int c = lg - 3; /* buckets (2^c) well below the points per window */
+    if (c < 2) c = 2;
+    if (c > 16) c = 16;
+    int nw = (254 + c - 1) / c;
+    if (threads < 1) threads = 1;
+    if (threads > nw) threads = nw;
+    JAC *win = (JAC *)malloc(sizeof(JAC) * nw);
+    G(msm_job) *jobs = (G(msm_job) *)malloc(sizeof(G(msm_job)) * threads);
+    pthread_t *tids = (pthread_t *)malloc(sizeof(pthread_t) * threads);
+    int failed = !win || !jobs || !tids;
+    if (!failed) {
+      int started = 1;
+      for (int t = 0; t < threads; t++) {
+        jobs[t] = (G(msm_job)){points, scalars, idx, m, c, nw, t, threads, win};
+      }
+      for (int t = 1; t < threads; t++) {
+        if (pthread_create(&tids[t], NULL, G(msm_worker), &jobs[t]) != 0) break;
+        started++;
+      }
+      /* windows of threads that did not start run here */
+      for (int t = 0; t < threads; t++) {
+        if (t == 0 || t >= started) failed |= G(msm_worker)(&jobs[t]) != NULL;
+      }
+      for (int t = 1; t < started; t++) {
+        void *res;
+        pthread_join(tids[t], &res);
+        failed |= res != NULL;
+      }
+    }
+    if (!failed) {
+      JAC acc = win[nw - 1];
+      for (int w = nw - 2; w >= 0; w--) {
+        for (int k = 0; k < c; k++) G(dbl)(&acc, &acc);
+        G(add)(&acc, &acc, &win[w]);
+      }
+      *r = acc;
+    }
+    free(win);
+    free(jobs);
+    free(tids);
+    if (failed) {
+      free(idx);
+      return -1;
+    }
+  }
+  G(add)(r, r, &ones);
+  free(idx);
+  return 0;
+}
+
+#undef F
+#undef G
+#undef FT
+#undef JAC
+#undef AFF
+#undef CURVE_F
+#undef CURVE_G

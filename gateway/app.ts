@@ -201,7 +201,12 @@ export function createApp(ctx: GatewayContext): express.Express {
       bodyLimitBytes: ctx.config.bodyLimitBytes,
       chain: { chainId: ctx.domain.chainId.toString(), partProof: ctx.domain.partProof, block },
       circuit: ctx.config.circuit.name,
-      provers: { size: ctx.config.provers, busy: ctx.pool.busy, waiting: ctx.pool.waiting },
+      provers: {
+        size: ctx.config.provers,
+        busy: ctx.pool.busy,
+        waiting: ctx.pool.waiting,
+        engine: ctx.pool.engine,
+      },
       ingest: { busy: ctx.ingest.busy, waiting: ctx.ingest.waiting },
       outboxDepth: depth,
     });
@@ -375,6 +380,7 @@ export async function startServer(input: unknown, deps: GatewayDeps = {}): Promi
     { port, circuit: config.circuit.name, gatewayId: ctx.gatewayId, resumed },
     "gateway started",
   );
+  log.info({ prover: pool.engine }, `proofs by ${pool.engineNote}`);
 
   let closing: Promise<void> | undefined;
   return {

@@ -7,10 +7,12 @@
 import { fork, type ChildProcess } from "node:child_process";
 import { EventEmitter } from "node:events";
 import { Worker } from "node:worker_threads";
+import { loadNativeProver, nativeProverUnavailableReason } from "../../circuits/native/groth16.js";
 import type {
   AuditRequest,
   AuditResponse,
   ProofSteps,
+  ProverEngine,
   WorkerRequest,
   WorkerResponse,
 } from "./worker.js";
@@ -274,8 +276,8 @@ export const PROVER_NICE = 5;
 
 /**
  * A pool of proving workers for one circuit (and its scan instance). Each is a child process
- * in which snarkjs proves on all cores (its own thread pool), so `size` is the number of proofs
- * in parallel, not of cores used.
+ * that proves on all cores (the native prover's threads, or snarkjs' own thread pool), so
+ * `size` is the number of proofs in parallel, not of cores used.
  */
 export class ProverPool extends WorkerPool<
   WorkerRequest | AuditRequest,
@@ -289,15 +291,29 @@ export class ProverPool extends WorkerPool<
       scan?: { wasm: string; zkey: string };
       audit?: { wasm: string; zkey: string };
     },
-    opts: { kind?: WorkerKind; nice?: number } = {},
+    opts: { kind?: WorkerKind; nice?: number; prover?: "auto" | "snarkjs" } = {},
   ) {
+    const prover = opts.prover ?? "auto";
     super(
       size,
       "./worker.ts",
-      { name: "prover", nice: opts.nice ?? PROVER_NICE, ...artifacts },
+      { name: "prover", nice: opts.nice ?? PROVER_NICE, prover, ...artifacts },
       opts.kind ?? "process",
     );
+    const native = prover !== "snarkjs" && loadNativeProver() !== null;
+    this.engine = native ? "native" : "snarkjs";
+    this.engineNote = native
+      ? "native Groth16 prover (circuits/native)"
+      : `snarkjs (${prover === "snarkjs" ? "asked for" : `native prover: ${nativeProverUnavailableReason()}`})`;
   }
+
+  /**
+   * The prover the workers use: "native" when its addon is built and loads (and neither the
+   * pool's `prover: "snarkjs"` nor PARTPROOF_PROVER=snarkjs asks for snarkjs), else "snarkjs".
+   */
+  readonly engine: ProverEngine;
+  /** {@link engine} and why, for the start-up log. */
+  readonly engineNote: string;
 
   /** Proves a range answer in a worker. */
   async prove(task: ProveTask): Promise<ProofResult> {

@@ -1,12 +1,19 @@
 /**
  * A proving worker: builds a version's Merkle-sum tree (from records and salts, cached by root
- * inside the worker), computes the range or scan witness, and runs snarkjs Groth16 (witness,
- * then proof), all off the HTTP loop. The prover pool runs it as a child process, where
- * snarkjs' own thread pool proves on every core; it also runs as a worker thread (one core).
+ * inside the worker), computes the range or scan witness (snarkjs), and proves it with Groth16,
+ * all off the HTTP loop. The prover pool runs it as a child process; it also runs as a worker
+ * thread (the former mode, for the benchmark).
+ *
+ * The proof is made by the native prover (circuits/native/groth16.c, on every core) when its
+ * addon is built, unless the pool says `prover: "snarkjs"` or PARTPROOF_PROVER=snarkjs is set;
+ * otherwise by snarkjs (in a child process its own thread pool proves on every core). Each
+ * native proof is checked against the zkey's verification key before it leaves the worker; one
+ * that does not verify is made again by snarkjs (and the worker says so on stderr).
  */
 // @ts-expect-error snarkjs ships no type declarations
 import * as snarkjs from "snarkjs";
 import { buildTree, type MerkleSumTree } from "../../circuits/lib/tree.js";
+import { loadNativeProver, proveNative } from "../../circuits/native/groth16.js";
 import { auditWitness, rangeWitness, scanWitness } from "../../circuits/lib/witness.js";
 import { onMessage, send, workerData } from "./channel.js";
 import {
@@ -104,12 +111,19 @@ export interface ProofSteps {
    * thread it counts the whole gateway's process instead.
    */
   proveCpuMs: number;
+  /** Which prover made the proof. */
+  prover: ProverEngine;
 }
+
+/** The Groth16 prover of a proof: the native addon, or snarkjs. */
+export type ProverEngine = "native" | "snarkjs";
 
 const artifacts = workerData as {
   range: { wasm: string; zkey: string };
   scan?: { wasm: string; zkey: string };
   audit?: { wasm: string; zkey: string };
+  /** "snarkjs" forces snarkjs; otherwise the native prover when it is built. */
+  prover?: "auto" | "snarkjs";
 };
 // ffjavascript's own thread pool (the `web-worker` package) does not work inside a worker
 // thread, so there the curve runs single-threaded; in a child process (the prover pool's mode)
@@ -118,6 +132,26 @@ const PROVER_OPTIONS = { singleThread: isThread() };
 
 function isThread(): boolean {
   return !process.send;
+}
+
+const useNative = artifacts.prover !== "snarkjs" && loadNativeProver() !== null;
+const vkeys = new Map<string, Promise<unknown>>();
+
+/** A Groth16 proof of a computed witness (`wtns`: snarkjs' in-memory .wtns) with the zkey. */
+async function groth16(
+  zkey: string,
+  wtns: { type: "mem"; data?: Uint8Array },
+): Promise<{ proof: unknown; publicSignals: string[]; prover: ProverEngine }> {
+  if (useNative && wtns.data) {
+    const p = await proveNative(zkey, wtns.data);
+    if (!vkeys.has(zkey)) vkeys.set(zkey, snarkjs.zKey.exportVerificationKey(zkey));
+    if (await snarkjs.groth16.verify(await vkeys.get(zkey), p.publicSignals, p.proof)) {
+      return { ...p, prover: "native" };
+    }
+    console.warn("native prover: a proof did not verify; proving with snarkjs instead");
+  }
+  const r = await snarkjs.groth16.prove(zkey, wtns, undefined, PROVER_OPTIONS);
+  return { ...(r as { proof: unknown; publicSignals: string[] }), prover: "snarkjs" };
 }
 
 const trees = new Map<string, MerkleSumTree>();
@@ -162,16 +196,11 @@ async function handle(msg: WorkerRequest): Promise<WorkerResponse> {
     ? scanWitness(tree, msg.scan.h, query, policy, BigInt(msg.blind), BigInt(msg.binding))
     : rangeWitness(tree, query, policy, BigInt(msg.blind), BigInt(msg.binding));
   // what groth16.fullProve does, in two timed steps
-  const wtns = { type: "mem" };
+  const wtns: { type: "mem"; data?: Uint8Array } = { type: "mem" };
   await snarkjs.wtns.calculate(toStrings(witness.input), circuit.wasm, wtns);
   const t2 = performance.now();
   const cpu0 = process.cpuUsage();
-  const { proof, publicSignals } = await snarkjs.groth16.prove(
-    circuit.zkey,
-    wtns,
-    undefined,
-    PROVER_OPTIONS,
-  );
+  const { proof, publicSignals, prover } = await groth16(circuit.zkey, wtns);
   const t3 = performance.now();
   const cpu = process.cpuUsage(cpu0);
   return {
@@ -189,6 +218,7 @@ async function handle(msg: WorkerRequest): Promise<WorkerResponse> {
       witnessMs: t2 - t1,
       proveMs: t3 - t2,
       proveCpuMs: (cpu.user + cpu.system) / 1000,
+      prover,
     },
   };
 }
@@ -203,14 +233,9 @@ async function handleAudit(msg: AuditRequest): Promise<AuditResponse> {
   const proofs: { index: number; proof: unknown; publicSignals: string[] }[] = [];
   for (const index of msg.indices) {
     const w = auditWitness(tree, index, BigInt(msg.challenge), BigInt(msg.recordCount));
-    const wtns = { type: "mem" };
+    const wtns: { type: "mem"; data?: Uint8Array } = { type: "mem" };
     await snarkjs.wtns.calculate(toStrings(w.input), circuit.wasm, wtns);
-    const { proof, publicSignals } = await snarkjs.groth16.prove(
-      circuit.zkey,
-      wtns,
-      undefined,
-      PROVER_OPTIONS,
-    );
+    const { proof, publicSignals } = await groth16(circuit.zkey, wtns);
     proofs.push({ index, proof, publicSignals });
   }
   return { id: msg.id, ok: true, proofs, ms: performance.now() - t0 };

@@ -56,7 +56,7 @@ Benchmarks (all by default, in this order): ${BENCHMARKS.join(", ")}
   filters      filtered questions at any size: the largest --records size of generated
                quality and delivery rows ingested through the indicator schemas
                (quality-eol3, delivery-late), two filtered questions proved at depth 20
-  proof        range_d20 proof in the gateway's prover (process, and the former worker thread)
+  proof        range_d20 proof: raw snarkjs, the native prover, the gateway's prover (native, snarkjs, thread)
                next to raw \`snarkjs groth16 prove\` on the same zkey and witness, same run
   latency      where one range_d20 query's time goes (POST → logged: queue, tree, witness,
                proof, relayer, chain, client), former way vs now, same run

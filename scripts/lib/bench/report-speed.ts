@@ -23,20 +23,36 @@ export function proofSection(e: BenchEntry<ProofBenchData>): string[] {
   const d = e.data!;
   const cores = (m: ProofBenchData["process"]) =>
     (m.proveCpuMs.median / m.proveMs.median).toFixed(2);
+  const pool = (label: string, m: ProofBenchData["process"] | undefined, thread = false) =>
+    m
+      ? [
+          `| ${label} | ${med(m.proveMs)} | ${s(m.witnessMs.median)} | ${med(m.roundTripMs)} | ${thread ? "(whole process)" : cores(m)} | ${m.loopDelayMs.p99} / ${m.loopDelayMs.max} |`,
+        ]
+      : [];
+  const n = d.native;
   return [
     `### Proof: the gateway's prover vs raw snarkjs (\`${d.circuit}\`)`,
     "",
     header("proof", e),
     "",
-    `${int(d.constraints)} constraints; the same zkey and witness; ${d.rounds} rounds, each: raw snarkjs, the gateway's prover, the former prover (after one warm-up proof per prover). Seconds, median (min–max).`,
+    `${int(d.constraints)} constraints; the same zkey and witness; ${d.rounds} rounds, each: raw snarkjs, the native prover's command line, then each pool below (after one warm-up proof per pool). Seconds, median (min–max).`,
     "",
     "| prover | Groth16 proof (s) | witness (s) | caller's wait (s) | CPU / wall while proving | caller's event-loop delay p99 / max (ms) |",
     "|---|---:|---:|---:|---:|---:|",
     `| raw \`snarkjs groth16 prove\` (command line at nice 5 like the provers: a process's wall time, Node start-up and zkey read included) | ${med(d.raw.wallMs)} | (given) | | | |`,
-    `| gateway prover now: a child process, snarkjs' thread pool | ${med(d.process.proveMs)} | ${s(d.process.witnessMs.median)} | ${med(d.process.roundTripMs)} | ${cores(d.process)} | ${d.process.loopDelayMs.p99} / ${d.process.loopDelayMs.max} |`,
-    `| former gateway prover: a worker thread, snarkjs single-threaded | ${med(d.thread.proveMs)} | ${s(d.thread.witnessMs.median)} | ${med(d.thread.roundTripMs)} | (whole process) | ${d.thread.loopDelayMs.p99} / ${d.thread.loopDelayMs.max} |`,
+    ...(n
+      ? [
+          `| native prover (circuits/native), its command line at nice 5: proving, zkey and witness read included (the whole process: ${med(n.wallMs)}) | ${med(n.proveMs)} | (given) | | ${(n.cpuMs.median / n.proveMs.median).toFixed(2)} | |`,
+        ]
+      : []),
+    ...pool(
+      `gateway prover now: a child process, ${d.process.engine ?? "snarkjs"} prover${d.process.engine === "native" ? " (each proof checked against the vkey in the worker, included)" : ""}`,
+      d.process,
+    ),
+    ...pool("gateway prover told to use snarkjs: a child process, snarkjs' thread pool", d.snarkjs),
+    ...pool("first gateway prover: a worker thread, snarkjs single-threaded", d.thread, true),
     "",
-    `CPU / wall: CPU time of the prover process (all its threads) during the proof over its wall time: the cores it used, at most ${d.cpus} on an idle machine, its share of the CPUs on a busy one. The prover processes run at nice 5, so the gateway's HTTP loop comes first (the event-loop delay column is the caller's, i.e. the HTTP loop's, while a proof ran); the raw command line runs at nice 5 too, the former thread prover at the benchmark's priority. Target: ${d.circuit} ≤ ${d.targetSeconds} s on 2 idle cores.`,
+    `CPU / wall: CPU time of the prover process (all its threads) during the proof over its wall time: the cores it used, at most ${d.cpus} on an idle machine, its share of the CPUs on a busy one. The prover processes run at nice 5, so the gateway's HTTP loop comes first (the event-loop delay column is the caller's, i.e. the HTTP loop's, while a proof ran); the command lines run at nice 5 too, the thread prover at the benchmark's priority. Target: ${d.circuit} ≤ ${d.targetSeconds} s on 2 idle cores.`,
     "",
   ];
 }
@@ -118,7 +134,7 @@ export function speedReadmeRows(r: BenchResults): string[] {
   const proof = b.proof?.status === "ok" ? (b.proof.data as ProofBenchData) : undefined;
   if (proof) {
     rows.push(
-      `| \`${proof.circuit}\` proof in the gateway's prover vs raw \`snarkjs groth16 prove\`, same zkey and witness, same run (median) | ${s(proof.process.proveMs.median)} s vs ${s(proof.raw.wallMs.median)} s (former thread prover ${s(proof.thread.proveMs.median)} s; load ${b.proof!.loadavg.start[0]}) |`,
+      `| \`${proof.circuit}\` proof in the gateway's prover (${proof.process.engine ?? "snarkjs"}) vs raw \`snarkjs groth16 prove\`, same zkey and witness, same run (median) | ${s(proof.process.proveMs.median)} s vs ${s(proof.raw.wallMs.median)} s (${proof.native ? `native prover alone ${s(proof.native.proveMs.median)} s; ` : ""}${proof.snarkjs ? `gateway with snarkjs ${s(proof.snarkjs.proveMs.median)} s; ` : ""}load ${b.proof!.loadavg.start[0]}) |`,
     );
   }
   const lat = b.latency?.status === "ok" ? (b.latency.data as GatewayBenchData) : undefined;

@@ -1,7 +1,10 @@
 /**
- * Where the native addons (build.ts: Poseidon, build-prover.ts: Groth16) find Node-API's
- * headers, and the flags they are compiled with.
+ * What the native addons (build.ts: Poseidon, build-prover.ts: Groth16) share: where Node-API's
+ * headers are, the compiler flags, the cached compilation, and field-constant helpers.
  */
+import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import fs from "node:fs";
 import path from "node:path";
 
 /** Folders that may hold Node-API headers (node_api.h), most specific first. */
@@ -22,4 +25,72 @@ export function compilerFlags(): string[] {
   const flags = ["-O3", "-std=gnu11", "-shared", "-fPIC", "-pthread", "-Wall", "-Wextra"];
   if (process.platform === "darwin") flags.push("-undefined", "dynamic_lookup");
   return flags;
+}
+
+/** A 256-bit number as four little-endian 64-bit C literals, comma-separated. */
+export function limbs(x: bigint): string {
+  const out: string[] = [];
+  for (let i = 0; i < 4; i++)
+    out.push(`0x${((x >> BigInt(64 * i)) & ((1n << 64n) - 1n)).toString(16)}ULL`);
+  return out.join(", ");
+}
+
+/** -p^-1 mod 2^64, the Montgomery reduction constant of an odd modulus p. */
+export function negInv64(p: bigint): bigint {
+  const W = 1n << 64n;
+  let inv = 1n; // Newton's iteration doubles the correct low bits of p^-1 mod 2^64 each step
+  for (let i = 0; i < 6; i++) inv = (((inv * (2n - ((p * inv) % W))) % W) + W) % W;
+  if ((inv * p) % W !== 1n) throw new Error("Montgomery inverse: wrong");
+  return (W - inv) % W;
+}
+
+/** What {@link compileAddon} builds. */
+export interface AddonSpec {
+  /** Name in the log ("native Poseidon"). */
+  label: string;
+  /** The C file first, then the headers it includes (all hashed for the cache). */
+  sources: string[];
+  /** A generated header written beside the addon (its folder is on the include path). */
+  header: { name: string; text: string };
+  /** The addon's path, and the file that stores the hash of the inputs it was built from. */
+  out: string;
+  stamp: string;
+  force?: boolean;
+  log: (m: string) => void;
+}
+
+/**
+ * Compiles a Node-API addon with the system C compiler (`CC`, default `cc`) unless the cached
+ * one matches a hash of its inputs (sources, generated header, compiler, flags, platform,
+ * node_api.h). Returns the addon's path; throws with the reason when it cannot build.
+ */
+export function compileAddon(spec: AddonSpec): string {
+  const include = headerDirs().find((d) => fs.existsSync(path.join(d, "node_api.h")));
+  if (!include) throw new Error(`no Node-API headers (node_api.h) in ${headerDirs().join(", ")}`);
+  const cc = process.env.CC ?? "cc";
+  const flags = compilerFlags();
+  const key = createHash("sha256")
+    .update(spec.sources.map((f) => fs.readFileSync(f, "utf8")).join("\n"))
+    .update(spec.header.text)
+    .update(JSON.stringify([cc, flags, process.platform, process.arch]))
+    .update(fs.readFileSync(path.join(include, "node_api.h")))
+    .digest("hex");
+  if (
+    !spec.force &&
+    fs.existsSync(spec.out) &&
+    fs.existsSync(spec.stamp) &&
+    fs.readFileSync(spec.stamp, "utf8") === key
+  ) {
+    return spec.out;
+  }
+  const dir = path.dirname(spec.out);
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, spec.header.name), spec.header.text);
+  const tmp = `${spec.out}.${process.pid}.tmp`;
+  const args = [...flags, `-I${include}`, `-I${dir}`, spec.sources[0]!, "-o", tmp];
+  spec.log(`${spec.label}: ${cc} ${args.join(" ")}`);
+  execFileSync(cc, args, { stdio: ["ignore", "inherit", "inherit"] });
+  fs.renameSync(tmp, spec.out);
+  fs.writeFileSync(spec.stamp, key);
+  return spec.out;
 }

@@ -62,6 +62,21 @@ static void G(dbl)(JAC *r, const JAC *p) {
   r->z = z3;
 }
 
+/* X3 = r^2 - J - 2V, Y3 = r(V - X3) - 2 Y1 J: the end of both additions below */
+static inline void G(add_xy)(FT *x3, FT *y3, const FT *rr, const FT *j, const FT *v,
+                             const FT *y1) {
+  FT t;
+  F(sqr)(x3, rr);
+  F(sub)(x3, x3, j);
+  F(sub)(x3, x3, v);
+  F(sub)(x3, x3, v);
+  F(sub)(&t, v, x3);
+  F(mul)(y3, rr, &t);
+  F(mul)(&t, y1, j);
+  F(dbl)(&t, &t);
+  F(sub)(y3, y3, &t);
+}
+
 /* r = p + q, q affine and not infinity (r may alias p) */
 static void G(madd)(JAC *r, const JAC *p, const AFF *q) {
   if (G(is_inf)(p)) {
@@ -70,7 +85,7 @@ static void G(madd)(JAC *r, const JAC *p, const AFF *q) {
     F(one)(&r->z);
     return;
   }
-  FT z1z1, u2, s2, h, hh, i, j, rr, v, t, x3, y3, z3;
+  FT z1z1, u2, s2, h, hh, i, j, rr, v, x3, y3, z3;
   F(sqr)(&z1z1, &p->z);
   F(mul)(&u2, &q->x, &z1z1);
   F(mul)(&s2, &q->y, &p->z);
@@ -91,15 +106,7 @@ static void G(madd)(JAC *r, const JAC *p, const AFF *q) {
   F(dbl)(&i, &i);
   F(mul)(&j, &h, &i);
   F(mul)(&v, &p->x, &i);
-  F(sqr)(&x3, &rr);
-  F(sub)(&x3, &x3, &j);
-  F(sub)(&x3, &x3, &v);
-  F(sub)(&x3, &x3, &v); /* X3 = r^2 - J - 2V */
-  F(sub)(&t, &v, &x3);
-  F(mul)(&y3, &rr, &t);
-  F(mul)(&t, &p->y, &j);
-  F(dbl)(&t, &t);
-  F(sub)(&y3, &y3, &t); /* Y3 = r(V - X3) - 2 Y1 J */
+  G(add_xy)(&x3, &y3, &rr, &j, &v, &p->y);
   F(add)(&z3, &p->z, &h);
   F(sqr)(&z3, &z3);
   F(sub)(&z3, &z3, &z1z1);
@@ -119,7 +126,7 @@ static void G(add)(JAC *r, const JAC *p, const JAC *q) {
     *r = *p;
     return;
   }
-  FT z1z1, z2z2, u1, u2, s1, s2, h, i, j, rr, v, t, x3, y3, z3;
+  FT z1z1, z2z2, u1, u2, s1, s2, h, i, j, rr, v, x3, y3, z3;
   F(sqr)(&z1z1, &p->z);
   F(sqr)(&z2z2, &q->z);
   F(mul)(&u1, &p->x, &z2z2);
@@ -143,15 +150,7 @@ static void G(add)(JAC *r, const JAC *p, const JAC *q) {
   F(sqr)(&i, &i);
   F(mul)(&j, &h, &i);
   F(mul)(&v, &u1, &i);
-  F(sqr)(&x3, &rr);
-  F(sub)(&x3, &x3, &j);
-  F(sub)(&x3, &x3, &v);
-  F(sub)(&x3, &x3, &v);
-  F(sub)(&t, &v, &x3);
-  F(mul)(&y3, &rr, &t);
-  F(mul)(&t, &s1, &j);
-  F(dbl)(&t, &t);
-  F(sub)(&y3, &y3, &t);
+  G(add_xy)(&x3, &y3, &rr, &j, &v, &s1);
   F(add)(&z3, &p->z, &q->z);
   F(sqr)(&z3, &z3);
   F(sub)(&z3, &z3, &z1z1);

@@ -13,7 +13,7 @@
  * | `allowedByPolicy`  | the proof's policy hash (the circuit proves the policy, THRESHOLD thresholds included) | POLICY_VIOLATION, UNSUPPORTED_QUERY |
  * | `servedVersion`    | `_checkVersion`: a registered version of the asset     | UNKNOWN_VERSION, VERSION_NOT_AVAILABLE |
  * | `acceptAtomically` | `GrantQuotaExhausted`, `RequestAlreadyLogged` (+ nonce) | QUOTA_EXCEEDED, REFUSAL_BUDGET_SPENT, NONCE_REUSED, REQUEST_REUSED |
- * | … then `cohortOf`  | the circuit's minimum cohort k                         | COHORT_BELOW_K, UNSUPPORTED_QUERY |
+ * | … then `cohortOf`  | the circuit's minimum cohort k (range and selected records) | COHORT_BELOW_K, UNSUPPORTED_QUERY |
  * | … then `differencingOf` | (none: k across answers, usecases/differencing.ts) | DIFFERENCING_RISK |
  *
  * Every step up to the nonce only reads; a refusal there writes nothing and tells nothing of
@@ -23,7 +23,13 @@
  * answers the differencing guard counts together) reads only the chain and runs before the lock.
  */
 import { toBeHex, zeroPadValue } from "ethers";
-import { AggregateKind, thresholdAllowed, type Policy } from "../../circuits/lib/signals.js";
+import {
+  AggregateKind,
+  answerCohort,
+  cohortFieldOf,
+  thresholdAllowed,
+  type Policy,
+} from "../../circuits/lib/signals.js";
 import { matchesPredicates, type Predicate } from "../../circuits/lib/query.js";
 import { scanWindow } from "../../circuits/lib/witness.js";
 import type { QueryBody } from "../../protocol/api.js";
@@ -150,6 +156,14 @@ function checkAggregateAndRange(policy: Policy, q: SignedQuery, minMaxField: num
     throw new AppError(
       "UNSUPPORTED_QUERY",
       "the key range must satisfy 1 <= lo <= hi <= 2^128 - 2",
+    );
+  }
+  try {
+    for (let f = 0; f < 4; f++) cohortFieldOf(policy, f);
+  } catch {
+    throw new AppError(
+      "UNSUPPORTED_QUERY",
+      "the grant's field mask names two cohort fields for one field: no proof satisfies its policy",
     );
   }
 }
@@ -284,9 +298,10 @@ export function rangeStats(
 }
 
 /**
- * The matching records number at least the grant's k (the circuit enforces it too), a query
- * with predicates fits one scan window, and a ratio's denominator is not zero. Returns the
- * cohort (the number of matching records).
+ * The matching records number at least the grant's k, and so do the records selected by the
+ * cohort field of each field the answer aggregates (circuits/lib/signals.ts `answerCohort`; the
+ * circuit enforces both), a query with predicates fits one scan window, and a ratio's
+ * denominator is not zero. Returns the number of matching records.
  */
 export async function cohortOf(
   ctx: GatewayContext,
@@ -311,10 +326,14 @@ export async function cohortOf(
       );
     }
   }
-  if (stats.count < Math.max(1, policy.minCohort)) {
+  // k over the records the answer aggregates: the range's, and for a field defined over a
+  // selection (the policy's cohort map, which the circuit proves) the selected ones; one code
+  // and one wording for both, so a refusal does not tell which fell short (no count either)
+  const cohort = answerCohort(policy, q, BigInt(stats.count), stats.sums);
+  if (cohort < BigInt(Math.max(1, policy.minCohort))) {
     throw new AppError(
       "COHORT_BELOW_K",
-      `the range holds fewer records than the grant's minimum cohort (k = ${policy.minCohort})`,
+      `the answer would aggregate fewer records than the grant's minimum cohort (k = ${policy.minCohort})`,
     );
   }
   if (isRatio(q.kind) && stats.sums[q.fieldB] === 0n) {

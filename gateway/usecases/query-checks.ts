@@ -11,6 +11,7 @@
  * | `consentOf`        | `_checkConsent`: the consumer's AnswerConsent          | VALIDATION_FAILED, BAD_SIGNATURE |
  * | `liveAsset`        | `_checkVersion`: the asset is not retired              | UNKNOWN_ASSET, ASSET_RETIRED |
  * | `allowedByPolicy`  | the proof's policy hash (the circuit proves the policy, THRESHOLD thresholds included) | POLICY_VIOLATION, UNSUPPORTED_QUERY |
+ * | `schemaCohortsGranted` | (the policy carries the schema's cohort map, so the circuit bounds k by the selected records) | POLICY_VIOLATION |
  * | `servedVersion`    | `_checkVersion`: a registered version of the asset     | UNKNOWN_VERSION, VERSION_NOT_AVAILABLE |
  * | `acceptAtomically` | `GrantQuotaExhausted`, `RequestAlreadyLogged` (+ nonce) | QUOTA_EXCEEDED, REFUSAL_BUDGET_SPENT, NONCE_REUSED, REQUEST_REUSED |
  * | … then `cohortOf`  | the circuit's minimum cohort k (range and selected records) | COHORT_BELOW_K, UNSUPPORTED_QUERY |
@@ -39,6 +40,7 @@ import {
   type QueryMessage,
 } from "../../protocol/typed-data.js";
 import type { MappedRecord } from "../../protocol/records/types.js";
+import { cohortFieldIndexes, findSchema } from "../../protocol/records/index.js";
 import { GrantStatus, versionIdOf, type AssetInfo, type GrantInfo } from "../chain.js";
 import type { GatewayContext } from "../context.js";
 import { AppError } from "../errors.js";
@@ -209,6 +211,30 @@ export function allowedByPolicy(ctx: GatewayContext, policy: Policy, q: SignedQu
     throw new AppError("UNSUPPORTED_QUERY", "this gateway answers no queries with predicates");
   }
   return predicates;
+}
+
+/**
+ * The grant carries the cohort map the asset's schema declares for the fields the query
+ * aggregates (protocol/records/cohort.ts): a grant made by an owner's CLI from the schema does,
+ * but a policy proposed by a consumer (`requestGrant`) or built by hand may not, and without the
+ * map the circuit would bound k by the range's records only. Reads only the policy and the
+ * schema, so it is refused before the data is looked at, uncharged.
+ */
+export function schemaCohortsGranted(policy: Policy, q: SignedQuery, schemaId: string): void {
+  const schema = findSchema(schemaId);
+  if (!schema) return; // no schema, no records: the version check refuses it
+  const map = cohortFieldIndexes(schema);
+  const fields = q.kind === AggregateKind.Count ? [] : [q.fieldA];
+  if (isRatio(q.kind)) fields.push(q.fieldB);
+  for (const f of fields) {
+    const counter = map[f];
+    if (counter !== null && counter !== undefined && cohortFieldOf(policy, f) !== counter) {
+      throw new AppError(
+        "POLICY_VIOLATION",
+        `the grant's policy does not bound field ${f} (${schema.fields[f]}) by the records of ${schema.fields[counter]} that it is defined over (the schema's cohort map); ask the owner for a grant made from the schema`,
+      );
+    }
+  }
 }
 
 /** The on-chain version a query is answered over, and this gateway's records of it. */

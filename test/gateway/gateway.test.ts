@@ -98,6 +98,11 @@ async function setup() {
   // grant 6: field 0 is defined over the records with field 1 = 1 (a cohort map, as an
   // indicator schema's grant has), so answers on it need k such records
   await grant(consumer!.address, 5, { ...POLICY, fieldMask: 0b1111 | cohortMapBits([1]) });
+  // grant 7: on the delivery asset, a policy without the schema's cohort map (as a consumer could
+  // propose it with requestGrant): lead time would be bounded by the range's records only
+  await pp
+    .connect(owner)
+    .grantAccess(2n, consumer!.address, policyTuple(POLICY), now, now + 30n * 86400n, 5);
   return {
     pp,
     address,
@@ -684,6 +689,28 @@ describe("Gateway", function () {
         expect(selected.body.error.message).to.equal(range.body.error.message);
         expect(selected.body.error.message.replace("(k = 3)", "")).to.not.match(/\d/);
         written = { nonces: 2, refusals: 2 };
+      });
+
+      it("refuses with POLICY_VIOLATION, uncharged, a grant that lacks the schema's cohort map for the fields asked", async function () {
+        // average lead time = RATIO(leadTimeDays, leadTimeKnown): leadTimeDays is defined over the
+        // arrived deliveries only, counted by leadTimeKnown
+        const lead = {
+          grantId: 7n,
+          assetId: 2n,
+          kind: AggregateKind.RatioPpm,
+          fieldA: 3,
+          fieldB: 1,
+        };
+        const r = await refuse(
+          await signQuery(env.consumer, env.domain, query(lead)),
+          403,
+          "POLICY_VIOLATION",
+        );
+        expect(r.body.error.message).to.match(/field 3 \(leadTimeDays\).*leadTimeKnown/);
+        // delivered quantity has no cohort field: not refused for the map (the asset has no
+        // published version here)
+        const qty = { ...lead, kind: AggregateKind.Sum, fieldA: 0, fieldB: 0 };
+        await refuse(await signQuery(env.consumer, env.domain, query(qty)), 404, "UNKNOWN_VERSION");
       });
 
       it("refuses a query outside the policy with POLICY_VIOLATION", async function () {

@@ -21,16 +21,34 @@ function valuesOf(schema: DataSchema, row: Record<string, unknown>): bigint[] {
 
 const schema = (name: string) => findSchema(name) as DataSchema;
 
+const part = (tests: number, reworked: boolean) => ({
+  partNumber: "P-1",
+  plant: "4711",
+  productionDate: "2026-07-02",
+  hasBeenReworked: reworked,
+  numberOfConductedEndOfLineTests: tests,
+});
+
+const delivery = (leadTimeDays: number | null, dueDate?: string | null) => ({
+  partNumber: "P-1",
+  plant: "BPNS000000000AUT",
+  departureDate: "2026-07-01",
+  quantity: 40,
+  leadTimeDays,
+  ...(dueDate === undefined ? {} : { dueDate }),
+});
+
+const footprint = (primaryDataShare: number | string, pcf = 12.5) => ({
+  partNumber: "P-1",
+  plant: "BPNL00000000GEAR",
+  referencePeriodEnd: "2026-07-31",
+  pcfExcludingBiogenicUptake: pcf,
+  productMassPerDeclaredUnit: 1.25,
+  primaryDataShare,
+});
+
 describe("indicator schemas: filters derived at ingest", function () {
   describe("quality-eol3", function () {
-    const part = (tests: number, reworked: boolean) => ({
-      partNumber: "P-1",
-      plant: "4711",
-      productionDate: "2026-07-02",
-      hasBeenReworked: reworked,
-      numberOfConductedEndOfLineTests: tests,
-    });
-
     it("sets eolTests3 from exactly 3 end-of-line tests, not at 2", function () {
       const s = schema("quality-eol3");
       expect(valuesOf(s, part(2, true))).to.deep.equal([1n, 1n, 0n, 0n]);
@@ -57,15 +75,6 @@ describe("indicator schemas: filters derived at ingest", function () {
   });
 
   describe("delivery-late", function () {
-    const delivery = (leadTimeDays: number | null, dueDate?: string | null) => ({
-      partNumber: "P-1",
-      plant: "BPNS000000000AUT",
-      departureDate: "2026-07-01",
-      quantity: 40,
-      leadTimeDays,
-      ...(dueDate === undefined ? {} : { dueDate }),
-    });
-
     it("is not late by more than 2 days at exactly 2 days late, and is at 3", function () {
       const s = schema("delivery-late");
       // due 07-03; arrival 07-01 + 4 = 07-05: exactly 2 days late
@@ -89,15 +98,6 @@ describe("indicator schemas: filters derived at ingest", function () {
   });
 
   describe("pcf-primary50", function () {
-    const footprint = (primaryDataShare: number | string, pcf = 12.5) => ({
-      partNumber: "P-1",
-      plant: "BPNL00000000GEAR",
-      referencePeriodEnd: "2026-07-31",
-      pcfExcludingBiogenicUptake: pcf,
-      productMassPerDeclaredUnit: 1.25,
-      primaryDataShare,
-    });
-
     it("sets primary50 from exactly 50 % and carries the PCF only then", function () {
       const s = schema("pcf-primary50");
       expect(valuesOf(s, footprint(50))).to.deep.equal([12_500_000n, 1n, 1n, 12_500_000n]);
@@ -108,33 +108,11 @@ describe("indicator schemas: filters derived at ingest", function () {
   });
 
   it("names, for each field defined over a selection, a 0/1 field that is 0 wherever it is", function () {
-    const parts = [0, 2, 3, 5].flatMap((tests) =>
-      [true, false].map((reworked) => ({
-        partNumber: "P-1",
-        plant: "4711",
-        productionDate: "2026-07-02",
-        hasBeenReworked: reworked,
-        numberOfConductedEndOfLineTests: tests,
-      })),
+    const parts = [0, 2, 3, 5].flatMap((tests) => [part(tests, true), part(tests, false)]);
+    const deliveries = [null, 0, 3, 4, 9].flatMap((lead) =>
+      [undefined, null, "2026-07-03"].map((due) => delivery(lead, due)),
     );
-    const deliveries = [null, 0, 3, 4, 9].flatMap((leadTimeDays) =>
-      [undefined, null, "2026-07-03"].map((dueDate) => ({
-        partNumber: "P-1",
-        plant: "BPNS000000000AUT",
-        departureDate: "2026-07-01",
-        quantity: 40,
-        leadTimeDays,
-        ...(dueDate === undefined ? {} : { dueDate }),
-      })),
-    );
-    const footprints = [0, 49.99, 50, 80].map((primaryDataShare) => ({
-      partNumber: "P-1",
-      plant: "BPNL00000000GEAR",
-      referencePeriodEnd: "2026-07-31",
-      pcfExcludingBiogenicUptake: 12.5,
-      productMassPerDeclaredUnit: 1.25,
-      primaryDataShare,
-    }));
+    const footprints = [0, 49.99, 50, 80].map((share) => footprint(share));
     const cases: [string, Record<string, unknown>[], [string, string][]][] = [
       ["quality-eol3", parts, [["reworkedEolTests3", "eolTests3"]]],
       [

@@ -203,8 +203,9 @@ export const COHORT_MAP_SHIFT = 8;
  * null or missing = field j is defined on every record of the range. OR it into the fieldMask.
  */
 export function cohortMapBits(map: readonly (number | null | undefined)[]): number {
-  if (map.length > FIELD_COUNT)
+  if (map.length > FIELD_COUNT) {
     throw new RangeError(`a cohort map has at most ${FIELD_COUNT} fields`);
+  }
   return map.reduce<number>((bits, i, j) => {
     if (i === null || i === undefined) return bits;
     if (!Number.isInteger(i) || i < 0 || i >= FIELD_COUNT) {

@@ -20,6 +20,10 @@ include "less_than.circom";
 //   kinds) in 0..3 and allowed by fieldMask; MIN/MAX only on field m; every predicate with
 //   op != 0 names a field allowed by filterMask, op in 0..3, predConst < 2^64;
 //   keyLo <= lo <= hi <= keyHi (all < 2^128); count >= minCohort (count < 2^32);
+//   the selected records reach k too: fieldMask bits 8 + 4*j + i (i = 0..3, at most one set
+//   per j) name field i as the 0/1 field counting the records field j is defined over (an
+//   indicator schema's filter); then that field's sum over the range >= minCohort, for fieldA
+//   (all kinds but COUNT) and fieldB (ratio kinds);
 //   resultCommitment == Poseidon3(resultValue, resultAux, blind) with the table of
 //   circuits/PROOF_FORMAT.md; RATIO/THRESHOLD: q = floor(10^6*sumA/sumB) via q*sumB + r ==
 //   10^6*sumA, r < sumB (so sumB = 0 is unsatisfiable), THRESHOLD reveals q <= threshold only;
@@ -165,6 +169,53 @@ template AnswerCore(sumBits, m) {
     signal sumB <== sumBVar;
     _ <== Num2Bits(sumBits)(sumA);
     _ <== Num2Bits(sumBits)(sumB);
+
+    // ---- the cohort of a filtered field: fieldMask bit 8 + 4*j + i names field i as the 0/1
+    // field counting the records field j is defined over (at most one per j; none: the range's
+    // records). fieldA's (any kind but COUNT) and fieldB's (ratio kinds) cohort field must sum
+    // to at least minCohort, so an answer over a selection rests on >= k selected records.
+    var cohortAVar = 0;
+    var cohortBVar = 0;
+    var hasAVar = 0;
+    var hasBVar = 0;
+    signal mapA[4][4];
+    signal mapB[4][4];
+    signal cohortPartA[4];
+    signal cohortPartB[4];
+    for (var j = 0; j < 4; j++) {
+        var named = 0;
+        for (var i = 0; i < 4; i++) {
+            named += fieldBits[8 + 4 * j + i];
+        }
+        named * (named - 1) === 0;
+    }
+    for (var i = 0; i < 4; i++) {
+        var selA = 0;
+        var selB = 0;
+        for (var j = 0; j < 4; j++) {
+            mapA[i][j] <== isA[j] * fieldBits[8 + 4 * j + i];
+            mapB[i][j] <== isB[j] * fieldBits[8 + 4 * j + i];
+            selA += mapA[i][j];
+            selB += mapB[i][j];
+        }
+        cohortPartA[i] <== selA * sums[i];
+        cohortPartB[i] <== selB * sums[i];
+        cohortAVar += cohortPartA[i];
+        cohortBVar += cohortPartB[i];
+        hasAVar += selA;
+        hasBVar += selB;
+    }
+    // cohort of a field = its cohort field's sum, or count when it has none; checked only for
+    // the fields the kind aggregates (else count, which is checked above)
+    signal checkA <== (1 - isKind[0]) * hasAVar;
+    signal checkB <== usesB * hasBVar;
+    signal cohortA <== checkA * (cohortAVar - count) + count;
+    signal cohortB <== checkB * (cohortBVar - count) + count;
+    _ <== Num2Bits(sumBits)(cohortA);
+    _ <== Num2Bits(sumBits)(cohortB);
+    signal selectedReachedA <== LessEqThanBits(sumBits)([minCohort, cohortA]);
+    signal selectedReachedB <== LessEqThanBits(sumBits)([minCohort, cohortB]);
+    selectedReachedA * selectedReachedB === 1;
 
     // ratio: q = floor(N / D), N = 10^6 * sumA, D = sumB (for ratio kinds; else N = 0, D = 1)
     signal num <== usesB * (1000000 * sumA);

@@ -9,7 +9,13 @@ import {
   THRESHOLD_SLOT_BITS,
   type Policy,
 } from "../circuits/lib/signals.js";
-import { findSchema, keyRange, SCHEMAS, schemaKeyRange } from "../protocol/records/index.js";
+import {
+  cohortMapOf,
+  findSchema,
+  keyRange,
+  SCHEMAS,
+  schemaKeyRange,
+} from "../protocol/records/index.js";
 import type { DataSchema } from "../protocol/records/types.js";
 import { UserError } from "./errors.js";
 import type { Session } from "./session.js";
@@ -129,7 +135,8 @@ export function policyOf(schema: DataSchema, p: PolicyInput): Policy {
   }
   return {
     aggregateMask,
-    fieldMask: mask(p.fields, fieldIndex),
+    // with the schema's cohort map: answers on a filtered field need k selected records
+    fieldMask: mask(p.fields, fieldIndex) | cohortMapOf(schema),
     filterMask: mask(p.filters ?? [], fieldIndex),
     minCohort: p.minCohort,
     keyLo,

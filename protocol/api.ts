@@ -181,6 +181,13 @@ export const schemaDescriptionSchema = z.strictObject({
       scanWindow: z.string(),
     })
     .optional(),
+  /**
+   * Fields defined over a selection of the records, and the 0/1 field counting it: an answer on
+   * such a field needs k selected records (the grant's cohort map, proved by the circuit).
+   */
+  cohorts: z
+    .array(z.strictObject({ field: z.string(), countedBy: z.string(), rule: z.string() }))
+    .optional(),
 });
 
 /** Response of GET /assets/:assetId. */

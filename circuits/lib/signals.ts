@@ -5,6 +5,7 @@
  */
 import { AbiCoder, keccak256 } from "ethers";
 import { poseidon3, poseidon4 } from "poseidon-lite";
+import { FIELD_COUNT } from "./limits.js";
 
 /** Public signal names, in snarkjs order. */
 export const PUBLIC_SIGNALS = [
@@ -48,7 +49,11 @@ export enum AggregateKind {
 export interface Policy {
   /** Bit i set: aggregate kind i allowed. */
   aggregateMask: number;
-  /** Bit j set: record field j may be aggregated. */
+  /**
+   * Bit j set: record field j may be aggregated. Bits 8 + 4j + i ({@link cohortMapBits}): field
+   * i is the 0/1 field counting the records field j is defined over, so an answer on field j
+   * needs field i's sum over the range ≥ k (at most one i per j; none: the range's records).
+   */
   fieldMask: number;
   /** Bit j set: record field j may appear in a scan predicate. */
   filterMask: number;
@@ -83,6 +88,7 @@ export function packMasks(policy: Policy): bigint {
       throw new RangeError(`policy.${name} must be an unsigned 32-bit integer, got ${v}`);
     }
   }
+  for (let j = 0; j < FIELD_COUNT; j++) cohortFieldOf(policy, j); // at most one per field
   return (
     BigInt(policy.aggregateMask) +
     BigInt(policy.fieldMask) * U32 +
@@ -186,4 +192,58 @@ export function signalsToArray(signals: AnswerSignals): bigint[] {
 /** circuitId = keccak256(bytes(name)), the key of the on-chain verifier registry. */
 export function circuitId(name: string): string {
   return keccak256(new TextEncoder().encode(name));
+}
+
+/** First bit of the cohort map in a policy's fieldMask: bit 8 + 4j + i names field j's cohort field i. */
+export const COHORT_MAP_SHIFT = 8;
+
+/**
+ * The fieldMask bits naming each field's cohort field: `map[j]` = the 0/1 field counting the
+ * records field j is defined over (an indicator schema's filter, e.g. late2d → leadTimeKnown),
+ * null or missing = field j is defined on every record of the range. OR it into the fieldMask.
+ */
+export function cohortMapBits(map: readonly (number | null | undefined)[]): number {
+  if (map.length > FIELD_COUNT) {
+    throw new RangeError(`a cohort map has at most ${FIELD_COUNT} fields`);
+  }
+  return map.reduce<number>((bits, i, j) => {
+    if (i === null || i === undefined) return bits;
+    if (!Number.isInteger(i) || i < 0 || i >= FIELD_COUNT) {
+      throw new RangeError(`cohort field of field ${j} must be 0..${FIELD_COUNT - 1}, got ${i}`);
+    }
+    return bits | (1 << (COHORT_MAP_SHIFT + FIELD_COUNT * j + i));
+  }, 0);
+}
+
+/** The cohort field of field `field` in a policy (null: none, the range's records count). */
+export function cohortFieldOf(policy: Pick<Policy, "fieldMask">, field: number): number | null {
+  const nibble = (policy.fieldMask >>> (COHORT_MAP_SHIFT + FIELD_COUNT * field)) & 0xf;
+  if (nibble === 0) return null;
+  if ((nibble & (nibble - 1)) !== 0) {
+    throw new RangeError(`policy.fieldMask names more than one cohort field for field ${field}`);
+  }
+  return Math.log2(nibble);
+}
+
+/**
+ * The cohort of an answer, as the circuit bounds it: the records of the range (`count`), and for
+ * the fields the kind aggregates (fieldA unless COUNT, fieldB for the ratio kinds) that have a
+ * cohort field, that field's sum over the range. The least of these must reach the grant's k.
+ */
+export function answerCohort(
+  policy: Pick<Policy, "fieldMask">,
+  query: { kind: number; fieldA: number; fieldB: number },
+  count: bigint,
+  sums: readonly bigint[],
+): bigint {
+  const fields: number[] = [];
+  if (query.kind !== AggregateKind.Count) fields.push(query.fieldA);
+  if (query.kind === AggregateKind.RatioPpm || query.kind === AggregateKind.ThresholdPpm) {
+    fields.push(query.fieldB);
+  }
+  return fields.reduce((least, f) => {
+    const c = cohortFieldOf(policy, f);
+    const n = c === null ? count : sums[c]!;
+    return n < least ? n : least;
+  }, count);
 }

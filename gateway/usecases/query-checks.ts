@@ -11,9 +11,10 @@
  * | `consentOf`        | `_checkConsent`: the consumer's AnswerConsent          | VALIDATION_FAILED, BAD_SIGNATURE |
  * | `liveAsset`        | `_checkVersion`: the asset is not retired              | UNKNOWN_ASSET, ASSET_RETIRED |
  * | `allowedByPolicy`  | the proof's policy hash (the circuit proves the policy, THRESHOLD thresholds included) | POLICY_VIOLATION, UNSUPPORTED_QUERY |
+ * | `schemaCohortsGranted` | (the policy carries the schema's cohort map, so the circuit bounds k by the selected records) | POLICY_VIOLATION |
  * | `servedVersion`    | `_checkVersion`: a registered version of the asset     | UNKNOWN_VERSION, VERSION_NOT_AVAILABLE |
  * | `acceptAtomically` | `GrantQuotaExhausted`, `RequestAlreadyLogged` (+ nonce) | QUOTA_EXCEEDED, REFUSAL_BUDGET_SPENT, NONCE_REUSED, REQUEST_REUSED |
- * | … then `cohortOf`  | the circuit's minimum cohort k                         | COHORT_BELOW_K, UNSUPPORTED_QUERY |
+ * | … then `cohortOf`  | the circuit's minimum cohort k (range and selected records) | COHORT_BELOW_K, UNSUPPORTED_QUERY |
  * | … then `differencingOf` | (none: k across answers, usecases/differencing.ts) | DIFFERENCING_RISK |
  *
  * Every step up to the nonce only reads; a refusal there writes nothing and tells nothing of
@@ -23,7 +24,13 @@
  * answers the differencing guard counts together) reads only the chain and runs before the lock.
  */
 import { toBeHex, zeroPadValue } from "ethers";
-import { AggregateKind, thresholdAllowed, type Policy } from "../../circuits/lib/signals.js";
+import {
+  AggregateKind,
+  answerCohort,
+  cohortFieldOf,
+  thresholdAllowed,
+  type Policy,
+} from "../../circuits/lib/signals.js";
 import { matchesPredicates, type Predicate } from "../../circuits/lib/query.js";
 import { scanWindow } from "../../circuits/lib/witness.js";
 import type { QueryBody } from "../../protocol/api.js";
@@ -33,6 +40,7 @@ import {
   type QueryMessage,
 } from "../../protocol/typed-data.js";
 import type { MappedRecord } from "../../protocol/records/types.js";
+import { cohortFieldIndexes, findSchema } from "../../protocol/records/index.js";
 import { GrantStatus, versionIdOf, type AssetInfo, type GrantInfo } from "../chain.js";
 import type { GatewayContext } from "../context.js";
 import { AppError } from "../errors.js";
@@ -152,6 +160,14 @@ function checkAggregateAndRange(policy: Policy, q: SignedQuery, minMaxField: num
       "the key range must satisfy 1 <= lo <= hi <= 2^128 - 2",
     );
   }
+  try {
+    for (let f = 0; f < 4; f++) cohortFieldOf(policy, f);
+  } catch {
+    throw new AppError(
+      "UNSUPPORTED_QUERY",
+      "the grant's field mask names two cohort fields for one field: no proof satisfies its policy",
+    );
+  }
 }
 
 /** The used predicate slots of a query, unpacked; each value must fit 64 bits. */
@@ -195,6 +211,30 @@ export function allowedByPolicy(ctx: GatewayContext, policy: Policy, q: SignedQu
     throw new AppError("UNSUPPORTED_QUERY", "this gateway answers no queries with predicates");
   }
   return predicates;
+}
+
+/**
+ * The grant carries the cohort map the asset's schema declares for the fields the query
+ * aggregates (protocol/records/cohort.ts): a grant made by an owner's CLI from the schema does,
+ * but a policy proposed by a consumer (`requestGrant`) or built by hand may not, and without the
+ * map the circuit would bound k by the range's records only. Reads only the policy and the
+ * schema, so it is refused before the data is looked at, uncharged.
+ */
+export function schemaCohortsGranted(policy: Policy, q: SignedQuery, schemaId: string): void {
+  const schema = findSchema(schemaId);
+  if (!schema) return; // no schema, no records: the version check refuses it
+  const map = cohortFieldIndexes(schema);
+  const fields = q.kind === AggregateKind.Count ? [] : [q.fieldA];
+  if (isRatio(q.kind)) fields.push(q.fieldB);
+  for (const f of fields) {
+    const counter = map[f];
+    if (counter !== null && counter !== undefined && cohortFieldOf(policy, f) !== counter) {
+      throw new AppError(
+        "POLICY_VIOLATION",
+        `the grant's policy does not bound field ${f} (${schema.fields[f]}) by the records of ${schema.fields[counter]} that it is defined over (the schema's cohort map); ask the owner for a grant made from the schema`,
+      );
+    }
+  }
 }
 
 /** The on-chain version a query is answered over, and this gateway's records of it. */
@@ -284,9 +324,10 @@ export function rangeStats(
 }
 
 /**
- * The matching records number at least the grant's k (the circuit enforces it too), a query
- * with predicates fits one scan window, and a ratio's denominator is not zero. Returns the
- * cohort (the number of matching records).
+ * The matching records number at least the grant's k, and so do the records selected by the
+ * cohort field of each field the answer aggregates (circuits/lib/signals.ts `answerCohort`; the
+ * circuit enforces both), a query with predicates fits one scan window, and a ratio's
+ * denominator is not zero. Returns the number of matching records.
  */
 export async function cohortOf(
   ctx: GatewayContext,
@@ -311,10 +352,14 @@ export async function cohortOf(
       );
     }
   }
-  if (stats.count < Math.max(1, policy.minCohort)) {
+  // k over the records the answer aggregates: the range's, and for a field defined over a
+  // selection (the policy's cohort map, which the circuit proves) the selected ones; one code
+  // and one wording for both, so a refusal does not tell which fell short (no count either)
+  const cohort = answerCohort(policy, q, BigInt(stats.count), stats.sums);
+  if (cohort < BigInt(Math.max(1, policy.minCohort))) {
     throw new AppError(
       "COHORT_BELOW_K",
-      `the range holds fewer records than the grant's minimum cohort (k = ${policy.minCohort})`,
+      `the answer would aggregate fewer records than the grant's minimum cohort (k = ${policy.minCohort})`,
     );
   }
   if (isRatio(q.kind) && stats.sums[q.fieldB] === 0n) {

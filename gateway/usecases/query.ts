@@ -22,6 +22,7 @@ import {
   differencingOf,
   keepAnswered,
   linkedAddresses,
+  schemaCohortsGranted,
   servedVersion,
   usableGrant,
   type ServedVersion,
@@ -52,6 +53,7 @@ export async function submitQuery(
   await ownerGasLeft(ctx, asset); // the answer's log entry is relayed gas of the owner
   const policy = await ctx.chain.getGrantPolicy(q.grantId);
   const predicates = allowedByPolicy(ctx, policy, q);
+  schemaCohortsGranted(policy, q, asset.schemaId);
   const version = await servedVersion(ctx, q, asset);
   const linked = await linkedAddresses(ctx, signer);
   // quota, refusal budget, nonce and request id first; then the data (a refusal is charged)

@@ -117,6 +117,8 @@ export const capacitySchema: DataSchema = {
     "actual capacity of the week, pieces",
   ],
   minMaxField: 3,
+  // "covered" is defined over the weeks with a known demand only (cohort.ts)
+  cohortFields: { covered: "demandKnown" },
   identityColumns: ["capacityId"],
   identityOf: (ids) => (ids.capacityId ? `capacity:${ids.capacityId}` : undefined),
   toValues(row) {

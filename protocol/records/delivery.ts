@@ -144,6 +144,8 @@ export const deliverySchema: DataSchema = {
     "lead time in days (0 when unknown)",
   ],
   minMaxField: 3,
+  // on-time and lead time are defined over the arrived deliveries only (cohort.ts)
+  cohortFields: { onTime: "leadTimeKnown", leadTimeDays: "leadTimeKnown" },
   toValues(row) {
     const lead = row.leadTimeDays as bigint | null;
     const due = (row.dueDate ?? null) as number | null;

@@ -16,6 +16,7 @@ import { parseCsv } from "./csv.js";
 import { zodIssues } from "./issues.js";
 import { byDay, keyOrderOf, recordKey } from "./key-order.js";
 import { filtersOf, INDICATOR_SCHEMAS } from "./indicators.js";
+import { cohortsOf } from "./cohort.js";
 import {
   RECORD_STATUSES,
   rowSchema,
@@ -30,6 +31,7 @@ export * from "./key-order.js";
 export { qualitySchema, deliverySchema, pcfSchema };
 export * from "./indicators.js";
 export { stockSchema, demandSchema, capacitySchema, claimsSchema };
+export * from "./cohort.js";
 
 /** Every schema the gateway serves, by on-chain schema id. */
 export const SCHEMAS: ReadonlyMap<string, DataSchema> = new Map(
@@ -318,5 +320,6 @@ export function describeSchema(schema: DataSchema) {
     })),
     minMaxField: schema.minMaxField,
     filters: filtersOf(schema),
+    cohorts: cohortsOf(schema),
   };
 }

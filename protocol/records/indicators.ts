@@ -130,6 +130,7 @@ function variant(
   what: string,
   fields: DataSchema["fields"],
   fieldDescriptions: DataSchema["fieldDescriptions"],
+  cohortFields: DataSchema["cohortFields"],
   toValues: (row: ParsedRow) => [bigint, bigint, bigint, bigint],
 ): DataSchema {
   return {
@@ -139,6 +140,7 @@ function variant(
     description: `${base.description} Indicator fields derived at ingest: ${what}.`,
     fields,
     fieldDescriptions,
+    cohortFields,
     toValues,
   };
 }
@@ -155,6 +157,7 @@ export const qualityEol3Schema: DataSchema = variant(
     "1 if the part had at least 3 end-of-line tests, else 0",
     "1 if the part had at least 3 end-of-line tests and was reworked, else 0",
   ],
+  { reworkedEolTests3: "eolTests3" },
   (row) => {
     const reworked = row.hasBeenReworked as bigint;
     const ind = eolTestsIndicator(row.numberOfConductedEndOfLineTests as bigint);
@@ -174,6 +177,7 @@ export const deliveryLateSchema: DataSchema = variant(
     "1 if the delivery arrived more than 2 days after its due date or without a due date, else 0",
     "1 if the delivery arrived more than 5 days after its due date or without a due date, else 0",
   ],
+  { late2d: "leadTimeKnown", late5d: "leadTimeKnown" },
   (row) => {
     const lead = row.leadTimeDays as bigint | null;
     const due = row.dueDate == null ? null : BigInt(row.dueDate as number);
@@ -199,6 +203,7 @@ export const pcfPrimary50Schema: DataSchema = variant(
     "always 1: one record is one footprint",
     "PCF excluding biogenic uptake, 10^-6 kg CO2e per declared unit",
   ],
+  { pcfPrimary50: "primary50" },
   (row) => {
     const pcf = row.pcfExcludingBiogenicUptake as bigint;
     const ind = primaryShareIndicator(row.primaryDataShare as bigint);

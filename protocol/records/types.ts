@@ -87,6 +87,13 @@ export interface DataSchema {
   fieldDescriptions: readonly [string, string, string, string];
   /** Index of the field MIN/MAX answers are computed over. */
   minMaxField: number;
+  /**
+   * Fields defined over a selection of the records only (a lead time over the arrived
+   * deliveries, a value times an indicator), each with the 0/1 field that counts that selection:
+   * a grant's policy names them (cohort.ts), and the circuit then requires an answer on such a
+   * field to rest on at least k selected records, not just k records of the key range.
+   */
+  cohortFields?: Readonly<Record<string, string>>;
   /** Maps a parsed flat row to the four record values. */
   toValues(row: ParsedRow): [bigint, bigint, bigint, bigint];
   /**

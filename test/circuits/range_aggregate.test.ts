@@ -64,7 +64,7 @@ describe("RangeAggregate (range_d4)", function () {
     });
 
     it("keeps its pinned constraint count", async function () {
-      expect((await r1csInfo(NAME)).nConstraints).to.equal(12508);
+      expect((await r1csInfo(NAME)).nConstraints).to.equal(12831);
     });
   });
 

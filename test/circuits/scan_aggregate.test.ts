@@ -60,7 +60,7 @@ describe("ScanAggregate (scan_d4_c4)", function () {
     });
 
     it("keeps its pinned constraint count", async function () {
-      expect((await r1csInfo(NAME)).nConstraints).to.equal(15519);
+      expect((await r1csInfo(NAME)).nConstraints).to.equal(15842);
     });
   });
 

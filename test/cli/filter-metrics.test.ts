@@ -11,7 +11,9 @@ import {
   pooledValue,
   valueOfAnswer,
 } from "../../cli/metrics.js";
-import { findSchema, type DataSchema } from "../../protocol/records/index.js";
+import { policyOf } from "../../cli/policy.js";
+import { AggregateKind, answerCohort } from "../../circuits/lib/signals.js";
+import { cohortFieldIndexes, findSchema, type DataSchema } from "../../protocol/records/index.js";
 
 const answered = (resultValue: bigint) =>
   ({
@@ -68,6 +70,41 @@ describe("filtered metrics (indicator fields)", function () {
       { sums: { reworkedEolTests3: 0n, eolTests3: 4n }, count: 9n },
     ]);
     expect(decimalOf(p.num, p.den, 0)).to.equal("125000");
+  });
+
+  it("bounds every filtered preset by the records its denominator counts, in the grant the CLI makes", function () {
+    const bounded: string[] = [];
+    for (const m of METRICS) {
+      const s = schema(m.schema);
+      const [a, b] = [s.fields.indexOf(m.fieldA), s.fields.indexOf(m.fieldB ?? "")];
+      const map = cohortFieldIndexes(s);
+      if (map[a] === null && (b < 0 || map[b] === null)) continue;
+      bounded.push(m.name);
+      // the numerator is defined over the records the denominator counts
+      expect(map[a], m.name).to.equal(b);
+      const policy = policyOf(s, {
+        aggregates: ["ratio", "sum"],
+        fields: [...s.fields],
+        partNumber: "P-1",
+        minCohort: 3,
+      });
+      // 10 records in range, 2 selected (the denominator's sum): the answer's cohort is 2
+      const sums = [5n, 5n, 5n, 5n];
+      sums[b] = 2n;
+      const ratio = { kind: AggregateKind.RatioPpm, fieldA: a, fieldB: b };
+      expect(answerCohort(policy, ratio, 10n, sums), m.name).to.equal(2n);
+      // and the sums a pooled (several suppliers') answer asks are bounded alike
+      const sum = { kind: AggregateKind.Sum, fieldA: a, fieldB: 0 };
+      expect(answerCohort(policy, sum, 10n, sums), m.name).to.equal(2n);
+    }
+    expect(bounded).to.deep.equal([
+      "lead-time",
+      "on-time-share",
+      "rework-ppm-eol3",
+      "late-share-2d",
+      "late-share-5d",
+      "pcf-avg-primary50",
+    ]);
   });
 
   it("states the scan window's limit next to the filtered presets", function () {

@@ -5,8 +5,9 @@
  * footprints with at least 50 % primary data" as one range proof each, on real gateways over
  * Hardhat's chain with the real range_d4 verifier. Every answer is compared with plain
  * TypeScript over the generated rows (dates and counts, not the indicator code); k still refuses
- * a filtered question over a window of fewer than k records, and a grant whose field mask lacks
- * the indicator fields is refused (POLICY_VIOLATION).
+ * a filtered question over a window of fewer than k records, and over a window of k or more
+ * records of which fewer than k are selected (the grant's cohort map); a grant whose field mask
+ * lacks the indicator fields is refused (POLICY_VIOLATION).
  */
 import { expect } from "chai";
 import path from "node:path";
@@ -30,8 +31,9 @@ const within = (d: string, q: { from: string; to: string }) => d >= q.from && d 
 
 /**
  * Deliveries to two sites over two quarters (4 + 3 each: a depth-4 tree holds 14): lead times
- * 1–9 days (one in eight unknown), due dates 2–4 days after departure (one in eight none), and
- * one delivery per site and quarter exactly 2 days late (the boundary).
+ * 1–9 days (unknown for the last Q3 delivery of each site: 3 of 4 arrived, k = 3 exactly), due
+ * dates 2–4 days after departure (one in eight none), and one delivery per site and quarter
+ * exactly 2 days late (the boundary).
  */
 function deliveryRows(rnd: DemoRandom): DeliveryRow[] {
   const rows: DeliveryRow[] = [];
@@ -43,7 +45,7 @@ function deliveryRows(rnd: DemoRandom): DeliveryRow[] {
       for (let i = 0; i < n; i++) {
         const departureDate = addDays(q.from, 5 + i * 17);
         const due = i === 0 ? 3 : rnd.int(2, 4);
-        const lead = i === 0 ? due + 2 : rnd.next() < 0.125 ? null : rnd.int(1, 9);
+        const lead = i === 0 ? due + 2 : q === QUARTERS[0] && i === 3 ? null : rnd.int(1, 9);
         rows.push({
           partNumber: PART,
           plant,
@@ -69,18 +71,26 @@ function lateTruth(rows: DeliveryRow[], plant: string, q: { from: string; to: st
   return { arrived: BigInt(arrived.length), late: BigInt(late.length) };
 }
 
-/** 12 parts in Q3 with 1–5 end-of-line tests; the first two have exactly 3 (one reworked). */
+/**
+ * 12 parts in Q3 with 1–5 end-of-line tests; the first two have exactly 3 (one reworked), the
+ * next three 1–2 (so parts 1–4, July 9–30, are 4 parts of which 1 is selected).
+ */
 function qualityRows(rnd: DemoRandom): QualityRow[] {
   return Array.from({ length: 12 }, (_, i) => ({
     partNumber: PART,
     plant: PLANT,
     productionDate: addDays("2026-07-02", i * 7),
     hasBeenReworked: i === 0 ? true : i === 1 ? false : rnd.next() < 0.4,
-    numberOfConductedEndOfLineTests: i < 2 ? 3 : rnd.int(1, 5),
+    numberOfConductedEndOfLineTests: i < 2 ? 3 : i < 5 ? rnd.int(1, 2) : rnd.int(1, 5),
   }));
 }
+/** July 9–30: parts 1–4 of {@link qualityRows}. */
+const FEW_SELECTED = ["--from", "2026-07-09", "--to", "2026-07-30"];
 
-/** 8 footprints in Q3, µkg precision; shares 20–80 %, one exactly 50 % and one at 49.99 %. */
+/**
+ * 8 footprints in Q3, µkg precision; shares 20–80 %, one exactly 50 %, one at 49.99 % and one
+ * at 65 % (so at least k = 3 are selected with the random ones).
+ */
 function pcfRows(rnd: DemoRandom): PcfRow[] {
   return Array.from({ length: 8 }, (_, i) => ({
     partNumber: PART,
@@ -88,7 +98,7 @@ function pcfRows(rnd: DemoRandom): PcfRow[] {
     referencePeriodEnd: addDays("2026-07-05", i * 10),
     pcfExcludingBiogenicUptake: rnd.int(8_000_000, 15_000_000) / 1_000_000,
     productMassPerDeclaredUnit: 1.25,
-    primaryDataShare: i === 0 ? 50 : i === 1 ? 49.99 : rnd.int(20, 80),
+    primaryDataShare: i === 0 ? 50 : i === 1 ? 49.99 : i === 2 ? 65 : rnd.int(20, 80),
   }));
 }
 
@@ -190,7 +200,7 @@ describe("e2e: filtered questions at any size (indicator schemas) through the CL
       expect(points.map((p) => p.period.label)).to.deep.equal(["2026-Q3", "2026-Q4"]);
       for (const [i, q] of QUARTERS.entries()) {
         const t = lateTruth(deliveries, plant, q);
-        expect(t.arrived >= 1n, `${plant} ${q.label} has arrivals`).to.equal(true);
+        expect(t.arrived >= BigInt(K), `${plant} ${q.label} has k arrivals`).to.equal(true);
         lateSomewhere += t.late;
         expect(points[i].value.num, `${plant} ${q.label}`).to.equal(
           String((1_000_000n * t.late) / t.arrived),
@@ -206,7 +216,7 @@ describe("e2e: filtered questions at any size (indicator schemas) through the CL
     const q3 = ["--plant", PLANT, "--from", QUARTERS[0]!.from, "--to", QUARTERS[0]!.to];
     const selected = quality.filter((q) => q.numberOfConductedEndOfLineTests >= 3);
     const reworked = selected.filter((q) => q.hasBeenReworked).length;
-    expect(selected.length).to.be.within(2, quality.length - 1);
+    expect(selected.length).to.be.within(K, quality.length - 1);
     const r = await query(grants.eol3!, assets.eol3!, "rework-ppm-eol3", ...q3);
     expect(r.code, r.err).to.equal(0);
     expect(r.json().job.answer.resultValue).to.equal(
@@ -222,7 +232,7 @@ describe("e2e: filtered questions at any size (indicator schemas) through the CL
 
   it("average PCF among footprints with at least 50 % primary data, equal to plain TypeScript", async function () {
     const selected = pcf.filter((p) => µ(p.primaryDataShare) >= 50_000_000n);
-    expect(selected.length).to.be.within(1, pcf.length - 1);
+    expect(selected.length).to.be.within(K, pcf.length - 1);
     const total = selected.reduce((s, p) => s + µ(p.pcfExcludingBiogenicUptake), 0n);
     const r = await query(
       grants.pcf!,
@@ -263,6 +273,54 @@ describe("e2e: filtered questions at any size (indicator schemas) through the CL
     ).to.have.length.below(K);
     expect(r.code).to.equal(2);
     expect(r.err).to.match(/COHORT_BELOW_K/);
+  });
+
+  it("refuses a filtered question over >= k records of which fewer than k are selected, in the same words", async function () {
+    // July 9–30: 4 parts (>= k), 1 with >= 3 end-of-line tests
+    const window = quality.filter(
+      (q) => q.productionDate >= "2026-07-09" && q.productionDate <= "2026-07-30",
+    );
+    expect(window).to.have.length.at.least(K);
+    expect(window.filter((q) => q.numberOfConductedEndOfLineTests >= 3)).to.have.length.below(K);
+    const filtered = await query(
+      grants.eol3!,
+      assets.eol3!,
+      "rework-ppm-eol3",
+      "--plant",
+      PLANT,
+      ...FEW_SELECTED,
+    );
+    expect(filtered.code).to.equal(2);
+    expect(filtered.err).to.match(/COHORT_BELOW_K/);
+    // the range's k refusal of a window of fewer than k parts says the same
+    const short = await query(
+      grants.eol3!,
+      assets.eol3!,
+      "rework-ppm",
+      "--plant",
+      PLANT,
+      "--from",
+      "2026-07-09",
+      "--to",
+      "2026-07-16",
+    );
+    expect(short.code).to.equal(2);
+    const reason = (err: string) => /COHORT_BELOW_K[^\n]*/.exec(err)?.[0];
+    expect(reason(filtered.err)).to.equal(reason(short.err)).and.to.not.equal(undefined);
+    // the unfiltered question over the same window is answered: its cohort is the range
+    const plain = await query(
+      grants.eol3!,
+      assets.eol3!,
+      "rework-ppm",
+      "--plant",
+      PLANT,
+      ...FEW_SELECTED,
+    );
+    expect(plain.code, plain.err).to.equal(0);
+    const reworked = window.filter((q) => q.hasBeenReworked).length;
+    expect(plain.json().job.answer.resultValue).to.equal(
+      String(Math.floor((reworked * 1e6) / window.length)),
+    );
   });
 
   it("refuses a filtered question under a grant whose policy lacks the indicator fields (POLICY_VIOLATION)", async function () {

@@ -3,7 +3,13 @@ import { Worker } from "node:worker_threads";
 import { expect } from "chai";
 import type { Signer } from "ethers";
 import { network } from "hardhat";
-import { AggregateKind, circuitId, policyHash, type Policy } from "../../circuits/lib/signals.js";
+import {
+  AggregateKind,
+  circuitId,
+  cohortMapBits,
+  policyHash,
+  type Policy,
+} from "../../circuits/lib/signals.js";
 import { evaluate, PredicateOp } from "../../circuits/lib/query.js";
 import {
   packPredicates,
@@ -89,6 +95,14 @@ async function setup() {
   await pp
     .connect(owner)
     .grantAccess(1n, consumer!.address, policyTuple(POLICY), now, now + 30n, 5); // grant 5: expires soon
+  // grant 6: field 0 is defined over the records with field 1 = 1 (a cohort map, as an
+  // indicator schema's grant has), so answers on it need k such records
+  await grant(consumer!.address, 5, { ...POLICY, fieldMask: 0b1111 | cohortMapBits([1]) });
+  // grant 7: on the delivery asset, a policy without the schema's cohort map (as a consumer could
+  // propose it with requestGrant): lead time would be bounded by the range's records only
+  await pp
+    .connect(owner)
+    .grantAccess(2n, consumer!.address, policyTuple(POLICY), now, now + 30n * 86400n, 5);
   return {
     pp,
     address,
@@ -638,6 +652,65 @@ describe("Gateway", function () {
         const body = await signQuery(env.consumer, env.domain, query({ lo: keyLo, hi: keyHi }));
         await refuse(body, 422, "COHORT_BELOW_K");
         written = { nonces: 1, refusals: 1 };
+      });
+
+      it("refuses with COHORT_BELOW_K, in the same words, a ratio over >= k records of which < k are selected", async function () {
+        // July 1-6: 6 records (k = 3), of which 2 reworked (field 1), the cohort of field 0 under
+        // grant 6; the rework ratio's own cohort (field 1: none) is the range
+        const { keyLo, keyHi } = keyRange({
+          partNumber: PART,
+          plant: PLANT,
+          from: "2026-07-01",
+          to: "2026-07-06",
+        });
+        const rows = qualityRows().slice(0, 6);
+        expect([rows.length, rows.filter((r) => r.hasBeenReworked).length]).to.deep.equal([6, 2]);
+        const selected = await refuse(
+          await signQuery(env.consumer, env.domain, query({ grantId: 6n, lo: keyLo, hi: keyHi })),
+          422,
+          "COHORT_BELOW_K",
+        );
+        // the range's own k refusal says the same (no count, not which fell short)
+        const short = keyRange({
+          partNumber: PART,
+          plant: PLANT,
+          from: "2026-07-01",
+          to: "2026-07-02",
+        });
+        const range = await refuse(
+          await signQuery(
+            env.consumer,
+            env.domain,
+            query({ grantId: 6n, lo: short.keyLo, hi: short.keyHi }),
+          ),
+          422,
+          "COHORT_BELOW_K",
+        );
+        expect(selected.body.error.message).to.equal(range.body.error.message);
+        expect(selected.body.error.message.replace("(k = 3)", "")).to.not.match(/\d/);
+        written = { nonces: 2, refusals: 2 };
+      });
+
+      it("refuses with POLICY_VIOLATION, uncharged, a grant that lacks the schema's cohort map for the fields asked", async function () {
+        // average lead time = RATIO(leadTimeDays, leadTimeKnown): leadTimeDays is defined over the
+        // arrived deliveries only, counted by leadTimeKnown
+        const lead = {
+          grantId: 7n,
+          assetId: 2n,
+          kind: AggregateKind.RatioPpm,
+          fieldA: 3,
+          fieldB: 1,
+        };
+        const r = await refuse(
+          await signQuery(env.consumer, env.domain, query(lead)),
+          403,
+          "POLICY_VIOLATION",
+        );
+        expect(r.body.error.message).to.match(/field 3 \(leadTimeDays\).*leadTimeKnown/);
+        // delivered quantity has no cohort field: not refused for the map (the asset has no
+        // published version here)
+        const qty = { ...lead, kind: AggregateKind.Sum, fieldA: 0, fieldB: 0 };
+        await refuse(await signQuery(env.consumer, env.domain, query(qty)), 404, "UNKNOWN_VERSION");
       });
 
       it("refuses a query outside the policy with POLICY_VIOLATION", async function () {

@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import { schemaDescriptionSchema } from "../../protocol/api.js";
 import {
+  cohortFieldIndexes,
   describeSchema,
   findSchema,
   SCHEMAS,
@@ -20,16 +21,34 @@ function valuesOf(schema: DataSchema, row: Record<string, unknown>): bigint[] {
 
 const schema = (name: string) => findSchema(name) as DataSchema;
 
+const part = (tests: number, reworked: boolean) => ({
+  partNumber: "P-1",
+  plant: "4711",
+  productionDate: "2026-07-02",
+  hasBeenReworked: reworked,
+  numberOfConductedEndOfLineTests: tests,
+});
+
+const delivery = (leadTimeDays: number | null, dueDate?: string | null) => ({
+  partNumber: "P-1",
+  plant: "BPNS000000000AUT",
+  departureDate: "2026-07-01",
+  quantity: 40,
+  leadTimeDays,
+  ...(dueDate === undefined ? {} : { dueDate }),
+});
+
+const footprint = (primaryDataShare: number | string, pcf = 12.5) => ({
+  partNumber: "P-1",
+  plant: "BPNL00000000GEAR",
+  referencePeriodEnd: "2026-07-31",
+  pcfExcludingBiogenicUptake: pcf,
+  productMassPerDeclaredUnit: 1.25,
+  primaryDataShare,
+});
+
 describe("indicator schemas: filters derived at ingest", function () {
   describe("quality-eol3", function () {
-    const part = (tests: number, reworked: boolean) => ({
-      partNumber: "P-1",
-      plant: "4711",
-      productionDate: "2026-07-02",
-      hasBeenReworked: reworked,
-      numberOfConductedEndOfLineTests: tests,
-    });
-
     it("sets eolTests3 from exactly 3 end-of-line tests, not at 2", function () {
       const s = schema("quality-eol3");
       expect(valuesOf(s, part(2, true))).to.deep.equal([1n, 1n, 0n, 0n]);
@@ -56,15 +75,6 @@ describe("indicator schemas: filters derived at ingest", function () {
   });
 
   describe("delivery-late", function () {
-    const delivery = (leadTimeDays: number | null, dueDate?: string | null) => ({
-      partNumber: "P-1",
-      plant: "BPNS000000000AUT",
-      departureDate: "2026-07-01",
-      quantity: 40,
-      leadTimeDays,
-      ...(dueDate === undefined ? {} : { dueDate }),
-    });
-
     it("is not late by more than 2 days at exactly 2 days late, and is at 3", function () {
       const s = schema("delivery-late");
       // due 07-03; arrival 07-01 + 4 = 07-05: exactly 2 days late
@@ -88,15 +98,6 @@ describe("indicator schemas: filters derived at ingest", function () {
   });
 
   describe("pcf-primary50", function () {
-    const footprint = (primaryDataShare: number | string, pcf = 12.5) => ({
-      partNumber: "P-1",
-      plant: "BPNL00000000GEAR",
-      referencePeriodEnd: "2026-07-31",
-      pcfExcludingBiogenicUptake: pcf,
-      productMassPerDeclaredUnit: 1.25,
-      primaryDataShare,
-    });
-
     it("sets primary50 from exactly 50 % and carries the PCF only then", function () {
       const s = schema("pcf-primary50");
       expect(valuesOf(s, footprint(50))).to.deep.equal([12_500_000n, 1n, 1n, 12_500_000n]);
@@ -104,6 +105,49 @@ describe("indicator schemas: filters derived at ingest", function () {
       expect(valuesOf(s, footprint(100, 0.000001))).to.deep.equal([1n, 1n, 1n, 1n]);
       expect(valuesOf(s, footprint(0))).to.deep.equal([0n, 0n, 1n, 12_500_000n]);
     });
+  });
+
+  it("names, for each field defined over a selection, a 0/1 field that is 0 wherever it is", function () {
+    const parts = [0, 2, 3, 5].flatMap((tests) => [part(tests, true), part(tests, false)]);
+    const deliveries = [null, 0, 3, 4, 9].flatMap((lead) =>
+      [undefined, null, "2026-07-03"].map((due) => delivery(lead, due)),
+    );
+    const footprints = [0, 49.99, 50, 80].map((share) => footprint(share));
+    const cases: [string, Record<string, unknown>[], [string, string][]][] = [
+      ["quality-eol3", parts, [["reworkedEolTests3", "eolTests3"]]],
+      [
+        "delivery-late",
+        deliveries,
+        [
+          ["late2d", "leadTimeKnown"],
+          ["late5d", "leadTimeKnown"],
+        ],
+      ],
+      [
+        "delivery",
+        deliveries,
+        [
+          ["onTime", "leadTimeKnown"],
+          ["leadTimeDays", "leadTimeKnown"],
+        ],
+      ],
+      ["pcf-primary50", footprints, [["pcfPrimary50", "primary50"]]],
+    ];
+    for (const [name, rows, pairs] of cases) {
+      const s = schema(name);
+      const map = cohortFieldIndexes(s);
+      expect(pairs.map(([f]) => [f, s.fields[map[s.fields.indexOf(f)]!]])).to.deep.equal(pairs);
+      expect(map.filter((c) => c !== null)).to.have.length(pairs.length);
+      for (const row of rows) {
+        const v = valuesOf(s, row);
+        for (const [f, c] of pairs) {
+          const [fv, cv] = [v[s.fields.indexOf(f)]!, v[s.fields.indexOf(c)]!];
+          expect([0n, 1n], `${name} ${c}`).to.include(cv);
+          if (cv === 0n) expect(fv, `${name} ${f} outside its selection`).to.equal(0n);
+        }
+      }
+      expect(describeSchema(s).cohorts.map((x) => [x.field, x.countedBy])).to.deep.equal(pairs);
+    }
   });
 
   it("lists each schema's indicator fields and the scan window's limit in the catalogue", function () {

@@ -125,6 +125,24 @@ export interface AuditSample {
   bound: { f: number; escape: number }[];
   /** When the sample was taken (ISO). */
   sampledAt: string;
+  /** auditProofsDigest of the proofs checked (one per opened leaf), when the sample passed. */
+  proofsDigest?: string;
+  /** The on-chain attestation recorded for this sample (`auditor sample --attest`). */
+  attestation?: { attester: string; tx: string; block: number };
+}
+
+/** An AuditAttested event as an auditor's report lists it. */
+export interface FoundAttestation {
+  assetId: string;
+  /** Version number of the asset. */
+  version: number;
+  versionId: string;
+  attester: string;
+  seed: string;
+  t: number;
+  proofsDigest: string;
+  block: number;
+  tx: string;
 }
 
 /** One audit proof as the gateway returns it (protocol/api.ts AuditDone's proofs). */

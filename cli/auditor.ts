@@ -15,10 +15,12 @@ import {
 import {
   auditChallenge,
   auditIndices,
+  auditProofsDigest,
   boundTable,
   DEFAULT_AUDIT_SAMPLES,
   type AuditFinding,
   type AuditSample,
+  type FoundAttestation,
 } from "../protocol/audit.js";
 import {
   findInvalid,
@@ -39,7 +41,7 @@ import {
   type ProofVerdicts,
   type ServedAnswer,
 } from "./reconcile.js";
-import { domainOf, gatewayOf, type Session } from "./session.js";
+import { domainOf, gatewayOf, send, type Session } from "./session.js";
 
 /**
  * Reads a gateway's export of served answers from a file, or from the session's gateway with a
@@ -143,12 +145,7 @@ export async function checkAuditProofs(
   vkey: Groth16VerificationKey,
 ): Promise<AuditFinding[]> {
   const findings: AuditFinding[] = [];
-  const want = (index: number) => [
-    expected.root.toString(),
-    String(index),
-    expected.challenge.toString(),
-    expected.recordCount.toString(),
-  ];
+  const want = (index: number) => expectedSignals(expected, index);
   const names = ["root", "index", "challenge", "recordCount"];
   const items: { index: number; proof: AuditDone["proofs"][number] }[] = [];
   for (const index of [...new Set(expected.indices)].sort((a, b) => a - b)) {
@@ -188,6 +185,36 @@ export async function checkAuditProofs(
     });
   }
   return findings;
+}
+
+/** The public signals the auditor expects of the proof of leaf `index`. */
+function expectedSignals(expected: AuditExpectation, index: number): string[] {
+  return [
+    expected.root.toString(),
+    String(index),
+    expected.challenge.toString(),
+    expected.recordCount.toString(),
+  ];
+}
+
+/**
+ * The proofs a passed check rests on: for each distinct challenged index, the proof with exactly
+ * the expected public signals (what {@link checkAuditProofs} verified).
+ */
+export function checkedProofs(
+  expected: AuditExpectation,
+  answer: Pick<AuditDone, "proofs">,
+): AuditDone["proofs"] {
+  return [...new Set(expected.indices)].flatMap((index) => {
+    const w = expectedSignals(expected, index);
+    const p = answer.proofs.find(
+      (c) =>
+        c.index === index &&
+        c.publicSignals.length === w.length &&
+        c.publicSignals.every((x, i) => x === w[i]),
+    );
+    return p ? [p] : [];
+  });
 }
 
 function toSnarkjsProofJson(p: AuditDone["proofs"][number]["proof"]): Groth16Proof {
@@ -267,11 +294,97 @@ export async function sampleVersion(s: Session, o: SampleOptions): Promise<Audit
     if (!(e instanceof GatewayError)) throw e;
     return done([{ check: "gateway-refused", detail: e.message }]);
   }
-  return done(
-    await checkAuditProofs(
-      { root: v.root, recordCount: v.recordCount, challenge, indices },
-      answer,
-      vk.vkey as Groth16VerificationKey,
-    ),
+  const expected = { root: v.root, recordCount: v.recordCount, challenge, indices };
+  const findings = await checkAuditProofs(expected, answer, vk.vkey as Groth16VerificationKey);
+  const sample = done(findings);
+  if (sample.passed) sample.proofsDigest = auditProofsDigest(checkedProofs(expected, answer));
+  return sample;
+}
+
+/**
+ * Makes sure a version can be attested at t before anything is sampled: t meets the contract's
+ * minimum, the seed block is mined, and its hash is anchored on-chain (anchored here, by
+ * `signer`, when it is not yet: sampling t leaves may outlast the 256 blocks the EVM keeps a
+ * block hash). A version whose seed was forgotten unanchored cannot be attested: a user error.
+ */
+export async function prepareAttestation(
+  s: Session,
+  signer: Signer,
+  assetId: bigint,
+  version: number,
+  t: number,
+): Promise<{ anchoredNow?: string }> {
+  const versionId = versionIdOf(assetId, version);
+  const state = await s.reader.versionAttestations(versionId);
+  if (!state) throw new UserError(`asset ${assetId} has no published version ${version}`);
+  if (t < state.minT) {
+    throw new UserError(
+      `--attest needs t ≥ ${state.minT} (the contract's minimum); sample with --t ${state.minT} or more`,
+    );
+  }
+  if (state.seed.anchored) return {};
+  const sent = await send(s, "anchorAuditSeed", () =>
+    s.partProof.connect(signer).anchorAuditSeed(versionId),
+  ).catch((e: unknown) => {
+    const why = e instanceof Error ? e.message : String(e); // send's message names the error
+    if (why.includes("AuditSeedExpired")) {
+      throw new UserError(
+        `version ${version} cannot be attested: its seed block ${state.seed.seedBlock} is more than 256 blocks old and nobody anchored its hash (sample without --attest to audit it anyway)`,
+      );
+    }
+    if (why.includes("AuditSeedNotYetAvailable")) {
+      throw new UserError(
+        `the audit seed of version ${version} is the hash of block ${state.seed.seedBlock}, not mined yet; sample after it`,
+      );
+    }
+    throw e;
+  });
+  return { anchoredNow: sent.hash };
+}
+
+/**
+ * Records on-chain that a passed sample's version passed its t audits (attestAudit, sent by
+ * `signer`). A failed sample is never attested.
+ */
+export async function attestSample(
+  s: Session,
+  signer: Signer,
+  sample: AuditSample,
+): Promise<NonNullable<AuditSample["attestation"]>> {
+  if (!sample.passed || !sample.proofsDigest) {
+    throw new UserError(
+      `the audit of asset ${sample.assetId} version ${sample.version} failed: nothing attested`,
+    );
+  }
+  const sent = await send(s, "attestAudit", () =>
+    s.partProof
+      .connect(signer)
+      .attestAudit(BigInt(sample.versionId), sample.seed, sample.t, sample.proofsDigest!),
   );
+  const receipt = await s.provider.getTransactionReceipt(sent.hash);
+  return { attester: await signer.getAddress(), tx: sent.hash, block: receipt?.blockNumber ?? 0 };
+}
+
+/** The AuditAttested events of a block range, oldest first. */
+export async function readAttestations(
+  s: Session,
+  fromBlock: number,
+  toBlock: number | "latest",
+): Promise<FoundAttestation[]> {
+  const events = await s.partProof.queryFilter(
+    s.partProof.filters.AuditAttested(),
+    fromBlock,
+    toBlock,
+  );
+  return events.map((e) => ({
+    assetId: (e.args.versionId >> 64n).toString(),
+    version: Number(e.args.versionId & 0xffffffffffffffffn),
+    versionId: e.args.versionId.toString(),
+    attester: e.args.attester,
+    seed: e.args.seed,
+    t: Number(e.args.t),
+    proofsDigest: e.args.proofsDigest,
+    block: e.blockNumber,
+    tx: e.transactionHash,
+  }));
 }

@@ -8,7 +8,7 @@ import { hexlify, ZeroAddress, type Signer } from "ethers";
 import { bindingOf, parseSignals, resultCommitment, type Policy } from "../circuits/lib/signals.js";
 import type { JobView } from "../protocol/api.js";
 import type { WaitOptions } from "../protocol/client.js";
-import { policyStruct } from "../protocol/contract.js";
+import { policyStruct, versionIdOf } from "../protocol/contract.js";
 import { toSolidityProof, type SnarkjsProof } from "../protocol/proof.js";
 import type { DataSchema } from "../protocol/records/types.js";
 import { queryMessageHash, type QueryMessage } from "../protocol/typed-data.js";
@@ -20,9 +20,25 @@ import { loadSignedQuery, saveSignedQuery, type SignedQuery } from "./signed-que
 
 export type { JobView };
 
-/** The gateway's asset catalogue. */
+/**
+ * The gateway's asset catalogue, each asset with its published versions and whether each is
+ * attested (read from the chain: a gateway's word on attestations counts for nothing).
+ */
 export async function listAssets(s: Session) {
-  return gatewayOf(s).catalogue();
+  const { assets } = await gatewayOf(s).catalogue();
+  return {
+    assets: await Promise.all(
+      assets.map(async (a) => ({
+        ...a,
+        versions: await Promise.all(
+          Array.from({ length: a.versionCount }, async (_, i) => ({
+            number: i + 1,
+            ...(await versionAttestation(s, versionIdOf(BigInt(a.assetId), i + 1))),
+          })),
+        ),
+      })),
+    ),
+  };
 }
 
 /** A consumer asks the owner for a grant; returns the grant id (status Requested). */
@@ -227,6 +243,40 @@ export async function verifyAnswer(
       binding === signals.binding &&
       domain.chainId === asked.chainId &&
       domain.partProof.toLowerCase() === asked.partProof.toLowerCase(),
+  };
+}
+
+/** Whether the version an answer was computed over is attested, as the chain says. */
+export interface AnswerAttestation {
+  versionId: string;
+  /** At least one attestation with t ≥ the contract's current minimum. */
+  attested: boolean;
+  /** The contract's current minimum t. */
+  minT: number;
+  /** Every attester's record (also those below today's minimum). */
+  attestations: { attester: string; t: number; attestedBlock: number }[];
+}
+
+/**
+ * The on-chain attestations of a version (read from the chain, never from a gateway): whether it
+ * passed audits by public randomness that someone recorded, by whom and with which t.
+ */
+export async function versionAttestation(
+  s: Session,
+  versionId: bigint,
+): Promise<AnswerAttestation> {
+  const state = await s.reader.versionAttestations(versionId);
+  const attestations = (state?.attestations ?? []).map(({ attester, t, attestedBlock }) => ({
+    attester,
+    t,
+    attestedBlock,
+  }));
+  const minT = state?.minT ?? 0;
+  return {
+    versionId: versionId.toString(),
+    attested: attestations.some((a) => a.t >= minT),
+    minT,
+    attestations,
   };
 }
 

@@ -47,3 +47,24 @@ export function describeCheck(c: AnswerCheck): string {
 export function describeAudit(r: AuditReport): string {
   return `${r.counts.logEntries} log entries, ${r.counts.proofsVerified} proofs re-verified, ${r.counts.anomalies} anomalies`;
 }
+
+/** Whether an answer's version is attested on-chain, in one line (`automaker verify`, `query`). */
+export function describeAttestation(a: {
+  versionId: string;
+  attested: boolean;
+  minT: number;
+  attestations: readonly { attester: string; t: number; attestedBlock: number }[];
+}): string {
+  const v = BigInt(a.versionId);
+  const which = `version ${v & 0xffffffffffffffffn} of asset ${v >> 64n}`;
+  if (a.attestations.length === 0) {
+    return `${which}: not attested (no on-chain record of audits by public randomness; \`auditor sample --attest\` records one)`;
+  }
+  const by = a.attestations
+    .map(
+      (x) =>
+        `${x.attester} (t = ${x.t}${x.t < a.minT ? `, below today's minimum ${a.minT}` : ""}, block ${x.attestedBlock})`,
+    )
+    .join(", ");
+  return `${which}: ${a.attested ? "attested" : "attested only below the minimum t"} by ${by}`;
+}

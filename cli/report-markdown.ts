@@ -2,11 +2,17 @@
  * The auditor's report in Markdown, as a pure function (no file, no Node import): the CLI writes
  * it to report.md (report.ts), the console offers it as a download.
  */
-import type { AuditSample } from "../protocol/audit.js";
+import type { AuditSample, FoundAttestation } from "../protocol/audit.js";
 import type { AuditReport } from "./reconcile.js";
 
-/** A report, with the audit samples taken (`partproof auditor sample`), if any. */
-export type ReportWithSamples = AuditReport & { samples?: AuditSample[] };
+/**
+ * A report, with the audit samples taken (`partproof auditor sample`), if any, and the on-chain
+ * attestations of audited versions found in its block range, when they were looked for.
+ */
+export type ReportWithSamples = AuditReport & {
+  samples?: AuditSample[];
+  attestations?: FoundAttestation[];
+};
 
 /** Renders a report as Markdown. */
 export function renderMarkdown(r: ReportWithSamples): string {
@@ -52,7 +58,37 @@ export function renderMarkdown(r: ReportWithSamples): string {
     lines.push(`| ${a.assetId} | ${a.versions} | ${a.answers} | ${a.anomalies} |`);
   }
   if (r.samples && r.samples.length > 0) lines.push("", ...renderSamples(r.samples));
+  if (r.attestations) lines.push("", ...renderAttestations(r.attestations));
   return lines.join("\n") + "\n";
+}
+
+/**
+ * The section "Attestations on-chain": every AuditAttested event of the range. The contract
+ * checked each one's seed (the hash of the block 5 after publication) and that t met its
+ * minimum; the proofs are the attester's word, named by their digest.
+ */
+export function renderAttestations(found: readonly FoundAttestation[]): string[] {
+  const lines = [
+    "## Attestations on-chain",
+    "",
+    "Records that a version passed t audits (IAuditAttestations.attestAudit). The contract checked " +
+      "that each seed is the hash of the block 5 blocks after the version's publication and that t " +
+      "met its minimum; that the t proofs verified is the attester's claim, and the proofs digest " +
+      "names the proofs it checked (the gateway keeps them per challenge: anyone can fetch them, " +
+      "recompute the digest and verify them).",
+    "",
+  ];
+  if (found.length === 0) return [...lines, "No version was attested in this block range."];
+  lines.push(
+    "| asset | version | attester | t | block | seed | proofs digest |",
+    "|---|---|---|---|---|---|---|",
+  );
+  for (const a of found) {
+    lines.push(
+      `| ${a.assetId} | ${a.version} | ${a.attester} | ${a.t} | ${a.block} | ${a.seed} | ${a.proofsDigest} |`,
+    );
+  }
+  return lines;
 }
 
 const pct = (f: number) => `${+(f * 100).toPrecision(3)}%`;

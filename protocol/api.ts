@@ -214,6 +214,16 @@ export const assetResponseSchema = z.strictObject({
       publishedAt: isoTime,
       servedHere: z.boolean(),
       localId: z.number().int().positive().optional(),
+      /** On-chain attestations of audits of the version (IAuditAttestations), as the gateway read them. */
+      attestations: z
+        .array(
+          z.strictObject({
+            attester: address,
+            t: z.number().int().positive(),
+            attestedBlock: z.number().int().nonnegative(),
+          }),
+        )
+        .optional(),
     }),
   ),
 });

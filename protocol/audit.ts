@@ -125,4 +125,52 @@ export interface AuditSample {
   bound: { f: number; escape: number }[];
   /** When the sample was taken (ISO). */
   sampledAt: string;
+  /** auditProofsDigest of the proofs checked (one per opened leaf), when the sample passed. */
+  proofsDigest?: string;
+  /** The on-chain attestation recorded for this sample (`auditor sample --attest`). */
+  attestation?: { attester: string; tx: string; block: number };
+}
+
+/** An AuditAttested event as an auditor's report lists it. */
+export interface FoundAttestation {
+  assetId: string;
+  /** Version number of the asset. */
+  version: number;
+  versionId: string;
+  attester: string;
+  seed: string;
+  t: number;
+  proofsDigest: string;
+  block: number;
+  tx: string;
+}
+
+/** One audit proof as the gateway returns it (protocol/api.ts AuditDone's proofs). */
+export interface AuditProofItem {
+  index: number;
+  /** [root, index, challenge, recordCount] as decimal strings. */
+  publicSignals: readonly string[];
+  proof: { pi_a: readonly string[]; pi_b: readonly (readonly string[])[]; pi_c: readonly string[] };
+}
+
+/**
+ * The digest an attestation names (IAuditAttestations `proofsDigest`): the proofs an attester
+ * checked, ordered by leaf index, as
+ * `keccak256(abi.encode((uint256 index, uint256[] publicSignals, uint256[8] proof)[]))` with
+ * `proof = [pi_a0, pi_a1, pi_b00, pi_b01, pi_b10, pi_b11, pi_c0, pi_c1]` in snarkjs' order.
+ * Whoever holds the same proofs (the gateway keeps them per version and challenge) recomputes it
+ * and re-verifies them, so an attestation is a checkable claim, not a bare word.
+ */
+export function auditProofsDigest(proofs: readonly AuditProofItem[]): string {
+  const rows = [...proofs]
+    .sort((a, b) => a.index - b.index)
+    .map((p) => {
+      const { pi_a: a, pi_b: b, pi_c: c } = p.proof;
+      const point = [a[0], a[1], b[0]?.[0], b[0]?.[1], b[1]?.[0], b[1]?.[1], c[0], c[1]];
+      if (point.some((x) => x === undefined)) {
+        throw new RangeError(`the proof of leaf ${p.index} lacks a coordinate`);
+      }
+      return [p.index, p.publicSignals.map(BigInt), point.map((x) => BigInt(x!))];
+    });
+  return keccak256(coder.encode(["tuple(uint256,uint256[],uint256[8])[]"], [rows]));
 }

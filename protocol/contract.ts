@@ -56,8 +56,42 @@ export interface VersionInfo {
   treeDepth: number;
   /** Publication time (unix s). */
   publishedAt: number;
+  /** Publication block (its audit seed is the hash of the block AUDIT_SEED_DELAY later). */
+  publishedBlock: number;
   /** Index/schema parameters hash. */
   paramsHash: string;
+}
+
+/** One attester's on-chain record that a version passed t audits (IAuditAttestations). */
+export interface AttestationInfo {
+  /** Whose claim it is: the account that sent attestAudit. */
+  attester: string;
+  /** Draws whose proofs the attester verified. */
+  t: number;
+  /** Block of the (latest) attestation. */
+  attestedBlock: number;
+  /** protocol/audit.ts auditProofsDigest of the proofs checked. */
+  proofsDigest: string;
+}
+
+/** A version's audit seed as the contract knows it. */
+export interface AnchoredSeed {
+  /** Publication block + AUDIT_SEED_DELAY. */
+  seedBlock: number;
+  /** The anchored seed, else the seed block's hash while the EVM knows it, else undefined. */
+  seed?: string;
+  /** Whether the seed is stored on-chain for good. */
+  anchored: boolean;
+}
+
+/** What the chain says about the audits of a version. */
+export interface VersionAttestations {
+  /** The seed every attestation of the version is for. */
+  seed: AnchoredSeed;
+  /** Every attester's record, in order of first attestation. */
+  attestations: AttestationInfo[];
+  /** The contract's current minimum t (older attestations keep the t they were made with). */
+  minT: number;
 }
 
 /** A grant. */
@@ -174,11 +208,45 @@ export class PartProofReader {
 
   /** The block in which a version was published, or undefined when it does not exist. */
   async versionPublicationBlock(versionId: bigint): Promise<number | undefined> {
-    const assetId = versionId >> 64n;
-    const logs = await this.contract.queryFilter(
-      this.contract.filters.VersionPublished(assetId, versionId),
-    );
-    return logs[0]?.blockNumber;
+    return (await this.getVersion(versionId))?.publishedBlock;
+  }
+
+  /** The version's audit seed as the contract holds it, or undefined when no such version. */
+  async anchoredSeed(versionId: bigint): Promise<AnchoredSeed | undefined> {
+    try {
+      const [seedBlock, seed, anchored] = await this.contract.auditSeedOf(versionId);
+      return {
+        seedBlock: Number(seedBlock),
+        ...(BigInt(seed) === 0n ? {} : { seed }),
+        anchored,
+      };
+    } catch (e) {
+      if (decodeRevert(e)?.name === "VersionNotFound") return undefined;
+      throw e;
+    }
+  }
+
+  /**
+   * The attestations of a version, its seed and the current minimum t, read from the chain
+   * (never from a gateway); undefined when the version does not exist.
+   */
+  async versionAttestations(versionId: bigint): Promise<VersionAttestations | undefined> {
+    const seed = await this.anchoredSeed(versionId);
+    if (!seed) return undefined;
+    const [list, minT] = await Promise.all([
+      this.contract.getAuditAttestations(versionId),
+      this.contract.minAuditSamples(),
+    ]);
+    return {
+      seed,
+      attestations: list.map((a) => ({
+        attester: a.attester,
+        t: Number(a.t),
+        attestedBlock: Number(a.attestedBlock),
+        proofsDigest: a.proofsDigest,
+      })),
+      minT: Number(minT),
+    };
   }
 
   /**
@@ -206,6 +274,7 @@ export class PartProofReader {
         recordCount: v.recordCount,
         treeDepth: Number(v.treeDepth),
         publishedAt: Number(v.publishedAt),
+        publishedBlock: Number(v.publishedBlock),
         paramsHash: v.paramsHash,
       };
     } catch (e) {

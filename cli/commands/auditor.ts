@@ -19,6 +19,15 @@ interface ReportOpts {
   out: string;
 }
 
+/** The options of `auditor sample`. */
+interface SampleOpts {
+  asset: string;
+  version: number;
+  t?: number;
+  attest?: boolean;
+  out: string;
+}
+
 /** Adds the `auditor` command group to the program. */
 export function addAuditorCommands(program: Command, ctx: CommandContext): void {
   const group = program.command("auditor").description("reconcile the on-chain access log");
@@ -53,10 +62,22 @@ export function addAuditorCommands(program: Command, ctx: CommandContext): void 
         served: exp ? servedAnswers(exp) : undefined,
       });
       const samples = await readSamples(o.out);
-      const files = await writeReport(samples.length > 0 ? { ...report, samples } : report, o.out);
-      ctx.print(report, [
+      const attestations = await auditor.readAttestations(
+        s,
+        o.fromBlock === undefined ? (s.deployment.deploymentBlock ?? 0) : Number(o.fromBlock),
+        o.toBlock === undefined ? "latest" : Number(o.toBlock),
+      );
+      const files = await writeReport(
+        { ...report, ...(samples.length > 0 ? { samples } : {}), attestations },
+        o.out,
+      );
+      ctx.print({ ...report, attestations }, [
         describeAudit(report),
         ...report.anomalies.map((a) => `  ${a.type}: ${a.detail}`),
+        ...attestations.map(
+          (a) =>
+            `  attested: asset ${a.assetId} version ${a.version} by ${a.attester} (t = ${a.t}, block ${a.block})`,
+        ),
         `report: ${files.markdown}, ${files.json}`,
       ]);
     });
@@ -68,20 +89,35 @@ export function addAuditorCommands(program: Command, ctx: CommandContext): void 
     .requiredOption("--asset <id>", "the asset")
     .requiredOption("--version <n>", "its version number (1, 2, …)", positiveInt("--version"))
     .option("--t <n>", `draws (default ${DEFAULT_AUDIT_SAMPLES})`, positiveInt("--t"))
+    .option(
+      "--attest",
+      "when every proof verifies, record on-chain (signed with your key) that the version passed t audits for its seed; anchors the seed first when needed; t must meet the contract's minimum",
+    )
     .addOption(
       new Option("--out <dir>", "the report folder the sample is kept in").default(
         "reports",
         "reports/",
       ),
     )
-    .action(async (o: { asset: string; version: number; t?: number; out: string }) => {
+    .action(async (o: SampleOpts) => {
       const s = await ctx.session();
+      const assetId = bigId("asset", o.asset);
+      const t = o.t ?? DEFAULT_AUDIT_SAMPLES;
+      const signer = o.attest ? await ctx.signer(s) : undefined;
+      if (signer) {
+        const prep = await auditor.prepareAttestation(s, signer, assetId, o.version, t);
+        if (prep.anchoredNow)
+          ctx.progress(`anchored the audit seed on-chain, tx ${prep.anchoredNow}`);
+      }
       const sample = await auditor.sampleVersion(s, {
-        assetId: bigId("asset", o.asset),
+        assetId,
         version: o.version,
-        ...(o.t === undefined ? {} : { t: o.t }),
+        t,
         onProgress: (done, total) => ctx.progress(`gateway proved ${done}/${total} leaves …`),
       });
+      // never attest a failed sample: the failure below is thrown before
+      if (signer && sample.passed)
+        sample.attestation = await auditor.attestSample(s, signer, sample);
       const file = await saveSample(o.out, sample);
       ctx.print(sample, [
         `asset ${sample.assetId} version ${sample.version}: ${sample.passed ? "passed" : "FAILED"} ${sample.t} audits (${sample.distinct} leaves, seed block ${sample.seedBlock})`,
@@ -92,11 +128,16 @@ export function addAuditorCommands(program: Command, ctx: CommandContext): void 
           (b) =>
             `  a tree with ${b.f * 100}% of its links malformed survives this with probability ≤ ${b.escape.toPrecision(3)}`,
         ),
+        ...(sample.attestation
+          ? [
+              `attested on-chain by ${sample.attestation.attester} (t = ${sample.t}), tx ${sample.attestation.tx}`,
+            ]
+          : []),
         `kept in ${file}; \`auditor report --out ${o.out}\` shows it`,
       ]);
       if (!sample.passed) {
         throw new Error(
-          `the audit of asset ${sample.assetId} version ${sample.version} failed ${sample.findings.length} check(s)`,
+          `the audit of asset ${sample.assetId} version ${sample.version} failed ${sample.findings.length} check(s)${o.attest ? "; nothing was attested" : ""}`,
         );
       }
     });

@@ -5,7 +5,7 @@
 import { Option, type Command } from "commander";
 import * as automaker from "../automaker.js";
 import { UserError } from "../errors.js";
-import { describeAnswer, describeCheck } from "../format.js";
+import { describeAnswer, describeAttestation, describeCheck } from "../format.js";
 import {
   describeMetric,
   FILTERS_NOTE,
@@ -37,12 +37,17 @@ export function addAutomakerCommands(program: Command, ctx: CommandContext): voi
     .description("discover assets, ask questions, verify answers (a consumer of others' data)");
   group
     .command("assets")
-    .description("list the gateway's assets (what the chain says and the schema description)")
+    .description(
+      "list the gateway's assets (what the chain says and the schema description) and whether each published version is attested on-chain",
+    )
     .action(async () => {
       const r = await automaker.listAssets(await ctx.session());
       ctx.print(
         r,
-        r.assets.map((a) => `asset ${a.assetId}: ${a.schemaId} owner ${a.owner}`),
+        r.assets.flatMap((a) => [
+          `asset ${a.assetId}: ${a.schemaId} owner ${a.owner}`,
+          ...a.versions.map((v) => `  ${describeAttestation(v)}`),
+        ]),
       );
     });
   policyOptions(
@@ -63,14 +68,18 @@ export function addAutomakerCommands(program: Command, ctx: CommandContext): voi
   group
     .command("verify")
     .description(
-      "verify a job's answer against the question this machine signed for it (kept by `query`): proof (the chain's verifier), commitment, root, log entry, query hash, grant, asset, version, request id; exits 1 when a check fails",
+      "verify a job's answer against the question this machine signed for it (kept by `query`): proof (the chain's verifier), commitment, root, log entry, query hash, grant, asset, version, request id; exits 1 when a check fails. Also shows whether the version answered over is attested on-chain (audits by public randomness), by whom and with which t",
     )
     .argument("<jobId>", "the job id `query --no-wait` printed")
     .action(async (jobId: string) => {
       const s = await ctx.session();
       const job = await automaker.waitJob(s, jobId, { until: "proved", timeoutMs: 1 });
       const check = await automaker.verifyAnswer(s, job);
-      ctx.print(check, checkLines(check));
+      const attestation = await automaker.versionAttestation(s, BigInt(job.versionId));
+      ctx.print({ ...check, attestation }, [
+        ...checkLines(check),
+        describeAttestation(attestation),
+      ]);
       automaker.requireAllChecks(jobId, check);
     });
 }
@@ -212,10 +221,15 @@ function addQuery(group: Command, ctx: CommandContext) {
       const onStatus = (st: string) => ctx.progress(`  ${st}`);
       const done = await automaker.waitJob(s, job.jobId, { onStatus });
       const check = await automaker.verifyAnswer(s, done);
+      const attestation = await automaker.versionAttestation(s, BigInt(done.versionId));
       const said = metric
         ? describeMetric(metric, valueOfAnswer(metric, done))
         : describeAnswer(done, aggregate);
-      ctx.print({ job: done, check }, [said, ...checkLines(check)]);
+      ctx.print({ job: done, check, attestation }, [
+        said,
+        ...checkLines(check),
+        describeAttestation(attestation),
+      ]);
       automaker.requireAllChecks(done.jobId, check);
     });
 }

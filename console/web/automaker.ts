@@ -5,7 +5,7 @@
  */
 import { aggregateOf, fieldOf, keyRangeOf } from "../../cli/policy.js";
 import { describeAnswer } from "../../cli/format.js";
-import { GrantStatus } from "../../protocol/contract.js";
+import { GrantStatus, versionIdOf } from "../../protocol/contract.js";
 import type { QueryMessage } from "../../protocol/typed-data.js";
 import {
   aggregatesOf,
@@ -70,6 +70,19 @@ export async function automakerView(ctx: Ctx, main: HTMLElement): Promise<void> 
       // the catalogue row still shows the chain's version count
     }
   }
+  // the attestation mark comes from the chain, not from a gateway
+  const attested = new Map<string, number>(); // "asset/version" → the largest attested t
+  for (const a of all) {
+    for (let n = 1; n <= a.versionCount; n++) {
+      const st = await ctx.reader.versionAttestations(versionIdOf(BigInt(a.assetId), n));
+      const ts = (st?.attestations ?? []).map((x) => x.t);
+      if (ts.length > 0) attested.set(`${a.assetId}/${n}`, Math.max(...ts));
+    }
+  }
+  const mark = (assetId: unknown, n: number) => {
+    const t = attested.get(`${assetId}/${n}`);
+    return t === undefined ? "" : `, attested t = ${t}`;
+  };
   catalogue.querySelector("p.muted")?.remove();
   catalogue.append(
     table(
@@ -83,7 +96,10 @@ export async function automakerView(ctx: Ctx, main: HTMLElement): Promise<void> 
           a.schema?.name ?? a.schemaId,
           a.schema?.fields.join(", ") ?? "",
           (versionsOf.get(a.assetId.toString()) ?? [])
-            .map((v) => `v${v.number} (${v.recordCount}, ${v.publishedAt.slice(0, 10)})`)
+            .map(
+              (v) =>
+                `v${v.number} (${v.recordCount}, ${v.publishedAt.slice(0, 10)}${mark(a.assetId, v.number)})`,
+            )
             .join("; ") || `${a.versionCount}`,
         ],
       })),

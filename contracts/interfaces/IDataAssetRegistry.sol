@@ -26,6 +26,7 @@ interface IDataAssetRegistry {
         uint64 recordCount; // number of records committed
         uint48 publishedAt; // block timestamp of publication
         uint32 treeDepth; // depth of the commitment tree
+        uint48 publishedBlock; // block number of publication (seeds its audit, IAuditAttestations)
         bytes32 paramsHash; // hash of the index and schema parameters used to build the tree
     }
 

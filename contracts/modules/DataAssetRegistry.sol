@@ -166,6 +166,7 @@ abstract contract DataAssetRegistry is IDataAssetRegistry, Pausable, EIP712, Non
             recordCount: recordCount,
             publishedAt: uint48(block.timestamp),
             treeDepth: treeDepth,
+            publishedBlock: uint48(block.number),
             paramsHash: paramsHash
         });
         emit VersionPublished(

@@ -26,6 +26,9 @@ export async function describeAsset(ctx: GatewayContext, assetId: bigint) {
     const v = await ctx.chain.getVersion(id);
     if (!v) continue;
     const here = local.find((l) => l.root === v.root.toString());
+    // the chain's attestations of the version, as a convenience: consumers read them from the
+    // chain themselves (`automaker assets`, `verify`)
+    const audits = await ctx.chain.versionAttestations(id);
     published.push({
       versionId: id.toString(),
       number: n,
@@ -35,6 +38,11 @@ export async function describeAsset(ctx: GatewayContext, assetId: bigint) {
       publishedAt: new Date(v.publishedAt * 1000).toISOString(),
       servedHere: here !== undefined,
       localId: here?.localId,
+      attestations: (audits?.attestations ?? []).map((a) => ({
+        attester: a.attester,
+        t: a.t,
+        attestedBlock: a.attestedBlock,
+      })),
     });
   }
   return {

@@ -16,13 +16,14 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { Wallet, type JsonRpcProvider } from "ethers";
 import { demoAudit } from "../../scripts/lib/demo-audit.js";
-import { auditChallenge, auditIndices } from "../../protocol/audit.js";
+import { auditChallenge, auditIndices, auditProofsDigest } from "../../protocol/audit.js";
 import { GatewayClient } from "../../protocol/client.js";
 import { versionIdOf } from "../../protocol/contract.js";
 import { loadVerificationKeys } from "../../protocol/manifest.js";
 import type { Groth16VerificationKey } from "../../protocol/batch-verify.js";
 import { circuitId } from "../../circuits/lib/signals.js";
-import { checkAuditProofs } from "../../cli/auditor.js";
+import { checkAuditProofs, checkedProofs } from "../../cli/auditor.js";
+import { describeAttestation } from "../../cli/format.js";
 import { domainOf } from "../../cli/session.js";
 import { renderMarkdown } from "../../cli/report-markdown.js";
 import { audit } from "../../cli/auditor.js";
@@ -53,7 +54,7 @@ describe("auditor sample", function () {
   });
 
   /** `auditor sample` of version `version` of the world's asset with t draws, kept in `out`. */
-  const sampleCli = (version: number, t: number) =>
+  const sampleCli = (version: number, t: number, ...more: string[]) =>
     w.cli(
       "automaker",
       "auditor",
@@ -66,6 +67,7 @@ describe("auditor sample", function () {
       String(t),
       "--out",
       out,
+      ...more,
     );
 
   it("says the seed block is not mined yet, and samples nothing", async function () {
@@ -136,6 +138,9 @@ describe("auditor sample", function () {
     expect(rep.code, rep.err).to.equal(0);
     const written = await readFile(path.join(out, "report.md"), "utf8");
     expect(written).to.include("## Audits by public randomness");
+    // it looked for attestations on-chain and found none (yet)
+    expect(written).to.include("## Attestations on-chain");
+    expect(written).to.include("No version was attested in this block range.");
     expect(written).to.include(
       `| ${w.assetId} | 1 | ${v.recordCount} | ${sample.seedBlock} | 20 |`,
     );
@@ -217,6 +222,95 @@ describe("auditor sample", function () {
     );
   });
 
+  it("attests a passed sample on-chain (--attest), and the automaker's verify and catalogue show the version attested", async function () {
+    const versionId = versionIdOf(BigInt(w.assetId), 1);
+    // below the contract's minimum (300 by default) nothing is sampled, and it says why
+    const low = await sampleCli(1, 20, "--attest");
+    expect(low.code).to.equal(2);
+    expect(low.err).to.include("--attest needs t ≥ 300 (the contract's minimum)");
+    expect((await w.session.reader.versionAttestations(versionId))!.attestations).to.deep.equal([]);
+    // the deployer (AUDIT_ADMIN_ROLE) lowers it for this depth-4 world
+    const admin = new Wallet(devAccount(0).privateKey, w.session.provider);
+    await (await w.session.partProof.connect(admin).setMinAuditSamples(20)).wait();
+
+    const r = await sampleCli(1, 20, "--attest"); // the gateway kept these 20 proofs
+    expect(r.code, r.err).to.equal(0);
+    const sample = r.json();
+    expect(sample.passed).to.equal(true);
+    expect(sample.attestation.attester).to.equal(devAccount(3).address);
+    // the digest names exactly the proofs checked: one per opened leaf, as the gateway serves them
+    const v = (await w.session.reader.getVersion(versionId))!;
+    const indices = auditIndices(versionId, sample.seed, v.recordCount, v.treeDepth, 20);
+    const expected = {
+      root: v.root,
+      recordCount: v.recordCount,
+      challenge: auditChallenge(versionId, sample.seed),
+      indices,
+    };
+    const served = await new GatewayClient(w.gw.url, domainOf(w.session)).audit(
+      BigInt(w.assetId),
+      1,
+      20,
+    );
+    const digest = auditProofsDigest(checkedProofs(expected, served));
+    expect(sample.proofsDigest).to.equal(digest);
+    const state = (await w.session.reader.versionAttestations(versionId))!;
+    expect(state.seed).to.deep.equal({
+      seedBlock: sample.seedBlock,
+      seed: sample.seed,
+      anchored: true,
+    });
+    expect(state.attestations).to.deep.equal([
+      {
+        attester: devAccount(3).address,
+        t: 20,
+        attestedBlock: sample.attestation.block,
+        proofsDigest: digest,
+      },
+    ]);
+    // the same attester again with the same t: the contract refuses, the CLI says so
+    const again = await sampleCli(1, 20, "--attest");
+    expect(again.code).to.equal(2);
+    expect(again.err).to.include("AttestationNotStronger");
+
+    // an answer over version 1: `query` and `verify` read the attestation from the chain
+    const asked = await w.ask("--aggregate", "count", "--version", versionId.toString());
+    expect(asked.code, asked.err).to.equal(0);
+    const verified = await w.cli("automaker", "automaker", "verify", asked.json().job.jobId);
+    expect(verified.code, verified.err).to.equal(0);
+    const { attestation } = verified.json();
+    expect(attestation).to.deep.equal({
+      versionId: versionId.toString(),
+      attested: true,
+      minT: 20,
+      attestations: [
+        { attester: devAccount(3).address, t: 20, attestedBlock: sample.attestation.block },
+      ],
+    });
+    expect(describeAttestation(attestation)).to.equal(
+      `version 1 of asset ${w.assetId}: attested by ${devAccount(3).address} (t = 20, block ${sample.attestation.block})`,
+    );
+    // the catalogue: the CLI's from the chain, the gateway's as a convenience
+    const assets = await w.cli("automaker", "automaker", "assets");
+    expect(assets.code, assets.err).to.equal(0);
+    const mine = assets.json().assets.find((a: { assetId: string }) => a.assetId === w.assetId);
+    expect(mine.versions[0]).to.include({ number: 1, attested: true });
+    const described = await new GatewayClient(w.gw.url, domainOf(w.session)).asset(
+      BigInt(w.assetId),
+    );
+    expect(described.versions[0]!.attestations).to.deep.equal([
+      { attester: devAccount(3).address, t: 20, attestedBlock: sample.attestation.block },
+    ]);
+    // and the auditor's report lists it
+    const exportFile = path.join(out, "export.json");
+    const rep = await w.cli("automaker", "auditor", "report", "--export", exportFile, "--out", out);
+    expect(rep.code, rep.err).to.equal(0);
+    expect(rep.json().attestations.map((a: { t: number }) => a.t)).to.deep.equal([20]);
+    const md = await readFile(path.join(out, "report.md"), "utf8");
+    expect(md).to.include("## Attestations on-chain");
+    expect(md).to.include(`| ${w.assetId} | 1 | ${devAccount(3).address} | 20 |`);
+  });
+
   it("fails a version whose published recordCount differs from its tree's count: the gateway has no proof", async function () {
     // a second data set, built by the gateway, published from the owner's account with one
     // record more than its tree holds (what a supplier that signs without checking may do)
@@ -260,5 +354,11 @@ describe("auditor sample", function () {
     expect(failed.findings).to.have.length(1);
     expect(failed.findings[0].check).to.equal("gateway-refused");
     expect(failed.findings[0].detail).to.include("AUDIT_FAILED");
+    // with --attest (t meets the minimum set above) the failed sample is not attested
+    const a = await sampleCli(2, 20, "--attest");
+    expect(a.code).to.equal(1);
+    expect(a.err).to.include("nothing was attested");
+    const v2 = versionIdOf(BigInt(w.assetId), 2);
+    expect((await w.session.reader.versionAttestations(v2))!.attestations).to.deep.equal([]);
   });
 });

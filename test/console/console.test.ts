@@ -402,12 +402,26 @@ describe("Console (browser)", function () {
   });
 
   it("shows the automaker the catalogue and its grants with quota use", async function () {
+    // an attestation of Gearworks' version 1 on-chain (the contract checks its seed and t, not
+    // proofs: this is about what the page reads from the chain, never from a gateway)
+    const s = sessions[0]!;
+    const deployer = devAccount(0).connect(s.provider);
+    await (await s.partProof.connect(deployer).setMinAuditSamples(1)).wait();
+    const provider = s.provider as unknown as { send(m: string, a: unknown[]): Promise<unknown> };
+    for (let i = 0; i < 5; i++) await provider.send("evm_mine", []);
+    const v1 = (1n << 64n) | 1n;
+    const seed = (await s.reader.auditSeed(v1))!.seed!;
+    const auditor = devAccount(4).connect(s.provider);
+    await (await s.partProof.connect(auditor).attestAudit(v1, seed, 7, seed)).wait();
+
     const page = await open("automaker");
     const assets = await page.locator("#catalogue tr[data-asset]").count();
     expect(assets).to.equal(2);
     expect(await page.textContent("#catalogue"))
       .to.include("quality")
       .and.to.include("Brakeline SE");
+    expect(await page.textContent('#catalogue tr[data-asset="1"]')).to.include("attested t = 7");
+    expect(await page.textContent('#catalogue tr[data-asset="2"]')).to.not.include("attested");
     const states = await page
       .locator("#grants tr[data-grant]")
       .evaluateAll((rows) =>

@@ -105,6 +105,27 @@ describe("Gas snapshot", function () {
     });
   });
 
+  describe("anchorAuditSeed", function () {
+    it("stays within 2% of the snapshot", async function () {
+      const { pp } = await networkHelpers.loadFixture(fixture);
+      await networkHelpers.mine(5);
+      checkGas("anchorAuditSeed", await gasOf(pp.anchorAuditSeed(await pp.versionIdOf(1n, 1))));
+    });
+  });
+
+  describe("attestAudit", function () {
+    it("stays within 2% of the snapshot (first attester, seed anchored on the way)", async function () {
+      const { pp, relayer } = await networkHelpers.loadFixture(fixture);
+      await networkHelpers.mine(5);
+      const versionId = await pp.versionIdOf(1n, 1);
+      const [, seed] = await pp.auditSeedOf(versionId);
+      checkGas(
+        "attestAudit",
+        await gasOf(pp.connect(relayer).attestAudit(versionId, seed, 300, ethers.id("proofs"))),
+      );
+    });
+  });
+
   describe("recordAnswer", function () {
     it("stays within 2% of the snapshot (TestVerifier: checks and storage only)", async function () {
       const { pp, consumer, relayer } = await networkHelpers.loadFixture(fixture);

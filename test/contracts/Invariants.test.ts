@@ -11,7 +11,9 @@
  * - a request is logged once: one AnswerRecorded per (grant, request id), a second attempt reverts;
  * - a revoked or expired grant never gains an entry (its used count stays what it was);
  * - a published version's root never changes;
- * - roles cannot escalate: the set of role holders stays the deployer's.
+ * - roles cannot escalate: the set of role holders stays the deployer's;
+ * - an audit attestation rests on its version's seed (the hash of the block 5 after
+ *   publication), never on another, with t ≥ the minimum, one entry per attester (issue 15).
  *
  * recordAnswer needs a valid Groth16 proof bound to (grant, request id): a pool of real proofs is
  * made once in the fixture (3 grants × 2 request ids), and the fuzzer picks among them, plus
@@ -138,6 +140,7 @@ async function fixture() {
     DEFAULT_ADMIN_ROLE: await pp.DEFAULT_ADMIN_ROLE(),
     CIRCUIT_ADMIN_ROLE: await pp.CIRCUIT_ADMIN_ROLE(),
     PAUSER_ROLE: await pp.PAUSER_ROLE(),
+    AUDIT_ADMIN_ROLE: await pp.AUDIT_ADMIN_ROLE(),
   };
   return {
     pp,
@@ -161,10 +164,17 @@ type Action =
   | { t: "publish"; root: bigint }
   | { t: "time"; seconds: number }
   | {
+      t: "attest";
+      who: "relayer" | "stranger";
+      seed: "right" | "chosen" | "publication";
+      samples: number;
+      mineFirst: number;
+    }
+  | {
       t: "escalate";
       who: "owner" | "relayer" | "consumer" | "stranger";
-      how: "grantRole" | "registerCircuit" | "pause" | "revokeAdmin";
-      role: "DEFAULT_ADMIN_ROLE" | "CIRCUIT_ADMIN_ROLE" | "PAUSER_ROLE";
+      how: "grantRole" | "registerCircuit" | "pause" | "revokeAdmin" | "setMinAuditSamples";
+      role: "DEFAULT_ADMIN_ROLE" | "CIRCUIT_ADMIN_ROLE" | "PAUSER_ROLE" | "AUDIT_ADMIN_ROLE";
     };
 
 const gi = fc.integer({ min: 0, max: GRANTS.length - 1 });
@@ -200,6 +210,18 @@ const action: fc.Arbitrary<Action> = fc.oneof(
     seconds: fc.constantFrom(60, 1_800, 3_601, 86_401),
   }),
   fc.record({
+    t: fc.constant("attest" as const),
+    who: fc.constantFrom("relayer" as const, "stranger" as const),
+    seed: fc.constantFrom(
+      "right" as const,
+      "right" as const,
+      "chosen" as const,
+      "publication" as const,
+    ),
+    samples: fc.constantFrom(299, 300, 301, 400),
+    mineFirst: fc.constantFrom(0, 3, 6),
+  }),
+  fc.record({
     t: fc.constant("escalate" as const),
     who: fc.constantFrom(
       "owner" as const,
@@ -212,11 +234,13 @@ const action: fc.Arbitrary<Action> = fc.oneof(
       "registerCircuit" as const,
       "pause" as const,
       "revokeAdmin" as const,
+      "setMinAuditSamples" as const,
     ),
     role: fc.constantFrom(
       "DEFAULT_ADMIN_ROLE" as const,
       "CIRCUIT_ADMIN_ROLE" as const,
       "PAUSER_ROLE" as const,
+      "AUDIT_ADMIN_ROLE" as const,
     ),
   }),
 );
@@ -256,7 +280,9 @@ describe("PartProof invariants under fuzzing (fast-check, real range_d4 proofs)"
       return out.sort();
     };
     const initialHolders = await holders();
-    const stats = { sequences: 0, actions: 0, logged: 0, refusedRecords: 0 };
+    const stats = { sequences: 0, actions: 0, logged: 0, refusedRecords: 0, attested: 0 };
+    const seedBlock = Number((await f.pp.getVersion(f.v1)).publishedBlock) + 5;
+    const minimum = await f.pp.minAuditSamples();
 
     await fc.assert(
       fc.asyncProperty(fc.array(action, { minLength: 1, maxLength: 12 }), async (actions) => {
@@ -268,6 +294,7 @@ describe("PartProof invariants under fuzzing (fast-check, real range_d4 proofs)"
         let versions = 1;
         let paused = false;
         const revokedUsed = new Map<number, bigint>();
+        const attestedT = new Map<string, number>();
         for (const act of actions) {
           stats.actions++;
           const grantId = (i: number) => BigInt(i + 1);
@@ -338,6 +365,34 @@ describe("PartProof invariants under fuzzing (fast-check, real range_d4 proofs)"
             }
           } else if (act.t === "time") {
             await networkHelpers.time.increase(act.seconds);
+          } else if (act.t === "attest") {
+            if (act.mineFirst > 0) await networkHelpers.mine(act.mineFirst);
+            const next = (await ethers.provider.getBlockNumber()) + 1; // the tx's block
+            const known = next > seedBlock && next - seedBlock <= 256;
+            const right = known ? (await ethers.provider.getBlock(seedBlock))!.hash! : undefined;
+            const seed =
+              act.seed === "right" && right
+                ? right
+                : act.seed === "publication"
+                  ? (await ethers.provider.getBlock(seedBlock - 5))!.hash!
+                  : ethers.id(`chosen ${act.samples}`);
+            const s = act.who === "relayer" ? f.relayer : f.stranger;
+            const who = await s.getAddress();
+            const before = attestedT.get(who);
+            const expectOk =
+              !paused &&
+              known &&
+              seed === right &&
+              BigInt(act.samples) >= minimum &&
+              (before === undefined || act.samples > before);
+            const ok = await mined(
+              f.pp.connect(s).attestAudit(f.v1, seed, act.samples, ethers.id("digest")),
+            );
+            expect(ok, `attestAudit ${JSON.stringify(act)} at block ${next}`).to.equal(expectOk);
+            if (ok) {
+              attestedT.set(who, act.samples);
+              stats.attested++;
+            }
           } else {
             const s = accounts[act.who]!;
             const role = f.roles[act.role];
@@ -348,9 +403,14 @@ describe("PartProof invariants under fuzzing (fast-check, real range_d4 proofs)"
                   ? f.pp.connect(s).revokeRole(role, f.admin.address)
                   : act.how === "pause"
                     ? f.pp.connect(s).pause()
-                    : f.pp
-                        .connect(s)
-                        .registerCircuit(circuitId(`x${act.role}`), Wallet.createRandom().address);
+                    : act.how === "setMinAuditSamples"
+                      ? f.pp.connect(s).setMinAuditSamples(1)
+                      : f.pp
+                          .connect(s)
+                          .registerCircuit(
+                            circuitId(`x${act.role}`),
+                            Wallet.createRandom().address,
+                          );
             expect(await mined(tx), `${act.who} ${act.how} ${act.role}`).to.equal(false);
           }
 
@@ -378,6 +438,18 @@ describe("PartProof invariants under fuzzing (fast-check, real range_d4 proofs)"
           for (const [vid, root] of roots)
             expect((await f.pp.getVersion(vid)).root, `root of version ${vid}`).to.equal(root);
           expect(await holders(), "role holders").to.deep.equal(initialHolders);
+          const attested = await f.pp.queryFilter(f.pp.filters.AuditAttested(f.v1));
+          for (const e of attested) {
+            expect(e.args.seed, "an attestation's seed").to.equal(
+              (await ethers.provider.getBlock(seedBlock))!.hash,
+            );
+            expect(e.args.t, "an attestation's t").to.be.at.least(minimum);
+          }
+          const entries = await f.pp.getAuditAttestations(f.v1);
+          expect(
+            entries.map((a) => [a.attester, Number(a.t)]),
+            "one entry per attester, with its largest t",
+          ).to.have.deep.members([...attestedT.entries()]);
           paused = await f.pp.paused();
           expect(paused).to.equal(false);
         }
@@ -385,7 +457,7 @@ describe("PartProof invariants under fuzzing (fast-check, real range_d4 proofs)"
       { numRuns: RUNS },
     );
     console.log(
-      `      ${stats.sequences} sequences, ${stats.actions} actions: ${stats.logged} entries logged, ${stats.refusedRecords} recordAnswer refused`,
+      `      ${stats.sequences} sequences, ${stats.actions} actions: ${stats.logged} entries logged, ${stats.refusedRecords} recordAnswer refused, ${stats.attested} attestations`,
     );
     expect(stats.logged).to.be.greaterThan(0);
     expect(stats.refusedRecords).to.be.greaterThan(0);

@@ -238,6 +238,7 @@ describe("PartProof role matrix", function () {
         await pp.DEFAULT_ADMIN_ROLE(),
         await pp.CIRCUIT_ADMIN_ROLE(),
         await pp.PAUSER_ROLE(),
+        await pp.AUDIT_ADMIN_ROLE(),
       ]) {
         expect(await pp.hasRole(role, a!.address)).to.equal(true);
       }

@@ -37,10 +37,19 @@ const POLICIES: Policy[] = [
   { aggregateMask: 0, fieldMask: 0, filterMask: 0, keyLo: 0n, keyHi: 0n, minCohort: 0 },
   { aggregateMask: 1, fieldMask: 2, filterMask: 4, keyLo: 5n, keyHi: 6n, minCohort: 7 },
   { aggregateMask: 0x7f, fieldMask: 0xff, filterMask: 0x0f, keyLo: 0n, keyHi: U128, minCohort: 10 },
-  { aggregateMask: U32, fieldMask: U32, filterMask: U32, keyLo: U128, keyHi: U128, minCohort: U32 },
+  // every bit a valid fieldMask can hold: fields 0-7, one cohort field named per field (bits
+  // 8 + 4j + i, at most one i per j), and the unused bits 24-31
+  {
+    aggregateMask: U32,
+    fieldMask: 0xff8888ff,
+    filterMask: U32,
+    keyLo: U128,
+    keyHi: U128,
+    minCohort: U32,
+  },
   {
     aggregateMask: 0b1000001,
-    fieldMask: 0xdeadbeef,
+    fieldMask: 0xde4821ef, // cohort map: field j counted by field 0, 1, 3, 2
     filterMask: 0x12345678,
     keyLo: 2n ** 64n + 3n,
     keyHi: 2n ** 127n + 5n,

@@ -537,3 +537,20 @@ export function lastLeafBelow(tree: MerkleSumTree, key: bigint): number {
 export function lastLeafAtMost(tree: MerkleSumTree, key: bigint): number {
   return lastLeafBelow(tree, key + 1n);
 }
+
+/**
+ * The node bytes of a tree built by {@link buildTree} (what a store keeps of it): levels[l] =
+ * the non-padding nodes of level l, NODE_BYTES each; pads[l] = the padding node of level l.
+ * Undefined for a tree this module did not build.
+ */
+export function treeNodeBytes(
+  tree: MerkleSumTree,
+): { levels: readonly Uint8Array[]; pads: readonly Uint8Array[] } | undefined {
+  const st = states.get(tree);
+  return st ? { levels: st.levels, pads: st.pads } : undefined;
+}
+
+/** Node `index` of a buffer of NODE_BYTES nodes as its tuple [hash, count, sum0..3, min, max]. */
+export function nodeTupleAt(buf: Uint8Array, index: number): bigint[] {
+  return readNode(buf, index);
+}

@@ -5,6 +5,7 @@
 import type { RowError, UploadData } from "../../protocol/records/index.js";
 import type { VersionChanges } from "../store/index.js";
 import type { PackedBatch } from "../store/rows.js";
+import type { TreeLevels } from "../store/tree-levels.js";
 import type { ApplyRequest, IngestRequest, IngestResponse } from "./ingest-worker.js";
 import { WorkerPool } from "./pool.js";
 
@@ -18,6 +19,8 @@ export interface AppliedVersion {
   rows: Uint8Array;
   root: bigint;
   changes: VersionChanges;
+  /** The levels of its tree that the store keeps. */
+  tree: TreeLevels;
   /** Whether the previous tree was at hand for reuse. */
   reusedPrevious: boolean;
 }
@@ -65,6 +68,7 @@ export class IngestPool extends WorkerPool<IngestRequest, IngestResponse> {
       rows: r.rows,
       root: BigInt(r.root),
       changes: r.changes,
+      tree: r.tree,
       reusedPrevious: r.reused > 0,
     };
   }

@@ -13,6 +13,7 @@ import { parentPort } from "node:worker_threads";
 import {
   buildTree,
   randomSalt,
+  treeNodeBytes,
   type MerkleSumTree,
   type TreeRecord,
 } from "../../circuits/lib/tree.js";
@@ -26,6 +27,7 @@ import {
 import { uploadDataHash } from "../../protocol/typed-data.js";
 import { ROW_BYTES, readRow, rowCount, writeRow, type PackedBatch } from "../store/rows.js";
 import type { VersionChanges } from "../store/index.js";
+import { levelsToStore, type TreeLevels } from "../store/tree-levels.js";
 
 /** Trees up to this many records are kept for the next build (~150 MB at the bound). */
 export const REUSE_MAX_RECORDS = 1 << 18;
@@ -69,6 +71,8 @@ export type IngestResponse =
       rows: Uint8Array;
       root: string;
       changes: VersionChanges;
+      /** The levels of the tree the store keeps (`tree-levels.ts`). */
+      tree: TreeLevels;
       /** Leaves and nodes copied from the previous tree (0 when it was not at hand). */
       reused: number;
     }
@@ -314,6 +318,7 @@ async function apply(req: ApplyRequest, id: number): Promise<IngestResponse> {
     ...(previous ? { previous } : {}),
   });
   const root = tree.root.toString();
+  const levels = levelsToStore(treeNodeBytes(tree)!);
   if (n <= REUSE_MAX_RECORDS) kept = { root, tree };
   rows = new Uint8Array(n * ROW_BYTES);
   for (let i = 0; i < n; i++) {
@@ -327,6 +332,7 @@ async function apply(req: ApplyRequest, id: number): Promise<IngestResponse> {
     rows,
     root,
     changes: merged.changes,
+    tree: levels,
     reused: previous ? 1 : 0,
   };
 }
@@ -364,7 +370,12 @@ parentPort?.on("message", async (msg: IngestRequest | { kind: "close" }) => {
   try {
     const reply = await handle(msg);
     // hand a version's rows over without a copy (their buffer is the worker's own)
-    const out = reply.ok && reply.kind === "applied" ? [reply.rows.buffer as ArrayBuffer] : [];
+    const out =
+      reply.ok && reply.kind === "applied"
+        ? [reply.rows.buffer, ...reply.tree.levels.map((l) => l.buffer)].map(
+            (b) => b as ArrayBuffer,
+          )
+        : [];
     parentPort!.postMessage(reply, out);
   } catch (e) {
     // the error's name only: messages of lower layers may quote values

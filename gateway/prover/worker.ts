@@ -23,12 +23,18 @@ import {
   type StoredQuery,
 } from "../store/job-codec.js";
 import { readRow, rowCount } from "../store/rows.js";
+import { sliceTree, type TreeSlice } from "../store/tree-levels.js";
 
 /**
  * A version's records and salts: as stored rows (`store/rows.ts`, ~96 bytes a record, what the
  * gateway sends), or as decimal strings.
  */
 export interface VersionPayload {
+  /**
+   * The part of the version's tree the task's witnesses read, loaded from its stored levels
+   * (`store/tree-levels.ts`); when given, no tree is built.
+   */
+  slice?: TreeSlice;
   /** The version's rows in tree order. */
   rows?: Uint8Array;
   /** Records: [key, v0, v1, v2, v3] (when no rows are given). */
@@ -156,6 +162,7 @@ async function groth16(
 
 const trees = new Map<string, MerkleSumTree>();
 async function treeOf(v: VersionPayload, root: string): Promise<MerkleSumTree> {
+  if (v.slice) return sliceTree(v.slice); // one task's nodes: not kept for another
   const hit = trees.get(root);
   if (hit) return hit;
   const records: { key: bigint; values: bigint[] }[] = [];

@@ -10,6 +10,9 @@
  * - `chunks`     `<assetId>!<chunkId>` → a chunk of rows (`rows.ts`: key, values, salt,
  *                identity; binary), content-addressed: a version lists its chunks in tree
  *                order, and versions of an asset share the chunks they have in common
+ * - `treeNodes`  `<assetId>!<localId>!<level>!<chunk>` → nodes of a stored level of the
+ *                version's tree (`tree-levels.ts`: levels 4 and above, 64 nodes a chunk), and
+ *                `<assetId>!<localId>!pads` → the padding node of every level (layout 4)
  * - `rows`       layout 2 only (`<assetId>!<localId>!<chunk>`), emptied by the migration to 3
  * - `sessions`   `<assetId>!<sessionId>` → UploadSession; `sessionChunks`
  *                `<assetId>!<sessionId>!<index>` → a parsed chunk (`encodeBatch`)
@@ -43,12 +46,20 @@ import {
   rowValues,
   writeRow,
 } from "./rows.js";
+import {
+  buildTree,
+  DEFAULT_MINMAX_FIELD,
+  treeNodeBytes,
+  type TreeRecord,
+} from "../../circuits/lib/tree.js";
+import { levelChunks, levelsToStore, type TreeLevels, type TreeSource } from "./tree-levels.js";
 
 /**
  * The layout of the stored data; 1 = records and salts as one JSON value per version, 2 = rows
- * in fixed chunks per version, 3 = content-addressed chunks shared between versions.
+ * in fixed chunks per version, 3 = content-addressed chunks shared between versions, 4 = and
+ * the upper levels of each version's tree (`treeNodes`).
  */
-export const STORE_SCHEMA_VERSION = 3;
+export const STORE_SCHEMA_VERSION = 4;
 
 /** What a version changed against the version it was built on. */
 export interface VersionChanges {
@@ -92,14 +103,15 @@ export interface StoredVersion {
   chunkIds?: string[];
   /** The index of each chunk's first row. */
   chunkStarts?: number[];
+  /** The lowest level of the version's tree kept in `treeNodes` (absent: not stored). */
+  treeLevelsFrom?: number;
 }
 
 /** A new version for {@link GatewayStore.putVersion}: its rows, or records and salts. */
 export type NewVersion = Omit<
   StoredVersion,
-  "localId" | "chunkFirstKeys" | "chunkIds" | "chunkStarts"
-> &
-  (
+  "localId" | "chunkFirstKeys" | "chunkIds" | "chunkStarts" | "treeLevelsFrom"
+> & { /** The tree's levels to keep (the build's), when at hand. */ tree?: TreeLevels } & (
     | { rows: Uint8Array }
     | {
         /** Records sorted by key: [key, v0, v1, v2, v3] as decimal strings. */
@@ -262,6 +274,7 @@ export class GatewayStore {
   private readonly refusals;
   private readonly rows;
   private readonly chunks;
+  private readonly treeNodes;
   /** Serialises the writes and collections of an asset's chunks. */
   private readonly chunkLocks = new KeyedMutex();
   private readonly sessions;
@@ -285,6 +298,7 @@ export class GatewayStore {
       db.sublevel<string, Uint8Array>(name, { valueEncoding: "view" });
     this.rows = bytes("rows");
     this.chunks = bytes("chunks");
+    this.treeNodes = bytes("treeNodes");
     this.sessions = sub<UploadSession>("sessions");
     this.sessionChunks = bytes("sessionChunks");
   }
@@ -324,6 +338,7 @@ export class GatewayStore {
     const from = await this.schemaVersion();
     if (from >= STORE_SCHEMA_VERSION) return;
     if (from < 3) await this.migrateToSharedChunks();
+    if (from < 4) await this.migrateToStoredLevels();
     await this.synced([
       {
         type: "put",
@@ -375,6 +390,107 @@ export class GatewayStore {
         ]),
       );
     }
+  }
+
+  /**
+   * 3 → 4: each version's tree is built once from its rows and its upper levels are stored
+   * (`tree-levels.ts`), a version at a time in one synced batch with its metadata's
+   * `treeLevelsFrom`, so a migration stopped half-way continues with the versions left. A
+   * version whose rows do not rebuild its root keeps no levels (its queries rebuild the tree).
+   */
+  private async migrateToStoredLevels(): Promise<void> {
+    const refs: string[] = [];
+    for await (const k of this.versions.keys()) refs.push(k);
+    for (const ref of refs) {
+      const v = await this.versions.get(ref);
+      if (!v || v.treeLevelsFrom !== undefined) continue;
+      const rows = await this.versionRows(v);
+      const records: TreeRecord[] = [];
+      const salts: bigint[] = [];
+      for (let i = 0; i < rowCount(rows); i++) {
+        const r = readRow(rows, i);
+        records.push({ key: r.key, values: r.values });
+        salts.push(r.salt);
+      }
+      // the production circuits carry MIN/MAX on field 3; a version built for another field
+      // does not rebuild its root with it and is left without stored levels
+      const tree = await buildTree(records, salts, v.depth, { minMaxField: DEFAULT_MINMAX_FIELD });
+      if (tree.root.toString() !== v.root) continue;
+      const levels = levelsToStore(treeNodeBytes(tree)!);
+      await this.synced([
+        ...this.levelOps(v.assetId, v.localId, levels),
+        {
+          type: "put",
+          sublevel: this.versions,
+          key: ref,
+          value: { ...v, treeLevelsFrom: levels.from },
+        },
+      ]);
+    }
+  }
+
+  /** Puts of a version's stored tree levels and pads. */
+  private levelOps(assetId: string, localId: number, t: TreeLevels) {
+    const ref = versionRef(assetId, localId);
+    const ops = [
+      { type: "put" as const, sublevel: this.treeNodes, key: `${ref}!pads`, value: t.pads },
+    ];
+    for (const [level, c, bytes] of levelChunks(t)) {
+      ops.push({
+        type: "put",
+        sublevel: this.treeNodes,
+        key: levelKey(ref, level, c),
+        value: bytes,
+      });
+    }
+    return ops;
+  }
+
+  /**
+   * What {@link loadTreeSlice} reads a version's stored tree from: its rows, the chunks of its
+   * stored levels, its padding nodes.
+   */
+  treeSource(v: StoredVersion): TreeSource {
+    const ref = versionRef(v.assetId, v.localId);
+    return {
+      rows: (from, to) => this.versionRows(v, from, to),
+      levelChunks: async (wanted) => {
+        const got = await this.treeNodes.getMany(wanted.map(([l, c]) => levelKey(ref, l, c)));
+        const out = new Map<number, Uint8Array>();
+        wanted.forEach(([l, c], k) => {
+          if (got[k] === undefined) {
+            throw new Error(`tree level ${l} chunk ${c} of version ${ref} is missing`);
+          }
+          out.set(l * 2 ** 32 + c, got[k]!);
+        });
+        return out;
+      },
+      pads: async () => {
+        const p = await this.treeNodes.get(`${ref}!pads`);
+        if (p === undefined) throw new Error(`the tree of version ${ref} is not stored`);
+        return p;
+      },
+    };
+  }
+
+  /**
+   * The number of records of version `v` whose key is below `key` (= the index of the last
+   * leaf with a smaller key), reading one chunk of rows.
+   */
+  async leafBelow(v: StoredVersion, key: bigint): Promise<number> {
+    const firsts = v.chunkFirstKeys ?? [];
+    let lo = 0;
+    let hi = firsts.length; // first chunk whose first key is >= key
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (BigInt(firsts[mid]!) >= key) hi = mid;
+      else lo = mid + 1;
+    }
+    if (lo === 0) return 0;
+    const [chunk] = await this.readChunks(v, lo - 1, lo - 1);
+    let below = 0;
+    while (below < rowCount(chunk!) && rowKey(chunk!, below) < key) below++;
+    return v.chunkStarts![lo - 1]! + below;
   }
 
   /**
@@ -543,8 +659,14 @@ export class GatewayStore {
     delete meta.rows;
     delete meta.records;
     delete meta.salts;
+    const tree = (meta as { tree?: TreeLevels }).tree;
+    delete (meta as { tree?: TreeLevels }).tree;
     const layout = chunkLayout(rows);
-    const v = { ...meta, ...layout.meta } as Omit<StoredVersion, "localId">;
+    const v = {
+      ...meta,
+      ...layout.meta,
+      ...(tree ? { treeLevelsFrom: tree.from } : {}),
+    } as Omit<StoredVersion, "localId">;
     const owned = await this.ownerCountOps(owner, +1);
     const version: StoredVersion = { ...v, localId: last + 1 };
     const ref = versionRef(v.assetId, version.localId);
@@ -558,9 +680,20 @@ export class GatewayStore {
           },
         ]
       : [];
-    await this.chunkLocks.run(v.assetId, async () =>
-      this.synced([
+    await this.chunkLocks.run(v.assetId, async () => {
+      // the bulk first, in synced groups of a few MiB (one 10^6-record batch held ~200 MB in
+      // LevelDB's write batch and memtable at once): rows chunks are content-addressed and
+      // unlisted until the version is, and a version's tree nodes are keyed by its number, so
+      // nodes a crash left under this number are deleted first; the version itself, with its
+      // indexes, is one synced batch after them: nothing partial is ever a version
+      const stale: string[] = [];
+      for await (const k of this.treeNodes.keys({ gt: `${ref}!`, lt: `${ref}!~` })) stale.push(k);
+      await this.syncedInGroups([
+        ...stale.map((key) => ({ type: "del" as const, sublevel: this.treeNodes, key })),
         ...(await this.chunkOps(v.assetId, layout)),
+        ...(tree ? this.levelOps(v.assetId, version.localId, tree) : []),
+      ]);
+      await this.synced([
         { type: "put", sublevel: this.versions, key: ref, value: version },
         {
           type: "put",
@@ -572,9 +705,27 @@ export class GatewayStore {
         { type: "put", sublevel: this.meta, key: `seq!${v.assetId}`, value: version.localId },
         ...owned,
         ...session,
-      ]),
-    );
+      ]);
+    });
     return version;
+  }
+
+  /** Writes `ops` in synced batches of at most ~4 MiB of values each. */
+  private async syncedInGroups(ops: readonly object[]): Promise<void> {
+    const LIMIT = 4 << 20;
+    let group: object[] = [];
+    let bytes = 0;
+    for (const op of ops) {
+      group.push(op);
+      const value = (op as { value?: unknown }).value;
+      bytes += value instanceof Uint8Array ? value.length : 64;
+      if (bytes >= LIMIT) {
+        await this.synced(group);
+        group = [];
+        bytes = 0;
+      }
+    }
+    if (group.length > 0) await this.synced(group);
   }
 
   /** The op that changes `owner`'s count of stored versions by `delta` (none without owner). */
@@ -642,8 +793,19 @@ export class GatewayStore {
       for await (const k of this.chunks.keys({ gt: `${assetId}!`, lt: `${assetId}!~` })) {
         if (!live.has(k)) dead.push(k);
       }
-      if (dead.length > 0) {
-        await this.synced(dead.map((key) => ({ type: "del", sublevel: this.chunks, key })));
+      // a version's tree levels live under its own key (`<asset>!<localId>!…`): swept with it
+      const liveRefs = new Set(
+        (await this.listVersions(assetId)).map((v) => versionRef(assetId, v.localId)),
+      );
+      const deadNodes: string[] = [];
+      for await (const k of this.treeNodes.keys({ gt: `${assetId}!`, lt: `${assetId}!~` })) {
+        if (!liveRefs.has(k.slice(0, k.indexOf("!", assetId.length + 1)))) deadNodes.push(k);
+      }
+      if (dead.length + deadNodes.length > 0) {
+        await this.synced([
+          ...dead.map((key) => ({ type: "del", sublevel: this.chunks, key })),
+          ...deadNodes.map((key) => ({ type: "del", sublevel: this.treeNodes, key })),
+        ]);
       }
       return dead.length;
     });
@@ -968,6 +1130,7 @@ export class GatewayStore {
       versions: this.versions,
       rows: this.rows,
       chunks: this.chunks,
+      treeNodes: this.treeNodes,
       sessions: this.sessions,
       sessionChunks: this.sessionChunks,
       byBatch: this.byBatch,
@@ -1065,6 +1228,11 @@ function layoutTwoKeys(ref: string, recordCount: number): string[] {
 
 function versionRef(assetId: string, localId: number): string {
   return `${assetId}!${pad(localId)}`;
+}
+
+/** The key of chunk `c` of stored level `level` of the version `ref`. */
+function levelKey(ref: string, level: number, c: number): string {
+  return `${ref}!${String(level).padStart(2, "0")}!${String(c).padStart(10, "0")}`;
 }
 
 /** The key of a request: request ids are unique per grant, as in the on-chain log. */

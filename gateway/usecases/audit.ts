@@ -25,6 +25,7 @@ import type { CircuitArtifacts, GatewayConfig } from "../config.js";
 import type { GatewayContext } from "../context.js";
 import { AppError } from "../errors.js";
 import type { StoredVersion } from "../store/index.js";
+import { loadTreeSlice } from "../store/tree-levels.js";
 import type { ReadAuth } from "./reads.js";
 import { registeredAsset } from "./assets.js";
 
@@ -90,12 +91,25 @@ function run(ctx: GatewayContext, key: string, a: Audit): void {
   a.running = true;
   const task = (async () => {
     try {
-      const rows = await ctx.store.versionRows(a.version);
+      const v = a.version;
+      const from = v.treeLevelsFrom;
+      // without stored levels the worker rebuilds the tree from every row
+      const rows = from === undefined ? await ctx.store.versionRows(v) : undefined;
       while (a.queue.length > 0) {
         const batch = a.queue.slice(0, AUDIT_BATCH);
+        const tree = rows
+          ? { rows }
+          : {
+              slice: await loadTreeSlice(
+                { ...v, treeLevelsFrom: from! },
+                ctx.config.circuit.minMaxField,
+                batch.flatMap((i) => [i, i + 1]),
+                ctx.store.treeSource(v),
+              ),
+            };
         const proofs = await ctx.pool.proveAudit({
           root: a.version.root,
-          rows,
+          ...tree,
           depth: a.version.depth,
           minMaxField: ctx.config.circuit.minMaxField,
           indices: batch,

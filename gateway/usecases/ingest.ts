@@ -240,6 +240,7 @@ export async function commitUpload(
         depth,
         recordCount: count,
         rows: built.rows,
+        tree: built.tree,
         createdAt: Date.now(),
         base: base?.localId ?? 0,
         changes: built.changes,

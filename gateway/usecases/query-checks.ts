@@ -32,7 +32,7 @@ import {
   type Policy,
 } from "../../circuits/lib/signals.js";
 import { matchesPredicates, type Predicate } from "../../circuits/lib/query.js";
-import { scanWindow } from "../../circuits/lib/witness.js";
+import { rangeAggregates, scanWindow } from "../../circuits/lib/witness.js";
 import type { QueryBody } from "../../protocol/api.js";
 import {
   answerConsentOf,
@@ -47,6 +47,7 @@ import { AppError } from "../errors.js";
 import { answeredStore, type AnsweredEntry } from "../store/answered.js";
 import { decodeRecords, type Job, type StoredVersion } from "../store/index.js";
 import { storeQuery, unpackPredicate } from "../store/job-codec.js";
+import { loadTreeSlice, sliceTree } from "../store/tree-levels.js";
 import { checkDifferencing, RecordUniverse, type RecordSet } from "./differencing.js";
 
 /** The signed query of a request body. */
@@ -324,6 +325,26 @@ export function rangeStats(
 }
 
 /**
+ * Count and sums of the records with lo <= key <= hi of a version whose tree levels are
+ * stored, from the nodes of the range's two boundary paths (as the range circuit sums them).
+ */
+async function rangeTotals(
+  ctx: GatewayContext,
+  v: StoredVersion,
+  lo: bigint,
+  hi: bigint,
+): Promise<{ count: number; sums: bigint[]; a: number; l: number }> {
+  const a = await ctx.store.leafBelow(v, lo);
+  const l = await ctx.store.leafBelow(v, hi + 1n);
+  if (l <= a) return { count: 0, sums: [0n, 0n, 0n, 0n], a, l: a };
+  const m = ctx.config.circuit.minMaxField;
+  const shape = { ...v, treeLevelsFrom: v.treeLevelsFrom! };
+  const tree = sliceTree(await loadTreeSlice(shape, m, [a, l], ctx.store.treeSource(v)));
+  const agg = rangeAggregates(tree, a, l);
+  return { count: Number(agg.count), sums: agg.sums, a, l };
+}
+
+/**
  * The matching records number at least the grant's k, and so do the records selected by the
  * cohort field of each field the answer aggregates (circuits/lib/signals.ts `answerCohort`; the
  * circuit enforces both), a query with predicates fits one scan window, and a ratio's
@@ -336,11 +357,15 @@ export async function cohortOf(
   version: StoredVersion,
   predicates: readonly Predicate[],
 ): Promise<number> {
-  // only the chunks of rows that can hold [lo, hi] are read
+  // without predicates, the range's totals come from O(depth) stored tree nodes; else only
+  // the chunks of rows that can hold [lo, hi] are read
   const match = { kind: 0, fieldA: 0, fieldB: 0, lo: q.lo, hi: q.hi, threshold: 0n, nonce: 0n };
-  const stats = await ctx.store.rangeStats(version, q.lo, q.hi, (values) =>
-    matchesPredicates({ ...match, predicates }, values),
-  );
+  const stats =
+    predicates.length === 0 && version.treeLevelsFrom !== undefined
+      ? await rangeTotals(ctx, version, q.lo, q.hi)
+      : await ctx.store.rangeStats(version, q.lo, q.hi, (values) =>
+          matchesPredicates({ ...match, predicates }, values),
+        );
   const scanCircuit = ctx.config.scanCircuit;
   if (predicates.length > 0 && scanCircuit) {
     try {

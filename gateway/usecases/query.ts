@@ -10,8 +10,10 @@ import type { QueryMessage } from "../../protocol/typed-data.js";
 import { recoverQuerySigner } from "../auth.js";
 import type { GatewayContext } from "../context.js";
 import { AppError } from "../errors.js";
-import type { Job } from "../store/index.js";
-import { storePolicy, storeQuery } from "../store/job-codec.js";
+import { scanWindow } from "../../circuits/lib/witness.js";
+import type { Job, StoredVersion } from "../store/index.js";
+import { circuitQuery, storePolicy, storeQuery } from "../store/job-codec.js";
+import { loadTreeSlice, type TreeSlice } from "../store/tree-levels.js";
 import { liveAsset, ownerGasLeft } from "./assets.js";
 import {
   acceptAtomically,
@@ -119,11 +121,9 @@ export async function runJob(ctx: GatewayContext, job: Job): Promise<void> {
     await ctx.store.updateJob(job.id, { status: "proving" });
     const version = await ctx.store.getVersionByRoot(job.root);
     if (!version) throw new AppError("VERSION_NOT_AVAILABLE", "the version's records are gone");
-    // the stored rows (binary, ~96 bytes a record): the worker rebuilds the tree from them
-    // unless it holds it by root
     const result = await ctx.pool.prove({
       root: job.root,
-      rows: await ctx.store.versionRows(version),
+      ...(await jobTree(ctx, version, job)),
       depth: version.depth,
       minMaxField: ctx.config.circuit.minMaxField,
       query: job.query,
@@ -172,6 +172,35 @@ export async function runJob(ctx: GatewayContext, job: Job): Promise<void> {
       })
       .catch(() => undefined);
   }
+}
+
+/**
+ * What the prover reads of the version's tree for `job`: the slice its witness needs (the
+ * boundary leaves of the range, or its scan window, with their paths) from the stored levels,
+ * or, for a version stored without levels, every row (the worker rebuilds the tree).
+ */
+async function jobTree(
+  ctx: GatewayContext,
+  version: StoredVersion,
+  job: Job,
+): Promise<{ slice: TreeSlice } | { rows: Uint8Array }> {
+  if (version.treeLevelsFrom === undefined) return { rows: await ctx.store.versionRows(version) };
+  const q = circuitQuery(job.query);
+  const a = await ctx.store.leafBelow(version, q.lo);
+  const l = await ctx.store.leafBelow(version, q.hi + 1n);
+  const leaves = [a, l];
+  const scan = ctx.config.scanCircuit;
+  if (scan && job.circuit === scan.name) {
+    try {
+      const first = scanWindow(version.depth, scan.h, a, l) * 2 ** scan.h;
+      for (let i = 0; i < 2 * 2 ** scan.h; i++) leaves.push(first + i);
+    } catch {
+      // the range does not fit a window: the witness refuses it with the same error
+    }
+  }
+  const m = ctx.config.circuit.minMaxField;
+  const shape = { ...version, treeLevelsFrom: version.treeLevelsFrom };
+  return { slice: await loadTreeSlice(shape, m, leaves, ctx.store.treeSource(version)) };
 }
 
 /** Re-queues jobs that were accepted or proving when the gateway stopped. */

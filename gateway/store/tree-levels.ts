@@ -1,0 +1,277 @@
+/**
+ * A version's commitment tree as the store keeps it, and the part of it a witness needs.
+ *
+ * The store keeps the nodes of levels {@link TREE_LEVELS_FROM} and above (the build computes
+ * them; at 10^6 records that is ~n/8 nodes, ~15 MB, against 240 MB for every level), in chunks
+ * of {@link NODES_PER_CHUNK} nodes per level, and the padding node of every level. A node
+ * below that level is rebuilt from the version's rows: the aligned block of 2^from leaves that
+ * holds it (2^from + 1 rows, one chunk of rows or two, and 2^(from+1) − 1 hashes).
+ *
+ * A query, the cohort check or an audit asks for some leaves (the range's boundary leaves, a
+ * scan window, the audited leaves); {@link loadTreeSlice} loads exactly what their paths touch
+ * (O(depth) nodes) and {@link sliceTree} serves it through the `MerkleSumTree` interface the
+ * witness builders read, so the witness is the one a tree rebuilt from every row would give.
+ */
+import {
+  KEY_HIGH_SENTINEL,
+  KEY_LOW_SENTINEL,
+  nodeTupleAt,
+  type Leaf,
+  type MerkleSumTree,
+} from "../../circuits/lib/tree.js";
+import {
+  NODE_BYTES,
+  RECORD_BYTES,
+  jsEngine,
+  loadNativeEngine,
+} from "../../circuits/lib/tree-engine.js";
+import { ROW_BYTES, readRow, rowCount } from "./rows.js";
+
+/** The lowest level whose nodes are stored (the levels below are rebuilt from rows). */
+export const TREE_LEVELS_FROM = 4;
+/** Nodes per stored chunk of a level (7.5 KiB). */
+export const NODES_PER_CHUNK = 64;
+
+/** What a version build hands the store of its tree: levels `from` .. depth, and the pads. */
+export interface TreeLevels {
+  /** The lowest level given. */
+  from: number;
+  /** levels[k] = the non-padding nodes of level from + k (NODE_BYTES each). */
+  levels: Uint8Array[];
+  /** The padding node of every level 0 .. depth, NODE_BYTES each, concatenated. */
+  pads: Uint8Array;
+}
+
+/** The levels a store keeps of a built tree's node bytes (`treeNodeBytes`). */
+export function levelsToStore(
+  bytes: { levels: readonly Uint8Array[]; pads: readonly Uint8Array[] },
+  from = TREE_LEVELS_FROM,
+): TreeLevels {
+  const depth = bytes.levels.length - 1;
+  const f = Math.min(from, depth);
+  const pads = new Uint8Array(bytes.pads.length * NODE_BYTES);
+  bytes.pads.forEach((p, l) => pads.set(p.subarray(0, NODE_BYTES), l * NODE_BYTES));
+  return { from: f, levels: bytes.levels.slice(f).map((l) => l.slice()), pads };
+}
+
+/** The stored chunks of `t`: [level, chunk index, bytes]. */
+export function* levelChunks(t: TreeLevels): Generator<[number, number, Uint8Array]> {
+  const size = NODES_PER_CHUNK * NODE_BYTES;
+  for (const [k, lv] of t.levels.entries()) {
+    for (let c = 0; c * size < lv.length; c++) {
+      yield [t.from + k, c, lv.subarray(c * size, Math.min((c + 1) * size, lv.length))];
+    }
+  }
+}
+
+/**
+ * The part of a version's tree that some leaves' witnesses read: their rows, the nodes of
+ * their paths, the padding nodes. Plain data (it crosses to the prover process).
+ */
+export interface TreeSlice {
+  depth: number;
+  minMaxField: number;
+  /** Records in the tree (leaves 1..leafCount). */
+  leafCount: number;
+  /** Nodes by `level * 2^32 + index`, NODE_BYTES each. */
+  nodes: Map<number, Uint8Array>;
+  /** Rows (`rows.ts`, first 80 bytes used) by record index (leaf index − 1). */
+  rows: Map<number, Uint8Array>;
+  /** The padding node of every level, concatenated. */
+  pads: Uint8Array;
+}
+
+const nodeKey = (level: number, index: number): number => level * 2 ** 32 + index;
+
+/** A `MerkleSumTree` over a slice; asking for a node or a leaf it does not hold throws. */
+export function sliceTree(s: TreeSlice): MerkleSumTree {
+  const { depth, leafCount: n } = s;
+  const used = n + 1;
+  // the loaded record indexes in order: a key not loaded is read as the nearest loaded one
+  // below it, which leaves a binary search's answer unchanged when the rows on both sides of
+  // the answer are loaded (they are: a slice holds every row of the blocks it rebuilt)
+  const loaded = [...s.rows.keys()].sort((x, y) => x - y);
+  const keyOfRecord = (r: number): bigint => readRow(s.rows.get(r)!, 0).key;
+  const keyAt = (i: number): bigint => {
+    if (i <= 0) return KEY_LOW_SENTINEL;
+    if (i > n) return KEY_HIGH_SENTINEL;
+    const r = i - 1;
+    if (s.rows.has(r)) return keyOfRecord(r);
+    let lo = 0;
+    let hi = loaded.length; // first loaded > r
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (loaded[mid]! > r) hi = mid;
+      else lo = mid + 1;
+    }
+    return lo === 0 ? KEY_LOW_SENTINEL : keyOfRecord(loaded[lo - 1]!);
+  };
+  const node = (level: number, index: number): bigint[] => {
+    if (!Number.isInteger(level) || level < 0 || level > depth) {
+      throw new RangeError(`no level ${level}`);
+    }
+    if (!Number.isInteger(index) || index < 0 || index >= 2 ** (depth - level)) {
+      throw new RangeError(`no node ${index} at level ${level}`);
+    }
+    if (index >= Math.ceil(used / 2 ** level)) return nodeTupleAt(s.pads, level);
+    const b = s.nodes.get(nodeKey(level, index));
+    if (!b) throw new Error(`node ${index} of level ${level} is not in the loaded slice`);
+    return nodeTupleAt(b, 0);
+  };
+  const leaf = (i: number): Leaf => {
+    if (!Number.isInteger(i) || i < 0 || i >= 2 ** depth) throw new RangeError(`no leaf ${i}`);
+    const nextKey = i + 1 < 2 ** depth ? keyAt(i + 1) : KEY_HIGH_SENTINEL;
+    if (i === 0 || i > n) {
+      return { key: keyAt(i), nextKey, values: [0n, 0n, 0n, 0n], salt: 0n };
+    }
+    const row = s.rows.get(i - 1);
+    if (!row) throw new Error(`leaf ${i} is not in the loaded slice`);
+    const r = readRow(row, 0);
+    return { key: r.key, nextKey, values: [...r.values], salt: r.salt };
+  };
+  return {
+    depth,
+    minMaxField: s.minMaxField,
+    root: node(depth, 0)[0]!,
+    leafCount: n,
+    node,
+    leaf,
+    keyAt: (i) => (i >= 0 && i < 2 ** depth ? keyAt(i) : KEY_HIGH_SENTINEL),
+    path(index: number): bigint[][] {
+      if (!Number.isInteger(index) || index < 0 || index >= 2 ** depth) {
+        throw new RangeError(`no leaf ${index}`);
+      }
+      const out: bigint[][] = [];
+      for (let l = 0; l < depth; l++) out.push(node(l, (index >> l) ^ 1));
+      return out;
+    },
+  };
+}
+
+/** What {@link loadTreeSlice} reads a version's tree from (`GatewayStore`). */
+export interface TreeSource {
+  /** Rows from .. to − 1 of the version. */
+  rows(from: number, to: number): Promise<Uint8Array>;
+  /** The stored chunks (level, chunk index) asked for, by `level * 2^32 + chunk`. */
+  levelChunks(wanted: [number, number][]): Promise<Map<number, Uint8Array>>;
+  /** The padding nodes of levels 0 .. depth, concatenated. */
+  pads(): Promise<Uint8Array>;
+}
+
+/** The shape of a version whose tree is stored. */
+export interface StoredTreeShape {
+  depth: number;
+  recordCount: number;
+  /** The lowest stored level. */
+  treeLevelsFrom: number;
+}
+
+/**
+ * Loads the slice of a version's tree that the witnesses of `leaves` read: each leaf, the
+ * next leaf's key, the leaf's path (siblings at every level) and the root.
+ */
+export async function loadTreeSlice(
+  v: StoredTreeShape,
+  minMaxField: number,
+  leaves: Iterable<number>,
+  src: TreeSource,
+): Promise<TreeSlice> {
+  const { depth, recordCount: n } = v;
+  const from = Math.min(v.treeLevelsFrom, depth);
+  const used = n + 1;
+  const real = (level: number, index: number) => index < Math.ceil(used / 2 ** level);
+  const blocks = new Set<number>();
+  const stored = new Set<number>();
+  const want = (level: number, index: number) => {
+    if (!real(level, index)) return;
+    if (level < from) blocks.add((index * 2 ** level) >> from);
+    else stored.add(nodeKey(level, index));
+  };
+  for (const i of leaves) {
+    if (!Number.isInteger(i) || i < 0 || i >= 2 ** depth) throw new RangeError(`no leaf ${i}`);
+    blocks.add(i >> from); // its row and the next one, even when its level is stored
+    want(0, i);
+    for (let l = 0; l < depth; l++) want(l, (i >> l) ^ 1);
+  }
+  want(depth, 0);
+  const pads = await src.pads();
+  const nodes = new Map<number, Uint8Array>();
+  const rows = new Map<number, Uint8Array>();
+  for (const b of [...blocks].sort((x, y) => x - y)) {
+    await rebuildBlock(b, from, n, minMaxField, pads, src, nodes, rows);
+  }
+  const chunkOf = new Map<number, [number, number]>();
+  for (const k of stored) {
+    const level = Math.floor(k / 2 ** 32);
+    const c = Math.floor((k % 2 ** 32) / NODES_PER_CHUNK);
+    chunkOf.set(nodeKey(level, c), [level, c]);
+  }
+  const chunks = await src.levelChunks([...chunkOf.values()]);
+  for (const k of stored) {
+    const level = Math.floor(k / 2 ** 32);
+    const index = k % 2 ** 32;
+    const chunk = chunks.get(nodeKey(level, Math.floor(index / NODES_PER_CHUNK)));
+    const at = (index % NODES_PER_CHUNK) * NODE_BYTES;
+    if (!chunk || chunk.length < at + NODE_BYTES) {
+      throw new Error(`node ${index} of level ${level} is not stored`);
+    }
+    nodes.set(k, chunk.slice(at, at + NODE_BYTES));
+  }
+  return { depth, minMaxField, leafCount: n, nodes, rows, pads };
+}
+
+/**
+ * Rebuilds the nodes of levels 0 .. from − 1 of block `b` (leaves b·2^from ..) from its rows
+ * and the row after it (the last leaf's next key), hashing as the tree build does.
+ */
+async function rebuildBlock(
+  b: number,
+  from: number,
+  n: number,
+  m: number,
+  pads: Uint8Array,
+  src: TreeSource,
+  nodes: Map<number, Uint8Array>,
+  rows: Map<number, Uint8Array>,
+): Promise<void> {
+  const width = 2 ** from;
+  const s = b * width; // first leaf
+  // leaf i is record i − 1: records s − 1 .. s + width − 1 (the last one gives the next key)
+  const r0 = Math.max(s - 1, 0);
+  const r1 = Math.min(s + width, n);
+  const got = r1 > r0 ? await src.rows(r0, r1) : new Uint8Array(0);
+  const k = rowCount(got);
+  const packed = new Uint8Array(k * RECORD_BYTES);
+  for (let r = 0; r < k; r++) {
+    packed.set(got.subarray(r * ROW_BYTES, r * ROW_BYTES + RECORD_BYTES), r * RECORD_BYTES);
+    rows.set(r0 + r, got.slice(r * ROW_BYTES, (r + 1) * ROW_BYTES));
+  }
+  // in the packed records, leaf j is record r0 + j − 1, i.e. the tree's leaf r0 + j (s = 0:
+  // leaf 0 is the low sentinel in both); the block's leaves are j = s − r0 .. s − r0 + width − 1
+  const realLeaves = Math.max(0, Math.min(n + 1 - s, width));
+  const offset = s - r0;
+  const engine = loadNativeEngine() ?? jsEngine;
+  let below = new Uint8Array(width * NODE_BYTES);
+  if (realLeaves > 0) {
+    const mini = new Uint8Array((k + 1) * NODE_BYTES);
+    const idx = Int32Array.from({ length: realLeaves }, (_, t) => offset + t);
+    await engine.hashLeaves(packed, k, m, mini, idx, 1);
+    below.set(mini.subarray(offset * NODE_BYTES, (offset + realLeaves) * NODE_BYTES));
+  }
+  let real = realLeaves;
+  for (let t = 0; t < real; t++) {
+    nodes.set(nodeKey(0, s + t), below.slice(t * NODE_BYTES, (t + 1) * NODE_BYTES));
+  }
+  for (let l = 1; l < from; l++) {
+    const size = width >> l;
+    const cur = new Uint8Array(size * NODE_BYTES);
+    const pad = pads.subarray((l - 1) * NODE_BYTES, l * NODE_BYTES);
+    await engine.hashNodes(below, real, pad, cur, size, null, 1);
+    real = Math.ceil(real / 2);
+    const first = s >> l;
+    for (let t = 0; t < real; t++) {
+      nodes.set(nodeKey(l, first + t), cur.slice(t * NODE_BYTES, (t + 1) * NODE_BYTES));
+    }
+    below = cur;
+  }
+}

@@ -93,9 +93,9 @@ const RELAYER_KEY_ENV = "PARTPROOF_SOAK_RELAYER_KEY";
 /** Accepted queries not yet logged or failed, at most (new queries wait below it). */
 const MAX_OPEN = 4;
 /** Longest time from a gateway's start (healthy) to its kill, ms. */
-const KILL_MAX_MS = 4_000;
+const KILL_MAX_MS = 3_000;
 /** Share of the runs that last longer (KILL_MAX_MS to LONG_RUN_MAX_MS): proofs end, relays go. */
-const LONG_RUN_SHARE = 0.15;
+const LONG_RUN_SHARE = 0.05;
 const LONG_RUN_MAX_MS = 15_000;
 /** Share of the restarts killed again while the gateway starts. */
 const START_KILL_SHARE = 0.4;
@@ -103,13 +103,13 @@ const relayerAccount = devAccount(9);
 /** How a cycle picks its kill's moment (shares of the cycles). */
 type Aim = "random" | "proving" | "broadcast" | "ingest";
 const AIM_SHARES: Record<Aim, number> = {
-  random: 0.45,
+  random: 0.48,
   proving: 0.2,
-  broadcast: 0.15,
+  broadcast: 0.12,
   ingest: 0.2,
 };
 /** Longest wait for an aim's moment; then the kill comes anyway (counted as missed). */
-const AIM_TIMEOUT_MS = 20_000;
+const AIM_TIMEOUT_MS = 15_000;
 /** An aimed kill comes within this long after a job is seen proving. */
 const PROVING_CUT_MS = 300;
 /** An aimed ingest kill comes within this long after an upload is sent. */

@@ -1,16 +1,22 @@
 /**
  * Soak: `npm run soak -- --minutes N [--seed S] [--fuzz-cases C] [--json]`.
  *
- * Starts anvil (a separate process), deploys PartProof with the test circuits, and runs the
- * gateway (`gateway/main.ts`) as a child process. While it runs, uploads, publications and
- * queries are driven concurrently, and the gateway is killed with SIGKILL at a random time
- * after each start (0.2 s to `KILL_MAX_MS`, a share up to `LONG_RUN_MAX_MS`; independent of
- * any proof finishing). Just before each kill the soak reads what is in flight, and counts
- * the kill under each phase it cuts: `ingest` (an upload request unanswered), `proving` (a job the gateway reports proving),
- * `broadcast` (between broadcast and bookkeeping: the chain has logged a job's answer, or the
- * relayer has a transaction pending, while the gateway still reports it proved), or `idle`;
- * and a share of the restarts (`START_KILL_SHARE`) is killed again while the gateway starts
- * (store open, outbox recovery, provers starting): `startup`.
+ * Starts anvil (a separate process), deploys PartProof with the test circuits (range_d4, so that
+ * proofs finish between kills), and runs the gateway as a child process: its entry and its pool
+ * workers bundled once per run (scripts/lib/soak-bundle.ts) and run with plain `node`, so that a
+ * restart does not transpile the code again. While it runs, uploads, publications (one at a
+ * time per owner, each signed with the owner's current nonce) and queries are driven
+ * concurrently, and the gateway is killed with SIGKILL at a moment each cycle aims at
+ * (`AIM_SHARES`): `random` (0.2 s to `KILL_MAX_MS` after the start, a share up to
+ * `LONG_RUN_MAX_MS`), `proving` (just after a job is seen proving), `ingest` (just after an
+ * upload is sent), `broadcast` (the node's automine off: the relayer's recordAnswer waits in the
+ * pool, and the kill lands with it pending or just after it is mined, before the gateway can have
+ * booked it; confirmed when a later gateway run books the answer). Just before each kill the
+ * soak reads what is in flight and counts the kill under each phase it cuts: `ingest` (an upload
+ * request unanswered), `proving` (a job the gateway reports proving), `broadcast` (the chain
+ * has logged a job's answer, or the relayer has a transaction pending, while the gateway still
+ * reports it proved), or `idle`; and a share of the restarts (`START_KILL_SHARE`) is killed
+ * again while the gateway starts (store open, outbox recovery, provers starting): `startup`.
  * After each restart it checks, and at the end after a drain:
  *  - every accepted query (202) ends logged or failed with a reason; none is lost (404 or stuck);
  *  - no answer is logged twice (AnswerRecorded per grant and request id ≤ 1), and the gateway's
@@ -19,13 +25,15 @@
  *    version with every record;
  *  - nonces and quotas: each grant's on-chain `used` equals its entries, a query's nonce sent
  *    again is refused NONCE_REUSED, and the relayer's nonce equals its mined transactions.
- * Prints the figures (kills, kills per phase, queries, lost, duplicated) and exits 1 when any
- * check fails. Then (unless `--fuzz-cases 0`) it runs the route fuzzer
- * (test/gateway/fuzz-routes.test.ts) with C cases per route (default 10,000; CI's suite runs
- * 1,000) and prints, per route, the responses ≥ 500 (must be 0), those of 1 s or more, and the
- * slowest, with the load average (timings are figures here, never pass/fail).
+ * Prints the figures (kills, kills per phase and per aim, queries, lost, duplicated) and exits 1
+ * when any check fails. Beside the kills (unless `--fuzz-cases 0`) the route fuzzer
+ * (test/gateway/fuzz-routes.test.ts) runs on its own chain and gateway with C cases per route
+ * (default 10,000; CI's suite runs 1,000) and prints, per route, the responses ≥ 500 (must be
+ * 0), those of 1 s or more, and the slowest, with the load average and how long it took
+ * (timings are figures here, never pass/fail).
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import { openSync } from "node:fs";
 import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -37,6 +45,8 @@ import { signPublish, signQuery, signUpload, type Domain } from "../protocol/typ
 import { parseArgsOr } from "./lib/args.js";
 import { ROOT } from "./lib/circuit-build.js";
 import { devAccount, freePort, runCommand, startAnvil } from "./lib/processes.js";
+import { bundleGateway } from "./lib/soak-bundle.js";
+import { KeyedMutex } from "../gateway/locks.js";
 
 const USAGE = "npm run soak -- [--minutes N] [--seed S] [--fuzz-cases C] [--json]";
 const { values: args } = parseArgsOr(
@@ -83,13 +93,27 @@ const RELAYER_KEY_ENV = "PARTPROOF_SOAK_RELAYER_KEY";
 /** Accepted queries not yet logged or failed, at most (new queries wait below it). */
 const MAX_OPEN = 4;
 /** Longest time from a gateway's start (healthy) to its kill, ms. */
-const KILL_MAX_MS = 4_000;
+const KILL_MAX_MS = 3_000;
 /** Share of the runs that last longer (KILL_MAX_MS to LONG_RUN_MAX_MS): proofs end, relays go. */
-const LONG_RUN_SHARE = 0.15;
+const LONG_RUN_SHARE = 0.05;
 const LONG_RUN_MAX_MS = 15_000;
 /** Share of the restarts killed again while the gateway starts. */
 const START_KILL_SHARE = 0.4;
 const relayerAccount = devAccount(9);
+/** How a cycle picks its kill's moment (shares of the cycles). */
+type Aim = "random" | "proving" | "broadcast" | "ingest";
+const AIM_SHARES: Record<Aim, number> = {
+  random: 0.48,
+  proving: 0.2,
+  broadcast: 0.12,
+  ingest: 0.2,
+};
+/** Longest wait for an aim's moment; then the kill comes anyway (counted as missed). */
+const AIM_TIMEOUT_MS = 15_000;
+/** An aimed kill comes within this long after a job is seen proving. */
+const PROVING_CUT_MS = 300;
+/** An aimed ingest kill comes within this long after an upload is sent. */
+const INGEST_CUT_MS = 150;
 
 /** Ten quality rows; `tag` makes the batch (and so the version) distinct. */
 function batch(tag: number) {
@@ -131,6 +155,17 @@ const figures = {
   kills: 0,
   /** Kills by the phase they cut (one kill may cut several: the sum can exceed `kills`). */
   killsBy: { ingest: 0, proving: 0, broadcast: 0, idle: 0, startup: 0 } as Record<string, number>,
+  /** Kills by the moment their cycle aimed at (`random`: a random time), and the aims missed. */
+  killsAimed: {} as Record<string, number>,
+  aimMissed: {} as Record<string, number>,
+  /** Aimed broadcast kills with the answer pending in the node's pool, or mined just before. */
+  broadcastKills: { pending: 0, mined: 0 },
+  /** Of those, the ones a gateway started after the kill was seen booking (its timeline). */
+  broadcastConfirmed: 0,
+  /** Accepted queries seen proved (or logged): proofs that finished between kills. */
+  proved: 0,
+  /** Proving times seen (a job proved by one gateway run, from its timeline), seconds. */
+  provingSeconds: [] as number[],
   /** Seconds from a kill to the restarted gateway's first healthy answer (mean, max). */
   restartSeconds: { mean: 0, max: 0 },
   restarts: 0,
@@ -141,6 +176,8 @@ const figures = {
   cutOff: 0,
   logged: 0,
   failedWithReason: 0,
+  /** Accepted queries that failed, by the reason's code. */
+  failedBy: {} as Record<string, number>,
   lost: 0,
   duplicated: 0,
   uploads: 0,
@@ -182,12 +219,20 @@ interface Accepted {
 async function main() {
   const dir = await mkdtemp(path.join(os.tmpdir(), "partproof-soak-"));
   say(`anvil, deploy, gateway data in ${dir}`);
-  const node = await startAnvil();
+  const gatewayBundle = await bundleGateway(ROOT, "gateway/main.ts");
+  const node = await startAnvil().catch(async (e: Error) => {
+    await gatewayBundle.remove();
+    throw e;
+  });
   let gwChild: ChildProcess | undefined;
+  let fuzzing: Promise<FuzzFigures> | undefined;
   for (const sig of ["SIGINT", "SIGTERM"] as const) {
     process.once(sig, () => {
       gwChild?.kill("SIGKILL");
-      void node.stop().finally(() => process.exit(130));
+      fuzzChild?.kill("SIGKILL");
+      void Promise.allSettled([node.stop(), gatewayBundle.remove()]).finally(() =>
+        process.exit(130),
+      );
     });
   }
   try {
@@ -236,16 +281,21 @@ async function main() {
      * Starts the gateway; resolves with it once healthy, or — given `killAt` (ms since the
      * epoch) — with undefined when it is still starting then (the caller kills it there).
      */
+    const gatewayLog = openSync(path.join(dir, "gateway.log"), "a");
     const startGateway = async (killAt?: number) => {
-      // node itself with tsx's loader (not the tsx wrapper, whose child would outlive SIGKILL)
-      const child = spawn(process.execPath, ["--import", "tsx", "gateway/main.ts"], {
+      // plain node on the bundled entry: no TypeScript to transpile at each restart (a node
+      // process itself, not a wrapper whose child would outlive SIGKILL)
+      const child = spawn(process.execPath, [gatewayBundle.main], {
         cwd: ROOT,
         env: {
           ...process.env,
           PARTPROOF_GATEWAY_CONFIG: configFile,
+          // V8's code cache across restarts (and the prover processes the gateway starts)
+          NODE_COMPILE_CACHE: path.join(dir, "compile-cache"),
           [RELAYER_KEY_ENV]: relayerAccount.privateKey,
         },
-        stdio: ["ignore", "ignore", "pipe"],
+        // its log lines (warnings and errors) go to gateway.log in the run's folder
+        stdio: ["ignore", gatewayLog, "pipe"],
       });
       gwChild = child;
       let err = "";
@@ -259,7 +309,7 @@ async function main() {
         if (ok) return child;
         if (killAt !== undefined && Date.now() >= killAt) return undefined;
         if (Date.now() > deadline) throw new Error(`the gateway did not start:\n${err}`);
-        await sleep(killAt === undefined ? 200 : Math.max(0, Math.min(100, killAt - Date.now())));
+        await sleep(killAt === undefined ? 50 : Math.max(0, Math.min(50, killAt - Date.now())));
       }
     };
 
@@ -292,7 +342,13 @@ async function main() {
       await signUpload(queried, domain, queriedAsset, batch(0)),
     );
     if (up0.status !== 201) throw new Error(`set-up upload: ${JSON.stringify(up0.body)}`);
-    const publish = async (owner: HDNodeWallet, assetId: bigint, v: any) => {
+    // One publication at a time per owner, its nonce read just before it is signed: the
+    // contract takes an owner's publications in nonce order, so two signed with the same nonce
+    // at once leave one refused (BAD_SIGNATURE, rightly) — the soak's own bug before.
+    const publishing = new KeyedMutex();
+    const publish = (owner: HDNodeWallet, assetId: bigint, v: any) =>
+      publishing.run(owner.address, () => publishNow(owner, assetId, v));
+    const publishNow = async (owner: HDNodeWallet, assetId: bigint, v: any) => {
       const p = partProofAt(partProof, owner);
       return http(
         base,
@@ -388,14 +444,6 @@ async function main() {
     };
     let uploadsInFlight = 0;
     const upload = async () => {
-      uploadsInFlight++;
-      try {
-        await uploadOnce();
-      } finally {
-        uploadsInFlight--;
-      }
-    };
-    const uploadOnce = async () => {
       const i = Math.floor(rand() * publishers.length);
       const owner = publishers[i]!;
       const assetId = publisherAssets[i]!;
@@ -403,11 +451,10 @@ async function main() {
       batches.push({ owner, assetId, tag: t });
       figures.uploads++;
       try {
-        const r = await http(
-          base,
-          "POST",
-          `/assets/${assetId}/uploads`,
-          await signUpload(owner, domain, assetId, batch(t)),
+        const body = await signUpload(owner, domain, assetId, batch(t));
+        uploadsInFlight++;
+        const r = await http(base, "POST", `/assets/${assetId}/uploads`, body).finally(
+          () => uploadsInFlight--,
         );
         if (r.status === 201 && rand() < 0.7) {
           const p = await publish(owner, assetId, r.body.version);
@@ -424,13 +471,12 @@ async function main() {
     };
 
     /**
-     * What a kill now would cut: an upload unanswered (ingest), a job proving, or an answer
-     * between broadcast and bookkeeping (logged on the chain, or its transaction pending, while
-     * the gateway still reports the job proved); `idle` when none.
+     * What a kill now would cut among the jobs: a job proving, or an answer between broadcast
+     * and bookkeeping (logged on the chain, or its transaction pending, while the gateway still
+     * reports the job proved). Uploads unanswered (ingest) are looked at just before the kill.
      */
-    const phasesNow = async (): Promise<string[]> => {
+    const jobPhasesNow = async (): Promise<Set<string>> => {
       const phases = new Set<string>();
-      if (uploadsInFlight > 0) phases.add("ingest");
       const open = accepted.filter((a) => !a.final);
       const [latest, pending] = await Promise.all([
         provider.getTransactionCount(relayerAccount.address, "latest"),
@@ -448,84 +494,241 @@ async function main() {
             phases.add("broadcast");
         }),
       );
-      return phases.size > 0 ? [...phases] : ["idle"];
+      return phases;
+    };
+
+    /** Notes a job's status from a GET /jobs answer: terminal, proved, booked by this process. */
+    const noteJob = (a: Accepted, view: any) => {
+      const status = view?.status;
+      if (status === "proved" || status === "logged") {
+        const t = view.timeline;
+        if (!provedJobs.has(a.jobId) && t?.proving && t.proved) {
+          figures.provingSeconds.push((t.proved - t.proving) / 1000);
+          if (t.steps) say(`proved in ${t.proved - t.proving} ms ${JSON.stringify(t.steps)}`);
+        }
+        provedJobs.add(a.jobId);
+      }
+      if (status === "logged") {
+        a.final = "logged";
+        // an aimed broadcast kill is confirmed when a gateway started after it books the answer
+        if (aimedBroadcast.delete(a.jobId) && view.timeline?.logged) figures.broadcastConfirmed++;
+      } else if (status === "failed" && view.error?.code) fail(a, view.error);
+    };
+    const fail = (a: Accepted, error: { code: string; message?: string }) => {
+      a.final = "failed";
+      figures.failedBy[error.code] = (figures.failedBy[error.code] ?? 0) + 1;
+      if (figures.failedBy[error.code] === 1) say(`job failed: ${error.code} ${error.message}`);
+    };
+    const provedJobs = new Set<string>();
+    const aimedBroadcast = new Set<string>();
+
+    /**
+     * Load for one cycle, in the background until stopped: queries (at most MAX_OPEN open),
+     * uploads with publications, and a look at one open job each round.
+     */
+    const startLoad = () => {
+      let running = true;
+      const inflight: Promise<void>[] = [];
+      const loop = (async () => {
+        while (running) {
+          const open = accepted.filter((a) => !a.final);
+          if (open.length > 0) {
+            const a = pick(open);
+            const r = await http(base, "GET", `/jobs/${a.jobId}`).catch(() => undefined);
+            if (r?.status === 200) noteJob(a, r.body);
+          }
+          if (open.length < MAX_OPEN && rand() < 0.5) inflight.push(query());
+          if (rand() < 0.4) inflight.push(upload());
+          await sleep(30 + rand() * 120);
+        }
+      })();
+      return async () => {
+        running = false;
+        await loop;
+        void Promise.allSettled(inflight);
+      };
+    };
+
+    /** The relayer's transactions waiting in the node's pool (anvil's txpool_content). */
+    const relayerPending = async (): Promise<{ hash: string; input: string }[]> => {
+      const pool = (await provider.send("txpool_content", [])) as {
+        pending?: Record<string, Record<string, { hash: string; input: string }>>;
+      };
+      const mine = Object.entries(pool.pending ?? {}).find(
+        ([from]) => from.toLowerCase() === relayerAccount.address.toLowerCase(),
+      );
+      return mine ? Object.values(mine[1]) : [];
     };
 
     /**
-     * Drives load for a random time (whatever the proofs are doing), then returns the phases a
-     * kill now cuts.
+     * Waits for the moment the cycle's aim names, with load running; returns what it found
+     * (`hit` false: the aim's moment did not come within AIM_TIMEOUT_MS, killed there anyway).
+     * `broadcast` turns the node's automine off until {@link afterKill}: the relayer's answer
+     * transaction then waits in the pool, and the kill lands with it pending, or (half of them)
+     * just after it is mined, before the gateway can have booked it.
      */
-    const drive = async (): Promise<string[]> => {
-      // mostly short (0.2 s to KILL_MAX_MS), sometimes long enough for proofs and relays to end
-      const killAt =
-        Date.now() +
-        (rand() < LONG_RUN_SHARE
-          ? KILL_MAX_MS + rand() * (LONG_RUN_MAX_MS - KILL_MAX_MS)
-          : 200 + rand() * (KILL_MAX_MS - 200));
-      const inflight: Promise<void>[] = [];
-      while (Date.now() < killAt) {
-        // at most MAX_OPEN accepted queries not yet ended: proofs take seconds on a busy machine
-        const open = accepted.filter((a) => !a.final);
-        if (open.length > 0) {
-          const a = pick(open);
-          const r = await http(base, "GET", `/jobs/${a.jobId}`).catch(() => undefined);
-          if (r?.body?.status === "logged") a.final = "logged";
-          else if (r?.body?.status === "failed" && r.body.error?.code) a.final = "failed";
-        }
-        if (open.length < MAX_OPEN && rand() < 0.5) inflight.push(query());
-        if (rand() < 0.4) inflight.push(upload());
-        await sleep(Math.max(0, Math.min(30 + rand() * 120, killAt - Date.now())));
+    const aimAt = async (aim: Aim): Promise<{ hit: boolean; phases: Set<string> }> => {
+      const deadline = Date.now() + AIM_TIMEOUT_MS;
+      if (aim === "random") {
+        const killAt =
+          Date.now() +
+          (rand() < LONG_RUN_SHARE
+            ? KILL_MAX_MS + rand() * (LONG_RUN_MAX_MS - KILL_MAX_MS)
+            : 200 + rand() * (KILL_MAX_MS - 200));
+        await sleep(killAt - Date.now());
+        return { hit: true, phases: await jobPhasesNow() };
       }
-      const phases = await phasesNow();
-      void Promise.allSettled(inflight);
-      return phases;
+      if (aim === "ingest") {
+        await sleep(200 + rand() * 1000);
+        void upload();
+        await sleep(rand() * INGEST_CUT_MS);
+        return { hit: uploadsInFlight > 0, phases: await jobPhasesNow() };
+      }
+      if (aim === "proving") {
+        while (Date.now() < deadline) {
+          const open = accepted.filter((a) => !a.final);
+          const views = await Promise.all(
+            open.map((a) =>
+              http(base, "GET", `/jobs/${a.jobId}`).then(
+                (r) => ({ a, view: r.body }),
+                () => undefined,
+              ),
+            ),
+          );
+          for (const v of views) if (v) noteJob(v.a, v.view);
+          if (views.some((v) => v?.view?.status === "proving")) {
+            await sleep(rand() * PROVING_CUT_MS);
+            const phases = await jobPhasesNow();
+            return { hit: phases.has("proving"), phases };
+          }
+          const queued = views.find((v) => v?.view?.status === "queued");
+          // the job's next write (it starts proving) ends the wait
+          if (queued)
+            await http(base, "GET", `/jobs/${queued.a.jobId}?wait=2000&after=queued`).catch(
+              () => undefined,
+            );
+          else await sleep(100);
+        }
+        return { hit: false, phases: await jobPhasesNow() };
+      }
+      // broadcast
+      await provider.send("evm_setAutomine", [false]);
+      automineOff = true;
+      while (Date.now() < deadline) {
+        const txs = await relayerPending();
+        for (const tx of txs) {
+          const parsed = pq.interface.parseTransaction({ data: tx.input });
+          if (parsed?.name !== "recordAnswer") continue;
+          const a = accepted.find((x) => x.requestId === parsed.args.requestId);
+          const phases = await jobPhasesNow();
+          if (!a || !phases.has("broadcast")) continue;
+          aimedBroadcast.add(a.jobId);
+          if (rand() < 0.5) {
+            await provider.send("evm_mine", []);
+            figures.broadcastKills.mined++;
+          } else figures.broadcastKills.pending++;
+          return { hit: true, phases };
+        }
+        // a publication waiting: mine it and wait on for an answer
+        if (txs.length > 0) await provider.send("evm_mine", []);
+        await sleep(50);
+      }
+      say(
+        `broadcast aim missed: no answer sent within ${AIM_TIMEOUT_MS / 1000} s (open jobs: ${(
+          await Promise.all(
+            accepted
+              .filter((a) => !a.final)
+              .map((a) =>
+                http(base, "GET", `/jobs/${a.jobId}`).then(
+                  (r) => r.body?.status,
+                  () => "?",
+                ),
+              ),
+          )
+        ).join(", ")})`,
+      );
+      return { hit: false, phases: await jobPhasesNow() };
+    };
+    /** After the kill: what an aim left waiting in the node's pool is mined, automine back on. */
+    let automineOff = false;
+    const afterKill = async () => {
+      if (!automineOff) return;
+      await provider.send("evm_mine", []);
+      await provider.send("evm_setAutomine", [true]);
+      automineOff = false;
+    };
+
+    /** One cycle: load, the aim's moment, then the phases a kill now cuts. */
+    const drive = async (): Promise<{ aim: Aim; hit: boolean; phases: string[] }> => {
+      const r = rand();
+      let acc = 0;
+      const aim =
+        (Object.entries(AIM_SHARES) as [Aim, number][]).find(
+          ([, share]) => r < (acc += share),
+        )?.[0] ?? "random";
+      const stopLoad = startLoad();
+      try {
+        const { hit, phases } = await aimAt(aim);
+        if (uploadsInFlight > 0) phases.add("ingest");
+        return { aim, hit, phases: phases.size > 0 ? [...phases] : ["idle"] };
+      } finally {
+        void stopLoad();
+      }
     };
 
     /** After a restart: every accepted job terminal or moving, none unknown. */
     let lastSaid = Date.now();
     const check = async (final: boolean) => {
-      for (const a of accepted) {
-        if (a.final) continue;
-        const deadline = Date.now() + (final ? 600_000 : 0);
-        for (;;) {
-          const r = await http(base, "GET", `/jobs/${a.jobId}`);
-          if (r.status === 404) {
-            figures.lost++;
-            figures.problems.push(`accepted job ${a.jobId} is unknown after a restart`);
-            a.final = "failed";
-            break;
-          }
-          if (r.body.status === "logged") {
-            a.final = "logged";
-            break;
-          }
-          if (r.body.status === "failed") {
-            if (!r.body.error?.code)
-              figures.problems.push(`job ${a.jobId} failed without a reason`);
-            a.final = "failed";
-            break;
-          }
-          if (final && Date.now() - lastSaid > 15_000) {
-            lastSaid = Date.now();
-            say(`drain: ${accepted.filter((x) => x.final).length}/${accepted.length} ended`);
-          }
-          if (Date.now() > deadline) {
-            if (final) {
-              figures.lost++;
-              figures.problems.push(`job ${a.jobId} still ${r.body.status} after the drain`);
-            }
-            break;
-          }
-          await sleep(250);
+      // every open job at once (one after the other costs seconds per restart on a busy machine)
+      await Promise.all(accepted.filter((a) => !a.final).map((a) => checkOne(a, final)));
+    };
+    const checkOne = async (a: Accepted, final: boolean) => {
+      const deadline = Date.now() + (final ? 600_000 : 0);
+      for (;;) {
+        const r = await http(base, "GET", `/jobs/${a.jobId}`);
+        if (r.status === 404) {
+          figures.lost++;
+          figures.problems.push(`accepted job ${a.jobId} is unknown after a restart`);
+          a.final = "failed";
+          break;
         }
+        if (r.body.status === "logged") {
+          noteJob(a, r.body);
+          break;
+        }
+        if (r.body.status === "failed") {
+          if (!r.body.error?.code) {
+            figures.problems.push(`job ${a.jobId} failed without a reason`);
+            a.final = "failed";
+          } else fail(a, r.body.error);
+          break;
+        }
+        if (final && Date.now() - lastSaid > 15_000) {
+          lastSaid = Date.now();
+          say(`drain: ${accepted.filter((x) => x.final).length}/${accepted.length} ended`);
+        }
+        if (Date.now() > deadline) {
+          if (final) {
+            figures.lost++;
+            figures.problems.push(`job ${a.jobId} still ${r.body.status} after the drain`);
+          }
+          break;
+        }
+        await sleep(250);
       }
     };
 
+    // the route fuzzer runs beside the kills, on its own chain and gateway (10,000 cases per
+    // route take longer than the kills on a loaded machine)
+    fuzzing = fuzzCases > 0 ? fuzzRoutes(dir) : undefined;
     const endAt = Date.now() + minutes * 60_000;
     while (Date.now() < endAt) {
-      const phases = await drive();
+      const { aim, hit, phases } = await drive();
       await kill();
+      await afterKill();
       for (const p of phases) figures.killsBy[p] = (figures.killsBy[p] ?? 0) + 1;
+      figures.killsAimed[aim] = (figures.killsAimed[aim] ?? 0) + 1;
+      if (!hit) figures.aimMissed[aim] = (figures.aimMissed[aim] ?? 0) + 1;
       // a share of the restarts is cut while the gateway starts (store open, outbox recovery,
       // provers starting): at a random time within its usual start time
       const mean = figures.restartSeconds.mean * 1000;
@@ -549,13 +752,14 @@ async function main() {
       await check(false);
       const done = accepted.filter((a) => a.final).length;
       say(
-        `kill ${figures.kills} (${phases.join("+")}): queries ${figures.queries}, accepted ${figures.accepted}, terminal ${done}, uploads ${figures.uploads}, lost ${figures.lost}`,
+        `kill ${figures.kills} (aim ${aim}${hit ? "" : " missed"}; cut ${phases.join("+")}): queries ${figures.queries}, accepted ${figures.accepted}, terminal ${done}, uploads ${figures.uploads}, lost ${figures.lost}`,
       );
     }
 
     say("drain: waiting for every accepted query to end");
     await check(true);
     figures.logged = accepted.filter((a) => a.final === "logged").length;
+    figures.proved = provedJobs.size;
     figures.failedWithReason = accepted.filter((a) => a.final === "failed").length;
 
     // no answer twice; the gateway's logged jobs are the chain's entries; quota consistent
@@ -607,12 +811,18 @@ async function main() {
         figures.problems.push(`batch ${b.tag}: ${r.status} ${JSON.stringify(r.body)}`);
       }
     }
+  } catch (e) {
+    fuzzChild?.kill("SIGKILL");
+    throw e;
   } finally {
     gwChild?.kill("SIGKILL");
-    await node.stop();
+    await Promise.allSettled([node.stop(), gatewayBundle.remove()]);
   }
   figures.loadAverage = loadAverage();
-  if (fuzzCases > 0) figures.fuzz = await fuzzRoutes(dir);
+  if (fuzzing) {
+    say("waiting for the route fuzzer");
+    figures.fuzz = await fuzzing;
+  }
   const ok =
     figures.lost === 0 &&
     figures.duplicated === 0 &&
@@ -625,16 +835,20 @@ async function main() {
       `soak ${minutes} min: kills ${figures.kills} (${Object.entries(figures.killsBy)
         .map(([k, v]) => `${k} ${v}`)
         .join(", ")}), ` +
-        `queries ${figures.queries} (accepted ${figures.accepted}: logged ${figures.logged}, failed with a reason ${figures.failedWithReason}; refused ${figures.refused} ${JSON.stringify(figures.refusedBy)}; cut off by a kill ${figures.cutOff}), ` +
+        `queries ${figures.queries} (accepted ${figures.accepted}: logged ${figures.logged}, failed with a reason ${figures.failedWithReason} ${JSON.stringify(figures.failedBy)}; refused ${figures.refused} ${JSON.stringify(figures.refusedBy)}; cut off by a kill ${figures.cutOff}), ` +
         `lost ${figures.lost}, duplicated ${figures.duplicated}, uploads ${figures.uploads} (batches re-checked ${figures.batchesChecked}, partial ${figures.partialVersions}), publications ${figures.publications}, ` +
         `load average ${figures.loadAverage}`,
     );
     console.log(
       `kills per phase (a kill may cut several): ${Object.entries(figures.killsBy)
         .map(([k, v]) => `${k} ${v}`)
+        .join(", ")}; aimed at ${Object.entries(figures.killsAimed)
+        .map(
+          ([k, v]) => `${k} ${v}${figures.aimMissed[k] ? ` (missed ${figures.aimMissed[k]})` : ""}`,
+        )
         .join(
           ", ",
-        )}; restart after a kill: mean ${figures.restartSeconds.mean.toFixed(1)} s, max ${figures.restartSeconds.max.toFixed(1)} s; ${(figures.kills / minutes).toFixed(1)} kills per minute`,
+        )}; between broadcast and bookkeeping: answer pending ${figures.broadcastKills.pending}, mined ${figures.broadcastKills.mined}, booked after the restart ${figures.broadcastConfirmed}; proofs finished ${figures.proved}; restart after a kill: mean ${figures.restartSeconds.mean.toFixed(1)} s, max ${figures.restartSeconds.max.toFixed(1)} s; ${(figures.kills / minutes).toFixed(1)} kills per minute`,
     );
     const f = figures.fuzz;
     if (f) {
@@ -663,17 +877,35 @@ function loadAverage(): string {
  * its figures come back through FUZZ_FIGURES_FILE. A response ≥ 500 or off the protocol fails it
  * (a problem here); slow responses are figures only.
  */
+let fuzzChild: ChildProcess | undefined;
 async function fuzzRoutes(dir: string): Promise<FuzzFigures> {
   say(`route fuzzing: ${fuzzCases} cases per route`);
   const file = path.join(dir, "fuzz-figures.json");
   const t0 = Date.now();
   let passed = true;
-  await runCommand("hardhat", ["test", "test/gateway/fuzz-routes.test.ts"], {
-    env: { FUZZ_RUNS: String(fuzzCases), FUZZ_FIGURES_FILE: file },
-  }).catch((e: Error) => {
-    passed = false;
-    figures.problems.push(`route fuzzing failed: ${e.message.slice(-2000)}`);
+  // its own child (not runCommand) so that a failing soak can stop it
+  fuzzChild = spawn(
+    path.join(ROOT, "node_modules", ".bin", "hardhat"),
+    ["test", "test/gateway/fuzz-routes.test.ts"],
+    {
+      cwd: ROOT,
+      env: { ...process.env, FUZZ_RUNS: String(fuzzCases), FUZZ_FIGURES_FILE: file },
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
+  let out = "";
+  const keep = (d: Buffer) => (out = (out + d.toString()).slice(-4000));
+  fuzzChild.stdout?.on("data", keep);
+  fuzzChild.stderr?.on("data", keep);
+  const code = await new Promise<number | null>((resolve) => {
+    fuzzChild!.once("error", () => resolve(-1));
+    fuzzChild!.once("exit", (c) => resolve(c));
   });
+  fuzzChild = undefined;
+  if (code !== 0) {
+    passed = false;
+    figures.problems.push(`route fuzzing failed (exit ${code}): ${out.slice(-2000)}`);
+  }
   const routes = await readFile(file, "utf8")
     .then((t) => JSON.parse(t) as FuzzFigures["routes"])
     .catch(() => [] as FuzzFigures["routes"]);

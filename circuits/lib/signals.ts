@@ -225,6 +225,20 @@ export function cohortFieldOf(policy: Pick<Policy, "fieldMask">, field: number):
   return Math.log2(nibble);
 }
 
+/** The fields an answer aggregates: fieldA unless COUNT, and fieldB for the ratio kinds. */
+export function aggregatedFields(query: {
+  kind: number;
+  fieldA: number;
+  fieldB: number;
+}): number[] {
+  const fields: number[] = [];
+  if (query.kind !== AggregateKind.Count) fields.push(query.fieldA);
+  if (query.kind === AggregateKind.RatioPpm || query.kind === AggregateKind.ThresholdPpm) {
+    fields.push(query.fieldB);
+  }
+  return fields;
+}
+
 /**
  * The cohort of an answer, as the circuit bounds it: the records of the range (`count`), and for
  * the fields the kind aggregates (fieldA unless COUNT, fieldB for the ratio kinds) that have a
@@ -236,12 +250,7 @@ export function answerCohort(
   count: bigint,
   sums: readonly bigint[],
 ): bigint {
-  const fields: number[] = [];
-  if (query.kind !== AggregateKind.Count) fields.push(query.fieldA);
-  if (query.kind === AggregateKind.RatioPpm || query.kind === AggregateKind.ThresholdPpm) {
-    fields.push(query.fieldB);
-  }
-  return fields.reduce((least, f) => {
+  return aggregatedFields(query).reduce((least, f) => {
     const c = cohortFieldOf(policy, f);
     const n = c === null ? count : sums[c]!;
     return n < least ? n : least;

@@ -22,6 +22,12 @@ export interface AnsweredEntry {
   hi: string;
   /** The used predicate slots, packed as signed (decimal strings). */
   predicates: string[];
+  /**
+   * Set when the answer aggregated a field the policy's cohort map defines over a selection:
+   * the 0/1 field that selects it (the set is then the range's records with that field >= 1,
+   * a separate family of sets; absent: the range's records, as every entry before it existed).
+   */
+  cohortField?: number;
 }
 
 type Sub = ReturnType<GatewayStore["sublevel"]>;

@@ -28,8 +28,10 @@
  *   set, the next one's too) are the cells; which range sets contain a record depends only on
  *   its cell and its version set, so each (cell, version set) is counted as a whole, in records
  *   (an interval of empty days holds none, whatever its width in keys).
- * - Predicate sets are evaluated record by record on the cells their key range touches (a scan
- *   query's range is at most one scan window, a few records), which is exact for any predicate.
+ * - Predicate sets are evaluated record by record on the cells their key range touches, which is
+ *   exact for any predicate: a scan query's range is one scan window (a few records); the
+ *   selection of a filtered field (query-checks.ts `answerSets`: its 0/1 cohort field >= 1) can
+ *   span a whole range, linear in the records of the cells it touches.
  * - Membership is summarised by a hash: each answered set gets a pseudo-random 64-bit id and a
  *   record's class is the sum (mod 2^64) of the ids of the sets that hold it (0: none). Two
  *   different classes share a hash with probability about C²/2^65 for C classes (below 10^-10
@@ -198,6 +200,20 @@ function filterQuery(predicates: readonly Predicate[]): FilterQuery {
   return { kind: 0, fieldA: 0, fieldB: 0, lo: 0n, hi: 0n, threshold: 0n, nonce: 0n, predicates };
 }
 
+/**
+ * AND-ed filters of any number (a set may carry a query's three predicates and the cohort
+ * field's selection on top), one filter query each: `matchesPredicates` takes at most three.
+ */
+type Filters = readonly FilterQuery[];
+
+function filtersOf(predicates: readonly Predicate[]): Filters {
+  return predicates.map((p) => filterQuery([p]));
+}
+
+function matchesAll(filters: Filters, values: readonly bigint[]): boolean {
+  return filters.every((f) => matchesPredicates(f, values));
+}
+
 /** Where a set's records fall in the cells: version index, first and last cell. */
 interface Placed {
   set: RecordSet;
@@ -240,13 +256,13 @@ export function checkDifferencing(
   const nVersions = universe.versionIds.length;
   // H[v][c]: sum of the ids of the answered range sets (no predicates) of version v over cell c
   const H = Array.from({ length: nVersions }, () => new BigUint64Array(cells + 1));
-  const filtered: (Placed & { id: bigint; query: FilterQuery })[] = [];
+  const filtered: (Placed & { id: bigint; filters: Filters })[] = [];
   const fine = new Int32Array(cells + 1); // > 0: a predicate set touches the cell
   answered.forEach((s, i) => {
     const p = place(s);
     const id = setId(i);
     if (s.predicates.length > 0) {
-      filtered.push({ ...p, id, query: filterQuery(s.predicates) });
+      filtered.push({ ...p, id, filters: filtersOf(s.predicates) });
       fine[p.first]! += 1;
       fine[p.last + 1]! -= 1;
     } else {
@@ -281,7 +297,7 @@ export function checkDifferencing(
   const sets = universe.versionSets;
   const holds = sets.map((s) => new Set(s));
   const nextRangeOnly = next.predicates.length === 0;
-  const nextQuery = filterQuery(next.predicates);
+  const nextFilters = filtersOf(next.predicates);
   for (let c = 0; c < cells; c++) {
     const a = universe.lowerBound(bounds[c]!);
     const b = universe.lowerBound(bounds[c + 1]!);
@@ -302,10 +318,10 @@ export function checkDifferencing(
       for (const v of sets[e.mask]!) h += H[v]![c]!;
       for (const f of filtersAt.get(c) ?? []) {
         if (!holds[e.mask]!.has(f.v)) continue;
-        if (matchesPredicates(f.query, e.values)) h += f.id;
+        if (matchesAll(f.filters, e.values)) h += f.id;
       }
       const taken =
-        inNextRange && holds[e.mask]!.has(nextAt.v) && matchesPredicates(nextQuery, e.values);
+        inNextRange && holds[e.mask]!.has(nextAt.v) && matchesAll(nextFilters, e.values);
       add(h & MASK64, taken, e.count);
     }
   }

@@ -26,12 +26,18 @@
 import { toBeHex, zeroPadValue } from "ethers";
 import {
   AggregateKind,
+  aggregatedFields,
   answerCohort,
   cohortFieldOf,
   thresholdAllowed,
   type Policy,
 } from "../../circuits/lib/signals.js";
-import { matchesPredicates, type Predicate } from "../../circuits/lib/query.js";
+import {
+  matchesPredicates,
+  packPredicate,
+  PredicateOp,
+  type Predicate,
+} from "../../circuits/lib/query.js";
 import { rangeAggregates, scanWindow } from "../../circuits/lib/witness.js";
 import type { QueryBody } from "../../protocol/api.js";
 import {
@@ -551,11 +557,40 @@ async function universeOf(
 }
 
 /**
+ * The record sets an answer is a function of, each in its family: the query's range and
+ * predicates for COUNT and for the fields without a cohort field; for a field the policy's cohort
+ * map defines over a selection (an indicator schema's filtered field, 0 outside it), the records
+ * its 0/1 cohort field selects within them. A filtered field's sums exist only over its
+ * selection, so its answers are compared with the answers of that family alone: two answers
+ * over ranges that differ by k records of which one is selected differ by that record's value
+ * (counted in the range's records, the guard let it through), while a plain question after a
+ * filtered one on the same window reveals no filtered value of the records it adds.
+ */
+function answerSets(
+  policy: Policy,
+  q: SignedQuery,
+  predicates: readonly Predicate[],
+): { cohortField: number | null; predicates: Predicate[] }[] {
+  const fields = aggregatedFields(q);
+  const cohorts = fields.map((f) => cohortFieldOf(policy, f));
+  const sets: { cohortField: number | null; predicates: Predicate[] }[] = [];
+  if (fields.length === 0 || cohorts.includes(null)) {
+    sets.push({ cohortField: null, predicates: [...predicates] });
+  }
+  for (const c of new Set(cohorts.filter((c) => c !== null))) {
+    const selected = { field: c, op: PredicateOp.Ge, value: 1n };
+    sets.push({ cohortField: c, predicates: [...predicates, selected] });
+  }
+  return sets;
+}
+
+/**
  * The differencing guard (usecases/differencing.ts): over every record set the signer and the
  * addresses the chain links to it (`linked`) have been answered on for this asset, under any
- * grant and on any version, the query's set must not create an atom of 1 … k−1 records (k = the
- * grant's minimum cohort). Refuses with DIFFERENCING_RISK; otherwise returns the entry to keep
- * once the query is accepted.
+ * grant and on any version, each of the query's sets ({@link answerSets}) must not create an
+ * atom of 1 … k−1 records among the sets of its family (k = the grant's minimum cohort).
+ * Refuses with DIFFERENCING_RISK; otherwise returns the entries to keep once the query is
+ * accepted.
  */
 export async function differencingOf(
   ctx: GatewayContext,
@@ -564,17 +599,18 @@ export async function differencingOf(
   version: ServedVersion,
   predicates: readonly Predicate[],
   linked: readonly string[],
-): Promise<AnsweredEntry> {
+): Promise<AnsweredEntry[]> {
   const assetId = q.assetId.toString();
-  const entry: AnsweredEntry = {
+  const entries = answerSets(policy, q, predicates).map((set): AnsweredEntry => ({
     versionId: version.versionId.toString(),
     root: version.root.toString(),
     lo: q.lo.toString(),
     hi: q.hi.toString(),
-    predicates: (q.predicates ?? []).filter((x) => x !== 0n).map(String),
-  };
+    predicates: set.predicates.map((p) => packPredicate(p).toString()),
+    ...(set.cohortField === null ? {} : { cohortField: set.cohortField }),
+  }));
   const answered = await answeredStore(ctx.store).ofAll(assetId, linked);
-  const versions = new Map([[entry.versionId, version.local]]);
+  const versions = new Map([[version.versionId.toString(), version.local]]);
   for (const a of answered) {
     if (versions.has(a.versionId)) continue;
     const v = await ctx.store.getVersionByRoot(a.root);
@@ -592,19 +628,18 @@ export async function differencingOf(
     hi: BigInt(e.hi),
     predicates: e.predicates.map((p) => unpackPredicate(BigInt(p))),
   });
-  const risk = checkDifferencing(
-    await universeOf(ctx, versions),
-    answered.map(setOf),
-    { ...setOf(entry), predicates },
-    policy.minCohort,
-  );
-  if (risk) {
-    throw new AppError(
-      "DIFFERENCING_RISK",
-      `together with the answers this consumer already has on asset ${q.assetId}, this answer would single out fewer records than the grant's minimum cohort (k = ${policy.minCohort}); ask for ranges that differ from earlier ones by at least k records`,
-    );
+  const universe = await universeOf(ctx, versions);
+  for (const entry of entries) {
+    const family = answered.filter((a) => a.cohortField === entry.cohortField).map(setOf);
+    const risk = checkDifferencing(universe, family, setOf(entry), policy.minCohort);
+    if (risk) {
+      throw new AppError(
+        "DIFFERENCING_RISK",
+        `together with the answers this consumer already has on asset ${q.assetId}, this answer would single out fewer records than the grant's minimum cohort (k = ${policy.minCohort}); ask for ranges that differ from earlier ones by at least k records`,
+      );
+    }
   }
-  return entry;
+  return entries;
 }
 
 /** Keeps an accepted query's record set for the differencing guard. */
@@ -613,7 +648,15 @@ export async function keepAnswered(
   q: SignedQuery,
   signer: string,
   jobId: string,
-  entry: AnsweredEntry,
+  entries: readonly AnsweredEntry[],
 ): Promise<void> {
-  await answeredStore(ctx.store).add(q.assetId.toString(), signer, jobId, entry);
+  // one key per set: the job's first set keeps the job id alone (as before several sets)
+  for (const [i, entry] of entries.entries()) {
+    await answeredStore(ctx.store).add(
+      q.assetId.toString(),
+      signer,
+      i === 0 ? jobId : `${jobId}#${i}`,
+      entry,
+    );
+  }
 }

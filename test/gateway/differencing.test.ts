@@ -11,7 +11,7 @@
 import { expect } from "chai";
 import { network } from "hardhat";
 import { ZeroHash, type Signer } from "ethers";
-import { AggregateKind, type Policy } from "../../circuits/lib/signals.js";
+import { AggregateKind, cohortMapBits, type Policy } from "../../circuits/lib/signals.js";
 import { PredicateOp } from "../../circuits/lib/query.js";
 import { versionIdOf } from "../../gateway/chain.js";
 import { DATA_DEPENDENT_REFUSALS } from "../../protocol/api.js";
@@ -104,7 +104,7 @@ interface Env {
  * grant per consumer (signers `from`, `from + 1`, …) under `policy` (k = 3 by default).
  */
 async function setup(
-  opts: { consumers?: number; from?: number; policy?: Policy } = {},
+  opts: { consumers?: number; from?: number; policy?: Policy; data?: UploadData } = {},
 ): Promise<Env> {
   const { gw, pp, owner, domain } = shared;
   const signers = await ethers.getSigners();
@@ -138,7 +138,7 @@ async function setup(
     const pub = await publishLocal(gw, pp, owner, domain, assetId, up.body.version);
     expect(pub.status).to.equal(201);
   };
-  await publish({ format: "json", rows: rows() });
+  await publish(opts.data ?? { format: "json", rows: rows() });
   const ask = async (who: Signer, grantId: bigint, over: Partial<QueryMessage>) => {
     const q = queryMessage({ grantId, assetId, ...days(1, 8), nonce: nonce++, ...over });
     return call(gw.url, "POST", "/queries", await signQuery(who, domain, q));
@@ -228,6 +228,31 @@ describe("Gateway differencing guard", function () {
       await env.ask(c, env.grants[0]!, { predicates: ge(3n), ...days(2, 2) }),
     ];
     expect(outcomes(rs)).to.deep.equal(["202", REFUSED]);
+  });
+
+  it("refuses two ranges that differ by k records of which one is selected by a filtered field", async function () {
+    // field 0 defined over the records with field 1 = 1 (a cohort map, as an indicator schema's
+    // filtered field: 0 outside its selection); the records of July 2 and one of July 4 selected
+    const policy: Policy = { ...openPolicy(PART, 3), fieldMask: 0b1111 | cohortMapBits([1]) };
+    let july4 = 0;
+    const data = rows().map((r) => {
+      const selected =
+        r.productionDate === "2026-07-02" || (r.productionDate === "2026-07-04" && july4++ === 0);
+      return { ...r, hasBeenReworked: selected };
+    });
+    const env = await setup({ policy, data: { format: "json", rows: data } });
+    const c = env.consumers[0]!;
+    // July 2-3: 4 records, 3 selected; July 2-4: 8 records, 4 selected. In records of the range
+    // they differ by July 4's 4 (>= k = 3), but field 0's sums differ by one selected record's
+    const sum = { kind: AggregateKind.Sum, fieldA: 0 };
+    const rs = [
+      await env.ask(c, env.grants[0]!, { ...sum, ...days(2, 3) }),
+      await env.ask(c, env.grants[0]!, { ...sum, ...days(2, 4) }),
+    ];
+    expect(outcomes(rs)).to.deep.equal(["202", REFUSED]);
+    // a COUNT reads no filtered field: its sets are compared with the range family only
+    const count = await env.ask(c, env.grants[0]!, { kind: AggregateKind.Count, ...days(2, 4) });
+    expect(outcomes([count])).to.deep.equal(["202"]);
   });
 
   it("refuses the same range on a later version that added one record", async function () {

@@ -23,7 +23,7 @@ import {
   STORE_SCHEMA_VERSION,
   type StoredVersion,
 } from "../../gateway/store/index.js";
-import { ROW_BYTES, writeRow } from "../../gateway/store/rows.js";
+import { readRow, ROW_BYTES, writeRow } from "../../gateway/store/rows.js";
 import {
   levelsToStore,
   loadTreeSlice,
@@ -212,6 +212,42 @@ describe("Stored tree levels", function () {
       expect(t.root).to.equal(full.root);
       expect(() => t.node(0, 40)).to.throw(/not in the loaded slice/);
       expect(() => t.leaf(40)).to.throw(/not in the loaded slice/);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("names the leaves whose rows do not hash to the stored level above them (a changed record)", async function () {
+    const dir = tempDir();
+    const store = await GatewayStore.open(dir);
+    try {
+      const r = rng(11);
+      const records = randomRecords(r, 20);
+      const salts = records.map(() => randomSalt());
+      const full = await buildTree(records, salts, DEPTH, { minMaxField: M });
+      const v = await putVersion(store, full, records, salts, 2);
+      // the rows as a lying store would give them: record 5 (leaf 6) with another first value
+      const honest = store.treeSource(v);
+      const lying = {
+        ...honest,
+        rows: async (from: number, to: number) => {
+          const rows = await honest.rows(from, to);
+          if (from <= 5 && 5 < to) {
+            const rec = readRow(rows, 5 - from);
+            const changed = { ...rec, values: [rec.values[0]! + 1n, ...rec.values.slice(1)] };
+            writeRow(rows, 5 - from, changed, rec.salt);
+          }
+          return rows;
+        },
+      };
+      const shape = { ...v, treeLevelsFrom: v.treeLevelsFrom! };
+      let err: Error | undefined;
+      await loadTreeSlice(shape, M, [6], lying).catch((e: Error) => (err = e));
+      expect(err?.message).to.equal(
+        "the records do not rebuild the root: leaves 4..7 hash to another node than the one stored at level 2",
+      );
+      // a leaf of another block reads other rows and loads
+      expect(sliceTree(await loadTreeSlice(shape, M, [13], lying)).root).to.equal(full.root);
     } finally {
       await store.close();
     }

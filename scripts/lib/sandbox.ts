@@ -52,6 +52,11 @@ export async function buildFor(circuit: string, say: (line: string) => void): Pr
   // and the audit circuit of the same depth: suppliers check a version before signing it and
   // auditors sample published versions with it (issue 15)
   const audit = `audit_d${depthOf(circuit)}`;
+  // the native Poseidon and Groth16 prover (cached; a failed build only warns, and trees and
+  // proofs then run in JavaScript): without them a fresh clone's demo hashed and proved ~3-5x slower
+  await runCommand("tsx", ["circuits/native/build.ts"], {
+    onLine: (l) => l.trim() && say(l.trim()),
+  });
   await runCommand("tsx", ["scripts/build-circuits.ts", "--only", `${circuit},${audit}`], {
     onLine: (l) => l.trim() && say(l.trim()),
   });

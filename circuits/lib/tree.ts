@@ -443,6 +443,24 @@ export async function buildTree(
 
 /** Trees with at least this many leaves are hashed on worker threads by the JS engine. */
 const PARALLEL_THRESHOLD = 1 << 14;
+
+/**
+ * The siblings of leaf `index` from level 0 up (each node as `node(level, i)` gives it): the
+ * path a Merkle-sum proof of that leaf carries.
+ */
+export function siblingPath(
+  depth: number,
+  node: (level: number, index: number) => bigint[],
+  index: number,
+): bigint[][] {
+  if (!Number.isInteger(index) || index < 0 || index >= 2 ** depth) {
+    throw new RangeError(`no leaf ${index}`);
+  }
+  const out: bigint[][] = [];
+  for (let l = 0; l < depth; l++) out.push(node(l, (index >> l) ^ 1));
+  return out;
+}
+
 /**
  * Copies every node of `out` (level `level`, `size` nodes) whose shift is not NO_REUSE from
  * `prevLevel` (node i ← previous node i − shift / 2^level), in runs; returns the others.
@@ -505,14 +523,7 @@ function makeTree(st: TreeState): MerkleSumTree {
     node,
     leaf: leafAt,
     keyAt: (i) => (i >= 0 && i < 2 ** depth ? keyAt(i) : KEY_HIGH_SENTINEL),
-    path(index: number): bigint[][] {
-      if (!Number.isInteger(index) || index < 0 || index >= 2 ** depth) {
-        throw new RangeError(`no leaf ${index}`);
-      }
-      const out: bigint[][] = [];
-      for (let l = 0; l < depth; l++) out.push(node(l, (index >> l) ^ 1));
-      return out;
-    },
+    path: (index: number) => siblingPath(depth, node, index),
   };
   states.set(tree, st);
   return tree;

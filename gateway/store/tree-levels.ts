@@ -17,6 +17,7 @@ import {
   KEY_LOW_SENTINEL,
   nodeTupleAt,
   type Leaf,
+  siblingPath,
   type MerkleSumTree,
 } from "../../circuits/lib/tree.js";
 import {
@@ -137,14 +138,7 @@ export function sliceTree(s: TreeSlice): MerkleSumTree {
     node,
     leaf,
     keyAt: (i) => (i >= 0 && i < 2 ** depth ? keyAt(i) : KEY_HIGH_SENTINEL),
-    path(index: number): bigint[][] {
-      if (!Number.isInteger(index) || index < 0 || index >= 2 ** depth) {
-        throw new RangeError(`no leaf ${index}`);
-      }
-      const out: bigint[][] = [];
-      for (let l = 0; l < depth; l++) out.push(node(l, (index >> l) ^ 1));
-      return out;
-    },
+    path: (index: number) => siblingPath(depth, node, index),
   };
 }
 

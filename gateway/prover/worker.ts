@@ -140,7 +140,10 @@ function isThread(): boolean {
   return !process.send;
 }
 
-const useNative = artifacts.prover !== "snarkjs" && loadNativeProver() !== null;
+// Not in a worker thread (the benchmark's former mode): each native proof is checked with
+// snarkjs' verify, whose curve starts ffjavascript's thread pool, which cannot start there
+// ("Worker is not a constructor"); that mode proves with snarkjs single-threaded, as it did.
+const useNative = !isThread() && artifacts.prover !== "snarkjs" && loadNativeProver() !== null;
 const vkeys = new Map<string, Promise<unknown>>();
 
 /** A Groth16 proof of a computed witness (`wtns`: snarkjs' in-memory .wtns) with the zkey. */

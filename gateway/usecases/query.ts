@@ -164,7 +164,7 @@ export async function runJob(ctx: GatewayContext, job: Job): Promise<void> {
     if ((e as Error)?.message === "prover pool closed") return; // shutting down: resumes on restart
     const code = e instanceof AppError ? e.code : "INTERNAL";
     ctx.metrics.queries.inc({ status: "failed" });
-    ctx.log.error({ requestId: job.requestId, code }, "proving failed");
+    ctx.log.error({ requestId: job.requestId, code, err: e }, "proving failed");
     await ctx.store
       .updateJob(job.id, {
         status: "failed",

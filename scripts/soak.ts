@@ -265,6 +265,10 @@ async function main() {
         circuit: { name: "range_d4", depth: 4, artifactsDir: "circuits/build/range_d4" },
         rateLimitPerMinute: 100_000,
         ipRateLimitPerMinute: 1_000_000,
+        // The soak publishes hundreds of versions in ten minutes: with the default per-owner
+        // caps (10^7 relayed gas a day ≈ 100 publications) every query after the fifth minute
+        // was refused OWNER_CAP_REACHED, and kills no longer cut proofs or broadcasts.
+        limits: { versionsPerOwner: 1_000_000, relayerGasPerOwnerPerDay: 1_000_000_000_000 },
         relayer: { enabled: true, pollMs: 100, baseBackoffMs: 100, maxBackoffMs: 2000 },
         sender: {
           stuckAfterMs: 30_000,

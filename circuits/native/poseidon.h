@@ -104,7 +104,7 @@ static inline void fe_add(fe *r, const fe *a, const fe *b) {
     unsigned char c_ = 0;                     \
     ADDC(c_, lo, (uint64_t)p_, &lo);          \
     ADDC(c_, hi, (uint64_t)(p_ >> 64), &hi);  \
-    top += c_;                                \
+    ADDC(c_, top, 0, &top);                                \
   } while (0)
 /* acc >>= 64 */
 #define ACC_SHIFT() \
@@ -175,7 +175,7 @@ static inline void fe_dot_wide(uint64_t w[8], const fe *a, int sa, const fe *b, 
           unsigned char c_ = 0;
           ADDC(c_, lo2, (uint64_t)p_, &lo2);
           ADDC(c_, hi2, (uint64_t)(p_ >> 64), &hi2);
-          top2 += c_;
+          ADDC(c_, top2, 0, &top2);
         }
       }
     }

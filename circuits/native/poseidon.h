@@ -5,10 +5,11 @@
  * poseidon_constants_opt.json into poseidon_constants.h (circuits/native/build.ts), never
  * pasted here. Field elements are 4 x 64-bit limbs in Montgomery form (R = 2^256); products
  * are scanned column by column (Montgomery reduction interleaved, or once per dot product).
- * No Node.js dependency (addon.c wraps it). A C micro-benchmark of the permutation alone
- * (thread CPU time, AMD EPYC, GCC 12 -O3): P7 54 us, P16 151 us; the former CIOS code with
- * __int128 carries took 86 and 225 us. Other than on x86-64 the carries fall back to
- * __int128 (same results, slower with GCC).
+ * No Node.js dependency (addon.c wraps it). CPU time per hash in the addon on a tree's real
+ * inputs (one thread, AMD EPYC, GCC 12 -O3): leaf (P7) 51 us, node (P16) 141 us; the former
+ * CIOS code with __int128 carries took 70 and 168 us (on random full-width inputs, a C
+ * micro-benchmark of the permutation alone: 54 / 151 us against 86 / 225 us). Other than on
+ * x86-64 the carries fall back to __int128 (same results, slower with GCC).
  */
 #ifndef PARTPROOF_POSEIDON_H
 #define PARTPROOF_POSEIDON_H
@@ -104,7 +105,7 @@ static inline void fe_add(fe *r, const fe *a, const fe *b) {
     unsigned char c_ = 0;                     \
     ADDC(c_, lo, (uint64_t)p_, &lo);          \
     ADDC(c_, hi, (uint64_t)(p_ >> 64), &hi);  \
-    ADDC(c_, top, 0, &top);                                \
+    top += c_;                                \
   } while (0)
 /* acc >>= 64 */
 #define ACC_SHIFT() \
@@ -175,7 +176,7 @@ static inline void fe_dot_wide(uint64_t w[8], const fe *a, int sa, const fe *b, 
           unsigned char c_ = 0;
           ADDC(c_, lo2, (uint64_t)p_, &lo2);
           ADDC(c_, hi2, (uint64_t)(p_ >> 64), &hi2);
-          ADDC(c_, top2, 0, &top2);
+          top2 += c_;
         }
       }
     }

@@ -135,8 +135,7 @@ function sortPacked(
   const w = new Uint32Array(packed.buffer, packed.byteOffset, n * W);
   // word order of significance: key (words 3..0), v0..v3 (hi, lo each), salt (words 19..12)
   const order = [3, 2, 1, 0, 5, 4, 7, 6, 9, 8, 11, 10, 19, 18, 17, 16, 15, 14, 13, 12];
-  const idx = Array.from({ length: n }, (_, i) => i);
-  idx.sort((i, j) => {
+  const cmp = (i: number, j: number): number => {
     const a = i * W;
     const b = j * W;
     for (const k of order) {
@@ -144,7 +143,25 @@ function sortPacked(
       if (d !== 0) return d;
     }
     return 0;
-  });
+  };
+  // An appended version's records arrive as the previous version's, already in this order,
+  // then the new batch: only what follows the longest ordered prefix is sorted, then merged in
+  // (at 10^6 records a full sort took ~3 s of an append's ~11 s). Same order as a full sort:
+  // records that compare equal are byte-identical, key, values and salt.
+  let prefix = Math.min(n, 1);
+  while (prefix < n && cmp(prefix - 1, prefix) <= 0) prefix++;
+  let idx: number[];
+  if (prefix === n) {
+    idx = Array.from({ length: n }, (_, i) => i);
+  } else {
+    const tail = Array.from({ length: n - prefix }, (_, i) => prefix + i).sort(cmp);
+    idx = new Array<number>(n);
+    let a = 0;
+    let b = 0;
+    for (let k = 0; k < n; k++) {
+      idx[k] = b >= tail.length || (a < prefix && cmp(a, tail[b]!) <= 0) ? a++ : tail[b++]!;
+    }
+  }
   const out = new Uint8Array(packed.length);
   for (let k = 0; k < n; k++) {
     out.set(
@@ -287,7 +304,16 @@ function leafShifts(
   for (let p = 0; p < n; p++) {
     const r = records[p]!;
     let c = -1;
-    while (q < pn && (c = compareRecords(prev.records[q]!, prev.salts[q]!, r, salts[p]!)) < 0) q++;
+    for (; q < pn; q++) {
+      // the previous version's own record objects (an append in memory) match without the
+      // bigint comparisons, ~2.5 s of an append onto 10^6 records
+      const pr = prev.records[q]!;
+      c =
+        pr === r && prev.salts[q] === salts[p]
+          ? 0
+          : compareRecords(pr, prev.salts[q]!, r, salts[p]!);
+      if (c >= 0) break;
+    }
     if (q < pn && c === 0 && keyOf(records, p + 1) === keyOf(prev.records, q + 1)) {
       shift[p + 1] = p - q;
     }

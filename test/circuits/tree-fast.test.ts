@@ -86,6 +86,20 @@ describe("buildTree engines", function () {
 
   for (const engine of ["native", "js"] as const) {
     describe(`${engine} engine`, function () {
+      it("equals the reference tree node for node on the largest keys, values and salts", async function () {
+        // the field arithmetic's edge: salts p − 1 and p − 2 (the largest field elements),
+        // values 2^64 − 1, keys up to 2^128 − 2 (sums then carry into the high words)
+        const FR_MINUS_1 =
+          21888242871839275222246405745257275088548364400416034343698204186575808495616n;
+        const records = Array.from({ length: 9 }, (_, i) => ({
+          key: (1n << 128n) - 2n - BigInt(i % 3),
+          values: [VALUE_MAX, VALUE_MAX - BigInt(i), 0n, VALUE_MAX],
+        }));
+        const data = { records, salts: records.map((_, i) => FR_MINUS_1 - BigInt(i % 2)) };
+        const tree = await buildTree(data.records, data.salts, 4, { engine, workers: 1 });
+        await expectSameAsReference(tree, data);
+      });
+
       for (const [title, n, depth, keySpace, m] of cases) {
         it(`equals the reference tree node for node on ${title}`, async function () {
           const data = dataSet(n, BigInt(n * 31 + depth), keySpace);

@@ -39,6 +39,46 @@ describe("buildTree", function () {
       expect(b.root).to.equal(a.root);
     });
 
+    it("is the same when the input is an ordered prefix and an unordered tail (the append path), also with ties across them", async function () {
+      const many = Array.from({ length: 200 }, (_, i) => ({
+        key: BigInt(1 + ((i * 37) % 61)),
+        values: [BigInt(i % 5), 1n, 0n, BigInt(i % 7)],
+      }));
+      const manySalts = sampleSalts(many.length).map((s, i) => (i % 9 === 0 ? 5n : s));
+      const shuffled = many.map((_, i) => (i * 53) % many.length); // 53 is prime to 200
+      const ref = await buildTree(
+        shuffled.map((i) => many[i]!),
+        shuffled.map((i) => manySalts[i]!),
+        9,
+      );
+      const sorted = ref.leaf; // leaves 1..200 are the records in the tree's order
+      const inOrder = Array.from({ length: many.length }, (_, i) => sorted(i + 1));
+      const prefix = inOrder.slice(0, 150);
+      // the tail: the last 50 in reverse, and copies of three prefix records (byte-identical ties)
+      const tail = [...inOrder.slice(150).reverse(), inOrder[3]!, inOrder[77]!, inOrder[149]!];
+      const rec = (l: (typeof inOrder)[number]) => ({ key: l.key, values: [...l.values] });
+      const mixed = await buildTree(
+        [...prefix, ...tail].map(rec),
+        [...prefix, ...tail].map((l) => l.salt),
+        9,
+      );
+      const all = [...prefix, ...tail].reverse(); // the same records, no long ordered prefix
+      const reordered = await buildTree(
+        all.map(rec),
+        all.map((l) => l.salt),
+        9,
+      );
+      expect(mixed.root).to.equal(reordered.root);
+      // wholly in order already (nothing to sort): the same tree as from the shuffled input
+      const ordered = await buildTree(
+        inOrder.map(rec),
+        inOrder.map((l) => l.salt),
+        9,
+      );
+      expect(ordered.root).to.equal(ref.root);
+      for (let i = 0; i <= 203; i++) expect(mixed.leaf(i)).to.deep.equal(reordered.leaf(i));
+    });
+
     it("is the same when hashed on worker threads", async function () {
       const many = Array.from({ length: 300 }, (_, i) => ({
         key: BigInt(1 + (i % 97)),

@@ -3,20 +3,23 @@
  * R1CS with snarkjs (edited witnesses included), and read signal names from the .sym file.
  * Not used by the gateway.
  */
-import { execFileSync } from "node:child_process";
+import { execFile, execFileSync, type ChildProcess } from "node:child_process";
 import {
   existsSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
+  renameSync,
   rmSync,
   statSync,
   writeFileSync,
 } from "node:fs";
 import { createHash } from "node:crypto";
-import { tmpdir } from "node:os";
+import { createRequire } from "node:module";
+import { availableParallelism, tmpdir } from "node:os";
 import path from "node:path";
+import pLimit from "p-limit";
 // @ts-expect-error snarkjs ships no type declarations
 import * as snarkjs from "snarkjs";
 // @ts-expect-error circom_runtime ships no type declarations
@@ -189,25 +192,93 @@ function normalName(signal: string): string {
   return signal.replace(/(_\d+)_\d+(?=[.[]|$)/g, "$1");
 }
 
+/** The circom2 compiler's command line (node + its cli.js): a direct child, so it can be ended. */
+const CIRCOM2_CLI = createRequire(import.meta.url).resolve("circom2/cli.js");
+
 /**
- * Compiles (once; cached under circuits/build/<name>/relaxed-<hash>) a copy of circuit `name`
- * with `edits` applied, without optimisation, and returns its files.
+ * At most this many relaxed copies compile at once (one per core, at most 2): circom2 is
+ * WebAssembly on one thread, so two compiles take the time of one on two free cores.
  */
-function ensureRelaxed(name: string, edits: readonly SourceEdit[]): CircuitFiles {
+const compileSlots = pLimit(Math.min(2, availableParallelism()));
+
+/** Relaxed copies compiling or compiled in this process, by cache folder. */
+const relaxedCopies = new Map<string, Promise<CircuitFiles>>();
+
+/** Compiles still running; ended if the process exits first (their output is never used then). */
+const running = new Set<ChildProcess>();
+let endsRunningAtExit = false;
+
+/** Runs `node circom2/cli.js args` from the repository root; rejects with its stderr on failure. */
+function circom2(args: readonly string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = execFile(
+      process.execPath,
+      [CIRCOM2_CLI, ...args],
+      { cwd: REPO_ROOT, maxBuffer: 64 * 1024 * 1024 },
+      (error, _stdout, stderr) => {
+        running.delete(child);
+        if (error)
+          reject(new Error(`circom2 ${args.join(" ")} failed: ${error.message}\n${stderr}`));
+        else resolve();
+      },
+    );
+    running.add(child);
+    if (!endsRunningAtExit) {
+      endsRunningAtExit = true;
+      process.once("exit", () => {
+        for (const c of running) c.kill();
+      });
+    }
+  });
+}
+
+/**
+ * The cached copy of circuit `name` with `edits` applied (circuits/build/<name>/relaxed-<hash>),
+ * compiled without optimisation if it is not there yet. The same copy is compiled once per
+ * process however often it is asked for; at most two compile at a time. A compile writes into a
+ * temporary folder renamed into place when complete, so a stopped run or another process
+ * compiling the same copy never leaves a half-written cache entry.
+ */
+function ensureRelaxed(name: string, edits: readonly SourceEdit[]): Promise<CircuitFiles> {
   const main = `circuits/main/${name}.circom`;
   const hash = createHash("sha256")
     .update(JSON.stringify(edits))
     .update(String(newestSource(main)))
     .digest("hex")
     .slice(0, 16);
-  const base = circuitFiles(name).dir;
-  const dir = path.join(base, `relaxed-${hash}`);
-  const src = path.join(dir, "src");
-  const r1cs = path.join(dir, `${name}.r1cs`);
-  const wasm = path.join(dir, `${name}_js`, `${name}.wasm`);
-  const sym = path.join(dir, `${name}.sym`);
-  if (!(existsSync(r1cs) && existsSync(wasm) && existsSync(sym))) {
-    mkdirSync(src, { recursive: true });
+  const dir = path.join(circuitFiles(name).dir, `relaxed-${hash}`);
+  let copy = relaxedCopies.get(dir);
+  if (copy === undefined) {
+    copy = compileSlots(() => compileRelaxed(name, edits, dir));
+    relaxedCopies.set(dir, copy);
+  }
+  return copy;
+}
+
+/** The files of the relaxed copy of `name` in `dir`. */
+function relaxedFiles(name: string, dir: string): CircuitFiles {
+  return {
+    ...circuitFiles(name),
+    dir,
+    r1cs: path.join(dir, `${name}.r1cs`),
+    wasm: path.join(dir, `${name}_js`, `${name}.wasm`),
+    sym: path.join(dir, `${name}.sym`),
+  };
+}
+
+async function compileRelaxed(
+  name: string,
+  edits: readonly SourceEdit[],
+  dir: string,
+): Promise<CircuitFiles> {
+  const files = relaxedFiles(name, dir);
+  if (existsSync(files.r1cs) && existsSync(files.wasm) && existsSync(files.sym)) return files;
+  const main = `circuits/main/${name}.circom`;
+  const tmp = `${dir}.tmp-${process.pid}`;
+  rmSync(tmp, { recursive: true, force: true });
+  const src = path.join(tmp, "src");
+  mkdirSync(src, { recursive: true });
+  try {
     const circuitsDir = path.join(REPO_ROOT, "circuits");
     for (const f of readdirSync(circuitsDir).filter((f) => f.endsWith(".circom"))) {
       writeFileSync(path.join(src, f), readFileSync(path.join(circuitsDir, f), "utf8"));
@@ -229,24 +300,39 @@ function ensureRelaxed(name: string, edits: readonly SourceEdit[]): CircuitFiles
       }
       writeFileSync(file, text.slice(0, at) + insert + text.slice(at + e.remove.length));
     }
-    execFileSync(
-      "npx",
-      [
-        "circom2",
-        path.relative(REPO_ROOT, path.join(src, `${name}.circom`)),
-        "--r1cs",
-        "--wasm",
-        "--sym",
-        "--O0",
-        "-l",
-        "node_modules",
-        "-o",
-        path.relative(REPO_ROOT, dir),
-      ],
-      { cwd: REPO_ROOT, stdio: "pipe" },
-    );
+    await circom2([
+      path.relative(REPO_ROOT, path.join(src, `${name}.circom`)),
+      "--r1cs",
+      "--wasm",
+      "--sym",
+      "--O0",
+      "-l",
+      "node_modules",
+      "-o",
+      path.relative(REPO_ROOT, tmp),
+    ]);
+    // another process may have put the same copy in place meanwhile: keep that one
+    if (existsSync(dir)) rmSync(tmp, { recursive: true, force: true });
+    else renameSync(tmp, dir);
+    return files;
+  } catch (e) {
+    rmSync(tmp, { recursive: true, force: true });
+    throw e;
   }
-  return { ...circuitFiles(name), dir, r1cs, wasm, sym };
+}
+
+/**
+ * Starts compiling, in the background, the relaxed copies of circuit `name` that
+ * {@link relaxedWitness} will be asked for with each of `editLists`, and returns at once. A
+ * test file calls it when it is loaded, so its copies compile (two at a time) while the files
+ * before it run, instead of one after the other inside its tests. A compile that fails is
+ * reported by the relaxedWitness call that needs it.
+ */
+export function prepareRelaxed(name: string, editLists: readonly (readonly SourceEdit[])[]): void {
+  for (const edits of editLists) {
+    // handled here so that a failure waits for its test instead of crashing the run
+    ensureRelaxed(name, edits).catch(() => undefined);
+  }
 }
 
 /**
@@ -263,7 +349,7 @@ export async function relaxedWitness(
   edits: readonly SourceEdit[],
   input: Record<string, unknown>,
 ): Promise<bigint[]> {
-  const files = ensureRelaxed(name, edits);
+  const files = await ensureRelaxed(name, edits);
   const wc = await WitnessCalculatorBuilder(readFileSync(files.wasm));
   const relaxed = ((await wc.calculateWitness(input, true)) as unknown[]).map((v) =>
     BigInt(v as bigint),

@@ -5,6 +5,7 @@
  */
 import { execFile, execFileSync, type ChildProcess } from "node:child_process";
 import {
+  copyFileSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
@@ -13,11 +14,12 @@ import {
   renameSync,
   rmSync,
   statSync,
+  utimesSync,
   writeFileSync,
 } from "node:fs";
 import { createHash } from "node:crypto";
 import { createRequire } from "node:module";
-import { availableParallelism, tmpdir } from "node:os";
+import { availableParallelism, homedir, tmpdir } from "node:os";
 import path from "node:path";
 import pLimit from "p-limit";
 // @ts-expect-error snarkjs ships no type declarations
@@ -233,35 +235,59 @@ function circom2(args: readonly string[]): Promise<void> {
 }
 
 /**
- * The cached copy of circuit `name` with `edits` applied (circuits/build/<name>/relaxed-<hash>),
- * compiled without optimisation if it is not there yet. The same copy is compiled once per
- * process however often it is asked for; at most two compile at a time. A compile writes into a
- * temporary folder renamed into place when complete, so a stopped run or another process
- * compiling the same copy never leaves a half-written cache entry.
+ * Where relaxed copies are kept between runs and checkouts: PARTPROOF_RELAXED_CACHE, or
+ * ~/.cache/partproof/relaxed (beside the development ptau files). An entry is named by the
+ * circuit, the edits and the content of every source it is compiled from, so it is never stale
+ * and never changes once written; entries unused for {@link RELAXED_KEEP_DAYS} days are removed.
+ */
+function relaxedCacheDir(): string {
+  return (
+    process.env.PARTPROOF_RELAXED_CACHE ?? path.join(homedir(), ".cache", "partproof", "relaxed")
+  );
+}
+const RELAXED_KEEP_DAYS = 14;
+
+/** The cache key of `name` with `edits`: the edits, every source and the compiler's version. */
+function relaxedKey(name: string, edits: readonly SourceEdit[]): string {
+  const hash = createHash("sha256").update(JSON.stringify([name, edits]));
+  const circuitsDir = path.join(REPO_ROOT, "circuits");
+  const sources = readdirSync(circuitsDir)
+    .filter((f) => f.endsWith(".circom"))
+    .sort()
+    .map((f) => path.join(circuitsDir, f));
+  sources.push(path.join(REPO_ROOT, `circuits/main/${name}.circom`));
+  for (const f of sources) hash.update(`\0${path.basename(f)}\0`).update(readFileSync(f));
+  for (const pkg of ["circom2", "circomlib"]) {
+    hash.update(readFileSync(path.join(REPO_ROOT, "node_modules", pkg, "package.json")));
+  }
+  return hash.digest("hex").slice(0, 16);
+}
+
+/**
+ * The cached copy of circuit `name` with `edits` applied, compiled without optimisation if it
+ * is not in the cache yet. The same copy is compiled once per process however often it is asked
+ * for; at most two compile at a time. A copy is compiled into a temporary folder and renamed into
+ * place when complete, so a stopped run or another process compiling the same copy never leaves
+ * a half-written entry.
  */
 function ensureRelaxed(name: string, edits: readonly SourceEdit[]): Promise<CircuitFiles> {
-  const main = `circuits/main/${name}.circom`;
-  const hash = createHash("sha256")
-    .update(JSON.stringify(edits))
-    .update(String(newestSource(main)))
-    .digest("hex")
-    .slice(0, 16);
-  const dir = path.join(circuitFiles(name).dir, `relaxed-${hash}`);
-  let copy = relaxedCopies.get(dir);
+  const key = relaxedKey(name, edits);
+  const entry = path.join(relaxedCacheDir(), `${name}-${key}`);
+  let copy = relaxedCopies.get(entry);
   if (copy === undefined) {
-    copy = compileSlots(() => compileRelaxed(name, edits, dir));
-    relaxedCopies.set(dir, copy);
+    copy = compileSlots(() => compileRelaxed(name, edits, key, entry));
+    relaxedCopies.set(entry, copy);
   }
   return copy;
 }
 
-/** The files of the relaxed copy of `name` in `dir`. */
+/** The files of the relaxed copy of `name` in cache entry `dir`. */
 function relaxedFiles(name: string, dir: string): CircuitFiles {
   return {
     ...circuitFiles(name),
     dir,
     r1cs: path.join(dir, `${name}.r1cs`),
-    wasm: path.join(dir, `${name}_js`, `${name}.wasm`),
+    wasm: path.join(dir, `${name}.wasm`),
     sym: path.join(dir, `${name}.sym`),
   };
 }
@@ -269,14 +295,22 @@ function relaxedFiles(name: string, dir: string): CircuitFiles {
 async function compileRelaxed(
   name: string,
   edits: readonly SourceEdit[],
-  dir: string,
+  key: string,
+  entry: string,
 ): Promise<CircuitFiles> {
-  const files = relaxedFiles(name, dir);
-  if (existsSync(files.r1cs) && existsSync(files.wasm) && existsSync(files.sym)) return files;
+  const files = relaxedFiles(name, entry);
+  if (existsSync(files.r1cs) && existsSync(files.wasm) && existsSync(files.sym)) {
+    const now = new Date();
+    utimesSync(entry, now, now); // in use: kept by the pruning below
+    return files;
+  }
   const main = `circuits/main/${name}.circom`;
-  const tmp = `${dir}.tmp-${process.pid}`;
-  rmSync(tmp, { recursive: true, force: true });
-  const src = path.join(tmp, "src");
+  // circom2 (WASI) sees only the working directory: it compiles inside the checkout
+  const work = path.join(circuitFiles(name).dir, `relaxed-${key}.tmp-${process.pid}`);
+  const staged = `${entry}.tmp-${process.pid}`;
+  rmSync(work, { recursive: true, force: true });
+  rmSync(staged, { recursive: true, force: true });
+  const src = path.join(work, "src");
   mkdirSync(src, { recursive: true });
   try {
     const circuitsDir = path.join(REPO_ROOT, "circuits");
@@ -309,15 +343,40 @@ async function compileRelaxed(
       "-l",
       "node_modules",
       "-o",
-      path.relative(REPO_ROOT, tmp),
+      path.relative(REPO_ROOT, work),
     ]);
-    // another process may have put the same copy in place meanwhile: keep that one
-    if (existsSync(dir)) rmSync(tmp, { recursive: true, force: true });
-    else renameSync(tmp, dir);
+    mkdirSync(staged, { recursive: true });
+    copyFileSync(path.join(work, `${name}.r1cs`), path.join(staged, `${name}.r1cs`));
+    copyFileSync(path.join(work, `${name}.sym`), path.join(staged, `${name}.sym`));
+    copyFileSync(path.join(work, `${name}_js`, `${name}.wasm`), path.join(staged, `${name}.wasm`));
+    try {
+      renameSync(staged, entry);
+    } catch (e) {
+      // another process put the same copy in place meanwhile: keep that one
+      if (!existsSync(files.r1cs)) throw e;
+    }
+    pruneRelaxedCache();
     return files;
-  } catch (e) {
-    rmSync(tmp, { recursive: true, force: true });
-    throw e;
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+    rmSync(staged, { recursive: true, force: true });
+  }
+}
+
+let pruned = false;
+/** Removes (once per process) cache entries and leftovers unused for RELAXED_KEEP_DAYS days. */
+function pruneRelaxedCache(): void {
+  if (pruned) return;
+  pruned = true;
+  const dir = relaxedCacheDir();
+  const before = Date.now() - RELAXED_KEEP_DAYS * 86_400_000;
+  for (const e of readdirSync(dir)) {
+    const p = path.join(dir, e);
+    try {
+      if (statSync(p).mtimeMs < before) rmSync(p, { recursive: true, force: true });
+    } catch {
+      // removed meanwhile by another process's pruning: nothing left to do
+    }
   }
 }
 

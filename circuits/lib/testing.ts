@@ -3,20 +3,25 @@
  * R1CS with snarkjs (edited witnesses included), and read signal names from the .sym file.
  * Not used by the gateway.
  */
-import { execFileSync } from "node:child_process";
+import { execFile, execFileSync, type ChildProcess } from "node:child_process";
 import {
+  copyFileSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
+  renameSync,
   rmSync,
   statSync,
+  utimesSync,
   writeFileSync,
 } from "node:fs";
 import { createHash } from "node:crypto";
-import { tmpdir } from "node:os";
+import { createRequire } from "node:module";
+import { availableParallelism, homedir, tmpdir } from "node:os";
 import path from "node:path";
+import pLimit from "p-limit";
 // @ts-expect-error snarkjs ships no type declarations
 import * as snarkjs from "snarkjs";
 // @ts-expect-error circom_runtime ships no type declarations
@@ -189,25 +194,125 @@ function normalName(signal: string): string {
   return signal.replace(/(_\d+)_\d+(?=[.[]|$)/g, "$1");
 }
 
+/** The circom2 compiler's command line (node + its cli.js): a direct child, so it can be ended. */
+const CIRCOM2_CLI = createRequire(import.meta.url).resolve("circom2/cli.js");
+
 /**
- * Compiles (once; cached under circuits/build/<name>/relaxed-<hash>) a copy of circuit `name`
- * with `edits` applied, without optimisation, and returns its files.
+ * At most this many relaxed copies compile at once (one per core, at most 2): circom2 is
+ * WebAssembly on one thread, so two compiles take the time of one on two free cores.
  */
-function ensureRelaxed(name: string, edits: readonly SourceEdit[]): CircuitFiles {
+const compileSlots = pLimit(Math.min(2, availableParallelism()));
+
+/** Relaxed copies compiling or compiled in this process, by cache folder. */
+const relaxedCopies = new Map<string, Promise<CircuitFiles>>();
+
+/** Compiles still running; ended if the process exits first (their output is never used then). */
+const running = new Set<ChildProcess>();
+let endsRunningAtExit = false;
+
+/** Runs `node circom2/cli.js args` from the repository root; rejects with its stderr on failure. */
+function circom2(args: readonly string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = execFile(
+      process.execPath,
+      [CIRCOM2_CLI, ...args],
+      { cwd: REPO_ROOT, maxBuffer: 64 * 1024 * 1024 },
+      (error, _stdout, stderr) => {
+        running.delete(child);
+        if (error)
+          reject(new Error(`circom2 ${args.join(" ")} failed: ${error.message}\n${stderr}`));
+        else resolve();
+      },
+    );
+    running.add(child);
+    if (!endsRunningAtExit) {
+      endsRunningAtExit = true;
+      process.once("exit", () => {
+        for (const c of running) c.kill();
+      });
+    }
+  });
+}
+
+/**
+ * Where relaxed copies are kept between runs and checkouts: PARTPROOF_RELAXED_CACHE, or
+ * ~/.cache/partproof/relaxed (beside the development ptau files). An entry is named by the
+ * circuit, the edits and the content of every source it is compiled from, so it is never stale
+ * and never changes once written; entries unused for {@link RELAXED_KEEP_DAYS} days are removed.
+ */
+function relaxedCacheDir(): string {
+  return (
+    process.env.PARTPROOF_RELAXED_CACHE ?? path.join(homedir(), ".cache", "partproof", "relaxed")
+  );
+}
+const RELAXED_KEEP_DAYS = 14;
+
+/** The cache key of `name` with `edits`: the edits, every source and the compiler's version. */
+function relaxedKey(name: string, edits: readonly SourceEdit[]): string {
+  const hash = createHash("sha256").update(JSON.stringify([name, edits]));
+  const circuitsDir = path.join(REPO_ROOT, "circuits");
+  const sources = readdirSync(circuitsDir)
+    .filter((f) => f.endsWith(".circom"))
+    .sort()
+    .map((f) => path.join(circuitsDir, f));
+  sources.push(path.join(REPO_ROOT, `circuits/main/${name}.circom`));
+  for (const f of sources) hash.update(`\0${path.basename(f)}\0`).update(readFileSync(f));
+  for (const pkg of ["circom2", "circomlib"]) {
+    hash.update(readFileSync(path.join(REPO_ROOT, "node_modules", pkg, "package.json")));
+  }
+  return hash.digest("hex").slice(0, 16);
+}
+
+/**
+ * The cached copy of circuit `name` with `edits` applied, compiled without optimisation if it
+ * is not in the cache yet. The same copy is compiled once per process however often it is asked
+ * for; at most two compile at a time. A copy is compiled into a temporary folder and renamed into
+ * place when complete, so a stopped run or another process compiling the same copy never leaves
+ * a half-written entry.
+ */
+function ensureRelaxed(name: string, edits: readonly SourceEdit[]): Promise<CircuitFiles> {
+  const key = relaxedKey(name, edits);
+  const entry = path.join(relaxedCacheDir(), `${name}-${key}`);
+  let copy = relaxedCopies.get(entry);
+  if (copy === undefined) {
+    copy = compileSlots(() => compileRelaxed(name, edits, key, entry));
+    relaxedCopies.set(entry, copy);
+  }
+  return copy;
+}
+
+/** The files of the relaxed copy of `name` in cache entry `dir`. */
+function relaxedFiles(name: string, dir: string): CircuitFiles {
+  return {
+    ...circuitFiles(name),
+    dir,
+    r1cs: path.join(dir, `${name}.r1cs`),
+    wasm: path.join(dir, `${name}.wasm`),
+    sym: path.join(dir, `${name}.sym`),
+  };
+}
+
+async function compileRelaxed(
+  name: string,
+  edits: readonly SourceEdit[],
+  key: string,
+  entry: string,
+): Promise<CircuitFiles> {
+  const files = relaxedFiles(name, entry);
+  if (existsSync(files.r1cs) && existsSync(files.wasm) && existsSync(files.sym)) {
+    const now = new Date();
+    utimesSync(entry, now, now); // in use: kept by the pruning below
+    return files;
+  }
   const main = `circuits/main/${name}.circom`;
-  const hash = createHash("sha256")
-    .update(JSON.stringify(edits))
-    .update(String(newestSource(main)))
-    .digest("hex")
-    .slice(0, 16);
-  const base = circuitFiles(name).dir;
-  const dir = path.join(base, `relaxed-${hash}`);
-  const src = path.join(dir, "src");
-  const r1cs = path.join(dir, `${name}.r1cs`);
-  const wasm = path.join(dir, `${name}_js`, `${name}.wasm`);
-  const sym = path.join(dir, `${name}.sym`);
-  if (!(existsSync(r1cs) && existsSync(wasm) && existsSync(sym))) {
-    mkdirSync(src, { recursive: true });
+  // circom2 (WASI) sees only the working directory: it compiles inside the checkout
+  const work = path.join(circuitFiles(name).dir, `relaxed-${key}.tmp-${process.pid}`);
+  const staged = `${entry}.tmp-${process.pid}`;
+  rmSync(work, { recursive: true, force: true });
+  rmSync(staged, { recursive: true, force: true });
+  const src = path.join(work, "src");
+  mkdirSync(src, { recursive: true });
+  try {
     const circuitsDir = path.join(REPO_ROOT, "circuits");
     for (const f of readdirSync(circuitsDir).filter((f) => f.endsWith(".circom"))) {
       writeFileSync(path.join(src, f), readFileSync(path.join(circuitsDir, f), "utf8"));
@@ -229,24 +334,64 @@ function ensureRelaxed(name: string, edits: readonly SourceEdit[]): CircuitFiles
       }
       writeFileSync(file, text.slice(0, at) + insert + text.slice(at + e.remove.length));
     }
-    execFileSync(
-      "npx",
-      [
-        "circom2",
-        path.relative(REPO_ROOT, path.join(src, `${name}.circom`)),
-        "--r1cs",
-        "--wasm",
-        "--sym",
-        "--O0",
-        "-l",
-        "node_modules",
-        "-o",
-        path.relative(REPO_ROOT, dir),
-      ],
-      { cwd: REPO_ROOT, stdio: "pipe" },
-    );
+    await circom2([
+      path.relative(REPO_ROOT, path.join(src, `${name}.circom`)),
+      "--r1cs",
+      "--wasm",
+      "--sym",
+      "--O0",
+      "-l",
+      "node_modules",
+      "-o",
+      path.relative(REPO_ROOT, work),
+    ]);
+    mkdirSync(staged, { recursive: true });
+    copyFileSync(path.join(work, `${name}.r1cs`), path.join(staged, `${name}.r1cs`));
+    copyFileSync(path.join(work, `${name}.sym`), path.join(staged, `${name}.sym`));
+    copyFileSync(path.join(work, `${name}_js`, `${name}.wasm`), path.join(staged, `${name}.wasm`));
+    try {
+      renameSync(staged, entry);
+    } catch (e) {
+      // another process put the same copy in place meanwhile: keep that one
+      if (!existsSync(files.r1cs)) throw e;
+    }
+    pruneRelaxedCache();
+    return files;
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+    rmSync(staged, { recursive: true, force: true });
   }
-  return { ...circuitFiles(name), dir, r1cs, wasm, sym };
+}
+
+let pruned = false;
+/** Removes (once per process) cache entries and leftovers unused for RELAXED_KEEP_DAYS days. */
+function pruneRelaxedCache(): void {
+  if (pruned) return;
+  pruned = true;
+  const dir = relaxedCacheDir();
+  const before = Date.now() - RELAXED_KEEP_DAYS * 86_400_000;
+  for (const e of readdirSync(dir)) {
+    const p = path.join(dir, e);
+    try {
+      if (statSync(p).mtimeMs < before) rmSync(p, { recursive: true, force: true });
+    } catch {
+      // removed meanwhile by another process's pruning: nothing left to do
+    }
+  }
+}
+
+/**
+ * Starts compiling, in the background, the relaxed copies of circuit `name` that
+ * {@link relaxedWitness} will be asked for with each of `editLists`, and returns at once. A
+ * test file calls it when it is loaded, so its copies compile (two at a time) while the files
+ * before it run, instead of one after the other inside its tests. A compile that fails is
+ * reported by the relaxedWitness call that needs it.
+ */
+export function prepareRelaxed(name: string, editLists: readonly (readonly SourceEdit[])[]): void {
+  for (const edits of editLists) {
+    // handled here so that a failure waits for its test instead of crashing the run
+    ensureRelaxed(name, edits).catch(() => undefined);
+  }
 }
 
 /**
@@ -263,7 +408,7 @@ export async function relaxedWitness(
   edits: readonly SourceEdit[],
   input: Record<string, unknown>,
 ): Promise<bigint[]> {
-  const files = ensureRelaxed(name, edits);
+  const files = await ensureRelaxed(name, edits);
   const wc = await WitnessCalculatorBuilder(readFileSync(files.wasm));
   const relaxed = ((await wc.calculateWitness(input, true)) as unknown[]).map((v) =>
     BigInt(v as bigint),

@@ -6,6 +6,7 @@ import {
   calculateWitness,
   checkWitness,
   ensureCompiled,
+  prepareRelaxed,
   r1csInfo,
   relaxedWitness,
   signalNames,
@@ -17,7 +18,33 @@ const NAME = "audit_d4";
 const DEPTH = 4;
 const M = 3;
 const FILE = "audit_path.circom";
+const RANGE_FILE = "node_in_range.circom";
 const HIGH = (1n << 128n) - 1n;
+
+/**
+ * The lines of AuditPath and of NodeInRange whose relaxed copies (the circuit without that one
+ * line) the malformed-tree tests below use; each test checks that its line is listed here.
+ */
+const AUDIT_LINES = [
+  "sorted === 1;",
+  "nextKey[0] === key[1];",
+  "isPad[s] * values[s][j] === 0;",
+  "isPad[s] * (nextKey[s] - (2 ** 128 - 1)) === 0;",
+  "first * key[0] === 0;",
+  "path[s].root === root;",
+  "recordCount === rootCount;",
+];
+const RANGE_LINES = [
+  "sacc === sums[j];",
+  "acc === count;",
+  "countBits[level] * (count - 2 ** level) === 0;",
+];
+
+// compiled in the background from load on, two at a time, while the tests before them run
+prepareRelaxed(NAME, [
+  ...AUDIT_LINES.map((remove) => [{ file: FILE, remove }]),
+  ...RANGE_LINES.map((remove) => [{ file: RANGE_FILE, remove }]),
+]);
 
 /** "Template:line" of an assertion of AuditPath, found by its text. */
 const at = (text: string): string => assertionAt(FILE, "AuditPath", text);
@@ -51,6 +78,7 @@ describe("AuditPath (audit_d4)", function () {
     text: string,
     recordCount?: bigint,
   ): Promise<void> {
+    expect(AUDIT_LINES).to.include(text);
     const w = auditWitness(bad, index, 7n, recordCount);
     expect(await refusal(calculateWitness(NAME, w.input))).to.equal(at(text));
     const forged = await relaxedWitness(NAME, [{ file: FILE, remove: text }], w.input);
@@ -201,8 +229,6 @@ describe("AuditPath (audit_d4)", function () {
   });
 
   describe("siblings out of range (issue 15)", function () {
-    const RANGE_FILE = "node_in_range.circom";
-
     /** The honest tree with node `level:index` committed with `edit` applied to its tuple. */
     async function withNode(key: string, edit: NodeOverride): Promise<MerkleSumTree> {
       return forgedTree(leaves, DEPTH, M, new Map([[key, edit]]));
@@ -213,6 +239,7 @@ describe("AuditPath (audit_d4)", function () {
      * nodes (1, 0) and (2, 1) as siblings) is refused at `text` and nothing else.
      */
     async function siblingCaughtBy(bad: MerkleSumTree, text: string): Promise<void> {
+      expect(RANGE_LINES).to.include(text);
       const input = auditWitness(bad, 2, 7n).input;
       expect(await refusal(calculateWitness(NAME, input))).to.equal(
         assertionAt(RANGE_FILE, "NodeInRange", text),

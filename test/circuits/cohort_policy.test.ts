@@ -23,6 +23,7 @@ import {
   calculateWitness,
   checkWitness,
   ensureCompiled,
+  prepareRelaxed,
   relaxedWitness,
 } from "../../circuits/lib/testing.js";
 import { assertionAt, openPolicy, refusal, sampleSalts } from "./helpers.js";
@@ -56,6 +57,9 @@ const eol3Policy = () =>
 function query(kind: AggregateKind, fieldA: number, fieldB: number, lo: bigint, hi = 12n): Query {
   return { kind, fieldA, fieldB, lo, hi, threshold: 0n, nonce: 1n };
 }
+
+// the relaxed copy the forged-witness test uses, compiled in the background from load on
+prepareRelaxed(NAME, [[{ file: CORE, remove: SELECTED }]]);
 
 describe("k over the records a filter selects (range_d4)", function () {
   this.timeout(600_000);

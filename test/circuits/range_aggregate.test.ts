@@ -12,6 +12,7 @@ import {
   calculateWitness,
   checkWitness,
   ensureCompiled,
+  prepareRelaxed,
   r1csInfo,
   relaxedWitness,
   signalIndex,
@@ -29,6 +30,41 @@ const CORE = "answer_core.circom";
 /** "Template:line" of an assertion of RangeAggregate / AnswerCore, found by its text. */
 const inRange = (text: string): string => assertionAt(RANGE, "RangeAggregate", text);
 const inCore = (text: string): string => assertionAt(CORE, "AnswerCore", text);
+
+/**
+ * The neighbour forgeries of "forged witnesses": what, A or L, the leaf opened there, the one
+ * line that catches it, and the leaves the forged answer really spans.
+ */
+const NEIGHBOURS: [string, "a" | "l", number, string, [number, number]][] = [
+  // leaf 2 (key 7 = lo) as A: the answer over leaves 3..9 would drop a key-7 record
+  ["a left neighbour inside the range", "a", 2, "aKeyBelowLo === 1;", [3, 9]],
+  // leaf 0 (the sentinel, nextKey 5 < lo) as A: leaves 1..9 would add key 5 below lo
+  ["a left neighbour further out", "a", 0, "aNextKeyReachesLo === 1;", [1, 9]],
+  // leaf 10 (key 41 > hi) as L: leaves 2..10 would add key 41 above hi
+  ["a last leaf beyond hi", "l", 10, "lKeyWithinHi === 1;", [2, 10]],
+  // leaf 8 (key 21, nextKey 30 <= hi) as L: leaves 2..8 would drop key 30
+  ["a last leaf short of the range's end", "l", 8, "lNextKeyAboveHi === 1;", [2, 8]],
+];
+
+/** The line that pins MIN and MAX to the tree's min/max field. */
+const MIN_FIELD_LINE = "(isKind[3] + isKind[4]) * (fieldA - m) === 0;";
+
+/**
+ * A copy of AnswerCore whose division hints are total (q = 0, r = 10^6·ΣA when den = 0) and
+ * which lacks the r < den check.
+ */
+const TOTAL_DIVISION: SourceEdit[] = [
+  { file: CORE, remove: "q <-- num \\ den;", insert: "q <-- den == 0 ? 0 : num \\ den;" },
+  { file: CORE, remove: "r <-- num % den;", insert: "r <-- den == 0 ? num : num % den;" },
+  { file: CORE, remove: "remainderBelowDen === 1;" },
+];
+
+// the relaxed copies the forged-witness tests use, compiled in the background from load on
+prepareRelaxed(NAME, [
+  ...NEIGHBOURS.map(([, , , line]) => [{ file: RANGE, remove: line }]),
+  [{ file: CORE, remove: MIN_FIELD_LINE }],
+  TOTAL_DIVISION,
+]);
 
 function query(kind: AggregateKind, overrides: Partial<Query> = {}): Query {
   return {
@@ -232,17 +268,7 @@ describe("RangeAggregate (range_d4)", function () {
     // Each neighbour forgery opens honest leaves with honest paths and claims the true answer
     // over the leaves it really spans (the reference evaluator), so the commitment, hashes and
     // totals all hold; only the one boundary constraint named is violated.
-    const neighbours: [string, "a" | "l", number, string, [number, number]][] = [
-      // leaf 2 (key 7 = lo) as A: the answer over leaves 3..9 would drop a key-7 record
-      ["a left neighbour inside the range", "a", 2, "aKeyBelowLo === 1;", [3, 9]],
-      // leaf 0 (the sentinel, nextKey 5 < lo) as A: leaves 1..9 would add key 5 below lo
-      ["a left neighbour further out", "a", 0, "aNextKeyReachesLo === 1;", [1, 9]],
-      // leaf 10 (key 41 > hi) as L: leaves 2..10 would add key 41 above hi
-      ["a last leaf beyond hi", "l", 10, "lKeyWithinHi === 1;", [2, 10]],
-      // leaf 8 (key 21, nextKey 30 <= hi) as L: leaves 2..8 would drop key 30
-      ["a last leaf short of the range's end", "l", 8, "lNextKeyAboveHi === 1;", [2, 8]],
-    ];
-    for (const [what, prefix, index, line, [first, last]] of neighbours) {
+    for (const [what, prefix, index, line, [first, last]] of NEIGHBOURS) {
       it(`${what} with its true answer fails only \`${line}\``, async function () {
         const q = query(AggregateKind.RatioPpm);
         // every record the forged leaves span counts, inside [lo, hi] or not
@@ -306,7 +332,7 @@ describe("RangeAggregate (range_d4)", function () {
       // the circuit's MIN is over field m = 3 whatever fieldA says: a prover asking MIN of
       // field 2 and committing the true MIN of field 3 (29, over 8 records) is consistent
       // everywhere but the field check
-      const line = "(isKind[3] + isKind[4]) * (fieldA - m) === 0;";
+      const line = MIN_FIELD_LINE;
       const asked = query(AggregateKind.Min, { fieldA: 2 });
       const base = rangeWitness(tree, query(AggregateKind.Min), openPolicy(), 1n, 2n);
       const minOfM = referenceAnswer(query(AggregateKind.Min), records);
@@ -336,7 +362,7 @@ describe("RangeAggregate (range_d4)", function () {
       // the division hint, so the forged witness comes from a copy whose hints are total
       // (q = 0, r = 10^6·ΣA when den = 0) and which lacks the r < den check; then
       // q·den + r = 10^6·ΣA holds, q = 0 is committed, and only r < den = 0 fails.
-      const line = "remainderBelowDen === 1;";
+      const line = TOTAL_DIVISION[2]!.remove;
       const q = query(AggregateKind.RatioPpm, { fieldB: 2 });
       expect(() => referenceAnswer(q, records)).to.throw(RangeError);
       const base = rangeWitness(tree, query(AggregateKind.RatioPpm), openPolicy(), 1n, 2n);
@@ -347,15 +373,7 @@ describe("RangeAggregate (range_d4)", function () {
         resultCommitment: resultCommitment(0n, 0n, 1n),
       };
       await expectTrap(calculateWitness(NAME, input));
-      const forged = await relaxedWitness(
-        NAME,
-        [
-          { file: CORE, remove: "q <-- num \\ den;", insert: "q <-- den == 0 ? 0 : num \\ den;" },
-          { file: CORE, remove: "r <-- num % den;", insert: "r <-- den == 0 ? num : num % den;" },
-          { file: CORE, remove: line },
-        ],
-        input,
-      );
+      const forged = await relaxedWitness(NAME, TOTAL_DIVISION, input);
       expect(forged[signalIndex(NAME, "main.answer.r")]).to.equal(
         1_000_000n * referenceAnswer(query(AggregateKind.Sum), records).resultValue,
       );

@@ -21,6 +21,7 @@ import {
   calculateWitness,
   checkWitness,
   ensureCompiled,
+  prepareRelaxed,
   relaxedWitness,
 } from "../../circuits/lib/testing.js";
 import { assertionAt, openPolicy, refusal, sampleRecords, sampleSalts } from "./helpers.js";
@@ -48,6 +49,9 @@ function thresholdQuery(threshold: bigint, nonce = 1n): Query {
     nonce,
   };
 }
+
+// the relaxed copy the forged-witness test uses, compiled in the background from load on
+prepareRelaxed(NAME, [[{ file: CORE, remove: MEMBERSHIP }]]);
 
 describe("THRESHOLD thresholds from the policy (range_d4)", function () {
   this.timeout(600_000);

@@ -5,6 +5,7 @@
  */
 import { expect } from "chai";
 import { spawn } from "node:child_process";
+import pLimit from "p-limit";
 import { ROOT } from "../../scripts/lib/circuit-build.js";
 
 /** Runs `npm run -s script -- ...args` from the checkout. */
@@ -37,11 +38,47 @@ const SCRIPTS = [
   "console",
 ];
 
+/** A script, a bad value for one of its options, and the words that must name it. */
+const BAD_VALUES = [
+  ["demo", ["--days", "many"], /--days must be a positive integer, got "many"/],
+  ["sandbox", ["--circuit", "range_d99"], /--circuit must be one of .*range_d4/],
+  ["bench", ["--only", "speed"], /--only: unknown benchmark "speed"/],
+  ["deploy", ["--targets", "staging"], /--targets: unknown circuit target "staging"/],
+  ["ceremony", ["verify", "nosuch"], /unknown circuit "nosuch"/],
+  ["build:circuits", ["--target", "big"], /--target must be test, production or all/],
+  ["gateway", [], /no config file/],
+  ["console", ["--port", "x"], /--port must be 0\.\.65535, got "x"/],
+  ["demo", ["--console-port", "99999"], /--console-port must be 0\.\.65535, got "99999"/],
+] as const;
+
+type Run = Awaited<ReturnType<typeof npmRun>>;
+
 describe("README scripts and bad options", function () {
   this.timeout(5 * 60_000);
+
+  // Each run is a few seconds of process start-up (npm, Node 22 check, tsx) on one core: all
+  // start in `before`, two at a time, and each test awaits its own.
+  const twoAtATime = pLimit(2);
+  const runs = new Map<string, Promise<Run>>();
+  /** The result of `npm run -s script -- ...args`, started at most once. */
+  function run(script: string, args: readonly string[]): Promise<Run> {
+    const key = JSON.stringify([script, args]);
+    let r = runs.get(key);
+    if (r === undefined) {
+      r = twoAtATime(() => npmRun(script, [...args]));
+      runs.set(key, r);
+      r.catch(() => undefined); // reported by the test that awaits it
+    }
+    return r;
+  }
+  before(function () {
+    for (const script of SCRIPTS) void run(script, ["--bogus"]);
+    for (const [script, args] of BAD_VALUES) void run(script, args);
+  });
+
   for (const script of SCRIPTS) {
     it(`npm run ${script} -- --bogus prints one line with the usage and exits 2`, async () => {
-      const r = await npmRun(script, ["--bogus"]);
+      const r = await run(script, ["--bogus"]);
       expect(r.code, r.stderr).to.equal(2);
       expect(r.stdout).to.equal("");
       const lines = r.stderr.trimEnd().split("\n");
@@ -52,19 +89,9 @@ describe("README scripts and bad options", function () {
     });
   }
 
-  for (const [script, args, problem] of [
-    ["demo", ["--days", "many"], /--days must be a positive integer, got "many"/],
-    ["sandbox", ["--circuit", "range_d99"], /--circuit must be one of .*range_d4/],
-    ["bench", ["--only", "speed"], /--only: unknown benchmark "speed"/],
-    ["deploy", ["--targets", "staging"], /--targets: unknown circuit target "staging"/],
-    ["ceremony", ["verify", "nosuch"], /unknown circuit "nosuch"/],
-    ["build:circuits", ["--target", "big"], /--target must be test, production or all/],
-    ["gateway", [], /no config file/],
-    ["console", ["--port", "x"], /--port must be 0\.\.65535, got "x"/],
-    ["demo", ["--console-port", "99999"], /--console-port must be 0\.\.65535, got "99999"/],
-  ] as const) {
+  for (const [script, args, problem] of BAD_VALUES) {
     it(`npm run ${script} -- ${args.join(" ")} names the bad value in one line and exits 2`, async () => {
-      const r = await npmRun(script, [...args]);
+      const r = await run(script, args);
       expect(r.code, r.stderr).to.equal(2);
       const lines = r.stderr.trimEnd().split("\n");
       expect(lines, r.stderr).to.have.length(1);

@@ -34,7 +34,9 @@ export type RawDb = Level<Buffer, Buffer>;
 /**
  * Raw migrations by the version they start from: `MIGRATIONS[n]` turns a version-n folder into
  * version n + 1 on the raw database. A step without an entry here is the store's own: e.g.
- * 1 → 2 (chunked rows) runs in `GatewayStore.open` when the gateway opens the folder.
+ * 1 → 2 (chunked rows) and 4 → 5 (every value given its schema version, through the value
+ * codecs' migration hooks, `store/codec.ts`) run in `GatewayStore.open` when the gateway opens
+ * the folder. A backup copies the values as stored, versions included.
  */
 export const MIGRATIONS: Record<number, (db: RawDb) => Promise<void>> = {};
 

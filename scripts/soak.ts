@@ -914,8 +914,12 @@ async function fuzzRoutes(dir: string): Promise<FuzzFigures> {
     .then((t) => JSON.parse(t) as FuzzFigures["routes"])
     .catch(() => [] as FuzzFigures["routes"]);
   if (routes.length === 0) figures.problems.push("route fuzzing reported no figures");
-  for (const r of routes)
+  for (const r of routes) {
     if (r.atLeast500 > 0) figures.problems.push(`${r.route}: ${r.atLeast500} responses ≥ 500`);
+    // every route gets its own cases (issue 16: ≥ 10,000 per route), none shares them
+    if (r.requests < fuzzCases)
+      figures.problems.push(`${r.route}: ${r.requests} fuzz cases, fewer than ${fuzzCases}`);
+  }
   return {
     casesPerRoute: fuzzCases,
     passed,

@@ -28,6 +28,10 @@
  * - `answered`   the differencing guard's answered sets (`answered.ts`)
  * - `settings`   `schemaVersion` → {@link STORE_SCHEMA_VERSION}; older stores are migrated at open
  *
+ * Every value but `settings` (plain, so that any gateway reads a folder's layout first) carries
+ * its type's schema version and is read through the type's codec (`codec.ts`), which upgrades an
+ * older value and refuses a newer one naming its key.
+ *
  * Writes that a client's 2xx acknowledges (versions, upload chunks and sessions) are synced.
  */
 import { randomUUID } from "node:crypto";
@@ -49,17 +53,25 @@ import {
 import {
   buildTree,
   DEFAULT_MINMAX_FIELD,
+  nodeTupleAt,
   treeNodeBytes,
-  type TreeRecord,
 } from "../../circuits/lib/tree.js";
-import { levelChunks, levelsToStore, type TreeLevels, type TreeSource } from "./tree-levels.js";
+import {
+  levelChunks,
+  levelsFromRows,
+  levelsToStore,
+  type TreeLevels,
+  type TreeSource,
+} from "./tree-levels.js";
+import { CODECS, Stored, type CodecName, type ValueCodec } from "./codec.js";
 
 /**
  * The layout of the stored data; 1 = records and salts as one JSON value per version, 2 = rows
  * in fixed chunks per version, 3 = content-addressed chunks shared between versions, 4 = and
- * the upper levels of each version's tree (`treeNodes`).
+ * the upper levels of each version's tree (`treeNodes`), 5 = every value carries the schema
+ * version of its type (`codec.ts`).
  */
-export const STORE_SCHEMA_VERSION = 4;
+export const STORE_SCHEMA_VERSION = 5;
 
 /** What a version changed against the version it was built on. */
 export interface VersionChanges {
@@ -279,28 +291,42 @@ export class GatewayStore {
   private readonly chunkLocks = new KeyedMutex();
   private readonly sessions;
   private readonly sessionChunks;
+  private readonly answered;
 
   private constructor(db: Level<string, Json>) {
     this.db = db;
-    const sub = <V>(name: string) => db.sublevel<string, V>(name, { valueEncoding: "json" });
-    this.versions = sub<StoredVersion>("versions");
-    this.byBatch = sub<number>("byBatch");
-    this.byRoot = sub<string>("byRoot");
-    this.meta = sub<number>("meta");
-    this.nonces = sub<string>("nonces");
-    this.requests = sub<string>("requests");
-    this.jobs = sub<Job>("jobs");
-    this.byConsumer = sub<string>("byConsumer");
-    this.outbox = sub<OutboxEntry>("outbox");
-    this.settings = sub<string>("settings");
-    this.refusals = sub<Refusal>("refusals");
-    const bytes = (name: string) =>
-      db.sublevel<string, Uint8Array>(name, { valueEncoding: "view" });
-    this.rows = bytes("rows");
+    const json = <V>(name: CodecName) =>
+      new Stored<V, string>(
+        name,
+        db.sublevel<string, string>(name, { valueEncoding: "utf8" }),
+        CODECS[name] as unknown as ValueCodec<V, string>,
+      );
+    const bytes = (name: "chunks" | "treeNodes" | "sessionChunks") =>
+      new Stored<Uint8Array, Uint8Array>(
+        name,
+        db.sublevel<string, Uint8Array>(name, { valueEncoding: "view" }),
+        CODECS[name],
+      );
+    this.versions = json<StoredVersion>("versions");
+    this.byBatch = json<number>("byBatch");
+    this.byRoot = json<string>("byRoot");
+    this.meta = json<number>("meta");
+    this.nonces = json<string>("nonces");
+    this.requests = json<string>("requests");
+    this.jobs = json<Job>("jobs");
+    this.byConsumer = json<string>("byConsumer");
+    this.outbox = json<OutboxEntry>("outbox");
+    // the layout's own record (`schemaVersion`) and the gateway id: plain JSON, unversioned, so
+    // that a gateway of any layout reads which layout the folder has before anything else
+    this.settings = db.sublevel<string, string>("settings", { valueEncoding: "json" });
+    this.refusals = json<Refusal>("refusals");
+    // layout 2's rows: only ever read (and emptied) by the migration to layout 3
+    this.rows = db.sublevel<string, Uint8Array>("rows", { valueEncoding: "view" });
     this.chunks = bytes("chunks");
     this.treeNodes = bytes("treeNodes");
-    this.sessions = sub<UploadSession>("sessions");
+    this.sessions = json<UploadSession>("sessions");
     this.sessionChunks = bytes("sessionChunks");
+    this.answered = json<unknown>("answered");
   }
 
   /** Opens (creating if needed) the store in `dir`; migrates an older layout first. */
@@ -308,7 +334,13 @@ export class GatewayStore {
     const db = new Level<string, Json>(dir, { valueEncoding: "json" });
     await db.open();
     const store = new GatewayStore(db);
-    await store.migrate();
+    try {
+      await store.migrate();
+    } catch (e) {
+      // e.g. a value of a newer schema version: the error names it; the folder is left as it is
+      await db.close();
+      throw e;
+    }
     return store;
   }
 
@@ -317,11 +349,16 @@ export class GatewayStore {
    * to disk before it resolves (what a 2xx acknowledges must survive a crash of the machine).
    */
   private async synced(ops: readonly object[]): Promise<void> {
+    await this.write(ops, true);
+  }
+
+  /** One LevelDB batch of operations on sublevels of different value types (`putOp`s…). */
+  private async write(ops: readonly object[], sync = false): Promise<void> {
     const batch = this.db.batch as unknown as (
       ops: readonly object[],
       o: { sync: boolean },
     ) => Promise<void>;
-    await batch.call(this.db, ops, { sync: true });
+    await batch.call(this.db, ops, { sync });
   }
 
   /** The stored layout's version (1 when the store predates the setting). */
@@ -339,6 +376,7 @@ export class GatewayStore {
     if (from >= STORE_SCHEMA_VERSION) return;
     if (from < 3) await this.migrateToSharedChunks();
     if (from < 4) await this.migrateToStoredLevels();
+    if (from < 5) await this.migrateToVersionedValues();
     await this.synced([
       {
         type: "put",
@@ -376,12 +414,7 @@ export class GatewayStore {
       await this.chunkLocks.run(meta.assetId, async () =>
         this.synced([
           ...(await this.chunkOps(meta.assetId, layout)),
-          {
-            type: "put",
-            sublevel: this.versions,
-            key: ref,
-            value: { ...meta, ...layout.meta },
-          },
+          this.versions.putOp(ref, { ...meta, ...layout.meta }),
           ...layoutTwoKeys(ref, meta.recordCount).map((key) => ({
             type: "del" as const,
             sublevel: this.rows,
@@ -393,55 +426,72 @@ export class GatewayStore {
   }
 
   /**
-   * 3 → 4: each version's tree is built once from its rows and its upper levels are stored
-   * (`tree-levels.ts`), a version at a time in one synced batch with its metadata's
-   * `treeLevelsFrom`, so a migration stopped half-way continues with the versions left. A
-   * version whose rows do not rebuild its root keeps no levels (its queries rebuild the tree).
+   * 3 → 4: each version's upper tree levels are hashed from its rows a window at a time
+   * (`levelsFromRows`: bounded memory, where a tree build from every record held ~1 GB at 10^6
+   * records) and stored, a version at a time, its nodes in synced groups and then its metadata's
+   * `treeLevelsFrom`, so a migration stopped half-way continues with the versions left (their
+   * nodes are written again). A version whose rows do not rebuild its root keeps no levels (its
+   * queries rebuild the tree).
    */
   private async migrateToStoredLevels(): Promise<void> {
     const refs: string[] = [];
     for await (const k of this.versions.keys()) refs.push(k);
+    const pads = new Map<number, Uint8Array>();
     for (const ref of refs) {
       const v = await this.versions.get(ref);
       if (!v || v.treeLevelsFrom !== undefined) continue;
-      const rows = await this.versionRows(v);
-      const records: TreeRecord[] = [];
-      const salts: bigint[] = [];
-      for (let i = 0; i < rowCount(rows); i++) {
-        const r = readRow(rows, i);
-        records.push({ key: r.key, values: r.values });
-        salts.push(r.salt);
-      }
       // the production circuits carry MIN/MAX on field 3; a version built for another field
       // does not rebuild its root with it and is left without stored levels
-      const tree = await buildTree(records, salts, v.depth, { minMaxField: DEFAULT_MINMAX_FIELD });
-      if (tree.root.toString() !== v.root) continue;
-      const levels = levelsToStore(treeNodeBytes(tree)!);
-      await this.synced([
-        ...this.levelOps(v.assetId, v.localId, levels),
-        {
-          type: "put",
-          sublevel: this.versions,
-          key: ref,
-          value: { ...v, treeLevelsFrom: levels.from },
-        },
-      ]);
+      const m = DEFAULT_MINMAX_FIELD;
+      if (!pads.has(v.depth)) {
+        // the padding nodes depend on the depth and the MIN/MAX field only: an empty tree's
+        const empty = await buildTree([], [], v.depth, { minMaxField: m });
+        pads.set(v.depth, levelsToStore(treeNodeBytes(empty)!).pads);
+      }
+      const levels = await levelsFromRows(v, m, pads.get(v.depth)!, (a, b) =>
+        this.versionRows(v, a, b),
+      );
+      const root = nodeTupleAt(levels.levels.at(-1)!, 0)[0]!;
+      if (root.toString() !== v.root) continue;
+      await this.syncedInGroups(this.levelOps(v.assetId, v.localId, levels));
+      await this.synced([this.versions.putOp(ref, { ...v, treeLevelsFrom: levels.from })]);
+    }
+  }
+
+  /**
+   * 4 → 5: every value of an older schema version than its type's (values without one: version
+   * 0) is read through its codec, which upgrades it with the type's migration hooks, and written
+   * back at the current version, in synced groups of ~4 MiB; a value of a newer version stops
+   * the start, naming its key. Values already rewritten are skipped, so a stop half-way resumes.
+   */
+  private async migrateToVersionedValues(): Promise<void> {
+    for (const s of [
+      this.versions,
+      this.byBatch,
+      this.byRoot,
+      this.meta,
+      this.nonces,
+      this.requests,
+      this.jobs,
+      this.byConsumer,
+      this.outbox,
+      this.refusals,
+      this.sessions,
+      this.answered,
+      this.chunks,
+      this.treeNodes,
+      this.sessionChunks,
+    ] as Stored<unknown>[]) {
+      await s.upgradeAll((ops) => this.synced(ops));
     }
   }
 
   /** Puts of a version's stored tree levels and pads. */
   private levelOps(assetId: string, localId: number, t: TreeLevels) {
     const ref = versionRef(assetId, localId);
-    const ops = [
-      { type: "put" as const, sublevel: this.treeNodes, key: `${ref}!pads`, value: t.pads },
-    ];
+    const ops = [this.treeNodes.putOp(`${ref}!pads`, t.pads)];
     for (const [level, c, bytes] of levelChunks(t)) {
-      ops.push({
-        type: "put",
-        sublevel: this.treeNodes,
-        key: levelKey(ref, level, c),
-        value: bytes,
-      });
+      ops.push(this.treeNodes.putOp(levelKey(ref, level, c), bytes));
     }
     return ops;
   }
@@ -497,8 +547,8 @@ export class GatewayStore {
    * A JSON sublevel of this database, for a store module of its own (`answered.ts`): its
    * entries live and close with the rest of the gateway's state.
    */
-  sublevel(name: string) {
-    return this.db.sublevel<string, unknown>(name, { valueEncoding: "json" });
+  sublevel(name: "answered"): Stored<unknown, string> {
+    return this.answered;
   }
 
   /** Closes the database. */
@@ -672,12 +722,11 @@ export class GatewayStore {
     const ref = versionRef(v.assetId, version.localId);
     const session = extra.session
       ? [
-          {
-            type: "put" as const,
-            sublevel: this.sessions,
-            key: `${v.assetId}!${extra.session.sessionId}`,
-            value: { ...extra.session, localId: version.localId, updatedAt: Date.now() },
-          },
+          this.sessions.putOp(`${v.assetId}!${extra.session.sessionId}`, {
+            ...extra.session,
+            localId: version.localId,
+            updatedAt: Date.now(),
+          }),
         ]
       : [];
     await this.chunkLocks.run(v.assetId, async () => {
@@ -689,20 +738,15 @@ export class GatewayStore {
       const stale: string[] = [];
       for await (const k of this.treeNodes.keys({ gt: `${ref}!`, lt: `${ref}!~` })) stale.push(k);
       await this.syncedInGroups([
-        ...stale.map((key) => ({ type: "del" as const, sublevel: this.treeNodes, key })),
+        ...stale.map((key) => this.treeNodes.delOp(key)),
         ...(await this.chunkOps(v.assetId, layout)),
         ...(tree ? this.levelOps(v.assetId, version.localId, tree) : []),
       ]);
       await this.synced([
-        { type: "put", sublevel: this.versions, key: ref, value: version },
-        {
-          type: "put",
-          sublevel: this.byBatch,
-          key: `${v.assetId}!${extra.batchKey ?? v.batchHash}`,
-          value: version.localId,
-        },
-        { type: "put", sublevel: this.byRoot, key: v.root, value: ref },
-        { type: "put", sublevel: this.meta, key: `seq!${v.assetId}`, value: version.localId },
+        this.versions.putOp(ref, version),
+        this.byBatch.putOp(`${v.assetId}!${extra.batchKey ?? v.batchHash}`, version.localId),
+        this.byRoot.putOp(v.root, ref),
+        this.meta.putOp(`seq!${v.assetId}`, version.localId),
         ...owned,
         ...session,
       ]);
@@ -733,7 +777,7 @@ export class GatewayStore {
     if (owner === undefined) return [];
     const value = Math.max((await this.versionsOfOwner(owner)) + delta, 0);
     const key = `owner-versions!${owner.toLowerCase()}`;
-    return [{ type: "put" as const, sublevel: this.meta, key, value }];
+    return [this.meta.putOp(key, value)];
   }
 
   /**
@@ -748,7 +792,7 @@ export class GatewayStore {
     for (const [c, key] of keys.entries()) {
       if (held[c] !== undefined || seen.has(key)) continue;
       seen.add(key);
-      ops.push({ type: "put" as const, sublevel: this.chunks, key, value: layout.chunks[c]! });
+      ops.push(this.chunks.putOp(key, layout.chunks[c]!));
     }
     return ops;
   }
@@ -768,11 +812,9 @@ export class GatewayStore {
     }
     const owned = await this.ownerCountOps(owner, -1);
     await this.synced([
-      { type: "del", sublevel: this.versions, key: ref },
-      ...((await this.byRoot.get(v.root)) === ref
-        ? [{ type: "del" as const, sublevel: this.byRoot, key: v.root }]
-        : []),
-      ...batchKeys.map((key) => ({ type: "del" as const, sublevel: this.byBatch, key })),
+      this.versions.delOp(ref),
+      ...((await this.byRoot.get(v.root)) === ref ? [this.byRoot.delOp(v.root)] : []),
+      ...batchKeys.map((key) => this.byBatch.delOp(key)),
       ...owned,
     ]);
     await this.collectChunks(assetId);
@@ -803,8 +845,8 @@ export class GatewayStore {
       }
       if (dead.length + deadNodes.length > 0) {
         await this.synced([
-          ...dead.map((key) => ({ type: "del", sublevel: this.chunks, key })),
-          ...deadNodes.map((key) => ({ type: "del", sublevel: this.treeNodes, key })),
+          ...dead.map((key) => this.chunks.delOp(key)),
+          ...deadNodes.map((key) => this.treeNodes.delOp(key)),
         ]);
       }
       return dead.length;
@@ -820,14 +862,7 @@ export class GatewayStore {
 
   /** Stores a session's state (synced: its start is acknowledged to the client). */
   async putSession(s: UploadSession): Promise<void> {
-    await this.synced([
-      {
-        type: "put",
-        sublevel: this.sessions,
-        key: `${s.assetId}!${s.sessionId.toLowerCase()}`,
-        value: s,
-      },
-    ]);
+    await this.synced([this.sessions.putOp(`${s.assetId}!${s.sessionId.toLowerCase()}`, s)]);
   }
 
   /**
@@ -850,13 +885,8 @@ export class GatewayStore {
       updatedAt: Date.now(),
     };
     await this.synced([
-      { type: "put", sublevel: this.sessionChunks, key, value: chunk },
-      {
-        type: "put",
-        sublevel: this.sessions,
-        key: `${s.assetId}!${s.sessionId.toLowerCase()}`,
-        value: next,
-      },
+      this.sessionChunks.putOp(key, chunk),
+      this.sessions.putOp(`${s.assetId}!${s.sessionId.toLowerCase()}`, next),
     ]);
     return next;
   }
@@ -954,26 +984,14 @@ export class GatewayStore {
 
   /** Stores an accepted query: its nonce, request id, job and consumer index, in one batch. */
   async acceptQuery(job: Job, nonce: bigint): Promise<void> {
-    await this.db.batch([
-      {
-        type: "put",
-        sublevel: this.nonces,
-        key: `${job.consumer.toLowerCase()}!${nonce}`,
-        value: job.requestId,
-      },
-      {
-        type: "put",
-        sublevel: this.requests,
-        key: requestKey(job.grantId, job.requestId),
-        value: job.id,
-      },
-      { type: "put", sublevel: this.jobs, key: job.id, value: job },
-      {
-        type: "put",
-        sublevel: this.byConsumer,
-        key: `${job.consumer.toLowerCase()}!${pad(job.createdAt, 15)}!${job.id}`,
-        value: job.id,
-      },
+    await this.write([
+      this.nonces.putOp(`${job.consumer.toLowerCase()}!${nonce}`, job.requestId),
+      this.requests.putOp(requestKey(job.grantId, job.requestId), job.id),
+      this.jobs.putOp(job.id, job),
+      this.byConsumer.putOp(
+        `${job.consumer.toLowerCase()}!${pad(job.createdAt, 15)}!${job.id}`,
+        job.id,
+      ),
     ]);
   }
 
@@ -989,15 +1007,10 @@ export class GatewayStore {
    */
   async recordRefusal(r: Refusal, nonce: bigint): Promise<void> {
     const n = (await this.refusalCount(r.grantId)) + 1;
-    await this.db.batch([
-      {
-        type: "put",
-        sublevel: this.nonces,
-        key: `${r.consumer.toLowerCase()}!${nonce}`,
-        value: r.requestId,
-      },
-      { type: "put", sublevel: this.refusals, key: `${r.grantId}!${pad(n)}`, value: r },
-      { type: "put", sublevel: this.meta, key: `refusals!${r.grantId}`, value: n },
+    await this.write([
+      this.nonces.putOp(`${r.consumer.toLowerCase()}!${nonce}`, r.requestId),
+      this.refusals.putOp(`${r.grantId}!${pad(n)}`, r),
+      this.meta.putOp(`refusals!${r.grantId}`, n),
     ]);
   }
 
@@ -1052,14 +1065,9 @@ export class GatewayStore {
     const job = await this.jobs.get(id);
     if (!job) throw new Error(`job ${id} not found`);
     const next: Job = { ...job, ...patch, status: "proved", updatedAt: Date.now() };
-    await this.db.batch([
-      { type: "put", sublevel: this.jobs, key: id, value: next },
-      {
-        type: "put",
-        sublevel: this.outbox,
-        key: requestKey(entry.grantId, entry.requestId),
-        value: entry,
-      },
+    await this.write([
+      this.jobs.putOp(id, next),
+      this.outbox.putOp(requestKey(entry.grantId, entry.requestId), entry),
     ]);
     return next;
   }
@@ -1093,9 +1101,9 @@ export class GatewayStore {
     const job = await this.jobs.get(entry.jobId);
     if (!job) throw new Error(`job ${entry.jobId} not found`);
     const next: Job = { ...job, status: "logged", logTx, updatedAt: Date.now() };
-    await this.db.batch([
-      { type: "put", sublevel: this.jobs, key: job.id, value: next },
-      { type: "del", sublevel: this.outbox, key: requestKey(entry.grantId, entry.requestId) },
+    await this.write([
+      this.jobs.putOp(job.id, next),
+      this.outbox.delOp(requestKey(entry.grantId, entry.requestId)),
     ]);
     return next;
   }
@@ -1103,24 +1111,13 @@ export class GatewayStore {
   /** Marks the job failed and removes its outbox entry (a permanent chain refusal). */
   async failOutbox(entry: OutboxEntry, error: { code: string; message: string }): Promise<void> {
     const job = await this.jobs.get(entry.jobId);
-    const ops = [
-      {
-        type: "del" as const,
-        sublevel: this.outbox,
-        key: requestKey(entry.grantId, entry.requestId),
-      },
-    ];
+    const ops = [this.outbox.delOp(requestKey(entry.grantId, entry.requestId))];
     if (job) {
-      await this.db.batch([
+      await this.write([
         ...ops,
-        {
-          type: "put",
-          sublevel: this.jobs,
-          key: job.id,
-          value: { ...job, status: "failed", error, updatedAt: Date.now() },
-        },
+        this.jobs.putOp(job.id, { ...job, status: "failed", error, updatedAt: Date.now() }),
       ]);
-    } else await this.db.batch(ops);
+    } else await this.write(ops);
   }
 
   /** Counts entries of every sublevel (tests use it to show that a refusal wrote nothing). */
@@ -1162,12 +1159,11 @@ export class GatewayStore {
         const m = /^!(jobs|outbox)!(.*)$/s.exec(String(op.key));
         if (!m) continue;
         const raw = op.value;
+        const sub = m[1] === "jobs" ? this.jobs : this.outbox;
         listener({
           sublevel: m[1] as "jobs" | "outbox",
           key: m[2]!,
-          ...(op.type === "put"
-            ? { value: () => (typeof raw === "string" ? (JSON.parse(raw) as unknown) : raw) }
-            : {}),
+          ...(op.type === "put" ? { value: () => sub.decodeWritten(m[2]!, raw) as unknown } : {}),
         });
       }
     };

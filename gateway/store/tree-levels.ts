@@ -291,6 +291,70 @@ async function rebuildBlock(
   return top;
 }
 
+/** Leaves hashed per window by {@link levelsFromRows} (~6 MiB of rows, ~8 MiB of nodes). */
+const WINDOW_LEAVES = 2 ** 16;
+
+/**
+ * The levels `from` .. depth of the tree of `n` rows (tree order, read a window at a time
+ * through `rows`) and `pads` (the padding node of every level, concatenated), hashed as the
+ * tree build hashes them: memory stays bounded by a window and the stored levels (~n/8 nodes),
+ * where a build from every record holds all of them as numbers (~1 GB at 10^6 records).
+ * `windowLeaves` (rounded up to whole blocks of 2^from leaves) is the leaves hashed at a time.
+ */
+export async function levelsFromRows(
+  shape: { depth: number; recordCount: number },
+  minMaxField: number,
+  pads: Uint8Array,
+  rows: (from: number, to: number) => Promise<Uint8Array>,
+  from = TREE_LEVELS_FROM,
+  windowLeaves = WINDOW_LEAVES,
+): Promise<TreeLevels> {
+  const { depth, recordCount: n } = shape;
+  const f = Math.min(from, depth);
+  const used = n + 1; // the low sentinel and the records; padding beyond
+  const engine = loadNativeEngine() ?? jsEngine;
+  const pad = (l: number) => pads.subarray(l * NODE_BYTES, (l + 1) * NODE_BYTES);
+  const levelF = new Uint8Array(Math.ceil(used / 2 ** f) * NODE_BYTES);
+  // whole blocks of 2^f leaves per window
+  const width = Math.max(Math.ceil(windowLeaves / 2 ** f), 1) * 2 ** f;
+  for (let s = 0; s < used; s += width) {
+    // leaf i is record i − 1; the record after the window gives its last leaf's next key
+    const r0 = Math.max(s - 1, 0);
+    const r1 = Math.min(s + width, n);
+    const got = r1 > r0 ? await rows(r0, r1) : new Uint8Array(0);
+    const k = rowCount(got);
+    const packed = new Uint8Array(k * RECORD_BYTES);
+    for (let r = 0; r < k; r++) {
+      packed.set(got.subarray(r * ROW_BYTES, r * ROW_BYTES + RECORD_BYTES), r * RECORD_BYTES);
+    }
+    // in the packed records leaf j is the tree's leaf r0 + j (as in rebuildBlock)
+    const real = Math.min(used - s, width);
+    const offset = s - r0;
+    const mini = new Uint8Array((k + 1) * NODE_BYTES);
+    await engine.hashLeaves(packed, k, minMaxField, mini, null, 1);
+    let below = mini.subarray(offset * NODE_BYTES, (offset + real) * NODE_BYTES);
+    let count = real;
+    for (let l = 1; l <= f; l++) {
+      const size = Math.ceil(count / 2);
+      const cur = new Uint8Array(size * NODE_BYTES);
+      await engine.hashNodes(below, count, pad(l - 1), cur, size, null, 1);
+      below = cur;
+      count = size;
+    }
+    levelF.set(below.subarray(0, count * NODE_BYTES), (s >> f) * NODE_BYTES);
+  }
+  const levels = [levelF];
+  let count = levelF.length / NODE_BYTES;
+  for (let l = f + 1; l <= depth; l++) {
+    const size = Math.ceil(count / 2);
+    const cur = new Uint8Array(size * NODE_BYTES);
+    await engine.hashNodes(levels.at(-1)!, count, pad(l - 1), cur, size, null, 1);
+    levels.push(cur);
+    count = size;
+  }
+  return { from: f, levels, pads };
+}
+
 function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
 }

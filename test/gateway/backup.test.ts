@@ -16,6 +16,7 @@ import { signQuery, signUpload, type QueryMessage } from "../../protocol/typed-d
 import { backup, BackupError, restore, STORE_SCHEMA_VERSION } from "../../gateway/backup.js";
 import { StartupCheckError } from "../../gateway/startup-checks.js";
 import { GatewayStore } from "../../gateway/store/index.js";
+import { toLayout4, unversionedValues } from "./legacy-layout.js";
 import {
   assetWithGrant,
   call,
@@ -179,6 +180,8 @@ describe("Gateway backup and restore", function () {
       await store.close();
     }
     expect(versions.length).to.equal(1);
+    // layout 1 stored its values without schema versions, as layout 4 did
+    await toLayout4(dataDir);
     const db = new Level<string, unknown>(dataDir, { valueEncoding: "json" });
     await db.open();
     try {
@@ -215,6 +218,20 @@ describe("Gateway backup and restore", function () {
     } finally {
       await after.close();
     }
+  });
+
+  it("starts on a folder of layout 4 (values without schema versions), rewrites every value with its version and answers from it", async function () {
+    const { dataDir, answersAgain } = await folderWithAnAnswer();
+    const plain = await toLayout4(dataDir);
+    expect((await unversionedValues(dataDir)).off).to.have.length(plain);
+    expect(plain).to.be.greaterThan(5);
+    const lines = await answersAgain(dataDir);
+    expect(lines.join("")).to.include(
+      `holds data of schema version 4; it is migrated to ${STORE_SCHEMA_VERSION}`,
+    );
+    const after = await unversionedValues(dataDir);
+    expect(after.off).to.deep.equal([]);
+    expect(after.checked).to.be.greaterThan(plain);
   });
 
   it("refuses to start on a data folder of a newer schema version, naming both versions", async function () {

@@ -305,7 +305,7 @@ describe("Stored tree levels", function () {
     store = await GatewayStore.open(dir);
     try {
       expect(await store.schemaVersion()).to.equal(STORE_SCHEMA_VERSION);
-      expect(STORE_SCHEMA_VERSION).to.equal(4);
+      expect(STORE_SCHEMA_VERSION).to.be.at.least(4);
       expect((await store.counts()).treeNodes).to.equal(2 * before);
       for (const { full, localId } of trees) {
         const v = (await store.getVersion("7", localId))!;

@@ -4,22 +4,31 @@
  * session, one commit) to a gateway run as its own process with its default limits
  * (`gateway/main.ts`, 2 MiB bodies, 30 s ingest budget), and the gateway process's peak RSS
  * (VmHWM: its HTTP thread and its ingest workers). The records are a CSV file with a `partId`
- * identity column (~100 bytes a record). The gateway's tree depth is 20 (the test circuit's
- * artifacts are named only so that it starts: no query is asked here; see below).
+ * identity column (~100 bytes a record). The gateway's tree depth is 20.
+ *
+ * Answering (by default for 10^6 records, the issue's "peak RSS ≤ 1 GiB while answering queries
+ * on a 10^6-record version"): after the commit the owner publishes the version, grants a consumer
+ * a policy over one part number, and the consumer asks a few queries of it (COUNT, SUM, RATIO_PPM
+ * over its records), one after another, each followed until logged. The gateway process's peak
+ * RSS is reset (`/proc/<pid>/clear_refs`) before the first query, so the figure is the peak while
+ * answering, not the ingest's; its prover processes' peaks are reported apart. This needs the
+ * real range_d20 artifacts (not the stand-in below).
  *
  * The child gateway reaches Hardhat's in-process chain through {@link rpcBridge}.
  *
  * The gateway's start-up checks want a depth-20 circuit registered on-chain whose key matches
  * its artifacts. When range_d20 is not built, the bench's private chain registers range_d4's
  * verifier under range_d20's id and the gateway gets range_d4's artifacts under range_d20's
- * names ({@link standInD20}): nothing is proved here, only versions built at depth 20.
+ * names ({@link standInD20}): then nothing can be proved, only versions built at depth 20, and
+ * no query is asked.
  *
  * Usage (a child of scripts/bench.ts): node --import tsx scripts/lib/bench/uploads.ts 1e4,1e5
- * prints one JSON line per size as soon as it is measured.
+ * [--answer 1e5] prints one JSON line per size as soon as it is measured; `--answer` lists the
+ * sizes whose version also answers queries (default: 10^6 and up).
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { mkdir, mkdtemp, rm, stat, symlink, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -38,6 +47,23 @@ export interface UploadRun {
   mbPerSecond: number;
   /** Peak resident set of the gateway process, MiB. */
   gatewayPeakRssMiB: number;
+  loadavg: number[];
+  /** Queries asked of the version once published (the sizes chosen to answer). */
+  answering?: Answering;
+}
+
+/** Queries answered on the uploaded version, and memory while answering. */
+export interface Answering {
+  /** The aggregates asked, in order. */
+  queries: string[];
+  /** Each answer's result value (COUNT: the part's records, 1 in 50 of the version's). */
+  results: string[];
+  /** Seconds from sending each query to its answer logged. */
+  seconds: number[];
+  /** Peak resident set of the gateway process from the first query to the last answer, MiB. */
+  gatewayPeakRssMiB: number;
+  /** Peak resident set of each prover process (they only prove), MiB. */
+  proverPeakRssMiB: number[];
   loadavg: number[];
 }
 
@@ -112,6 +138,21 @@ function peakRss(pid: number): number {
   return m ? round(Number(m[1]) / 1024, 1) : NaN;
 }
 
+/** Resets a process's peak resident set to its current one (Linux ≥ 4.0, our own child). */
+function resetPeakRss(pid: number): void {
+  writeFileSync(`/proc/${pid}/clear_refs`, "5");
+}
+
+/** The child processes of a process (every thread's children). */
+function childrenOf(pid: number): number[] {
+  const out: number[] = [];
+  for (const t of readdirSync(`/proc/${pid}/task`)) {
+    const text = readFileSync(`/proc/${pid}/task/${t}/children`, "utf8").trim();
+    if (text) out.push(...text.split(/\s+/).map(Number));
+  }
+  return out;
+}
+
 /**
  * The artifacts folder of range_d20, or (when it is not built) a folder holding range_d4's
  * artifacts under range_d20's names, with range_d4's verifier registered under range_d20's id
@@ -153,11 +194,108 @@ async function csvFile(file: string, n: number): Promise<void> {
   await writeFile(file, lines.join("\n"));
 }
 
-/** Runs the benchmark for each size; `onRun` gets each size's numbers as soon as measured. */
+/** The part number whose records the answering queries cover (1 record in 50 of the CSV). */
+const ASKED_PART = "GBX-3232455";
+
+/**
+ * Publishes local version `v` of `assetId` from the owner's account, grants `consumer` every
+ * aggregate over {@link ASKED_PART} (k = 3), asks COUNT, SUM(field 3) and RATIO_PPM(1, 0) of it
+ * one after another, each followed until logged, and measures the gateway's memory meanwhile.
+ */
+async function answerQueries(
+  gatewayPid: number,
+  s: import("../../../cli/session.js").Session,
+  pp: any,
+  owner: import("ethers").Signer,
+  consumer: import("ethers").Signer,
+  assetId: bigint,
+  v: { root: string; recordCount: number; treeDepth: number; paramsHash: string },
+  log: (line: string) => void,
+): Promise<Answering> {
+  const { keyRange } = await import("../../../protocol/records/index.js");
+  const { policyStruct } = await import("../../../protocol/contract.js");
+  const { AggregateKind } = await import("../../../circuits/lib/signals.js");
+  const { gatewayOf } = await import("../../../cli/session.js");
+  const { hexlify, randomBytes } = await import("ethers");
+  await (
+    await pp
+      .connect(owner)
+      .publishVersion(assetId, BigInt(v.root), BigInt(v.recordCount), v.treeDepth, v.paramsHash)
+  ).wait();
+  const now = BigInt((await s.provider.getBlock("latest"))!.timestamp);
+  const part = keyRange({ partNumber: ASKED_PART });
+  const grant = await (
+    await pp.connect(owner).grantAccess(
+      assetId,
+      await consumer.getAddress(),
+      policyStruct({
+        aggregateMask: 0b1111111,
+        fieldMask: 0b1111,
+        filterMask: 0,
+        ...part,
+        minCohort: 3,
+      }),
+      now - 60n,
+      now + 86_400n,
+      100n,
+    )
+  ).wait();
+  const issued = grant.logs
+    .map((l: never) => pp.interface.parseLog(l))
+    .find((e: { name: string } | null) => e?.name === "GrantIssued");
+  const grantId = issued.args.grantId as bigint;
+  const asked = [
+    { name: "COUNT", kind: AggregateKind.Count, fieldA: 0, fieldB: 0 },
+    { name: "SUM(3)", kind: AggregateKind.Sum, fieldA: 3, fieldB: 0 },
+    { name: "RATIO_PPM(1,0)", kind: AggregateKind.RatioPpm, fieldA: 1, fieldB: 0 },
+  ];
+  const gw = gatewayOf(s);
+  resetPeakRss(gatewayPid);
+  const results: string[] = [];
+  const seconds: number[] = [];
+  for (const q of asked) {
+    const t0 = performance.now();
+    const job = await gw.query(consumer, {
+      grantId,
+      assetId,
+      versionId: 0n,
+      kind: q.kind,
+      fieldA: q.fieldA,
+      fieldB: q.fieldB,
+      lo: part.keyLo,
+      hi: part.keyHi,
+      threshold: 0n,
+      requestId: hexlify(randomBytes(32)),
+      nonce: BigInt(hexlify(randomBytes(16))),
+      deadline: BigInt(Math.floor(Date.now() / 1000) + 3600),
+    });
+    const done = await gw.waitJob(job.jobId, { until: "logged", timeoutMs: 30 * 60_000 });
+    if (done.status !== "logged") {
+      throw new Error(`query ${q.name} ended ${done.status}: ${JSON.stringify(done.error)}`);
+    }
+    seconds.push(round((performance.now() - t0) / 1000, 1));
+    results.push(done.answer?.resultValue.toString() ?? "");
+    log(`  ${v.recordCount}: ${q.name} logged in ${seconds.at(-1)} s`);
+  }
+  return {
+    queries: asked.map((q) => q.name),
+    results,
+    seconds,
+    gatewayPeakRssMiB: peakRss(gatewayPid),
+    proverPeakRssMiB: childrenOf(gatewayPid).map(peakRss),
+    loadavg: loadavg(),
+  };
+}
+
+/**
+ * Runs the benchmark for each size; `onRun` gets each size's numbers as soon as measured. A
+ * size that `answer` accepts also answers queries once uploaded (default: 10^6 and up).
+ */
 export async function benchUploads(
   sizes: number[],
   onRun: (r: UploadRun) => void,
   log: (line: string) => void,
+  answer: (records: number) => boolean = (n) => n >= 1_000_000,
 ): Promise<UploadRun[]> {
   const { network } = await import("hardhat");
   const { partProofModule } = await import("../../../ignition/modules/PartProof.js");
@@ -169,13 +307,14 @@ export async function benchUploads(
   const runs: UploadRun[] = [];
   try {
     const { ethers } = conn;
-    const [, owner] = await ethers.getSigners();
+    const [, owner, consumer] = await ethers.getSigners();
     const deployed = await conn.ignition.deploy(partProofModule(["test", "production"]), {
       displayUi: false,
     });
     const address = await deployed.partProof.getAddress();
     const pp = await ethers.getContractAt("PartProof", address);
     const artifactsDir = await standInD20(work, pp as never);
+    const canProve = artifactsDir === path.join(ROOT, "circuits/build/range_d20");
     const schema = "urn:samm:io.catenax.manufactured_parts_quality_information:3.0.0";
     for (const [k, n] of sizes.entries()) {
       await (pp.connect(owner!) as any).registerAsset(schema, ethers.ZeroHash, "http://gw");
@@ -184,6 +323,8 @@ export async function benchUploads(
       await csvFile(file, n);
       const fileBytes = (await stat(file)).size;
       const port = 20000 + Math.floor(Math.random() * 20000);
+      const answers = answer(n) && canProve;
+      if (answer(n) && !canProve) log(`  ${n}: range_d20 is not built: no query is asked`);
       const config = path.join(work, `gateway-${n}.json`);
       await writeFile(
         config,
@@ -195,7 +336,8 @@ export async function benchUploads(
           contracts: { partProof: address },
           relayerKey: { source: "env", name: "BENCH_UPLOADS_RELAYER_KEY" },
           circuit: { name: "range_d20", depth: 20, artifactsDir },
-          relayer: { enabled: false },
+          // the relayer logs the answers of the sizes that answer queries
+          relayer: { enabled: answers },
           logLevel: "warn",
         }),
       );
@@ -237,6 +379,18 @@ export async function benchUploads(
           gatewayPeakRssMiB: peakRss(child.pid!),
           loadavg: loadavg(),
         };
+        if (answers) {
+          run.answering = await answerQueries(
+            child.pid!,
+            s,
+            pp,
+            owner!,
+            consumer!,
+            assetId,
+            up.version,
+            log,
+          );
+        }
         runs.push(run);
         onRun(run);
       } finally {
@@ -255,10 +409,13 @@ if (
   path.resolve(process.argv[1]) === path.join(ROOT, "scripts/lib/bench/uploads.ts")
 ) {
   const sizes = (process.argv[2] ?? "1e4,1e5").split(",").map(parseCount);
+  const at = process.argv.indexOf("--answer");
+  const answering = at > 0 ? (process.argv[at + 1] ?? "").split(",").map(parseCount) : undefined;
   await benchUploads(
     sizes,
     (r) => console.log(JSON.stringify(r)),
     (l) => process.stderr.write(l + "\n"),
+    answering ? (n) => answering.includes(n) : undefined,
   );
   process.exit(0);
 }

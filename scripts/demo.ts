@@ -205,7 +205,9 @@ async function main(): Promise<void> {
         dir,
         targets: "test,production",
         corsOrigins: consolePort ? [`http://127.0.0.1:${consolePort}`] : [],
-        node: nodeStarting!,
+        // started before the build; its start waits 90 s at most, which a long first build on
+        // a busy machine can outlast: then a new one starts here
+        node: nodeStarting!.catch(() => startHardhatNode()),
         say,
       });
       proofs = new ProofCounter(path.join(dir, "gateway.log"));

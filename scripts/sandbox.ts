@@ -87,7 +87,13 @@ try {
   await buildFor(circuit, say);
   await preparePlaygroundDir(dir);
   console.log("Deploying PartProof and starting the gateways …");
-  playground = await startPlayground({ circuit, dir, node: nodeStarting, say });
+  // the early start waits 90 s at most, which a long first build can outlast: then start anew
+  playground = await startPlayground({
+    circuit,
+    dir,
+    node: nodeStarting.catch(() => startHardhatNode()),
+    say,
+  });
   const sessions = await sessionsOf(playground);
   const size = dataSizeFor(circuit);
   console.log("Publishing both suppliers' quality data …");

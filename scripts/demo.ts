@@ -525,7 +525,6 @@ try {
   // with --keep the process stays up until Ctrl-C (handled above)
   if (!args.keep) {
     await cleanup();
-    if (process.env.PARTPROOF_DEMO_HANDLES) console.error(process.getActiveResourcesInfo());
     // the story is over and everything it started is stopped: leave now rather than wait for
     // whatever idle handle a library keeps (a finished run once waited here for minutes)
     process.exit(0);

@@ -12,6 +12,7 @@ import * as supplierCli from "../cli/supplier.js";
 import { policyOf, schemaOf } from "../cli/policy.js";
 import { parseArgsOr, usageError } from "./lib/args.js";
 import { ROOT, readManifest } from "./lib/circuit-build.js";
+import { startHardhatNode, type LocalNode } from "./lib/processes.js";
 import {
   buildFor,
   dataSizeFor,
@@ -61,11 +62,14 @@ const dir = path.resolve(ROOT, args.dir!);
 const say = (line: string) => console.log(`  ${line}`);
 
 let playground: Playground | undefined;
+let nodeStarting: Promise<LocalNode> | undefined;
 let stopping = false;
 async function stop(code: number): Promise<never> {
   if (!stopping) {
     stopping = true;
-    await playground?.close();
+    if (playground) await playground.close();
+    // a chain started beside a build that failed: no playground owns it
+    else await (await nodeStarting?.catch(() => undefined))?.stop();
     await (globalThis as { curve_bn128?: { terminate(): Promise<void> } }).curve_bn128?.terminate();
   }
   process.exit(code);
@@ -76,11 +80,20 @@ const stopped = untilStopped().then(async (sig) => {
 });
 
 try {
-  console.log("Building what is not cached (circuit, contracts) …");
+  console.log("Building what is not cached (circuit, contracts) while the local chain starts …");
+  // the chain needs nothing the build makes
+  nodeStarting = startHardhatNode();
+  nodeStarting.catch(() => {}); // awaited (and reported) by startPlayground
   await buildFor(circuit, say);
   await preparePlaygroundDir(dir);
-  console.log("Starting the local chain and the gateways …");
-  playground = await startPlayground({ circuit, dir, say });
+  console.log("Deploying PartProof and starting the gateways …");
+  // the early start waits 90 s at most, which a long first build can outlast: then start anew
+  playground = await startPlayground({
+    circuit,
+    dir,
+    node: nodeStarting.catch(() => startHardhatNode()),
+    say,
+  });
   const sessions = await sessionsOf(playground);
   const size = dataSizeFor(circuit);
   console.log("Publishing both suppliers' quality data …");

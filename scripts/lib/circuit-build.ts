@@ -336,13 +336,6 @@ async function generateDevPtau(power: number, out: string, seed: string, log: Lo
  */
 export async function setupCircuit(entry: CircuitEntry, log: Log, force = false) {
   const p = circuitPaths(entry.name);
-  const info = await r1csInfo(p.r1cs);
-  const need = requiredPower(info);
-  if (need > entry.ptau) {
-    throw new Error(
-      `[${entry.name}] needs 2^${need} (${info.nConstraints} constraints) but circuits.json says ptau ${entry.ptau}`,
-    );
-  }
   const ptau = await ensurePtau(entry.ptau, log);
   const stamps = await readStamps(p);
   const direct = ptau.seed !== undefined;
@@ -353,6 +346,16 @@ export async function setupCircuit(entry: CircuitEntry, log: Log, force = false)
   );
   if (!force && stamps.setup === key && existsSync(p.zkey) && existsSync(p.vkey)) {
     return false;
+  }
+  // read only when a setup is due: snarkjs parses the whole r1cs and starts its curve's
+  // threads for it (seconds at depth 20, which an up-to-date check need not spend). The cached
+  // key was made from this r1cs and a ptau that was big enough for it then.
+  const info = await r1csInfo(p.r1cs);
+  const need = requiredPower(info);
+  if (need > entry.ptau) {
+    throw new Error(
+      `[${entry.name}] needs 2^${need} (${info.nConstraints} constraints) but circuits.json says ptau ${entry.ptau}`,
+    );
   }
   if (direct) {
     await directDevZkey(entry.name, ptau.file, ptau.seed as string, log);

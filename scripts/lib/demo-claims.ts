@@ -44,6 +44,8 @@ export interface ClaimsChapter {
   say: (line: string) => void;
   /** Claims per month, at least and at most (default 40–70; a small circuit needs fewer). */
   claimsPerMonth?: readonly [number, number];
+  /** Random leaves proved before the claims are published (default {@link DEMO_CHECK_LEAVES}). */
+  checkLeaves?: number;
 }
 
 /**
@@ -141,7 +143,7 @@ export async function playClaims(c: ClaimsChapter): Promise<void> {
       c.automaker,
       up.version,
       undefined,
-      DEMO_CHECK_LEAVES,
+      c.checkLeaves ?? DEMO_CHECK_LEAVES,
     );
     say(
       `asset ${assetId} (claims-by-day): ${up.version.recordCount} claimed parts of ${payload.claims.length} claims, July–September, published`,
@@ -191,19 +193,18 @@ export async function playClaims(c: ClaimsChapter): Promise<void> {
       [],
       supplierAddr,
     );
-    const causal = await askSupply(c.supplier, metric, targets, {
-      partNumber: PART,
-      from: FROM,
-      to: TO,
-    });
     const rework = metricOf("rework-ppm");
-    const ppm = await runSeries(
-      c.supplierSession,
-      c.supplier,
-      rework,
-      { grantId: selfGrant.grantId, assetId: c.qualityAssetId, partNumber: PART, plant: "4711" },
-      periodsOf("month", FROM, TO),
-    );
+    // the automaker's gateway and Gearworks' own prove at the same time
+    const [causal, ppm] = await Promise.all([
+      askSupply(c.supplier, metric, targets, { partNumber: PART, from: FROM, to: TO }),
+      runSeries(
+        c.supplierSession,
+        c.supplier,
+        rework,
+        { grantId: selfGrant.grantId, assetId: c.qualityAssetId, partNumber: PART, plant: "4711" },
+        periodsOf("month", FROM, TO),
+      ),
+    ]);
     say(`Gearworks asks (its CLI: partproof consumer ask causal-claims-per-month …):`);
     say(`  month    causal claims (automaker's gateway)   rework PPM, plant 4711 (own gateway)`);
     causal.forEach((p, i) => {

@@ -96,21 +96,35 @@ export function generatePcf(
   return rows;
 }
 
-/** Registers an asset of `schema`, uploads the rows and publishes the version via the gateway. */
-export async function publishRows(
+/** Registers an asset of `schema` on the session's gateway (one transaction of `owner`). */
+export async function registerRows(
   s: Session,
   owner: Signer,
   schema: string,
-  rows: unknown[],
   metadata: string,
-): Promise<{ assetId: bigint; recordCount: number }> {
+): Promise<bigint> {
   const { assetId } = await supplierCli.registerAsset(s, owner, {
     schema,
     endpoint: s.gatewayUrl!,
     metadata,
   });
+  return assetId;
+}
+
+/**
+ * Uploads the rows to a registered asset and publishes the version via the gateway, after the
+ * gateway proves the version's first and last link and `checkLeaves` random leaves. Sends no
+ * transaction of `owner` (the gateway relays), so several may run at once.
+ */
+export async function publishRows(
+  s: Session,
+  owner: Signer,
+  assetId: bigint,
+  rows: unknown[],
+  checkLeaves = DEMO_CHECK_LEAVES,
+): Promise<{ assetId: bigint; recordCount: number }> {
   const up = await supplierCli.upload(s, owner, assetId, { format: "json", rows });
-  await supplierCli.publishViaGateway(s, owner, up.version, undefined, DEMO_CHECK_LEAVES);
+  await supplierCli.publishViaGateway(s, owner, up.version, undefined, checkLeaves);
   return { assetId, recordCount: up.version.recordCount };
 }
 
@@ -145,6 +159,8 @@ export interface ShapesAct {
   k: number;
   /** Where the series CSV and SVG go (the report's folder). */
   outDir: string;
+  /** Random leaves proved before each publication (default {@link DEMO_CHECK_LEAVES}). */
+  checkLeaves?: number;
   say: (line: string) => void;
 }
 
@@ -155,15 +171,67 @@ export interface ShapesAct {
  */
 export async function playShapes(a: ShapesAct): Promise<{ csv: string; svg: string }> {
   const { say } = a;
+  const checkLeaves = a.checkLeaves ?? DEMO_CHECK_LEAVES;
+  const [gear, brake] = a.sessions;
+  const [gearOwner, brakeOwner] = a.supplierSigners;
   const series = metricOf("rework-ppm");
   const periods = periodsOf("month", "2026-04-01", "2026-09-30");
-  const points = await runSeries(
-    a.sessions[0],
+  // the series' six proofs run on Gearworks' gateway while the new assets are published
+  const seriesDone = runSeries(
+    gear,
     a.automaker,
     series,
     { ...a.quality, partNumber: "GBX-3232455", plant: "4711" },
     periods,
   );
+  seriesDone.catch(() => {}); // awaited below; a failed publication must not leave it unhandled
+
+  // delivery and PCF data of both suppliers, half a year from April; the same deliveries in the
+  // delivery-late schema and an end-of-line test log in quality-eol3 (filters at any size)
+  const part = "GBX-3232455";
+  const size = { from: "2026-04-01", days: 183, max: a.capacity };
+  const deliveryRows = [
+    generateDeliveries(a.suppliers[0], { ...size, everyDays: 2 }),
+    // Brakeline is GBX-3232455's second source (dual sourcing): it delivers that part too
+    generateDeliveries(
+      { ...a.suppliers[1], parts: a.suppliers[0].parts.slice(0, 1) },
+      { ...size, everyDays: 2 },
+    ),
+  ] as const;
+  const pcfRows = generatePcf(a.suppliers[0], { ...size, everyDays: 2 });
+  const eolRows = endOfLineLog(part, "4711", Math.min(a.capacity, 92));
+  // each supplier's registrations are its own transactions, one after the other; the two
+  // suppliers' at once
+  const gearName = a.suppliers[0].name;
+  const [gearIds, brakeDel] = await Promise.all([
+    (async () => {
+      const ids: bigint[] = [];
+      for (const [schema, what] of [
+        ["delivery", "deliveries"],
+        ["pcf", "product carbon footprints"],
+        ["delivery-late", "deliveries, late indicators"],
+        ["quality-eol3", "end-of-line test log"],
+      ] as const) {
+        ids.push(await registerRows(gear, gearOwner, schema, `${gearName} ${what}`));
+      }
+      return ids as [bigint, bigint, bigint, bigint];
+    })(),
+    registerRows(brake, brakeOwner, "delivery", `${a.suppliers[1].name} deliveries`),
+  ]);
+  // uploads and publications: Gearworks' one after the other (its gateway proves one at a time
+  // anyway, and four checks followed at once would pass its per-signer rate limit), Brakeline's
+  // on its own gateway beside them
+  const [[del, pcf, late, eol], delB] = await Promise.all([
+    (async () => [
+      await publishRows(gear, gearOwner, gearIds[0], deliveryRows[0], checkLeaves),
+      await publishRows(gear, gearOwner, gearIds[1], pcfRows, checkLeaves),
+      await publishRows(gear, gearOwner, gearIds[2], deliveryRows[0], checkLeaves),
+      await publishRows(gear, gearOwner, gearIds[3], eolRows, checkLeaves),
+    ])(),
+    publishRows(brake, brakeOwner, brakeDel, deliveryRows[1], checkLeaves),
+  ]);
+
+  const points = await seriesDone;
   say("Rework PPM of GBX-3232455, plant 4711, per month (six proofs in flight at once):");
   for (const line of seriesTable(series, points)) say(`  ${line}`);
   const csv = path.join(a.outDir, "rework-ppm-series.csv");
@@ -177,16 +245,20 @@ export async function playShapes(a: ShapesAct): Promise<{ csv: string; svg: stri
   if (bad.length)
     throw new Error(`series points failed verification: ${bad.map((p) => p.period.label)}`);
 
-  // delivery and PCF data of both suppliers, half a year from April
-  const size = { from: "2026-04-01", days: 183, max: a.capacity };
   const sums = ["count", "sum", "avg", "ratio"];
+  say(
+    `Gearworks publishes ${del.recordCount} deliveries (asset ${del.assetId}) and ${pcf.recordCount} footprints (asset ${pcf.assetId}); Brakeline ${delB.recordCount} deliveries (asset ${delB.assetId}); each grants the automaker count/sum/avg/ratio with k = ${a.k}`,
+  );
+  say(
+    `Filtered questions at any size: Gearworks also publishes its deliveries as delivery-late (asset ${late.assetId}) and an end-of-line test log as quality-eol3 (asset ${eol.assetId}); the indicators "late by more than 2 days" and "at least 3 end-of-line tests" are derived at ingest, so each filtered question is one range proof`,
+  );
   const automakerAddr = await a.automaker.getAddress();
   const terms = {
     validFrom: 0,
     validUntil: Math.floor(Date.now() / 1000) + 90 * 86_400,
     quota: 20,
   };
-  const grantOn = async (i: 0 | 1, assetId: bigint, schema: string, part: string) =>
+  const grantOn = async (i: 0 | 1, assetId: bigint, schema: string) =>
     (
       await supplierCli.grantAccess(
         a.sessions[i],
@@ -202,43 +274,22 @@ export async function playShapes(a: ShapesAct): Promise<{ csv: string; svg: stri
         terms,
       )
     ).grantId;
-  const deliveries = await Promise.all(
-    ([0, 1] as const).map(async (i) => {
-      // Brakeline is GBX-3232455's second source (dual sourcing): it delivers that part too
-      const sup =
-        i === 0 ? a.suppliers[0] : { ...a.suppliers[1], parts: a.suppliers[0].parts.slice(0, 1) };
-      const rows = generateDeliveries(sup, { ...size, everyDays: 2 });
-      const asset = await publishRows(
-        a.sessions[i],
-        a.supplierSigners[i],
-        "delivery",
-        rows,
-        `${a.suppliers[i].name} deliveries`,
-      );
-      return { ...asset, rows };
-    }),
-  );
-  const pcfRows = generatePcf(a.suppliers[0], { ...size, everyDays: 2 });
-  const pcf = await publishRows(
-    a.sessions[0],
-    a.supplierSigners[0],
-    "pcf",
-    pcfRows,
-    `${a.suppliers[0].name} product carbon footprints`,
-  );
-  say(
-    `Gearworks publishes ${deliveries[0]!.recordCount} deliveries (asset ${deliveries[0]!.assetId}) and ${pcf.recordCount} footprints (asset ${pcf.assetId}); Brakeline ${deliveries[1]!.recordCount} deliveries (asset ${deliveries[1]!.assetId}); each grants the automaker count/sum/avg/ratio with k = ${a.k}`,
-  );
-  const part = "GBX-3232455";
-  const gDel = await grantOn(0, deliveries[0]!.assetId, "delivery", part);
-  const gPcf = await grantOn(0, pcf.assetId, "pcf", part);
-  const gDelB = await grantOn(1, deliveries[1]!.assetId, "delivery", part);
+  // Gearworks' grants one after the other (its transactions), Brakeline's beside them
+  const [[gDel, gPcf, gLate, gEol], gDelB] = await Promise.all([
+    (async () => [
+      await grantOn(0, del.assetId, "delivery"),
+      await grantOn(0, pcf.assetId, "pcf"),
+      await grantOn(0, late.assetId, "delivery-late"),
+      await grantOn(0, eol.assetId, "quality-eol3"),
+    ])(),
+    grantOn(1, delB.assetId, "delivery"),
+  ]);
 
   const Q3 = { from: "2026-07-01", to: "2026-09-30" };
+  /** Asks one metric, waits for the logged answer, checks it; returns the line to show. */
   const ask = async (metricName: string, assetId: bigint, grantId: bigint, plant: string) => {
     const metric = metricOf(metricName);
-    const s = a.sessions[0];
-    const job = await automakerCli.ask(s, a.automaker, schemaOf(metric.schema), {
+    const job = await automakerCli.ask(gear, a.automaker, schemaOf(metric.schema), {
       grantId,
       assetId,
       versionId: 0n,
@@ -249,63 +300,30 @@ export async function playShapes(a: ShapesAct): Promise<{ csv: string; svg: stri
       plant,
       ...Q3,
     });
-    const done = await automakerCli.waitJob(s, job.jobId);
-    automakerCli.requireAllChecks(done.jobId, await automakerCli.verifyAnswer(s, done));
-    say(
-      `${describeMetric(metric, valueOfAnswer(metric, done), `of ${part}, 2026-Q3`)}  [verified]`,
-    );
+    const done = await automakerCli.waitJob(gear, job.jobId);
+    automakerCli.requireAllChecks(done.jobId, await automakerCli.verifyAnswer(gear, done));
+    return `${describeMetric(metric, valueOfAnswer(metric, done), `of ${part}, 2026-Q3`)}  [verified]`;
   };
-  await ask("lead-time", deliveries[0]!.assetId, gDel, AUTOMAKER_SITE);
-  await ask("on-time-share", deliveries[0]!.assetId, gDel, AUTOMAKER_SITE);
-  await ask("pcf-avg", pcf.assetId, gPcf, a.suppliers[0].bpnl);
-  await ask("carbon-total", pcf.assetId, gPcf, a.suppliers[0].bpnl);
-
-  // filters at any size: the same deliveries, and an end-of-line test log, in indicator schemas
-  const late = await publishRows(
-    a.sessions[0],
-    a.supplierSigners[0],
-    "delivery-late",
-    deliveries[0]!.rows,
-    `${a.suppliers[0].name} deliveries, late indicators`,
-  );
-  const eol = await publishRows(
-    a.sessions[0],
-    a.supplierSigners[0],
-    "quality-eol3",
-    endOfLineLog(part, "4711", Math.min(a.capacity, 92)),
-    `${a.suppliers[0].name} end-of-line test log`,
-  );
-  say(
-    `Filtered questions at any size: Gearworks also publishes its deliveries as delivery-late (asset ${late.assetId}) and an end-of-line test log as quality-eol3 (asset ${eol.assetId}); the indicators "late by more than 2 days" and "at least 3 end-of-line tests" are derived at ingest, so each filtered question is one range proof`,
-  );
-  await ask(
-    "late-share-2d",
-    late.assetId,
-    await grantOn(0, late.assetId, "delivery-late", part),
-    AUTOMAKER_SITE,
-  );
-  await ask(
-    "rework-ppm-eol3",
-    eol.assetId,
-    await grantOn(0, eol.assetId, "quality-eol3", part),
-    "4711",
-  );
-
   // one number from two suppliers: the delivered pieces of the dual-sourced part, pooled
   const qty = metricOf("delivered-qty");
-  const targets = await resolveSuppliers(
-    a.sessions[0],
-    [String(gDel), String(gDelB)],
-    qty,
-    automakerAddr,
-  );
-  const pooled = await askPooled(a.automaker, qty, targets, {
-    partNumber: part,
-    plant: AUTOMAKER_SITE,
-    ...Q3,
-  });
+  const pooled = (async () => {
+    const targets = await resolveSuppliers(gear, [String(gDel), String(gDelB)], qty, automakerAddr);
+    return askPooled(a.automaker, qty, targets, { partNumber: part, plant: AUTOMAKER_SITE, ...Q3 });
+  })();
+  pooled.catch(() => {}); // awaited below
+  // every question in flight at once, shown in the order asked
+  const lines = await Promise.all([
+    ask("lead-time", del.assetId, gDel, AUTOMAKER_SITE),
+    ask("on-time-share", del.assetId, gDel, AUTOMAKER_SITE),
+    ask("pcf-avg", pcf.assetId, gPcf, a.suppliers[0].bpnl),
+    ask("carbon-total", pcf.assetId, gPcf, a.suppliers[0].bpnl),
+    ask("late-share-2d", late.assetId, gLate, AUTOMAKER_SITE),
+    ask("rework-ppm-eol3", eol.assetId, gEol, "4711"),
+  ]);
+  for (const line of lines) say(line);
+  const p = await pooled;
   say(
-    `${describeMetric(qty, pooled.value, `of ${part} to ${AUTOMAKER_SITE} in 2026-Q3, both suppliers`)} (${pooled.parts.map((p) => `grant ${p.target.grantId}: ${p.sums.quantity}`).join(", ")}; every proof verified)`,
+    `${describeMetric(qty, p.value, `of ${part} to ${AUTOMAKER_SITE} in 2026-Q3, both suppliers`)} (${p.parts.map((x) => `grant ${x.target.grantId}: ${x.sums.quantity}`).join(", ")}; every proof verified)`,
   );
   return { csv, svg };
 }

@@ -13,6 +13,7 @@ import { startServer, type RunningGateway } from "../../gateway/app.js";
 import { openSession, type Deployment, type Session } from "../../cli/session.js";
 import * as supplierCli from "../../cli/supplier.js";
 import { ROOT, circuitPaths, readManifest } from "./circuit-build.js";
+import { seconds } from "./demo-clock.js";
 import { DEMO_SUPPLIERS, generateQuality, toCatenaX } from "./demo-data.js";
 import { devAccount, runCommand, startHardhatNode, type LocalNode } from "./processes.js";
 
@@ -40,27 +41,47 @@ export function depthOf(circuit: string): number {
   return Number(m[1]);
 }
 
-/** Builds what is not cached: the circuit (with a development setup) and the contracts. */
-export async function buildFor(circuit: string, say: (line: string) => void): Promise<void> {
+/** How long each part of {@link buildFor} took, in ms. */
+export interface BuildTimes {
+  /** The native Poseidon and Groth16 prover addons. */
+  native: number;
+  /** The answer circuit and the audit circuit of its depth (built at the same time). */
+  circuits: number;
+}
+
+/**
+ * Builds what is not cached: the native addons, and the circuit and the audit circuit of its
+ * depth (with a development setup). They do not depend on each other and build at the same time
+ * (circom's compile uses one core). The contracts are not built here: `npm run demo`/`sandbox`
+ * build them before the script starts (its imports need their bindings), and
+ * scripts/deploy.ts builds them again, with the verifiers written here, before it deploys.
+ * Says how long each part took.
+ */
+export async function buildFor(circuit: string, say: (line: string) => void): Promise<BuildTimes> {
   const entry = (await readManifest()).find((c) => c.name === circuit);
   if (!entry) throw new Error(`circuit ${circuit} is not in circuits/circuits.json`);
-  say(
-    existsSync(circuitPaths(circuit).zkey)
-      ? `${circuit} was built before; checking the cache`
-      : `first build of ${circuit} (2^${entry.ptau} development setup): about 5–8 minutes on 2 cores`,
-  );
   // and the audit circuit of the same depth: suppliers check a version before signing it and
   // auditors sample published versions with it (issue 15)
   const audit = `audit_d${depthOf(circuit)}`;
+  const cached = [circuit, audit].every((c) => existsSync(circuitPaths(c).zkey));
+  say(
+    cached
+      ? `${circuit} and ${audit} were built before; checking the cache`
+      : `first build of ${circuit} and ${audit} (2^${entry.ptau} development setup), side by side`,
+  );
+  const part = async (label: string, cmd: string, args: string[]) => {
+    const t = Date.now();
+    await runCommand(cmd, args, { onLine: (l) => l.trim() && say(`${label} ${l.trim()}`) });
+    return Date.now() - t;
+  };
   // the native Poseidon and Groth16 prover (cached; a failed build only warns, and trees and
   // proofs then run in JavaScript): without them a fresh clone's demo hashed and proved ~3-5x slower
-  await runCommand("tsx", ["circuits/native/build.ts"], {
-    onLine: (l) => l.trim() && say(l.trim()),
-  });
-  await runCommand("tsx", ["scripts/build-circuits.ts", "--only", `${circuit},${audit}`], {
-    onLine: (l) => l.trim() && say(l.trim()),
-  });
-  await runCommand("hardhat", ["build"], { onLine: (l) => l.trim() && say(l.trim()) });
+  const [native, circuits] = await Promise.all([
+    part("[native]", "tsx", ["circuits/native/build.ts"]),
+    part("[circuits]", "tsx", ["scripts/build-circuits.ts", "--only", `${circuit},${audit}`]),
+  ]);
+  say(`build: native addons ${seconds(native)}, circuits ${seconds(circuits)}, side by side`);
+  return { native, circuits };
 }
 
 /** A running playground. */
@@ -105,13 +126,19 @@ export async function startPlayground(opts: {
   targets?: string;
   /** Browser origins the gateways allow (CORS), e.g. the console's; default none. */
   corsOrigins?: string[];
+  /**
+   * A chain started earlier (the demo starts it while it builds: the node needs no build
+   * output); default: a Hardhat node started here. The playground stops it when it closes.
+   */
+  node?: Promise<LocalNode>;
   say: (line: string) => void;
 }): Promise<Playground> {
   const { circuit, dir, say } = opts;
   const roles = demoRoles();
   const entry = (await readManifest()).find((c) => c.name === circuit);
   if (!entry) throw new Error(`circuit ${circuit} is not in circuits/circuits.json`);
-  const node = await startHardhatNode();
+  let t = Date.now();
+  const node = await (opts.node ?? startHardhatNode());
   const gateways: RunningGateway[] = [];
   let closing: Promise<void> | undefined;
   const close = () =>
@@ -120,7 +147,10 @@ export async function startPlayground(opts: {
       await node.stop().catch(() => {});
     })());
   try {
-    say(`chain at ${node.url}`);
+    say(
+      `chain at ${node.url} (${opts.node ? "started during the build; waited" : "started in"} ${seconds(Date.now() - t)})`,
+    );
+    t = Date.now();
     const deploymentFile = path.join(dir, "deployment.json");
     await runCommand(
       "tsx",
@@ -137,8 +167,10 @@ export async function startPlayground(opts: {
     );
     const deployment = JSON.parse(await readFile(deploymentFile, "utf8")) as Deployment;
     say(
-      `PartProof at ${deployment.partProof}; verifiers: ${Object.keys(deployment.verifiers).join(", ")}`,
+      `PartProof at ${deployment.partProof}; verifiers: ${Object.keys(deployment.verifiers).join(", ")} ` +
+        `(compiled what changed and deployed in ${seconds(Date.now() - t)})`,
     );
+    t = Date.now();
     if (!deployment.verifiers[circuit]) throw new Error(`no verifier for ${circuit} was deployed`);
 
     const logFile = path.join(dir, "gateway.log");
@@ -167,11 +199,16 @@ export async function startPlayground(opts: {
         },
         { logStream: pino.destination({ dest: logFile, append: true, sync: true }) },
       );
-    for (const [i, s] of DEMO_SUPPLIERS.entries()) {
-      const g = await startGateway(i, 0, true);
-      gateways.push(g);
-      say(`${s.name}'s gateway at ${g.url}`);
-    }
+    // both at once (each opens its store, reads the chain and loads its keys)
+    const started = await Promise.allSettled(
+      DEMO_SUPPLIERS.map((_, i) => startGateway(i, 0, true)),
+    );
+    for (const r of started) if (r.status === "fulfilled") gateways.push(r.value);
+    const failed = started.find((r) => r.status === "rejected");
+    if (failed) throw (failed as PromiseRejectedResult).reason;
+    for (const [i, s] of DEMO_SUPPLIERS.entries())
+      say(`${s.name}'s gateway at ${gateways[i]!.url}`);
+    say(`gateways started in ${seconds(Date.now() - t)}`);
     const restartGateway = async (i: number, o: { relayer: boolean }) => {
       const old = gateways[i];
       if (!old) throw new Error(`no gateway ${i} to restart`);
@@ -343,53 +380,62 @@ export interface PublishedAsset {
 }
 
 /**
- * Each demo supplier registers a quality asset on its own gateway, uploads its generated
- * Catena-X data and publishes the version through the gateway's relayer.
+ * Random leaves a demo supplier has the gateway prove before it signs a version, besides the
+ * first and last link (the CLI's default is {@link supplierCli.SIGN_CHECK_SAMPLES}; the demo's
+ * `--check-leaves` sets it): each is an AuditPath proof at the circuit's depth, seconds at depth
+ * 20, and the full story publishes eight versions. The first and last link alone still catch a
+ * gateway whose records do not rebuild the root or whose count is not the tree's (any opened
+ * leaf shows those); random leaves sample the links between, as the auditor's chapter does.
  */
+export const DEMO_CHECK_LEAVES = 0;
 
 /**
- * Random leaves a demo supplier has the gateway prove before it signs a version (besides the
- * first and last link; the CLI's default is {@link supplierCli.SIGN_CHECK_SAMPLES}): each is an
- * AuditPath proof at the circuit's depth, several seconds at depth 20, and the demo publishes
- * a dozen versions. The check still catches a gateway whose records do not rebuild the root or
- * whose count is not the tree's (any opened leaf shows those).
+ * Each demo supplier registers a quality asset on its own gateway, uploads its generated
+ * Catena-X data and publishes the version through the gateway's relayer; the suppliers do so at
+ * the same time, each on its own gateway. Returns the assets in the order of DEMO_SUPPLIERS.
  */
-export const DEMO_CHECK_LEAVES = 1;
 export async function publishDemoData(
   p: Playground,
   sessions: Session[],
   size: Pick<DataSize, "days" | "perDay">,
+  checkLeaves = DEMO_CHECK_LEAVES,
 ): Promise<PublishedAsset[]> {
   const roles = demoRoles();
-  const out: PublishedAsset[] = [];
+  const owners = DEMO_SUPPLIERS.map((_, i) => roles.suppliers[i]!.connect(p.node.provider));
+  // registered one after the other, so asset ids follow DEMO_SUPPLIERS (Gearworks' is 1 on a
+  // fresh chain, as the README's commands say)
+  const assetIds: bigint[] = [];
   for (const [i, sup] of DEMO_SUPPLIERS.entries()) {
-    const s = sessions[i]!;
-    const owner = roles.suppliers[i]!.connect(p.node.provider);
-    const { assetId } = await supplierCli.registerAsset(s, owner, {
+    const { assetId } = await supplierCli.registerAsset(sessions[i]!, owners[i]!, {
       schema: "quality",
       endpoint: p.gateways[i]!.url,
       metadata: `${sup.name} manufactured-parts quality`,
     });
-    const rows = generateQuality(sup, { from: "2026-04-01", days: size.days, perDay: size.perDay });
-    const up = await supplierCli.upload(s, owner, assetId, {
-      format: "catenax",
-      payload: toCatenaX(sup, rows),
-    });
-    const pub = await supplierCli.publishViaGateway(
-      s,
-      owner,
-      up.version,
-      undefined,
-      DEMO_CHECK_LEAVES,
-    );
-    out.push({
-      assetId,
-      versionId: pub.versionId,
-      recordCount: up.version.recordCount,
-      root: up.version.root,
-    });
+    assetIds.push(assetId);
   }
-  return out;
+  return Promise.all(
+    DEMO_SUPPLIERS.map(async (sup, i) => {
+      const s = sessions[i]!;
+      const owner = owners[i]!;
+      const assetId = assetIds[i]!;
+      const rows = generateQuality(sup, {
+        from: "2026-04-01",
+        days: size.days,
+        perDay: size.perDay,
+      });
+      const up = await supplierCli.upload(s, owner, assetId, {
+        format: "catenax",
+        payload: toCatenaX(sup, rows),
+      });
+      const pub = await supplierCli.publishViaGateway(s, owner, up.version, undefined, checkLeaves);
+      return {
+        assetId,
+        versionId: pub.versionId,
+        recordCount: up.version.recordCount,
+        root: up.version.root,
+      };
+    }),
+  );
 }
 
 /** A session per gateway of the playground. */

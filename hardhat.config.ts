@@ -33,6 +33,14 @@ export default defineConfig({
     mocha: {
       timeout: 20 * 60_000,
       rootHooks: {
+        // snarkjs' BN254 curve, made once before any test: snarkjs and ffjavascript share one curve through
+        // globalThis.curve_bn128, made on first use, and two first uses at once each made one
+        // (the threads of the one not kept would hold the run open at its end)
+        async beforeAll() {
+          // @ts-expect-error ffjavascript ships no type declarations
+          const { buildBn128 } = await import("ffjavascript");
+          await buildBn128();
+        },
         // snarkjs keeps its BN254 worker threads alive; end them once, after every test file,
         // so the run can exit. Ending them between files (and rebuilding) crashed the process.
         async afterAll() {

@@ -9,6 +9,8 @@
  *        PARTPROOF_PTAU_DIR=DIR    cache of development ptau files (default ~/.cache/partproof/ptau)
  */
 import os from "node:os";
+// @ts-expect-error ffjavascript ships no type declarations
+import { buildBn128 } from "ffjavascript";
 import { parseArgsOr, positiveIntArg, usageError } from "./lib/args.js";
 import { buildCircuit, readManifest, type CircuitEntry } from "./lib/circuit-build.js";
 
@@ -77,6 +79,12 @@ try {
   log(
     `building ${selected.length} circuit(s): ${selected.map((c) => c.name).join(", ") || "none"}`,
   );
+  // snarkjs shares one BN254 curve (and its worker threads) through globalThis.curve_bn128,
+  // made on first use; two builds making it at once each made one, and the threads of the one
+  // not kept held the process open after "circuits ready" (a fresh clone's `npm test` hung
+  // there). Made once here, before the builds start, it is the one they share and the one
+  // ended below.
+  if (selected.length > 1 && jobs > 1) await buildBn128();
   await buildAll(selected, log);
   log("circuits ready");
 } catch (err) {

@@ -94,3 +94,9 @@ try {
   // snarkjs keeps its curve worker threads alive; end them so the process exits.
   await (globalThis as { curve_bn128?: { terminate(): Promise<void> } }).curve_bn128?.terminate();
 }
+// Should anything else still hold the process open two seconds after the builds end (it must
+// not: every curve is ended above), say so and exit rather than leave `npm test` waiting.
+setTimeout(() => {
+  console.error("build-circuits: an open handle kept the process alive after the builds; exiting");
+  process.exit(process.exitCode ?? 0);
+}, 2_000).unref();

@@ -51,10 +51,11 @@ import { GrantStatus, versionIdOf, type AssetInfo, type GrantInfo } from "../cha
 import type { GatewayContext } from "../context.js";
 import { AppError } from "../errors.js";
 import { answeredStore, type AnsweredEntry } from "../store/answered.js";
-import { decodeRecords, type Job, type StoredVersion } from "../store/index.js";
+import { type Job, type StoredVersion } from "../store/index.js";
 import { storeQuery, unpackPredicate } from "../store/job-codec.js";
 import { loadTreeSlice, sliceTree } from "../store/tree-levels.js";
-import { checkDifferencing, RecordUniverse, type RecordSet } from "./differencing.js";
+import { checkDifferencing, type RecordUniverse, type RecordSet } from "./differencing.js";
+import { storedUniverse } from "./differencing-store.js";
 
 /** The signed query of a request body. */
 export type SignedQuery = QueryBody["query"];
@@ -544,12 +545,9 @@ async function universeOf(
   if (!cache) universes.set(ctx, (cache = new Map()));
   let u = cache.get(key);
   if (!u) {
-    // the versions' records are read from their stored chunks once per version set (cached)
-    const records = new Map<string, MappedRecord[]>();
-    for (const [id, v] of versions) {
-      records.set(id, decodeRecords((await ctx.store.versionData(v)).records));
-    }
-    u = RecordUniverse.build(records);
+    // the versions' records are read from their stored chunks once per version set (cached),
+    // a batch at a time
+    u = await storedUniverse(ctx.store, versions);
     cache.set(key, u);
     while (cache.size > 4) cache.delete(cache.keys().next().value!);
   }

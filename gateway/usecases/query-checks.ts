@@ -533,8 +533,11 @@ export async function linkedAddresses(ctx: GatewayContext, signer: string): Prom
   return [...seen];
 }
 
-/** Record universes of recently checked version sets, per gateway (at most 4 each). */
-const universes = new WeakMap<GatewayContext, Map<string, RecordUniverse>>();
+/**
+ * Record universes of recently checked version sets, per gateway (at most 4 each), as promises:
+ * queries that arrive while one is being read wait for it instead of building their own copy.
+ */
+const universes = new WeakMap<GatewayContext, Map<string, Promise<RecordUniverse>>>();
 
 async function universeOf(
   ctx: GatewayContext,
@@ -546,9 +549,13 @@ async function universeOf(
   let u = cache.get(key);
   if (!u) {
     // the versions' records are read from their stored chunks once per version set (cached),
-    // a batch at a time
-    u = await storedUniverse(ctx.store, versions);
-    cache.set(key, u);
+    // a batch at a time; a failed read is not kept
+    const building = storedUniverse(ctx.store, versions);
+    u = building;
+    cache.set(key, building);
+    building.catch(() => {
+      if (cache.get(key) === building) cache.delete(key);
+    });
     while (cache.size > 4) cache.delete(cache.keys().next().value!);
   }
   return u;

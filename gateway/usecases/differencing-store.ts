@@ -1,7 +1,7 @@
 /**
  * The differencing guard's record universe (differencing.ts) of stored versions, read from their
- * chunks of rows a batch at a time: at 10^6 records a version's records as objects took most of
- * the gateway's ~1.8 GB peak while a query was checked (issue 12).
+ * chunks of rows a batch at a time, never a version's records at once (decoded as objects, one
+ * 10^6-record version took ~0.8 GB; scripts/lib/bench/universe-rss.ts, issue 12).
  */
 import { type GatewayStore, type StoredVersion } from "../store/index.js";
 import { rowCount, rowKey, rowValues } from "../store/rows.js";

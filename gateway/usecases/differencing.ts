@@ -136,8 +136,9 @@ class Entries {
  * yields the index of a version whose next records it needs and is resumed with them (an
  * empty batch: that version has no more), so that the same merge runs on lists in memory
  * ({@link RecordUniverse.build}) and on batches read from the store
- * ({@link RecordUniverse.stream}). Records of one key are gathered from every version and
- * ordered by content then version; a key's records are never all held at once beyond that.
+ * ({@link RecordUniverse.stream}). The records of one key are gathered from every version and
+ * ordered by content then version (the sources are ordered by key only); besides the current
+ * batch of each version, only that key's records are held.
  */
 function* mergeVersions(
   nVersions: number,

@@ -62,24 +62,149 @@ export interface DifferencingRisk {
   size: number;
 }
 
-/** One copy of a record content, with the versions that hold it (entries sorted by key). */
-interface Entry {
-  key: bigint;
-  values: readonly bigint[];
-  /** Index into the universe's version sets. */
-  mask: number;
-  /** How many copies share this content and version set. */
-  count: number;
+const MASK64 = (1n << 64n) - 1n;
+const KEY_LIMIT = 1n << 128n;
+
+/** Entries per block of the prefix counts (a count scans at most two partial blocks). */
+const BLOCK_BITS = 6;
+const BLOCK = 1 << BLOCK_BITS;
+
+/** Orders two value lists (the four values of a record). */
+function compareValues(a: readonly bigint[], b: readonly bigint[]): number {
+  for (let f = 0; f < a.length; f++) {
+    const x = a[f]!;
+    const y = b[f]!;
+    if (x !== y) return x < y ? -1 : 1;
+  }
+  return 0;
 }
 
 function compareContent(a: MappedRecord, b: MappedRecord): number {
   if (a.key !== b.key) return a.key < b.key ? -1 : 1;
-  for (let f = 0; f < a.values.length; f++) {
-    const x = a.values[f]!;
-    const y = b.values[f]!;
-    if (x !== y) return x < y ? -1 : 1;
+  return compareValues(a.values, b.values);
+}
+
+/**
+ * The entries of a universe, one per (content, version set) in content order, in typed arrays
+ * (56 bytes an entry; with the records decoded as objects and one object per entry, building
+ * the universe peaked at ~0.8 GB for one 10^6-record version and ~2 GB for three, issue 12).
+ * Grown by doubling while the merge appends.
+ */
+class Entries {
+  length = 0;
+  keyLo = new BigUint64Array(1024);
+  keyHi = new BigUint64Array(1024);
+  /** Values v0..v3 of entry i at 4i .. 4i + 3. */
+  values = new BigUint64Array(4 * 1024);
+  /** Index into the universe's version sets. */
+  mask = new Uint32Array(1024);
+  /** How many copies share this content and version set. */
+  count = new Uint32Array(1024);
+
+  push(key: bigint, values: readonly bigint[], mask: number): void {
+    if (this.length === this.mask.length) this.resize(2 * this.length);
+    const i = this.length++;
+    this.keyLo[i] = key & MASK64;
+    this.keyHi[i] = key >> 64n;
+    for (let f = 0; f < 4; f++) this.values[4 * i + f] = values[f]!;
+    this.mask[i] = mask;
+    this.count[i] = 1;
   }
-  return 0;
+
+  /** Reallocates every array to `n` entries (n >= length). */
+  resize(n: number): void {
+    const big = (a: BigUint64Array, per = 1) => {
+      const b = new BigUint64Array(n * per);
+      b.set(a.subarray(0, this.length * per));
+      return b;
+    };
+    const small = (a: Uint32Array) => {
+      const b = new Uint32Array(n);
+      b.set(a.subarray(0, this.length));
+      return b;
+    };
+    this.keyLo = big(this.keyLo);
+    this.keyHi = big(this.keyHi);
+    this.values = big(this.values, 4);
+    this.mask = small(this.mask);
+    this.count = small(this.count);
+  }
+}
+
+/**
+ * The merge of key-sorted versions into entries (see the module comment), as a generator that
+ * yields the index of a version whose next records it needs and is resumed with them (an
+ * empty batch: that version has no more), so that the same merge runs on lists in memory
+ * ({@link RecordUniverse.build}) and on batches read from the store
+ * ({@link RecordUniverse.stream}). The records of one key are gathered from every version and
+ * ordered by content then version (the sources are ordered by key only); besides the current
+ * batch of each version, only that key's records are held.
+ */
+function* mergeVersions(
+  nVersions: number,
+  entries: Entries,
+  internSet: (versions: number[]) => number,
+): Generator<number, void, readonly MappedRecord[]> {
+  const batch: (readonly MappedRecord[])[] = Array.from({ length: nVersions }, () => []);
+  const pos = new Array<number>(nVersions).fill(0);
+  const done = new Array<boolean>(nVersions).fill(false);
+  const lastKey = new Array<bigint>(nVersions).fill(-1n);
+  /** The next record of version v (undefined: none left), reading its next batch when needed. */
+  function* head(v: number): Generator<number, MappedRecord | undefined, readonly MappedRecord[]> {
+    while (!done[v] && pos[v]! >= batch[v]!.length) {
+      batch[v] = yield v;
+      pos[v] = 0;
+      if (batch[v]!.length === 0) done[v] = true;
+    }
+    if (done[v]) return undefined;
+    const r = batch[v]![pos[v]!]!;
+    if (r.key < lastKey[v]!) throw new RangeError(`version ${v}'s records are not sorted by key`);
+    if (r.key < 0n || r.key >= KEY_LIMIT || r.values.length !== 4) {
+      throw new RangeError("a record needs a key of 128 bits and four 64-bit values");
+    }
+    for (const x of r.values) {
+      if (x < 0n || x > MASK64) throw new RangeError("a record needs four 64-bit values");
+    }
+    lastKey[v] = r.key;
+    return r;
+  }
+  const heads: (MappedRecord | undefined)[] = [];
+  for (let v = 0; v < nVersions; v++) heads.push(yield* head(v));
+  for (;;) {
+    let key: bigint | undefined;
+    for (const r of heads) if (r && (key === undefined || r.key < key)) key = r.key;
+    if (key === undefined) return;
+    // every version's records of this key, by content then version
+    const group: { values: readonly bigint[]; v: number }[] = [];
+    for (let v = 0; v < nVersions; v++) {
+      while (heads[v] && heads[v]!.key === key) {
+        group.push({ values: heads[v]!.values, v });
+        pos[v]! += 1;
+        heads[v] = yield* head(v);
+      }
+    }
+    group.sort((a, b) => compareValues(a.values, b.values) || a.v - b.v);
+    for (let i = 0; i < group.length;) {
+      let j = i;
+      const copies = new Array<number>(nVersions).fill(0);
+      while (j < group.length && compareValues(group[i]!.values, group[j]!.values) === 0) {
+        copies[group[j]!.v]! += 1;
+        j++;
+      }
+      // copy c (1-based) is in every version holding at least c copies of this content
+      const most = Math.max(...copies);
+      let runMask = -1;
+      for (let c = 1; c <= most; c++) {
+        const mask = internSet(copies.flatMap((n, v) => (n >= c ? [v] : [])));
+        if (mask === runMask) entries.count[entries.length - 1]! += 1;
+        else {
+          entries.push(key, group[i]!.values, mask);
+          runMask = mask;
+        }
+      }
+      i = j;
+    }
+  }
 }
 
 /**
@@ -91,31 +216,33 @@ export class RecordUniverse {
   readonly versionIds: readonly string[];
   /** The distinct version sets (each a sorted list of version indexes). */
   readonly versionSets: readonly (readonly number[])[];
-  private readonly entries: Entry[];
-  /** prefix[m][i] = copies with version set m among entries[0 … i). */
-  private readonly prefix: Float64Array[];
+  private readonly entries: Entries;
+  /** blocks[m][j] = copies with version set m among entries [0, j · BLOCK). */
+  private readonly blocks: Uint32Array[];
 
-  private constructor(versionIds: string[], sets: number[][], entries: Entry[]) {
+  private constructor(versionIds: string[], sets: number[][], entries: Entries) {
     this.versionIds = versionIds;
     this.versionSets = sets;
+    entries.resize(entries.length);
     this.entries = entries;
-    this.prefix = sets.map(() => new Float64Array(entries.length + 1));
-    for (let m = 0; m < sets.length; m++) {
-      const p = this.prefix[m]!;
-      for (let i = 0; i < entries.length; i++) {
-        p[i + 1] = p[i]! + (entries[i]!.mask === m ? entries[i]!.count : 0);
+    const nBlocks = (entries.length >> BLOCK_BITS) + 1;
+    this.blocks = sets.map(() => new Uint32Array(nBlocks + 1));
+    const running = new Float64Array(sets.length);
+    for (let i = 0; i < entries.length; i++) {
+      if ((i & (BLOCK - 1)) === 0) {
+        for (let m = 0; m < sets.length; m++) this.blocks[m]![i >> BLOCK_BITS] = running[m]!;
       }
+      running[entries.mask[i]!]! += entries.count[i]!;
+    }
+    const tail = entries.length >> BLOCK_BITS;
+    for (let m = 0; m < sets.length; m++) {
+      if ((entries.length & (BLOCK - 1)) === 0) this.blocks[m]![tail] = running[m]!;
+      this.blocks[m]![nBlocks] = running[m]!;
     }
   }
 
-  /** Merges the key-sorted records of each version (version id → records). */
-  static build(versions: ReadonlyMap<string, readonly MappedRecord[]>): RecordUniverse {
-    const versionIds = [...versions.keys()];
-    const tagged: { r: MappedRecord; v: number }[] = [];
-    versionIds.forEach((id, v) => {
-      for (const r of versions.get(id)!) tagged.push({ r, v });
-    });
-    tagged.sort((a, b) => compareContent(a.r, b.r) || a.v - b.v);
+  /** A merge over `nVersions` versions, and the universe it fills. */
+  private static merger(versionIds: string[]) {
     const sets: number[][] = [];
     const setIndex = new Map<string, number>();
     const internSet = (s: number[]) => {
@@ -128,61 +255,105 @@ export class RecordUniverse {
       }
       return i;
     };
-    const entries: Entry[] = [];
-    for (let i = 0; i < tagged.length;) {
-      let j = i;
-      const copies = new Array<number>(versionIds.length).fill(0);
-      while (j < tagged.length && compareContent(tagged[i]!.r, tagged[j]!.r) === 0) {
-        copies[tagged[j]!.v]! += 1;
-        j++;
-      }
-      // copy c (1-based) is in every version holding at least c copies of this content
-      const most = Math.max(...copies);
-      let runMask = -1;
-      for (let c = 1; c <= most; c++) {
-        const set = copies.flatMap((n, v) => (n >= c ? [v] : []));
-        const mask = internSet(set);
-        if (mask === runMask) entries[entries.length - 1]!.count += 1;
-        else {
-          entries.push({ key: tagged[i]!.r.key, values: tagged[i]!.r.values, mask, count: 1 });
-          runMask = mask;
-        }
-      }
-      i = j;
+    const entries = new Entries();
+    return {
+      merge: mergeVersions(versionIds.length, entries, internSet),
+      finish: () => new RecordUniverse(versionIds, sets, entries),
+    };
+  }
+
+  /** Merges the records of each version (version id → records, in any order). */
+  static build(versions: ReadonlyMap<string, readonly MappedRecord[]>): RecordUniverse {
+    const versionIds = [...versions.keys()];
+    const sorted = versionIds.map((id) => [...versions.get(id)!].sort(compareContent));
+    const { merge, finish } = RecordUniverse.merger(versionIds);
+    const given = new Array<boolean>(versionIds.length).fill(false);
+    for (let step = merge.next(); !step.done;) {
+      const v = step.value;
+      step = merge.next(given[v] ? [] : sorted[v]!);
+      given[v] = true;
     }
-    return new RecordUniverse(versionIds, sets, entries);
+    return finish();
+  }
+
+  /**
+   * Merges versions read batch by batch (version id → its records in key order, in batches):
+   * only one batch per version and the entries are held, never a version's records at once.
+   */
+  static async stream(
+    versions: ReadonlyMap<string, AsyncIterable<readonly MappedRecord[]>>,
+  ): Promise<RecordUniverse> {
+    const versionIds = [...versions.keys()];
+    const readers = versionIds.map((id) => versions.get(id)![Symbol.asyncIterator]());
+    const { merge, finish } = RecordUniverse.merger(versionIds);
+    for (let step = merge.next(); !step.done;) {
+      const v = step.value;
+      let got = await readers[v]!.next();
+      while (!got.done && got.value.length === 0) got = await readers[v]!.next();
+      step = merge.next(got.done ? [] : got.value);
+    }
+    return finish();
   }
 
   /** Index of the first entry whose key is >= `key`. */
   lowerBound(key: bigint): number {
+    if (key < 0n) return 0;
+    if (key >= KEY_LIMIT) return this.entries.length;
+    const lo = key & MASK64;
+    const hi = key >> 64n;
+    const { keyLo, keyHi } = this.entries;
     let a = 0;
     let b = this.entries.length;
     while (a < b) {
       const mid = (a + b) >> 1;
-      if (this.entries[mid]!.key < key) a = mid + 1;
+      const h = keyHi[mid]!;
+      if (h < hi || (h === hi && keyLo[mid]! < lo)) a = mid + 1;
       else b = mid;
     }
     return a;
   }
 
-  /** Copies with version set `m` among entries [a, b). */
-  countIn(m: number, a: number, b: number): number {
-    return this.prefix[m]![b]! - this.prefix[m]![a]!;
+  /** Copies with version set `m` among entries [0, i). */
+  private copiesBefore(m: number, i: number): number {
+    const j = i >> BLOCK_BITS;
+    let n = this.blocks[m]![j]!;
+    const { mask, count } = this.entries;
+    for (let e = j << BLOCK_BITS; e < i; e++) if (mask[e] === m) n += count[e]!;
+    return n;
   }
 
-  /** The entries [a, b). */
-  slice(a: number, b: number): readonly Entry[] {
-    return this.entries.slice(a, b);
+  /** Copies with version set `m` among entries [a, b). */
+  countIn(m: number, a: number, b: number): number {
+    return this.copiesBefore(m, b) - this.copiesBefore(m, a);
+  }
+
+  /** Number of entries. */
+  get length(): number {
+    return this.entries.length;
+  }
+
+  /** The version set of entry `i`. */
+  maskAt(i: number): number {
+    return this.entries.mask[i]!;
+  }
+
+  /** The copies entry `i` stands for. */
+  countAt(i: number): number {
+    return this.entries.count[i]!;
+  }
+
+  /** The four values of entry `i`. */
+  valuesAt(i: number): bigint[] {
+    return Array.from(this.entries.values.subarray(4 * i, 4 * i + 4));
   }
 
   /** Number of record copies in the universe. */
   get size(): number {
-    return this.prefix.reduce((s, p) => s + p[p.length - 1]!, 0);
+    return this.blocks.reduce((s, p) => s + p[p.length - 1]!, 0);
   }
 }
 
 const ids: bigint[] = [];
-const MASK64 = (1n << 64n) - 1n;
 
 /** The pseudo-random 64-bit id of the i-th answered set (fixed, never 0). */
 function setId(i: number): bigint {
@@ -313,16 +484,17 @@ export function checkDifferencing(
       }
       continue;
     }
-    for (const e of universe.slice(a, b)) {
+    for (let e = a; e < b; e++) {
+      const mask = universe.maskAt(e);
+      const values = universe.valuesAt(e);
       let h = 0n;
-      for (const v of sets[e.mask]!) h += H[v]![c]!;
+      for (const v of sets[mask]!) h += H[v]![c]!;
       for (const f of filtersAt.get(c) ?? []) {
-        if (!holds[e.mask]!.has(f.v)) continue;
-        if (matchesAll(f.filters, e.values)) h += f.id;
+        if (!holds[mask]!.has(f.v)) continue;
+        if (matchesAll(f.filters, values)) h += f.id;
       }
-      const taken =
-        inNextRange && holds[e.mask]!.has(nextAt.v) && matchesAll(nextFilters, e.values);
-      add(h & MASK64, taken, e.count);
+      const taken = inNextRange && holds[mask]!.has(nextAt.v) && matchesAll(nextFilters, values);
+      add(h & MASK64, taken, universe.countAt(e));
     }
   }
 

@@ -51,10 +51,11 @@ import { GrantStatus, versionIdOf, type AssetInfo, type GrantInfo } from "../cha
 import type { GatewayContext } from "../context.js";
 import { AppError } from "../errors.js";
 import { answeredStore, type AnsweredEntry } from "../store/answered.js";
-import { decodeRecords, type Job, type StoredVersion } from "../store/index.js";
+import { type Job, type StoredVersion } from "../store/index.js";
 import { storeQuery, unpackPredicate } from "../store/job-codec.js";
 import { loadTreeSlice, sliceTree } from "../store/tree-levels.js";
-import { checkDifferencing, RecordUniverse, type RecordSet } from "./differencing.js";
+import { checkDifferencing, type RecordUniverse, type RecordSet } from "./differencing.js";
+import { storedUniverse } from "./differencing-store.js";
 
 /** The signed query of a request body. */
 export type SignedQuery = QueryBody["query"];
@@ -532,8 +533,11 @@ export async function linkedAddresses(ctx: GatewayContext, signer: string): Prom
   return [...seen];
 }
 
-/** Record universes of recently checked version sets, per gateway (at most 4 each). */
-const universes = new WeakMap<GatewayContext, Map<string, RecordUniverse>>();
+/**
+ * Record universes of recently checked version sets, per gateway (at most 4 each), as promises:
+ * queries that arrive while one is being read wait for it instead of building their own copy.
+ */
+const universes = new WeakMap<GatewayContext, Map<string, Promise<RecordUniverse>>>();
 
 async function universeOf(
   ctx: GatewayContext,
@@ -544,13 +548,14 @@ async function universeOf(
   if (!cache) universes.set(ctx, (cache = new Map()));
   let u = cache.get(key);
   if (!u) {
-    // the versions' records are read from their stored chunks once per version set (cached)
-    const records = new Map<string, MappedRecord[]>();
-    for (const [id, v] of versions) {
-      records.set(id, decodeRecords((await ctx.store.versionData(v)).records));
-    }
-    u = RecordUniverse.build(records);
-    cache.set(key, u);
+    // the versions' records are read from their stored chunks once per version set (cached),
+    // a batch at a time; a failed read is not kept
+    const building = storedUniverse(ctx.store, versions);
+    u = building;
+    cache.set(key, building);
+    building.catch(() => {
+      if (cache.get(key) === building) cache.delete(key);
+    });
     while (cache.size > 4) cache.delete(cache.keys().next().value!);
   }
   return u;

@@ -146,6 +146,9 @@ async function main(): Promise<void> {
   console.log(
     `  check one query: median ${median(checks).toFixed(1)} ms (min ${Math.min(...checks).toFixed(1)}, max ${Math.max(...checks).toFixed(1)}; ${refused}/${REPEAT} would be refused); CPU time median ${median(cpu).toFixed(1)} ms`,
   );
+  // the records as objects are the bench's own (the gateway streams them from the store:
+  // scripts/lib/bench/universe-rss.ts measures that path)
+  console.log(`  peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`);
 }
 
 await main();

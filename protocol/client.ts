@@ -67,6 +67,9 @@ export class GatewayRefusal extends GatewayError {
   }
 }
 
+/** fetch failures of a connection closed under the request (undici's and the OS's codes). */
+const SOCKET_DROPPED = new Set(["UND_ERR_SOCKET", "ECONNRESET", "EPIPE", "UND_ERR_CLOSED"]);
+
 /** How long to wait for a job, and what to report while waiting. */
 export interface WaitOptions {
   /** "logged" (default) or "proved". */
@@ -104,20 +107,31 @@ export class GatewayClient {
     headers: Record<string, string> = {},
   ): Promise<z.infer<S>> {
     let res: Response;
-    try {
-      res = await fetch(`${this.baseUrl}${route}`, {
-        method,
-        headers: { "content-type": "application/json", ...headers },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-    } catch (e) {
-      const code = (e as { cause?: { code?: string } }).cause?.code;
-      if (code === "UND_ERR_HEADERS_TIMEOUT") {
-        throw new GatewayTimeout(
-          `gateway ${this.baseUrl} did not answer ${method} ${route} before the client's header timeout; it may still be working on it`,
-        );
+    for (let attempt = 1; ; attempt++) {
+      try {
+        res = await fetch(`${this.baseUrl}${route}`, {
+          method,
+          headers: { "content-type": "application/json", ...headers },
+          body: body === undefined ? undefined : JSON.stringify(body),
+        });
+        break;
+      } catch (e) {
+        const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+        const code = cause?.code;
+        if (code === "UND_ERR_HEADERS_TIMEOUT") {
+          throw new GatewayTimeout(
+            `gateway ${this.baseUrl} did not answer ${method} ${route} before the client's header timeout; it may still be working on it`,
+          );
+        }
+        // A kept-alive connection the gateway closed as it was reused (its idle timer fired under
+        // load) fails before any answer. A GET is safe to send once more; a POST is not (the
+        // gateway may have acted on it), so its error says what happened instead.
+        if (method === "GET" && attempt === 1 && code !== undefined && SOCKET_DROPPED.has(code)) {
+          continue;
+        }
+        const why = code ? ` (${code}${cause?.message ? `: ${cause.message}` : ""})` : "";
+        throw new GatewayError(`gateway ${this.baseUrl} is not reachable${why}`);
       }
-      throw new GatewayError(`gateway ${this.baseUrl} is not reachable`);
     }
     const text = await res.text();
     let json: unknown;

@@ -11,12 +11,13 @@ import { homedir } from "node:os";
 import path from "node:path";
 import {
   DEV_PTAU_WARNING,
+  devPtauSecretFile,
   randomDevPtauSeed,
   readDevPtauSecret,
   writeDevPtau,
   writeDevPtauSecret,
 } from "./dev-ptau.js";
-import { DEV_ZKEY_WARNING, writeDevZkey } from "./dev-zkey.js";
+import { DEV_ZKEY_WARNING, writeDevZkey, type DevPtauRef } from "./dev-zkey.js";
 // @ts-expect-error snarkjs ships no type declarations
 import * as snarkjs from "snarkjs";
 
@@ -237,10 +238,35 @@ export interface PtauFile {
 }
 
 /**
+ * The development setup of `power`: the path of its ptau (which need not exist yet) and its
+ * secret seed, drawn at random and kept (`devsetup_P.secret.json`) the first time. The ptau file
+ * is a function of the seed and the power (scripts/lib/dev-ptau.ts), so the zkeys are computed
+ * from the seed alone and the file is written only when something reads it ({@link ensurePtau}):
+ * a fresh clone's build saves its generation (24 s at 2^16 on 2 idle cores). Without a seed (a
+ * `devsetup_P.ptau` whose secret was deleted) the file exists and snarkjs' setup is used.
+ */
+export async function devSetup(power: number, log: Log): Promise<PtauFile> {
+  const dir = ptauCacheDir();
+  await mkdir(dir, { recursive: true });
+  // Named apart from the earlier `dev_P.ptau` files, whose secret was not kept (they can be
+  // deleted): every `devsetup_P.ptau` has its secret, so its zkeys are computed directly.
+  const file = path.join(dir, `devsetup_${power}.ptau`);
+  const secretFile = devPtauSecretFile(file);
+  if (!existsSync(secretFile) && !existsSync(file)) {
+    await withLock(`${file}.lock`, log, async () => {
+      if (existsSync(secretFile) || existsSync(file)) return; // made by the process we waited for
+      log(`[ptau] 2^${power}: a new ${DEV_PTAU_WARNING}`);
+      await writeDevPtauSecret(file, power, randomDevPtauSeed());
+    });
+  }
+  return { file, dev: true, seed: await readDevPtauSecret(file) };
+}
+
+/**
  * Makes sure a powers-of-tau file of at least `power` is available and returns its path.
  * `PTAU=/path/file.ptau` names a user's file (e.g. a published ceremony file), verified once
- * with `snarkjs powersoftau verify`; otherwise a development file is generated and cached,
- * with its secret seed kept next to it (`devsetup_P.secret.json`).
+ * with `snarkjs powersoftau verify`; otherwise the development file of {@link devSetup} is
+ * generated from its kept seed (once; cached).
  */
 export async function ensurePtau(power: number, log: Log): Promise<PtauFile> {
   const user = process.env.PTAU;
@@ -249,22 +275,21 @@ export async function ensurePtau(power: number, log: Log): Promise<PtauFile> {
     await verifyUserPtau(user, power, log);
     return { file: user, dev: false };
   }
-  const dir = ptauCacheDir();
-  await mkdir(dir, { recursive: true });
-  // Named apart from the earlier `dev_P.ptau` files, whose secret was not kept (they can be
-  // deleted): every `devsetup_P.ptau` has its secret, so its zkeys are computed directly.
-  const file = path.join(dir, `devsetup_${power}.ptau`);
-  if (!existsSync(file)) {
-    await withLock(`${file}.lock`, log, async () => {
-      if (existsSync(file)) return; // made by the process we waited for
-      const tmp = `${file}.tmp-${process.pid}`;
-      const seed = randomDevPtauSeed();
-      await generateDevPtau(power, tmp, seed, log);
-      await writeDevPtauSecret(file, power, seed); // before the ptau appears
-      await rename(tmp, file);
+  const dev = await devSetup(power, log);
+  if (!existsSync(dev.file)) {
+    await withLock(`${dev.file}.lock`, log, async () => {
+      if (existsSync(dev.file)) return; // made by the process we waited for
+      const tmp = `${dev.file}.tmp-${process.pid}`;
+      try {
+        // no file without a secret: devSetup kept one
+        await generateDevPtau(power, tmp, dev.seed as string, log);
+        await rename(tmp, dev.file);
+      } finally {
+        await rm(tmp, { force: true });
+      }
     });
   }
-  return { file, dev: true, seed: await readDevPtauSecret(file) };
+  return dev;
 }
 
 /** Reads the power of a .ptau file from its header section (snarkjs binary format). */
@@ -332,17 +357,23 @@ async function generateDevPtau(power: number, out: string, seed: string, log: Lo
  * Groth16 setup for one instance: zkey, verification key and Solidity verifier. With a
  * development ptau whose secret is kept, the zkey is computed directly from that secret
  * (scripts/lib/dev-zkey.ts, NOT secure); with a user's `PTAU=` file it is snarkjs' setup plus one
- * phase-2 contribution with random entropy. Cached by the hashes of the r1cs and the ptau file.
+ * phase-2 contribution with random entropy. Cached by the hashes of the r1cs and the ptau file
+ * (of the development setup: its power and seed, and the file need not exist, see devSetup).
  */
 export async function setupCircuit(entry: CircuitEntry, log: Log, force = false) {
   const p = circuitPaths(entry.name);
-  const ptau = await ensurePtau(entry.ptau, log);
+  // a development setup needs only its seed; its ptau file is written when something reads it
+  const ptau = process.env.PTAU
+    ? await ensurePtau(entry.ptau, log)
+    : await devSetup(entry.ptau, log);
   const stamps = await readStamps(p);
   const direct = ptau.seed !== undefined;
   const key = sha256(
     await fileHash(p.r1cs),
-    await fileHash(ptau.file),
-    ...(direct ? [DEV_ZKEY_METHOD] : []),
+    // the development ptau is a function of its seed and power
+    ...(direct
+      ? [DEV_ZKEY_METHOD, `2^${entry.ptau}`, sha256(ptau.seed as string)]
+      : [await fileHash(ptau.file)]),
   );
   if (!force && stamps.setup === key && existsSync(p.zkey) && existsSync(p.vkey)) {
     return false;
@@ -358,7 +389,9 @@ export async function setupCircuit(entry: CircuitEntry, log: Log, force = false)
     );
   }
   if (direct) {
-    await directDevZkey(entry.name, ptau.file, ptau.seed as string, log);
+    // the ptau file, when it was written, is checked to be the seed's
+    const ref = existsSync(ptau.file) ? ptau.file : { power: entry.ptau };
+    await directDevZkey(entry.name, ref, ptau.seed as string, log);
   } else {
     await snarkjsSetup(entry.name, info.nConstraints, ptau, log);
   }
@@ -373,13 +406,13 @@ export async function setupCircuit(entry: CircuitEntry, log: Log, force = false)
 const DEV_ZKEY_METHOD = "direct development zkey v1";
 
 /** Writes an instance's development zkey from the ptau's kept secret (dev-zkey.ts). */
-async function directDevZkey(name: string, ptauFile: string, seed: string, log: Log) {
+async function directDevZkey(name: string, ptau: DevPtauRef, seed: string, log: Log) {
   const p = circuitPaths(name);
   log(`[${name}] zkey: ${DEV_ZKEY_WARNING}`);
   const tmp = `${p.zkey}.tmp-${process.pid}`;
   try {
     await timed(log, `[${name}] development zkey from the known secret`, () =>
-      writeDevZkey(p.r1cs, ptauFile, seed, tmp),
+      writeDevZkey(p.r1cs, ptau, seed, tmp),
     );
     await rename(tmp, p.zkey);
   } finally {

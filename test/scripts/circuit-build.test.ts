@@ -77,6 +77,15 @@ describe("scripts/lib/circuit-build", function () {
       expect(await compileCircuit(entry, log)).to.equal(true);
     });
 
+    it("writes a .sym for a test instance and none for a production one (nothing reads it)", async function () {
+      const entry = await fixture("t_build_mul", MUL);
+      await compileCircuit(entry, log, true);
+      expect(existsSync(circuitPaths("t_build_mul").sym)).to.equal(true);
+      expect(await compileCircuit({ ...entry, target: "production" }, log)).to.equal(true);
+      expect(existsSync(circuitPaths("t_build_mul").sym)).to.equal(false);
+      expect(existsSync(circuitPaths("t_build_mul").r1cs)).to.equal(true);
+    });
+
     it("fails when --inspect reports a warning", async function () {
       const entry = await fixture("t_build_warn", WARN);
       let error: Error | undefined;

@@ -17,7 +17,7 @@ import {
   writeDevPtau,
   writeDevPtauSecret,
 } from "./dev-ptau.js";
-import { DEV_ZKEY_WARNING, writeDevZkey, type DevPtauRef } from "./dev-zkey.js";
+import { DEV_ZKEY_WARNING, readR1csHeader, writeDevZkey, type DevPtauRef } from "./dev-zkey.js";
 // @ts-expect-error snarkjs ships no type declarations
 import * as snarkjs from "snarkjs";
 
@@ -204,11 +204,11 @@ export async function compileCircuit(entry: CircuitEntry, log: Log, force = fals
   return true;
 }
 
-/** Constraint and signal counts of a compiled circuit. */
+/** Constraint and signal counts of a compiled circuit (its header only: dev-zkey.ts). */
 export async function r1csInfo(
   r1cs: string,
 ): Promise<{ nConstraints: number; nPubInputs: number; nOutputs: number; nVars: number }> {
-  return snarkjs.r1cs.info(r1cs, undefined);
+  return readR1csHeader(r1cs);
 }
 
 /** The power snarkjs' Groth16 setup needs: bit length of constraints + public signals. */
@@ -386,9 +386,8 @@ export async function setupCircuit(entry: CircuitEntry, log: Log, force = false)
   if (!force && stamps.setup === key && existsSync(p.zkey) && existsSync(p.vkey)) {
     return false;
   }
-  // read only when a setup is due: snarkjs parses the whole r1cs and starts its curve's
-  // threads for it (seconds at depth 20, which an up-to-date check need not spend). The cached
-  // key was made from this r1cs and a ptau that was big enough for it then.
+  // read only when a setup is due (the cached key was made from this r1cs and a ptau that was big
+  // enough for it then)
   const info = await r1csInfo(p.r1cs);
   const need = requiredPower(info);
   if (need > entry.ptau) {

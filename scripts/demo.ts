@@ -29,6 +29,8 @@
  *                        [--console] [--console-port 5173]
  */
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
+// @ts-expect-error ffjavascript ships no type declarations
+import { buildBn128 } from "ffjavascript";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { QueryInput } from "../cli/automaker.js";
@@ -191,6 +193,11 @@ async function main(): Promise<void> {
     writeEnvFile,
     writeReport,
   } = await loadModules();
+  // snarkjs and ffjavascript share one BN254 curve (globalThis.curve_bn128), made on first use:
+  // two first uses at once (the suppliers publish side by side, each verifying proofs) each
+  // made one, and the worker threads of the one not kept held the process open after "Done"
+  // (the run once waited there ~10 minutes). Made once here, it is the one cleanup() ends.
+  await buildBn128();
 
   const started = await chapter(
     "chain",

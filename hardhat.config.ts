@@ -48,10 +48,11 @@ export default defineConfig({
         // snarkjs keeps its BN254 worker threads alive; end them once, after every test file,
         // so the run can exit. Ending them between files (and rebuilding) crashed the process.
         async afterAll() {
-          (await import("./test/temp-folders.js")).endTempCheck();
           await (
             globalThis as { curve_bn128?: { terminate(): Promise<void> } }
           ).curve_bn128?.terminate();
+          // last: it throws when tests outside any describe left a temp folder
+          (await import("./test/temp-folders.js")).endTempCheck();
         },
       },
     },

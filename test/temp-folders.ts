@@ -58,27 +58,44 @@ export function startTempCheck(root: Suite): void {
   runDir = mkdtempSync(path.join(os.tmpdir(), "partproof-testrun-"));
   process.env.TMPDIR = runDir;
   known = ours();
+  const check = (who: string) => {
+    const left = leftSinceLastCheck();
+    if (left.length > 0) {
+      throw new Error(
+        `${who} left ${left.length} temp folder(s) in ${runDir}: ${left.join(", ")} ` +
+          "(remove what a test makes in an after/afterEach hook, a LevelDB closed first)",
+      );
+    }
+  };
   for (const suite of root.suites) {
-    suite.afterAll(`leaves no partproof-* temp folder (${fileOf(suite)})`, function () {
-      const left = leftSinceLastCheck();
-      if (left.length > 0) {
-        throw new Error(
-          `${fileOf(suite)} left ${left.length} temp folder(s) in ${runDir}: ${left.join(", ")} ` +
-            "(remove what a test makes in an after/afterEach hook, a LevelDB closed first)",
-        );
-      }
-    });
+    // first of the suite's before hooks (mocha keeps them in order in `_beforeAll`): what was
+    // made since the previous file's check, by tests outside any describe (mocha runs them first)
+    suite.beforeAll("no temp folder left by tests outside any describe", () =>
+      check("tests outside any describe"),
+    );
+    const before = (suite as unknown as { _beforeAll: unknown[] })._beforeAll;
+    before.unshift(before.pop());
+    suite.afterAll(`leaves no partproof-* temp folder (${fileOf(suite)})`, () =>
+      check(fileOf(suite)),
+    );
   }
 }
 
-/** Ends the check: removes the run's temp directory and whatever is in it, restores TMPDIR. */
+/**
+ * Ends the check: removes the run's temp directory and whatever is in it, restores TMPDIR, and
+ * fails naming what tests outside any describe left.
+ */
 export function endTempCheck(): void {
   if (runDir === undefined) return;
-  for (const dir of toRemove.splice(0)) rmSync(dir, { recursive: true, force: true });
+  const left = leftSinceLastCheck();
+  const dir = runDir;
   rmSync(runDir, { recursive: true, force: true });
   if (savedTmpdir === undefined) delete process.env.TMPDIR;
   else process.env.TMPDIR = savedTmpdir;
   runDir = undefined;
+  if (left.length > 0) {
+    throw new Error(`tests outside any describe left temp folder(s) in ${dir}: ${left.join(", ")}`);
+  }
 }
 
 function fileOf(suite: Suite): string {

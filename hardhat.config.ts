@@ -36,10 +36,14 @@ export default defineConfig({
         // snarkjs' BN254 curve, made once before any test: snarkjs and ffjavascript share one curve through
         // globalThis.curve_bn128, made on first use, and two first uses at once each made one
         // (the threads of the one not kept would hold the run open at its end)
-        async beforeAll() {
+        async beforeAll(this: import("mocha").Context) {
           // @ts-expect-error ffjavascript ships no type declarations
           const { buildBn128 } = await import("ffjavascript");
           await buildBn128();
+          // a temp directory for the run, and a check after each test file's top-level describe
+          // that it left no partproof-* folder there
+          const { startTempCheck } = await import("./test/temp-folders.js");
+          startTempCheck(this.test!.parent!);
         },
         // snarkjs keeps its BN254 worker threads alive; end them once, after every test file,
         // so the run can exit. Ending them between files (and rebuilding) crashed the process.
@@ -47,6 +51,8 @@ export default defineConfig({
           await (
             globalThis as { curve_bn128?: { terminate(): Promise<void> } }
           ).curve_bn128?.terminate();
+          // last: it throws when tests outside any describe left a temp folder
+          (await import("./test/temp-folders.js")).endTempCheck();
         },
       },
     },

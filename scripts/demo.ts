@@ -29,42 +29,20 @@
  *                        [--console] [--console-port 5173]
  */
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
+// @ts-expect-error ffjavascript ships no type declarations
+import { buildBn128 } from "ffjavascript";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import * as auditorCli from "../cli/auditor.js";
-import * as automakerCli from "../cli/automaker.js";
-import { describeAnswer, describeCheck } from "../cli/format.js";
-import { policyOf, schemaOf } from "../cli/policy.js";
-import { servedAnswers } from "../cli/reconcile.js";
-import { writeReport } from "../cli/report.js";
+import type { QueryInput } from "../cli/automaker.js";
 import type { Session } from "../cli/session.js";
-import * as supplierCli from "../cli/supplier.js";
-import { GatewayRefusal } from "../protocol/client.js";
 import { parseArgsOr, positiveIntArg, usageError } from "./lib/args.js";
 import { ROOT, readManifest } from "./lib/circuit-build.js";
 import type { RunningConsole } from "../console/server.js";
-import { startConsoleOn } from "./lib/console.js";
 import { lapLine, ProofCounter, seconds, summaryLine, type Lap } from "./lib/demo-clock.js";
 import { DEMO_SUPPLIERS } from "./lib/demo-data.js";
-import { demoAudit } from "./lib/demo-audit.js";
-import { playShapes } from "./lib/demo-shapes.js";
-import { playClaims } from "./lib/demo-claims.js";
 import { freePort, startHardhatNode, type LocalNode } from "./lib/processes.js";
-import {
-  buildFor,
-  DEMO_CHECK_LEAVES,
-  demoRoles,
-  depthOf,
-  newcomerCommands,
-  newcomerText,
-  preparePlaygroundDir,
-  publishDemoData,
-  sessionsOf,
-  startPlayground,
-  untilStopped,
-  writeEnvFile,
-  type Playground,
-} from "./lib/sandbox.js";
+import { buildFor, DEMO_CHECK_LEAVES, depthOf, untilStopped } from "./lib/demo-build.js";
+import type { Playground } from "./lib/sandbox.js";
 
 const USAGE =
   "npm run demo -- [--full] [--keep] [--dir .partproof/sandbox] [--days 183] [--circuit range_d20] [--check-leaves 0] [--report reports/demo] [--console] [--console-port 5173]";
@@ -120,8 +98,8 @@ if (!/^\d+$/.test(args["console-port"]!) || Number(args["console-port"]) > 65_53
   }
 }
 
-// the clock starts with the process (its imports count); the contract build `npm run demo` runs
-// before it is outside it
+// the clock starts with the process (its imports count); the contracts are built in the build
+// chapter, beside the circuits (`npm run demo` runs nothing before this script)
 const t0 = Math.round(performance.timeOrigin);
 const elapsed = () => `${((Date.now() - t0) / 1000).toFixed(0).padStart(4)} s`;
 let stepNo = 0;
@@ -181,9 +159,45 @@ async function main(): Promise<void> {
   // the chain needs nothing the build makes: it starts while the build runs
   nodeStarting = startHardhatNode();
   nodeStarting.catch(() => {}); // awaited (and reported) by the next chapter
+  // the story's modules load the contracts' bindings (types/): imported as soon as the build has
+  // written them, while the circuits may still build
+  let modules: Promise<typeof import("./lib/demo-modules.js")> | undefined;
+  const loadModules = () => (modules ??= import("./lib/demo-modules.js"));
   await chapter("build", "Build: circuits and contracts (cached after the first run)", () =>
-    buildFor(circuit, say),
+    buildFor(circuit, say, {
+      contracts: true,
+      afterContracts: () => void loadModules().catch(() => {}),
+    }),
   );
+  const {
+    auditorCli,
+    automakerCli,
+    demoRoles,
+    describeAnswer,
+    describeCheck,
+    demoAudit,
+    GatewayRefusal,
+    newcomerCommands,
+    newcomerText,
+    playClaims,
+    playShapes,
+    policyOf,
+    preparePlaygroundDir,
+    publishDemoData,
+    schemaOf,
+    servedAnswers,
+    sessionsOf,
+    startConsoleOn,
+    startPlayground,
+    supplierCli,
+    writeEnvFile,
+    writeReport,
+  } = await loadModules();
+  // snarkjs and ffjavascript share one BN254 curve (globalThis.curve_bn128), made on first use:
+  // two first uses at once (the suppliers publish side by side, each verifying proofs) each
+  // made one, and the worker threads of the one not kept held the process open after "Done"
+  // (the run once waited there ~10 minutes). Made once here, it is the one cleanup() ends.
+  await buildBn128();
 
   const started = await chapter(
     "chain",
@@ -306,7 +320,7 @@ async function main(): Promise<void> {
   const askAndCheck = async (
     s: Session,
     title: string,
-    q: Omit<automakerCli.QueryInput, "assetId" | "versionId">,
+    q: Omit<QueryInput, "assetId" | "versionId">,
     assetId: bigint,
   ): Promise<string[]> => {
     const t = Date.now();

@@ -34,7 +34,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { openSync } from "node:fs";
-import { mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { hexlify, randomBytes, type HDNodeWallet } from "ethers";
@@ -866,6 +866,10 @@ async function main() {
     }
     for (const p of figures.problems) console.log(`PROBLEM: ${p}`);
   }
+  // the deployment, the gateway's data and log: kept to look into when the soak failed
+  if (ok && !(figures.fuzz && !figures.fuzz.passed))
+    await rm(dir, { recursive: true, force: true });
+  else say(`kept ${dir} (the gateway's data and log)`);
   process.exit(ok ? 0 : 1);
 }
 

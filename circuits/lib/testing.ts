@@ -1,6 +1,7 @@
 /**
  * Circuit test helpers: compile a main on demand, calculate witnesses, check them against the
- * R1CS with snarkjs (edited witnesses included), and read signal names from the .sym file.
+ * R1CS (edited witnesses included; the same verdict as snarkjs' `wtns check`, on a file parsed
+ * once), and read signal names from the .sym file.
  * Not used by the gateway.
  */
 import { execFile, execFileSync, type ChildProcess } from "node:child_process";
@@ -90,20 +91,104 @@ export interface R1csInfo {
 
 /** Reads constraint and signal counts from circuits/build/<name>/<name>.r1cs. */
 export async function r1csInfo(name: string): Promise<R1csInfo> {
-  const info = await snarkjs.r1cs.info(circuitFiles(name).r1cs, undefined);
-  return {
-    nConstraints: Number(info.nConstraints),
-    nPubInputs: Number(info.nPubInputs),
-    nOutputs: Number(info.nOutputs),
-    nPrvInputs: Number(info.nPrvInputs),
-    nVars: Number(info.nVars),
+  return parsedR1cs(circuitFiles(name).r1cs).info;
+}
+
+/** A linear combination of an R1CS constraint: Σ coefs[i]·w[signals[i]]. */
+interface LinearCombination {
+  signals: number[];
+  coefs: bigint[];
+}
+
+/** An r1cs file as the witness check needs it. */
+interface ParsedR1cs {
+  prime: bigint;
+  info: R1csInfo;
+  /** Per constraint: A, B, C with A·B − C = 0. */
+  constraints: [LinearCombination, LinearCombination, LinearCombination][];
+}
+
+/** Parsed r1cs files by path, each with the size and mtime it was read at. */
+const r1csCache = new Map<string, { stamp: string; parsed: ParsedR1cs }>();
+
+/**
+ * The header and constraints of an r1cs file (iden3's binary format: "r1cs", version, sections;
+ * section 1 the header, section 2 the constraints, coefficients little-endian in standard form),
+ * read once per version of the file: the circuit tests check hundreds of witnesses against the
+ * same few files, and snarkjs' `wtns check` reads and converts the whole file every time
+ * (1.4–3.5 s a check of range_d4 at load 11, where evaluating the constraints takes ~50 ms).
+ */
+function parsedR1cs(file: string): ParsedR1cs {
+  const stamp = fileStamp(file);
+  const hit = r1csCache.get(file);
+  if (hit?.stamp === stamp) return hit.parsed;
+  const buf = readFileSync(file);
+  if (buf.toString("ascii", 0, 4) !== "r1cs") throw new Error(`${file} is not an r1cs file`);
+  const sections = new Map<number, { at: number; size: number }>();
+  let pos = 12;
+  for (let i = 0; i < buf.readUInt32LE(8); i++) {
+    const size = Number(buf.readBigUInt64LE(pos + 4));
+    sections.set(buf.readUInt32LE(pos), { at: pos + 12, size });
+    pos += 12 + size;
+  }
+  const head = sections.get(1);
+  const body = sections.get(2);
+  if (!head || !body) throw new Error(`${file} has no header or no constraints section`);
+  const n8 = buf.readUInt32LE(head.at);
+  const le = (at: number): bigint => {
+    let v = 0n;
+    for (let k = n8 - 8; k >= 0; k -= 8) v = (v << 64n) | buf.readBigUInt64LE(at + k);
+    return v;
   };
+  const h = head.at + 4 + n8;
+  const info: R1csInfo = {
+    nVars: buf.readUInt32LE(h),
+    nOutputs: buf.readUInt32LE(h + 4),
+    nPubInputs: buf.readUInt32LE(h + 8),
+    nPrvInputs: buf.readUInt32LE(h + 12),
+    nConstraints: buf.readUInt32LE(h + 24), // after the u64 label count
+  };
+  const constraints: ParsedR1cs["constraints"] = [];
+  pos = body.at;
+  const readLc = (): LinearCombination => {
+    const n = buf.readUInt32LE(pos);
+    pos += 4;
+    const lc: LinearCombination = { signals: [], coefs: [] };
+    for (let t = 0; t < n; t++) {
+      lc.signals.push(buf.readUInt32LE(pos));
+      lc.coefs.push(le(pos + 4));
+      pos += 4 + n8;
+    }
+    return lc;
+  };
+  for (let c = 0; c < info.nConstraints; c++) constraints.push([readLc(), readLc(), readLc()]);
+  if (pos !== body.at + body.size) throw new Error(`${file}: constraints section size mismatch`);
+  const parsed = { prime: le(head.at + 4), info, constraints };
+  r1csCache.set(file, { stamp, parsed });
+  return parsed;
+}
+
+/** A file's version for the caches below: its size and mtime. */
+function fileStamp(file: string): string {
+  const st = statSync(file);
+  return `${st.size}:${st.mtimeMs}`;
+}
+
+/** The lines of a .sym file (megabytes at depth 4), read once per version of the file. */
+const symCache = new Map<string, { stamp: string; lines: string[] }>();
+function symLines(file: string): string[] {
+  const stamp = fileStamp(file);
+  const hit = symCache.get(file);
+  if (hit?.stamp === stamp) return hit.lines;
+  const lines = readFileSync(file, "utf8").split("\n");
+  symCache.set(file, { stamp, lines });
+  return lines;
 }
 
 /** Witness index → signal name ("main.root", ...) from the .sym file (kept signals only). */
 export function signalNames(name: string): Map<number, string> {
   const out = new Map<number, string>();
-  for (const line of readFileSync(circuitFiles(name).sym, "utf8").split("\n")) {
+  for (const line of symLines(circuitFiles(name).sym)) {
     const [, varIdx, , sig] = line.split(",");
     if (sig === undefined) continue;
     const idx = Number(varIdx);
@@ -123,7 +208,7 @@ export function signalIndex(name: string, signal: string): number {
 /** Every kept signal name of circuit `name` (aliases included) → its witness index. */
 export function signalIndexMap(name: string): Map<string, number> {
   const out = new Map<string, number>();
-  for (const line of readFileSync(circuitFiles(name).sym, "utf8").split("\n")) {
+  for (const line of symLines(circuitFiles(name).sym)) {
     const [, varIdx, , sig] = line.split(",");
     if (sig !== undefined && Number(varIdx) >= 0) out.set(sig, Number(varIdx));
   }
@@ -141,21 +226,91 @@ export async function calculateWitness(
   name: string,
   input: Record<string, unknown>,
 ): Promise<bigint[]> {
-  const files = ensureCompiled(name);
-  const wc = await WitnessCalculatorBuilder(readFileSync(files.wasm));
-  const w = (await wc.calculateWitness(input, true)) as unknown[];
-  return w.map((v) => BigInt(v as bigint));
+  return witnessOf(ensureCompiled(name).wasm, input);
+}
+
+/** Witness calculators by wasm path, each with the size and mtime it was compiled from. */
+const calculators = new Map<
+  string,
+  { stamp: string; run: (input: Record<string, unknown>) => Promise<bigint[]> }
+>();
+
+/**
+ * The witness of `input` from the generator `wasm`, compiled once per version of the file and
+ * reused after every successful calculation (each starts by resetting the instance, as
+ * circom_tester reuses one; after a failed one it is dropped); calls on one generator run one
+ * after another, so two never share its memory.
+ */
+function witnessOf(wasm: string, input: Record<string, unknown>): Promise<bigint[]> {
+  const stamp = fileStamp(wasm);
+  let c = calculators.get(wasm);
+  if (c?.stamp !== stamp) {
+    const wc = WitnessCalculatorBuilder(readFileSync(wasm)) as Promise<{
+      calculateWitness(input: Record<string, unknown>, sanityCheck: boolean): Promise<unknown[]>;
+    }>;
+    let queue: Promise<unknown> = Promise.resolve();
+    const entry = {
+      stamp,
+      run: (input: Record<string, unknown>) => {
+        const out = queue.then(async () =>
+          ((await (await wc).calculateWitness(input, true)) as unknown[]).map((v) =>
+            BigInt(v as bigint),
+          ),
+        );
+        // an instance whose calculation failed keeps that failure's messages: a fresh one next
+        out.catch(() => {
+          if (calculators.get(wasm) === entry) calculators.delete(wasm);
+        });
+        queue = out.catch(() => undefined);
+        return out;
+      },
+    };
+    c = entry;
+    calculators.set(wasm, c);
+  }
+  return c.run(input);
 }
 
 /**
- * Checks a (possibly edited) witness against circuit `name`'s R1CS with snarkjs.wtns.check:
- * true iff every constraint holds.
+ * Checks a (possibly edited) witness against circuit `name`'s R1CS: true iff every constraint
+ * holds, as snarkjs' `wtns check` decides ({@link checkWitnessWithSnarkjs}).
  */
 export async function checkWitness(name: string, witness: readonly bigint[]): Promise<boolean> {
   return checkWitnessFile(ensureCompiled(name).r1cs, witness);
 }
 
+/**
+ * True iff every constraint A·B − C = 0 (mod p) of the r1cs file holds for `witness` (values
+ * reduced mod p), as snarkjs' `wtns check` decides it (test/circuits/witness-check.test.ts
+ * compares the two), on the file parsed once ({@link parsedR1cs}).
+ */
 async function checkWitnessFile(r1cs: string, witness: readonly bigint[]): Promise<boolean> {
+  const { prime, info, constraints } = parsedR1cs(r1cs);
+  if (prime !== FIELD_MODULUS) throw new Error(`${r1cs} is not over BN254's scalar field`);
+  if (witness.length < info.nVars) {
+    throw new Error(`the witness has ${witness.length} values, ${r1cs} has ${info.nVars} signals`);
+  }
+  const w = witness.map((v) => ((v % prime) + prime) % prime);
+  const evaluate = (lc: LinearCombination) => {
+    let sum = 0n;
+    for (let i = 0; i < lc.signals.length; i++) sum += lc.coefs[i]! * w[lc.signals[i]!]!;
+    return sum % prime;
+  };
+  for (const [a, b, c] of constraints) {
+    if ((evaluate(a) * evaluate(b) - evaluate(c)) % prime !== 0n) return false;
+  }
+  return true;
+}
+
+/**
+ * snarkjs' own `wtns check` of `witness` against circuit `name` (the witness written to a
+ * temporary .wtns file): the reference {@link checkWitness} is compared with.
+ */
+export async function checkWitnessWithSnarkjs(
+  name: string,
+  witness: readonly bigint[],
+): Promise<boolean> {
+  const r1cs = ensureCompiled(name).r1cs;
   const tmp = mkdtempSync(path.join(tmpdir(), "pp-wtns-"));
   try {
     const file = path.join(tmp, "w.wtns");
@@ -409,15 +564,12 @@ export async function relaxedWitness(
   input: Record<string, unknown>,
 ): Promise<bigint[]> {
   const files = await ensureRelaxed(name, edits);
-  const wc = await WitnessCalculatorBuilder(readFileSync(files.wasm));
-  const relaxed = ((await wc.calculateWitness(input, true)) as unknown[]).map((v) =>
-    BigInt(v as bigint),
-  );
+  const relaxed = await witnessOf(files.wasm, input);
   if (!(await checkWitnessFile(files.r1cs, relaxed))) {
     throw new Error(`the relaxed copy of ${name} rejects its own witness`);
   }
   const byName = new Map<string, number>();
-  for (const line of readFileSync(files.sym, "utf8").split("\n")) {
+  for (const line of symLines(files.sym)) {
     const [, varIdx, , sig] = line.split(",");
     if (sig !== undefined && Number(varIdx) >= 0) byName.set(normalName(sig), Number(varIdx));
   }

@@ -11,12 +11,13 @@ import { homedir } from "node:os";
 import path from "node:path";
 import {
   DEV_PTAU_WARNING,
+  devPtauSecretFile,
   randomDevPtauSeed,
   readDevPtauSecret,
   writeDevPtau,
   writeDevPtauSecret,
 } from "./dev-ptau.js";
-import { DEV_ZKEY_WARNING, writeDevZkey } from "./dev-zkey.js";
+import { DEV_ZKEY_WARNING, readR1csHeader, writeDevZkey, type DevPtauRef } from "./dev-zkey.js";
 // @ts-expect-error snarkjs ships no type declarations
 import * as snarkjs from "snarkjs";
 
@@ -140,8 +141,18 @@ function run(cmd: string, args: string[], cwd: string): Promise<{ out: string; c
   });
 }
 
-/** Compiler flags; part of the compile cache key. */
-const CIRCOM_FLAGS = ["--r1cs", "--wasm", "--sym", "--O2", "--inspect"];
+/**
+ * Compiler flags of an instance; part of the compile cache key. `--O2`: `--O1` compiles range_d20
+ * about three times faster but leaves 104,755 constraints instead of 41,391 (slower proofs, a
+ * 2^17 setup). Test instances keep their `.sym` (the circuit tests name signals from it,
+ * circuits/lib/testing.ts); production ones skip it: nothing reads it, and writing range_d20's
+ * (9 MB) is ~8 % of its compile.
+ */
+function circomFlags(entry: CircuitEntry): string[] {
+  return entry.target === "test"
+    ? ["--r1cs", "--wasm", "--sym", "--O2", "--inspect"]
+    : ["--r1cs", "--wasm", "--O2", "--inspect"];
+}
 
 /**
  * Compiles a circuit instance with circom2 (WASI: paths relative to the repository root).
@@ -154,7 +165,8 @@ export async function compileCircuit(entry: CircuitEntry, log: Log, force = fals
   const circomVersion = JSON.parse(
     await readFile(path.join(ROOT, "node_modules", "circom2", "package.json"), "utf8"),
   ).version as string;
-  const parts: string[] = [circomVersion, CIRCOM_FLAGS.join(" ")];
+  const flags = circomFlags(entry);
+  const parts: string[] = [circomVersion, flags.join(" ")];
   for (const s of sources) parts.push(path.relative(ROOT, s), await fileHash(s));
   const key = sha256(...parts);
   const stamps = await readStamps(p);
@@ -165,11 +177,7 @@ export async function compileCircuit(entry: CircuitEntry, log: Log, force = fals
   const rel = path.relative(ROOT, p.dir);
   const circom2 = path.join(ROOT, "node_modules", ".bin", "circom2");
   const { out, code } = await timed(log, `[${entry.name}] compile`, () =>
-    run(
-      circom2,
-      [entry.main, ...CIRCOM_FLAGS, "-l", "circuits", "-l", "node_modules", "-o", rel],
-      ROOT,
-    ),
+    run(circom2, [entry.main, ...flags, "-l", "circuits", "-l", "node_modules", "-o", rel], ROOT),
   );
   const plain = out.replace(/\x1b\[[0-9;]*m/g, "");
   const warnings = plain.split("\n").filter((l) => /^\s*warning\[/i.test(l));
@@ -183,10 +191,11 @@ export async function compileCircuit(entry: CircuitEntry, log: Log, force = fals
   if (base !== entry.name) {
     await rm(path.join(p.dir, `${entry.name}_js`), { recursive: true, force: true });
     await rename(path.join(p.dir, `${base}.r1cs`), p.r1cs);
-    await rename(path.join(p.dir, `${base}.sym`), p.sym);
+    if (flags.includes("--sym")) await rename(path.join(p.dir, `${base}.sym`), p.sym);
     await rename(path.join(p.dir, `${base}_js`), path.join(p.dir, `${entry.name}_js`));
     await rename(path.join(p.dir, `${entry.name}_js`, `${base}.wasm`), p.wasm);
   }
+  if (!flags.includes("--sym")) await rm(p.sym, { force: true }); // an earlier compile's
   await writeStamps(p, { compile: key });
   const info = await r1csInfo(p.r1cs);
   log(
@@ -195,11 +204,11 @@ export async function compileCircuit(entry: CircuitEntry, log: Log, force = fals
   return true;
 }
 
-/** Constraint and signal counts of a compiled circuit. */
+/** Constraint and signal counts of a compiled circuit (its header only: dev-zkey.ts). */
 export async function r1csInfo(
   r1cs: string,
 ): Promise<{ nConstraints: number; nPubInputs: number; nOutputs: number; nVars: number }> {
-  return snarkjs.r1cs.info(r1cs, undefined);
+  return readR1csHeader(r1cs);
 }
 
 /** The power snarkjs' Groth16 setup needs: bit length of constraints + public signals. */
@@ -237,10 +246,35 @@ export interface PtauFile {
 }
 
 /**
+ * The development setup of `power`: the path of its ptau (which need not exist yet) and its
+ * secret seed, drawn at random and kept (`devsetup_P.secret.json`) the first time. The ptau file
+ * is a function of the seed and the power (scripts/lib/dev-ptau.ts), so the zkeys are computed
+ * from the seed alone and the file is written only when something reads it ({@link ensurePtau}):
+ * a fresh clone's build saves its generation (24 s at 2^16 on 2 idle cores). Without a seed (a
+ * `devsetup_P.ptau` whose secret was deleted) the file exists and snarkjs' setup is used.
+ */
+export async function devSetup(power: number, log: Log): Promise<PtauFile> {
+  const dir = ptauCacheDir();
+  await mkdir(dir, { recursive: true });
+  // Named apart from the earlier `dev_P.ptau` files, whose secret was not kept (they can be
+  // deleted): every `devsetup_P.ptau` has its secret, so its zkeys are computed directly.
+  const file = path.join(dir, `devsetup_${power}.ptau`);
+  const secretFile = devPtauSecretFile(file);
+  if (!existsSync(secretFile) && !existsSync(file)) {
+    await withLock(`${file}.lock`, log, async () => {
+      if (existsSync(secretFile) || existsSync(file)) return; // made by the process we waited for
+      log(`[ptau] 2^${power}: a new ${DEV_PTAU_WARNING}`);
+      await writeDevPtauSecret(file, power, randomDevPtauSeed());
+    });
+  }
+  return { file, dev: true, seed: await readDevPtauSecret(file) };
+}
+
+/**
  * Makes sure a powers-of-tau file of at least `power` is available and returns its path.
  * `PTAU=/path/file.ptau` names a user's file (e.g. a published ceremony file), verified once
- * with `snarkjs powersoftau verify`; otherwise a development file is generated and cached,
- * with its secret seed kept next to it (`devsetup_P.secret.json`).
+ * with `snarkjs powersoftau verify`; otherwise the development file of {@link devSetup} is
+ * generated from its kept seed (once; cached).
  */
 export async function ensurePtau(power: number, log: Log): Promise<PtauFile> {
   const user = process.env.PTAU;
@@ -249,22 +283,21 @@ export async function ensurePtau(power: number, log: Log): Promise<PtauFile> {
     await verifyUserPtau(user, power, log);
     return { file: user, dev: false };
   }
-  const dir = ptauCacheDir();
-  await mkdir(dir, { recursive: true });
-  // Named apart from the earlier `dev_P.ptau` files, whose secret was not kept (they can be
-  // deleted): every `devsetup_P.ptau` has its secret, so its zkeys are computed directly.
-  const file = path.join(dir, `devsetup_${power}.ptau`);
-  if (!existsSync(file)) {
-    await withLock(`${file}.lock`, log, async () => {
-      if (existsSync(file)) return; // made by the process we waited for
-      const tmp = `${file}.tmp-${process.pid}`;
-      const seed = randomDevPtauSeed();
-      await generateDevPtau(power, tmp, seed, log);
-      await writeDevPtauSecret(file, power, seed); // before the ptau appears
-      await rename(tmp, file);
+  const dev = await devSetup(power, log);
+  if (!existsSync(dev.file)) {
+    await withLock(`${dev.file}.lock`, log, async () => {
+      if (existsSync(dev.file)) return; // made by the process we waited for
+      const tmp = `${dev.file}.tmp-${process.pid}`;
+      try {
+        // no file without a secret: devSetup kept one
+        await generateDevPtau(power, tmp, dev.seed as string, log);
+        await rename(tmp, dev.file);
+      } finally {
+        await rm(tmp, { force: true });
+      }
     });
   }
-  return { file, dev: true, seed: await readDevPtauSecret(file) };
+  return dev;
 }
 
 /** Reads the power of a .ptau file from its header section (snarkjs binary format). */
@@ -332,24 +365,29 @@ async function generateDevPtau(power: number, out: string, seed: string, log: Lo
  * Groth16 setup for one instance: zkey, verification key and Solidity verifier. With a
  * development ptau whose secret is kept, the zkey is computed directly from that secret
  * (scripts/lib/dev-zkey.ts, NOT secure); with a user's `PTAU=` file it is snarkjs' setup plus one
- * phase-2 contribution with random entropy. Cached by the hashes of the r1cs and the ptau file.
+ * phase-2 contribution with random entropy. Cached by the hashes of the r1cs and the ptau file
+ * (of the development setup: its power and seed, and the file need not exist, see devSetup).
  */
 export async function setupCircuit(entry: CircuitEntry, log: Log, force = false) {
   const p = circuitPaths(entry.name);
-  const ptau = await ensurePtau(entry.ptau, log);
+  // a development setup needs only its seed; its ptau file is written when something reads it
+  const ptau = process.env.PTAU
+    ? await ensurePtau(entry.ptau, log)
+    : await devSetup(entry.ptau, log);
   const stamps = await readStamps(p);
   const direct = ptau.seed !== undefined;
   const key = sha256(
     await fileHash(p.r1cs),
-    await fileHash(ptau.file),
-    ...(direct ? [DEV_ZKEY_METHOD] : []),
+    // the development ptau is a function of its seed and power
+    ...(direct
+      ? [DEV_ZKEY_METHOD, `2^${entry.ptau}`, sha256(ptau.seed as string)]
+      : [await fileHash(ptau.file)]),
   );
   if (!force && stamps.setup === key && existsSync(p.zkey) && existsSync(p.vkey)) {
     return false;
   }
-  // read only when a setup is due: snarkjs parses the whole r1cs and starts its curve's
-  // threads for it (seconds at depth 20, which an up-to-date check need not spend). The cached
-  // key was made from this r1cs and a ptau that was big enough for it then.
+  // read only when a setup is due (the cached key was made from this r1cs and a ptau that was big
+  // enough for it then)
   const info = await r1csInfo(p.r1cs);
   const need = requiredPower(info);
   if (need > entry.ptau) {
@@ -358,7 +396,9 @@ export async function setupCircuit(entry: CircuitEntry, log: Log, force = false)
     );
   }
   if (direct) {
-    await directDevZkey(entry.name, ptau.file, ptau.seed as string, log);
+    // the ptau file, when it was written, is checked to be the seed's
+    const ref = existsSync(ptau.file) ? ptau.file : { power: entry.ptau };
+    await directDevZkey(entry.name, ref, ptau.seed as string, log);
   } else {
     await snarkjsSetup(entry.name, info.nConstraints, ptau, log);
   }
@@ -373,13 +413,13 @@ export async function setupCircuit(entry: CircuitEntry, log: Log, force = false)
 const DEV_ZKEY_METHOD = "direct development zkey v1";
 
 /** Writes an instance's development zkey from the ptau's kept secret (dev-zkey.ts). */
-async function directDevZkey(name: string, ptauFile: string, seed: string, log: Log) {
+async function directDevZkey(name: string, ptau: DevPtauRef, seed: string, log: Log) {
   const p = circuitPaths(name);
   log(`[${name}] zkey: ${DEV_ZKEY_WARNING}`);
   const tmp = `${p.zkey}.tmp-${process.pid}`;
   try {
     await timed(log, `[${name}] development zkey from the known secret`, () =>
-      writeDevZkey(p.r1cs, ptauFile, seed, tmp),
+      writeDevZkey(p.r1cs, ptau, seed, tmp),
     );
     await rename(tmp, p.zkey);
   } finally {
@@ -436,7 +476,11 @@ export async function exportVerifier(entry: CircuitEntry, log: Log, force = fals
     `// Generated by scripts/build-circuits.ts from circuits/build/${entry.name}/${entry.name}.zkey` +
     ` — do not edit.\n// Key: ${(await fileHash(p.zkey)).slice(0, 16)}\n`;
   await mkdir(VERIFIER_DIR, { recursive: true });
-  await writeFile(p.verifier, code.replace(/^(\/\/ SPDX[^\n]*\n)/, `$1${header}`));
+  // written whole or not at all: the demo compiles the contracts while the circuits build, and a
+  // compile must never read half a verifier (the temporary name is no .sol file)
+  const tmp = `${p.verifier}.tmp-${process.pid}`;
+  await writeFile(tmp, code.replace(/^(\/\/ SPDX[^\n]*\n)/, `$1${header}`));
+  await rename(tmp, p.verifier);
   await writeStamps(p, { ...stamps, verifier: key });
   log(`[${entry.name}] verifier → ${path.relative(ROOT, p.verifier)}`);
   return true;

@@ -43,7 +43,7 @@
  *
  * Circuit hash: BLAKE2b-512 over the points of the key `zkey new` writes (δ = 1), in snarkjs'
  * uncompressed form: α·G1, β·G1, β·G2, γ·G2, G1, G2; then, each list after its length (u32 big
- * endian): IC; τ^(i+n)·G1 − τ^i·G1 for i < n − 1 (from the ptau); K_s·G1 for s > nPublic; A;
+ * endian): IC; τ^(i+n)·G1 − τ^i·G1 for i < n − 1 (computed from τ: no ptau file is read); K_s·G1 for s > nPublic; A;
  * B1; B2.
  *
  * NOTE: a development setup only ({@link DEV_ZKEY_WARNING}): whoever knows the ptau seed knows
@@ -63,6 +63,7 @@ import {
   Fr,
   G1_BYTES,
   G2_BYTES,
+  MAX_DEV_PTAU_POWER,
   N8,
   Q,
   R,
@@ -142,6 +143,37 @@ interface R1cs {
   constraints: Uint8Array;
 }
 
+/** The header counts of an r1cs file (its section 1). */
+export interface R1csHeader {
+  nVars: number;
+  nOutputs: number;
+  nPubInputs: number;
+  nPrvInputs: number;
+  nConstraints: number;
+}
+
+/**
+ * Reads only the header of an r1cs file: milliseconds, where snarkjs' `r1cs info` reads the
+ * whole file and starts a curve's worker threads (seconds for range_d20's 32 MB).
+ */
+export async function readR1csHeader(file: string): Promise<R1csHeader> {
+  const { fd, sections } = await binFileUtils.readBinFile(file, "r1cs", 1, 1 << 22, 1 << 24);
+  try {
+    const head: Uint8Array = await binFileUtils.readSection(fd, sections, 1);
+    const hv = new DataView(head.buffer, head.byteOffset, head.byteLength);
+    const o = 4 + hv.getUint32(0, true); // n8, then the prime
+    return {
+      nVars: hv.getUint32(o, true),
+      nOutputs: hv.getUint32(o + 4, true),
+      nPubInputs: hv.getUint32(o + 8, true),
+      nPrvInputs: hv.getUint32(o + 12, true),
+      nConstraints: hv.getUint32(o + 24, true), // after the u64 label count
+    };
+  } finally {
+    await fd.close();
+  }
+}
+
 /**
  * Reads an r1cs file's header and constraints. The file is read with binfileutils; the header
  * fields are decoded here (r1csfile's reader would turn every coefficient into a wasm field
@@ -204,42 +236,22 @@ async function readPtauHead(file: string): Promise<{
 
 /**
  * The circuit hash's H list, in snarkjs' uncompressed form: τ^(i+n)·G1 − τ^i·G1 for i < n − 1,
- * from ptau section 2 (one subtraction per point, as `zkey new` does, cheaper than multiplying).
+ * which `zkey new` subtracts from ptau section 2; here the same points are computed from τ, as
+ * (τ^n − 1)·τ^i·G1, so the key needs no ptau file (ffjavascript's uncompressed form is affine).
  */
-async function hashHPoints(curve: WasmCurve, ptauFile: string, n: number): Promise<Uint8Array> {
-  const { fd, sections } = await binFileUtils.readBinFile(ptauFile, "ptau", 1, 1 << 22, 1 << 24);
-  let low: Uint8Array;
-  let high: Uint8Array;
-  try {
-    low = await binFileUtils.readSection(fd, sections, 2, 0, (n - 1) * G1_BYTES);
-    high = await binFileUtils.readSection(fd, sections, 2, n * G1_BYTES, (n - 1) * G1_BYTES);
-  } finally {
-    await fd.close();
-  }
-  const JAC = 3 * N8;
-  const task: unknown[] = [
-    { cmd: "ALLOCSET", var: 0, buff: high },
-    { cmd: "ALLOCSET", var: 1, buff: low },
-    { cmd: "ALLOC", var: 2, len: (n - 1) * JAC },
-  ];
+async function hashHPoints(
+  curve: WasmCurve,
+  pool: FixedBasePool,
+  tau: bigint,
+  n: number,
+): Promise<Uint8Array> {
+  const scalars = new Array<bigint>(n - 1);
+  let v = Fr.sub(Fr.exp(tau, BigInt(n)), Fr.one);
   for (let i = 0; i < n - 1; i++) {
-    task.push({
-      cmd: "CALL",
-      fnName: "g1m_subAffine",
-      params: [
-        { var: 0, offset: i * G1_BYTES },
-        { var: 1, offset: i * G1_BYTES },
-        { var: 2, offset: i * JAC },
-      ],
-    });
+    scalars[i] = v;
+    v = Fr.mul(v, tau);
   }
-  task.push(
-    { cmd: "CALL", fnName: "g1m_batchToAffine", params: [{ var: 2 }, { val: n - 1 }, { var: 2 }] },
-    { cmd: "CALL", fnName: "g1m_batchLEMtoU", params: [{ var: 2 }, { val: n - 1 }, { var: 2 }] },
-    { cmd: "GET", out: 0, var: 2, len: (n - 1) * G1_BYTES },
-  );
-  const [points] = (await curve.tm.queueAction(task)) as [Uint8Array];
-  return points;
+  return curve.G1.batchLEMtoU(await pool.mulGenerator(1, scalars));
 }
 
 /** Bit length of n ≥ 1: the power snarkjs' setup gives a circuit of n constraints + publics. */
@@ -385,13 +397,21 @@ function nameParams(name: string): Uint8Array {
 }
 
 /**
- * Writes the development zkey of the circuit `r1csFile` for the development ptau `ptauFile`
- * whose secrets come from `seed` (as kept in its `.secret.json`). The seed is checked against
- * the ptau's τ·G1, α·G1, β·G1 and β·G2 first. {@link DEV_ZKEY_WARNING}: development only.
+ * The development ptau a zkey is made for: its file, or only its power when the file has not been
+ * written (a development ptau is a function of its seed and power, scripts/lib/dev-ptau.ts, so
+ * the key does not need it: the build writes it only when something reads it).
+ */
+export type DevPtauRef = string | { power: number };
+
+/**
+ * Writes the development zkey of the circuit `r1csFile` for the development ptau `ptau` whose
+ * secrets come from `seed` (as kept in its `.secret.json`). Given the ptau file, the seed is
+ * checked against its τ·G1, α·G1, β·G1 and β·G2 first. {@link DEV_ZKEY_WARNING}: development
+ * only.
  */
 export async function writeDevZkey(
   r1csFile: string,
-  ptauFile: string,
+  ptau: DevPtauRef,
   seed: string,
   outFile: string,
   opts: DevZkeyOptions = {},
@@ -406,7 +426,12 @@ export async function writeDevZkey(
     .digest("hex");
   const { delta, s } = deriveDevZkeySecrets(seed, r1csHash);
   const deltaInv = Fr.inv(delta);
-  const ptau = await readPtauHead(ptauFile);
+  const ptauFile = typeof ptau === "string" ? ptau : undefined;
+  const head = ptauFile === undefined ? undefined : await readPtauHead(ptauFile);
+  const power = head?.power ?? (ptau as { power: number }).power;
+  if (!Number.isInteger(power) || power < 1 || power > MAX_DEV_PTAU_POWER) {
+    throw new Error(`the ptau power must be an integer in 1..${MAX_DEV_PTAU_POWER}, got ${power}`);
+  }
   const curve = (await buildBn128(true)) as WasmCurve;
   let pool: FixedBasePool | undefined;
   try {
@@ -424,23 +449,24 @@ export async function writeDevZkey(
     const g2 = (i: number) => head2[i]!;
     const same = (a: Uint8Array, b: Uint8Array) => Buffer.from(a).equals(Buffer.from(b));
     if (
-      !same(g1(3), ptau.tauG1) ||
-      !same(g1(0), ptau.alphaG1) ||
-      !same(g1(1), ptau.betaG1) ||
-      !same(g2(0), ptau.betaG2)
+      head !== undefined &&
+      (!same(g1(3), head.tauG1) ||
+        !same(g1(0), head.alphaG1) ||
+        !same(g1(1), head.betaG1) ||
+        !same(g2(0), head.betaG2))
     ) {
       throw new Error(`${ptauFile}: the seed given is not the secret of this ptau file`);
     }
 
     const r1cs = await readR1cs(r1csFile);
-    const q = qapScalars(r1cs, tau, alpha, beta, ptau.power);
+    const q = qapScalars(r1cs, tau, alpha, beta, power);
     const { nVars, nPublic, nConstraints } = r1cs;
     step(`QAP at τ: ${nConstraints} constraints, ${nVars} signals, domain 2^${q.k}`);
     pool = await FixedBasePool.start(threads, curve);
     step(`start ${threads} worker(s)`);
 
     const privK = q.K.slice(nPublic + 1);
-    const [ic, cInit, cFile, a, b1, b2, hFile] = await Promise.all([
+    const [ic, cInit, cFile, a, b1, b2, hFile, hHash] = await Promise.all([
       pool.mulGenerator(1, q.K.slice(0, nPublic + 1)),
       pool.mulGenerator(1, privK),
       pool.mulGenerator(
@@ -454,8 +480,11 @@ export async function writeDevZkey(
         1,
         q.h.map((x) => Fr.mul(x, deltaInv)),
       ),
+      hashHPoints(curve, pool, tau, q.n),
     ]);
-    step(`points (${nPublic + 1} IC, ${nVars} A/B1/B2, ${privK.length} C, ${q.n} H)`);
+    step(
+      `points (${nPublic + 1} IC, ${nVars} A/B1/B2, ${privK.length} C, ${q.n} H, ${q.n - 1} hashed)`,
+    );
 
     // Circuit hash of the key `zkey new` would write (δ = 1).
     const cs = createHash("blake2b512");
@@ -473,7 +502,7 @@ export async function writeDevZkey(
     };
     await list(nPublic + 1, ic, 1);
     cs.update(u32be(q.n - 1));
-    cs.update(await hashHPoints(curve, ptauFile, q.n));
+    cs.update(hHash);
     await list(privK.length, cInit, 1);
     await list(nVars, a, 1);
     await list(nVars, b1, 1);

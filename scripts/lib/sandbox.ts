@@ -12,10 +12,21 @@ import pino from "pino";
 import { startServer, type RunningGateway } from "../../gateway/app.js";
 import { openSession, type Deployment, type Session } from "../../cli/session.js";
 import * as supplierCli from "../../cli/supplier.js";
-import { ROOT, circuitPaths, readManifest } from "./circuit-build.js";
+import { ROOT, readManifest } from "./circuit-build.js";
 import { seconds } from "./demo-clock.js";
+import { DEMO_CHECK_LEAVES, depthOf } from "./demo-build.js";
 import { DEMO_SUPPLIERS, generateQuality, toCatenaX } from "./demo-data.js";
 import { devAccount, runCommand, startHardhatNode, type LocalNode } from "./processes.js";
+
+// what the demo needs before the contracts' bindings exist lives in demo-build.ts; its users
+// import it from here as before
+export {
+  buildFor,
+  DEMO_CHECK_LEAVES,
+  depthOf,
+  untilStopped,
+  type BuildTimes,
+} from "./demo-build.js";
 
 /** The demo's roles: Hardhat's public development accounts (never use them on a real chain). */
 export function demoRoles(): {
@@ -32,56 +43,6 @@ export function demoRoles(): {
     auditor: devAccount(4),
     relayers: [devAccount(5), devAccount(6)],
   };
-}
-
-/** The tree depth of a circuit instance named like range_d20. */
-export function depthOf(circuit: string): number {
-  const m = /_d(\d+)/.exec(circuit);
-  if (!m) throw new Error(`cannot tell the tree depth of circuit ${circuit}`);
-  return Number(m[1]);
-}
-
-/** How long each part of {@link buildFor} took, in ms. */
-export interface BuildTimes {
-  /** The native Poseidon and Groth16 prover addons. */
-  native: number;
-  /** The answer circuit and the audit circuit of its depth (built at the same time). */
-  circuits: number;
-}
-
-/**
- * Builds what is not cached: the native addons, and the circuit and the audit circuit of its
- * depth (with a development setup). They do not depend on each other and build at the same time
- * (circom's compile uses one core). The contracts are not built here: `npm run demo`/`sandbox`
- * build them before the script starts (its imports need their bindings), and
- * scripts/deploy.ts builds them again, with the verifiers written here, before it deploys.
- * Says how long each part took.
- */
-export async function buildFor(circuit: string, say: (line: string) => void): Promise<BuildTimes> {
-  const entry = (await readManifest()).find((c) => c.name === circuit);
-  if (!entry) throw new Error(`circuit ${circuit} is not in circuits/circuits.json`);
-  // and the audit circuit of the same depth: suppliers check a version before signing it and
-  // auditors sample published versions with it (issue 15)
-  const audit = `audit_d${depthOf(circuit)}`;
-  const cached = [circuit, audit].every((c) => existsSync(circuitPaths(c).zkey));
-  say(
-    cached
-      ? `${circuit} and ${audit} were built before; checking the cache`
-      : `first build of ${circuit} and ${audit} (2^${entry.ptau} development setup), side by side`,
-  );
-  const part = async (label: string, cmd: string, args: string[]) => {
-    const t = Date.now();
-    await runCommand(cmd, args, { onLine: (l) => l.trim() && say(`${label} ${l.trim()}`) });
-    return Date.now() - t;
-  };
-  // the native Poseidon and Groth16 prover (cached; a failed build only warns, and trees and
-  // proofs then run in JavaScript): without them a fresh clone's demo hashed and proved ~3-5x slower
-  const [native, circuits] = await Promise.all([
-    part("[native]", "tsx", ["circuits/native/build.ts"]),
-    part("[circuits]", "tsx", ["scripts/build-circuits.ts", "--only", `${circuit},${audit}`]),
-  ]);
-  say(`build: native addons ${seconds(native)}, circuits ${seconds(circuits)}, side by side`);
-  return { native, circuits };
 }
 
 /** A running playground. */
@@ -380,16 +341,6 @@ export interface PublishedAsset {
 }
 
 /**
- * Random leaves a demo supplier has the gateway prove before it signs a version, besides the
- * first and last link (the CLI's default is {@link supplierCli.SIGN_CHECK_SAMPLES}; the demo's
- * `--check-leaves` sets it): each is an AuditPath proof at the circuit's depth, seconds at depth
- * 20, and the full story publishes eight versions. The first and last link alone still catch a
- * gateway whose records do not rebuild the root or whose count is not the tree's (any opened
- * leaf shows those); random leaves sample the links between, as the auditor's chapter does.
- */
-export const DEMO_CHECK_LEAVES = 0;
-
-/**
  * Each demo supplier registers a quality asset on its own gateway, uploads its generated
  * Catena-X data and publishes the version through the gateway's relayer; the suppliers do so at
  * the same time, each on its own gateway. Returns the assets in the order of DEMO_SUPPLIERS.
@@ -445,11 +396,4 @@ export function sessionsOf(p: Playground): Promise<Session[]> {
       openSession({ provider: p.node.provider, deployment: p.deployment, gatewayUrl: g.url }),
     ),
   );
-}
-
-/** Resolves when the process gets SIGINT or SIGTERM (the playground's owner then closes it). */
-export function untilStopped(): Promise<NodeJS.Signals> {
-  return new Promise((resolve) => {
-    for (const sig of ["SIGINT", "SIGTERM"] as const) process.once(sig, () => resolve(sig));
-  });
 }

@@ -11,7 +11,7 @@
  * proof in its place, a proof claiming another count or root, a broken proof).
  */
 import { expect } from "chai";
-import { mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { Wallet, type JsonRpcProvider } from "ethers";
@@ -51,6 +51,7 @@ describe("auditor sample", function () {
 
   after(async function () {
     await w?.close();
+    if (out) await rm(out, { recursive: true, force: true });
   });
 
   /** `auditor sample` of version `version` of the world's asset with t draws, kept in `out`. */
@@ -78,28 +79,32 @@ describe("auditor sample", function () {
 
   it("the demo's chapter mines to the seed block, samples the version and rewrites the report with the bound", async function () {
     const dir = await mkdtemp(path.join(tmpdir(), "partproof-demo-audit-"));
-    const lines: string[] = [];
-    const samples = await demoAudit({
-      sessions: [w.session],
-      assets: [BigInt(w.assetId)],
-      provider: w.session.provider as unknown as JsonRpcProvider,
-      report: await audit(w.session, {}),
-      outDir: dir,
-      say: (l) => lines.push(l),
-      t: 3,
-    });
-    expect(samples.map((x) => [x.version, x.passed, x.t])).to.deep.equal([[1, true, 3]]);
-    expect(await w.session.provider.getBlockNumber()).to.be.at.least(samples[0]!.seedBlock);
-    expect(lines[0]).to.include("every proof verifies");
-    expect(lines.slice(1)).to.deep.equal(
-      [0.1, 0.01, 0.001].map(
-        (f) =>
-          `a tree with ${f * 100}% of its links malformed survives 3 draws with probability ≤ ${Math.pow(1 - f, 3).toPrecision(3)}`,
-      ),
-    );
-    const md = await readFile(path.join(dir, "report.md"), "utf8");
-    expect(md).to.include("## Audits by public randomness");
-    expect(md).to.include("| 10% | 0.729 |");
+    try {
+      const lines: string[] = [];
+      const samples = await demoAudit({
+        sessions: [w.session],
+        assets: [BigInt(w.assetId)],
+        provider: w.session.provider as unknown as JsonRpcProvider,
+        report: await audit(w.session, {}),
+        outDir: dir,
+        say: (l) => lines.push(l),
+        t: 3,
+      });
+      expect(samples.map((x) => [x.version, x.passed, x.t])).to.deep.equal([[1, true, 3]]);
+      expect(await w.session.provider.getBlockNumber()).to.be.at.least(samples[0]!.seedBlock);
+      expect(lines[0]).to.include("every proof verifies");
+      expect(lines.slice(1)).to.deep.equal(
+        [0.1, 0.01, 0.001].map(
+          (f) =>
+            `a tree with ${f * 100}% of its links malformed survives 3 draws with probability ≤ ${Math.pow(1 - f, 3).toPrecision(3)}`,
+        ),
+      );
+      const md = await readFile(path.join(dir, "report.md"), "utf8");
+      expect(md).to.include("## Audits by public randomness");
+      expect(md).to.include("| 10% | 0.729 |");
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it("passes a version of an honest gateway, keeps the sample, and the report states the bound", async function () {

@@ -5,7 +5,7 @@
  * by `scripts/deploy.ts` over JSON-RPC, the gateway connected by URL with its relayer key from
  * an environment variable — as a deployed gateway runs; nothing of Hardhat's chain is used).
  */
-import { mkdtemp, readFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { expect } from "chai";
@@ -39,13 +39,17 @@ export interface E2EChain {
 /** Deploys PartProof on anvil through the deploy script (a child process, as an operator would). */
 export async function deployOnAnvil(url: string): Promise<string> {
   const dir = await mkdtemp(path.join(tmpdir(), "partproof-anvil-"));
-  const out = path.join(dir, "deployment.json");
-  await runCommand(
-    "tsx",
-    ["scripts/deploy.ts", "--network", url, "--out", out, "--targets", "test"],
-    { env: { PARTPROOF_DEPLOYER_KEY: devAccount(0).privateKey } },
-  );
-  return (JSON.parse(await readFile(out, "utf8")) as { partProof: string }).partProof;
+  try {
+    const out = path.join(dir, "deployment.json");
+    await runCommand(
+      "tsx",
+      ["scripts/deploy.ts", "--network", url, "--out", out, "--targets", "test"],
+      { env: { PARTPROOF_DEPLOYER_KEY: devAccount(0).privateKey } },
+    );
+    return (JSON.parse(await readFile(out, "utf8")) as { partProof: string }).partProof;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }
 
 /** The chain `kind` (default `E2E_CHAIN`, else hardhat), PartProof deployed on it. */

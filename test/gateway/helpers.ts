@@ -20,6 +20,7 @@ import { startServer, type GatewayDeps, type RunningGateway } from "../../gatewa
 import type { Domain, QueryMessage } from "../../protocol/typed-data.js";
 import type { GatewayStore } from "../../gateway/store/index.js";
 import { checkResponse } from "./responses.js";
+import { removeAfterFile } from "../temp-folders.js";
 
 /** The circuit build the tests prove with (made by `npm run build:circuits`). */
 export const CIRCUIT = { name: "range_d4", depth: 4, artifactsDir: "circuits/build/range_d4" };
@@ -53,9 +54,14 @@ export function testConfig(partProof: string, dataDir: string, over: Record<stri
   };
 }
 
-/** A fresh temp folder for a LevelDB. */
+/**
+ * A fresh temp folder for a LevelDB, removed when the test file's top-level describe ends (after
+ * its own `after` hooks, which close the gateways and stores on it): test/temp-folders.ts.
+ */
 export function tempDir(): string {
-  return mkdtempSync(path.join(os.tmpdir(), "partproof-gw-"));
+  const dir = mkdtempSync(path.join(os.tmpdir(), "partproof-gw-"));
+  removeAfterFile(dir);
+  return dir;
 }
 
 /** Deploys PartProof with the Ignition module (test circuits too); returns the contract. */

@@ -22,6 +22,7 @@ import { splitUpload, uploadChunks } from "../../cli/supplier.js";
 import { devAccount, freePort } from "../../scripts/lib/processes.js";
 import { rpcBridge, startGatewayProcess, stopProcess } from "../../scripts/lib/bench/uploads.js";
 import { CIRCUIT, deploy, domainOf } from "./helpers.js";
+import { removeAfterFile } from "../temp-folders.js";
 
 const conn = await network.create();
 const { ethers } = conn;
@@ -59,6 +60,7 @@ describe("Gateway upload sessions", function () {
     bridge = await rpcBridge((a) => conn.provider.request(a) as Promise<unknown>);
     const port = await freePort();
     const dir = await mkdtemp(path.join(tmpdir(), "partproof-uploads-"));
+    removeAfterFile(dir); // after the child gateway on it stops
     config = path.join(dir, "gateway.json");
     await writeFile(
       config,

@@ -26,6 +26,7 @@ import {
   requestId,
   waitJob,
 } from "./helpers.js";
+import { removeAfterFile } from "../temp-folders.js";
 
 const conn = await network.create();
 const { ethers } = conn;
@@ -95,6 +96,7 @@ describe("Gateway versions: a growing data set", function () {
       gatewayUrl: gw.url,
     });
     work = await mkdtemp(path.join(tmpdir(), "partproof-versions-"));
+    removeAfterFile(work);
   });
 
   after(async function () {

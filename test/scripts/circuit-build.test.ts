@@ -12,6 +12,7 @@ import {
   buildCircuit,
   circuitPaths,
   compileCircuit,
+  ensurePtau,
   ptauPower,
   r1csInfo,
   readManifest,
@@ -76,6 +77,15 @@ describe("scripts/lib/circuit-build", function () {
       expect(await compileCircuit(entry, log)).to.equal(true);
     });
 
+    it("writes a .sym for a test instance and none for a production one (nothing reads it)", async function () {
+      const entry = await fixture("t_build_mul", MUL);
+      await compileCircuit(entry, log, true);
+      expect(existsSync(circuitPaths("t_build_mul").sym)).to.equal(true);
+      expect(await compileCircuit({ ...entry, target: "production" }, log)).to.equal(true);
+      expect(existsSync(circuitPaths("t_build_mul").sym)).to.equal(false);
+      expect(existsSync(circuitPaths("t_build_mul").r1cs)).to.equal(true);
+    });
+
     it("fails when --inspect reports a warning", async function () {
       const entry = await fixture("t_build_warn", WARN);
       let error: Error | undefined;
@@ -89,7 +99,7 @@ describe("scripts/lib/circuit-build", function () {
   });
 
   describe("setupCircuit", function () {
-    it("generates a labelled development ptau, a zkey and a vkey, and caches them", async function () {
+    it("keeps a labelled development secret, computes the zkey and vkey from it, and caches them", async function () {
       const entry = await fixture("t_build_mul", MUL);
       await compileCircuit(entry, log);
       lines.length = 0;
@@ -98,14 +108,33 @@ describe("scripts/lib/circuit-build", function () {
       const p = circuitPaths("t_build_mul");
       const vkey = JSON.parse(await readFile(p.vkey, "utf8")) as { nPublic: number };
       expect(vkey.nPublic).to.equal(2);
-      expect(await ptauPower(path.join(ptauDir, "devsetup_4.ptau"))).to.equal(4);
-      // The ptau's secret is kept beside it, and the zkey is computed directly from it.
-      expect(await readDevPtauSecret(path.join(ptauDir, "devsetup_4.ptau"))).to.be.a("string");
+      // The secret is kept, and the zkey is computed directly from it: the ptau file, a function
+      // of the secret, is not written until something reads it.
+      const ptauFile = path.join(ptauDir, "devsetup_4.ptau");
+      expect(await readDevPtauSecret(ptauFile)).to.be.a("string");
+      expect(existsSync(ptauFile)).to.equal(false);
       expect(lines.some((l) => /development zkey from the known secret done/.test(l))).to.equal(
         true,
       );
       expect(lines.some((l) => /groth16 setup/.test(l))).to.equal(false);
       expect(await setupCircuit(entry, log)).to.equal(false);
+    });
+
+    it("writes the development ptau from the kept secret when asked, and the zkey verifies against it", async function () {
+      const entry = await fixture("t_build_mul", MUL);
+      await compileCircuit(entry, log);
+      await setupCircuit(entry, log);
+      const ptauFile = path.join(ptauDir, "devsetup_4.ptau");
+      const seed = await readDevPtauSecret(ptauFile);
+      const ptau = await ensurePtau(4, log);
+      expect(ptau).to.deep.equal({ file: ptauFile, dev: true, seed });
+      expect(await ptauPower(ptauFile)).to.equal(4);
+      const p = circuitPaths("t_build_mul");
+      expect(await snarkjs.zKey.verifyFromR1cs(p.r1cs, ptauFile, p.zkey)).to.equal(true);
+      // with the file there, the cached setup stays valid and a new one checks the seed against it
+      expect(await setupCircuit(entry, log)).to.equal(false);
+      expect(await setupCircuit(entry, log, true)).to.equal(true);
+      expect(await snarkjs.zKey.verifyFromR1cs(p.r1cs, ptauFile, p.zkey)).to.equal(true);
     });
 
     it("refuses a ptau power smaller than the circuit needs", async function () {

@@ -49,6 +49,8 @@ const BAD_VALUES = [
   ["gateway", [], /no config file/],
   ["console", ["--port", "x"], /--port must be 0\.\.65535, got "x"/],
   ["demo", ["--console-port", "99999"], /--console-port must be 0\.\.65535, got "99999"/],
+  ["demo", ["--check-leaves", "lots"], /--check-leaves must be 0\.\.999, got "lots"/],
+  ["build:circuits", ["--jobs", "0"], /--jobs must be a positive integer, got "0"/],
 ] as const;
 
 type Run = Awaited<ReturnType<typeof npmRun>>;

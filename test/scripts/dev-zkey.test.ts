@@ -15,7 +15,7 @@ import { rangeWitness } from "../../circuits/lib/witness.js";
 import {
   circuitPaths,
   compileCircuit,
-  ensurePtau,
+  devSetup,
   readManifest,
 } from "../../scripts/lib/circuit-build.js";
 import { writeDevPtau } from "../../scripts/lib/dev-ptau.js";
@@ -158,6 +158,14 @@ describe("scripts/lib/dev-zkey", function () {
       expect(await readFile(again)).to.deep.equal(await readFile(exact.zkey));
     });
 
+    it("writes the same bytes from the seed and the power alone, without the ptau file", async function () {
+      for (const c of [exact, larger]) {
+        const noFile = path.join(DIR, `chain_nofile_${c.power}.zkey`);
+        await writeDevZkey(r1cs, { power: c.power }, c.seed, noFile);
+        expect(await readFile(noFile), `2^${c.power}`).to.deep.equal(await readFile(c.zkey));
+      }
+    });
+
     it("refuses a seed that is not the ptau's secret, and leaves no file", async function () {
       const out = path.join(DIR, "wrong_seed.zkey");
       let error: Error | undefined;
@@ -208,10 +216,10 @@ describe("range_d4 with a direct development zkey", function () {
     const entry = (await readManifest()).find((c) => c.name === NAME)!;
     const log = () => {};
     await compileCircuit(entry, log); // cached by content hash: a no-op after the build
-    const ptau = await ensurePtau(entry.ptau, log);
-    expect(ptau.seed, "the development ptau keeps its secret").to.be.a("string");
+    const dev = await devSetup(entry.ptau, log);
+    expect(dev.seed, "the development setup keeps its secret").to.be.a("string");
     await mkdir(DIR, { recursive: true });
-    await writeDevZkey(circuitPaths(NAME).r1cs, ptau.file, ptau.seed!, zkey);
+    await writeDevZkey(circuitPaths(NAME).r1cs, { power: entry.ptau }, dev.seed!, zkey);
 
     // The Solidity verifier snarkjs generates for this zkey, compiled with solc-js and deployed.
     const template = await readFile(

@@ -307,16 +307,25 @@ static ALWAYS_INLINE void poseidon_t(const int K, const int t, const int rp, con
     mat_vec_k(K, tmp, mat, state, t);
     memcpy(state, tmp, sizeof(fe) * t);
   }
+  /* Partial rounds, software-pipelined: round r's new state[0] (the S-row dot product) is
+   * computed first and the next round's S-box on it is issued before round r's 16 updates
+   * state[k] += state[0] * s[k], so that the out-of-order core runs the S-box's chain of three
+   * dependent multiplications beside those independent ones (same arithmetic, same order of
+   * operations on each value, so the same results). */
+  pow5_k(K, &state[0]);
+  K_ADD(K, &state[0], &state[0], &C[5 * t]);
   for (int r = 0; r < rp; r++) {
-    pow5_k(K, &state[0]);
-    K_ADD(K, &state[0], &state[0], &C[5 * t + r]);
     const fe *s = &S[(2 * t - 1) * r];
-    fe s0, p;
+    fe s0, p, x = state[0];
     uint64_t w[8];
     K_DOT(K, w, s, state, t);
     K_REDC(K, &s0, w);
+    if (r + 1 < rp) {
+      pow5_k(K, &s0);
+      K_ADD(K, &s0, &s0, &C[5 * t + r + 1]);
+    }
     for (int k = 1; k < t; k++) {
-      K_MUL(K, &p, &state[0], &s[t + k - 1]);
+      K_MUL(K, &p, &x, &s[t + k - 1]);
       K_ADD(K, &state[k], &state[k], &p);
     }
     state[0] = s0;

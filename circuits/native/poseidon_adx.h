@@ -37,11 +37,11 @@ static int cpu_has_bmi2_adx(void) {
       [inv] "m"(FR_INV)
 
 /* One Montgomery step of CIOS: m = T0 * inv; (T0..T3, T4) += m * p, which clears T0 (its carry
- * goes on); the value shifted down one limb is then T1..T4. */
+ * goes on); the value shifted down one limb is then T1..T4, and T0 (now 0) serves as a zero. */
 #define ADX_REDUCE_STEP(T0, T1, T2, T3, T4)                        \
   "movq " T0 ", %%rdx\n\t"                                         \
   "imulq %[inv], %%rdx\n\t"                                        \
-  "xorl %k[zero], %k[zero]\n\t"                                    \
+  "xorl %k[lo], %k[lo]\n\t" /* clears CF and OF */                \
   "mulxq %[p0], %[lo], %[hi]\n\t"                                  \
   "adcxq %[lo], " T0 "\n\t"                                        \
   "adoxq %[hi], " T1 "\n\t"                                        \
@@ -54,7 +54,7 @@ static int cpu_has_bmi2_adx(void) {
   "mulxq %[p3], %[lo], %[hi]\n\t"                                  \
   "adcxq %[lo], " T3 "\n\t"                                        \
   "adoxq %[hi], " T4 "\n\t"                                        \
-  "adcxq %[zero], " T4 "\n\t"
+  "adcxq " T0 ", " T4 "\n\t"
 
 /* One product row of CIOS for i >= 1: (T0..T3, T4) += a * b[I] where T4 is written (the
  * previous value is 0: the register freed by the last reduction step). */
@@ -78,7 +78,7 @@ static int cpu_has_bmi2_adx(void) {
 /* r = a * b / 2^256 mod p (Montgomery form, all < p; r may be a or b) */
 static inline void fe_mul_adx(fe *r, const fe *a, const fe *b) {
   uint64_t t0, t1, t2, t3, t4, lo, hi, zero;
-  __asm__(
+  __asm__ __volatile__(
       /* row 0: (t0..t3, t4) = a * b[0] */
       "movq 0(%[b]), %%rdx\n\t"
       "xorl %k[zero], %k[zero]\n\t"
@@ -116,15 +116,15 @@ static inline void fe_mul_adx(fe *r, const fe *a, const fe *b) {
       "movq %[t1], 16(%[r])\n\t"
       "movq %[t2], 24(%[r])\n\t"
       : [t0] "=&r"(t0), [t1] "=&r"(t1), [t2] "=&r"(t2), [t3] "=&r"(t3), [t4] "=&r"(t4),
-        [lo] "=&r"(lo), [hi] "=&r"(hi), [zero] "=&r"(zero), "=m"(*r)
-      : [a] "r"(a->v), [b] "r"(b->v), [r] "r"(r->v), "m"(*a), "m"(*b), ADX_P_OPERANDS
-      : "rdx", "cc");
+        [lo] "=&r"(lo), [hi] "=&r"(hi), [zero] "=&r"(zero)
+      : [a] "r"(a->v), [b] "r"(b->v), [r] "r"(r->v), ADX_P_OPERANDS
+      : "rdx", "cc", "memory");
 }
 
 /* r = a + b mod p (all < p; r may be a or b); a + b < 2^255 never carries out */
 static inline void fe_add_adx(fe *r, const fe *a, const fe *b) {
   uint64_t t0, t1, t2, t3, s0, s1, s2, s3;
-  __asm__(
+  __asm__ __volatile__(
       "movq 0(%[a]), %[t0]\n\t"
       "movq 8(%[a]), %[t1]\n\t"
       "movq 16(%[a]), %[t2]\n\t"
@@ -150,10 +150,10 @@ static inline void fe_add_adx(fe *r, const fe *a, const fe *b) {
       "movq %[t2], 16(%[r])\n\t"
       "movq %[t3], 24(%[r])\n\t"
       : [t0] "=&r"(t0), [t1] "=&r"(t1), [t2] "=&r"(t2), [t3] "=&r"(t3), [s0] "=&r"(s0),
-        [s1] "=&r"(s1), [s2] "=&r"(s2), [s3] "=&r"(s3), "=m"(*r)
-      : [a] "r"(a->v), [b] "r"(b->v), [r] "r"(r->v), "m"(*a), "m"(*b), [p0] "m"(FR_P[0]),
-        [p1] "m"(FR_P[1]), [p2] "m"(FR_P[2]), [p3] "m"(FR_P[3])
-      : "cc");
+        [s1] "=&r"(s1), [s2] "=&r"(s2), [s3] "=&r"(s3)
+      : [a] "r"(a->v), [b] "r"(b->v), [r] "r"(r->v), [p0] "m"(FR_P[0]), [p1] "m"(FR_P[1]),
+        [p2] "m"(FR_P[2]), [p3] "m"(FR_P[3])
+      : "cc", "memory");
 }
 
 /* One row pass of the dot product: for every pair j, (W0..W5) += a[j].v[I] * b[j] (a 64 x 256
@@ -162,7 +162,7 @@ static inline void fe_add_adx(fe *r, const fe *a, const fe *b) {
   "movq %[neg], %[idx]\n\t"                                        \
   "1:\n\t"                                                         \
   "movq " #I "*8(%[ae],%[idx]), %%rdx\n\t"                         \
-  "xorl %k[zero], %k[zero]\n\t"                                    \
+  "xorl %k[lo], %k[lo]\n\t" /* clears CF and OF */                \
   "mulxq 0(%[be],%[idx]), %[lo], %[hi]\n\t"                        \
   "adcxq %[lo], " W0 "\n\t"                                        \
   "adoxq %[hi], " W1 "\n\t"                                        \
@@ -175,9 +175,10 @@ static inline void fe_add_adx(fe *r, const fe *a, const fe *b) {
   "mulxq 24(%[be],%[idx]), %[lo], %[hi]\n\t"                       \
   "adcxq %[lo], " W3 "\n\t"                                        \
   "adoxq %[hi], " W4 "\n\t"                                        \
-  "adcxq %[zero], " W4 "\n\t"                                      \
-  "adcxq %[zero], " W5 "\n\t"                                      \
-  "adoxq %[zero], " W5 "\n\t"                                      \
+  "movl $0, %k[lo]\n\t" /* a zero; mov leaves the flags */        \
+  "adcxq %[lo], " W4 "\n\t"                                        \
+  "adcxq %[lo], " W5 "\n\t"                                        \
+  "adoxq %[lo], " W5 "\n\t"                                        \
   "addq $32, %[idx]\n\t"                                           \
   "jnz 1b\n\t"
 
@@ -185,10 +186,10 @@ static inline void fe_add_adx(fe *r, const fe *a, const fe *b) {
  * operand scanning one limb of the a[j] at a time over all pairs, in a six-register window
  * that slides up one limb per pass (the limb that leaves it is final and is stored). */
 static inline void fe_dot_wide_adx(uint64_t w[8], const fe *a, const fe *b, int n) {
-  uint64_t r0, r1, r2, r3, r4, r5, lo, hi, zero, idx;
+  uint64_t r0, r1, r2, r3, r4, r5, lo, hi, idx;
   const int64_t neg = -32 * (int64_t)n;
   const uint64_t *ae = a[n].v, *be = b[n].v; /* one past the end: idx counts up to 0 */
-  __asm__(
+  __asm__ __volatile__(
       "xorl %k[r0], %k[r0]\n\t"
       "xorl %k[r1], %k[r1]\n\t"
       "xorl %k[r2], %k[r2]\n\t"
@@ -196,34 +197,33 @@ static inline void fe_dot_wide_adx(uint64_t w[8], const fe *a, const fe *b, int 
       "xorl %k[r4], %k[r4]\n\t"
       "xorl %k[r5], %k[r5]\n\t"
       ADX_DOT_ROW(0, "%[r0]", "%[r1]", "%[r2]", "%[r3]", "%[r4]", "%[r5]")
-      "movq %[r0], %[w0]\n\t"
+      "movq %[r0], 0(%[w])\n\t"
       "xorl %k[r0], %k[r0]\n\t"
       ADX_DOT_ROW(1, "%[r1]", "%[r2]", "%[r3]", "%[r4]", "%[r5]", "%[r0]")
-      "movq %[r1], %[w1]\n\t"
+      "movq %[r1], 8(%[w])\n\t"
       "xorl %k[r1], %k[r1]\n\t"
       ADX_DOT_ROW(2, "%[r2]", "%[r3]", "%[r4]", "%[r5]", "%[r0]", "%[r1]")
-      "movq %[r2], %[w2]\n\t"
+      "movq %[r2], 16(%[w])\n\t"
       "xorl %k[r2], %k[r2]\n\t"
       ADX_DOT_ROW(3, "%[r3]", "%[r4]", "%[r5]", "%[r0]", "%[r1]", "%[r2]")
-      "movq %[r3], %[w3]\n\t"
-      "movq %[r4], %[w4]\n\t"
-      "movq %[r5], %[w5]\n\t"
-      "movq %[r0], %[w6]\n\t"
-      "movq %[r1], %[w7]\n\t"
+      "movq %[r3], 24(%[w])\n\t"
+      "movq %[r4], 32(%[w])\n\t"
+      "movq %[r5], 40(%[w])\n\t"
+      "movq %[r0], 48(%[w])\n\t"
+      "movq %[r1], 56(%[w])\n\t"
       : [r0] "=&r"(r0), [r1] "=&r"(r1), [r2] "=&r"(r2), [r3] "=&r"(r3), [r4] "=&r"(r4),
-        [r5] "=&r"(r5), [lo] "=&r"(lo), [hi] "=&r"(hi), [zero] "=&r"(zero), [idx] "=&r"(idx),
-        [w0] "=m"(w[0]), [w1] "=m"(w[1]), [w2] "=m"(w[2]), [w3] "=m"(w[3]), [w4] "=m"(w[4]),
-        [w5] "=m"(w[5]), [w6] "=m"(w[6]), [w7] "=m"(w[7])
-      : [ae] "r"(ae), [be] "r"(be), [neg] "m"(neg), "m"(*(const fe(*)[n])a),
-        "m"(*(const fe(*)[n])b)
-      : "rdx", "cc");
+        [r5] "=&r"(r5), [lo] "=&r"(lo), [hi] "=&r"(hi), [idx] "=&r"(idx)
+      /* "memory" rather than memory operands for a, b and w: their addresses could take more
+       * registers than there are (14 with -O0) */
+      : [ae] "r"(ae), [be] "r"(be), [w] "r"(w), [neg] "m"(neg)
+      : "rdx", "cc", "memory");
 }
 
 /* (x0..x3) -= m when that does not borrow (x < 2^256), without branches */
 static inline void limbs_csub_adx(uint64_t *x0, uint64_t *x1, uint64_t *x2, uint64_t *x3,
                                   const uint64_t m[4]) {
   uint64_t s0 = *x0, s1 = *x1, s2 = *x2, s3 = *x3;
-  __asm__(
+  __asm__ __volatile__(
       "subq %[m0], %[s0]\n\t"
       "sbbq %[m1], %[s1]\n\t"
       "sbbq %[m2], %[s2]\n\t"
@@ -241,8 +241,8 @@ static inline void limbs_csub_adx(uint64_t *x0, uint64_t *x1, uint64_t *x2, uint
 /* r = w / 2^256 mod p for w < 17 p^2 (Montgomery reduction of eight limbs; the quotient is
  * < 5p and three branch-free subtractions of 4p, 2p, p finish it, as in fe_redc_wide) */
 static inline void fe_redc_wide_adx(fe *r, const uint64_t w[8]) {
-  uint64_t t0, t1, t2, t3, t4, t5, t6, t7, lo, hi, zero;
-  __asm__(
+  uint64_t t0, t1, t2, t3, t4, t5, t6, t7, lo, hi;
+  __asm__ __volatile__(
       "movq 0(%[w]), %[t0]\n\t"
       "movq 8(%[w]), %[t1]\n\t"
       "movq 16(%[w]), %[t2]\n\t"
@@ -251,29 +251,28 @@ static inline void fe_redc_wide_adx(fe *r, const uint64_t w[8]) {
       "movq 40(%[w]), %[t5]\n\t"
       "movq 48(%[w]), %[t6]\n\t"
       "movq 56(%[w]), %[t7]\n\t"
-      /* step i adds m p at limb i; its two carries run up to the top limb */
+      /* step i adds m p at limb i; its two carries run up to the top limb (t_i is then 0) */
       ADX_REDUCE_STEP("%[t0]", "%[t1]", "%[t2]", "%[t3]", "%[t4]")
-      "adcxq %[zero], %[t5]\n\t"
-      "adoxq %[zero], %[t5]\n\t"
-      "adcxq %[zero], %[t6]\n\t"
-      "adoxq %[zero], %[t6]\n\t"
-      "adcxq %[zero], %[t7]\n\t"
-      "adoxq %[zero], %[t7]\n\t"
+      "adcxq %[t0], %[t5]\n\t"
+      "adoxq %[t0], %[t5]\n\t"
+      "adcxq %[t0], %[t6]\n\t"
+      "adoxq %[t0], %[t6]\n\t"
+      "adcxq %[t0], %[t7]\n\t"
+      "adoxq %[t0], %[t7]\n\t"
       ADX_REDUCE_STEP("%[t1]", "%[t2]", "%[t3]", "%[t4]", "%[t5]")
-      "adcxq %[zero], %[t6]\n\t"
-      "adoxq %[zero], %[t6]\n\t"
-      "adcxq %[zero], %[t7]\n\t"
-      "adoxq %[zero], %[t7]\n\t"
+      "adcxq %[t1], %[t6]\n\t"
+      "adoxq %[t1], %[t6]\n\t"
+      "adcxq %[t1], %[t7]\n\t"
+      "adoxq %[t1], %[t7]\n\t"
       ADX_REDUCE_STEP("%[t2]", "%[t3]", "%[t4]", "%[t5]", "%[t6]")
-      "adcxq %[zero], %[t7]\n\t"
-      "adoxq %[zero], %[t7]\n\t"
+      "adcxq %[t2], %[t7]\n\t"
+      "adoxq %[t2], %[t7]\n\t"
       ADX_REDUCE_STEP("%[t3]", "%[t4]", "%[t5]", "%[t6]", "%[t7]")
       : [t0] "=&r"(t0), [t1] "=&r"(t1), [t2] "=&r"(t2), [t3] "=&r"(t3), [t4] "=&r"(t4),
-        [t5] "=&r"(t5), [t6] "=&r"(t6), [t7] "=&r"(t7), [lo] "=&r"(lo), [hi] "=&r"(hi),
-        [zero] "=&r"(zero)
-      : [w] "r"(w), "m"(*(const uint64_t(*)[8])w), ADX_P_OPERANDS
-      : "rdx", "cc");
-  (void)t0, (void)t1, (void)t2, (void)t3, (void)lo, (void)hi, (void)zero;
+        [t5] "=&r"(t5), [t6] "=&r"(t6), [t7] "=&r"(t7), [lo] "=&r"(lo), [hi] "=&r"(hi)
+      : [w] "r"(w), ADX_P_OPERANDS
+      : "rdx", "cc", "memory");
+  (void)t0, (void)t1, (void)t2, (void)t3, (void)lo, (void)hi;
   limbs_csub_adx(&t4, &t5, &t6, &t7, FR_P4);
   limbs_csub_adx(&t4, &t5, &t6, &t7, FR_P2);
   limbs_csub_adx(&t4, &t5, &t6, &t7, FR_P);

@@ -20,6 +20,7 @@ import {
   type BuildStats,
   type TreeRecord,
 } from "../../../circuits/lib/tree.js";
+import { nativeKernel, type NativeKernel } from "../../../circuits/lib/tree-engine.js";
 import { writeProveInput } from "./prove-input.js";
 import {
   parseCount,
@@ -50,6 +51,8 @@ export interface TreeChildResult {
   depth: number;
   /** Hashing engine buildTree used ("native" or "js"). */
   engine: "native" | "js";
+  /** The native engine's field kernels ("adx" assembly or portable "c"; PARTPROOF_POSEIDON_KERNEL). */
+  kernel?: NativeKernel;
   /** Records committed per second: records / (salting + buildTree), i.e. salt, sort and hash. */
   recordsPerSecond: number;
   /** Appends onto this tree (--append). */
@@ -132,6 +135,7 @@ const result: TreeChildResult = {
   records: n,
   depth,
   engine: usedEngine,
+  ...(usedEngine === "native" ? { kernel: nativeKernel() } : {}),
   recordsPerSecond: Math.round((n / Math.max(saltMs + buildMs, 1e-3)) * 1000),
   ...(appends.length ? { appends } : {}),
   generateMs: round(generateMs, 1),

@@ -15,7 +15,7 @@ import {
   buildTree,
   getPoseidon,
   lastBuildStats,
-  randomSalt,
+  randomSalts,
   sortRecords,
   type BuildStats,
   type TreeRecord,
@@ -93,7 +93,7 @@ let t = performance.now();
 const records = syntheticRecords(n);
 const generateMs = performance.now() - t;
 t = performance.now();
-const salts = records.map(() => randomSalt());
+const salts = randomSalts(n);
 const saltMs = performance.now() - t;
 say(`${n} records generated and salted; sorting`);
 t = performance.now();
@@ -118,7 +118,7 @@ if (opts.append) {
   for (const [where, more] of variants) {
     say(`appending ${k} records (${where})`);
     const t1 = performance.now();
-    const moreSalts = more.map(() => randomSalt());
+    const moreSalts = randomSalts(more.length);
     await buildTree([...records, ...more], [...salts, ...moreSalts], depth, {
       engine,
       previous: tree,

@@ -99,6 +99,15 @@ static int check(long n) {
       print_fe("a", &a[0]);
       failures++;
     }
+    random_fe(&a[1]);
+    fe_mul_add(&c, &a[0], &b[0], &a[1]);
+    d = a[1]; /* in place, as the partial rounds do */
+    fe_mul_add_adx(&d, &a[0], &b[0], &d);
+    if (!same(&c, &d)) {
+      fprintf(stderr, "fe_mul_add differs\n");
+      print_fe("a", &a[0]), print_fe("b", &b[0]), print_fe("c", &a[1]);
+      failures++;
+    }
     fe_add(&c, &a[0], &b[0]);
     fe_add_adx(&d, &a[0], &b[0]);
     if (!same(&c, &d)) {

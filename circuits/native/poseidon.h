@@ -243,6 +243,13 @@ static inline void fe_to_u64s(uint64_t *out, const fe *a) {
   memcpy(out, r.v, 32);
 }
 
+/* r = a * b / 2^256 + c mod p */
+static inline void fe_mul_add(fe *r, const fe *a, const fe *b, const fe *c) {
+  fe p;
+  fe_mul(&p, a, b);
+  fe_add(r, c, &p);
+}
+
 /* ---------------------------------------------------------------- kernels
  *
  * On x86-64 with GCC or clang, poseidon_adx.h adds assembly kernels (MULX/ADCX/ADOX) of
@@ -259,6 +266,7 @@ static inline void fe_to_u64s(uint64_t *out, const fe *a) {
 #define K_ADD(K, r, a, b) ((K) ? fe_add_adx(r, a, b) : fe_add(r, a, b))
 #define K_DOT(K, w, a, b, n) ((K) ? fe_dot_wide_adx(w, a, b, n) : fe_dot_wide(w, a, 1, b, 1, n))
 #define K_REDC(K, r, w) ((K) ? fe_redc_wide_adx(r, w) : fe_redc_wide(r, w))
+#define K_MUL_ADD(K, r, a, b, c) ((K) ? fe_mul_add_adx(r, a, b, c) : fe_mul_add(r, a, b, c))
 #else
 #define POSEIDON_HAVE_ADX 0
 static int cpu_has_bmi2_adx(void) { return 0; }
@@ -266,6 +274,7 @@ static int cpu_has_bmi2_adx(void) { return 0; }
 #define K_ADD(K, r, a, b) fe_add(r, a, b)
 #define K_DOT(K, w, a, b, n) fe_dot_wide(w, a, 1, b, 1, n)
 #define K_REDC(K, r, w) fe_redc_wide(r, w)
+#define K_MUL_ADD(K, r, a, b, c) fe_mul_add(r, a, b, c)
 #endif
 
 /* ---------------------------------------------------------------- Poseidon (opt form) */
@@ -316,7 +325,7 @@ static ALWAYS_INLINE void poseidon_t(const int K, const int t, const int rp, con
   K_ADD(K, &state[0], &state[0], &C[5 * t]);
   for (int r = 0; r < rp; r++) {
     const fe *s = &S[(2 * t - 1) * r];
-    fe s0, p, x = state[0];
+    fe s0, x = state[0];
     uint64_t w[8];
     K_DOT(K, w, s, state, t);
     K_REDC(K, &s0, w);
@@ -324,10 +333,7 @@ static ALWAYS_INLINE void poseidon_t(const int K, const int t, const int rp, con
       pow5_k(K, &s0);
       K_ADD(K, &s0, &s0, &C[5 * t + r + 1]);
     }
-    for (int k = 1; k < t; k++) {
-      K_MUL(K, &p, &x, &s[t + k - 1]);
-      K_ADD(K, &state[k], &state[k], &p);
-    }
+    for (int k = 1; k < t; k++) K_MUL_ADD(K, &state[k], &x, &s[t + k - 1], &state[k]);
     state[0] = s0;
   }
   for (int r = 0; r < 4; r++) {

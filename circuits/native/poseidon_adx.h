@@ -75,50 +75,75 @@ static int cpu_has_bmi2_adx(void) {
   "adcxq %[zero], " T4 "\n\t"                                      \
   "adoxq %[zero], " T4 "\n\t"
 
+/* The CIOS rows and reduction steps of a * b / 2^256: the value, < 2p, ends in
+ * (t4, t0, t1, t2); t3 is then free */
+#define ADX_MONT_MUL                                                                   \
+  /* row 0: (t0..t3, t4) = a * b[0] */                                                 \
+  "movq 0(%[b]), %%rdx\n\t"                                                            \
+  "xorl %k[zero], %k[zero]\n\t"                                                        \
+  "mulxq 0(%[a]), %[t0], %[t1]\n\t"                                                    \
+  "mulxq 8(%[a]), %[lo], %[t2]\n\t"                                                    \
+  "adcxq %[lo], %[t1]\n\t"                                                             \
+  "mulxq 16(%[a]), %[lo], %[t3]\n\t"                                                   \
+  "adcxq %[lo], %[t2]\n\t"                                                             \
+  "mulxq 24(%[a]), %[lo], %[t4]\n\t"                                                   \
+  "adcxq %[lo], %[t3]\n\t"                                                             \
+  "adcxq %[zero], %[t4]\n\t"                                                           \
+  /* the limbs rotate: after each reduction step the value is one register further on */ \
+  ADX_REDUCE_STEP("%[t0]", "%[t1]", "%[t2]", "%[t3]", "%[t4]")                         \
+  ADX_MUL_ROW(1, "%[t1]", "%[t2]", "%[t3]", "%[t4]", "%[t0]")                          \
+  ADX_REDUCE_STEP("%[t1]", "%[t2]", "%[t3]", "%[t4]", "%[t0]")                         \
+  ADX_MUL_ROW(2, "%[t2]", "%[t3]", "%[t4]", "%[t0]", "%[t1]")                          \
+  ADX_REDUCE_STEP("%[t2]", "%[t3]", "%[t4]", "%[t0]", "%[t1]")                         \
+  ADX_MUL_ROW(3, "%[t3]", "%[t4]", "%[t0]", "%[t1]", "%[t2]")                          \
+  ADX_REDUCE_STEP("%[t3]", "%[t4]", "%[t0]", "%[t1]", "%[t2]")
+
+/* (t4, t0, t1, t2) -= p unless that borrows (the copies in lo, hi, t3, rdx) */
+#define ADX_CSUB_P                  \
+  "movq %[t4], %[lo]\n\t"           \
+  "movq %[t0], %[hi]\n\t"           \
+  "movq %[t1], %[t3]\n\t"           \
+  "movq %[t2], %%rdx\n\t"           \
+  "subq %[p0], %[lo]\n\t"           \
+  "sbbq %[p1], %[hi]\n\t"           \
+  "sbbq %[p2], %[t3]\n\t"           \
+  "sbbq %[p3], %%rdx\n\t"           \
+  "cmovncq %[lo], %[t4]\n\t"        \
+  "cmovncq %[hi], %[t0]\n\t"        \
+  "cmovncq %[t3], %[t1]\n\t"        \
+  "cmovncq %%rdx, %[t2]\n\t"
+
+#define ADX_STORE_R                 \
+  "movq %[t4], 0(%[r])\n\t"         \
+  "movq %[t0], 8(%[r])\n\t"         \
+  "movq %[t1], 16(%[r])\n\t"        \
+  "movq %[t2], 24(%[r])\n\t"
+
 /* r = a * b / 2^256 mod p (Montgomery form, all < p; r may be a or b) */
 static inline void fe_mul_adx(fe *r, const fe *a, const fe *b) {
   uint64_t t0, t1, t2, t3, t4, lo, hi, zero;
-  __asm__ __volatile__(
-      /* row 0: (t0..t3, t4) = a * b[0] */
-      "movq 0(%[b]), %%rdx\n\t"
-      "xorl %k[zero], %k[zero]\n\t"
-      "mulxq 0(%[a]), %[t0], %[t1]\n\t"
-      "mulxq 8(%[a]), %[lo], %[t2]\n\t"
-      "adcxq %[lo], %[t1]\n\t"
-      "mulxq 16(%[a]), %[lo], %[t3]\n\t"
-      "adcxq %[lo], %[t2]\n\t"
-      "mulxq 24(%[a]), %[lo], %[t4]\n\t"
-      "adcxq %[lo], %[t3]\n\t"
-      "adcxq %[zero], %[t4]\n\t"
-      /* the limbs rotate: after each reduction step the value is one register further on */
-      ADX_REDUCE_STEP("%[t0]", "%[t1]", "%[t2]", "%[t3]", "%[t4]")
-      ADX_MUL_ROW(1, "%[t1]", "%[t2]", "%[t3]", "%[t4]", "%[t0]")
-      ADX_REDUCE_STEP("%[t1]", "%[t2]", "%[t3]", "%[t4]", "%[t0]")
-      ADX_MUL_ROW(2, "%[t2]", "%[t3]", "%[t4]", "%[t0]", "%[t1]")
-      ADX_REDUCE_STEP("%[t2]", "%[t3]", "%[t4]", "%[t0]", "%[t1]")
-      ADX_MUL_ROW(3, "%[t3]", "%[t4]", "%[t0]", "%[t1]", "%[t2]")
-      ADX_REDUCE_STEP("%[t3]", "%[t4]", "%[t0]", "%[t1]", "%[t2]")
-      /* value (t4, t0, t1, t2) < 2p: subtract p unless that borrows (copies in lo, hi, t3, rdx) */
-      "movq %[t4], %[lo]\n\t"
-      "movq %[t0], %[hi]\n\t"
-      "movq %[t1], %[t3]\n\t"
-      "movq %[t2], %%rdx\n\t"
-      "subq %[p0], %[lo]\n\t"
-      "sbbq %[p1], %[hi]\n\t"
-      "sbbq %[p2], %[t3]\n\t"
-      "sbbq %[p3], %%rdx\n\t"
-      "cmovncq %[lo], %[t4]\n\t"
-      "cmovncq %[hi], %[t0]\n\t"
-      "cmovncq %[t3], %[t1]\n\t"
-      "cmovncq %%rdx, %[t2]\n\t"
-      "movq %[t4], 0(%[r])\n\t"
-      "movq %[t0], 8(%[r])\n\t"
-      "movq %[t1], 16(%[r])\n\t"
-      "movq %[t2], 24(%[r])\n\t"
-      : [t0] "=&r"(t0), [t1] "=&r"(t1), [t2] "=&r"(t2), [t3] "=&r"(t3), [t4] "=&r"(t4),
-        [lo] "=&r"(lo), [hi] "=&r"(hi), [zero] "=&r"(zero)
-      : [a] "r"(a->v), [b] "r"(b->v), [r] "r"(r->v), ADX_P_OPERANDS
-      : "rdx", "cc", "memory");
+  __asm__ __volatile__(ADX_MONT_MUL ADX_CSUB_P ADX_STORE_R
+                       : [t0] "=&r"(t0), [t1] "=&r"(t1), [t2] "=&r"(t2), [t3] "=&r"(t3),
+                         [t4] "=&r"(t4), [lo] "=&r"(lo), [hi] "=&r"(hi), [zero] "=&r"(zero)
+                       : [a] "r"(a->v), [b] "r"(b->v), [r] "r"(r->v), ADX_P_OPERANDS
+                       : "rdx", "cc", "memory");
+}
+
+/* r = a * b / 2^256 + c mod p, the same as fe_mul then fe_add with one fewer reduction: the
+ * product before its final subtraction is < 2p, plus c < 3p (< 2^256), then two conditional
+ * subtractions of p (all < p; r may be any of a, b, c) */
+static inline void fe_mul_add_adx(fe *r, const fe *a, const fe *b, const fe *c) {
+  uint64_t t0, t1, t2, t3, t4, lo, hi, zero;
+  __asm__ __volatile__(ADX_MONT_MUL
+                       "addq 0(%[c]), %[t4]\n\t"
+                       "adcq 8(%[c]), %[t0]\n\t"
+                       "adcq 16(%[c]), %[t1]\n\t"
+                       "adcq 24(%[c]), %[t2]\n\t" ADX_CSUB_P ADX_CSUB_P ADX_STORE_R
+                       : [t0] "=&r"(t0), [t1] "=&r"(t1), [t2] "=&r"(t2), [t3] "=&r"(t3),
+                         [t4] "=&r"(t4), [lo] "=&r"(lo), [hi] "=&r"(hi), [zero] "=&r"(zero)
+                       : [a] "r"(a->v), [b] "r"(b->v), [c] "r"(c->v), [r] "r"(r->v),
+                         ADX_P_OPERANDS
+                       : "rdx", "cc", "memory");
 }
 
 /* r = a + b mod p (all < p; r may be a or b); a + b < 2^255 never carries out */
@@ -157,12 +182,14 @@ static inline void fe_add_adx(fe *r, const fe *a, const fe *b) {
 }
 
 /* One row pass of the dot product: for every pair j, (W0..W5) += a[j].v[I] * b[j] (a 64 x 256
- * bit product); the six-limb window never carries out (the row's sum is < 17 * 2^64 * p). */
+ * bit product); the six-limb window never carries out (the row's sum is < 17 * 2^64 * p).
+ * Flags are cleared once per pass: each pair ends with CF = OF = 0 (its last additions cannot
+ * carry out), and so does the loop's add of 32 to the negative idx until it reaches 0. */
 #define ADX_DOT_ROW(I, W0, W1, W2, W3, W4, W5)                     \
   "movq %[neg], %[idx]\n\t"                                        \
+  "xorl %k[lo], %k[lo]\n\t" /* clears CF and OF */                \
   "1:\n\t"                                                         \
   "movq " #I "*8(%[ae],%[idx]), %%rdx\n\t"                         \
-  "xorl %k[lo], %k[lo]\n\t" /* clears CF and OF */                \
   "mulxq 0(%[be],%[idx]), %[lo], %[hi]\n\t"                        \
   "adcxq %[lo], " W0 "\n\t"                                        \
   "adoxq %[hi], " W1 "\n\t"                                        \

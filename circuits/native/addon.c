@@ -86,9 +86,9 @@ static void leaf_node(const job *jb, uint32_t i) {
   }
   fe state[8], h;
   memset(&state[0], 0, sizeof(fe));
-  for (int j = 0; j < 7; j++) fe_from_u64s(&state[1 + j], in[j]);
+  for (int j = 0; j < 7; j++) fe_from_u64s_k(jb->kernel, &state[1 + j], in[j]);
   poseidon7_k(jb->kernel, state, &h);
-  fe_to_u64s((uint64_t *)in[0], &h);
+  fe_to_u64s_k(jb->kernel, (uint64_t *)in[0], &h);
   memcpy(o, in[0], 32);
 }
 
@@ -104,25 +104,25 @@ static void inner_node(const job *jb, uint32_t i) {
     const uint8_t *c = ch[s];
     uint64_t x[4];
     memcpy(x, c, 32);
-    fe_from_u64s(&state[1 + 8 * s], x);
+    fe_from_u64s_k(jb->kernel, &state[1 + 8 * s], x);
     /* count, sums (128-bit), min, max */
     uint64_t y[4] = {rd64(c + 32), 0, 0, 0};
-    fe_from_u64s(&state[2 + 8 * s], y);
+    fe_from_u64s_k(jb->kernel, &state[2 + 8 * s], y);
     for (int f = 0; f < FIELD_COUNT; f++) {
       y[0] = rd64(c + 40 + 16 * f);
       y[1] = rd64(c + 48 + 16 * f);
-      fe_from_u64s(&state[3 + 8 * s + f], y);
+      fe_from_u64s_k(jb->kernel, &state[3 + 8 * s + f], y);
     }
     y[1] = 0;
     y[0] = rd64(c + 104);
-    fe_from_u64s(&state[7 + 8 * s], y);
+    fe_from_u64s_k(jb->kernel, &state[7 + 8 * s], y);
     y[0] = rd64(c + 112);
-    fe_from_u64s(&state[8 + 8 * s], y);
+    fe_from_u64s_k(jb->kernel, &state[8 + 8 * s], y);
   }
   poseidon16_k(jb->kernel, state, &h);
   uint8_t *o = jb->out + (size_t)i * NODE_BYTES;
   uint64_t hv[4];
-  fe_to_u64s(hv, &h);
+  fe_to_u64s_k(jb->kernel, hv, &h);
   memcpy(o, hv, 32);
   wr64(o + 32, rd64(ch[0] + 32) + rd64(ch[1] + 32));
   for (int f = 0; f < FIELD_COUNT; f++) {

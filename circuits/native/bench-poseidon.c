@@ -147,6 +147,19 @@ static int check(long n) {
     fprintf(stderr, "dot product of 17 x (p - 1)^2 differs\n");
     failures++;
   }
+  /* conversions in and out of Montgomery form, inputs up to 2^256 - 1 (reduced first) */
+  for (long k = 0; k < n / 16 && failures < 5; k++) {
+    uint64_t x[4] = {rnd(), rnd(), rnd(), rnd()}, o1[4], o2[4];
+    if (k % 3 == 0) x[3] = FR_P[3] + (k % 2); /* around p and 2p, 3p */
+    fe_from_u64s_k(POSEIDON_C, &c, x);
+    fe_from_u64s_k(POSEIDON_ADX, &d, x);
+    fe_to_u64s_k(POSEIDON_C, o1, &c);
+    fe_to_u64s_k(POSEIDON_ADX, o2, &d);
+    if (!same(&c, &d) || memcmp(o1, o2, 32) != 0) {
+      fprintf(stderr, "conversion differs\n");
+      failures++;
+    }
+  }
   /* whole permutations */
   for (long k = 0; k < n / 1000 + 8 && failures < 5; k++) {
     fe s1[17], s2[17], h1, h2;

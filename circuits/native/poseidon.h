@@ -277,6 +277,21 @@ static int cpu_has_bmi2_adx(void) { return 0; }
 #define K_MUL_ADD(K, r, a, b, c) fe_mul_add(r, a, b, c)
 #endif
 
+/* fe_from_u64s / fe_to_u64s with kernel set K (a run-time value is fine: one branch) */
+static inline void fe_from_u64s_k(const int K, fe *r, const uint64_t *x) {
+  fe a, r2;
+  memcpy(a.v, x, 32);
+  while (fe_geq_p(a.v)) fe_sub_p(a.v);
+  memcpy(r2.v, FR_R2, 32);
+  K_MUL(K, r, &a, &r2);
+}
+
+static inline void fe_to_u64s_k(const int K, uint64_t *out, const fe *a) {
+  fe one = {{1, 0, 0, 0}}, r;
+  K_MUL(K, &r, a, &one);
+  memcpy(out, r.v, 32);
+}
+
 /* ---------------------------------------------------------------- Poseidon (opt form) */
 
 #if defined(__GNUC__) || defined(__clang__)

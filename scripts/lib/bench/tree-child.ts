@@ -69,6 +69,11 @@ export interface TreeChildResult {
   hashes: { leaf: number; node: number; total: number };
   /** total hashes / (buildMs − sortMs) · 1000. */
   hashesPerSecond: number;
+  /**
+   * CPU time of this process (all threads) during buildTree, ms: on a loaded machine the wall
+   * times above depend on the share of the cores this process got; this much less so.
+   */
+  buildCpuMs?: number;
   /** RSS after Poseidon was built, before the records were made, MiB. */
   baselineRssMiB: number;
   /** Peak RSS of this process (records, salts, tree), MiB. */
@@ -101,8 +106,11 @@ sortRecords(records, salts);
 const sortMs = performance.now() - t;
 say(`sorted in ${(sortMs / 1000).toFixed(1)} s; building the depth-${depth} tree`);
 t = performance.now();
+const cpu0 = process.cpuUsage();
 const tree = await buildTree(records, salts, depth, { engine });
 const buildMs = performance.now() - t;
+const cpu1 = process.cpuUsage(cpu0);
+const buildCpuMs = (cpu1.user + cpu1.system) / 1000;
 const usedEngine = lastBuildStats()!.engine;
 say(`built in ${(buildMs / 1000).toFixed(1)} s with the ${usedEngine} engine`);
 
@@ -144,6 +152,7 @@ const result: TreeChildResult = {
   buildMs: round(buildMs, 1),
   hashes: { ...h, total },
   hashesPerSecond: Math.round((total / Math.max(buildMs - sortMs, 1e-3)) * 1000),
+  buildCpuMs: round(buildCpuMs, 1),
   baselineRssMiB,
   peakRssMiB: peakRssMiB(),
   leafCount: tree.leafCount,

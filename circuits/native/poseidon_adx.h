@@ -182,12 +182,13 @@ static inline void fe_add_adx(fe *r, const fe *a, const fe *b) {
 }
 
 /* One row pass of the dot product: for every pair j, (W0..W5) += a[j].v[I] * b[j] (a 64 x 256
- * bit product); the six-limb window never carries out (the row's sum is < 17 * 2^64 * p).
- * Flags are cleared once per pass: each pair ends with CF = OF = 0 (its last additions cannot
- * carry out), and so does the loop's add of 32 to the negative idx until it reaches 0. */
+ * bit product). W5 starts the pass at 0 and only takes carries (OF chain); the carries of the
+ * CF chain out of W3 are counted in c4 and added to W4 once at the end of the pass. Neither
+ * can overflow (at most 17 carries each), so every pair ends with CF = OF = 0, and the loop's
+ * add of 32 to the negative idx leaves them 0 too: the flags are cleared once per pass. */
 #define ADX_DOT_ROW(I, W0, W1, W2, W3, W4, W5)                     \
   "movq %[neg], %[idx]\n\t"                                        \
-  "xorl %k[lo], %k[lo]\n\t" /* clears CF and OF */                \
+  "xorl %k[c4], %k[c4]\n\t" /* also clears CF and OF */           \
   "1:\n\t"                                                         \
   "movq " #I "*8(%[ae],%[idx]), %%rdx\n\t"                         \
   "mulxq 0(%[be],%[idx]), %[lo], %[hi]\n\t"                        \
@@ -202,18 +203,19 @@ static inline void fe_add_adx(fe *r, const fe *a, const fe *b) {
   "mulxq 24(%[be],%[idx]), %[lo], %[hi]\n\t"                       \
   "adcxq %[lo], " W3 "\n\t"                                        \
   "adoxq %[hi], " W4 "\n\t"                                        \
-  "movl $0, %k[lo]\n\t" /* a zero; mov leaves the flags */        \
-  "adcxq %[lo], " W4 "\n\t"                                        \
-  "adcxq %[lo], " W5 "\n\t"                                        \
-  "adoxq %[lo], " W5 "\n\t"                                        \
+  "adcxq %[zero], %[c4]\n\t"                                       \
+  "adoxq %[zero], " W5 "\n\t"                                      \
   "addq $32, %[idx]\n\t"                                           \
-  "jnz 1b\n\t"
+  "jnz 1b\n\t"                                                     \
+  "addq %[c4], " W4 "\n\t"                                         \
+  "adcq $0, " W5 "\n\t"
 
 /* w (8 limbs) = sum_{j < n} a[j] * b[j] as plain integers (n >= 1, n <= 17, all < p):
  * operand scanning one limb of the a[j] at a time over all pairs, in a six-register window
  * that slides up one limb per pass (the limb that leaves it is final and is stored). */
 static inline void fe_dot_wide_adx(uint64_t w[8], const fe *a, const fe *b, int n) {
-  uint64_t r0, r1, r2, r3, r4, r5, lo, hi, idx;
+  uint64_t r0, r1, r2, r3, r4, r5, c4, lo, hi, idx;
+  static const uint64_t zero = 0; /* a memory operand: no register is left for it at -O0 */
   const int64_t neg = -32 * (int64_t)n;
   const uint64_t *ae = a[n].v, *be = b[n].v; /* one past the end: idx counts up to 0 */
   __asm__ __volatile__(
@@ -239,10 +241,10 @@ static inline void fe_dot_wide_adx(uint64_t w[8], const fe *a, const fe *b, int 
       "movq %[r0], 48(%[w])\n\t"
       "movq %[r1], 56(%[w])\n\t"
       : [r0] "=&r"(r0), [r1] "=&r"(r1), [r2] "=&r"(r2), [r3] "=&r"(r3), [r4] "=&r"(r4),
-        [r5] "=&r"(r5), [lo] "=&r"(lo), [hi] "=&r"(hi), [idx] "=&r"(idx)
+        [r5] "=&r"(r5), [c4] "=&r"(c4), [lo] "=&r"(lo), [hi] "=&r"(hi), [idx] "=&r"(idx)
       /* "memory" rather than memory operands for a, b and w: their addresses could take more
        * registers than there are (14 with -O0) */
-      : [ae] "r"(ae), [be] "r"(be), [w] "r"(w), [neg] "m"(neg)
+      : [ae] "r"(ae), [be] "r"(be), [w] "r"(w), [neg] "m"(neg), [zero] "m"(zero)
       : "rdx", "cc", "memory");
 }
 

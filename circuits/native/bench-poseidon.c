@@ -58,8 +58,7 @@ static void print_fe(const char *label, const fe *a) {
 
 static int check(long n) {
   long failures = 0;
-  fe a[17], b[17], c, d;
-  uint64_t w[8], w2[8];
+  fe a[17], b[17], c;
   /* C kernels: results below p, and known identities (a * 1 in Montgomery form = a) */
   fe one;
   {
@@ -77,6 +76,8 @@ static int check(long n) {
     }
   }
 #if POSEIDON_HAVE_ADX
+  fe d;
+  uint64_t w[8], w2[8];
   if (!cpu_has_bmi2_adx()) {
     printf("check: this CPU has no BMI2/ADX: the assembly kernels were not tested\n");
     return failures ? 1 : 0;

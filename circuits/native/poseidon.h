@@ -270,11 +270,11 @@ static inline void fe_mul_add(fe *r, const fe *a, const fe *b, const fe *c) {
 #else
 #define POSEIDON_HAVE_ADX 0
 static int cpu_has_bmi2_adx(void) { return 0; }
-#define K_MUL(K, r, a, b) fe_mul(r, a, b)
-#define K_ADD(K, r, a, b) fe_add(r, a, b)
-#define K_DOT(K, w, a, b, n) fe_dot_wide(w, a, 1, b, 1, n)
-#define K_REDC(K, r, w) fe_redc_wide(r, w)
-#define K_MUL_ADD(K, r, a, b, c) fe_mul_add(r, a, b, c)
+#define K_MUL(K, r, a, b) ((void)(K), fe_mul(r, a, b))
+#define K_ADD(K, r, a, b) ((void)(K), fe_add(r, a, b))
+#define K_DOT(K, w, a, b, n) ((void)(K), fe_dot_wide(w, a, 1, b, 1, n))
+#define K_REDC(K, r, w) ((void)(K), fe_redc_wide(r, w))
+#define K_MUL_ADD(K, r, a, b, c) ((void)(K), fe_mul_add(r, a, b, c))
 #endif
 
 /* fe_from_u64s / fe_to_u64s with kernel set K (a run-time value is fine: one branch) */
@@ -309,6 +309,14 @@ static ALWAYS_INLINE void pow5_k(const int K, fe *a) {
   K_MUL(K, a, &x4, a);
 }
 
+/* a = a^5 + c (the last multiplication and the addition fused) */
+static ALWAYS_INLINE void pow5_add_k(const int K, fe *a, const fe *c) {
+  fe x2, x4;
+  K_MUL(K, &x2, a, a);
+  K_MUL(K, &x4, &x2, &x2);
+  K_MUL_ADD(K, a, &x4, a, c);
+}
+
 static ALWAYS_INLINE void mat_vec_k(const int K, fe *out, const fe *matT, const fe *in, int t) {
   for (int i = 0; i < t; i++) {
     uint64_t w[8];
@@ -325,8 +333,7 @@ static ALWAYS_INLINE void poseidon_t(const int K, const int t, const int rp, con
   for (int r = 0; r < 4; r++) {
     const fe *mat = r < 3 ? MT : PT;
     for (int i = 0; i < t; i++) {
-      pow5_k(K, &state[i]);
-      K_ADD(K, &state[i], &state[i], &C[(r + 1) * t + i]);
+      pow5_add_k(K, &state[i], &C[(r + 1) * t + i]);
     }
     mat_vec_k(K, tmp, mat, state, t);
     memcpy(state, tmp, sizeof(fe) * t);
@@ -336,8 +343,7 @@ static ALWAYS_INLINE void poseidon_t(const int K, const int t, const int rp, con
    * state[k] += state[0] * s[k], so that the out-of-order core runs the S-box's chain of three
    * dependent multiplications beside those independent ones (same arithmetic, same order of
    * operations on each value, so the same results). */
-  pow5_k(K, &state[0]);
-  K_ADD(K, &state[0], &state[0], &C[5 * t]);
+  pow5_add_k(K, &state[0], &C[5 * t]);
   for (int r = 0; r < rp; r++) {
     const fe *s = &S[(2 * t - 1) * r];
     fe s0, x = state[0];
@@ -345,16 +351,17 @@ static ALWAYS_INLINE void poseidon_t(const int K, const int t, const int rp, con
     K_DOT(K, w, s, state, t);
     K_REDC(K, &s0, w);
     if (r + 1 < rp) {
-      pow5_k(K, &s0);
-      K_ADD(K, &s0, &s0, &C[5 * t + r + 1]);
+      pow5_add_k(K, &s0, &C[5 * t + r + 1]);
     }
     for (int k = 1; k < t; k++) K_MUL_ADD(K, &state[k], &x, &s[t + k - 1], &state[k]);
     state[0] = s0;
   }
   for (int r = 0; r < 4; r++) {
     for (int i = 0; i < t; i++) {
-      pow5_k(K, &state[i]);
-      if (r < 3) K_ADD(K, &state[i], &state[i], &C[5 * t + rp + r * t + i]);
+      if (r < 3)
+        pow5_add_k(K, &state[i], &C[5 * t + rp + r * t + i]);
+      else
+        pow5_k(K, &state[i]);
     }
     mat_vec_k(K, tmp, MT, state, t);
     memcpy(state, tmp, sizeof(fe) * t);

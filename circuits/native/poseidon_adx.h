@@ -185,27 +185,48 @@ static inline void fe_add_adx(fe *r, const fe *a, const fe *b) {
  * bit product). W5 starts the pass at 0 and only takes carries (OF chain); the carries of the
  * CF chain out of W3 are counted in c4 and added to W4 once at the end of the pass. Neither
  * can overflow (at most 17 carries each), so every pair ends with CF = OF = 0, and the loop's
- * add of 32 to the negative idx leaves them 0 too: the flags are cleared once per pass. */
+ * add of 64 to the negative idx leaves them 0 too: the flags are cleared once per pass. */
 #define ADX_DOT_ROW(I, W0, W1, W2, W3, W4, W5)                     \
   "movq %[neg], %[idx]\n\t"                                        \
   "xorl %k[c4], %k[c4]\n\t" /* also clears CF and OF */           \
+  /* two pairs per loop; an odd count enters at the second */     \
+  "testq $32, %[idx]\n\t" /* idx = -32 n: bit 5 is n's parity */ \
+  "jz 1f\n\t"                                                      \
+  "subq $32, %[idx]\n\t" /* CF = OF = 0: idx stays negative */    \
+  "jmp 2f\n\t"                                                     \
   "1:\n\t"                                                         \
-  "movq " #I "*8(%[ae],%[idx]), %%rdx\n\t"                         \
-  "mulxq 0(%[be],%[idx]), %[lo], %[hi]\n\t"                        \
+  "movq " #I "*8+0(%[ae],%[idx]), %%rdx\n\t"                     \
+  "mulxq 0(%[be],%[idx]), %[lo], %[hi]\n\t"                      \
   "adcxq %[lo], " W0 "\n\t"                                        \
   "adoxq %[hi], " W1 "\n\t"                                        \
-  "mulxq 8(%[be],%[idx]), %[lo], %[hi]\n\t"                        \
+  "mulxq 0+8(%[be],%[idx]), %[lo], %[hi]\n\t"                    \
   "adcxq %[lo], " W1 "\n\t"                                        \
   "adoxq %[hi], " W2 "\n\t"                                        \
-  "mulxq 16(%[be],%[idx]), %[lo], %[hi]\n\t"                       \
+  "mulxq 0+16(%[be],%[idx]), %[lo], %[hi]\n\t"                   \
   "adcxq %[lo], " W2 "\n\t"                                        \
   "adoxq %[hi], " W3 "\n\t"                                        \
-  "mulxq 24(%[be],%[idx]), %[lo], %[hi]\n\t"                       \
+  "mulxq 0+24(%[be],%[idx]), %[lo], %[hi]\n\t"                   \
   "adcxq %[lo], " W3 "\n\t"                                        \
   "adoxq %[hi], " W4 "\n\t"                                        \
   "adcxq %[zero], %[c4]\n\t"                                       \
   "adoxq %[zero], " W5 "\n\t"                                      \
-  "addq $32, %[idx]\n\t"                                           \
+  "2:\n\t"                                                         \
+  "movq " #I "*8+32(%[ae],%[idx]), %%rdx\n\t"                     \
+  "mulxq 32(%[be],%[idx]), %[lo], %[hi]\n\t"                      \
+  "adcxq %[lo], " W0 "\n\t"                                        \
+  "adoxq %[hi], " W1 "\n\t"                                        \
+  "mulxq 32+8(%[be],%[idx]), %[lo], %[hi]\n\t"                    \
+  "adcxq %[lo], " W1 "\n\t"                                        \
+  "adoxq %[hi], " W2 "\n\t"                                        \
+  "mulxq 32+16(%[be],%[idx]), %[lo], %[hi]\n\t"                   \
+  "adcxq %[lo], " W2 "\n\t"                                        \
+  "adoxq %[hi], " W3 "\n\t"                                        \
+  "mulxq 32+24(%[be],%[idx]), %[lo], %[hi]\n\t"                   \
+  "adcxq %[lo], " W3 "\n\t"                                        \
+  "adoxq %[hi], " W4 "\n\t"                                        \
+  "adcxq %[zero], %[c4]\n\t"                                       \
+  "adoxq %[zero], " W5 "\n\t"                                      \
+  "addq $64, %[idx]\n\t"                                           \
   "jnz 1b\n\t"                                                     \
   "addq %[c4], " W4 "\n\t"                                         \
   "adcq $0, " W5 "\n\t"

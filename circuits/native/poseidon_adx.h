@@ -10,6 +10,12 @@
  * here returns the same fully reduced value (< p) as its C counterpart, so the hashes are
  * equal bit for bit.
  *
+ * Measured (AMD EPYC Zen 3, GCC 12 -O3, CPU time of one thread, the minimum of 10 interleaved
+ * runs on random inputs while other work loaded the 2 cores to a load average of 7):
+ * Poseidon7 31.3 us against 53.4 us for the C kernels of main before these (1.71x), Poseidon16
+ * 78.3 against 146.5 us (1.87x); valgrind counts 520k instructions per Poseidon16 against
+ * 1,166k. circuits/native/bench-poseidon.ts bench repeats it.
+ *
  * Bounds the carry handling relies on (p < 2^254, its top limb < 2^62):
  * - fe_mul_adx (CIOS, Montgomery reduction interleaved row by row): with a, b < p the running
  *   value stays < 2p, so after each row the fifth limb never carries out (the "no final

@@ -77,6 +77,9 @@ const ADDON = path.resolve(
 
 let nativeEngine: TreeEngine | null | undefined;
 let nativeError: string | undefined;
+/** The addon's kernel switch (circuits/native/addon.c), set when the addon loads. */
+let nativeKernels:
+  { kernel(): NativeKernel; setKernel(name: NativeKernel | ""): NativeKernel } | undefined;
 
 /**
  * The native engine, or null (with the reason in {@link nativeUnavailableReason}) when the
@@ -91,7 +94,9 @@ export function loadNativeEngine(): TreeEngine | null {
     nativeError = `${path.relative(process.cwd(), ADDON)} is not built (run \`npm run build\`)`;
   } else {
     try {
-      const addon = createRequire(import.meta.url)(ADDON) as Omit<TreeEngine, "name">;
+      const addon = createRequire(import.meta.url)(ADDON) as Omit<TreeEngine, "name"> &
+        NonNullable<typeof nativeKernels>;
+      nativeKernels = addon;
       nativeEngine = {
         name: "native",
         hashLeaves: (...a) => addon.hashLeaves(...a),
@@ -102,6 +107,31 @@ export function loadNativeEngine(): TreeEngine | null {
     }
   }
   return nativeEngine;
+}
+
+/**
+ * The field-arithmetic kernels of the native engine: "adx" (x86-64 assembly with MULX, ADCX and
+ * ADOX, chosen when the CPU has BMI2 and ADX) or "c" (portable C, the fallback). Both give the
+ * same hashes bit for bit.
+ */
+export type NativeKernel = "adx" | "c";
+
+/** The kernels the native engine hashes with now (undefined when it is not loaded). */
+export function nativeKernel(): NativeKernel | undefined {
+  return loadNativeEngine() ? nativeKernels!.kernel() : undefined;
+}
+
+/**
+ * Forces the native engine's kernels for every job started afterwards, in every thread ("" =
+ * the best this CPU runs; at load, the environment variable PARTPROOF_POSEIDON_KERNEL=adx|c
+ * does the same). For tests and benchmarks. Throws when the engine is not loaded or "adx" is
+ * asked for on a CPU without BMI2/ADX.
+ */
+export function setNativeKernel(name: NativeKernel | ""): NativeKernel {
+  if (!loadNativeEngine()) {
+    throw new Error(`the native Poseidon engine is not available: ${nativeError}`);
+  }
+  return nativeKernels!.setKernel(name);
 }
 
 /** Why the native engine is not available (undefined when it is, or was not tried yet). */

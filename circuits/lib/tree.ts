@@ -107,6 +107,22 @@ export function randomSalt(): bigint {
 }
 
 /**
+ * `n` fresh secret salts, each like {@link randomSalt}, drawn from one randomBytes call per
+ * 2^15 salts: one call per salt costs ~8x more for a million records.
+ */
+export function randomSalts(n: number): bigint[] {
+  if (!Number.isSafeInteger(n) || n < 0) throw new RangeError(`randomSalts: bad count ${n}`);
+  const out = new Array<bigint>(n);
+  const CHUNK = 1 << 15;
+  for (let i = 0; i < n; i += CHUNK) {
+    const m = Math.min(CHUNK, n - i);
+    const hex = randomBytes(31 * m).toString("hex");
+    for (let j = 0; j < m; j++) out[i + j] = BigInt("0x" + hex.slice(62 * j, 62 * j + 62));
+  }
+  return out;
+}
+
+/**
  * Orders records (with their salts) the way the tree commits them: by key, then by values,
  * then by salt, so ties have one deterministic order.
  */

@@ -49,6 +49,7 @@ typedef struct {
   const int32_t *indices; /* NULL = all of 0..count-1 */
   uint32_t count;
   uint32_t threads;
+  int kernel; /* poseidon_kernel when the job was queued */
   /* N-API */
   napi_async_work work;
   napi_deferred deferred;
@@ -85,9 +86,9 @@ static void leaf_node(const job *jb, uint32_t i) {
   }
   fe state[8], h;
   memset(&state[0], 0, sizeof(fe));
-  for (int j = 0; j < 7; j++) fe_from_u64s(&state[1 + j], in[j]);
-  poseidon7(state, &h);
-  fe_to_u64s((uint64_t *)in[0], &h);
+  for (int j = 0; j < 7; j++) fe_from_u64s_k(jb->kernel, &state[1 + j], in[j]);
+  poseidon7_k(jb->kernel, state, &h);
+  fe_to_u64s_k(jb->kernel, (uint64_t *)in[0], &h);
   memcpy(o, in[0], 32);
 }
 
@@ -103,25 +104,25 @@ static void inner_node(const job *jb, uint32_t i) {
     const uint8_t *c = ch[s];
     uint64_t x[4];
     memcpy(x, c, 32);
-    fe_from_u64s(&state[1 + 8 * s], x);
+    fe_from_u64s_k(jb->kernel, &state[1 + 8 * s], x);
     /* count, sums (128-bit), min, max */
     uint64_t y[4] = {rd64(c + 32), 0, 0, 0};
-    fe_from_u64s(&state[2 + 8 * s], y);
+    fe_from_u64s_k(jb->kernel, &state[2 + 8 * s], y);
     for (int f = 0; f < FIELD_COUNT; f++) {
       y[0] = rd64(c + 40 + 16 * f);
       y[1] = rd64(c + 48 + 16 * f);
-      fe_from_u64s(&state[3 + 8 * s + f], y);
+      fe_from_u64s_k(jb->kernel, &state[3 + 8 * s + f], y);
     }
     y[1] = 0;
     y[0] = rd64(c + 104);
-    fe_from_u64s(&state[7 + 8 * s], y);
+    fe_from_u64s_k(jb->kernel, &state[7 + 8 * s], y);
     y[0] = rd64(c + 112);
-    fe_from_u64s(&state[8 + 8 * s], y);
+    fe_from_u64s_k(jb->kernel, &state[8 + 8 * s], y);
   }
-  poseidon16(state, &h);
+  poseidon16_k(jb->kernel, state, &h);
   uint8_t *o = jb->out + (size_t)i * NODE_BYTES;
   uint64_t hv[4];
-  fe_to_u64s(hv, &h);
+  fe_to_u64s_k(jb->kernel, hv, &h);
   memcpy(o, hv, 32);
   wr64(o + 32, rd64(ch[0] + 32) + rd64(ch[1] + 32));
   for (int f = 0; f < FIELD_COUNT; f++) {
@@ -237,6 +238,7 @@ static int get_u32(napi_env env, napi_value v, uint32_t *out) {
 
 static napi_value queue(napi_env env, job *jb) {
   napi_value promise, name;
+  jb->kernel = poseidon_kernel;
   napi_create_promise(env, &jb->deferred, &promise);
   napi_create_string_utf8(env, "partproof-poseidon", NAPI_AUTO_LENGTH, &name);
   napi_create_async_work(env, NULL, name, execute, complete, jb, &jb->work);
@@ -314,11 +316,57 @@ static napi_value hash_nodes(napi_env env, napi_callback_info info) {
   return queue(env, jb);
 }
 
+/* kernel() -> "adx" | "c": the Poseidon arithmetic kernels jobs queued now use */
+static napi_value get_kernel(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value out;
+  napi_create_string_utf8(env, poseidon_kernel_name(poseidon_kernel), NAPI_AUTO_LENGTH, &out);
+  return out;
+}
+
+/* setKernel(name: "adx" | "c" | "") -> the kernel now used ("" = the best this CPU runs).
+ * For tests and benchmarks: it applies to every job queued afterwards, in every thread. */
+static napi_value set_kernel(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  char want[16];
+  size_t len = 0;
+  if (argc < 1 ||
+      napi_get_value_string_utf8(env, argv[0], want, sizeof want, &len) != napi_ok ||
+      len >= sizeof want - 1)
+    return throw_error(env, "setKernel: expected \"adx\", \"c\" or \"\"");
+  int rc = poseidon_select_kernel(want);
+  if (rc == -1) return throw_error(env, "setKernel: expected \"adx\", \"c\" or \"\"");
+  if (rc == -2) return throw_error(env, "setKernel: this CPU or build has no BMI2/ADX kernel");
+  return get_kernel(env, info);
+}
+
+/* the kernel set at load: PARTPROOF_POSEIDON_KERNEL=adx|c forces one (tests, benchmarks),
+ * else the best this CPU runs; once per process (worker threads load the addon again) */
+static int kernel_init_rc;
+static void kernel_init(void) {
+  kernel_init_rc = poseidon_select_kernel(getenv("PARTPROOF_POSEIDON_KERNEL"));
+}
+
 NAPI_MODULE_INIT() {
+  static pthread_once_t once = PTHREAD_ONCE_INIT;
+  pthread_once(&once, kernel_init);
+  if (kernel_init_rc != 0) {
+    napi_throw_error(env, NULL,
+                     kernel_init_rc == -2
+                         ? "PARTPROOF_POSEIDON_KERNEL=adx: this CPU or build has no BMI2/ADX"
+                         : "PARTPROOF_POSEIDON_KERNEL: expected adx or c");
+    return NULL;
+  }
   napi_value fn;
   napi_create_function(env, "hashLeaves", NAPI_AUTO_LENGTH, hash_leaves, NULL, &fn);
   napi_set_named_property(env, exports, "hashLeaves", fn);
   napi_create_function(env, "hashNodes", NAPI_AUTO_LENGTH, hash_nodes, NULL, &fn);
   napi_set_named_property(env, exports, "hashNodes", fn);
+  napi_create_function(env, "kernel", NAPI_AUTO_LENGTH, get_kernel, NULL, &fn);
+  napi_set_named_property(env, exports, "kernel", fn);
+  napi_create_function(env, "setKernel", NAPI_AUTO_LENGTH, set_kernel, NULL, &fn);
+  napi_set_named_property(env, exports, "setKernel", fn);
   return exports;
 }

@@ -28,7 +28,7 @@ export const NATIVE_BUILD_DIR = path.join(ROOT, "circuits/build/native");
 /** Path of the built addon. */
 export const NATIVE_ADDON = path.join(NATIVE_BUILD_DIR, "poseidon.node");
 const STAMP = path.join(NATIVE_BUILD_DIR, "stamp");
-const SOURCES = ["addon.c", "poseidon.h"].map((f) => path.join(HERE, f));
+const SOURCES = ["addon.c", "poseidon.h", "poseidon_adx.h"].map((f) => path.join(HERE, f));
 
 /** BN254 scalar field modulus (circom's default prime). */
 const FR = 21888242871839275222246405745257275088548364400416034343698204186575808495617n;

@@ -10,6 +10,10 @@
  * CIOS code with __int128 carries took 70 and 168 us (on random full-width inputs, a C
  * micro-benchmark of the permutation alone: 54 / 151 us against 86 / 225 us). Other than on
  * x86-64 the carries fall back to __int128 (same results, slower with GCC).
+ *
+ * On x86-64 CPUs with BMI2 and ADX the permutations run on the assembly kernels of
+ * poseidon_adx.h instead (chosen at load time; the C kernels below stay the fallback and the
+ * reference circuits/native/bench-poseidon.c checks them against).
  */
 #ifndef PARTPROOF_POSEIDON_H
 #define PARTPROOF_POSEIDON_H
@@ -146,13 +150,6 @@ static inline void fe_mul(fe *r, const fe *a, const fe *b) {
   memcpy(r->v, t, 32);
 }
 
-static inline void fe_pow5(fe *a) {
-  fe x2, x4;
-  fe_mul(&x2, a, a);
-  fe_mul(&x4, &x2, &x2);
-  fe_mul(a, &x4, a);
-}
-
 /* Lazy reduction for dot products: w (8 limbs) = sum_{j < n} a[j * sa] * b[j * sb] as plain
  * integers, accumulated column by column (product scanning) in a 192-bit accumulator, and
  * reduced once by fe_redc_wide: one Montgomery reduction per output instead of one per
@@ -229,16 +226,6 @@ static inline void fe_redc_wide(fe *r, const uint64_t w[8]) {
   limbs_cond_sub(r->v, FR_P);
 }
 
-/* out[i] = sum_j matT[i * t + j] * in[j] (matT: a Poseidon matrix transposed, so that each
- * output is a dot product of two contiguous rows) */
-static inline void fe_mat_vec(fe *out, const fe *matT, const fe *in, int t) {
-  for (int i = 0; i < t; i++) {
-    uint64_t w[8];
-    fe_dot_wide(w, &matT[i * t], 1, in, 1, t);
-    fe_redc_wide(&out[i], w);
-  }
-}
-
 /* standard-form integer < 2^256 (reduced mod p first if needed) -> Montgomery form */
 static inline void fe_from_u64s(fe *r, const uint64_t *x) {
   fe a;
@@ -256,6 +243,55 @@ static inline void fe_to_u64s(uint64_t *out, const fe *a) {
   memcpy(out, r.v, 32);
 }
 
+/* r = a * b / 2^256 + c mod p */
+static inline void fe_mul_add(fe *r, const fe *a, const fe *b, const fe *c) {
+  fe p;
+  fe_mul(&p, a, b);
+  fe_add(r, c, &p);
+}
+
+/* ---------------------------------------------------------------- kernels
+ *
+ * On x86-64 with GCC or clang, poseidon_adx.h adds assembly kernels (MULX/ADCX/ADOX) of
+ * fe_mul, fe_add, fe_dot_wide and fe_redc_wide with the same results. Each permutation below
+ * is compiled twice, once per kernel set (K = POSEIDON_C or POSEIDON_ADX, a compile-time
+ * constant, so the choice costs nothing inside the loops), and poseidon7 / poseidon16 take
+ * the set chosen once at load time (poseidon_select_kernel). */
+#define POSEIDON_C 0
+#define POSEIDON_ADX 1
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && \
+    !defined(PARTPROOF_NO_ASM)
+#include "poseidon_adx.h"
+#define K_MUL(K, r, a, b) ((K) ? fe_mul_adx(r, a, b) : fe_mul(r, a, b))
+#define K_ADD(K, r, a, b) ((K) ? fe_add_adx(r, a, b) : fe_add(r, a, b))
+#define K_DOT(K, w, a, b, n) ((K) ? fe_dot_wide_adx(w, a, b, n) : fe_dot_wide(w, a, 1, b, 1, n))
+#define K_REDC(K, r, w) ((K) ? fe_redc_wide_adx(r, w) : fe_redc_wide(r, w))
+#define K_MUL_ADD(K, r, a, b, c) ((K) ? fe_mul_add_adx(r, a, b, c) : fe_mul_add(r, a, b, c))
+#else
+#define POSEIDON_HAVE_ADX 0
+static int cpu_has_bmi2_adx(void) { return 0; }
+#define K_MUL(K, r, a, b) ((void)(K), fe_mul(r, a, b))
+#define K_ADD(K, r, a, b) ((void)(K), fe_add(r, a, b))
+#define K_DOT(K, w, a, b, n) ((void)(K), fe_dot_wide(w, a, 1, b, 1, n))
+#define K_REDC(K, r, w) ((void)(K), fe_redc_wide(r, w))
+#define K_MUL_ADD(K, r, a, b, c) ((void)(K), fe_mul_add(r, a, b, c))
+#endif
+
+/* fe_from_u64s / fe_to_u64s with kernel set K (a run-time value is fine: one branch) */
+static inline void fe_from_u64s_k(const int K, fe *r, const uint64_t *x) {
+  fe a, r2;
+  memcpy(a.v, x, 32);
+  while (fe_geq_p(a.v)) fe_sub_p(a.v);
+  memcpy(r2.v, FR_R2, 32);
+  K_MUL(K, r, &a, &r2);
+}
+
+static inline void fe_to_u64s_k(const int K, uint64_t *out, const fe *a) {
+  fe one = {{1, 0, 0, 0}}, r;
+  K_MUL(K, &r, a, &one);
+  memcpy(out, r.v, 32);
+}
+
 /* ---------------------------------------------------------------- Poseidon (opt form) */
 
 #if defined(__GNUC__) || defined(__clang__)
@@ -266,55 +302,130 @@ static inline void fe_to_u64s(uint64_t *out, const fe *a) {
 
 /* One permutation of width t (a compile-time constant at each call below, so that every loop
  * over the state has a known trip count). MT and PT are circomlibjs' M and P transposed. */
-static ALWAYS_INLINE void poseidon_t(const int t, const int rp, const fe *C, const fe *S,
+static ALWAYS_INLINE void pow5_k(const int K, fe *a) {
+  fe x2, x4;
+  K_MUL(K, &x2, a, a);
+  K_MUL(K, &x4, &x2, &x2);
+  K_MUL(K, a, &x4, a);
+}
+
+/* a = a^5 + c (the last multiplication and the addition fused) */
+static ALWAYS_INLINE void pow5_add_k(const int K, fe *a, const fe *c) {
+  fe x2, x4;
+  K_MUL(K, &x2, a, a);
+  K_MUL(K, &x4, &x2, &x2);
+  K_MUL_ADD(K, a, &x4, a, c);
+}
+
+static ALWAYS_INLINE void mat_vec_k(const int K, fe *out, const fe *matT, const fe *in, int t) {
+  for (int i = 0; i < t; i++) {
+    uint64_t w[8];
+    K_DOT(K, w, &matT[i * t], in, t);
+    K_REDC(K, &out[i], w);
+  }
+}
+
+static ALWAYS_INLINE void poseidon_t(const int K, const int t, const int rp, const fe *C, const fe *S,
                                      const fe *MT, const fe *PT,
                                      fe *state /* t elements, state[0] = 0 */, fe *out) {
   fe tmp[17];
-  for (int i = 0; i < t; i++) fe_add(&state[i], &state[i], &C[i]);
+  for (int i = 0; i < t; i++) K_ADD(K, &state[i], &state[i], &C[i]);
   for (int r = 0; r < 4; r++) {
     const fe *mat = r < 3 ? MT : PT;
     for (int i = 0; i < t; i++) {
-      fe_pow5(&state[i]);
-      fe_add(&state[i], &state[i], &C[(r + 1) * t + i]);
+      pow5_add_k(K, &state[i], &C[(r + 1) * t + i]);
     }
-    fe_mat_vec(tmp, mat, state, t);
+    mat_vec_k(K, tmp, mat, state, t);
     memcpy(state, tmp, sizeof(fe) * t);
   }
+  /* Partial rounds, software-pipelined: round r's new state[0] (the S-row dot product) is
+   * computed first and the next round's S-box on it is issued before round r's 16 updates
+   * state[k] += state[0] * s[k], so that the out-of-order core runs the S-box's chain of three
+   * dependent multiplications beside those independent ones (same arithmetic, same order of
+   * operations on each value, so the same results). */
+  pow5_add_k(K, &state[0], &C[5 * t]);
   for (int r = 0; r < rp; r++) {
-    fe_pow5(&state[0]);
-    fe_add(&state[0], &state[0], &C[5 * t + r]);
     const fe *s = &S[(2 * t - 1) * r];
-    fe s0, p;
+    fe s0, x = state[0];
     uint64_t w[8];
-    fe_dot_wide(w, s, 1, state, 1, t);
-    fe_redc_wide(&s0, w);
-    for (int k = 1; k < t; k++) {
-      fe_mul(&p, &state[0], &s[t + k - 1]);
-      fe_add(&state[k], &state[k], &p);
+    K_DOT(K, w, s, state, t);
+    K_REDC(K, &s0, w);
+    if (r + 1 < rp) {
+      pow5_add_k(K, &s0, &C[5 * t + r + 1]);
     }
+    for (int k = 1; k < t; k++) K_MUL_ADD(K, &state[k], &x, &s[t + k - 1], &state[k]);
     state[0] = s0;
   }
   for (int r = 0; r < 4; r++) {
     for (int i = 0; i < t; i++) {
-      fe_pow5(&state[i]);
-      if (r < 3) fe_add(&state[i], &state[i], &C[5 * t + rp + r * t + i]);
+      if (r < 3)
+        pow5_add_k(K, &state[i], &C[5 * t + rp + r * t + i]);
+      else
+        pow5_k(K, &state[i]);
     }
-    fe_mat_vec(tmp, MT, state, t);
+    mat_vec_k(K, tmp, MT, state, t);
     memcpy(state, tmp, sizeof(fe) * t);
   }
   *out = state[0];
 }
 
-/* Poseidon of 7 inputs (t = 8): state[1..7] = inputs, state[0] = 0 */
-static void poseidon7(fe *state, fe *out) {
-  poseidon_t(8, POSEIDON_RP_8, POSEIDON_C_8, POSEIDON_S_8, POSEIDON_MT_8, POSEIDON_PT_8, state,
-             out);
+/* The kernel set poseidon7 / poseidon16 use: POSEIDON_ADX when the CPU has BMI2 and ADX,
+ * else POSEIDON_C, unless poseidon_select_kernel chose otherwise. */
+static int poseidon_kernel = POSEIDON_C;
+
+static const char *poseidon_kernel_name(int k) { return k == POSEIDON_ADX ? "adx" : "c"; }
+
+/* Chooses the kernel set: "adx", "c", or NULL / "" for the best this CPU runs. Returns 0, or
+ * -1 for an unknown name, -2 when "adx" is asked for and this CPU (or build) lacks it. */
+static int poseidon_select_kernel(const char *want) {
+  const int adx = POSEIDON_HAVE_ADX && cpu_has_bmi2_adx();
+  if (!want || !*want) {
+    poseidon_kernel = adx ? POSEIDON_ADX : POSEIDON_C;
+  } else if (strcmp(want, "c") == 0) {
+    poseidon_kernel = POSEIDON_C;
+  } else if (strcmp(want, "adx") == 0) {
+    if (!adx) return -2;
+    poseidon_kernel = POSEIDON_ADX;
+  } else {
+    return -1;
+  }
+  return 0;
 }
 
-/* Poseidon of 16 inputs (t = 17): state[1..16] = inputs, state[0] = 0 */
-static void poseidon16(fe *state, fe *out) {
-  poseidon_t(17, POSEIDON_RP_17, POSEIDON_C_17, POSEIDON_S_17, POSEIDON_MT_17, POSEIDON_PT_17,
-             state, out);
+#define POSEIDON_WIDTH(name, t, K)                                                           \
+  static void name(fe *state, fe *out) {                                                     \
+    poseidon_t(K, t, POSEIDON_RP_##t, POSEIDON_C_##t, POSEIDON_S_##t, POSEIDON_MT_##t,        \
+               POSEIDON_PT_##t, state, out);                                                 \
+  }
+POSEIDON_WIDTH(poseidon7_c, 8, POSEIDON_C)
+POSEIDON_WIDTH(poseidon16_c, 17, POSEIDON_C)
+#if POSEIDON_HAVE_ADX
+POSEIDON_WIDTH(poseidon7_adx, 8, POSEIDON_ADX)
+POSEIDON_WIDTH(poseidon16_adx, 17, POSEIDON_ADX)
+#endif
+
+/* Poseidon of 7 inputs (t = 8) with kernel set k: state[1..7] = inputs, state[0] = 0 */
+static void poseidon7_k(int k, fe *state, fe *out) {
+#if POSEIDON_HAVE_ADX
+  if (k == POSEIDON_ADX) {
+    poseidon7_adx(state, out);
+    return;
+  }
+#endif
+  (void)k;
+  poseidon7_c(state, out);
+}
+
+/* Poseidon of 16 inputs (t = 17) with kernel set k: state[1..16] = inputs, state[0] = 0 */
+static void poseidon16_k(int k, fe *state, fe *out) {
+#if POSEIDON_HAVE_ADX
+  if (k == POSEIDON_ADX) {
+    poseidon16_adx(state, out);
+    return;
+  }
+#endif
+  (void)k;
+  poseidon16_c(state, out);
 }
 
 #endif

@@ -1,6 +1,12 @@
 import { expect } from "chai";
+import fs from "node:fs";
 import { buildNative } from "../../circuits/native/build.js";
-import { loadNativeEngine } from "../../circuits/lib/tree-engine.js";
+import {
+  loadNativeEngine,
+  nativeKernel,
+  setNativeKernel,
+  type NativeKernel,
+} from "../../circuits/lib/tree-engine.js";
 import { referenceTreeNodes } from "../../circuits/lib/tree-reference.js";
 import {
   VALUE_MAX,
@@ -42,15 +48,34 @@ function dataSet(n: number, seed: bigint, keySpace: bigint): DataSet {
   return { records, salts: records.map(() => r(248)) };
 }
 
+/** Reference trees already computed, by data set (each engine and kernel compares with one). */
+const references = new Map<DataSet, ReturnType<typeof referenceTreeNodes>>();
+
 /** Asserts that `tree` has every node of the reference tree (padding included) and its leaves. */
 async function expectSameAsReference(tree: MerkleSumTree, data: DataSet): Promise<void> {
-  const ref = await referenceTreeNodes(data.records, data.salts, tree.depth, tree.minMaxField);
+  if (!references.has(data)) {
+    references.set(
+      data,
+      referenceTreeNodes(data.records, data.salts, tree.depth, tree.minMaxField),
+    );
+  }
+  const ref = await references.get(data)!;
   for (let l = 0; l <= tree.depth; l++) {
     for (let i = 0; i < ref[l]!.length; i++) {
       expect(tree.node(l, i), `node (${l}, ${i})`).to.deep.equal(ref[l]![i]);
     }
   }
   expect(tree.root).to.equal(ref[tree.depth]![0]![0]);
+}
+
+/** The CPU's feature flags from /proc/cpuinfo (Linux), or undefined when unreadable. */
+function readCpuFlags(): Set<string> | undefined {
+  try {
+    const line = fs.readFileSync("/proc/cpuinfo", "utf8").match(/^flags\s*:(.*)$/m);
+    return line ? new Set(line[1]!.trim().split(/\s+/)) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Asserts that two trees are equal node for node. */
@@ -84,25 +109,53 @@ describe("buildTree engines", function () {
     ["random records at depth 9", 300, 9, 1n << 100n, 3],
   ];
 
-  for (const engine of ["native", "js"] as const) {
-    describe(`${engine} engine`, function () {
+  // the field arithmetic's edge: salts p − 1 and p − 2 (the largest field elements), values
+  // 2^64 − 1, keys up to 2^128 − 2 (sums then carry into the high words)
+  const FR_MINUS_1 = 21888242871839275222246405745257275088548364400416034343698204186575808495616n;
+  const edgeRecords = Array.from({ length: 9 }, (_, i) => ({
+    key: (1n << 128n) - 2n - BigInt(i % 3),
+    values: [VALUE_MAX, VALUE_MAX - BigInt(i), 0n, VALUE_MAX],
+  }));
+  const edge = {
+    records: edgeRecords,
+    salts: edgeRecords.map((_, i) => FR_MINUS_1 - BigInt(i % 2)),
+  };
+  const caseData = cases.map(([, n, depth, keySpace]) =>
+    dataSet(n, BigInt(n * 31 + depth), keySpace),
+  );
+
+  // the native engine once per field-arithmetic kernel set (x86-64 assembly, portable C)
+  const engines: ["native" | "js", NativeKernel | undefined][] = [
+    ["native", "adx"],
+    ["native", "c"],
+    ["js", undefined],
+  ];
+  for (const [engine, kernel] of engines) {
+    describe(`${engine} engine${kernel ? ` with the ${kernel} kernels` : ""}`, function () {
+      if (kernel) {
+        before(function () {
+          try {
+            setNativeKernel(kernel);
+          } catch (err) {
+            // only the assembly kernels can be missing (another CPU or compiler)
+            if (kernel === "adx") this.skip();
+            throw err;
+          }
+          expect(nativeKernel()).to.equal(kernel);
+        });
+        after(function () {
+          setNativeKernel("");
+        });
+      }
+
       it("equals the reference tree node for node on the largest keys, values and salts", async function () {
-        // the field arithmetic's edge: salts p − 1 and p − 2 (the largest field elements),
-        // values 2^64 − 1, keys up to 2^128 − 2 (sums then carry into the high words)
-        const FR_MINUS_1 =
-          21888242871839275222246405745257275088548364400416034343698204186575808495616n;
-        const records = Array.from({ length: 9 }, (_, i) => ({
-          key: (1n << 128n) - 2n - BigInt(i % 3),
-          values: [VALUE_MAX, VALUE_MAX - BigInt(i), 0n, VALUE_MAX],
-        }));
-        const data = { records, salts: records.map((_, i) => FR_MINUS_1 - BigInt(i % 2)) };
-        const tree = await buildTree(data.records, data.salts, 4, { engine, workers: 1 });
-        await expectSameAsReference(tree, data);
+        const tree = await buildTree(edge.records, edge.salts, 4, { engine, workers: 1 });
+        await expectSameAsReference(tree, edge);
       });
 
-      for (const [title, n, depth, keySpace, m] of cases) {
+      for (const [k, [title, n, depth, , m]] of cases.entries()) {
         it(`equals the reference tree node for node on ${title}`, async function () {
-          const data = dataSet(n, BigInt(n * 31 + depth), keySpace);
+          const data = caseData[k]!;
           const workers = n >= 100 ? 2 : 1;
           const tree = await buildTree(data.records, data.salts, depth, {
             engine,
@@ -118,6 +171,20 @@ describe("buildTree engines", function () {
 
   it("loads the native engine built by npm run build", function () {
     expect(loadNativeEngine()?.name).to.equal("native");
+  });
+
+  it("hashes with the assembly kernels by default where the CPU has BMI2 and ADX", function () {
+    const flags = process.platform === "linux" ? readCpuFlags() : undefined;
+    if (process.arch !== "x64" || !flags) this.skip();
+    const adx = flags.has("bmi2") && flags.has("adx");
+    if (process.env.PARTPROOF_POSEIDON_KERNEL) this.skip(); // forced for this run
+    expect(setNativeKernel("")).to.equal(adx ? "adx" : "c");
+  });
+
+  it("refuses an unknown kernel name and keeps the kernels it had", function () {
+    const before = nativeKernel();
+    expect(() => setNativeKernel("avx512" as NativeKernel)).to.throw(/expected "adx", "c"/);
+    expect(nativeKernel()).to.equal(before);
   });
 
   describe("previous", function () {

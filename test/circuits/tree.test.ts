@@ -5,6 +5,7 @@ import {
   buildTree,
   lastLeafAtMost,
   lastLeafBelow,
+  randomSalts,
   type TreeRecord,
 } from "../../circuits/lib/tree.js";
 import { sampleRecords, sampleSalts } from "./helpers.js";
@@ -145,6 +146,24 @@ describe("buildTree", function () {
       await buildTree(three, salts.slice(0, 3), 2).catch((e: unknown) => (err = e));
       expect(err).to.be.instanceOf(RangeError);
       expect((await buildTree(records.slice(0, 2), salts.slice(0, 2), 2)).leafCount).to.equal(2);
+    });
+  });
+
+  describe("randomSalts", function () {
+    it("draws the number of salts asked for, each below 2^248, all distinct, across chunk ends", function () {
+      const n = (1 << 15) + 3; // one full chunk of randomBytes and a partial one
+      const salts = randomSalts(n);
+      expect(salts).to.have.length(n);
+      for (const s of salts) expect(s >= 0n && s < 1n << 248n).to.equal(true);
+      expect(new Set(salts).size).to.equal(n);
+      // the top byte (bits 240..247) is drawn too: a salt cut one byte short would leave it 0
+      expect(salts.some((s) => s >> 240n !== 0n)).to.equal(true);
+      expect(randomSalts(0)).to.deep.equal([]);
+    });
+
+    it("refuses a negative or fractional count", function () {
+      expect(() => randomSalts(-1)).to.throw(RangeError, /bad count/);
+      expect(() => randomSalts(1.5)).to.throw(RangeError, /bad count/);
     });
   });
 });

@@ -15,11 +15,12 @@ import {
   buildTree,
   getPoseidon,
   lastBuildStats,
-  randomSalt,
+  randomSalts,
   sortRecords,
   type BuildStats,
   type TreeRecord,
 } from "../../../circuits/lib/tree.js";
+import { nativeKernel, type NativeKernel } from "../../../circuits/lib/tree-engine.js";
 import { writeProveInput } from "./prove-input.js";
 import {
   parseCount,
@@ -50,6 +51,8 @@ export interface TreeChildResult {
   depth: number;
   /** Hashing engine buildTree used ("native" or "js"). */
   engine: "native" | "js";
+  /** The native engine's field kernels ("adx" assembly or portable "c"; PARTPROOF_POSEIDON_KERNEL). */
+  kernel?: NativeKernel;
   /** Records committed per second: records / (salting + buildTree), i.e. salt, sort and hash. */
   recordsPerSecond: number;
   /** Appends onto this tree (--append). */
@@ -66,6 +69,11 @@ export interface TreeChildResult {
   hashes: { leaf: number; node: number; total: number };
   /** total hashes / (buildMs − sortMs) · 1000. */
   hashesPerSecond: number;
+  /**
+   * CPU time of this process (all threads) during buildTree, ms: on a loaded machine the wall
+   * times above depend on the share of the cores this process got; this much less so.
+   */
+  buildCpuMs?: number;
   /** RSS after Poseidon was built, before the records were made, MiB. */
   baselineRssMiB: number;
   /** Peak RSS of this process (records, salts, tree), MiB. */
@@ -90,7 +98,7 @@ let t = performance.now();
 const records = syntheticRecords(n);
 const generateMs = performance.now() - t;
 t = performance.now();
-const salts = records.map(() => randomSalt());
+const salts = randomSalts(n);
 const saltMs = performance.now() - t;
 say(`${n} records generated and salted; sorting`);
 t = performance.now();
@@ -98,8 +106,11 @@ sortRecords(records, salts);
 const sortMs = performance.now() - t;
 say(`sorted in ${(sortMs / 1000).toFixed(1)} s; building the depth-${depth} tree`);
 t = performance.now();
+const cpu0 = process.cpuUsage();
 const tree = await buildTree(records, salts, depth, { engine });
 const buildMs = performance.now() - t;
+const cpu1 = process.cpuUsage(cpu0);
+const buildCpuMs = (cpu1.user + cpu1.system) / 1000;
 const usedEngine = lastBuildStats()!.engine;
 say(`built in ${(buildMs / 1000).toFixed(1)} s with the ${usedEngine} engine`);
 
@@ -115,7 +126,7 @@ if (opts.append) {
   for (const [where, more] of variants) {
     say(`appending ${k} records (${where})`);
     const t1 = performance.now();
-    const moreSalts = more.map(() => randomSalt());
+    const moreSalts = randomSalts(more.length);
     await buildTree([...records, ...more], [...salts, ...moreSalts], depth, {
       engine,
       previous: tree,
@@ -132,6 +143,7 @@ const result: TreeChildResult = {
   records: n,
   depth,
   engine: usedEngine,
+  ...(usedEngine === "native" ? { kernel: nativeKernel() } : {}),
   recordsPerSecond: Math.round((n / Math.max(saltMs + buildMs, 1e-3)) * 1000),
   ...(appends.length ? { appends } : {}),
   generateMs: round(generateMs, 1),
@@ -140,6 +152,7 @@ const result: TreeChildResult = {
   buildMs: round(buildMs, 1),
   hashes: { ...h, total },
   hashesPerSecond: Math.round((total / Math.max(buildMs - sortMs, 1e-3)) * 1000),
+  buildCpuMs: round(buildCpuMs, 1),
   baselineRssMiB,
   peakRssMiB: peakRssMiB(),
   leafCount: tree.leafCount,

@@ -82,9 +82,11 @@ export async function benchTree(opts: TreeBenchOptions, log: Log): Promise<TreeB
         `  [tree ${fmtCount(n)}]`,
       );
       log(
-        `tree: ${fmtCount(n)} records (${result.engine}): ${(result.buildMs / 1000).toFixed(2)} s, ` +
+        `tree: ${fmtCount(n)} records (${result.engine}${result.kernel ? `, ${result.kernel} kernels` : ""}): ` +
+          `${(result.buildMs / 1000).toFixed(2)} s, ` +
           `${result.recordsPerSecond.toLocaleString("en-US")} records/s, ` +
-          `${result.hashesPerSecond.toLocaleString("en-US")} hashes/s, peak RSS ${result.peakRssMiB} MiB`,
+          `${result.hashesPerSecond.toLocaleString("en-US")} hashes/s, peak RSS ${result.peakRssMiB} MiB` +
+          (result.buildCpuMs ? `, CPU ${(result.buildCpuMs / 1000).toFixed(2)} s` : ""),
       );
       for (const a of result.appends ?? []) {
         log(

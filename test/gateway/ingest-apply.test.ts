@@ -7,8 +7,8 @@
  * and equal keys.
  */
 import { expect } from "chai";
-import { randomSalt, sortRecords } from "../../circuits/lib/tree.js";
-import { applyBatches, sortRows } from "../../gateway/prover/ingest-worker.js";
+import { buildTree, randomSalt, sortRecords } from "../../circuits/lib/tree.js";
+import { applyBatches, sortRows, versionTree } from "../../gateway/prover/ingest-worker.js";
 import {
   ROW_BYTES,
   readRow,
@@ -142,4 +142,46 @@ describe("Ingest worker: applyBatches and sortRows", function () {
       expect(order).to.deep.equal(ref.records.map((x, i) => [x.key, ...x.values, ref.salts[i]]));
     });
   }
+});
+
+describe("Ingest worker: versionTree", function () {
+  const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
+
+  for (const [seed, n] of [
+    [7, 300],
+    [8, 17],
+    [9, 1],
+  ] as const) {
+    it(`hashes the same root and stored levels from rows as buildTree over the records (${n} records)`, async function () {
+      const r = rng(seed);
+      // equal keys and equal value tuples, in no order
+      const recs: Rec[] = Array.from({ length: n }, () => ({
+        key: BigInt(1 + r(50)) * 2n ** 80n + BigInt(r(3)),
+        values: [1n, BigInt(r(2)), 0n, BigInt(r(6))],
+      }));
+      const salts = recs.map(() => randomSalt());
+      const rows = sortRows(rowsOf(recs, salts));
+      const objects = await versionTree(rows, 10, 3, undefined, Infinity);
+      const streamed = await versionTree(rows, 10, 3, undefined, 0);
+      // the commitment of the records as buildTree makes it from the unsorted objects
+      const direct = await buildTree(recs, salts, 10, { minMaxField: 3 });
+      expect(objects.root).to.equal(direct.root.toString());
+      expect(streamed.root).to.equal(objects.root);
+      expect(streamed.keep).to.equal(undefined);
+      expect(objects.keep?.root).to.equal(direct.root);
+      expect(streamed.tree.from).to.equal(objects.tree.from);
+      expect(hex(streamed.tree.pads)).to.equal(hex(objects.tree.pads));
+      expect(streamed.tree.levels.map(hex)).to.deep.equal(objects.tree.levels.map(hex));
+    });
+  }
+
+  it("refuses a sentinel key on the streamed path as buildTree does", async function () {
+    for (const key of [0n, 2n ** 128n - 1n]) {
+      const rows = rowsOf([{ key, values: [1n, 0n, 0n, 0n] }], [1n]);
+      let err: unknown;
+      await versionTree(rows, 6, 3, undefined, 0).catch((e: unknown) => (err = e));
+      expect(err).to.be.instanceOf(RangeError);
+      expect((err as Error).message).to.match(/key must be in \[1, 2\^128 - 2\]/);
+    }
+  });
 });

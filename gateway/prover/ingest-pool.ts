@@ -25,6 +25,15 @@ export interface AppliedVersion {
   reusedPrevious: boolean;
 }
 
+/**
+ * The old-generation heap of an ingest worker, MiB. Its large data are typed arrays outside the
+ * heap; the heap holds a chunk's parsed records (a 2 MiB body: tens of MB) or the record objects
+ * of a tree built to be kept (at most 2^18 records: ~100 MB, with the kept one as much again).
+ * Without a bound V8 let the heap of garbage from parsing 2 MiB chunks grow by ~300 MB before
+ * collecting it (`scripts/lib/bench/uploads-rss.ts`), which counted in the gateway's peak.
+ */
+export const INGEST_HEAP_MB = 384;
+
 /** Worker threads that read uploads and build trees, each task within `budgetMs`. */
 export class IngestPool extends WorkerPool<IngestRequest, IngestResponse> {
   /** Creates a pool of `size` ingest workers whose tasks get `budgetMs` each. */
@@ -32,7 +41,9 @@ export class IngestPool extends WorkerPool<IngestRequest, IngestResponse> {
     size: number,
     private readonly budgetMs: number,
   ) {
-    super(size, "./ingest-worker.ts", { name: "ingest" });
+    super(size, "./ingest-worker.ts", { name: "ingest" }, "thread", {
+      maxOldGenerationSizeMb: INGEST_HEAP_MB,
+    });
   }
 
   /** The Upload message's `dataHash` of an upload's data (`uploadDataHash`), in a worker. */

@@ -265,8 +265,17 @@ const TUPLES_MAX = 1 << 16;
 /** Word order of significance of a row in tree order: key, v0..v3, salt (`sortRecords`). */
 const SORT_WORDS = [3, 2, 1, 0, 5, 4, 7, 6, 9, 8, 11, 10, 19, 18, 17, 16, 15, 14, 13, 12];
 
-/** `rows` in the order the tree commits them (`sortRecords`: key, values, salt). */
+/** `rows` in the order the tree commits them (`sortRecords`: key, values, salt), a copy. */
 export function sortRows(rows: Uint8Array): Uint8Array {
+  return sortRowsInPlace(rows.slice());
+}
+
+/**
+ * Puts `rows` in the order the tree commits them (`sortRecords`: key, values, salt) in place,
+ * following the permutation's cycles (a second copy of 10^6 rows would be 96 MB more); returns
+ * `rows`.
+ */
+export function sortRowsInPlace(rows: Uint8Array): Uint8Array {
   const n = rowCount(rows);
   const w = wordsOf(rows);
   const idx = new Uint32Array(n);
@@ -280,11 +289,28 @@ export function sortRows(rows: Uint8Array): Uint8Array {
     }
     return 0;
   });
-  const out = new Uint8Array(rows.length);
-  for (let k = 0; k < n; k++) {
-    out.set(rows.subarray(idx[k]! * ROW_BYTES, (idx[k]! + 1) * ROW_BYTES), k * ROW_BYTES);
+  // position k takes row idx[k]; along a cycle each source is read before it is overwritten,
+  // except the cycle's first row, which waits in `tmp`
+  const tmp = new Uint8Array(ROW_BYTES);
+  const done = new Uint8Array(n);
+  for (let start = 0; start < n; start++) {
+    if (done[start]) continue;
+    done[start] = 1;
+    if (idx[start] === start) continue;
+    tmp.set(rows.subarray(start * ROW_BYTES, (start + 1) * ROW_BYTES));
+    let k = start;
+    for (;;) {
+      const src = idx[k]!;
+      if (src === start) {
+        rows.set(tmp, k * ROW_BYTES);
+        break;
+      }
+      rows.copyWithin(k * ROW_BYTES, src * ROW_BYTES, (src + 1) * ROW_BYTES);
+      done[src] = 1;
+      k = src;
+    }
   }
-  return out;
+  return rows;
 }
 
 /**
@@ -387,8 +413,8 @@ async function apply(req: ApplyRequest, id: number): Promise<IngestResponse> {
   if (n + 2 > 2 ** req.depth) {
     return { id, ok: true, kind: "tooMany", records: n };
   }
-  const rows = sortRows(merged.rows);
-  merged.rows = new Uint8Array(0);
+  // sorted in place: the merged rows are the version's (their buffer is the worker's own)
+  const rows = sortRowsInPlace(merged.rows);
   const previous = kept && kept.root === req.baseRoot ? kept.tree : undefined;
   kept = undefined; // let the old tree go before the new one is built
   const built = await versionTree(rows, req.depth, req.minMaxField, previous);

@@ -8,7 +8,12 @@
  */
 import { expect } from "chai";
 import { buildTree, randomSalt, sortRecords } from "../../circuits/lib/tree.js";
-import { applyBatches, sortRows, versionTree } from "../../gateway/prover/ingest-worker.js";
+import {
+  applyBatches,
+  sortRows,
+  sortRowsInPlace,
+  versionTree,
+} from "../../gateway/prover/ingest-worker.js";
 import {
   ROW_BYTES,
   readRow,
@@ -140,6 +145,10 @@ describe("Ingest worker: applyBatches and sortRows", function () {
         return [x.key, ...x.values, x.salt];
       });
       expect(order).to.deep.equal(ref.records.map((x, i) => [x.key, ...x.values, ref.salts[i]]));
+      // in place (the worker's way): the same order in the same buffer
+      const same = got.rows.slice();
+      expect(sortRowsInPlace(same)).to.equal(same);
+      expect(hexRows(same)).to.deep.equal(hexRows(sorted));
     });
   }
 });

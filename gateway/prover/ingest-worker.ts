@@ -52,6 +52,13 @@ export interface ApplyRequest {
   salts?: bigint[];
   depth: number;
   minMaxField: number;
+  /**
+   * The caller lets the version be compacted into its buffer: when `base` and the batches' rows
+   * are consecutive views of one buffer (base first, then the batches in order), the new
+   * version's rows are written from its start and returned as a view of it (at 10^6 records a
+   * copy would be 96 MB more). Otherwise, or without it, they are a new buffer.
+   */
+  inPlace?: boolean;
 }
 
 /** A request to the ingest worker. */
@@ -233,14 +240,23 @@ export function applyBatches(req: ApplyRequest): { rows: Uint8Array; changes: Ve
   let n = 0;
   for (const t of takeBase) n += t;
   for (const t of takeBatch) n += t;
-  const rows = new Uint8Array(n * ROW_BYTES);
+  // in place, row j of the whole buffer moves to row out <= j: a forward compaction, each row
+  // read before anything is written over it (everything above only read)
+  const whole = req.inPlace ? wholeOf(req) : undefined;
+  const rows = whole ? whole.subarray(0, n * ROW_BYTES) : new Uint8Array(n * ROW_BYTES);
+  const move = (src: Uint8Array, i: number, at: number) => {
+    if (whole) {
+      const from = src.byteOffset - whole.byteOffset + i * ROW_BYTES;
+      if (from !== at * ROW_BYTES) whole.copyWithin(at * ROW_BYTES, from, from + ROW_BYTES);
+    } else rows.set(src.subarray(i * ROW_BYTES, (i + 1) * ROW_BYTES), at * ROW_BYTES);
+  };
   let out = 0;
   for (let i = 0; i < baseN; i++) {
     if (!takeBase[i]) continue;
-    rows.set(req.base.subarray(i * ROW_BYTES, (i + 1) * ROW_BYTES), out * ROW_BYTES);
+    move(req.base, i, out);
     out += 1;
   }
-  const view = new DataView(rows.buffer);
+  const view = new DataView(rows.buffer, rows.byteOffset, rows.length);
   g = 0;
   let s = 0;
   for (const b of req.batches) {
@@ -248,7 +264,7 @@ export function applyBatches(req: ApplyRequest): { rows: Uint8Array; changes: Ve
       const salt = req.salts?.[s++] ?? randomSalt();
       if (!takeBatch[g]) continue;
       const o = out * ROW_BYTES;
-      rows.set(b.rows.subarray(i * ROW_BYTES, (i + 1) * ROW_BYTES), o);
+      move(b.rows, i, out);
       view.setBigUint64(o + 48, salt & MASK64, true);
       view.setBigUint64(o + 56, (salt >> 64n) & MASK64, true);
       view.setBigUint64(o + 64, (salt >> 128n) & MASK64, true);
@@ -257,6 +273,22 @@ export function applyBatches(req: ApplyRequest): { rows: Uint8Array; changes: Ve
     }
   }
   return { rows, changes };
+}
+
+/**
+ * One view over `base` and the batches' rows when they are consecutive views of one buffer
+ * (base first, then the batches in order; empty ones skipped), else undefined.
+ */
+function wholeOf(req: ApplyRequest): Uint8Array | undefined {
+  const parts = [req.base, ...req.batches.map((b) => b.rows)].filter((p) => p.length > 0);
+  if (parts.length === 0) return undefined;
+  const first = parts[0]!;
+  let end = first.byteOffset;
+  for (const p of parts) {
+    if (p.buffer !== first.buffer || p.byteOffset !== end) return undefined;
+    end += p.length;
+  }
+  return new Uint8Array(first.buffer, first.byteOffset, end - first.byteOffset);
 }
 
 const MASK64 = (1n << 64n) - 1n;
@@ -468,8 +500,9 @@ parentPort?.on("message", async (msg: IngestRequest | { kind: "close" }) => {
     // hand a version's rows over without a copy (their buffer is the worker's own)
     const out =
       reply.ok && reply.kind === "applied"
-        ? [reply.rows.buffer, ...reply.tree.levels.map((l) => l.buffer)].map(
-            (b) => b as ArrayBuffer,
+        ? [reply.rows.buffer, ...reply.tree.levels.map((l) => l.buffer)].filter(
+            // rows compacted in place stay in the caller's shared buffer (shared, not moved)
+            (b): b is ArrayBuffer => b instanceof ArrayBuffer,
           )
         : [];
     parentPort!.postMessage(reply, out);

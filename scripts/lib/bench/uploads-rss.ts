@@ -25,7 +25,11 @@ import os from "node:os";
 import path from "node:path";
 import { keyRange } from "../../../protocol/records/index.js";
 import { IngestPool } from "../../../gateway/prover/ingest-pool.js";
-import { applyBatches, sortRows, versionTree } from "../../../gateway/prover/ingest-worker.js";
+import {
+  applyBatches,
+  sortRowsInPlace,
+  versionTree,
+} from "../../../gateway/prover/ingest-worker.js";
 import { GatewayStore, type UploadSession } from "../../../gateway/store/index.js";
 import {
   ROW_BYTES,
@@ -150,7 +154,15 @@ async function main(): Promise<void> {
       }
       return out;
     });
-    const req = { base: new Uint8Array(0), baseRoot: "", batches, depth: DEPTH, minMaxField: 3 };
+    // as commitSession: the shared buffer is the commit's alone, the version compacted into it
+    const req = {
+      base: new Uint8Array(0),
+      baseRoot: "",
+      batches,
+      depth: DEPTH,
+      minMaxField: 3,
+      inPlace: true,
+    };
     let built: {
       rows: Uint8Array;
       root: string;
@@ -165,8 +177,7 @@ async function main(): Promise<void> {
     } else {
       const merged = await stage("commit: apply the batches", () => applyBatches(req));
       batches.length = 0;
-      const rows = await stage("commit: sort the rows", () => sortRows(merged.rows));
-      merged.rows = new Uint8Array(0);
+      const rows = await stage("commit: sort the rows", () => sortRowsInPlace(merged.rows));
       const t = await stage(`commit: tree (${objects ? "objects" : "versionTree"})`, () =>
         versionTree(rows, DEPTH, 3, undefined, objects ? Infinity : undefined),
       );

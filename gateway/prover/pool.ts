@@ -183,7 +183,11 @@ export class WorkerPool<Req extends Message, Res extends Reply> {
       const task = this.running.get(w);
       clearTimeout(task?.timer);
       this.running.delete(w);
-      this.idle.push(w);
+      if (this.retires(msg)) {
+        // stopped before it can take another task; the next task starts a fresh one
+        this.forget(w);
+        void w.terminate();
+      } else this.idle.push(w);
       if (task) {
         if (msg.ok) task.resolve(msg);
         else task.reject(new Error(msg.error));
@@ -200,6 +204,14 @@ export class WorkerPool<Req extends Message, Res extends Reply> {
     });
     this.all.push(w);
     return w;
+  }
+
+  /**
+   * Whether the worker that sent `reply` is to be stopped instead of taking another task (a
+   * stopped thread gives back its whole heap and buffers at once). None by default.
+   */
+  protected retires(_reply: Res): boolean {
+    return false;
   }
 
   private forget(w: PoolWorker): void {

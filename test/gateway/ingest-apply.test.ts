@@ -8,6 +8,7 @@
  */
 import { expect } from "chai";
 import { buildTree, randomSalt, sortRecords } from "../../circuits/lib/tree.js";
+import { IngestPool } from "../../gateway/prover/ingest-pool.js";
 import {
   applyBatches,
   sortRows,
@@ -218,6 +219,56 @@ describe("Ingest worker: versionTree", function () {
       await versionTree(rows, 6, 3, undefined, 0).catch((e: unknown) => (err = e));
       expect(err).to.be.instanceOf(RangeError);
       expect((err as Error).message).to.match(/key must be in \[1, 2\^128 - 2\]/);
+    }
+  });
+});
+
+describe("IngestPool", function () {
+  this.timeout(120_000);
+
+  /** Builds four versions, each adding records to the last: 5, +1, +10, +1. */
+  async function appends(pool: IngestPool): Promise<boolean[]> {
+    const r = rng(11);
+    const batch = (k: number): PackedBatch => {
+      const recs: Rec[] = Array.from({ length: k }, () => ({
+        key: BigInt(1 + r(1000)),
+        values: [1n, BigInt(r(2)), 0n, BigInt(r(9))],
+      }));
+      return {
+        rows: rowsOf(
+          recs,
+          recs.map(() => 0n),
+        ),
+        keep: new Uint8Array(k),
+        removed: [],
+      };
+    };
+    const reused: boolean[] = [];
+    let base: Uint8Array = new Uint8Array(0);
+    let baseRoot = "";
+    for (const k of [5, 1, 10, 1]) {
+      const v = await pool.apply({ base, baseRoot, batches: [batch(k)], depth: 8, minMaxField: 3 });
+      if ("tooMany" in v) throw new Error("too many");
+      reused.push(v.reusedPrevious);
+      base = v.rows;
+      baseRoot = v.root.toString();
+    }
+    return reused;
+  }
+
+  it("stops a worker that built a version above its bound, so the next build starts afresh (no kept tree)", async function () {
+    const pool = new IngestPool(1, 60_000, 10);
+    try {
+      // the 16-record version retires its worker: the append after it has no tree to reuse
+      expect(await appends(pool)).to.deep.equal([false, true, true, false]);
+    } finally {
+      await pool.close();
+    }
+    const kept = new IngestPool(1, 60_000);
+    try {
+      expect(await appends(kept)).to.deep.equal([false, true, true, true]);
+    } finally {
+      await kept.close();
     }
   });
 });

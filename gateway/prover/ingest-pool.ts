@@ -4,9 +4,14 @@
  */
 import type { RowError, UploadData } from "../../protocol/records/index.js";
 import type { VersionChanges } from "../store/index.js";
-import type { PackedBatch } from "../store/rows.js";
+import { ROW_BYTES, type PackedBatch } from "../store/rows.js";
 import type { TreeLevels } from "../store/tree-levels.js";
-import type { ApplyRequest, IngestRequest, IngestResponse } from "./ingest-worker.js";
+import {
+  REUSE_MAX_RECORDS,
+  type ApplyRequest,
+  type IngestRequest,
+  type IngestResponse,
+} from "./ingest-worker.js";
 import { WorkerPool } from "./pool.js";
 
 /** A batch read in a worker: its packed records, batch hash and count, or every row error. */
@@ -25,14 +30,40 @@ export interface AppliedVersion {
   reusedPrevious: boolean;
 }
 
+/**
+ * The old-generation heap of an ingest worker, MiB. Its large data are typed arrays outside the
+ * heap; the heap holds a chunk's parsed records (a 2 MiB body: tens of MB) or the record objects
+ * of a tree built to be kept (at most 2^18 records: ~100 MB, with the kept one as much again).
+ * Without a bound V8 let the heap of garbage from parsing 2 MiB chunks grow by ~300 MB before
+ * collecting it (`scripts/lib/bench/uploads-rss.ts`), which counted in the gateway's peak.
+ */
+export const INGEST_HEAP_MB = 384;
+
 /** Worker threads that read uploads and build trees, each task within `budgetMs`. */
 export class IngestPool extends WorkerPool<IngestRequest, IngestResponse> {
-  /** Creates a pool of `size` ingest workers whose tasks get `budgetMs` each. */
+  /**
+   * Creates a pool of `size` ingest workers whose tasks get `budgetMs` each. A worker that built
+   * a version of more than `retireAfterRecords` records (default: the largest tree it keeps,
+   * `REUSE_MAX_RECORDS`) is stopped and replaced: an idle thread is seldom collected, and what
+   * the build left (~100–200 MB at 10^6 records) otherwise stayed resident while the gateway
+   * answers queries.
+   */
   constructor(
     size: number,
     private readonly budgetMs: number,
+    private readonly retireAfterRecords = REUSE_MAX_RECORDS,
   ) {
-    super(size, "./ingest-worker.ts", { name: "ingest" });
+    super(size, "./ingest-worker.ts", { name: "ingest" }, "thread", {
+      maxOldGenerationSizeMb: INGEST_HEAP_MB,
+    });
+  }
+
+  protected override retires(reply: IngestResponse): boolean {
+    return (
+      reply.ok &&
+      reply.kind === "applied" &&
+      reply.rows.length / ROW_BYTES > this.retireAfterRecords
+    );
   }
 
   /** The Upload message's `dataHash` of an upload's data (`uploadDataHash`), in a worker. */

@@ -7,11 +7,14 @@
  *
  * The worker keeps the tree it built last (up to {@link REUSE_MAX_RECORDS} records) and hands it
  * to the tree builder as `previous` when the next version adds to it, so that an append hashes
- * only the subtrees it changed.
+ * only the subtrees it changed. A larger version's tree is hashed from its rows a window at a
+ * time ({@link versionTree}): the same root and levels in bounded memory.
  */
+import { availableParallelism } from "node:os";
 import { parentPort } from "node:worker_threads";
 import {
   buildTree,
+  nodeTupleAt,
   randomSalt,
   treeNodeBytes,
   type MerkleSumTree,
@@ -27,7 +30,12 @@ import {
 import { uploadDataHash } from "../../protocol/typed-data.js";
 import { ROW_BYTES, readRow, rowCount, writeRow, type PackedBatch } from "../store/rows.js";
 import type { VersionChanges } from "../store/index.js";
-import { levelsToStore, type TreeLevels } from "../store/tree-levels.js";
+import {
+  TREE_LEVELS_FROM,
+  levelsFromRows,
+  levelsToStore,
+  type TreeLevels,
+} from "../store/tree-levels.js";
 
 /** Trees up to this many records are kept for the next build (~150 MB at the bound). */
 export const REUSE_MAX_RECORDS = 1 << 18;
@@ -44,6 +52,13 @@ export interface ApplyRequest {
   salts?: bigint[];
   depth: number;
   minMaxField: number;
+  /**
+   * The caller lets the version be compacted into its buffer: when `base` and the batches' rows
+   * are consecutive views of one buffer (base first, then the batches in order), the new
+   * version's rows are written from its start and returned as a view of it (at 10^6 records a
+   * copy would be 96 MB more). Otherwise, or without it, they are a new buffer.
+   */
+  inPlace?: boolean;
 }
 
 /** A request to the ingest worker. */
@@ -225,14 +240,23 @@ export function applyBatches(req: ApplyRequest): { rows: Uint8Array; changes: Ve
   let n = 0;
   for (const t of takeBase) n += t;
   for (const t of takeBatch) n += t;
-  const rows = new Uint8Array(n * ROW_BYTES);
+  // in place, row j of the whole buffer moves to row out <= j: a forward compaction, each row
+  // read before anything is written over it (everything above only read)
+  const whole = req.inPlace ? wholeOf(req) : undefined;
+  const rows = whole ? whole.subarray(0, n * ROW_BYTES) : new Uint8Array(n * ROW_BYTES);
+  const move = (src: Uint8Array, i: number, at: number) => {
+    if (whole) {
+      const from = src.byteOffset - whole.byteOffset + i * ROW_BYTES;
+      if (from !== at * ROW_BYTES) whole.copyWithin(at * ROW_BYTES, from, from + ROW_BYTES);
+    } else rows.set(src.subarray(i * ROW_BYTES, (i + 1) * ROW_BYTES), at * ROW_BYTES);
+  };
   let out = 0;
   for (let i = 0; i < baseN; i++) {
     if (!takeBase[i]) continue;
-    rows.set(req.base.subarray(i * ROW_BYTES, (i + 1) * ROW_BYTES), out * ROW_BYTES);
+    move(req.base, i, out);
     out += 1;
   }
-  const view = new DataView(rows.buffer);
+  const view = new DataView(rows.buffer, rows.byteOffset, rows.length);
   g = 0;
   let s = 0;
   for (const b of req.batches) {
@@ -240,7 +264,7 @@ export function applyBatches(req: ApplyRequest): { rows: Uint8Array; changes: Ve
       const salt = req.salts?.[s++] ?? randomSalt();
       if (!takeBatch[g]) continue;
       const o = out * ROW_BYTES;
-      rows.set(b.rows.subarray(i * ROW_BYTES, (i + 1) * ROW_BYTES), o);
+      move(b.rows, i, out);
       view.setBigUint64(o + 48, salt & MASK64, true);
       view.setBigUint64(o + 56, (salt >> 64n) & MASK64, true);
       view.setBigUint64(o + 64, (salt >> 128n) & MASK64, true);
@@ -251,14 +275,39 @@ export function applyBatches(req: ApplyRequest): { rows: Uint8Array; changes: Ve
   return { rows, changes };
 }
 
+/**
+ * One view over `base` and the batches' rows when they are consecutive views of one buffer
+ * (base first, then the batches in order; empty ones skipped), else undefined.
+ */
+function wholeOf(req: ApplyRequest): Uint8Array | undefined {
+  const parts = [req.base, ...req.batches.map((b) => b.rows)].filter((p) => p.length > 0);
+  if (parts.length === 0) return undefined;
+  const first = parts[0]!;
+  let end = first.byteOffset;
+  for (const p of parts) {
+    if (p.buffer !== first.buffer || p.byteOffset !== end) return undefined;
+    end += p.length;
+  }
+  return new Uint8Array(first.buffer, first.byteOffset, end - first.byteOffset);
+}
+
 const MASK64 = (1n << 64n) - 1n;
 /** Distinct value tuples shared between records (beyond it, records keep their own). */
 const TUPLES_MAX = 1 << 16;
 /** Word order of significance of a row in tree order: key, v0..v3, salt (`sortRecords`). */
 const SORT_WORDS = [3, 2, 1, 0, 5, 4, 7, 6, 9, 8, 11, 10, 19, 18, 17, 16, 15, 14, 13, 12];
 
-/** `rows` in the order the tree commits them (`sortRecords`: key, values, salt). */
+/** `rows` in the order the tree commits them (`sortRecords`: key, values, salt), a copy. */
 export function sortRows(rows: Uint8Array): Uint8Array {
+  return sortRowsInPlace(rows.slice());
+}
+
+/**
+ * Puts `rows` in the order the tree commits them (`sortRecords`: key, values, salt) in place,
+ * following the permutation's cycles (a second copy of 10^6 rows would be 96 MB more); returns
+ * `rows`.
+ */
+export function sortRowsInPlace(rows: Uint8Array): Uint8Array {
   const n = rowCount(rows);
   const w = wordsOf(rows);
   const idx = new Uint32Array(n);
@@ -272,32 +321,99 @@ export function sortRows(rows: Uint8Array): Uint8Array {
     }
     return 0;
   });
-  const out = new Uint8Array(rows.length);
-  for (let k = 0; k < n; k++) {
-    out.set(rows.subarray(idx[k]! * ROW_BYTES, (idx[k]! + 1) * ROW_BYTES), k * ROW_BYTES);
+  // position k takes row idx[k]; along a cycle each source is read before it is overwritten,
+  // except the cycle's first row, which waits in `tmp`
+  const tmp = new Uint8Array(ROW_BYTES);
+  const done = new Uint8Array(n);
+  for (let start = 0; start < n; start++) {
+    if (done[start]) continue;
+    done[start] = 1;
+    if (idx[start] === start) continue;
+    tmp.set(rows.subarray(start * ROW_BYTES, (start + 1) * ROW_BYTES));
+    let k = start;
+    for (;;) {
+      const src = idx[k]!;
+      if (src === start) {
+        rows.set(tmp, k * ROW_BYTES);
+        break;
+      }
+      rows.copyWithin(k * ROW_BYTES, src * ROW_BYTES, (src + 1) * ROW_BYTES);
+      done[src] = 1;
+      k = src;
+    }
   }
-  return out;
+  return rows;
 }
 
-async function apply(req: ApplyRequest, id: number): Promise<IngestResponse> {
-  const merged = applyBatches(req);
-  // the request's buffers are no longer needed (shared with the HTTP thread, which drops them)
-  req.base = new Uint8Array(0);
-  req.batches = [];
-  const n = rowCount(merged.rows);
-  if (n + 2 > 2 ** req.depth) {
-    return { id, ok: true, kind: "tooMany", records: n };
+/**
+ * Versions of more than this many records are hashed from their sorted rows a window at a time
+ * (`levelsFromRows`) instead of by `buildTree` over one object and bigints per record: the same
+ * root and levels, without the ~0.7 GB the objects, the tree's every level and its copies of the
+ * records took at 10^6 records. Their trees are not kept for reuse anyway.
+ */
+export const STREAM_MIN_RECORDS = REUSE_MAX_RECORDS + 1;
+
+/** The padding nodes of every level, per depth and MIN/MAX field (an empty tree's). */
+const padsOf = new Map<string, Uint8Array>();
+
+async function pads(depth: number, minMaxField: number): Promise<Uint8Array> {
+  const k = `${depth}:${minMaxField}`;
+  let p = padsOf.get(k);
+  if (!p) {
+    const empty = await buildTree([], [], depth, { minMaxField });
+    padsOf.set(k, (p = levelsToStore(treeNodeBytes(empty)!).pads));
   }
-  let rows = sortRows(merged.rows);
-  merged.rows = new Uint8Array(0);
-  const previous = kept && kept.root === req.baseRoot ? kept.tree : undefined;
-  kept = undefined; // let the old tree go before the new one is built
+  return p;
+}
+
+const KEY_WORD_MAX = 0xffffffff;
+
+/**
+ * The tree of a version's `rows` (tree order, as `sortRows` gives them): its root, the levels
+ * the store keeps, and the tree itself when it is small enough to keep for the next build
+ * (`previous`, when at hand, has its unchanged subtrees copied). At or above `streamFrom`
+ * records (default {@link STREAM_MIN_RECORDS}) the levels are hashed from the rows a window at a
+ * time, as the store's migration does; below, `buildTree` builds a tree that can be kept.
+ */
+export async function versionTree(
+  rows: Uint8Array,
+  depth: number,
+  minMaxField: number,
+  previous?: MerkleSumTree,
+  streamFrom = STREAM_MIN_RECORDS,
+): Promise<{ root: string; tree: TreeLevels; keep?: MerkleSumTree }> {
+  const n = rowCount(rows);
+  if (n + 2 > 2 ** depth) {
+    throw new RangeError(`a depth-${depth} tree holds at most ${2 ** depth - 2} records, got ${n}`);
+  }
+  if (n >= streamFrom) {
+    // buildTree's record checks, on the bytes: values are u64 by their width, salts are drawn
+    // below the field; a key must not be a sentinel (0 or 2^128 − 1)
+    const w = wordsOf(rows);
+    for (let i = 0; i < n; i++) {
+      const o = i * ROW_WORDS;
+      const or = w[o]! | w[o + 1]! | w[o + 2]! | w[o + 3]!;
+      const and = w[o]! & w[o + 1]! & w[o + 2]! & w[o + 3]!;
+      if (or === 0 || and >>> 0 === KEY_WORD_MAX) {
+        throw new RangeError(`record ${i}: key must be in [1, 2^128 - 2]`);
+      }
+    }
+    const threads = Math.min(availableParallelism(), 4);
+    const tree = await levelsFromRows(
+      { depth, recordCount: n },
+      minMaxField,
+      await pads(depth, minMaxField),
+      async (a, b) => rows.subarray(a * ROW_BYTES, b * ROW_BYTES),
+      TREE_LEVELS_FROM,
+      undefined,
+      threads,
+    );
+    return { root: nodeTupleAt(tree.levels.at(-1)!, 0)[0]!.toString(), tree };
+  }
   // The tree builder takes records and salts (already sorted: leaf i is row i − 1). Equal value
-  // tuples share one array, and the rows are let go while the tree is built (only their
-  // identities are kept): at 10^6 records that is ~250 MB less at the peak.
+  // tuples share one array.
   const records: TreeRecord[] = new Array(n);
   const salts: bigint[] = new Array(n);
-  const ids = new Uint8Array(n * 16);
   const tuples = new Map<string, bigint[]>();
   for (let i = 0; i < n; i++) {
     const r = readRow(rows, i);
@@ -309,22 +425,34 @@ async function apply(req: ApplyRequest, id: number): Promise<IngestResponse> {
     }
     records[i] = { key: r.key, values };
     salts[i] = r.salt;
-    ids.set(rows.subarray(i * ROW_BYTES + 80, (i + 1) * ROW_BYTES), i * 16);
   }
   tuples.clear();
-  rows = new Uint8Array(0);
-  const tree = await buildTree(records, salts, req.depth, {
-    minMaxField: req.minMaxField,
+  const tree = await buildTree(records, salts, depth, {
+    minMaxField,
     ...(previous ? { previous } : {}),
   });
   const root = tree.root.toString();
   const levels = levelsToStore(treeNodeBytes(tree)!);
-  if (n <= REUSE_MAX_RECORDS) kept = { root, tree };
-  rows = new Uint8Array(n * ROW_BYTES);
-  for (let i = 0; i < n; i++) {
-    writeRow(rows, i, records[i]!, salts[i]!);
-    rows.set(ids.subarray(i * 16, (i + 1) * 16), i * ROW_BYTES + 80);
+  return { root, tree: levels, ...(n <= REUSE_MAX_RECORDS ? { keep: tree } : {}) };
+}
+
+async function apply(req: ApplyRequest, id: number): Promise<IngestResponse> {
+  const merged = applyBatches(req);
+  // the request's buffers are no longer needed (shared with the HTTP thread, which drops them)
+  req.base = new Uint8Array(0);
+  req.batches = [];
+  const n = rowCount(merged.rows);
+  if (n + 2 > 2 ** req.depth) {
+    return { id, ok: true, kind: "tooMany", records: n };
   }
+  // sorted in place: the merged rows are the version's (their buffer is the worker's own)
+  const rows = sortRowsInPlace(merged.rows);
+  const previous = kept && kept.root === req.baseRoot ? kept.tree : undefined;
+  kept = undefined; // let the old tree go before the new one is built
+  const built = await versionTree(rows, req.depth, req.minMaxField, previous);
+  if (built.keep) kept = { root: built.root, tree: built.keep };
+  const levels = built.tree;
+  const root = built.root;
   return {
     id,
     ok: true,
@@ -372,8 +500,9 @@ parentPort?.on("message", async (msg: IngestRequest | { kind: "close" }) => {
     // hand a version's rows over without a copy (their buffer is the worker's own)
     const out =
       reply.ok && reply.kind === "applied"
-        ? [reply.rows.buffer, ...reply.tree.levels.map((l) => l.buffer)].map(
-            (b) => b as ArrayBuffer,
+        ? [reply.rows.buffer, ...reply.tree.levels.map((l) => l.buffer)].filter(
+            // rows compacted in place stay in the caller's shared buffer (shared, not moved)
+            (b): b is ArrayBuffer => b instanceof ArrayBuffer,
           )
         : [];
     parentPort!.postMessage(reply, out);

@@ -6,7 +6,7 @@
  */
 import { fork, type ChildProcess } from "node:child_process";
 import { EventEmitter } from "node:events";
-import { Worker } from "node:worker_threads";
+import { Worker, type ResourceLimits } from "node:worker_threads";
 import { loadNativeProver, nativeProverUnavailableReason } from "../../circuits/native/groth16.js";
 import type {
   AuditRequest,
@@ -134,6 +134,8 @@ export class WorkerPool<Req extends Message, Res extends Reply> {
     private readonly script: string,
     private readonly data: Record<string, unknown> = {},
     private readonly kind: WorkerKind = "thread",
+    /** V8 heap limits of each worker thread (a smaller old generation is collected sooner). */
+    private readonly limits?: ResourceLimits,
   ) {}
 
   /** Number of tasks waiting for a worker. */
@@ -170,6 +172,7 @@ export class WorkerPool<Req extends Message, Res extends Reply> {
             // `mod` keeps the `web-worker` package (loaded by ffjavascript inside the thread,
             // where it takes workerData as its own) from failing: it evaluates this empty script.
             workerData: { mod: "data:text/javascript,", script: this.script, ...this.data },
+            ...(this.limits ? { resourceLimits: this.limits } : {}),
           });
     w.on("message", (msg: Res | { ready: true }) => {
       if ("ready" in msg) {
@@ -180,7 +183,11 @@ export class WorkerPool<Req extends Message, Res extends Reply> {
       const task = this.running.get(w);
       clearTimeout(task?.timer);
       this.running.delete(w);
-      this.idle.push(w);
+      if (this.retires(msg)) {
+        // stopped before it can take another task; the next task starts a fresh one
+        this.forget(w);
+        void w.terminate();
+      } else this.idle.push(w);
       if (task) {
         if (msg.ok) task.resolve(msg);
         else task.reject(new Error(msg.error));
@@ -197,6 +204,14 @@ export class WorkerPool<Req extends Message, Res extends Reply> {
     });
     this.all.push(w);
     return w;
+  }
+
+  /**
+   * Whether the worker that sent `reply` is to be stopped instead of taking another task (a
+   * stopped thread gives back its whole heap and buffers at once). None by default.
+   */
+  protected retires(_reply: Res): boolean {
+    return false;
   }
 
   private forget(w: PoolWorker): void {

@@ -299,7 +299,8 @@ const WINDOW_LEAVES = 2 ** 16;
  * through `rows`) and `pads` (the padding node of every level, concatenated), hashed as the
  * tree build hashes them: memory stays bounded by a window and the stored levels (~n/8 nodes),
  * where a build from every record holds all of them as numbers (~1 GB at 10^6 records).
- * `windowLeaves` (rounded up to whole blocks of 2^from leaves) is the leaves hashed at a time.
+ * `windowLeaves` (rounded up to whole blocks of 2^from leaves) is the leaves hashed at a time;
+ * `threads` the engine's threads per hashing call (the tree build's choice; 1: this thread).
  */
 export async function levelsFromRows(
   shape: { depth: number; recordCount: number },
@@ -308,6 +309,7 @@ export async function levelsFromRows(
   rows: (from: number, to: number) => Promise<Uint8Array>,
   from = TREE_LEVELS_FROM,
   windowLeaves = WINDOW_LEAVES,
+  threads = 1,
 ): Promise<TreeLevels> {
   const { depth, recordCount: n } = shape;
   const f = Math.min(from, depth);
@@ -331,13 +333,13 @@ export async function levelsFromRows(
     const real = Math.min(used - s, width);
     const offset = s - r0;
     const mini = new Uint8Array((k + 1) * NODE_BYTES);
-    await engine.hashLeaves(packed, k, minMaxField, mini, null, 1);
+    await engine.hashLeaves(packed, k, minMaxField, mini, null, threads);
     let below = mini.subarray(offset * NODE_BYTES, (offset + real) * NODE_BYTES);
     let count = real;
     for (let l = 1; l <= f; l++) {
       const size = Math.ceil(count / 2);
       const cur = new Uint8Array(size * NODE_BYTES);
-      await engine.hashNodes(below, count, pad(l - 1), cur, size, null, 1);
+      await engine.hashNodes(below, count, pad(l - 1), cur, size, null, threads);
       below = cur;
       count = size;
     }
@@ -348,7 +350,7 @@ export async function levelsFromRows(
   for (let l = f + 1; l <= depth; l++) {
     const size = Math.ceil(count / 2);
     const cur = new Uint8Array(size * NODE_BYTES);
-    await engine.hashNodes(levels.at(-1)!, count, pad(l - 1), cur, size, null, 1);
+    await engine.hashNodes(levels.at(-1)!, count, pad(l - 1), cur, size, null, threads);
     levels.push(cur);
     count = size;
   }

@@ -159,6 +159,11 @@ export interface UploadToCommit {
   batchHash: string;
   /** The session the upload came through, marked committed in the version's batch. */
   session?: UploadSession;
+  /**
+   * The batches' rows are consecutive views of one shared buffer that nothing else reads: the
+   * worker may compact the new version into it (`ApplyRequest.inPlace`).
+   */
+  rowsReusable?: boolean;
 }
 
 /**
@@ -206,18 +211,33 @@ export async function commitUpload(
     }
     ingestHasRoom(ctx);
     const salts = ctx.salt === defaultSalt ? undefined : Array.from({ length: incoming }, ctx.salt);
+    // shared with the worker, not copied (a 10^6-record base is 96 MB): the base's rows, then
+    // the upload's, in one buffer that the worker compacts the new version into
+    let whole: Uint8Array = new Uint8Array(0);
+    const baseRows = base
+      ? await ctx.store.versionRows(base, 0, base.recordCount, (bytes) => {
+          whole = sharedBytes(bytes + incoming * ROW_BYTES);
+          return whole.subarray(0, bytes);
+        })
+      : new Uint8Array(0);
+    let at = baseRows.length;
+    const batches = base
+      ? u.batches.map((b) => {
+          const rows = whole.subarray(at, (at += b.rows.length));
+          rows.set(b.rows);
+          return { ...b, rows };
+        })
+      : u.batches;
     const built = await withinBudget(
       "building the version",
       ctx.ingest.apply({
-        // shared with the worker, not copied (a 10^6-record base is 96 MB)
-        base: base
-          ? await ctx.store.versionRows(base, 0, base.recordCount, sharedBytes)
-          : new Uint8Array(0),
+        base: baseRows,
         baseRoot: base?.root ?? "",
-        batches: u.batches,
+        batches,
         ...(salts ? { salts } : {}),
         depth,
         minMaxField: m,
+        inPlace: base !== undefined || u.rowsReusable === true,
       }),
     );
     if ("tooMany" in built) {

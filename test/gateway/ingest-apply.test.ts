@@ -7,8 +7,14 @@
  * and equal keys.
  */
 import { expect } from "chai";
-import { randomSalt, sortRecords } from "../../circuits/lib/tree.js";
-import { applyBatches, sortRows } from "../../gateway/prover/ingest-worker.js";
+import { buildTree, randomSalt, sortRecords } from "../../circuits/lib/tree.js";
+import { IngestPool } from "../../gateway/prover/ingest-pool.js";
+import {
+  applyBatches,
+  sortRows,
+  sortRowsInPlace,
+  versionTree,
+} from "../../gateway/prover/ingest-worker.js";
 import {
   ROW_BYTES,
   readRow,
@@ -129,6 +135,33 @@ describe("Ingest worker: applyBatches and sortRows", function () {
       );
       expect(hexRows(got.rows)).to.deep.equal(hexRows(wantRows));
 
+      // in place: the base's and the batches' rows consecutive in one buffer (the gateway's
+      // shared buffer), the version compacted into its start
+      const baseRows = rowsOf(baseRecs, baseSalts);
+      const whole = new Uint8Array(
+        new SharedArrayBuffer(baseRows.length + packed.reduce((n, b) => n + b.rows.length, 0)),
+      );
+      whole.set(baseRows);
+      let at = baseRows.length;
+      const inWhole = packed.map((b) => {
+        const rows = whole.subarray(at, (at += b.rows.length));
+        rows.set(b.rows);
+        return { ...b, rows };
+      });
+      const inPlace = applyBatches({
+        base: whole.subarray(0, baseRows.length),
+        baseRoot: "",
+        batches: inWhole,
+        salts,
+        depth: 12,
+        minMaxField: 3,
+        inPlace: true,
+      });
+      expect(inPlace.changes).to.deep.equal(changes);
+      expect(inPlace.rows.buffer).to.equal(whole.buffer);
+      expect(inPlace.rows.byteOffset).to.equal(0);
+      expect(hexRows(inPlace.rows)).to.deep.equal(hexRows(wantRows));
+
       // tree order: the order sortRecords gives the same records and salts
       const sorted = sortRows(got.rows);
       const ref = sortRecords(
@@ -140,6 +173,102 @@ describe("Ingest worker: applyBatches and sortRows", function () {
         return [x.key, ...x.values, x.salt];
       });
       expect(order).to.deep.equal(ref.records.map((x, i) => [x.key, ...x.values, ref.salts[i]]));
+      // in place (the worker's way): the same order in the same buffer
+      const same = got.rows.slice();
+      expect(sortRowsInPlace(same)).to.equal(same);
+      expect(hexRows(same)).to.deep.equal(hexRows(sorted));
     });
   }
+});
+
+describe("Ingest worker: versionTree", function () {
+  const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
+
+  for (const [seed, n] of [
+    [7, 300],
+    [8, 17],
+    [9, 1],
+  ] as const) {
+    it(`hashes the same root and stored levels from rows as buildTree over the records (${n} records)`, async function () {
+      const r = rng(seed);
+      // equal keys and equal value tuples, in no order
+      const recs: Rec[] = Array.from({ length: n }, () => ({
+        key: BigInt(1 + r(50)) * 2n ** 80n + BigInt(r(3)),
+        values: [1n, BigInt(r(2)), 0n, BigInt(r(6))],
+      }));
+      const salts = recs.map(() => randomSalt());
+      const rows = sortRows(rowsOf(recs, salts));
+      const objects = await versionTree(rows, 10, 3, undefined, Infinity);
+      const streamed = await versionTree(rows, 10, 3, undefined, 0);
+      // the commitment of the records as buildTree makes it from the unsorted objects
+      const direct = await buildTree(recs, salts, 10, { minMaxField: 3 });
+      expect(objects.root).to.equal(direct.root.toString());
+      expect(streamed.root).to.equal(objects.root);
+      expect(streamed.keep).to.equal(undefined);
+      expect(objects.keep?.root).to.equal(direct.root);
+      expect(streamed.tree.from).to.equal(objects.tree.from);
+      expect(hex(streamed.tree.pads)).to.equal(hex(objects.tree.pads));
+      expect(streamed.tree.levels.map(hex)).to.deep.equal(objects.tree.levels.map(hex));
+    });
+  }
+
+  it("refuses a sentinel key on the streamed path as buildTree does", async function () {
+    for (const key of [0n, 2n ** 128n - 1n]) {
+      const rows = rowsOf([{ key, values: [1n, 0n, 0n, 0n] }], [1n]);
+      let err: unknown;
+      await versionTree(rows, 6, 3, undefined, 0).catch((e: unknown) => (err = e));
+      expect(err).to.be.instanceOf(RangeError);
+      expect((err as Error).message).to.match(/key must be in \[1, 2\^128 - 2\]/);
+    }
+  });
+});
+
+describe("IngestPool", function () {
+  this.timeout(120_000);
+
+  /** Builds four versions, each adding records to the last: 5, +1, +10, +1. */
+  async function appends(pool: IngestPool): Promise<boolean[]> {
+    const r = rng(11);
+    const batch = (k: number): PackedBatch => {
+      const recs: Rec[] = Array.from({ length: k }, () => ({
+        key: BigInt(1 + r(1000)),
+        values: [1n, BigInt(r(2)), 0n, BigInt(r(9))],
+      }));
+      return {
+        rows: rowsOf(
+          recs,
+          recs.map(() => 0n),
+        ),
+        keep: new Uint8Array(k),
+        removed: [],
+      };
+    };
+    const reused: boolean[] = [];
+    let base: Uint8Array = new Uint8Array(0);
+    let baseRoot = "";
+    for (const k of [5, 1, 10, 1]) {
+      const v = await pool.apply({ base, baseRoot, batches: [batch(k)], depth: 8, minMaxField: 3 });
+      if ("tooMany" in v) throw new Error("too many");
+      reused.push(v.reusedPrevious);
+      base = v.rows;
+      baseRoot = v.root.toString();
+    }
+    return reused;
+  }
+
+  it("stops a worker that built a version above its bound, so the next build starts afresh (no kept tree)", async function () {
+    const pool = new IngestPool(1, 60_000, 10);
+    try {
+      // the 16-record version retires its worker: the append after it has no tree to reuse
+      expect(await appends(pool)).to.deep.equal([false, true, true, false]);
+    } finally {
+      await pool.close();
+    }
+    const kept = new IngestPool(1, 60_000);
+    try {
+      expect(await appends(kept)).to.deep.equal([false, true, true, true]);
+    } finally {
+      await kept.close();
+    }
+  });
 });

@@ -6,7 +6,7 @@
 import { spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
-import { mkdir, open, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { link, mkdir, open, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import path from "node:path";
 import {
@@ -490,43 +490,80 @@ export async function exportVerifier(entry: CircuitEntry, log: Log, force = fals
  * Runs `fn` holding an exclusive lock file (its content: the holder's pid), so that two builds
  * (a test run and the demo, say) never write the same outputs at once. A lock whose holder is
  * gone is taken over.
+ *
+ * Hand-written rather than proper-lockfile: that library judges a lock stale by its mtime, kept
+ * fresh by a timer, and a build holds its lock for minutes while snarkjs can keep the event loop
+ * busy; here a holder is alive exactly while its process is, which the same machine can ask.
+ *
+ * The lock appears with its pid already in it (written to a private file, then hard-linked into
+ * place, which fails if the lock exists), so a waiter never reads a lock that is still empty
+ * and takes it for a dead holder's. A dead holder's lock is renamed aside before it is removed
+ * and removed only if it is still the one read, so two waiters cannot both take it over.
  */
 export async function withLock<T>(lockFile: string, log: Log, fn: () => Promise<T>): Promise<T> {
   let waitingSince = 0;
-  for (;;) {
-    try {
-      const fh = await open(lockFile, "wx");
-      await fh.writeFile(String(process.pid));
-      await fh.close();
-      break;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
-      const pid = Number((await readFile(lockFile, "utf8").catch(() => "")).trim());
-      let alive = false;
-      if (pid > 0) {
-        try {
-          process.kill(pid, 0);
-          alive = true;
-        } catch {
-          alive = false;
-        }
+  let waits = 0;
+  const mine = `${lockFile}.${process.pid}-${randomBytes(6).toString("hex")}`;
+  await writeFile(mine, String(process.pid));
+  try {
+    for (;;) {
+      try {
+        await link(mine, lockFile);
+        break;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
       }
-      if (!alive) {
-        await rm(lockFile, { force: true });
+      const content = await readFile(lockFile, "utf8").catch(() => null);
+      if (content === null) continue; // released between the two calls
+      const pid = /^\d+$/.test(content.trim()) ? Number(content.trim()) : 0;
+      if (!processAlive(pid)) {
+        await takeOverDeadLock(lockFile, content);
         continue;
       }
       if (waitingSince === 0 || Date.now() - waitingSince > 30_000) {
         log(`waiting for another build (pid ${pid}) holding ${path.relative(ROOT, lockFile)}`);
         waitingSince = Date.now();
       }
-      await new Promise((r) => setTimeout(r, 1000));
+      // short waits first (a holder in the same run is often done quickly), then once a second
+      await new Promise((r) => setTimeout(r, Math.min(1000, 25 * 2 ** waits++)));
     }
+  } finally {
+    await rm(mine, { force: true });
   }
   try {
     return await fn();
   } finally {
     await rm(lockFile, { force: true });
   }
+}
+
+function processAlive(pid: number): boolean {
+  if (!(pid > 0)) return false; // an empty or garbled lock: no holder can be waited for
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM"; // alive, another user's
+  }
+}
+
+/** Removes a dead holder's lock, unless another waiter took it over (and holds it) meanwhile. */
+async function takeOverDeadLock(lockFile: string, deadContent: string): Promise<void> {
+  const aside = `${lockFile}.stale-${process.pid}-${randomBytes(6).toString("hex")}`;
+  try {
+    await rename(lockFile, aside);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return; // someone else moved it
+    throw e;
+  }
+  const moved = await readFile(aside, "utf8").catch(() => null);
+  if (moved !== null && moved !== deadContent) {
+    // a live holder's fresh lock was moved: put it back. If a third build linked its own lock
+    // in the moment between, both would hold it: that takes a crashed holder and three builds
+    // racing for its lock within microseconds, which is accepted here.
+    await link(aside, lockFile).catch(() => undefined);
+  }
+  await rm(aside, { force: true });
 }
 
 /** Builds one instance end to end. */

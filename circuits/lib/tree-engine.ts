@@ -30,7 +30,10 @@ export const NODE_BYTES = 120;
 export interface TreeEngine {
   /** "native" (C addon) or "js" (circomlibjs WASM Poseidon). */
   readonly name: "native" | "js";
-  /** Writes leaves `indices` (all of 0..n when null) of `n` packed records into `out`. */
+  /**
+   * Writes leaves `indices` (all of 0..n when null) of `n` packed records into `out`; with
+   * `order`, the records in tree order are packed rows order[0], order[1], … (else as packed).
+   */
   hashLeaves(
     records: Uint8Array,
     n: number,
@@ -38,6 +41,7 @@ export interface TreeEngine {
     out: Uint8Array,
     indices: Int32Array | null,
     threads: number,
+    order?: Uint32Array | null,
   ): Promise<void>;
   /** Writes nodes `indices` (all of 0..size − 1 when null) of the level above `below`. */
   hashNodes(
@@ -49,6 +53,56 @@ export interface TreeEngine {
     indices: Int32Array | null,
     threads: number,
   ): Promise<void>;
+  /**
+   * Writes every leaf and node of the tree over `n` records (in `order` as in hashLeaves):
+   * level l (0 = leaves) has {@link levelSizes}(n, depth)[l] nodes, stored one level after
+   * the other from byte 0 of `nodes`; pads[l · NODE_BYTES ..] is the padding node of level l.
+   */
+  hashTree(
+    records: Uint8Array,
+    n: number,
+    minMaxField: number,
+    order: Uint32Array | null,
+    nodes: Uint8Array,
+    depth: number,
+    pads: Uint8Array,
+    threads: number,
+  ): Promise<void>;
+}
+
+/** Nodes of each level 0..depth of a tree over n records: ceil((n + 1) / 2^l). */
+export function levelSizes(n: number, depth: number): number[] {
+  return Array.from({ length: depth + 1 }, (_, l) => Math.ceil((n + 1) / 2 ** l));
+}
+
+/**
+ * hashTree as hashLeaves, then hashNodes level by level (the JavaScript engine's; the native
+ * engine hashes the whole tree in one call).
+ */
+async function hashTreeByLevels(
+  engine: Omit<TreeEngine, "hashTree">,
+  ...[records, n, m, order, nodes, depth, pads, threads]: Parameters<TreeEngine["hashTree"]>
+): Promise<void> {
+  const sizes = levelSizes(n, depth);
+  const levels: Uint8Array[] = [];
+  let off = 0;
+  for (const size of sizes) {
+    levels.push(nodes.subarray(off, off + size * NODE_BYTES));
+    off += size * NODE_BYTES;
+  }
+  await engine.hashLeaves(records, n, m, levels[0]!, null, threads, order);
+  for (let l = 1; l <= depth; l++) {
+    const pad = pads.subarray((l - 1) * NODE_BYTES, l * NODE_BYTES);
+    await engine.hashNodes(
+      levels[l - 1]!,
+      sizes[l - 1]!,
+      pad,
+      levels[l]!,
+      sizes[l]!,
+      null,
+      threads,
+    );
+  }
 }
 
 type Poseidon = ((inputs: unknown[] | Uint8Array) => Uint8Array) & {
@@ -101,6 +155,7 @@ export function loadNativeEngine(): TreeEngine | null {
         name: "native",
         hashLeaves: (...a) => addon.hashLeaves(...a),
         hashNodes: (...a) => addon.hashNodes(...a),
+        hashTree: (...a) => addon.hashTree(...a),
       };
     } catch (err) {
       nativeError = `${ADDON} does not load: ${(err as Error).message}`;
@@ -263,8 +318,12 @@ async function hashInSegments(
 /** The JavaScript engine: circomlibjs' WASM Poseidon, on `threads` worker threads. */
 export const jsEngine: TreeEngine = {
   name: "js",
-  async hashLeaves(records, n, m, out, indices, threads) {
+  hashTree(...a) {
+    return hashTreeByLevels(jsEngine, ...a);
+  },
+  async hashLeaves(records, n, m, out, indices, threads, order) {
     const P = await getPoseidon();
+    const row = (k: number): number => (order ? order[k]! : k) * RECORD_BYTES;
     const rv = new DataView(records.buffer, records.byteOffset, records.byteLength);
     const ov = new DataView(out.buffer, out.byteOffset, out.byteLength);
     const count = indices ? indices.length : n + 1;
@@ -275,7 +334,7 @@ export const jsEngine: TreeEngine = {
       if (i === 0) {
         ov.setBigUint64(o + 104, U64, true);
       } else {
-        const r = (i - 1) * RECORD_BYTES;
+        const r = row(i - 1);
         iv.setBigUint64(0, rv.getBigUint64(r, true), true);
         iv.setBigUint64(8, rv.getBigUint64(r + 8, true), true);
         for (let f = 0; f < 4; f++) {
@@ -291,8 +350,8 @@ export const jsEngine: TreeEngine = {
         ov.setBigUint64(o + 112, mm, true);
       }
       if (i < n) {
-        iv.setBigUint64(32, rv.getBigUint64(i * RECORD_BYTES, true), true);
-        iv.setBigUint64(40, rv.getBigUint64(i * RECORD_BYTES + 8, true), true);
+        iv.setBigUint64(32, rv.getBigUint64(row(i), true), true);
+        iv.setBigUint64(40, rv.getBigUint64(row(i) + 8, true), true);
       } else {
         iv.setBigUint64(32, U64, true);
         iv.setBigUint64(40, U64, true);

@@ -69,3 +69,18 @@ export async function refusal(p: Promise<unknown>): Promise<string | null> {
     return `${m[1]}:${m[2]}`;
   }
 }
+
+/** Deterministic pseudo-random generator (xorshift64*): `bits` random bits per call. */
+export function rng(seed: bigint): (bits: number) => bigint {
+  let s = seed | 1n;
+  return (bits) => {
+    let out = 0n;
+    for (let got = 0; got < bits; got += 32) {
+      s ^= s >> 12n;
+      s ^= (s << 25n) & ((1n << 64n) - 1n);
+      s ^= s >> 27n;
+      out = (out << 32n) | (((s * 0x2545f4914f6cdd1dn) >> 32n) & 0xffffffffn);
+    }
+    return out & ((1n << BigInt(bits)) - 1n);
+  };
+}

@@ -12,24 +12,12 @@ import {
   VALUE_MAX,
   buildTree,
   lastBuildStats,
+  sortRecords,
+  treeNodeBytes,
   type MerkleSumTree,
   type TreeRecord,
 } from "../../circuits/lib/tree.js";
-
-/** Deterministic pseudo-random generator (xorshift64*), so failures are reproducible. */
-function rng(seed: bigint): (bits: number) => bigint {
-  let s = seed | 1n;
-  return (bits) => {
-    let out = 0n;
-    for (let got = 0; got < bits; got += 32) {
-      s ^= s >> 12n;
-      s ^= (s << 25n) & ((1n << 64n) - 1n);
-      s ^= s >> 27n;
-      out = (out << 32n) | (((s * 0x2545f4914f6cdd1dn) >> 32n) & 0xffffffffn);
-    }
-    return out & ((1n << BigInt(bits)) - 1n);
-  };
-}
+import { rng } from "./helpers.js";
 
 interface DataSet {
   records: TreeRecord[];
@@ -168,6 +156,34 @@ describe("buildTree engines", function () {
       }
     });
   }
+
+  it("hashes a tree of many tiles in one native call as level by level (threads taking tiles as they go)", async function () {
+    // 3,000 records: 12 tiles of 256 leaves, then 5 levels above them (tree order = as packed)
+    const native = loadNativeEngine()!;
+    const data = dataSet(3000, 5n, 1n << 40n);
+    const tree = await buildTree(data.records, data.salts, 13, { workers: 3 });
+    const { levels, pads } = treeNodeBytes(tree)!;
+    const sorted = sortRecords(data.records, data.salts);
+    const packed = new Uint8Array(3000 * 80);
+    const v = new DataView(packed.buffer);
+    sorted.records.forEach((r, i) => {
+      v.setBigUint64(80 * i, r.key, true);
+      v.setBigUint64(80 * i + 8, r.key >> 64n, true);
+      r.values.forEach((x, f) => v.setBigUint64(80 * i + 16 + 8 * f, x, true));
+      for (let q = 0; q < 4; q++)
+        v.setBigUint64(80 * i + 48 + 8 * q, sorted.salts[i]! >> BigInt(64 * q), true);
+    });
+    let below = new Uint8Array(3001 * 120);
+    await native.hashLeaves(packed, 3000, 3, below, null, 1);
+    expect(Buffer.from(levels[0]!).equals(Buffer.from(below))).to.equal(true);
+    for (let l = 1; l <= 13; l++) {
+      const size = Math.ceil(3001 / 2 ** l);
+      const cur = new Uint8Array(size * 120);
+      await native.hashNodes(below, below.length / 120, pads[l - 1]!, cur, size, null, 1);
+      expect(Buffer.from(levels[l]!).equals(Buffer.from(cur)), `level ${l}`).to.equal(true);
+      below = cur;
+    }
+  });
 
   it("loads the native engine built by npm run build", function () {
     expect(loadNativeEngine()?.name).to.equal("native");

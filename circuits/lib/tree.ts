@@ -310,6 +310,11 @@ export interface BuildStats {
   hashed: { leaves: number; nodes: number };
   /** Leaves and internal nodes copied from `previous`. */
   reused: { leaves: number; nodes: number };
+  /**
+   * Wall time of the build's phases, ms: checking, packing and sorting the records (this
+   * thread), then hashing and copying nodes (the engine's threads).
+   */
+  ms: { prepare: number; hash: number };
 }
 let lastStats: BuildStats | undefined;
 /** Statistics of the most recent {@link buildTree} in this thread (for benchmarks and tests). */
@@ -431,6 +436,7 @@ export async function buildTree(
   depth: number,
   options: BuildOptions = {},
 ): Promise<MerkleSumTree> {
+  const started = performance.now();
   const m = options.minMaxField ?? DEFAULT_MINMAX_FIELD;
   if (!Number.isInteger(m) || m < 0 || m >= FIELD_COUNT) {
     throw new RangeError(`minMaxField must be 0..${FIELD_COUNT - 1}`);
@@ -462,6 +468,7 @@ export async function buildTree(
     engine: engine.name,
     hashed: { leaves: 0, nodes: 0 },
     reused: { leaves: 0, nodes: 0 },
+    ms: { prepare: performance.now() - started, hash: 0 },
   };
 
   const prevTree = options.previous ? states.get(options.previous) : undefined;
@@ -549,6 +556,7 @@ export async function buildTree(
       }
     }
   }
+  stats.ms.hash = performance.now() - started - stats.ms.prepare;
   lastStats = stats;
   return makeTree({
     depth,

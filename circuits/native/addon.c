@@ -8,6 +8,9 @@
  * so a 10^6-record tree took ~25 min in JavaScript; this code is ~5x faster per core (same
  * run, same load) and runs on every core without worker threads.
  *
+ * Calls: hashLeaves / hashNodes hash chosen leaves or nodes of one level (appends, which reuse
+ * the rest); hashTree hashes a whole fresh tree in one call, tile by tile (see TILE_LEVELS).
+ *
  * Buffers (all little-endian, see circuits/lib/tree-engine.ts):
  *   record (80 B): key lo, key hi, v0, v1, v2, v3 (u64 each), salt (4 x u64)
  *   node  (120 B): hash (4 x u64, standard form), count (u64), sum0..sum3 (lo, hi u64 each),

@@ -67,6 +67,8 @@ export interface TreeChildResult {
   buildMs: number;
   /** Poseidon hashes buildTree computes (leaves: 7 inputs; nodes: 16 inputs). */
   hashes: { leaf: number; node: number; total: number };
+  /** buildTree's phases (BuildStats.ms): check, pack and sort; then hashing, ms. */
+  buildPhasesMs?: { prepare: number; hash: number };
   /** total hashes / (buildMs − sortMs) · 1000. */
   hashesPerSecond: number;
   /**
@@ -112,6 +114,7 @@ const buildMs = performance.now() - t;
 const cpu1 = process.cpuUsage(cpu0);
 const buildCpuMs = (cpu1.user + cpu1.system) / 1000;
 const usedEngine = lastBuildStats()!.engine;
+const phases = lastBuildStats()!.ms;
 say(`built in ${(buildMs / 1000).toFixed(1)} s with the ${usedEngine} engine`);
 
 const appends: TreeAppendRun[] = [];
@@ -150,6 +153,7 @@ const result: TreeChildResult = {
   saltMs: round(saltMs, 1),
   sortMs: round(sortMs, 1),
   buildMs: round(buildMs, 1),
+  buildPhasesMs: { prepare: round(phases.prepare, 1), hash: round(phases.hash, 1) },
   hashes: { ...h, total },
   hashesPerSecond: Math.round((total / Math.max(buildMs - sortMs, 1e-3)) * 1000),
   buildCpuMs: round(buildCpuMs, 1),

@@ -100,6 +100,9 @@ describe("scripts/bench.ts", function () {
       expect(r.hashes.total).to.equal(r.hashes.leaf + r.hashes.node);
       expect(r.hashes).to.deep.include(treeHashCount(1000, 20));
       expect(r.buildMs).to.be.above(0);
+      // buildTree's own phases: preparing, then hashing, within the build measured around it
+      expect(r.buildPhasesMs!.hash).to.be.above(0);
+      expect(r.buildPhasesMs!.prepare + r.buildPhasesMs!.hash).to.be.at.most(r.buildMs + 1);
       expect(r.hashesPerSecond).to.be.above(0);
       expect(r.peakRssMiB).to.be.at.least(r.baselineRssMiB);
     });

@@ -86,7 +86,10 @@ export async function benchTree(opts: TreeBenchOptions, log: Log): Promise<TreeB
           `${(result.buildMs / 1000).toFixed(2)} s, ` +
           `${result.recordsPerSecond.toLocaleString("en-US")} records/s, ` +
           `${result.hashesPerSecond.toLocaleString("en-US")} hashes/s, peak RSS ${result.peakRssMiB} MiB` +
-          (result.buildCpuMs ? `, CPU ${(result.buildCpuMs / 1000).toFixed(2)} s` : ""),
+          (result.buildCpuMs ? `, CPU ${(result.buildCpuMs / 1000).toFixed(2)} s` : "") +
+          (result.buildPhasesMs
+            ? ` (check/pack/sort ${(result.buildPhasesMs.prepare / 1000).toFixed(2)} s, hashing ${(result.buildPhasesMs.hash / 1000).toFixed(2)} s)`
+            : ""),
       );
       for (const a of result.appends ?? []) {
         log(

@@ -1,12 +1,25 @@
 /**
  * The circuit build pipeline: compile (circom2, --inspect, warnings fail) → powers of tau →
  * Groth16 zkey → verification key → Solidity verifier. Every step is cached by a content hash
- * of its inputs, so an unchanged circuit is not rebuilt.
+ * of its inputs, so an unchanged circuit is not rebuilt; compiles are also kept per machine
+ * ({@link circuitCacheDir}), so another checkout of the same sources does not compile again.
  */
 import { spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
-import { link, mkdir, open, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import {
+  copyFile,
+  link,
+  mkdir,
+  open,
+  readFile,
+  readdir,
+  rename,
+  rm,
+  stat,
+  utimes,
+  writeFile,
+} from "node:fs/promises";
 import { homedir } from "node:os";
 import path from "node:path";
 import {
@@ -156,8 +169,10 @@ function circomFlags(entry: CircuitEntry): string[] {
 
 /**
  * Compiles a circuit instance with circom2 (WASI: paths relative to the repository root).
- * Any warning from `--inspect` fails the build. Returns true when it compiled, false when the
- * cached output was up to date.
+ * Any warning from `--inspect` fails the build. The same sources compiled before on this machine
+ * (another checkout's build) are copied from {@link circuitCacheDir} instead, unless `force`.
+ * Returns true when the build folder's output changed (compiled or copied), false when it was
+ * up to date.
  */
 export async function compileCircuit(entry: CircuitEntry, log: Log, force = false) {
   const p = circuitPaths(entry.name);
@@ -174,6 +189,12 @@ export async function compileCircuit(entry: CircuitEntry, log: Log, force = fals
     return false;
   }
   await mkdir(p.dir, { recursive: true });
+  const withSym = flags.includes("--sym");
+  if (!force && (await restoreCompiled(entry.name, key, withSym, log))) {
+    await writeStamps(p, { compile: key });
+    return true;
+  }
+  // not in the machine's cache (or --force): compile, then keep the output there
   const rel = path.relative(ROOT, p.dir);
   const circom2 = path.join(ROOT, "node_modules", ".bin", "circom2");
   const { out, code } = await timed(log, `[${entry.name}] compile`, () =>
@@ -195,13 +216,116 @@ export async function compileCircuit(entry: CircuitEntry, log: Log, force = fals
     await rename(path.join(p.dir, `${base}_js`), path.join(p.dir, `${entry.name}_js`));
     await rename(path.join(p.dir, `${entry.name}_js`, `${base}.wasm`), p.wasm);
   }
-  if (!flags.includes("--sym")) await rm(p.sym, { force: true }); // an earlier compile's
+  if (!withSym) await rm(p.sym, { force: true }); // an earlier compile's
   await writeStamps(p, { compile: key });
   const info = await r1csInfo(p.r1cs);
   log(
     `[${entry.name}] ${info.nConstraints} constraints, ${info.nPubInputs + info.nOutputs} public signals`,
   );
+  await storeCompiled(entry.name, key, withSym, log);
   return true;
+}
+
+/**
+ * Where compiled circuits are kept between checkouts: PARTPROOF_CIRCUIT_CACHE, or
+ * ~/.cache/partproof/circuits (beside the development ptau files); `off` keeps none. circom2's
+ * compile is most of a first build (range_d20: ~55 s of CPU, and its output is a function of
+ * circom's version, the flags and the sources alone), so a second checkout on the same machine
+ * (a fresh clone, CI, a worktree) copies it instead. Hand-written like the relaxed copies' cache
+ * of circuits/lib/testing.ts, which it mirrors.
+ */
+export function circuitCacheDir(): string | undefined {
+  const dir = process.env.PARTPROOF_CIRCUIT_CACHE;
+  if (dir === "off") return undefined;
+  return dir || path.join(homedir(), ".cache", "partproof", "circuits");
+}
+
+/** Entries of the circuit cache unused for this many days are removed. */
+const CIRCUIT_CACHE_KEEP_DAYS = 14;
+
+/**
+ * A cache entry is named by the instance and its compile key (circom's version, the flags and
+ * the content of every source), so it is never stale and never changes once written.
+ */
+function cacheEntry(name: string, key: string): string | undefined {
+  const dir = circuitCacheDir();
+  return dir === undefined ? undefined : path.join(dir, `${name}-${key.slice(0, 32)}`);
+}
+
+/** The files a compile leaves, as kept in a cache entry and as laid out in the build folder. */
+function compiledFiles(name: string, withSym: boolean, entry: string) {
+  const p = circuitPaths(name);
+  const files = [
+    { kept: path.join(entry, `${name}.r1cs`), built: p.r1cs },
+    { kept: path.join(entry, `${name}.wasm`), built: p.wasm },
+  ];
+  if (withSym) files.push({ kept: path.join(entry, `${name}.sym`), built: p.sym });
+  return files;
+}
+
+/**
+ * Copies the compiled files of `name` with compile key `key` from the machine's cache into the
+ * build folder. Returns false (and the caller compiles) when there is no complete entry.
+ */
+async function restoreCompiled(name: string, key: string, withSym: boolean, log: Log) {
+  const entry = cacheEntry(name, key);
+  if (entry === undefined) return false;
+  const files = compiledFiles(name, withSym, entry);
+  if (!files.every((f) => existsSync(f.kept))) return false;
+  await mkdir(path.dirname(circuitPaths(name).wasm), { recursive: true });
+  for (const f of files) {
+    // copied under a temporary name and renamed: a stopped copy never looks complete
+    const tmp = `${f.built}.tmp-${process.pid}`;
+    await copyFile(f.kept, tmp);
+    await rename(tmp, f.built);
+  }
+  if (!withSym) await rm(circuitPaths(name).sym, { force: true }); // an earlier compile's
+  const now = new Date();
+  await utimes(entry, now, now).catch(() => undefined); // in use: kept by the pruning
+  log(`[${name}] compiled before on this machine: copied from ${entry}`);
+  return true;
+}
+
+/**
+ * Keeps the compiled files of `name` in the machine's cache. Staged in a temporary folder and
+ * renamed into place, so another build never reads a half-written entry. A failure only warns:
+ * the build itself is complete.
+ */
+async function storeCompiled(name: string, key: string, withSym: boolean, log: Log) {
+  const entry = cacheEntry(name, key);
+  if (entry === undefined) return;
+  const complete = (dir: string) =>
+    compiledFiles(name, withSym, dir).every((f) => existsSync(f.kept));
+  if (complete(entry)) return;
+  const staged = `${entry}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`;
+  try {
+    await mkdir(staged, { recursive: true });
+    for (const f of compiledFiles(name, withSym, staged)) await copyFile(f.built, f.kept);
+    // an incomplete entry (a file removed by hand) is replaced; entries are named by content, so
+    // a build putting the same one in place meanwhile wrote the same files: keep either
+    await rm(entry, { recursive: true, force: true });
+    await rename(staged, entry).catch((e: NodeJS.ErrnoException) => {
+      if (!complete(entry)) throw e;
+    });
+    await pruneCircuitCache(path.dirname(entry));
+  } catch (e) {
+    log(`[${name}] warning: could not keep the compile in ${entry}: ${(e as Error).message}`);
+  } finally {
+    await rm(staged, { recursive: true, force: true });
+  }
+}
+
+/** Removes cache entries (and leftovers of stopped builds) unused for CIRCUIT_CACHE_KEEP_DAYS. */
+async function pruneCircuitCache(dir: string): Promise<void> {
+  const before = Date.now() - CIRCUIT_CACHE_KEEP_DAYS * 86_400_000;
+  for (const e of await readdir(dir)) {
+    const p = path.join(dir, e);
+    try {
+      if ((await stat(p)).mtimeMs < before) await rm(p, { recursive: true, force: true });
+    } catch {
+      // removed meanwhile by another build's pruning
+    }
+  }
 }
 
 /** Constraint and signal counts of a compiled circuit (its header only: dev-zkey.ts). */

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
-import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 // @ts-expect-error snarkjs ships no type declarations
@@ -41,18 +41,24 @@ describe("scripts/lib/circuit-build", function () {
   const log = (m: string) => lines.push(m);
   let ptauDir: string;
   let savedPtauDir: string | undefined;
+  // the machine's cache of compiled circuits, for this file's fixtures alone
+  const circuitCache = path.join(tmpdir(), `partproof-circuit-cache-test-${process.pid}`);
+  let restoreCacheEnv: () => void;
 
   before(async function () {
     savedPtauDir = process.env.PARTPROOF_PTAU_DIR;
     ptauDir = path.join(tmpdir(), `partproof-ptau-test-${process.pid}`);
     process.env.PARTPROOF_PTAU_DIR = ptauDir;
+    restoreCacheEnv = setEnv({ PARTPROOF_CIRCUIT_CACHE: circuitCache });
     await mkdir(FIXTURES, { recursive: true });
   });
 
   after(async function () {
     if (savedPtauDir === undefined) delete process.env.PARTPROOF_PTAU_DIR;
     else process.env.PARTPROOF_PTAU_DIR = savedPtauDir;
+    restoreCacheEnv();
     await rm(ptauDir, { recursive: true, force: true });
+    await rm(circuitCache, { recursive: true, force: true });
     await rm(FIXTURES, { recursive: true, force: true });
     for (const n of ["t_build_mul", "t_build_warn", "t_build_small"]) {
       await rm(circuitPaths(n).dir, { recursive: true, force: true });
@@ -84,6 +90,63 @@ describe("scripts/lib/circuit-build", function () {
       expect(await compileCircuit({ ...entry, target: "production" }, log)).to.equal(true);
       expect(existsSync(circuitPaths("t_build_mul").sym)).to.equal(false);
       expect(existsSync(circuitPaths("t_build_mul").r1cs)).to.equal(true);
+    });
+
+    it("copies a compile of the same sources from the machine's cache instead of compiling (another checkout's build)", async function () {
+      const entry = await fixture("t_build_mul", MUL);
+      const p = circuitPaths("t_build_mul");
+      await compileCircuit(entry, log, true);
+      const built = await Promise.all([p.r1cs, p.wasm, p.sym].map((f) => readFile(f)));
+      // a fresh checkout: no build folder
+      await rm(p.dir, { recursive: true, force: true });
+      lines.length = 0;
+      expect(await compileCircuit(entry, log)).to.equal(true);
+      expect(lines.some((l) => /copied from/.test(l))).to.equal(true);
+      expect(lines.some((l) => /compile …/.test(l))).to.equal(false);
+      const copied = await Promise.all([p.r1cs, p.wasm, p.sym].map((f) => readFile(f)));
+      copied.forEach((b, i) => expect(b.equals(built[i]!)).to.equal(true));
+      expect(await compileCircuit(entry, log)).to.equal(false); // up to date now
+      // other sources or other flags are another entry: compiled, not copied
+      await writeFile(path.join(ROOT, entry.main), MUL.replace("c <== a * b;", "c <== a * b + 2;"));
+      lines.length = 0;
+      expect(await compileCircuit(entry, log)).to.equal(true);
+      expect(lines.some((l) => /compile …/.test(l))).to.equal(true);
+      expect(lines.some((l) => /copied from/.test(l))).to.equal(false);
+      lines.length = 0;
+      expect(await compileCircuit({ ...entry, target: "production" }, log)).to.equal(true);
+      expect(lines.some((l) => /compile …/.test(l))).to.equal(true);
+    });
+
+    it("compiles when the cached entry is incomplete, and keeps nothing with PARTPROOF_CIRCUIT_CACHE=off", async function () {
+      const entry = await fixture("t_build_mul", MUL);
+      const p = circuitPaths("t_build_mul");
+      await rm(circuitCache, { recursive: true, force: true });
+      await compileCircuit(entry, log, true);
+      const entries = await readdir(circuitCache);
+      expect(entries).to.have.length(1);
+      for (const e of entries) await rm(path.join(circuitCache, e, "t_build_mul.wasm"));
+      await rm(p.dir, { recursive: true, force: true });
+      lines.length = 0;
+      expect(await compileCircuit(entry, log)).to.equal(true);
+      expect(lines.some((l) => /compile …/.test(l))).to.equal(true);
+      expect(existsSync(p.wasm)).to.equal(true);
+      // and the entry is whole again
+      for (const e of entries) {
+        expect(existsSync(path.join(circuitCache, e, "t_build_mul.wasm"))).to.equal(true);
+      }
+
+      await rm(circuitCache, { recursive: true, force: true });
+      const restore = setEnv({ PARTPROOF_CIRCUIT_CACHE: "off" });
+      try {
+        await compileCircuit(entry, log, true);
+        await rm(p.dir, { recursive: true, force: true });
+        lines.length = 0;
+        expect(await compileCircuit(entry, log)).to.equal(true);
+        expect(lines.some((l) => /compile …/.test(l))).to.equal(true);
+      } finally {
+        restore();
+      }
+      expect(existsSync(circuitCache)).to.equal(false);
     });
 
     it("fails when --inspect reports a warning", async function () {

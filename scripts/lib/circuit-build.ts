@@ -190,8 +190,11 @@ export async function compileCircuit(entry: CircuitEntry, log: Log, force = fals
   }
   await mkdir(p.dir, { recursive: true });
   const withSym = flags.includes("--sym");
-  if (!force && (await restoreCompiled(entry.name, key, withSym, log))) {
+  const kept = cacheEntry(entry.name, "compile", key);
+  if (!force && (await restoreKept(kept, compiledFiles(entry.name, withSym)))) {
+    if (!withSym) await rm(p.sym, { force: true }); // an earlier compile's
     await writeStamps(p, { compile: key });
+    log(`[${entry.name}] compiled before on this machine: copied from ${kept}`);
     return true;
   }
   // not in the machine's cache (or --force): compile, then keep the output there
@@ -222,7 +225,7 @@ export async function compileCircuit(entry: CircuitEntry, log: Log, force = fals
   log(
     `[${entry.name}] ${info.nConstraints} constraints, ${info.nPubInputs + info.nOutputs} public signals`,
   );
-  await storeCompiled(entry.name, key, withSym, log);
+  await keep(kept, compiledFiles(entry.name, withSym), log);
   return true;
 }
 
@@ -244,63 +247,76 @@ export function circuitCacheDir(): string | undefined {
 const CIRCUIT_CACHE_KEEP_DAYS = 14;
 
 /**
- * A cache entry is named by the instance and its compile key (circom's version, the flags and
- * the content of every source), so it is never stale and never changes once written.
+ * A cache entry is named by the instance, what it holds and its key (a compile: circom's version,
+ * the flags and the content of every source; a development zkey: the r1cs, the setup's power and
+ * seed), so it is never stale and never changes once written.
  */
-function cacheEntry(name: string, key: string): string | undefined {
+function cacheEntry(name: string, kind: "compile" | "zkey", key: string): string | undefined {
   const dir = circuitCacheDir();
-  return dir === undefined ? undefined : path.join(dir, `${name}-${key.slice(0, 32)}`);
+  if (dir === undefined) return undefined;
+  return path.join(dir, `${name}-${kind === "compile" ? "" : "zkey-"}${key.slice(0, 32)}`);
 }
 
+/** A file of a cache entry and where it goes in the build folder. */
+type KeptFile = { kept: string; built: string };
+
 /** The files a compile leaves, as kept in a cache entry and as laid out in the build folder. */
-function compiledFiles(name: string, withSym: boolean, entry: string) {
+function compiledFiles(name: string, withSym: boolean) {
   const p = circuitPaths(name);
-  const files = [
+  return (entry: string): KeptFile[] => [
     { kept: path.join(entry, `${name}.r1cs`), built: p.r1cs },
     { kept: path.join(entry, `${name}.wasm`), built: p.wasm },
+    ...(withSym ? [{ kept: path.join(entry, `${name}.sym`), built: p.sym }] : []),
   ];
-  if (withSym) files.push({ kept: path.join(entry, `${name}.sym`), built: p.sym });
-  return files;
+}
+
+/** The development zkey of an instance, as kept in a cache entry and in the build folder. */
+function zkeyFiles(name: string) {
+  return (entry: string): KeptFile[] => [
+    { kept: path.join(entry, `${name}.zkey`), built: circuitPaths(name).zkey },
+  ];
 }
 
 /**
- * Copies the compiled files of `name` with compile key `key` from the machine's cache into the
- * build folder. Returns false (and the caller compiles) when there is no complete entry.
+ * Copies the files of cache entry `entry` into the build folder. Returns false (and the caller
+ * builds them) when there is no complete entry.
  */
-async function restoreCompiled(name: string, key: string, withSym: boolean, log: Log) {
-  const entry = cacheEntry(name, key);
+async function restoreKept(
+  entry: string | undefined,
+  files: (dir: string) => KeptFile[],
+): Promise<boolean> {
   if (entry === undefined) return false;
-  const files = compiledFiles(name, withSym, entry);
-  if (!files.every((f) => existsSync(f.kept))) return false;
-  await mkdir(path.dirname(circuitPaths(name).wasm), { recursive: true });
-  for (const f of files) {
+  const list = files(entry);
+  if (!list.every((f) => existsSync(f.kept))) return false;
+  for (const f of list) {
+    await mkdir(path.dirname(f.built), { recursive: true });
     // copied under a temporary name and renamed: a stopped copy never looks complete
     const tmp = `${f.built}.tmp-${process.pid}`;
     await copyFile(f.kept, tmp);
     await rename(tmp, f.built);
   }
-  if (!withSym) await rm(circuitPaths(name).sym, { force: true }); // an earlier compile's
   const now = new Date();
   await utimes(entry, now, now).catch(() => undefined); // in use: kept by the pruning
-  log(`[${name}] compiled before on this machine: copied from ${entry}`);
   return true;
 }
 
 /**
- * Keeps the compiled files of `name` in the machine's cache. Staged in a temporary folder and
+ * Keeps built files in the machine's cache entry `entry`. Staged in a temporary folder and
  * renamed into place, so another build never reads a half-written entry. A failure only warns:
  * the build itself is complete.
  */
-async function storeCompiled(name: string, key: string, withSym: boolean, log: Log) {
-  const entry = cacheEntry(name, key);
+async function keep(
+  entry: string | undefined,
+  files: (dir: string) => KeptFile[],
+  log: Log,
+): Promise<void> {
   if (entry === undefined) return;
-  const complete = (dir: string) =>
-    compiledFiles(name, withSym, dir).every((f) => existsSync(f.kept));
+  const complete = (dir: string) => files(dir).every((f) => existsSync(f.kept));
   if (complete(entry)) return;
   const staged = `${entry}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`;
   try {
     await mkdir(staged, { recursive: true });
-    for (const f of compiledFiles(name, withSym, staged)) await copyFile(f.built, f.kept);
+    for (const f of files(staged)) await copyFile(f.built, f.kept);
     // an incomplete entry (a file removed by hand) is replaced; entries are named by content, so
     // a build putting the same one in place meanwhile wrote the same files: keep either
     await rm(entry, { recursive: true, force: true });
@@ -309,7 +325,9 @@ async function storeCompiled(name: string, key: string, withSym: boolean, log: L
     });
     await pruneCircuitCache(path.dirname(entry));
   } catch (e) {
-    log(`[${name}] warning: could not keep the compile in ${entry}: ${(e as Error).message}`);
+    log(
+      `warning: could not keep ${path.basename(entry)} in the circuit cache: ${(e as Error).message}`,
+    );
   } finally {
     await rm(staged, { recursive: true, force: true });
   }
@@ -490,9 +508,11 @@ async function generateDevPtau(power: number, out: string, seed: string, log: Lo
  * development ptau whose secret is kept, the zkey is computed directly from that secret
  * (scripts/lib/dev-zkey.ts, NOT secure); with a user's `PTAU=` file it is snarkjs' setup plus one
  * phase-2 contribution with random entropy. Cached by the hashes of the r1cs and the ptau file
- * (of the development setup: its power and seed, and the file need not exist, see devSetup).
+ * (of the development setup: its power and seed, and the file need not exist, see devSetup); a
+ * development zkey is also kept per machine ({@link circuitCacheDir}) and copied from there,
+ * unless `useCache` is false. A `PTAU=` setup is never copied: each has its own contribution.
  */
-export async function setupCircuit(entry: CircuitEntry, log: Log, force = false) {
+export async function setupCircuit(entry: CircuitEntry, log: Log, force = false, useCache = true) {
   const p = circuitPaths(entry.name);
   // a development setup needs only its seed; its ptau file is written when something reads it
   const ptau = process.env.PTAU
@@ -520,9 +540,17 @@ export async function setupCircuit(entry: CircuitEntry, log: Log, force = false)
     );
   }
   if (direct) {
-    // the ptau file, when it was written, is checked to be the seed's
-    const ref = existsSync(ptau.file) ? ptau.file : { power: entry.ptau };
-    await directDevZkey(entry.name, ref, ptau.seed as string, log);
+    // a function of the r1cs and the seed (and so is the cache entry's name): computed once per
+    // machine, copied by another checkout
+    const kept = useCache ? cacheEntry(entry.name, "zkey", key) : undefined;
+    if (await restoreKept(kept, zkeyFiles(entry.name))) {
+      log(`[${entry.name}] development zkey computed before on this machine: copied from ${kept}`);
+    } else {
+      // the ptau file, when it was written, is checked to be the seed's
+      const ref = existsSync(ptau.file) ? ptau.file : { power: entry.ptau };
+      await directDevZkey(entry.name, ref, ptau.seed as string, log);
+      await keep(cacheEntry(entry.name, "zkey", key), zkeyFiles(entry.name), log);
+    }
   } else {
     await snarkjsSetup(entry.name, info.nConstraints, ptau, log);
   }
@@ -700,7 +728,8 @@ export async function buildCircuit(entry: CircuitEntry, log: Log, force = false)
 
 async function buildUnlocked(entry: CircuitEntry, log: Log, force: boolean) {
   const compiled = await compileCircuit(entry, log, force);
-  const setup = await setupCircuit(entry, log, force || compiled);
+  // redone after every compile (its key holds the r1cs anyway); from the machine's cache unless forced
+  const setup = await setupCircuit(entry, log, force || compiled, !force);
   const exported = entry.verifier === false ? false : await exportVerifier(entry, log, setup);
   if (!compiled && !setup && !exported) log(`[${entry.name}] up to date`);
 }

@@ -166,7 +166,7 @@ describe("scripts/lib/circuit-build", function () {
       const entry = await fixture("t_build_mul", MUL);
       await compileCircuit(entry, log);
       lines.length = 0;
-      expect(await setupCircuit(entry, log, true)).to.equal(true);
+      expect(await setupCircuit(entry, log, true, false)).to.equal(true);
       expect(lines.some((l) => /development setup — NOT secure/.test(l))).to.equal(true);
       const p = circuitPaths("t_build_mul");
       const vkey = JSON.parse(await readFile(p.vkey, "utf8")) as { nPublic: number };
@@ -196,8 +196,31 @@ describe("scripts/lib/circuit-build", function () {
       expect(await snarkjs.zKey.verifyFromR1cs(p.r1cs, ptauFile, p.zkey)).to.equal(true);
       // with the file there, the cached setup stays valid and a new one checks the seed against it
       expect(await setupCircuit(entry, log)).to.equal(false);
-      expect(await setupCircuit(entry, log, true)).to.equal(true);
+      expect(await setupCircuit(entry, log, true, false)).to.equal(true);
       expect(await snarkjs.zKey.verifyFromR1cs(p.r1cs, ptauFile, p.zkey)).to.equal(true);
+    });
+
+    it("copies a development zkey computed before on this machine (same r1cs and seed), the bytes a new computation writes", async function () {
+      const entry = await fixture("t_build_mul", MUL);
+      const p = circuitPaths("t_build_mul");
+      await compileCircuit(entry, log);
+      await setupCircuit(entry, log, true, false);
+      // a fresh checkout: its compile and its zkey are copied
+      await rm(p.dir, { recursive: true, force: true });
+      await compileCircuit(entry, log);
+      lines.length = 0;
+      expect(await setupCircuit(entry, log, true)).to.equal(true);
+      expect(lines.some((l) => /zkey computed before on this machine: copied/.test(l))).to.equal(
+        true,
+      );
+      expect(lines.some((l) => /from the known secret …/.test(l))).to.equal(false);
+      const copied = await readFile(p.zkey);
+      const ptauFile = (await ensurePtau(4, log)).file;
+      expect(await snarkjs.zKey.verifyFromR1cs(p.r1cs, ptauFile, p.zkey)).to.equal(true);
+      lines.length = 0;
+      expect(await setupCircuit(entry, log, true, false)).to.equal(true);
+      expect(lines.some((l) => /from the known secret done/.test(l))).to.equal(true);
+      expect((await readFile(p.zkey)).equals(copied)).to.equal(true);
     });
 
     it("refuses a ptau power smaller than the circuit needs", async function () {

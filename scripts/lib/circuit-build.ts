@@ -333,15 +333,34 @@ async function keep(
   }
 }
 
-/** Removes cache entries (and leftovers of stopped builds) unused for CIRCUIT_CACHE_KEEP_DAYS. */
-async function pruneCircuitCache(dir: string): Promise<void> {
+/** Entries kept per instance and kind (compile, zkey, addon): the most recently used ones. */
+const CIRCUIT_CACHE_KEEP_PER_KIND = 3;
+
+/**
+ * Removes cache entries (and leftovers of stopped builds) unused for CIRCUIT_CACHE_KEEP_DAYS,
+ * and all but the CIRCUIT_CACHE_KEEP_PER_KIND most recently used of each instance and kind
+ * (range_d20's compile and zkey are ~80 MB: editing a circuit would otherwise pile them up).
+ */
+export async function pruneCircuitCache(dir: string): Promise<void> {
   const before = Date.now() - CIRCUIT_CACHE_KEEP_DAYS * 86_400_000;
+  const kinds = new Map<string, { p: string; mtime: number }[]>();
   for (const e of await readdir(dir)) {
     const p = path.join(dir, e);
     try {
-      if ((await stat(p)).mtimeMs < before) await rm(p, { recursive: true, force: true });
+      const mtime = (await stat(p)).mtimeMs;
+      if (mtime < before) await rm(p, { recursive: true, force: true });
+      const kind = /^(.*)-[0-9a-f]{32}(\.node)?$/.exec(e)?.[1];
+      if (mtime >= before && kind !== undefined) {
+        kinds.set(kind, [...(kinds.get(kind) ?? []), { p, mtime }]);
+      }
     } catch {
       // removed meanwhile by another build's pruning
+    }
+  }
+  for (const entries of kinds.values()) {
+    entries.sort((a, b) => b.mtime - a.mtime);
+    for (const old of entries.slice(CIRCUIT_CACHE_KEEP_PER_KIND)) {
+      await rm(old.p, { recursive: true, force: true });
     }
   }
 }

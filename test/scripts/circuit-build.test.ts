@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
-import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rm, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 // @ts-expect-error snarkjs ships no type declarations
@@ -12,6 +12,7 @@ import {
   buildCircuit,
   circuitPaths,
   compileCircuit,
+  pruneCircuitCache,
   ensurePtau,
   ptauPower,
   r1csInfo,
@@ -147,6 +148,33 @@ describe("scripts/lib/circuit-build", function () {
         restore();
       }
       expect(existsSync(circuitCache)).to.equal(false);
+    });
+
+    it("prunes the cache to the 3 most recently used entries per instance and kind, and what is unused for 14 days", async function () {
+      const dir = path.join(circuitCache, "prune");
+      await mkdir(dir, { recursive: true });
+      const day = 86_400_000;
+      const hex = (i: number) => String(i).repeat(32).slice(0, 32);
+      const make = async (name: string, ageMs: number) => {
+        await mkdir(path.join(dir, name), { recursive: true });
+        const t = new Date(Date.now() - ageMs);
+        await utimes(path.join(dir, name), t, t);
+      };
+      for (let i = 1; i <= 5; i++) await make(`range_d20-${hex(i)}`, i * 60_000); // 1 newest
+      await make(`range_d20-zkey-${hex(1)}`, 60_000);
+      await make(`audit_d4-${hex(1)}`, 15 * day);
+      await make(`range_d20-${hex(6)}.tmp-123-abcd`, 15 * day);
+      await make(`range_d20-${hex(7)}.tmp-456-abcd`, 60_000); // a build staging now
+      await pruneCircuitCache(dir);
+      expect((await readdir(dir)).sort()).to.deep.equal(
+        [
+          `range_d20-${hex(1)}`,
+          `range_d20-${hex(2)}`,
+          `range_d20-${hex(3)}`,
+          `range_d20-${hex(7)}.tmp-456-abcd`,
+          `range_d20-zkey-${hex(1)}`,
+        ].sort(),
+      );
     });
 
     it("fails when --inspect reports a warning", async function () {

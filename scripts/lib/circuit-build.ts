@@ -292,8 +292,14 @@ async function restoreKept(
     await mkdir(path.dirname(f.built), { recursive: true });
     // copied under a temporary name and renamed: a stopped copy never looks complete
     const tmp = `${f.built}.tmp-${process.pid}`;
-    await copyFile(f.kept, tmp);
-    await rename(tmp, f.built);
+    try {
+      await copyFile(f.kept, tmp);
+      await rename(tmp, f.built);
+    } catch {
+      // the entry went away under the copy (pruned, or replaced by another build): build instead
+      await rm(tmp, { force: true });
+      return false;
+    }
   }
   const now = new Date();
   await utimes(entry, now, now).catch(() => undefined); // in use: kept by the pruning
@@ -319,7 +325,7 @@ async function keep(
     for (const f of files(staged)) await copyFile(f.built, f.kept);
     // an incomplete entry (a file removed by hand) is replaced; entries are named by content, so
     // a build putting the same one in place meanwhile wrote the same files: keep either
-    await rm(entry, { recursive: true, force: true });
+    if (!complete(entry)) await rm(entry, { recursive: true, force: true });
     await rename(staged, entry).catch((e: NodeJS.ErrnoException) => {
       if (!complete(entry)) throw e;
     });

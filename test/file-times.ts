@@ -35,7 +35,11 @@ export function startFileTimes(root: Suite): void {
 export function fileTimesReport(count: number): string[] {
   const total = performance.now() - runStart;
   const sum = times.reduce((a, t) => a + t.ms, 0);
-  const lines = [...times]
+  // a file with several top-level describes counts once, their times added
+  const byFile = new Map<string, number>();
+  for (const t of times) byFile.set(t.file, (byFile.get(t.file) ?? 0) + t.ms);
+  const lines = [...byFile]
+    .map(([file, ms]) => ({ file, ms }))
     .sort((a, b) => b.ms - a.ms)
     .slice(0, count)
     .map(
@@ -43,7 +47,7 @@ export function fileTimesReport(count: number): string[] {
         `${(t.ms / 1000).toFixed(1).padStart(7)} s ${((100 * t.ms) / total).toFixed(1).padStart(5)} %  ${t.file}`,
     );
   return [
-    `slowest test files, set-ups included (${times.length} timed, ${(sum / 1000).toFixed(0)} s of ${(total / 1000).toFixed(0)} s):`,
+    `slowest test files, set-ups included (${byFile.size} timed, ${(sum / 1000).toFixed(0)} s of ${(total / 1000).toFixed(0)} s):`,
     ...lines,
   ];
 }

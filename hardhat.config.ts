@@ -44,6 +44,8 @@ export default defineConfig({
           // that it left no partproof-* folder there
           const { startTempCheck } = await import("./test/temp-folders.js");
           startTempCheck(this.test!.parent!);
+          // each test file's wall time, set-ups included, printed at the end (test/file-times.ts)
+          (await import("./test/file-times.js")).startFileTimes(this.test!.parent!);
         },
         // snarkjs keeps its BN254 worker threads alive; end them once, after every test file,
         // so the run can exit. Ending them between files (and rebuilding) crashed the process.
@@ -51,6 +53,7 @@ export default defineConfig({
           await (
             globalThis as { curve_bn128?: { terminate(): Promise<void> } }
           ).curve_bn128?.terminate();
+          (await import("./test/file-times.js")).endFileTimes();
           // last: it throws when tests outside any describe left a temp folder
           (await import("./test/temp-folders.js")).endTempCheck();
         },

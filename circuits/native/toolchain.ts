@@ -5,6 +5,7 @@
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 
 /** Folders that may hold Node-API headers (node_api.h), most specific first. */
@@ -62,7 +63,8 @@ export interface AddonSpec {
 /**
  * Compiles a Node-API addon with the system C compiler (`CC`, default `cc`) unless the cached
  * one matches a hash of its inputs (sources, generated header, compiler, flags, platform,
- * node_api.h). Returns the addon's path; throws with the reason when it cannot build.
+ * node_api.h), or copies the one another checkout built from the same inputs on this machine
+ * ({@link keptAddon}). Returns the addon's path; throws with the reason when it cannot build.
  */
 export function compileAddon(spec: AddonSpec): string {
   const include = headerDirs().find((d) => fs.existsSync(path.join(d, "node_api.h")));
@@ -87,10 +89,48 @@ export function compileAddon(spec: AddonSpec): string {
   fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(path.join(dir, spec.header.name), spec.header.text);
   const tmp = `${spec.out}.${process.pid}.tmp`;
-  const args = [...flags, `-I${include}`, `-I${dir}`, spec.sources[0]!, "-o", tmp];
-  spec.log(`${spec.label}: ${cc} ${args.join(" ")}`);
-  execFileSync(cc, args, { stdio: ["ignore", "inherit", "inherit"] });
+  const kept = keptAddon(spec.out, key);
+  if (!spec.force && kept !== undefined && fs.existsSync(kept)) {
+    // built before on this machine (another checkout): copied, not compiled
+    fs.copyFileSync(kept, tmp);
+    const now = new Date();
+    fs.utimesSync(kept, now, now); // in use: kept by the cache's pruning
+    spec.log(`${spec.label}: built before on this machine, copied from ${kept}`);
+  } else {
+    const args = [...flags, `-I${include}`, `-I${dir}`, spec.sources[0]!, "-o", tmp];
+    spec.log(`${spec.label}: ${cc} ${args.join(" ")}`);
+    execFileSync(cc, args, { stdio: ["ignore", "inherit", "inherit"] });
+    if (kept !== undefined) keepAddon(tmp, kept, spec.log);
+  }
   fs.renameSync(tmp, spec.out);
   fs.writeFileSync(spec.stamp, key);
   return spec.out;
+}
+
+/**
+ * Where a built addon is kept for other checkouts on this machine: in the folder of compiled
+ * circuits (scripts/lib/circuit-build.ts `circuitCacheDir`: PARTPROOF_CIRCUIT_CACHE, or
+ * ~/.cache/partproof/circuits; `off` keeps none), named by the addon and the hash of its inputs,
+ * so an entry is never stale. The two addons are ~20 s of CPU with -O3, a fresh clone's second
+ * largest build step after the circuits.
+ */
+function keptAddon(out: string, key: string): string | undefined {
+  const dir = process.env.PARTPROOF_CIRCUIT_CACHE;
+  if (dir === "off") return undefined;
+  const root = dir || path.join(os.homedir(), ".cache", "partproof", "circuits");
+  return path.join(root, `native-${path.basename(out, ".node")}-${key.slice(0, 32)}.node`);
+}
+
+/** Copies a built addon into the cache (a temporary name, then renamed); a failure only warns. */
+function keepAddon(built: string, kept: string, log: (m: string) => void): void {
+  const staged = `${kept}.${process.pid}.tmp`;
+  try {
+    fs.mkdirSync(path.dirname(kept), { recursive: true });
+    fs.copyFileSync(built, staged);
+    fs.renameSync(staged, kept);
+  } catch (e) {
+    log(`warning: could not keep ${path.basename(kept)}: ${(e as Error).message}`);
+  } finally {
+    fs.rmSync(staged, { force: true });
+  }
 }

@@ -1,12 +1,25 @@
 /**
  * The circuit build pipeline: compile (circom2, --inspect, warnings fail) → powers of tau →
  * Groth16 zkey → verification key → Solidity verifier. Every step is cached by a content hash
- * of its inputs, so an unchanged circuit is not rebuilt.
+ * of its inputs, so an unchanged circuit is not rebuilt; compiles are also kept per machine
+ * ({@link circuitCacheDir}), so another checkout of the same sources does not compile again.
  */
 import { spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
-import { link, mkdir, open, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import {
+  copyFile,
+  link,
+  mkdir,
+  open,
+  readFile,
+  readdir,
+  rename,
+  rm,
+  stat,
+  utimes,
+  writeFile,
+} from "node:fs/promises";
 import { homedir } from "node:os";
 import path from "node:path";
 import {
@@ -156,8 +169,10 @@ function circomFlags(entry: CircuitEntry): string[] {
 
 /**
  * Compiles a circuit instance with circom2 (WASI: paths relative to the repository root).
- * Any warning from `--inspect` fails the build. Returns true when it compiled, false when the
- * cached output was up to date.
+ * Any warning from `--inspect` fails the build. The same sources compiled before on this machine
+ * (another checkout's build) are copied from {@link circuitCacheDir} instead, unless `force`.
+ * Returns true when the build folder's output changed (compiled or copied), false when it was
+ * up to date.
  */
 export async function compileCircuit(entry: CircuitEntry, log: Log, force = false) {
   const p = circuitPaths(entry.name);
@@ -174,6 +189,15 @@ export async function compileCircuit(entry: CircuitEntry, log: Log, force = fals
     return false;
   }
   await mkdir(p.dir, { recursive: true });
+  const withSym = flags.includes("--sym");
+  const kept = cacheEntry(entry.name, "compile", key);
+  if (!force && (await restoreKept(kept, compiledFiles(entry.name, withSym)))) {
+    if (!withSym) await rm(p.sym, { force: true }); // an earlier compile's
+    await writeStamps(p, { compile: key });
+    log(`[${entry.name}] compiled before on this machine: copied from ${kept}`);
+    return true;
+  }
+  // not in the machine's cache (or --force): compile, then keep the output there
   const rel = path.relative(ROOT, p.dir);
   const circom2 = path.join(ROOT, "node_modules", ".bin", "circom2");
   const { out, code } = await timed(log, `[${entry.name}] compile`, () =>
@@ -195,13 +219,156 @@ export async function compileCircuit(entry: CircuitEntry, log: Log, force = fals
     await rename(path.join(p.dir, `${base}_js`), path.join(p.dir, `${entry.name}_js`));
     await rename(path.join(p.dir, `${entry.name}_js`, `${base}.wasm`), p.wasm);
   }
-  if (!flags.includes("--sym")) await rm(p.sym, { force: true }); // an earlier compile's
+  if (!withSym) await rm(p.sym, { force: true }); // an earlier compile's
   await writeStamps(p, { compile: key });
   const info = await r1csInfo(p.r1cs);
   log(
     `[${entry.name}] ${info.nConstraints} constraints, ${info.nPubInputs + info.nOutputs} public signals`,
   );
+  await keep(kept, compiledFiles(entry.name, withSym), log);
   return true;
+}
+
+/**
+ * Where compiled circuits are kept between checkouts: PARTPROOF_CIRCUIT_CACHE, or
+ * ~/.cache/partproof/circuits (beside the development ptau files); `off` keeps none. circom2's
+ * compile is most of a first build (range_d20: ~55 s of CPU, and its output is a function of
+ * circom's version, the flags and the sources alone), so a second checkout on the same machine
+ * (a fresh clone, CI, a worktree) copies it instead. Hand-written like the relaxed copies' cache
+ * of circuits/lib/testing.ts, which it mirrors.
+ */
+export function circuitCacheDir(): string | undefined {
+  const dir = process.env.PARTPROOF_CIRCUIT_CACHE;
+  if (dir === "off") return undefined;
+  return dir || path.join(homedir(), ".cache", "partproof", "circuits");
+}
+
+/** Entries of the circuit cache unused for this many days are removed. */
+const CIRCUIT_CACHE_KEEP_DAYS = 14;
+
+/**
+ * A cache entry is named by the instance, what it holds and its key (a compile: circom's version,
+ * the flags and the content of every source; a development zkey: the r1cs, the setup's power and
+ * seed), so it is never stale and never changes once written.
+ */
+function cacheEntry(name: string, kind: "compile" | "zkey", key: string): string | undefined {
+  const dir = circuitCacheDir();
+  if (dir === undefined) return undefined;
+  return path.join(dir, `${name}-${kind === "compile" ? "" : "zkey-"}${key.slice(0, 32)}`);
+}
+
+/** A file of a cache entry and where it goes in the build folder. */
+type KeptFile = { kept: string; built: string };
+
+/** The files a compile leaves, as kept in a cache entry and as laid out in the build folder. */
+function compiledFiles(name: string, withSym: boolean) {
+  const p = circuitPaths(name);
+  return (entry: string): KeptFile[] => [
+    { kept: path.join(entry, `${name}.r1cs`), built: p.r1cs },
+    { kept: path.join(entry, `${name}.wasm`), built: p.wasm },
+    ...(withSym ? [{ kept: path.join(entry, `${name}.sym`), built: p.sym }] : []),
+  ];
+}
+
+/** The development zkey of an instance, as kept in a cache entry and in the build folder. */
+function zkeyFiles(name: string) {
+  return (entry: string): KeptFile[] => [
+    { kept: path.join(entry, `${name}.zkey`), built: circuitPaths(name).zkey },
+  ];
+}
+
+/**
+ * Copies the files of cache entry `entry` into the build folder. Returns false (and the caller
+ * builds them) when there is no complete entry.
+ */
+async function restoreKept(
+  entry: string | undefined,
+  files: (dir: string) => KeptFile[],
+): Promise<boolean> {
+  if (entry === undefined) return false;
+  const list = files(entry);
+  if (!list.every((f) => existsSync(f.kept))) return false;
+  for (const f of list) {
+    await mkdir(path.dirname(f.built), { recursive: true });
+    // copied under a temporary name and renamed: a stopped copy never looks complete
+    const tmp = `${f.built}.tmp-${process.pid}`;
+    try {
+      await copyFile(f.kept, tmp);
+      await rename(tmp, f.built);
+    } catch {
+      // the entry went away under the copy (pruned, or replaced by another build): build instead
+      await rm(tmp, { force: true });
+      return false;
+    }
+  }
+  const now = new Date();
+  await utimes(entry, now, now).catch(() => undefined); // in use: kept by the pruning
+  return true;
+}
+
+/**
+ * Keeps built files in the machine's cache entry `entry`. Staged in a temporary folder and
+ * renamed into place, so another build never reads a half-written entry. A failure only warns:
+ * the build itself is complete.
+ */
+async function keep(
+  entry: string | undefined,
+  files: (dir: string) => KeptFile[],
+  log: Log,
+): Promise<void> {
+  if (entry === undefined) return;
+  const complete = (dir: string) => files(dir).every((f) => existsSync(f.kept));
+  if (complete(entry)) return;
+  const staged = `${entry}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`;
+  try {
+    await mkdir(staged, { recursive: true });
+    for (const f of files(staged)) await copyFile(f.built, f.kept);
+    // an incomplete entry (a file removed by hand) is replaced; entries are named by content, so
+    // a build putting the same one in place meanwhile wrote the same files: keep either
+    if (!complete(entry)) await rm(entry, { recursive: true, force: true });
+    await rename(staged, entry).catch((e: NodeJS.ErrnoException) => {
+      if (!complete(entry)) throw e;
+    });
+    await pruneCircuitCache(path.dirname(entry));
+  } catch (e) {
+    log(
+      `warning: could not keep ${path.basename(entry)} in the circuit cache: ${(e as Error).message}`,
+    );
+  } finally {
+    await rm(staged, { recursive: true, force: true });
+  }
+}
+
+/** Entries kept per instance and kind (compile, zkey, addon): the most recently used ones. */
+const CIRCUIT_CACHE_KEEP_PER_KIND = 3;
+
+/**
+ * Removes cache entries (and leftovers of stopped builds) unused for CIRCUIT_CACHE_KEEP_DAYS,
+ * and all but the CIRCUIT_CACHE_KEEP_PER_KIND most recently used of each instance and kind
+ * (range_d20's compile and zkey are ~80 MB: editing a circuit would otherwise pile them up).
+ */
+export async function pruneCircuitCache(dir: string): Promise<void> {
+  const before = Date.now() - CIRCUIT_CACHE_KEEP_DAYS * 86_400_000;
+  const kinds = new Map<string, { p: string; mtime: number }[]>();
+  for (const e of await readdir(dir)) {
+    const p = path.join(dir, e);
+    try {
+      const mtime = (await stat(p)).mtimeMs;
+      if (mtime < before) await rm(p, { recursive: true, force: true });
+      const kind = /^(.*)-[0-9a-f]{32}(\.node)?$/.exec(e)?.[1];
+      if (mtime >= before && kind !== undefined) {
+        kinds.set(kind, [...(kinds.get(kind) ?? []), { p, mtime }]);
+      }
+    } catch {
+      // removed meanwhile by another build's pruning
+    }
+  }
+  for (const entries of kinds.values()) {
+    entries.sort((a, b) => b.mtime - a.mtime);
+    for (const old of entries.slice(CIRCUIT_CACHE_KEEP_PER_KIND)) {
+      await rm(old.p, { recursive: true, force: true });
+    }
+  }
 }
 
 /** Constraint and signal counts of a compiled circuit (its header only: dev-zkey.ts). */
@@ -366,9 +533,11 @@ async function generateDevPtau(power: number, out: string, seed: string, log: Lo
  * development ptau whose secret is kept, the zkey is computed directly from that secret
  * (scripts/lib/dev-zkey.ts, NOT secure); with a user's `PTAU=` file it is snarkjs' setup plus one
  * phase-2 contribution with random entropy. Cached by the hashes of the r1cs and the ptau file
- * (of the development setup: its power and seed, and the file need not exist, see devSetup).
+ * (of the development setup: its power and seed, and the file need not exist, see devSetup); a
+ * development zkey is also kept per machine ({@link circuitCacheDir}) and copied from there,
+ * unless `useCache` is false. A `PTAU=` setup is never copied: each has its own contribution.
  */
-export async function setupCircuit(entry: CircuitEntry, log: Log, force = false) {
+export async function setupCircuit(entry: CircuitEntry, log: Log, force = false, useCache = true) {
   const p = circuitPaths(entry.name);
   // a development setup needs only its seed; its ptau file is written when something reads it
   const ptau = process.env.PTAU
@@ -396,9 +565,17 @@ export async function setupCircuit(entry: CircuitEntry, log: Log, force = false)
     );
   }
   if (direct) {
-    // the ptau file, when it was written, is checked to be the seed's
-    const ref = existsSync(ptau.file) ? ptau.file : { power: entry.ptau };
-    await directDevZkey(entry.name, ref, ptau.seed as string, log);
+    // a function of the r1cs and the seed (and so is the cache entry's name): computed once per
+    // machine, copied by another checkout
+    const kept = useCache ? cacheEntry(entry.name, "zkey", key) : undefined;
+    if (await restoreKept(kept, zkeyFiles(entry.name))) {
+      log(`[${entry.name}] development zkey computed before on this machine: copied from ${kept}`);
+    } else {
+      // the ptau file, when it was written, is checked to be the seed's
+      const ref = existsSync(ptau.file) ? ptau.file : { power: entry.ptau };
+      await directDevZkey(entry.name, ref, ptau.seed as string, log);
+      await keep(cacheEntry(entry.name, "zkey", key), zkeyFiles(entry.name), log);
+    }
   } else {
     await snarkjsSetup(entry.name, info.nConstraints, ptau, log);
   }
@@ -576,7 +753,8 @@ export async function buildCircuit(entry: CircuitEntry, log: Log, force = false)
 
 async function buildUnlocked(entry: CircuitEntry, log: Log, force: boolean) {
   const compiled = await compileCircuit(entry, log, force);
-  const setup = await setupCircuit(entry, log, force || compiled);
+  // redone after every compile (its key holds the r1cs anyway); from the machine's cache unless forced
+  const setup = await setupCircuit(entry, log, force || compiled, !force);
   const exported = entry.verifier === false ? false : await exportVerifier(entry, log, setup);
   if (!compiled && !setup && !exported) log(`[${entry.name}] up to date`);
 }

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
-import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rm, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 // @ts-expect-error snarkjs ships no type declarations
@@ -12,6 +12,7 @@ import {
   buildCircuit,
   circuitPaths,
   compileCircuit,
+  pruneCircuitCache,
   ensurePtau,
   ptauPower,
   r1csInfo,
@@ -41,18 +42,24 @@ describe("scripts/lib/circuit-build", function () {
   const log = (m: string) => lines.push(m);
   let ptauDir: string;
   let savedPtauDir: string | undefined;
+  // the machine's cache of compiled circuits, for this file's fixtures alone
+  const circuitCache = path.join(tmpdir(), `partproof-circuit-cache-test-${process.pid}`);
+  let restoreCacheEnv: () => void;
 
   before(async function () {
     savedPtauDir = process.env.PARTPROOF_PTAU_DIR;
     ptauDir = path.join(tmpdir(), `partproof-ptau-test-${process.pid}`);
     process.env.PARTPROOF_PTAU_DIR = ptauDir;
+    restoreCacheEnv = setEnv({ PARTPROOF_CIRCUIT_CACHE: circuitCache });
     await mkdir(FIXTURES, { recursive: true });
   });
 
   after(async function () {
     if (savedPtauDir === undefined) delete process.env.PARTPROOF_PTAU_DIR;
     else process.env.PARTPROOF_PTAU_DIR = savedPtauDir;
+    restoreCacheEnv();
     await rm(ptauDir, { recursive: true, force: true });
+    await rm(circuitCache, { recursive: true, force: true });
     await rm(FIXTURES, { recursive: true, force: true });
     for (const n of ["t_build_mul", "t_build_warn", "t_build_small"]) {
       await rm(circuitPaths(n).dir, { recursive: true, force: true });
@@ -86,6 +93,90 @@ describe("scripts/lib/circuit-build", function () {
       expect(existsSync(circuitPaths("t_build_mul").r1cs)).to.equal(true);
     });
 
+    it("copies a compile of the same sources from the machine's cache instead of compiling (another checkout's build)", async function () {
+      const entry = await fixture("t_build_mul", MUL);
+      const p = circuitPaths("t_build_mul");
+      await compileCircuit(entry, log, true);
+      const built = await Promise.all([p.r1cs, p.wasm, p.sym].map((f) => readFile(f)));
+      // a fresh checkout: no build folder
+      await rm(p.dir, { recursive: true, force: true });
+      lines.length = 0;
+      expect(await compileCircuit(entry, log)).to.equal(true);
+      expect(lines.some((l) => /copied from/.test(l))).to.equal(true);
+      expect(lines.some((l) => /compile …/.test(l))).to.equal(false);
+      const copied = await Promise.all([p.r1cs, p.wasm, p.sym].map((f) => readFile(f)));
+      copied.forEach((b, i) => expect(b.equals(built[i]!)).to.equal(true));
+      expect(await compileCircuit(entry, log)).to.equal(false); // up to date now
+      // other sources or other flags are another entry: compiled, not copied
+      await writeFile(path.join(ROOT, entry.main), MUL.replace("c <== a * b;", "c <== a * b + 2;"));
+      lines.length = 0;
+      expect(await compileCircuit(entry, log)).to.equal(true);
+      expect(lines.some((l) => /compile …/.test(l))).to.equal(true);
+      expect(lines.some((l) => /copied from/.test(l))).to.equal(false);
+      lines.length = 0;
+      expect(await compileCircuit({ ...entry, target: "production" }, log)).to.equal(true);
+      expect(lines.some((l) => /compile …/.test(l))).to.equal(true);
+    });
+
+    it("compiles when the cached entry is incomplete, and keeps nothing with PARTPROOF_CIRCUIT_CACHE=off", async function () {
+      const entry = await fixture("t_build_mul", MUL);
+      const p = circuitPaths("t_build_mul");
+      await rm(circuitCache, { recursive: true, force: true });
+      await compileCircuit(entry, log, true);
+      const entries = await readdir(circuitCache);
+      expect(entries).to.have.length(1);
+      for (const e of entries) await rm(path.join(circuitCache, e, "t_build_mul.wasm"));
+      await rm(p.dir, { recursive: true, force: true });
+      lines.length = 0;
+      expect(await compileCircuit(entry, log)).to.equal(true);
+      expect(lines.some((l) => /compile …/.test(l))).to.equal(true);
+      expect(existsSync(p.wasm)).to.equal(true);
+      // and the entry is whole again
+      for (const e of entries) {
+        expect(existsSync(path.join(circuitCache, e, "t_build_mul.wasm"))).to.equal(true);
+      }
+
+      await rm(circuitCache, { recursive: true, force: true });
+      const restore = setEnv({ PARTPROOF_CIRCUIT_CACHE: "off" });
+      try {
+        await compileCircuit(entry, log, true);
+        await rm(p.dir, { recursive: true, force: true });
+        lines.length = 0;
+        expect(await compileCircuit(entry, log)).to.equal(true);
+        expect(lines.some((l) => /compile …/.test(l))).to.equal(true);
+      } finally {
+        restore();
+      }
+      expect(existsSync(circuitCache)).to.equal(false);
+    });
+
+    it("prunes the cache to the 3 most recently used entries per instance and kind, and what is unused for 14 days", async function () {
+      const dir = path.join(circuitCache, "prune");
+      await mkdir(dir, { recursive: true });
+      const day = 86_400_000;
+      const hex = (i: number) => String(i).repeat(32).slice(0, 32);
+      const make = async (name: string, ageMs: number) => {
+        await mkdir(path.join(dir, name), { recursive: true });
+        const t = new Date(Date.now() - ageMs);
+        await utimes(path.join(dir, name), t, t);
+      };
+      for (let i = 1; i <= 5; i++) await make(`range_d20-${hex(i)}`, i * 60_000); // 1 newest
+      await make(`range_d20-zkey-${hex(1)}`, 60_000);
+      await make(`audit_d4-${hex(1)}`, 15 * day);
+      await make(`range_d20-${hex(6)}.tmp-123-abcd`, 15 * day);
+      await make(`range_d20-${hex(7)}.tmp-456-abcd`, 60_000); // a build staging now
+      await pruneCircuitCache(dir);
+      expect((await readdir(dir)).sort()).to.deep.equal(
+        [
+          `range_d20-${hex(1)}`,
+          `range_d20-${hex(2)}`,
+          `range_d20-${hex(3)}`,
+          `range_d20-${hex(7)}.tmp-456-abcd`,
+          `range_d20-zkey-${hex(1)}`,
+        ].sort(),
+      );
+    });
+
     it("fails when --inspect reports a warning", async function () {
       const entry = await fixture("t_build_warn", WARN);
       let error: Error | undefined;
@@ -103,7 +194,7 @@ describe("scripts/lib/circuit-build", function () {
       const entry = await fixture("t_build_mul", MUL);
       await compileCircuit(entry, log);
       lines.length = 0;
-      expect(await setupCircuit(entry, log, true)).to.equal(true);
+      expect(await setupCircuit(entry, log, true, false)).to.equal(true);
       expect(lines.some((l) => /development setup — NOT secure/.test(l))).to.equal(true);
       const p = circuitPaths("t_build_mul");
       const vkey = JSON.parse(await readFile(p.vkey, "utf8")) as { nPublic: number };
@@ -133,8 +224,31 @@ describe("scripts/lib/circuit-build", function () {
       expect(await snarkjs.zKey.verifyFromR1cs(p.r1cs, ptauFile, p.zkey)).to.equal(true);
       // with the file there, the cached setup stays valid and a new one checks the seed against it
       expect(await setupCircuit(entry, log)).to.equal(false);
-      expect(await setupCircuit(entry, log, true)).to.equal(true);
+      expect(await setupCircuit(entry, log, true, false)).to.equal(true);
       expect(await snarkjs.zKey.verifyFromR1cs(p.r1cs, ptauFile, p.zkey)).to.equal(true);
+    });
+
+    it("copies a development zkey computed before on this machine (same r1cs and seed), the bytes a new computation writes", async function () {
+      const entry = await fixture("t_build_mul", MUL);
+      const p = circuitPaths("t_build_mul");
+      await compileCircuit(entry, log);
+      await setupCircuit(entry, log, true, false);
+      // a fresh checkout: its compile and its zkey are copied
+      await rm(p.dir, { recursive: true, force: true });
+      await compileCircuit(entry, log);
+      lines.length = 0;
+      expect(await setupCircuit(entry, log, true)).to.equal(true);
+      expect(lines.some((l) => /zkey computed before on this machine: copied/.test(l))).to.equal(
+        true,
+      );
+      expect(lines.some((l) => /from the known secret …/.test(l))).to.equal(false);
+      const copied = await readFile(p.zkey);
+      const ptauFile = (await ensurePtau(4, log)).file;
+      expect(await snarkjs.zKey.verifyFromR1cs(p.r1cs, ptauFile, p.zkey)).to.equal(true);
+      lines.length = 0;
+      expect(await setupCircuit(entry, log, true, false)).to.equal(true);
+      expect(lines.some((l) => /from the known secret done/.test(l))).to.equal(true);
+      expect((await readFile(p.zkey)).equals(copied)).to.equal(true);
     });
 
     it("refuses a ptau power smaller than the circuit needs", async function () {

@@ -228,6 +228,12 @@ export async function commitUpload(
           return { ...b, rows };
         })
       : u.batches;
+    // a version hashed from its rows copies the nodes of the base's stored levels that lie
+    // before its first changed row (the worker compares the rows: they must stay intact)
+    const baseTree =
+      base && base.recordCount + incoming >= ctx.ingest.streamFrom
+        ? await ctx.store.versionTreeLevels(base)
+        : undefined;
     const built = await withinBudget(
       "building the version",
       ctx.ingest.apply({
@@ -237,7 +243,8 @@ export async function commitUpload(
         ...(salts ? { salts } : {}),
         depth,
         minMaxField: m,
-        inPlace: base !== undefined || u.rowsReusable === true,
+        ...(baseTree ? { baseTree } : {}),
+        inPlace: !baseTree && (base !== undefined || u.rowsReusable === true),
       }),
     );
     if ("tooMany" in built) {
@@ -269,7 +276,13 @@ export async function commitUpload(
       { batchKey, ...(u.session ? { session: u.session } : {}) },
     );
     ctx.log.info(
-      { assetId: key, localId: stored.localId, records: count, reusedTree: built.reusedPrevious },
+      {
+        assetId: key,
+        localId: stored.localId,
+        records: count,
+        reusedTree: built.reusedPrevious,
+        sharedLeaves: built.sharedLeaves,
+      },
       "version built",
     );
     return { created: true, version: describeVersion(stored, m) };

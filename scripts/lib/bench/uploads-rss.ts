@@ -117,6 +117,8 @@ async function main(): Promise<void> {
   const n = Number(process.argv[2] ?? "1e5");
   const inWorker = process.argv.includes("--worker");
   const objects = process.argv.includes("--objects");
+  /** The new version in a buffer of its own (`inPlace: false`), to compare with compaction. */
+  const copy = process.argv.includes("--copy");
   const dir = await mkdtemp(path.join(os.tmpdir(), "partproof-uploads-rss-"));
   const store = await GatewayStore.open(dir);
   const pool = new IngestPool(1, 600_000);
@@ -161,7 +163,7 @@ async function main(): Promise<void> {
       batches,
       depth: DEPTH,
       minMaxField: 3,
-      inPlace: true,
+      inPlace: !copy,
     };
     let built: {
       rows: Uint8Array;
@@ -231,7 +233,9 @@ async function main(): Promise<void> {
     console.log(
       JSON.stringify({
         records: n,
-        mode: inWorker ? "worker" : objects ? "inline, objects" : "inline, versionTree",
+        mode:
+          (inWorker ? "worker" : objects ? "inline, objects" : "inline, versionTree") +
+          (copy ? ", copy" : ", in place"),
         root: version.root,
         partRecords: totals.count,
         peakRssMiB: Math.max(...stages.map((x) => x.peakRssMiB)),

@@ -61,16 +61,21 @@ export class IngestPool extends WorkerPool<IngestRequest, IngestResponse> {
        * levels (default `STREAM_MIN_RECORDS`; tests take the same path on small versions).
        */
       streamFrom?: number;
+      /** The old-generation heap of each worker, MiB (default {@link INGEST_HEAP_MB}). */
+      heapMb?: number;
     } = {},
   ) {
     super(size, "./ingest-worker.ts", { name: "ingest" }, "thread", {
-      maxOldGenerationSizeMb: INGEST_HEAP_MB,
+      maxOldGenerationSizeMb: opts.heapMb ?? INGEST_HEAP_MB,
     });
+    this.heapMb = opts.heapMb ?? INGEST_HEAP_MB;
     this.streamFrom = opts.streamFrom ?? STREAM_MIN_RECORDS;
   }
 
   /** Records from which a version's tree is hashed from its rows (and the base's levels reused). */
   readonly streamFrom: number;
+  /** The old-generation heap of each worker, MiB. */
+  readonly heapMb: number;
 
   protected override retires(reply: IngestResponse): boolean {
     return (

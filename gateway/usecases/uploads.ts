@@ -25,6 +25,7 @@ import {
   ingestHasRoom,
   ownedAsset,
   readBatch,
+  recordsIn,
   schemaOf,
   withinBudget,
 } from "./ingest.js";
@@ -148,7 +149,13 @@ export async function uploadStepSigner(
   // the queue's bound holds before an (unsigned) chunk waits in it to be hashed
   if ("data" in body) ingestHasRoom(ctx);
   const dataHash =
-    "data" in body ? await withinBudget("hashing the chunk", ctx.ingest.dataHash(body.data)) : ZERO;
+    "data" in body
+      ? await withinBudget(
+          "hashing the chunk",
+          ctx.ingest.dataHash(body.data),
+          recordsIn(body.data),
+        )
+      : ZERO;
   let signer: string;
   try {
     signer = recoverUploadSessionSigner(

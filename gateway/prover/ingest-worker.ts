@@ -61,13 +61,6 @@ export interface ApplyRequest {
   baseTree?: TreeLevels;
   /** Records from which the tree is hashed from rows (default {@link STREAM_MIN_RECORDS}). */
   streamFrom?: number;
-  /**
-   * The caller lets the version be compacted into its buffer: when `base` and the batches' rows
-   * are consecutive views of one buffer (base first, then the batches in order), the new
-   * version's rows are written from its start and returned as a view of it (at 10^6 records a
-   * copy would be 96 MB more). Otherwise, or without it, they are a new buffer.
-   */
-  inPlace?: boolean;
 }
 
 /** A request to the ingest worker. */
@@ -251,16 +244,12 @@ export function applyBatches(req: ApplyRequest): { rows: Uint8Array; changes: Ve
   let n = 0;
   for (const t of takeBase) n += t;
   for (const t of takeBatch) n += t;
-  // in place, row j of the whole buffer moves to row out <= j: a forward compaction, each row
-  // read before anything is written over it (everything above only read)
-  const whole = req.inPlace ? wholeOf(req) : undefined;
-  const rows = whole ? whole.subarray(0, n * ROW_BYTES) : new Uint8Array(n * ROW_BYTES);
-  const move = (src: Uint8Array, i: number, at: number) => {
-    if (whole) {
-      const from = src.byteOffset - whole.byteOffset + i * ROW_BYTES;
-      if (from !== at * ROW_BYTES) whole.copyWithin(at * ROW_BYTES, from, from + ROW_BYTES);
-    } else rows.set(src.subarray(i * ROW_BYTES, (i + 1) * ROW_BYTES), at * ROW_BYTES);
-  };
+  // a buffer of the version's own: the base's rows stay as they were (an append's build compares
+  // them with the version's); compacting the version into the request's buffer instead saved no
+  // measurable peak RSS at 10^6 records (scripts/lib/bench/uploads-rss.ts, README)
+  const rows = new Uint8Array(n * ROW_BYTES);
+  const move = (src: Uint8Array, i: number, at: number) =>
+    rows.set(src.subarray(i * ROW_BYTES, (i + 1) * ROW_BYTES), at * ROW_BYTES);
   let out = 0;
   for (let i = 0; i < baseN; i++) {
     if (!takeBase[i]) continue;
@@ -284,22 +273,6 @@ export function applyBatches(req: ApplyRequest): { rows: Uint8Array; changes: Ve
     }
   }
   return { rows, changes };
-}
-
-/**
- * One view over `base` and the batches' rows when they are consecutive views of one buffer
- * (base first, then the batches in order; empty ones skipped), else undefined.
- */
-function wholeOf(req: ApplyRequest): Uint8Array | undefined {
-  const parts = [req.base, ...req.batches.map((b) => b.rows)].filter((p) => p.length > 0);
-  if (parts.length === 0) return undefined;
-  const first = parts[0]!;
-  let end = first.byteOffset;
-  for (const p of parts) {
-    if (p.buffer !== first.buffer || p.byteOffset !== end) return undefined;
-    end += p.length;
-  }
-  return new Uint8Array(first.buffer, first.byteOffset, end - first.byteOffset);
 }
 
 const MASK64 = (1n << 64n) - 1n;
@@ -490,9 +463,8 @@ const RECORD_WORDS = 20;
 
 async function apply(req: ApplyRequest, id: number): Promise<IngestResponse> {
   const merged = applyBatches(req);
-  // the base's rows are read once more below when its stored tree is at hand (they are intact
-  // unless the version was compacted over them)
-  const base = req.baseTree && !(req.inPlace && wholeOf(req)) ? req.base : undefined;
+  // the base's rows are read once more below when its stored tree is at hand
+  const base = req.baseTree ? req.base : undefined;
   // the request's buffers are no longer needed (shared with the HTTP thread, which drops them)
   req.base = new Uint8Array(0);
   req.batches = [];
@@ -571,7 +543,6 @@ parentPort?.on("message", async (msg: IngestRequest | { kind: "close" }) => {
     const out =
       reply.ok && reply.kind === "applied"
         ? [reply.rows.buffer, ...reply.tree.levels.map((l) => l.buffer)].filter(
-            // rows compacted in place stay in the caller's shared buffer (shared, not moved)
             (b): b is ArrayBuffer => b instanceof ArrayBuffer,
           )
         : [];

@@ -200,11 +200,6 @@ export interface UploadToCommit {
   batchHash: string;
   /** The session the upload came through, marked committed in the version's batch. */
   session?: UploadSession;
-  /**
-   * The batches' rows are consecutive views of one shared buffer that nothing else reads: the
-   * worker may compact the new version into it (`ApplyRequest.inPlace`).
-   */
-  rowsReusable?: boolean;
 }
 
 /**
@@ -253,7 +248,7 @@ export async function commitUpload(
     ingestHasRoom(ctx);
     const salts = ctx.salt === defaultSalt ? undefined : Array.from({ length: incoming }, ctx.salt);
     // shared with the worker, not copied (a 10^6-record base is 96 MB): the base's rows, then
-    // the upload's, in one buffer that the worker compacts the new version into
+    // the upload's, in one buffer
     let whole: Uint8Array = new Uint8Array(0);
     const baseRows = base
       ? await ctx.store.versionRows(base, 0, base.recordCount, (bytes) => {
@@ -270,7 +265,7 @@ export async function commitUpload(
         })
       : u.batches;
     // a version hashed from its rows copies the nodes of the base's stored levels that lie
-    // before its first changed row (the worker compares the rows: they must stay intact)
+    // before its first changed row
     const baseTree =
       base && base.recordCount + incoming >= ctx.ingest.streamFrom
         ? await ctx.store.versionTreeLevels(base)
@@ -285,7 +280,6 @@ export async function commitUpload(
         depth,
         minMaxField: m,
         ...(baseTree ? { baseTree } : {}),
-        inPlace: !baseTree && (base !== undefined || u.rowsReusable === true),
       }),
       (base?.recordCount ?? 0) + incoming,
     );

@@ -358,8 +358,6 @@ export async function commitSession(
       batches,
       batchHash: hashes.length === 1 ? hashes[0]! : keccak256(concat(hashes)),
       session: s,
-      // the shared buffer is this commit's alone: the version is compacted into it
-      rowsReusable: true,
     });
     const committed = { ...s, localId: result.version.localId };
     if (!result.created) await ctx.store.putSession(committed);

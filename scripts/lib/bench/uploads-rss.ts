@@ -24,7 +24,7 @@
  *   then the gateway's `commitUpload` (store reads, worker, putVersion).
  *
  * Usage: bash scripts/env.sh npx tsx scripts/lib/bench/uploads-rss.ts N [--worker] [--objects]
- *        [--copy] [--append K [--spread]] [--stream-from M]
+ *        [--append K [--spread]] [--stream-from M]
  */
 import { randomUUID } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
@@ -137,8 +137,6 @@ async function main(): Promise<void> {
   const at = process.argv.indexOf("--append");
   const append = at > 0 ? Number(process.argv[at + 1]) : 0;
   const spread = process.argv.includes("--spread");
-  /** The new version in a buffer of its own (`inPlace: false`), to compare with compaction. */
-  const copy = process.argv.includes("--copy");
   const dir = await mkdtemp(path.join(os.tmpdir(), "partproof-uploads-rss-"));
   const store = await GatewayStore.open(dir);
   // `--stream-from M`: hash versions of M records or more from their rows (default 2^18 + 1)
@@ -183,14 +181,13 @@ async function main(): Promise<void> {
       }
       return out;
     });
-    // as commitSession: the shared buffer is the commit's alone, the version compacted into it
+    // as commitSession: the chunks' rows in one shared buffer, the version in a buffer of its own
     const req = {
       base: new Uint8Array(0),
       baseRoot: "",
       batches,
       depth: DEPTH,
       minMaxField: 3,
-      inPlace: !copy,
     };
     let built: {
       rows: Uint8Array;
@@ -262,9 +259,7 @@ async function main(): Promise<void> {
       JSON.stringify({
         records: n,
         ...appended,
-        mode:
-          (inWorker ? "worker" : objects ? "inline, objects" : "inline, versionTree") +
-          (copy ? ", copy" : ", in place"),
+        mode: inWorker ? "worker" : objects ? "inline, objects" : "inline, versionTree",
         root: version.root,
         partRecords: totals.count,
         peakRssMiB: Math.max(...stages.map((x) => x.peakRssMiB)),
@@ -330,7 +325,7 @@ async function appendStages(
   };
   const before = await stage(
     `append ${k}${spread ? " spread" : " at the end"}: worker apply, no stored levels (before)`,
-    async () => applied(await pool.apply({ ...(await request()), inPlace: true })),
+    async () => applied(await pool.apply(await request())),
   );
   const baseTree = (await store.versionTreeLevels(version))!;
   const after = await stage(

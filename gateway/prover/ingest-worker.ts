@@ -8,7 +8,8 @@
  * The worker keeps the tree it built last (up to {@link REUSE_MAX_RECORDS} records) and hands it
  * to the tree builder as `previous` when the next version adds to it, so that an append hashes
  * only the subtrees it changed. A larger version's tree is hashed from its rows a window at a
- * time ({@link versionTree}): the same root and levels in bounded memory.
+ * time ({@link versionTree}): the same root and levels in bounded memory, copying the nodes of
+ * the base's stored levels (`ApplyRequest.baseTree`) that lie before the first row it changed.
  */
 import { availableParallelism } from "node:os";
 import { parentPort } from "node:worker_threads";

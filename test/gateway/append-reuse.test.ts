@@ -197,11 +197,16 @@ describe("levelsFromRows with a shared prefix", function () {
       return out;
     };
     const before = levelsToStore(treeNodeBytes(await buildTree(recs, salts, depth))!);
-    // the new data sets: insert before record d (d = 0 .. n0), so rows 0 .. d − 1 are shared
-    for (const d of [0, 1, 15, 16, 17, 31, 32, 100, 255, 256, 299, 300]) {
+    // the new data sets: insert before record d (d = 0 .. n0), or keep only records 0 .. d − 1
+    // (removals at the end: the last kept leaf's next key changes), so rows 0 .. d − 1 are shared
+    const cases = [0, 1, 15, 16, 17, 31, 32, 100, 255, 256, 299, 300].flatMap((d) => [
+      { d, cut: false },
+      ...(d > 0 && d < n0 ? [{ d, cut: true }] : []),
+    ]);
+    for (const { d, cut } of cases) {
       const extra = { key: BigInt(10 + 10 * d - 5), values: [1n, 1n, 0n, 5n] };
-      const rs = [...recs, extra];
-      const ss = [...salts, randomSalt()];
+      const rs = cut ? recs.slice(0, d) : [...recs, extra];
+      const ss = cut ? salts.slice(0, d) : [...salts, randomSalt()];
       const want = levelsToStore(treeNodeBytes(await buildTree(rs, ss, depth))!);
       const rows = rowsOf(rs, ss);
       for (const window of [16, 48, 1000]) {
@@ -219,7 +224,7 @@ describe("levelsFromRows with a shared prefix", function () {
           1,
           { tree: before, leaves: d },
         );
-        const what = `first changed row ${d}, window ${window}`;
+        const what = `${cut ? "cut at" : "insert at"} row ${d}, window ${window}`;
         expect(got.levels.map(hex), what).to.deep.equal(want.levels.map(hex));
         // nothing below the last whole block of 16 shared leaves was read or hashed
         expect(Math.min(...hashed), what).to.equal(Math.max(Math.floor(d / 16) * 16 - 1, 0));

@@ -338,7 +338,9 @@ export async function startServer(input: unknown, deps: GatewayDeps = {}): Promi
     },
     { kind: deps.proverKind ?? "process" },
   );
-  const ingest = new IngestPool(config.ingest.workers, config.ingest.budgetMs);
+  const ingest = new IngestPool(config.ingest.workers, config.ingest.budgetMs, undefined, {
+    heapMb: config.ingest.heapMb,
+  });
   let relayerRef: Relayer | undefined;
   const ctx: GatewayContext = {
     config,

@@ -46,8 +46,13 @@ export const configSchema = z.strictObject({
     .strictObject({
       workers: z.number().int().min(1).max(16).default(1),
       budgetMs: z.number().int().min(1).default(30_000),
+      /**
+       * The old-generation heap of each ingest worker, MiB (`INGEST_HEAP_MB` of
+       * prover/ingest-pool.ts, 384, by default). Below 64 a worker may not even load its code.
+       */
+      heapMb: z.number().int().min(64).max(16_384).default(384),
     })
-    .default({ workers: 1, budgetMs: 30_000 }),
+    .default({ workers: 1, budgetMs: 30_000, heapMb: 384 }),
   /** TCP port (0: any free port). */
   port: z.number().int().min(0).max(65_535).default(8080),
   /** Interface to listen on. */

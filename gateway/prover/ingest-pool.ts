@@ -8,6 +8,7 @@ import { ROW_BYTES, type PackedBatch } from "../store/rows.js";
 import type { TreeLevels } from "../store/tree-levels.js";
 import {
   REUSE_MAX_RECORDS,
+  STREAM_MIN_RECORDS,
   type ApplyRequest,
   type IngestRequest,
   type IngestResponse,
@@ -26,8 +27,10 @@ export interface AppliedVersion {
   changes: VersionChanges;
   /** The levels of its tree that the store keeps. */
   tree: TreeLevels;
-  /** Whether the previous tree was at hand for reuse. */
+  /** Whether the previous tree (kept, or the base's stored levels) was at hand for reuse. */
   reusedPrevious: boolean;
+  /** Leaves shared with the base's stored tree, whose stored nodes were copied, not hashed. */
+  sharedLeaves: number;
 }
 
 /**
@@ -52,11 +55,27 @@ export class IngestPool extends WorkerPool<IngestRequest, IngestResponse> {
     size: number,
     private readonly budgetMs: number,
     private readonly retireAfterRecords = REUSE_MAX_RECORDS,
+    opts: {
+      /**
+       * Records from which a version's tree is hashed from its rows, reusing the base's stored
+       * levels (default `STREAM_MIN_RECORDS`; tests take the same path on small versions).
+       */
+      streamFrom?: number;
+      /** The old-generation heap of each worker, MiB (default {@link INGEST_HEAP_MB}). */
+      heapMb?: number;
+    } = {},
   ) {
     super(size, "./ingest-worker.ts", { name: "ingest" }, "thread", {
-      maxOldGenerationSizeMb: INGEST_HEAP_MB,
+      maxOldGenerationSizeMb: opts.heapMb ?? INGEST_HEAP_MB,
     });
+    this.heapMb = opts.heapMb ?? INGEST_HEAP_MB;
+    this.streamFrom = opts.streamFrom ?? STREAM_MIN_RECORDS;
   }
+
+  /** Records from which a version's tree is hashed from its rows (and the base's levels reused). */
+  readonly streamFrom: number;
+  /** The old-generation heap of each worker, MiB. */
+  readonly heapMb: number;
 
   protected override retires(reply: IngestResponse): boolean {
     return (
@@ -92,7 +111,7 @@ export class IngestPool extends WorkerPool<IngestRequest, IngestResponse> {
   async apply(req: ApplyRequest): Promise<AppliedVersion | { tooMany: number }> {
     const n = (req.base.length + req.batches.reduce((s, b) => s + b.rows.length, 0)) / 96;
     const budget = this.budgetMs * Math.max(1, Math.ceil(n / 5_000));
-    const r = await this.run({ kind: "apply", ...req }, budget);
+    const r = await this.run({ kind: "apply", streamFrom: this.streamFrom, ...req }, budget);
     if (r.ok && r.kind === "tooMany") return { tooMany: r.records };
     if (!r.ok || r.kind !== "applied") throw new Error("tree build returned no root");
     return {
@@ -100,7 +119,8 @@ export class IngestPool extends WorkerPool<IngestRequest, IngestResponse> {
       root: BigInt(r.root),
       changes: r.changes,
       tree: r.tree,
-      reusedPrevious: r.reused > 0,
+      reusedPrevious: r.reused,
+      sharedLeaves: r.sharedLeaves,
     };
   }
 }

@@ -8,7 +8,8 @@
  * The worker keeps the tree it built last (up to {@link REUSE_MAX_RECORDS} records) and hands it
  * to the tree builder as `previous` when the next version adds to it, so that an append hashes
  * only the subtrees it changed. A larger version's tree is hashed from its rows a window at a
- * time ({@link versionTree}): the same root and levels in bounded memory.
+ * time ({@link versionTree}): the same root and levels in bounded memory, copying the nodes of
+ * the base's stored levels (`ApplyRequest.baseTree`) that lie before the first row it changed.
  */
 import { availableParallelism } from "node:os";
 import { parentPort } from "node:worker_threads";
@@ -34,6 +35,7 @@ import {
   TREE_LEVELS_FROM,
   levelsFromRows,
   levelsToStore,
+  type SharedPrefix,
   type TreeLevels,
 } from "../store/tree-levels.js";
 
@@ -53,12 +55,13 @@ export interface ApplyRequest {
   depth: number;
   minMaxField: number;
   /**
-   * The caller lets the version be compacted into its buffer: when `base` and the batches' rows
-   * are consecutive views of one buffer (base first, then the batches in order), the new
-   * version's rows are written from its start and returned as a view of it (at 10^6 records a
-   * copy would be 96 MB more). Otherwise, or without it, they are a new buffer.
+   * The base version's stored tree levels (`GatewayStore.versionTreeLevels`): a version hashed
+   * from its rows (at or above `streamFrom` records) copies every node whose leaves are all
+   * before the first row that differs from the base's, and hashes only the rest.
    */
-  inPlace?: boolean;
+  baseTree?: TreeLevels;
+  /** Records from which the tree is hashed from rows (default {@link STREAM_MIN_RECORDS}). */
+  streamFrom?: number;
 }
 
 /** A request to the ingest worker. */
@@ -88,8 +91,10 @@ export type IngestResponse =
       changes: VersionChanges;
       /** The levels of the tree the store keeps (`tree-levels.ts`). */
       tree: TreeLevels;
-      /** Leaves and nodes copied from the previous tree (0 when it was not at hand). */
-      reused: number;
+      /** Whether the previous tree (kept, or the base's stored levels) was reused. */
+      reused: boolean;
+      /** Leaves shared with the base's stored tree, whose nodes were copied (hashed: none). */
+      sharedLeaves: number;
     }
   | { id: number; ok: true; kind: "tooMany"; records: number }
   | { id: number; ok: false; error: string };
@@ -240,16 +245,12 @@ export function applyBatches(req: ApplyRequest): { rows: Uint8Array; changes: Ve
   let n = 0;
   for (const t of takeBase) n += t;
   for (const t of takeBatch) n += t;
-  // in place, row j of the whole buffer moves to row out <= j: a forward compaction, each row
-  // read before anything is written over it (everything above only read)
-  const whole = req.inPlace ? wholeOf(req) : undefined;
-  const rows = whole ? whole.subarray(0, n * ROW_BYTES) : new Uint8Array(n * ROW_BYTES);
-  const move = (src: Uint8Array, i: number, at: number) => {
-    if (whole) {
-      const from = src.byteOffset - whole.byteOffset + i * ROW_BYTES;
-      if (from !== at * ROW_BYTES) whole.copyWithin(at * ROW_BYTES, from, from + ROW_BYTES);
-    } else rows.set(src.subarray(i * ROW_BYTES, (i + 1) * ROW_BYTES), at * ROW_BYTES);
-  };
+  // a buffer of the version's own: the base's rows stay as they were (an append's build compares
+  // them with the version's); compacting the version into the request's buffer instead saved no
+  // measurable peak RSS at 10^6 records (scripts/lib/bench/uploads-rss.ts, README)
+  const rows = new Uint8Array(n * ROW_BYTES);
+  const move = (src: Uint8Array, i: number, at: number) =>
+    rows.set(src.subarray(i * ROW_BYTES, (i + 1) * ROW_BYTES), at * ROW_BYTES);
   let out = 0;
   for (let i = 0; i < baseN; i++) {
     if (!takeBase[i]) continue;
@@ -273,22 +274,6 @@ export function applyBatches(req: ApplyRequest): { rows: Uint8Array; changes: Ve
     }
   }
   return { rows, changes };
-}
-
-/**
- * One view over `base` and the batches' rows when they are consecutive views of one buffer
- * (base first, then the batches in order; empty ones skipped), else undefined.
- */
-function wholeOf(req: ApplyRequest): Uint8Array | undefined {
-  const parts = [req.base, ...req.batches.map((b) => b.rows)].filter((p) => p.length > 0);
-  if (parts.length === 0) return undefined;
-  const first = parts[0]!;
-  let end = first.byteOffset;
-  for (const p of parts) {
-    if (p.buffer !== first.buffer || p.byteOffset !== end) return undefined;
-    end += p.length;
-  }
-  return new Uint8Array(first.buffer, first.byteOffset, end - first.byteOffset);
 }
 
 const MASK64 = (1n << 64n) - 1n;
@@ -381,7 +366,8 @@ export async function versionTree(
   minMaxField: number,
   previous?: MerkleSumTree,
   streamFrom = STREAM_MIN_RECORDS,
-): Promise<{ root: string; tree: TreeLevels; keep?: MerkleSumTree }> {
+  shared?: SharedPrefix,
+): Promise<{ root: string; tree: TreeLevels; keep?: MerkleSumTree; sharedLeaves: number }> {
   const n = rowCount(rows);
   if (n + 2 > 2 ** depth) {
     throw new RangeError(`a depth-${depth} tree holds at most ${2 ** depth - 2} records, got ${n}`);
@@ -399,16 +385,31 @@ export async function versionTree(
       }
     }
     const threads = Math.min(availableParallelism(), 4);
+    const p = await pads(depth, minMaxField);
+    // the previous tree's nodes are this tree's only with the same depth and MIN/MAX field,
+    // which its padding nodes show (they hash both)
+    const usable =
+      shared &&
+      shared.tree.from === Math.min(TREE_LEVELS_FROM, depth) &&
+      shared.tree.levels.length === depth - shared.tree.from + 1 &&
+      Buffer.compare(shared.tree.pads, p) === 0
+        ? shared
+        : undefined;
     const tree = await levelsFromRows(
       { depth, recordCount: n },
       minMaxField,
-      await pads(depth, minMaxField),
+      p,
       async (a, b) => rows.subarray(a * ROW_BYTES, b * ROW_BYTES),
       TREE_LEVELS_FROM,
       undefined,
       threads,
+      usable,
     );
-    return { root: nodeTupleAt(tree.levels.at(-1)!, 0)[0]!.toString(), tree };
+    return {
+      root: nodeTupleAt(tree.levels.at(-1)!, 0)[0]!.toString(),
+      tree,
+      sharedLeaves: usable ? Math.min(usable.leaves, n + 1) : 0,
+    };
   }
   // The tree builder takes records and salts (already sorted: leaf i is row i − 1). Equal value
   // tuples share one array.
@@ -433,11 +434,38 @@ export async function versionTree(
   });
   const root = tree.root.toString();
   const levels = levelsToStore(treeNodeBytes(tree)!);
-  return { root, tree: levels, ...(n <= REUSE_MAX_RECORDS ? { keep: tree } : {}) };
+  return {
+    root,
+    tree: levels,
+    ...(n <= REUSE_MAX_RECORDS ? { keep: tree } : {}),
+    sharedLeaves: 0,
+  };
 }
+
+/**
+ * The number of leading rows that `a` and `b` (both in tree order) have in common, compared
+ * on what a leaf hashes of them (key, values, salt: the first 80 bytes). With `k` of them,
+ * leaves 0 .. k − 1 of their trees are equal (leaf k holds row k − 1 and the next row's key).
+ */
+export function sharedRows(a: Uint8Array, b: Uint8Array): number {
+  const n = Math.min(rowCount(a), rowCount(b));
+  const wa = wordsOf(a);
+  const wb = wordsOf(b);
+  const words = RECORD_WORDS;
+  for (let i = 0; i < n; i++) {
+    const o = i * ROW_WORDS;
+    for (let k = 0; k < words; k++) if (wa[o + k] !== wb[o + k]) return i;
+  }
+  return n;
+}
+
+/** 32-bit words of a row that its leaf hashes (key, values, salt). */
+const RECORD_WORDS = 20;
 
 async function apply(req: ApplyRequest, id: number): Promise<IngestResponse> {
   const merged = applyBatches(req);
+  // the base's rows are read once more below when its stored tree is at hand
+  const base = req.baseTree ? req.base : undefined;
   // the request's buffers are no longer needed (shared with the HTTP thread, which drops them)
   req.base = new Uint8Array(0);
   req.batches = [];
@@ -449,20 +477,35 @@ async function apply(req: ApplyRequest, id: number): Promise<IngestResponse> {
   const rows = sortRowsInPlace(merged.rows);
   const previous = kept && kept.root === req.baseRoot ? kept.tree : undefined;
   kept = undefined; // let the old tree go before the new one is built
-  const built = await versionTree(rows, req.depth, req.minMaxField, previous);
+  // the base's stored levels count only when they are the base's tree: its root on top
+  const baseTree =
+    base && req.baseTree && rootOf(req.baseTree) === req.baseRoot ? req.baseTree : undefined;
+  const built = await versionTree(
+    rows,
+    req.depth,
+    req.minMaxField,
+    previous,
+    req.streamFrom,
+    baseTree && base ? { tree: baseTree, leaves: sharedRows(base, rows) } : undefined,
+  );
   if (built.keep) kept = { root: built.root, tree: built.keep };
-  const levels = built.tree;
-  const root = built.root;
   return {
     id,
     ok: true,
     kind: "applied",
     rows,
-    root,
+    root: built.root,
     changes: merged.changes,
-    tree: levels,
-    reused: previous ? 1 : 0,
+    tree: built.tree,
+    reused: previous !== undefined || built.sharedLeaves > 0,
+    sharedLeaves: built.sharedLeaves,
   };
+}
+
+/** The root (decimal) of stored levels: the hash of the top level's one node. */
+function rootOf(t: TreeLevels): string | undefined {
+  const top = t.levels.at(-1);
+  return top && top.length > 0 ? nodeTupleAt(top, 0)[0]!.toString() : undefined;
 }
 
 async function handle(msg: IngestRequest): Promise<IngestResponse> {
@@ -501,7 +544,6 @@ parentPort?.on("message", async (msg: IngestRequest | { kind: "close" }) => {
     const out =
       reply.ok && reply.kind === "applied"
         ? [reply.rows.buffer, ...reply.tree.levels.map((l) => l.buffer)].filter(
-            // rows compacted in place stay in the caller's shared buffer (shared, not moved)
             (b): b is ArrayBuffer => b instanceof ArrayBuffer,
           )
         : [];

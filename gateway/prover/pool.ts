@@ -46,6 +46,18 @@ export class BudgetExceededError extends Error {
   }
 }
 
+/**
+ * A task whose worker thread outgrew its heap limit (V8's old generation, `resourceLimits`):
+ * the worker was stopped (a new one takes the next task) and the task failed.
+ */
+export class WorkerOutOfMemoryError extends Error {
+  override name = "WorkerOutOfMemoryError";
+  /** Creates the error for a worker whose old generation was limited to `heapMb` MiB. */
+  constructor(readonly heapMb: number | undefined) {
+    super(`the worker ran out of its ${heapMb ?? "default"} MiB heap and was stopped`);
+  }
+}
+
 type Message = { id: number };
 /** `Omit<T, K>` applied to each member of a union. */
 type OmitEach<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
@@ -199,7 +211,15 @@ export class WorkerPool<Req extends Message, Res extends Reply> {
       clearTimeout(task?.timer);
       this.running.delete(w);
       this.forget(w);
-      task?.reject(e instanceof Error ? e : new Error(String(e)));
+      // a thread over its heap limit is stopped by Node with this code: name the cause
+      const oom = (e as { code?: string })?.code === "ERR_WORKER_OUT_OF_MEMORY";
+      task?.reject(
+        oom
+          ? new WorkerOutOfMemoryError(this.limits?.maxOldGenerationSizeMb)
+          : e instanceof Error
+            ? e
+            : new Error(String(e)),
+      );
       this.dispatch();
     });
     this.all.push(w);

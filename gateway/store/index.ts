@@ -524,6 +524,38 @@ export class GatewayStore {
   }
 
   /**
+   * Every stored level of version `v`'s tree and its pads (~15 MB at 10^6 records), or
+   * undefined when its levels are not stored: what an append's build copies its unchanged
+   * nodes from (`levelsFromRows`' shared prefix).
+   */
+  async versionTreeLevels(v: StoredVersion): Promise<TreeLevels | undefined> {
+    if (v.treeLevelsFrom === undefined) return undefined;
+    const ref = versionRef(v.assetId, v.localId);
+    let pads: Uint8Array | undefined;
+    const chunks = new Map<number, Uint8Array[]>();
+    // keys `<ref>!<level, 2 digits>!<chunk, 10 digits>` and `<ref>!pads`, in key order
+    for await (const [k, bytes] of this.treeNodes.iterator({ gt: `${ref}!`, lt: `${ref}!~` })) {
+      const rest = k.slice(ref.length + 1);
+      if (rest === "pads") pads = bytes;
+      else {
+        const level = Number(rest.slice(0, rest.indexOf("!")));
+        if (!chunks.has(level)) chunks.set(level, []);
+        chunks.get(level)!.push(bytes);
+      }
+    }
+    if (!pads) return undefined;
+    const levels: Uint8Array[] = [];
+    for (let l = v.treeLevelsFrom; l <= v.depth; l++) {
+      const parts = chunks.get(l);
+      if (!parts) return undefined;
+      const level = new Uint8Array(parts.reduce((n, b) => n + b.length, 0));
+      parts.reduce((at, b) => (level.set(b, at), at + b.length), 0);
+      levels.push(level);
+    }
+    return { from: v.treeLevelsFrom, levels, pads };
+  }
+
+  /**
    * The number of records of version `v` whose key is below `key` (= the index of the last
    * leaf with a smaller key), reading one chunk of rows.
    */

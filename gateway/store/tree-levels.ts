@@ -295,12 +295,28 @@ async function rebuildBlock(
 const WINDOW_LEAVES = 2 ** 16;
 
 /**
+ * A previous tree whose first leaves a new tree shares: its stored levels (the same depth,
+ * MIN/MAX field and lowest level) and how many of its first leaves are the new tree's too.
+ */
+export interface SharedPrefix {
+  /** The previous tree's stored levels and pads. */
+  tree: TreeLevels;
+  /**
+   * Leaves 0 .. leaves − 1 are equal in both trees: the same rows and the same next key (rows
+   * 0 .. leaves − 1 of both are equal; leaf `leaves` may differ by its next key).
+   */
+  leaves: number;
+}
+
+/**
  * The levels `from` .. depth of the tree of `n` rows (tree order, read a window at a time
  * through `rows`) and `pads` (the padding node of every level, concatenated), hashed as the
  * tree build hashes them: memory stays bounded by a window and the stored levels (~n/8 nodes),
  * where a build from every record holds all of them as numbers (~1 GB at 10^6 records).
  * `windowLeaves` (rounded up to whole blocks of 2^from leaves) is the leaves hashed at a time;
  * `threads` the engine's threads per hashing call (the tree build's choice; 1: this thread).
+ * With `shared`, every stored node whose leaves all lie in the shared prefix is copied from
+ * the previous tree and only the rest is hashed (an append at the end rehashes its tail).
  */
 export async function levelsFromRows(
   shape: { depth: number; recordCount: number },
@@ -310,16 +326,34 @@ export async function levelsFromRows(
   from = TREE_LEVELS_FROM,
   windowLeaves = WINDOW_LEAVES,
   threads = 1,
+  shared?: SharedPrefix,
 ): Promise<TreeLevels> {
   const { depth, recordCount: n } = shape;
   const f = Math.min(from, depth);
   const used = n + 1; // the low sentinel and the records; padding beyond
   const engine = loadNativeEngine() ?? jsEngine;
   const pad = (l: number) => pads.subarray(l * NODE_BYTES, (l + 1) * NODE_BYTES);
-  const levelF = new Uint8Array(Math.ceil(used / 2 ** f) * NODE_BYTES);
+  const previous = shared && shared.tree.from === f ? shared.tree.levels : undefined;
+  // the nodes of level l copied from the previous tree: those whose 2^l leaves are all shared
+  // (at most what the previous tree stored and what the new level holds)
+  const keptAt = (l: number, size: number): number =>
+    previous
+      ? Math.max(
+          0,
+          Math.min(
+            Math.floor(Math.min(shared!.leaves, used) / 2 ** l),
+            (previous[l - f]?.length ?? 0) / NODE_BYTES,
+            size,
+          ),
+        )
+      : 0;
+  const sizeF = Math.ceil(used / 2 ** f);
+  const levelF = new Uint8Array(sizeF * NODE_BYTES);
+  const keptF = keptAt(f, sizeF);
+  if (keptF > 0) levelF.set(previous![0]!.subarray(0, keptF * NODE_BYTES));
   // whole blocks of 2^f leaves per window
   const width = Math.max(Math.ceil(windowLeaves / 2 ** f), 1) * 2 ** f;
-  for (let s = 0; s < used; s += width) {
+  for (let s = keptF * 2 ** f; s < used; s += width) {
     // leaf i is record i − 1; the record after the window gives its last leaf's next key
     const r0 = Math.max(s - 1, 0);
     const r1 = Math.min(s + width, n);
@@ -346,11 +380,22 @@ export async function levelsFromRows(
     levelF.set(below.subarray(0, count * NODE_BYTES), (s >> f) * NODE_BYTES);
   }
   const levels = [levelF];
-  let count = levelF.length / NODE_BYTES;
+  let count = sizeF;
   for (let l = f + 1; l <= depth; l++) {
     const size = Math.ceil(count / 2);
     const cur = new Uint8Array(size * NODE_BYTES);
-    await engine.hashNodes(levels.at(-1)!, count, pad(l - 1), cur, size, null, threads);
+    const kept = keptAt(l, size);
+    if (kept > 0) cur.set(previous![l - f]!.subarray(0, kept * NODE_BYTES));
+    // node i of this level is hashed from nodes 2i and 2i + 1 below: from node `kept` on
+    await engine.hashNodes(
+      levels.at(-1)!.subarray(2 * kept * NODE_BYTES),
+      count - 2 * kept,
+      pad(l - 1),
+      cur.subarray(kept * NODE_BYTES),
+      size - kept,
+      null,
+      threads,
+    );
     levels.push(cur);
     count = size;
   }

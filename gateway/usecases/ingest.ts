@@ -9,7 +9,7 @@ import { decodeRevert, versionIdOf } from "../../protocol/contract.js";
 import { recoverUploadSigner } from "../auth.js";
 import type { GatewayContext } from "../context.js";
 import { AppError } from "../errors.js";
-import { BudgetExceededError } from "../prover/pool.js";
+import { BudgetExceededError, WorkerOutOfMemoryError } from "../prover/pool.js";
 import { liveAsset, registeredAsset } from "./assets.js";
 import { findSchema, type DataSchema, type UploadData } from "../../protocol/records/index.js";
 import type { StoredVersion, UploadSession } from "../store/index.js";
@@ -77,7 +77,11 @@ export async function uploadSigner(
   // before the hash: an unsigned body waits in the ingest queue while it is hashed, so the
   // queue's bound must hold here too or anyone could queue bodies without limit
   ingestHasRoom(ctx);
-  const dataHash = await withinBudget("hashing the upload", ctx.ingest.dataHash(body.data));
+  const dataHash = await withinBudget(
+    "hashing the upload",
+    ctx.ingest.dataHash(body.data),
+    recordsIn(body.data),
+  );
   return recoverUploadSigner(
     ctx.domain,
     { assetId, dataHash, timestamp: body.timestamp },
@@ -86,8 +90,17 @@ export async function uploadSigner(
   );
 }
 
-/** Runs worker work within its budget; an overrun becomes WORK_BUDGET_EXCEEDED. */
-export async function withinBudget<T>(what: string, work: Promise<T>): Promise<T> {
+/**
+ * Runs worker work within its budget and memory: an overrun becomes WORK_BUDGET_EXCEEDED; a
+ * worker that outgrew its heap (`ingest.heapMb`) INGEST_MEMORY_EXCEEDED (413: the upload is too
+ * big for this gateway's configured ingest memory, which retrying does not change; 507 would
+ * say the server is short of storage for now), naming the cap and `records` when known.
+ */
+export async function withinBudget<T>(
+  what: string,
+  work: Promise<T>,
+  records?: number,
+): Promise<T> {
   try {
     return await work;
   } catch (e) {
@@ -97,8 +110,32 @@ export async function withinBudget<T>(what: string, work: Promise<T>): Promise<T
         `${what} took longer than ${e.budgetMs} ms and was stopped; send smaller batches`,
       );
     }
+    if (e instanceof WorkerOutOfMemoryError) {
+      const of = records === undefined ? "" : ` (${records} records)`;
+      throw new AppError(
+        "INGEST_MEMORY_EXCEEDED",
+        `${what}${of} needed more memory than this gateway's ingest workers have (ingest.heapMb = ${e.heapMb} MiB; INGEST_HEAP_MB, 384 MiB, by default) and was stopped; nothing was stored. Send the records in smaller chunks, or ask the gateway's operator to raise ingest.heapMb`,
+      );
+    }
     throw e;
   }
+}
+
+/**
+ * About how many records an upload's data holds, counted without parsing it (for messages):
+ * JSON rows, CSV lines after the header, the longest array at the top of a Catena-X payload.
+ */
+export function recordsIn(data: unknown): number | undefined {
+  const d = data as { format?: string; rows?: unknown; csv?: unknown; payload?: unknown };
+  if (d?.format === "json" && Array.isArray(d.rows)) return d.rows.length;
+  if (d?.format === "csv" && typeof d.csv === "string") {
+    return d.csv.split("\n").filter((l) => l.trim() !== "").length - 1;
+  }
+  if (d?.format === "catenax" && d.payload && typeof d.payload === "object") {
+    const arrays = Object.values(d.payload).filter(Array.isArray);
+    return arrays.length > 0 ? Math.max(...arrays.map((a) => a.length)) : undefined;
+  }
+  return undefined;
 }
 
 /** Uploads waiting for an ingest worker beyond which a new one is refused (INGEST_BUSY). */
@@ -134,7 +171,11 @@ export async function readBatch(
   what = "the batch",
 ): Promise<Extract<ReadBatch, { ok: true }>> {
   ingestHasRoom(ctx);
-  const parsed = await withinBudget(`reading ${what}`, ctx.ingest.read(schema.id, data));
+  const parsed = await withinBudget(
+    `reading ${what}`,
+    ctx.ingest.read(schema.id, data),
+    recordsIn(data),
+  );
   if (!parsed.ok) {
     throw new AppError(
       "INVALID_RECORDS",
@@ -159,11 +200,6 @@ export interface UploadToCommit {
   batchHash: string;
   /** The session the upload came through, marked committed in the version's batch. */
   session?: UploadSession;
-  /**
-   * The batches' rows are consecutive views of one shared buffer that nothing else reads: the
-   * worker may compact the new version into it (`ApplyRequest.inPlace`).
-   */
-  rowsReusable?: boolean;
 }
 
 /**
@@ -212,7 +248,7 @@ export async function commitUpload(
     ingestHasRoom(ctx);
     const salts = ctx.salt === defaultSalt ? undefined : Array.from({ length: incoming }, ctx.salt);
     // shared with the worker, not copied (a 10^6-record base is 96 MB): the base's rows, then
-    // the upload's, in one buffer that the worker compacts the new version into
+    // the upload's, in one buffer
     let whole: Uint8Array = new Uint8Array(0);
     const baseRows = base
       ? await ctx.store.versionRows(base, 0, base.recordCount, (bytes) => {
@@ -228,6 +264,12 @@ export async function commitUpload(
           return { ...b, rows };
         })
       : u.batches;
+    // a version hashed from its rows copies the nodes of the base's stored levels that lie
+    // before its first changed row
+    const baseTree =
+      base && base.recordCount + incoming >= ctx.ingest.streamFrom
+        ? await ctx.store.versionTreeLevels(base)
+        : undefined;
     const built = await withinBudget(
       "building the version",
       ctx.ingest.apply({
@@ -237,8 +279,9 @@ export async function commitUpload(
         ...(salts ? { salts } : {}),
         depth,
         minMaxField: m,
-        inPlace: base !== undefined || u.rowsReusable === true,
+        ...(baseTree ? { baseTree } : {}),
       }),
+      (base?.recordCount ?? 0) + incoming,
     );
     if ("tooMany" in built) {
       throw new AppError(
@@ -269,7 +312,13 @@ export async function commitUpload(
       { batchKey, ...(u.session ? { session: u.session } : {}) },
     );
     ctx.log.info(
-      { assetId: key, localId: stored.localId, records: count, reusedTree: built.reusedPrevious },
+      {
+        assetId: key,
+        localId: stored.localId,
+        records: count,
+        reusedTree: built.reusedPrevious,
+        sharedLeaves: built.sharedLeaves,
+      },
       "version built",
     );
     return { created: true, version: describeVersion(stored, m) };

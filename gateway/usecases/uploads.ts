@@ -25,6 +25,7 @@ import {
   ingestHasRoom,
   ownedAsset,
   readBatch,
+  recordsIn,
   schemaOf,
   withinBudget,
 } from "./ingest.js";
@@ -148,7 +149,13 @@ export async function uploadStepSigner(
   // the queue's bound holds before an (unsigned) chunk waits in it to be hashed
   if ("data" in body) ingestHasRoom(ctx);
   const dataHash =
-    "data" in body ? await withinBudget("hashing the chunk", ctx.ingest.dataHash(body.data)) : ZERO;
+    "data" in body
+      ? await withinBudget(
+          "hashing the chunk",
+          ctx.ingest.dataHash(body.data),
+          recordsIn(body.data),
+        )
+      : ZERO;
   let signer: string;
   try {
     signer = recoverUploadSessionSigner(
@@ -351,8 +358,6 @@ export async function commitSession(
       batches,
       batchHash: hashes.length === 1 ? hashes[0]! : keccak256(concat(hashes)),
       session: s,
-      // the shared buffer is this commit's alone: the version is compacted into it
-      rowsReusable: true,
     });
     const committed = { ...s, localId: result.version.localId };
     if (!result.created) await ctx.store.putSession(committed);

@@ -135,33 +135,6 @@ describe("Ingest worker: applyBatches and sortRows", function () {
       );
       expect(hexRows(got.rows)).to.deep.equal(hexRows(wantRows));
 
-      // in place: the base's and the batches' rows consecutive in one buffer (the gateway's
-      // shared buffer), the version compacted into its start
-      const baseRows = rowsOf(baseRecs, baseSalts);
-      const whole = new Uint8Array(
-        new SharedArrayBuffer(baseRows.length + packed.reduce((n, b) => n + b.rows.length, 0)),
-      );
-      whole.set(baseRows);
-      let at = baseRows.length;
-      const inWhole = packed.map((b) => {
-        const rows = whole.subarray(at, (at += b.rows.length));
-        rows.set(b.rows);
-        return { ...b, rows };
-      });
-      const inPlace = applyBatches({
-        base: whole.subarray(0, baseRows.length),
-        baseRoot: "",
-        batches: inWhole,
-        salts,
-        depth: 12,
-        minMaxField: 3,
-        inPlace: true,
-      });
-      expect(inPlace.changes).to.deep.equal(changes);
-      expect(inPlace.rows.buffer).to.equal(whole.buffer);
-      expect(inPlace.rows.byteOffset).to.equal(0);
-      expect(hexRows(inPlace.rows)).to.deep.equal(hexRows(wantRows));
-
       // tree order: the order sortRecords gives the same records and salts
       const sorted = sortRows(got.rows);
       const ref = sortRecords(

@@ -236,20 +236,36 @@ function uploadsSection(e: BenchEntry<{ runs: UploadRun[] }>): string[] {
     "",
     header("uploads", e),
     "",
-    "| records | CSV | chunks | upload + commit (s) | records/s | MB/s | gateway peak RSS (MiB) | load average after |",
-    "|---:|---:|---:|---:|---:|---:|---:|---|",
+    "| records | CSV | chunks | upload + commit (s) | records/s | MB/s | gateway peak RSS ingesting (MiB) | gateway peak RSS answering (MiB) | load average after |",
+    "|---:|---:|---:|---:|---:|---:|---:|---:|---|",
   ];
   for (const r of e.data!.runs) {
     out.push(
-      `| ${int(r.records)} | ${int(Math.round(r.fileBytes / 1024))} KiB | ${r.chunks} | ${r.seconds} | ${int(r.recordsPerSecond)} | ${r.mbPerSecond} | ${r.gatewayPeakRssMiB} | ${r.loadavg.join(" / ")} |`,
+      `| ${int(r.records)} | ${int(Math.round(r.fileBytes / 1024))} KiB | ${r.chunks} | ${r.seconds} | ${int(r.recordsPerSecond)} | ${r.mbPerSecond} | ${r.gatewayPeakRssMiB} | ${r.answering ? r.answering.gatewayPeakRssMiB : "—"} | ${r.loadavg.join(" / ")} |`,
     );
+  }
+  const answered = e.data!.runs.filter((r) => r.answering);
+  if (answered.length > 0) {
+    out.push(
+      "",
+      "| records | queries answered on the version (POST → logged, s) | prover peak RSS (MiB) | load average after |",
+      "|---:|---|---:|---|",
+    );
+    for (const r of answered) {
+      const a = r.answering!;
+      const asked = a.queries.map((q, i) => `${q} ${a.seconds[i]}`).join(", ");
+      out.push(
+        `| ${int(r.records)} | ${asked} | ${a.proverPeakRssMiB.join(" / ")} | ${a.loadavg.join(" / ")} |`,
+      );
+    }
   }
   out.push(
     "",
     "`uploadPath` of cli/supplier.ts sends a quality CSV (with a partId identity column) in chunks " +
       "within the gateway's default 2 MiB body limit, each owner-signed, read in an ingest worker and " +
       "stored synced; the commit applies them as one upload and builds the depth-20 tree. Peak RSS is " +
-      "the gateway process's VmHWM (HTTP thread and ingest workers).",
+      "the gateway process's VmHWM (HTTP thread and ingest workers): while ingesting (upload and " +
+      "commit), and while answering the queries asked of the published version (issue 12: ≤ 1 GiB each).",
     "",
   );
   return out;

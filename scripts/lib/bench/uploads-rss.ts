@@ -16,14 +16,28 @@
  *   (`loadTreeSlice`), and the differencing guard's universe read from the store with one check
  *   against 1,000 answered sets (`storedUniverse`, `checkDifferencing`).
  *
+ * - append (`--append K`): K more records added to the version (issue 13: "adding 10^4 records
+ *   to a 10^6-record version rehashes only what changed"), at the end of the key order (a part
+ *   number whose code sorts after every other), or `--spread` (new days of every part and plant:
+ *   ~200 insertion points, so every leaf from the first one on moves): the ingest worker's apply
+ *   without the base's stored levels (the path before they were reused), the same with them,
+ *   then the gateway's `commitUpload` (store reads, worker, putVersion).
+ *
  * Usage: bash scripts/env.sh npx tsx scripts/lib/bench/uploads-rss.ts N [--worker] [--objects]
+ *        [--append K [--spread]] [--stream-from M]
  */
 import { randomUUID } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { keyRange } from "../../../protocol/records/index.js";
+import pino from "pino";
+import { randomSalt } from "../../../circuits/lib/tree.js";
+import { keyRange, qualitySchema } from "../../../protocol/records/index.js";
+import { loadConfig } from "../../../gateway/config.js";
+import { defaultSalt, type GatewayContext } from "../../../gateway/context.js";
+import { KeyedMutex } from "../../../gateway/locks.js";
+import { commitUpload } from "../../../gateway/usecases/ingest.js";
 import { IngestPool } from "../../../gateway/prover/ingest-pool.js";
 import {
   applyBatches,
@@ -98,16 +112,19 @@ async function stage<T>(name: string, work: () => Promise<T> | T): Promise<T> {
   }
 }
 
-/** CSV rows start .. end − 1 in the `uploads` bench's form (1 record in 50 per part number). */
-function csvChunk(start: number, end: number): string {
+/**
+ * CSV rows start .. end − 1 in the `uploads` bench's form (1 record in 50 per part number, days
+ * `firstDay` .. `firstDay` + 699 of 2024-), or all of part number `part` when given.
+ */
+function csvChunk(start: number, end: number, firstDay = 0, part?: string): string {
   const lines = [
     "partNumber,plant,productionDate,hasBeenReworked,numberOfConductedEndOfLineTests,partId",
   ];
   const day0 = Date.UTC(2024, 0, 1);
   for (let i = start; i < end; i++) {
-    const date = new Date(day0 + (i % 700) * 86_400_000).toISOString().slice(0, 10);
+    const date = new Date(day0 + (firstDay + (i % 700)) * 86_400_000).toISOString().slice(0, 10);
     lines.push(
-      `GBX-${3232455 + (i % 50)},${4711 + (i % 4)},${date},${i % 17 === 0},${1 + (i % 5)},${randomUUID()}`,
+      `${part ?? `GBX-${3232455 + (i % 50)}`},${4711 + (i % 4)},${date},${i % 17 === 0},${1 + (i % 5)},${randomUUID()}`,
     );
   }
   return lines.join("\n");
@@ -117,9 +134,19 @@ async function main(): Promise<void> {
   const n = Number(process.argv[2] ?? "1e5");
   const inWorker = process.argv.includes("--worker");
   const objects = process.argv.includes("--objects");
+  const at = process.argv.indexOf("--append");
+  const append = at > 0 ? Number(process.argv[at + 1]) : 0;
+  const spread = process.argv.includes("--spread");
   const dir = await mkdtemp(path.join(os.tmpdir(), "partproof-uploads-rss-"));
   const store = await GatewayStore.open(dir);
-  const pool = new IngestPool(1, 600_000);
+  // `--stream-from M`: hash versions of M records or more from their rows (default 2^18 + 1)
+  const sf = process.argv.indexOf("--stream-from");
+  const pool = new IngestPool(
+    1,
+    600_000,
+    undefined,
+    sf > 0 ? { streamFrom: Number(process.argv[sf + 1]) } : {},
+  );
   try {
     const chunkCount = Math.ceil(n / CHUNK_ROWS);
     let s: UploadSession = {
@@ -154,14 +181,13 @@ async function main(): Promise<void> {
       }
       return out;
     });
-    // as commitSession: the shared buffer is the commit's alone, the version compacted into it
+    // as commitSession: the chunks' rows in one shared buffer, the version in a buffer of its own
     const req = {
       base: new Uint8Array(0),
       baseRoot: "",
       batches,
       depth: DEPTH,
       minMaxField: 3,
-      inPlace: true,
     };
     let built: {
       rows: Uint8Array;
@@ -228,9 +254,11 @@ async function main(): Promise<void> {
         3,
       );
     });
+    const appended = append > 0 ? await appendStages(store, pool, version, n, append, spread) : {};
     console.log(
       JSON.stringify({
         records: n,
+        ...appended,
         mode: inWorker ? "worker" : objects ? "inline, objects" : "inline, versionTree",
         root: version.root,
         partRecords: totals.count,
@@ -244,6 +272,104 @@ async function main(): Promise<void> {
     await store.close();
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Adds `k` records to `version` (at the end of the key order, or `spread` over every part and
+ * plant): the worker's apply without and with the base's stored levels, then `commitUpload`.
+ */
+async function appendStages(
+  store: GatewayStore,
+  pool: IngestPool,
+  version: Awaited<ReturnType<GatewayStore["putVersion"]>>,
+  n: number,
+  k: number,
+  spread: boolean,
+) {
+  // a part number whose key range lies above the 50 the version holds
+  const top = Math.max(
+    ...Array.from({ length: 50 }, (_, i) =>
+      Number(keyRange({ partNumber: `GBX-${3232455 + i}` }).keyHi >> 80n),
+    ),
+  );
+  let part = "GBX-APPEND-0";
+  for (let j = 1; Number(keyRange({ partNumber: part }).keyLo >> 80n) <= top; j++) {
+    part = `GBX-APPEND-${j}`;
+  }
+  const csv = spread ? csvChunk(n, n + k, 700) : csvChunk(n, n + k, 0, part);
+  const parsed = await pool.read(SCHEMA, { format: "csv", csv });
+  if (!parsed.ok) throw new Error(JSON.stringify(parsed.errors.slice(0, 3)));
+  // the request commitUpload makes: the base's rows, then the upload's, in one shared buffer
+  // (the same salts both times, so that both builds must give the same root)
+  const salts = Array.from({ length: k }, () => randomSalt());
+  const request = async () => {
+    let whole: Uint8Array = new Uint8Array(0);
+    const base = await store.versionRows(version, 0, n, (bytes) => {
+      whole = sharedBytes(bytes + parsed.batch.rows.length);
+      return whole.subarray(0, bytes);
+    });
+    const rows = whole.subarray(base.length);
+    rows.set(parsed.batch.rows);
+    return {
+      base,
+      baseRoot: version.root,
+      batches: [{ ...parsed.batch, rows }],
+      salts,
+      depth: DEPTH,
+      minMaxField: 3,
+    };
+  };
+  const applied = async (r: Awaited<ReturnType<IngestPool["apply"]>>) => {
+    if ("tooMany" in r) throw new Error("too many records");
+    return { root: r.root.toString(), sharedLeaves: r.sharedLeaves };
+  };
+  const before = await stage(
+    `append ${k}${spread ? " spread" : " at the end"}: worker apply, no stored levels (before)`,
+    async () => applied(await pool.apply(await request())),
+  );
+  const baseTree = (await store.versionTreeLevels(version))!;
+  const after = await stage(
+    `append ${k}${spread ? " spread" : " at the end"}: worker apply, stored levels reused`,
+    async () => applied(await pool.apply({ ...(await request()), baseTree })),
+  );
+  if (after.root !== before.root) throw new Error("the reused levels gave another root");
+  const lines: string[] = [];
+  const ctx = {
+    config: loadConfig({
+      dataDir: "unused",
+      chain: { rpcUrl: "in-process" },
+      contracts: { partProof: "0x" + "22".repeat(20) },
+      relayerKey: { source: "injected" },
+      circuit: { name: "range_d20", depth: DEPTH, artifactsDir: "unused" },
+    }),
+    store,
+    ingest: pool,
+    locks: new KeyedMutex(),
+    salt: defaultSalt,
+    log: pino({ level: "info" }, { write: (l: string) => void lines.push(l) }),
+  } as unknown as GatewayContext;
+  const committed = await stage(
+    `append ${k}${spread ? " spread" : " at the end"}: commitUpload (gateway path)`,
+    () =>
+      commitUpload(ctx, {
+        assetId: 1n,
+        owner: "0x" + "11".repeat(20),
+        schema: qualitySchema,
+        replace: false,
+        batches: [parsed.batch],
+        batchHash: parsed.batchHash,
+      }),
+  );
+  const built = lines.map((l) => JSON.parse(l)).find((l) => l.msg === "version built");
+  return {
+    append: {
+      records: k,
+      where: spread ? "spread" : "end",
+      sharedLeaves: after.sharedLeaves,
+      commitSharedLeaves: built?.sharedLeaves,
+      recordCount: committed.version.recordCount,
+    },
+  };
 }
 
 await main();

@@ -150,6 +150,11 @@ export function loadNativeEngine(): TreeEngine | null {
     try {
       const addon = createRequire(import.meta.url)(ADDON) as Omit<TreeEngine, "name"> &
         NonNullable<typeof nativeKernels>;
+      const missing = missingAddonCalls(addon);
+      if (missing.length > 0) {
+        nativeError = `${path.relative(process.cwd(), ADDON)} is out of date: it has no ${missing.join(", ")} (run \`npm run build\`)`;
+        return nativeEngine;
+      }
       nativeKernels = addon;
       nativeEngine = {
         name: "native",
@@ -162,6 +167,20 @@ export function loadNativeEngine(): TreeEngine | null {
     }
   }
   return nativeEngine;
+}
+
+/** The calls this code makes on the addon (circuits/native/addon.c). */
+const ADDON_CALLS = ["hashLeaves", "hashNodes", "hashTree", "kernel", "setKernel"] as const;
+
+/**
+ * The calls an addon lacks: a poseidon.node built from older sources (a checkout updated
+ * without `npm run build`) loads, but may lack a call or take fewer arguments (the leaf order
+ * of hashLeaves came with hashTree), so it is not used at all and the tree hashes in
+ * JavaScript, saying why.
+ */
+export function missingAddonCalls(addon: unknown): string[] {
+  const a = (addon ?? {}) as Record<string, unknown>;
+  return ADDON_CALLS.filter((name) => typeof a[name] !== "function");
 }
 
 /**

@@ -1,8 +1,10 @@
 import { expect } from "chai";
 import fs from "node:fs";
-import { buildNative } from "../../circuits/native/build.js";
+import { createRequire } from "node:module";
+import { NATIVE_ADDON, buildNative } from "../../circuits/native/build.js";
 import {
   loadNativeEngine,
+  missingAddonCalls,
   nativeKernel,
   setNativeKernel,
   type NativeKernel,
@@ -201,6 +203,22 @@ describe("buildTree engines", function () {
     const before = nativeKernel();
     expect(() => setNativeKernel("avx512" as NativeKernel)).to.throw(/expected "adx", "c"/);
     expect(nativeKernel()).to.equal(before);
+  });
+
+  it("takes the built addon, and refuses one built from older sources by the call it lacks", function () {
+    // an addon built before hashTree existed (a checkout updated without `npm run build`)
+    // loads, but its hashLeaves ignores the leaf order: used, it would hash another tree
+    const addon = createRequire(import.meta.url)(NATIVE_ADDON) as Record<string, unknown>;
+    expect(missingAddonCalls(addon)).to.deep.equal([]);
+    const older = { ...addon, hashTree: undefined };
+    expect(missingAddonCalls(older)).to.deep.equal(["hashTree"]);
+    expect(missingAddonCalls({})).to.deep.equal([
+      "hashLeaves",
+      "hashNodes",
+      "hashTree",
+      "kernel",
+      "setKernel",
+    ]);
   });
 
   describe("previous", function () {

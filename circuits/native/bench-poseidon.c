@@ -126,6 +126,11 @@ static int check(long n) {
       fprintf(stderr, "fe_dot_wide differs (n = %d)\n", len);
       failures++;
     }
+    fe_dot_adx(w2, a, b, len); /* unrolled for n = 8 and 17 */
+    if (memcmp(w, w2, sizeof w) != 0) {
+      fprintf(stderr, "fe_dot_adx differs (n = %d)\n", len);
+      failures++;
+    }
     fe_redc_wide(&c, w);
     fe_redc_wide_adx(&d, w);
     if (!same(&c, &d)) {
@@ -146,6 +151,17 @@ static int check(long n) {
   fe_redc_wide_adx(&d, w2);
   if (memcmp(w, w2, sizeof w) != 0 || !same(&c, &d)) {
     fprintf(stderr, "dot product of 17 x (p - 1)^2 differs\n");
+    failures++;
+  }
+  fe_dot17_adx(w2, a, b);
+  if (memcmp(w, w2, sizeof w) != 0) {
+    fprintf(stderr, "unrolled dot product of 17 x (p - 1)^2 differs\n");
+    failures++;
+  }
+  fe_dot_wide(w, a, 1, b, 1, 8);
+  fe_dot8_adx(w2, a, b);
+  if (memcmp(w, w2, sizeof w) != 0) {
+    fprintf(stderr, "unrolled dot product of 8 x (p - 1)^2 differs\n");
     failures++;
   }
   /* conversions in and out of Montgomery form, inputs up to 2^256 - 1 (reduced first) */

@@ -264,7 +264,7 @@ static inline void fe_mul_add(fe *r, const fe *a, const fe *b, const fe *c) {
 #include "poseidon_adx.h"
 #define K_MUL(K, r, a, b) ((K) ? fe_mul_adx(r, a, b) : fe_mul(r, a, b))
 #define K_ADD(K, r, a, b) ((K) ? fe_add_adx(r, a, b) : fe_add(r, a, b))
-#define K_DOT(K, w, a, b, n) ((K) ? fe_dot_wide_adx(w, a, b, n) : fe_dot_wide(w, a, 1, b, 1, n))
+#define K_DOT(K, w, a, b, n) ((K) ? fe_dot_adx(w, a, b, n) : fe_dot_wide(w, a, 1, b, 1, n))
 #define K_REDC(K, r, w) ((K) ? fe_redc_wide_adx(r, w) : fe_redc_wide(r, w))
 #define K_MUL_ADD(K, r, a, b, c) ((K) ? fe_mul_add_adx(r, a, b, c) : fe_mul_add(r, a, b, c))
 #else

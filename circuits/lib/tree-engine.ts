@@ -144,33 +144,63 @@ export function loadNativeEngine(): TreeEngine | null {
   nativeEngine = null;
   if (process.env.PARTPROOF_NATIVE_POSEIDON === "0") {
     nativeError = "disabled by PARTPROOF_NATIVE_POSEIDON=0";
-  } else if (!fs.existsSync(ADDON)) {
-    nativeError = `${path.relative(process.cwd(), ADDON)} is not built (run \`npm run build\`)`;
   } else {
-    try {
-      const addon = createRequire(import.meta.url)(ADDON) as Omit<TreeEngine, "name"> &
-        NonNullable<typeof nativeKernels>;
-      const missing = missingAddonCalls(addon);
-      if (missing.length > 0) {
-        nativeError = `${path.relative(process.cwd(), ADDON)} is out of date: it has no ${missing.join(", ")} (run \`npm run build\`)`;
-        return nativeEngine;
-      }
-      nativeKernels = addon;
-      nativeEngine = {
-        name: "native",
-        hashLeaves: (...a) => addon.hashLeaves(...a),
-        hashNodes: (...a) => addon.hashNodes(...a),
-        hashTree: (...a) => addon.hashTree(...a),
-      };
-    } catch (err) {
-      nativeError = `${ADDON} does not load: ${(err as Error).message}`;
+    const loaded = nativeEngineFrom(ADDON);
+    if (loaded.addon) {
+      nativeKernels = loaded.addon;
+      nativeEngine = loaded.engine;
+    } else {
+      nativeError = loaded.reason;
     }
   }
   return nativeEngine;
 }
 
+/** The addon calls this code makes, and its kernel switch. */
+type NativeAddon = Omit<TreeEngine, "name"> & NonNullable<typeof nativeKernels>;
+
+/**
+ * Loads the addon at `file` (circuits/build/native/poseidon.node for {@link loadNativeEngine})
+ * and returns the engine over it, or why it cannot be used: not built, does not load, or built
+ * from other sources (see {@link addonProblem}).
+ */
+export function nativeEngineFrom(
+  file: string,
+):
+  { engine: TreeEngine; addon: NativeAddon } | { engine: null; addon?: undefined; reason: string } {
+  const name = path.relative(process.cwd(), file);
+  if (!fs.existsSync(file)) {
+    return { engine: null, reason: `${name} is not built (run \`npm run build\`)` };
+  }
+  let addon: NativeAddon;
+  try {
+    addon = createRequire(import.meta.url)(file) as NativeAddon;
+  } catch (err) {
+    return { engine: null, reason: `${file} does not load: ${(err as Error).message}` };
+  }
+  const problem = addonProblem(addon);
+  if (problem !== undefined) {
+    return { engine: null, reason: `${name} is out of date: ${problem} (run \`npm run build\`)` };
+  }
+  const engine: TreeEngine = {
+    name: "native",
+    hashLeaves: (...a) => addon.hashLeaves(...a),
+    hashNodes: (...a) => addon.hashNodes(...a),
+    hashTree: (...a) => addon.hashTree(...a),
+  };
+  return { engine, addon };
+}
+
 /** The calls this code makes on the addon (circuits/native/addon.c). */
 const ADDON_CALLS = ["hashLeaves", "hashNodes", "hashTree", "kernel", "setKernel"] as const;
+
+/**
+ * The version of the addon's calls, their arguments and results: circuits/native/addon.c
+ * exports it as `abi` (PARTPROOF_ADDON_ABI there). Raise both together whenever a call changes
+ * meaning, so that an addon built from older sources with the same calls is refused rather
+ * than used wrongly.
+ */
+export const NATIVE_ADDON_ABI = 1;
 
 /**
  * The calls an addon lacks: a poseidon.node built from older sources (a checkout updated
@@ -181,6 +211,21 @@ const ADDON_CALLS = ["hashLeaves", "hashNodes", "hashTree", "kernel", "setKernel
 export function missingAddonCalls(addon: unknown): string[] {
   const a = (addon ?? {}) as Record<string, unknown>;
   return ADDON_CALLS.filter((name) => typeof a[name] !== "function");
+}
+
+/**
+ * Why this code cannot use an addon (undefined when it can): a call it lacks, or an ABI number
+ * other than {@link NATIVE_ADDON_ABI} (built from sources whose calls take or return other
+ * things, though named the same; an addon older than the number has none).
+ */
+export function addonProblem(addon: unknown): string | undefined {
+  const missing = missingAddonCalls(addon);
+  if (missing.length > 0) return `it has no ${missing.join(", ")}`;
+  const abi = (addon as { abi?: unknown }).abi;
+  if (abi === NATIVE_ADDON_ABI) return undefined;
+  return typeof abi === "number"
+    ? `it was built for ABI ${abi}, this code needs ${NATIVE_ADDON_ABI}`
+    : `it has no ABI number (this code needs ${NATIVE_ADDON_ABI})`;
 }
 
 /**

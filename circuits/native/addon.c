@@ -23,6 +23,12 @@
 
 #include "poseidon.h"
 
+/* The version of the calls below, their arguments and results, exported as `abi`:
+ * circuits/lib/tree-engine.ts (NATIVE_ADDON_ABI) refuses an addon with another number. Raise
+ * both together whenever a call changes meaning (an addon built from older sources with the
+ * same call names would otherwise be used wrongly). */
+#define PARTPROOF_ADDON_ABI 1
+
 #define NODE_BYTES 120
 #define RECORD_BYTES 80
 #define FIELD_COUNT 4
@@ -508,7 +514,9 @@ NAPI_MODULE_INIT() {
                          : "PARTPROOF_POSEIDON_KERNEL: expected adx or c");
     return NULL;
   }
-  napi_value fn;
+  napi_value fn, abi;
+  napi_create_uint32(env, PARTPROOF_ADDON_ABI, &abi);
+  napi_set_named_property(env, exports, "abi", abi);
   napi_create_function(env, "hashLeaves", NAPI_AUTO_LENGTH, hash_leaves, NULL, &fn);
   napi_set_named_property(env, exports, "hashLeaves", fn);
   napi_create_function(env, "hashNodes", NAPI_AUTO_LENGTH, hash_nodes, NULL, &fn);

@@ -1,6 +1,7 @@
 /**
  * circuits/native/toolchain.ts `compileAddon`: an addon built from the same inputs by another
- * checkout on this machine is copied from the circuit cache instead of compiled again. A tiny
+ * checkout on this machine is copied from the circuit cache instead of compiled again; and
+ * circuits/lib/tree-engine.ts `nativeEngineFrom` refuses an addon of another ABI. A tiny
  * Node-API addon stands in for the real ones (a compile of a few hundred milliseconds).
  */
 import { expect } from "chai";
@@ -9,6 +10,7 @@ import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promis
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { NATIVE_ADDON_ABI, nativeEngineFrom } from "../../circuits/lib/tree-engine.js";
 import { compileAddon, type AddonSpec } from "../../circuits/native/toolchain.js";
 import { setEnv } from "../support.js";
 
@@ -99,5 +101,63 @@ describe("compileAddon and the machine's cache of built addons", function () {
     } finally {
       restore();
     }
+  });
+
+  describe("the tree engine's check of a built addon", function () {
+    /** A stand-in for poseidon.node: every call the tree engine makes, and `abi` when given. */
+    const ENGINE_ADDON_C = `#include <node_api.h>
+#include "abi.h"
+static napi_value nothing(napi_env env, napi_callback_info info) {
+  (void)env, (void)info;
+  return NULL;
+}
+NAPI_MODULE_INIT() {
+  static const char *calls[] = {"hashLeaves", "hashNodes", "hashTree", "kernel", "setKernel"};
+  napi_value v;
+  for (int i = 0; i < 5; i++) {
+    napi_create_function(env, calls[i], NAPI_AUTO_LENGTH, nothing, NULL, &v);
+    napi_set_named_property(env, exports, calls[i], v);
+  }
+#ifdef ABI
+  napi_create_uint32(env, ABI, &v);
+  napi_set_named_property(env, exports, "abi", v);
+#endif
+  return exports;
+}
+`;
+
+    /** Builds that stand-in with `#define ABI <abi>` (none when undefined); returns its path. */
+    async function engineAddon(checkout: string, abi: number | undefined): Promise<string> {
+      const src = path.join(dir, checkout, "engine.c");
+      await mkdir(path.dirname(src), { recursive: true });
+      await writeFile(src, ENGINE_ADDON_C);
+      const out = path.join(dir, checkout, "build", "engine.node");
+      compileAddon({
+        label: "test engine addon",
+        sources: [src],
+        header: { name: "abi.h", text: abi === undefined ? "\n" : `#define ABI ${abi}\n` },
+        out,
+        stamp: `${out}.stamp`,
+        log: () => {},
+      });
+      return out;
+    }
+
+    it("refuses an addon with every call but another ABI number or none, saying why, and takes one with this code's", async function () {
+      // an addon built from other sources whose calls have the same names but other arguments
+      const other = nativeEngineFrom(await engineAddon("abi-other", NATIVE_ADDON_ABI + 1));
+      expect(other.engine).to.equal(null);
+      expect(other.engine === null && other.reason).to.match(
+        new RegExp(
+          `engine\\.node is out of date: it was built for ABI ${NATIVE_ADDON_ABI + 1}, this code needs ${NATIVE_ADDON_ABI} \\(run \`npm run build\`\\)$`,
+        ),
+      );
+      const none = nativeEngineFrom(await engineAddon("abi-none", undefined));
+      expect(none.engine === null && none.reason).to.match(
+        /it has no ABI number \(this code needs/,
+      );
+      const same = nativeEngineFrom(await engineAddon("abi-same", NATIVE_ADDON_ABI));
+      expect(same.engine?.name).to.equal("native");
+    });
   });
 });

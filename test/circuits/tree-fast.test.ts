@@ -3,6 +3,8 @@ import fs from "node:fs";
 import { createRequire } from "node:module";
 import { NATIVE_ADDON, buildNative } from "../../circuits/native/build.js";
 import {
+  NATIVE_ADDON_ABI,
+  addonProblem,
   loadNativeEngine,
   missingAddonCalls,
   nativeKernel,
@@ -210,6 +212,8 @@ describe("buildTree engines", function () {
     // loads, but its hashLeaves ignores the leaf order: used, it would hash another tree
     const addon = createRequire(import.meta.url)(NATIVE_ADDON) as Record<string, unknown>;
     expect(missingAddonCalls(addon)).to.deep.equal([]);
+    expect(addon.abi).to.equal(NATIVE_ADDON_ABI); // addon.c's PARTPROOF_ADDON_ABI
+    expect(addonProblem(addon)).to.equal(undefined);
     const older = { ...addon, hashTree: undefined };
     expect(missingAddonCalls(older)).to.deep.equal(["hashTree"]);
     expect(missingAddonCalls({})).to.deep.equal([

@@ -56,9 +56,58 @@ static void print_fe(const char *label, const fe *a) {
           (unsigned long long)a->v[0]);
 }
 
+/* The permutation as circomlibjs' poseidon_opt.js loops it (one multiplication and addition
+ * per round and state element in the partial rounds, every row of the last full round's
+ * matrix), on the C kernels: the reference the blocked partial rounds of poseidon.h and the
+ * last round's single row are checked against. */
+static void poseidon_plain(const int t, const int rp, const fe *C, const fe *S, const fe *MT,
+                           const fe *PT, fe *state, fe *out) {
+  fe tmp[17];
+  uint64_t w[8];
+  for (int i = 0; i < t; i++) fe_add(&state[i], &state[i], &C[i]);
+  for (int r = 0; r < 4; r++) {
+    for (int i = 0; i < t; i++) {
+      pow5_k(POSEIDON_C, &state[i]);
+      fe_add(&state[i], &state[i], &C[(r + 1) * t + i]);
+    }
+    for (int i = 0; i < t; i++) {
+      fe_dot_wide(w, &(r < 3 ? MT : PT)[i * t], 1, state, 1, t);
+      fe_redc_wide(&tmp[i], w);
+    }
+    memcpy(state, tmp, sizeof(fe) * t);
+  }
+  for (int r = 0; r < rp; r++) {
+    const fe *s = &S[(2 * t - 1) * r];
+    fe s0 = {{0, 0, 0, 0}}, p;
+    pow5_k(POSEIDON_C, &state[0]);
+    fe_add(&state[0], &state[0], &C[5 * t + r]);
+    for (int j = 0; j < t; j++) {
+      fe_mul(&p, &s[j], &state[j]);
+      fe_add(&s0, &s0, &p);
+    }
+    for (int k = 1; k < t; k++) {
+      fe_mul(&p, &state[0], &s[t + k - 1]);
+      fe_add(&state[k], &state[k], &p);
+    }
+    state[0] = s0;
+  }
+  for (int r = 0; r < 4; r++) {
+    for (int i = 0; i < t; i++) {
+      pow5_k(POSEIDON_C, &state[i]);
+      if (r < 3) fe_add(&state[i], &state[i], &C[5 * t + rp + r * t + i]);
+    }
+    for (int i = 0; i < t; i++) {
+      fe_dot_wide(w, &MT[i * t], 1, state, 1, t);
+      fe_redc_wide(&tmp[i], w);
+    }
+    memcpy(state, tmp, sizeof(fe) * t);
+  }
+  *out = state[0];
+}
+
 static int check(long n) {
   long failures = 0;
-  fe a[17], b[17], c;
+  fe a[20], b[20], c;
   /* C kernels: results below p, and known identities (a * 1 in Montgomery form = a) */
   fe one;
   {
@@ -118,7 +167,7 @@ static int check(long n) {
     }
   }
   for (long k = 0; k < n / 16 && failures < 5; k++) {
-    int len = 1 + (int)(k % 17);
+    int len = 1 + (int)(k % 20); /* up to 20: the blocked partial rounds' longest sums */
     for (int j = 0; j < len; j++) random_fe(&a[j]), random_fe(&b[j]);
     fe_dot_wide(w, a, 1, b, 1, len);
     fe_dot_wide_adx(w2, a, b, len);
@@ -138,8 +187,8 @@ static int check(long n) {
       failures++;
     }
   }
-  /* the largest sum of 17 products: every pair (p - 1) * (p - 1) */
-  for (int j = 0; j < 17; j++) {
+  /* the largest sums: every pair (p - 1) * (p - 1) */
+  for (int j = 0; j < 20; j++) {
     unsigned char bw = 0;
     SUBB(bw, FR_P[0], 1, &a[j].v[0]);
     for (int i = 1; i < 4; i++) SUBB(bw, FR_P[i], 0, &a[j].v[i]);
@@ -158,11 +207,15 @@ static int check(long n) {
     fprintf(stderr, "unrolled dot product of 17 x (p - 1)^2 differs\n");
     failures++;
   }
-  fe_dot_wide(w, a, 1, b, 1, 8);
-  fe_dot8_adx(w2, a, b);
-  if (memcmp(w, w2, sizeof w) != 0) {
-    fprintf(stderr, "unrolled dot product of 8 x (p - 1)^2 differs\n");
-    failures++;
+  for (int len = 1; len <= 20; len++) {
+    fe_dot_wide(w, a, 1, b, 1, len);
+    fe_dot_adx(w2, a, b, len); /* unrolled for 1..4, 8, 17 */
+    fe_redc_wide(&c, w);
+    fe_redc_wide_adx(&d, w2);
+    if (memcmp(w, w2, sizeof w) != 0 || !same(&c, &d)) {
+      fprintf(stderr, "dot product of %d x (p - 1)^2 differs\n", len);
+      failures++;
+    }
   }
   /* conversions in and out of Montgomery form, inputs up to 2^256 - 1 (reduced first) */
   for (long k = 0; k < n / 16 && failures < 5; k++) {
@@ -190,6 +243,28 @@ static int check(long n) {
     poseidon16_c(s1, &h1);
     poseidon16_adx(s2, &h2);
     if (!same(&h1, &h2)) fprintf(stderr, "poseidon16 differs\n"), failures++;
+  }
+  /* the blocked partial rounds and the last round's single row against the plain loop */
+  for (long k = 0; k < n / 1000 + 8 && failures < 5; k++) {
+    fe s1[17], s2[17], s3[17], h1, h2, h3;
+    memset(&s1[0], 0, sizeof(fe));
+    for (int i = 1; i < 17; i++) random_fe(&s1[i]);
+    memcpy(s2, s1, sizeof s1);
+    memcpy(s3, s1, sizeof s1);
+    poseidon_plain(8, POSEIDON_RP_8, POSEIDON_C_8, POSEIDON_S_8, POSEIDON_MT_8, POSEIDON_PT_8, s1,
+                   &h1);
+    poseidon7_c(s2, &h2);
+    poseidon7_adx(s3, &h3);
+    if (!same(&h1, &h2) || !same(&h1, &h3)) fprintf(stderr, "poseidon7 != plain\n"), failures++;
+    memset(&s1[0], 0, sizeof(fe));
+    for (int i = 1; i < 17; i++) random_fe(&s1[i]);
+    memcpy(s2, s1, sizeof s1);
+    memcpy(s3, s1, sizeof s1);
+    poseidon_plain(17, POSEIDON_RP_17, POSEIDON_C_17, POSEIDON_S_17, POSEIDON_MT_17,
+                   POSEIDON_PT_17, s1, &h1);
+    poseidon16_c(s2, &h2);
+    poseidon16_adx(s3, &h3);
+    if (!same(&h1, &h2) || !same(&h1, &h3)) fprintf(stderr, "poseidon16 != plain\n"), failures++;
   }
   printf("check: %s (%ld cases per operation, C kernels against BMI2/ADX)\n",
          failures ? "MISMATCH" : "all equal", n);

@@ -17,6 +17,7 @@
  */
 #ifndef PARTPROOF_POSEIDON_H
 #define PARTPROOF_POSEIDON_H
+#include <pthread.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -153,7 +154,7 @@ static inline void fe_mul(fe *r, const fe *a, const fe *b) {
 /* Lazy reduction for dot products: w (8 limbs) = sum_{j < n} a[j * sa] * b[j * sb] as plain
  * integers, accumulated column by column (product scanning) in a 192-bit accumulator, and
  * reduced once by fe_redc_wide: one Montgomery reduction per output instead of one per
- * product. With a, b < p and n <= 17 the sum is < 17 p^2 < 2^512. */
+ * product. With a, b < p and n <= 20 the sum is < 20 p^2 < 2^512. */
 static inline void fe_dot_wide(uint64_t w[8], const fe *a, int sa, const fe *b, int sb, int n) {
   /* two accumulators (even and odd j) halve the carry chain each product waits for */
   uint64_t lo = 0, hi = 0, top = 0;
@@ -193,7 +194,7 @@ static inline void fe_dot_wide(uint64_t w[8], const fe *a, int sa, const fe *b, 
   w[7] = lo;
 }
 
-/* r = w / 2^256 mod p for w < 17 p^2 (Montgomery reduction by product scanning; the quotient
+/* r = w / 2^256 mod p for w < 20 p^2 (Montgomery reduction by product scanning; the quotient
  * is then < 5 p, and three branch-free subtractions of 4p, 2p, p finish it) */
 static inline void fe_redc_wide(fe *r, const uint64_t w[8]) {
   uint64_t m[4];
@@ -300,6 +301,71 @@ static inline void fe_to_u64s_k(const int K, uint64_t *out, const fe *a) {
 #define ALWAYS_INLINE inline
 #endif
 
+/* w += x (8 limbs; the sums the permutations form stay below 2^512) */
+static inline void wide_add(uint64_t w[8], const uint64_t x[8]) {
+  unsigned char c = 0;
+  for (int i = 0; i < 8; i++) ADDC(c, w[i], x[i], &w[i]);
+}
+
+/* w += a * 2^256 (whose Montgomery reduction is a itself) */
+static inline void wide_add_high(uint64_t w[8], const fe *a) {
+  unsigned char c = 0;
+  for (int i = 0; i < 4; i++) ADDC(c, w[4 + i], a->v[i], &w[4 + i]);
+}
+
+/* Partial rounds per block: 4 keeps every sum below the bounds of fe_dot_wide and
+ * fe_redc_wide (a round's dot product has at most t + 3 = 20 pairs: 20 (p-1)^2 + (2^256 - 1) p
+ * < 2^512 and the quotient < 5p; a block's end adds 4 pairs and a value < p at 2^256). */
+#define POSEIDON_BLOCK 4
+
+/*
+ * Tables of the blocked partial rounds, derived once from circomlibjs' S (poseidon_opt's
+ * sparse matrices): in round a, s = S[(2t - 1) a], its new state[0] = s[0..t-1] . state and
+ * then state[k] += y_a * s[t + k - 1] for k >= 1, where y_a is the S-boxed state[0] the
+ * round began with. Within a block starting at r0, state[k] is left as it was at r0, so
+ * round a's dot product also needs sum_{r0 <= b < a} y_b * E[a][b - r0] with
+ * E[a][q] = sum_{k >= 1} s_a[k] * s_{r0+q}[t + k - 1]; and U[block][k - 1][q] =
+ * s_{r0+q}[t + k - 1] (the block's updates of state[k], contiguous for one dot product).
+ */
+#define POSEIDON_TABLES(t)                                                        \
+  static fe POSEIDON_E_##t[POSEIDON_RP_##t][POSEIDON_BLOCK];                      \
+  static fe POSEIDON_U_##t[(POSEIDON_RP_##t + POSEIDON_BLOCK - 1) / POSEIDON_BLOCK] \
+                          [(t - 1) * POSEIDON_BLOCK];
+POSEIDON_TABLES(8)
+POSEIDON_TABLES(17)
+
+static void poseidon_fill_tables(const int t, const int rp, const fe *S, fe (*E)[POSEIDON_BLOCK],
+                                 fe *U) {
+  for (int a = 0; a < rp; a++) {
+    const int r0 = a - a % POSEIDON_BLOCK;
+    const fe *sa = &S[(2 * t - 1) * a];
+    memset(E[a], 0, sizeof E[a]);
+    for (int q = 0; r0 + q < a; q++) {
+      const fe *sb = &S[(2 * t - 1) * (r0 + q)];
+      for (int k = 1; k < t; k++) fe_mul_add(&E[a][q], &sa[k], &sb[t + k - 1], &E[a][q]);
+    }
+  }
+  for (int r0 = 0; r0 < rp; r0 += POSEIDON_BLOCK) {
+    fe *u = U + (size_t)(r0 / POSEIDON_BLOCK) * (t - 1) * POSEIDON_BLOCK;
+    memset(u, 0, sizeof(fe) * (t - 1) * POSEIDON_BLOCK);
+    for (int q = 0; q < POSEIDON_BLOCK && r0 + q < rp; q++) {
+      for (int k = 1; k < t; k++)
+        u[(k - 1) * POSEIDON_BLOCK + q] = S[(2 * t - 1) * (r0 + q) + t + k - 1];
+    }
+  }
+}
+
+static void poseidon_tables_init(void) {
+  poseidon_fill_tables(8, POSEIDON_RP_8, POSEIDON_S_8, POSEIDON_E_8, POSEIDON_U_8[0]);
+  poseidon_fill_tables(17, POSEIDON_RP_17, POSEIDON_S_17, POSEIDON_E_17, POSEIDON_U_17[0]);
+}
+
+/* fills the tables once per process (any thread may hash first) */
+static void poseidon_tables_ready(void) {
+  static pthread_once_t once = PTHREAD_ONCE_INIT;
+  pthread_once(&once, poseidon_tables_init);
+}
+
 /* One permutation of width t (a compile-time constant at each call below, so that every loop
  * over the state has a known trip count). MT and PT are circomlibjs' M and P transposed. */
 static ALWAYS_INLINE void pow5_k(const int K, fe *a) {
@@ -326,8 +392,9 @@ static ALWAYS_INLINE void mat_vec_k(const int K, fe *out, const fe *matT, const 
 }
 
 static ALWAYS_INLINE void poseidon_t(const int K, const int t, const int rp, const fe *C, const fe *S,
-                                     const fe *MT, const fe *PT,
-                                     fe *state /* t elements, state[0] = 0 */, fe *out) {
+                                     const fe *MT, const fe *PT, const fe (*E)[POSEIDON_BLOCK],
+                                     const fe *U, fe *state /* t elements, state[0] = 0 */,
+                                     fe *out) {
   fe tmp[17];
   for (int i = 0; i < t; i++) K_ADD(K, &state[i], &state[i], &C[i]);
   for (int r = 0; r < 4; r++) {
@@ -338,23 +405,38 @@ static ALWAYS_INLINE void poseidon_t(const int K, const int t, const int rp, con
     mat_vec_k(K, tmp, mat, state, t);
     memcpy(state, tmp, sizeof(fe) * t);
   }
-  /* Partial rounds, software-pipelined: round r's new state[0] (the S-row dot product) is
-   * computed first and the next round's S-box on it is issued before round r's 16 updates
-   * state[k] += state[0] * s[k], so that the out-of-order core runs the S-box's chain of three
-   * dependent multiplications beside those independent ones (same arithmetic, same order of
-   * operations on each value, so the same results). */
+  /* Partial rounds, in blocks of POSEIDON_BLOCK (see POSEIDON_TABLES). Round a's new
+   * state[0] is the S-row dot product over the state as the block began (state[1..t-1] are
+   * not updated inside a block) plus the terms y_q * E[a][q] of the block's earlier rounds;
+   * the next round's S-box on it is issued at once. At the block's end, state[k] +=
+   * sum_q y_q U[k][q] as one dot product and one reduction per k (instead of one
+   * multiplication and reduction per round and k). Every value is the same field element as
+   * in circomlibjs' loop. (Computing the part over state[1..t-1] first, while the S-box of
+   * y_a finishes, measured no faster.) */
   pow5_add_k(K, &state[0], &C[5 * t]);
-  for (int r = 0; r < rp; r++) {
-    const fe *s = &S[(2 * t - 1) * r];
-    fe s0, x = state[0];
-    uint64_t w[8];
-    K_DOT(K, w, s, state, t);
-    K_REDC(K, &s0, w);
-    if (r + 1 < rp) {
-      pow5_add_k(K, &s0, &C[5 * t + r + 1]);
+  for (int r0 = 0; r0 < rp; r0 += POSEIDON_BLOCK) {
+    const int len = rp - r0 < POSEIDON_BLOCK ? rp - r0 : POSEIDON_BLOCK;
+    fe y[POSEIDON_BLOCK];
+    for (int i = 0; i < len; i++) {
+      const int a = r0 + i;
+      uint64_t w[8];
+      y[i] = state[0];
+      K_DOT(K, w, &S[(2 * t - 1) * a], state, t);
+      if (i > 0) {
+        uint64_t w2[8];
+        K_DOT(K, w2, E[a], y, i);
+        wide_add(w, w2);
+      }
+      K_REDC(K, &state[0], w);
+      if (a + 1 < rp) pow5_add_k(K, &state[0], &C[5 * t + a + 1]);
     }
-    for (int k = 1; k < t; k++) K_MUL_ADD(K, &state[k], &x, &s[t + k - 1], &state[k]);
-    state[0] = s0;
+    const fe *u = U + (size_t)(r0 / POSEIDON_BLOCK) * (t - 1) * POSEIDON_BLOCK;
+    for (int k = 1; k < t; k++) {
+      uint64_t w[8];
+      K_DOT(K, w, &u[(k - 1) * POSEIDON_BLOCK], y, len);
+      wide_add_high(w, &state[k]);
+      K_REDC(K, &state[k], w);
+    }
   }
   for (int r = 0; r < 3; r++) {
     for (int i = 0; i < t; i++) pow5_add_k(K, &state[i], &C[5 * t + rp + r * t + i]);
@@ -396,8 +478,10 @@ static int poseidon_select_kernel(const char *want) {
 
 #define POSEIDON_WIDTH(name, t, K)                                                           \
   static void name(fe *state, fe *out) {                                                     \
+    poseidon_tables_ready();                                                                 \
     poseidon_t(K, t, POSEIDON_RP_##t, POSEIDON_C_##t, POSEIDON_S_##t, POSEIDON_MT_##t,        \
-               POSEIDON_PT_##t, state, out);                                                 \
+               POSEIDON_PT_##t, (const fe(*)[POSEIDON_BLOCK])POSEIDON_E_##t,                   \
+               POSEIDON_U_##t[0], state, out);                                               \
   }
 POSEIDON_WIDTH(poseidon7_c, 8, POSEIDON_C)
 POSEIDON_WIDTH(poseidon16_c, 17, POSEIDON_C)

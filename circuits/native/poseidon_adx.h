@@ -14,15 +14,18 @@
  * runs on random inputs while other work loaded the 2 cores to a load average of 7):
  * Poseidon7 31.3 us against 53.4 us for the C kernels of main before these (1.71x), Poseidon16
  * 78.3 against 146.5 us (1.87x); valgrind counts 520k instructions per Poseidon16 against
- * 1,166k. circuits/native/bench-poseidon.ts bench repeats it.
+ * 1,166k. circuits/native/bench-poseidon.ts bench repeats it. Since then (the unrolled dot
+ * products below, the blocked partial rounds and the last round's single row of poseidon.h;
+ * minimum of 15 interleaved rdtsc runs on one core, load 6): Poseidon7 24.7 us against 30.1,
+ * Poseidon16 56.7 us against 75.1 (TSC time at 2.445 GHz; the core runs at ~3.25 GHz).
  *
  * Bounds the carry handling relies on (p < 2^254, its top limb < 2^62):
  * - fe_mul_adx (CIOS, Montgomery reduction interleaved row by row): with a, b < p the running
  *   value stays < 2p, so after each row the fifth limb never carries out (the "no final
  *   carry" variant: no sixth limb);
- * - fe_dot_wide_adx: a sum of n <= 17 products of values < p is < 17 p^2 < 2^512, so eight
+ * - fe_dot_wide_adx: a sum of n <= 20 products of values < p is < 20 p^2 < 2^512, so eight
  *   limbs hold it and no partial sum carries out of them;
- * - fe_redc_wide_adx: w + m p (m < 2^256) < 17 p^2 + 2^256 p < 2^512, and the quotient < 5p.
+ * - fe_redc_wide_adx: w + m p (m < 2^256) < 20 p^2 + 2^256 p < 2^512, and the quotient < 5p.
  */
 #ifndef PARTPROOF_POSEIDON_ADX_H
 #define PARTPROOF_POSEIDON_ADX_H
@@ -190,7 +193,7 @@ static inline void fe_add_adx(fe *r, const fe *a, const fe *b) {
 /* One row pass of the dot product: for every pair j, (W0..W5) += a[j].v[I] * b[j] (a 64 x 256
  * bit product). W5 starts the pass at 0 and only takes carries (OF chain); the carries of the
  * CF chain out of W3 are counted in c4 and added to W4 once at the end of the pass. Neither
- * can overflow (at most 17 carries each), so every pair ends with CF = OF = 0, and the loop's
+ * can overflow (at most 20 carries each), so every pair ends with CF = OF = 0, and the loop's
  * add of 64 to the negative idx leaves them 0 too: the flags are cleared once per pass. */
 #define ADX_DOT_ROW(I, W0, W1, W2, W3, W4, W5)                     \
   "movq %[neg], %[idx]\n\t"                                        \
@@ -237,7 +240,7 @@ static inline void fe_add_adx(fe *r, const fe *a, const fe *b) {
   "addq %[c4], " W4 "\n\t"                                         \
   "adcq $0, " W5 "\n\t"
 
-/* w (8 limbs) = sum_{j < n} a[j] * b[j] as plain integers (n >= 1, n <= 17, all < p):
+/* w (8 limbs) = sum_{j < n} a[j] * b[j] as plain integers (n >= 1, n <= 20, all < p):
  * operand scanning one limb of the a[j] at a time over all pairs, in a six-register window
  * that slides up one limb per pass (the limb that leaves it is final and is stored). */
 static inline void fe_dot_wide_adx(uint64_t w[8], const fe *a, const fe *b, int n) {
@@ -275,7 +278,8 @@ static inline void fe_dot_wide_adx(uint64_t w[8], const fe *a, const fe *b, int 
       : "rdx", "cc", "memory");
 }
 
-/* The dot products of the permutations have a compile-time length (t = 8 or 17): those are
+/* The dot products of the permutations have a compile-time length (t = 8 or 17, and 1..4
+ * pairs in the blocked partial rounds of poseidon.h): those are
  * fully unrolled below, with every operand at a fixed displacement from a or b. Measured on
  * AMD EPYC Zen 3 (core cycles of one call, minimum of 200 x 200 calls, one core): 17 pairs
  * 435 cycles against 631 for the loop above, 8 pairs 217 against 306 (the loop's index
@@ -306,6 +310,12 @@ static inline void fe_dot_wide_adx(uint64_t w[8], const fe *a, const fe *b, int 
       ADX_DOT_PAIR(J0 + 2, I, __VA_ARGS__) ADX_DOT_PAIR(J0 + 3, I, __VA_ARGS__)     \
           ADX_DOT_PAIR(J0 + 4, I, __VA_ARGS__) ADX_DOT_PAIR(J0 + 5, I, __VA_ARGS__) \
               ADX_DOT_PAIR(J0 + 6, I, __VA_ARGS__) ADX_DOT_PAIR(J0 + 7, I, __VA_ARGS__)
+#define ADX_DOT_PAIRS_OF_1(I, ...) ADX_DOT_PAIR(0, I, __VA_ARGS__)
+#define ADX_DOT_PAIRS_OF_2(I, ...) ADX_DOT_PAIR(0, I, __VA_ARGS__) ADX_DOT_PAIR(1, I, __VA_ARGS__)
+#define ADX_DOT_PAIRS_OF_3(I, ...) ADX_DOT_PAIRS_OF_2(I, __VA_ARGS__) ADX_DOT_PAIR(2, I, __VA_ARGS__)
+#define ADX_DOT_PAIRS_OF_4(I, ...)                                        \
+  ADX_DOT_PAIR(0, I, __VA_ARGS__) ADX_DOT_PAIR(1, I, __VA_ARGS__)         \
+      ADX_DOT_PAIR(2, I, __VA_ARGS__) ADX_DOT_PAIR(3, I, __VA_ARGS__)
 #define ADX_DOT_PAIRS_OF_8(I, ...) ADX_DOT_PAIRS8(0, I, __VA_ARGS__)
 #define ADX_DOT_PAIRS_OF_17(I, ...) \
   ADX_DOT_PAIRS8(0, I, __VA_ARGS__) ADX_DOT_PAIRS8(8, I, __VA_ARGS__) ADX_DOT_PAIR(16, I, __VA_ARGS__)
@@ -350,18 +360,26 @@ static inline void fe_dot_wide_adx(uint64_t w[8], const fe *a, const fe *b, int 
         : "rdx", "cc", "memory");                                                           \
   }
 static const uint64_t adx_zero = 0;
+ADX_DOT_UNROLLED(1)
+ADX_DOT_UNROLLED(2)
+ADX_DOT_UNROLLED(3)
+ADX_DOT_UNROLLED(4)
 ADX_DOT_UNROLLED(8)
 ADX_DOT_UNROLLED(17)
 
 /* the dot product of n pairs: unrolled for the permutations' lengths (n a compile-time
  * constant there, so the choice folds away), else the loop */
 static inline void fe_dot_adx(uint64_t w[8], const fe *a, const fe *b, int n) {
-  if (n == 17)
-    fe_dot17_adx(w, a, b);
-  else if (n == 8)
-    fe_dot8_adx(w, a, b);
-  else
-    fe_dot_wide_adx(w, a, b, n);
+  switch (n) {
+    case 17: fe_dot17_adx(w, a, b); break;
+    case 8: fe_dot8_adx(w, a, b); break;
+    /* the blocked partial rounds' terms of earlier rounds (1..3 pairs) and updates (4) */
+    case 4: fe_dot4_adx(w, a, b); break;
+    case 3: fe_dot3_adx(w, a, b); break;
+    case 2: fe_dot2_adx(w, a, b); break;
+    case 1: fe_dot1_adx(w, a, b); break;
+    default: fe_dot_wide_adx(w, a, b, n);
+  }
 }
 
 /* (x0..x3) -= m when that does not borrow (x < 2^256), without branches */
@@ -383,7 +401,7 @@ static inline void limbs_csub_adx(uint64_t *x0, uint64_t *x1, uint64_t *x2, uint
       : "cc");
 }
 
-/* r = w / 2^256 mod p for w < 17 p^2 (Montgomery reduction of eight limbs; the quotient is
+/* r = w / 2^256 mod p for w < 20 p^2 (Montgomery reduction of eight limbs; the quotient is
  * < 5p and three branch-free subtractions of 4p, 2p, p finish it, as in fe_redc_wide) */
 static inline void fe_redc_wide_adx(fe *r, const uint64_t w[8]) {
   uint64_t t0, t1, t2, t3, t4, t5, t6, t7, lo, hi;

@@ -9,7 +9,7 @@ import { decodeRevert, versionIdOf } from "../../protocol/contract.js";
 import { recoverUploadSigner } from "../auth.js";
 import type { GatewayContext } from "../context.js";
 import { AppError } from "../errors.js";
-import { BudgetExceededError, WorkerOutOfMemoryError } from "../prover/pool.js";
+import { BudgetExceededError, WorkerOutOfMemoryError, WorkerStartError } from "../prover/pool.js";
 import { liveAsset, registeredAsset } from "./assets.js";
 import { findSchema, type DataSchema, type UploadData } from "../../protocol/records/index.js";
 import type { StoredVersion, UploadSession } from "../store/index.js";
@@ -94,7 +94,8 @@ export async function uploadSigner(
  * Runs worker work within its budget and memory: an overrun becomes WORK_BUDGET_EXCEEDED; a
  * worker that outgrew its heap (`ingest.heapMb`) INGEST_MEMORY_EXCEEDED (413: the upload is too
  * big for this gateway's configured ingest memory, which retrying does not change; 507 would
- * say the server is short of storage for now), naming the cap and `records` when known.
+ * say the server is short of storage for now), naming the cap and `records` when known; workers
+ * that keep dying while they load INGEST_UNAVAILABLE (503: the gateway's fault, for its operator).
  */
 export async function withinBudget<T>(
   what: string,
@@ -115,6 +116,12 @@ export async function withinBudget<T>(
       throw new AppError(
         "INGEST_MEMORY_EXCEEDED",
         `${what}${of} needed more memory than this gateway's ingest workers have (ingest.heapMb = ${e.heapMb} MiB; INGEST_HEAP_MB, 384 MiB, by default) and was stopped; nothing was stored. Send the records in smaller chunks, or ask the gateway's operator to raise ingest.heapMb`,
+      );
+    }
+    if (e instanceof WorkerStartError) {
+      throw new AppError(
+        "INGEST_UNAVAILABLE",
+        `${what} could not run: ${e.message}; nothing was stored. The gateway's operator must look at its log; the same request may be sent again later`,
       );
     }
     throw e;

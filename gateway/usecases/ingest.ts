@@ -5,16 +5,20 @@
  */
 import { AbiCoder, keccak256 } from "ethers";
 import { z } from "zod";
+import { DEFAULT_MINMAX_FIELD } from "../../circuits/lib/tree.js";
 import { decodeRevert, versionIdOf } from "../../protocol/contract.js";
 import { recoverUploadSigner } from "../auth.js";
+import type { Logger } from "pino";
+import { DEFAULT_VERSIONS_PER_OWNER, type GatewayConfig } from "../config.js";
 import type { GatewayContext } from "../context.js";
 import { AppError } from "../errors.js";
+import { KeyedMutex } from "../locks.js";
 import { BudgetExceededError, WorkerOutOfMemoryError, WorkerStartError } from "../prover/pool.js";
 import { liveAsset, registeredAsset } from "./assets.js";
 import { findSchema, type DataSchema, type UploadData } from "../../protocol/records/index.js";
-import type { StoredVersion, UploadSession } from "../store/index.js";
+import type { GatewayStore, StoredVersion, UploadSession } from "../store/index.js";
 import { ROW_BYTES, sharedBytes, type PackedBatch } from "../store/rows.js";
-import type { ReadBatch } from "../prover/ingest-pool.js";
+import type { IngestPool, ReadBatch } from "../prover/ingest-pool.js";
 import { defaultSalt } from "../context.js";
 import { publishBodySchema, uploadBodySchema } from "../../protocol/api.js";
 
@@ -149,7 +153,7 @@ export function recordsIn(data: unknown): number | undefined {
 export const INGEST_QUEUE_MAX = 16;
 
 /** Refuses new ingest work while the ingest workers' queue is full (bounded memory). */
-export function ingestHasRoom(ctx: GatewayContext): void {
+export function ingestHasRoom(ctx: Pick<GatewayContext, "ingest">): void {
   if (ctx.ingest.waiting >= INGEST_QUEUE_MAX) {
     throw new AppError(
       "INGEST_BUSY",
@@ -209,6 +213,37 @@ export interface UploadToCommit {
   session?: UploadSession;
 }
 
+/** What {@link commitUpload} uses of a gateway: a gateway's whole context is one. */
+export type CommitContext = Pick<GatewayContext, "store" | "ingest" | "locks" | "salt" | "log"> & {
+  config: {
+    circuit: Pick<GatewayConfig["circuit"], "depth" | "minMaxField">;
+    limits: Pick<GatewayConfig["limits"], "versionsPerOwner">;
+  };
+};
+
+/**
+ * The context {@link commitUpload} needs, around a store and an ingest pool alone (no chain, no
+ * prover), with a gateway's defaults: for what makes versions outside a running gateway (the
+ * uploads bench) and tests of the commit path.
+ */
+export function commitContext(
+  store: GatewayStore,
+  ingest: IngestPool,
+  opts: { depth: number; log: Logger; minMaxField?: number; salt?: () => bigint },
+): CommitContext {
+  return {
+    config: {
+      circuit: { depth: opts.depth, minMaxField: opts.minMaxField ?? DEFAULT_MINMAX_FIELD },
+      limits: { versionsPerOwner: DEFAULT_VERSIONS_PER_OWNER },
+    },
+    store,
+    ingest,
+    locks: new KeyedMutex(),
+    salt: opts.salt ?? defaultSalt,
+    log: opts.log,
+  };
+}
+
 /**
  * Makes a version of an upload: the latest version's records (unless `replace`) with the
  * upload's batches applied in order (a record whose identity is seen again replaces the
@@ -217,7 +252,7 @@ export interface UploadToCommit {
  * returns the version it made; an upload that changes nothing returns the base version.
  */
 export async function commitUpload(
-  ctx: GatewayContext,
+  ctx: CommitContext,
   u: UploadToCommit,
 ): Promise<{ created: boolean; version: ReturnType<typeof describeVersion> }> {
   const key = u.assetId.toString();

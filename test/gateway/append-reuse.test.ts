@@ -9,15 +9,12 @@
 import { expect } from "chai";
 import pino from "pino";
 import { buildTree, randomSalt, sortRecords, treeNodeBytes } from "../../circuits/lib/tree.js";
-import { loadConfig } from "../../gateway/config.js";
-import { defaultSalt, type GatewayContext } from "../../gateway/context.js";
-import { KeyedMutex } from "../../gateway/locks.js";
 import { IngestPool } from "../../gateway/prover/ingest-pool.js";
 import { versionTree } from "../../gateway/prover/ingest-worker.js";
 import { GatewayStore, type StoredVersion } from "../../gateway/store/index.js";
 import { ROW_BYTES, writeRow, type PackedBatch } from "../../gateway/store/rows.js";
 import { levelsFromRows, levelsToStore } from "../../gateway/store/tree-levels.js";
-import { commitUpload } from "../../gateway/usecases/ingest.js";
+import { commitContext, commitUpload, type CommitContext } from "../../gateway/usecases/ingest.js";
 import { qualitySchema } from "../../protocol/records/index.js";
 import { tempDir } from "./helpers.js";
 
@@ -49,27 +46,13 @@ describe("Appends onto a version hashed from its rows", function () {
   this.timeout(120_000);
   let store: GatewayStore;
   let pool: IngestPool;
-  let ctx: GatewayContext;
+  let ctx: CommitContext;
   let seq = 0;
 
   before(async function () {
     store = await GatewayStore.open(tempDir());
     pool = new IngestPool(1, 60_000, undefined, { streamFrom: STREAM_FROM });
-    // the parts of a gateway that a commit uses: its configuration, store, ingest pool, locks
-    ctx = {
-      config: loadConfig({
-        dataDir: "unused",
-        chain: { rpcUrl: "in-process" },
-        contracts: { partProof: "0x" + "22".repeat(20) },
-        relayerKey: { source: "injected" },
-        circuit: { name: "range_d12", depth: DEPTH, artifactsDir: "unused" },
-      }),
-      store,
-      ingest: pool,
-      locks: new KeyedMutex(),
-      salt: defaultSalt,
-      log: pino({ level: "silent" }),
-    } as unknown as GatewayContext;
+    ctx = commitContext(store, pool, { depth: DEPTH, log: pino({ level: "silent" }) });
   });
 
   after(async function () {

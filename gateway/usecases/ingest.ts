@@ -307,11 +307,8 @@ export async function commitUpload(
         })
       : u.batches;
     // a version hashed from its rows copies the nodes of the base's stored levels that lie
-    // before its first changed row
-    const baseTree =
-      base && base.recordCount + incoming >= ctx.ingest.streamFrom
-        ? await ctx.store.versionTreeLevels(base)
-        : undefined;
+    // before its first changed row (a smaller one too, when the worker kept no tree of the base)
+    const baseTree = base ? await ctx.store.versionTreeLevels(base) : undefined;
     const built = await withinBudget(
       "building the version",
       ctx.ingest.apply({

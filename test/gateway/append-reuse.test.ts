@@ -164,6 +164,61 @@ describe("Appends onto a version hashed from its rows", function () {
   });
 });
 
+describe("Appends after a restart onto a version below the bound", function () {
+  this.timeout(120_000);
+
+  it("copies the stored nodes before the first change instead of rehashing every leaf when the worker kept no tree (a restarted gateway), giving the rebuilt tree", async function () {
+    const store = await GatewayStore.open(tempDir());
+    const log = pino({ level: "silent" });
+    // production bounds: 600 records are built by buildTree and kept by the worker
+    let pool = new IngestPool(1, 60_000);
+    try {
+      const commit = async (p: IngestPool, batches: PackedBatch[], replace = false) => {
+        const shared: number[] = [];
+        const apply = p.apply.bind(p);
+        p.apply = async (req) => {
+          const r = await apply(req);
+          if (!("tooMany" in r)) shared.push(r.sharedLeaves);
+          return r;
+        };
+        const r = await commitUpload(commitContext(store, p, { depth: DEPTH, log }), {
+          assetId: 1n,
+          owner: OWNER,
+          schema: qualitySchema,
+          replace,
+          batches,
+          batchHash: "0x" + (replace ? "aa" : "bb").repeat(32),
+        });
+        p.apply = apply;
+        return { v: (await store.getVersion("1", r.version.localId))!, shared: shared[0] };
+      };
+      const base = await commit(
+        pool,
+        [batch(Array.from({ length: 600 }, (_, i) => baseRec(i)))],
+        true,
+      );
+      expect(base.shared).to.equal(0);
+      await pool.close();
+      pool = new IngestPool(1, 60_000); // the restart: a worker that kept nothing
+      const added = Array.from({ length: 40 }, (_, i) => ({
+        key: 100_000n + BigInt(i),
+        values: [1n, 0n, 0n, 3n],
+        id: idOf(5000 + i),
+      }));
+      const { v, shared } = await commit(pool, [batch(added)]);
+      expect(v.recordCount).to.equal(640);
+      expect(shared, "leaves whose stored nodes were copied").to.equal(600);
+      const want = await versionTree(await store.versionRows(v), DEPTH, 3, undefined, Infinity);
+      const got = (await store.versionTreeLevels(v))!;
+      expect(v.root).to.equal(want.root);
+      expect(got.levels.map(hex)).to.deep.equal(want.tree.levels.map(hex));
+    } finally {
+      await pool.close();
+      await store.close();
+    }
+  });
+});
+
 describe("levelsFromRows with a shared prefix", function () {
   it("copies the shared nodes and hashes the rest into the levels of a full rebuild, for any first changed leaf and window", async function () {
     const depth = 9;

@@ -68,9 +68,9 @@ describe("schemas", function () {
         1n;
       const ids = ["GBX-3232455", " gbx-3232455", "4711", "BPNS0123456789ZZ"];
       for (const s of [...ids, ...ids]) expect(idCode(s), s).to.equal(formula(s));
-      // more distinct identifiers than are kept (2^16): the kept codes are cleared on the way
-      for (let i = 0; i < 66_000; i++) idCode(`P-${i}`);
-      for (const s of [...ids, "P-0", "P-65999"]) expect(idCode(s), s).to.equal(formula(s));
+      // more distinct identifiers than are kept (2^12): the kept codes are cleared on the way
+      for (let i = 0; i < 5_000; i++) idCode(`P-${i}`);
+      for (const s of [...ids, "P-0", "P-4999"]) expect(idCode(s), s).to.equal(formula(s));
     });
   });
 

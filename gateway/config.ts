@@ -14,6 +14,9 @@ const assetIdSetting = z
   .transform((v) => BigInt(v));
 
 /** The validated shape of a gateway configuration. */
+/** Stored versions an owner may have on a gateway unless `limits.versionsPerOwner` says otherwise. */
+export const DEFAULT_VERSIONS_PER_OWNER = 1000;
+
 export const configSchema = z.strictObject({
   /**
    * This gateway's id: signed reads name it, so that a read signed for one gateway is refused
@@ -37,10 +40,13 @@ export const configSchema = z.strictObject({
   /** Per-owner caps (429 OWNER_CAP_REACHED): stored versions, relayed gas per UTC day. */
   limits: z
     .strictObject({
-      versionsPerOwner: z.number().int().min(1).default(1000),
+      versionsPerOwner: z.number().int().min(1).default(DEFAULT_VERSIONS_PER_OWNER),
       relayerGasPerOwnerPerDay: z.number().int().min(1).default(10_000_000),
     })
-    .default({ versionsPerOwner: 1000, relayerGasPerOwnerPerDay: 10_000_000 }),
+    .default({
+      versionsPerOwner: DEFAULT_VERSIONS_PER_OWNER,
+      relayerGasPerOwnerPerDay: 10_000_000,
+    }),
   /** Reading uploads and building trees: worker threads and the time budget of each task. */
   ingest: z
     .strictObject({

@@ -58,6 +58,26 @@ export class WorkerOutOfMemoryError extends Error {
   }
 }
 
+/** Failed starts in a row after which a pool fails its waiting tasks (see {@link WorkerStartError}). */
+export const MAX_START_FAILURES = 3;
+
+/**
+ * Tasks failed because the pool's workers died while loading {@link MAX_START_FAILURES} times
+ * in a row (a broken module, a heap cap too small for the code, a process that exits at start):
+ * respawning again would loop while the request waits. The next task tries again.
+ */
+export class WorkerStartError extends Error {
+  override name = "WorkerStartError";
+  /** Creates the error for the `name` pool whose last start failed with `cause`. */
+  constructor(
+    name: string,
+    readonly attempts: number,
+    cause: Error,
+  ) {
+    super(`the ${name} worker failed to start ${attempts} times in a row: ${cause.message}`);
+  }
+}
+
 type Message = { id: number };
 /** `Omit<T, K>` applied to each member of a union. */
 type OmitEach<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
@@ -136,6 +156,10 @@ export class WorkerPool<Req extends Message, Res extends Reply> {
   private readonly running = new Map<PoolWorker, Pending<Req, Res> & { timer?: NodeJS.Timeout }>();
   private nextId = 1;
   private closed = false;
+  /** Workers in a row that died before they said "ready" (reset by one that does). */
+  private startFailures = 0;
+  /** The back-off before the next start after a failed one; no worker starts meanwhile. */
+  private restartTimer: NodeJS.Timeout | undefined;
 
   /**
    * Creates a pool of `size` workers running `script` (a module beside worker-entry.mjs), as
@@ -186,8 +210,42 @@ export class WorkerPool<Req extends Message, Res extends Reply> {
             workerData: { mod: "data:text/javascript,", script: this.script, ...this.data },
             ...(this.limits ? { resourceLimits: this.limits } : {}),
           });
+    let ready = false;
+    let failedStart = false;
+    // A worker that dies before it is ready (a broken module, a heap cap too small for the
+    // code, a process exiting at start) took no task: it is forgotten and another started after
+    // a back-off, and after MAX_START_FAILURES in a row the waiting tasks fail instead of
+    // waiting on a loop of respawns.
+    const startFailed = (cause: Error) => {
+      if (ready || failedStart) return;
+      failedStart = true;
+      this.forget(w);
+      if (this.closed) return;
+      this.startFailures++;
+      if (this.startFailures >= MAX_START_FAILURES) {
+        const err = new WorkerStartError(
+          String(this.data.name ?? "pool"),
+          this.startFailures,
+          cause,
+        );
+        this.startFailures = 0;
+        for (const t of this.queue.splice(0)) t.reject(err);
+        return;
+      }
+      clearTimeout(this.restartTimer);
+      this.restartTimer = setTimeout(
+        () => {
+          this.restartTimer = undefined;
+          this.dispatch();
+        },
+        100 * 2 ** (this.startFailures - 1),
+      );
+    };
+    w.once("exit", () => startFailed(new Error("the worker exited while loading")));
     w.on("message", (msg: Res | { ready: true }) => {
       if ("ready" in msg) {
+        ready = true;
+        this.startFailures = 0;
         this.idle.push(w);
         this.dispatch();
         return;
@@ -207,19 +265,22 @@ export class WorkerPool<Req extends Message, Res extends Reply> {
       this.dispatch();
     });
     w.on("error", (e) => {
+      // a thread over its heap limit is stopped by Node with this code: name the cause
+      const oom = (e as { code?: string })?.code === "ERR_WORKER_OUT_OF_MEMORY";
+      const cause = oom
+        ? new WorkerOutOfMemoryError(this.limits?.maxOldGenerationSizeMb)
+        : e instanceof Error
+          ? e
+          : new Error(String(e));
+      if (!ready) {
+        startFailed(cause);
+        return;
+      }
       const task = this.running.get(w);
       clearTimeout(task?.timer);
       this.running.delete(w);
       this.forget(w);
-      // a thread over its heap limit is stopped by Node with this code: name the cause
-      const oom = (e as { code?: string })?.code === "ERR_WORKER_OUT_OF_MEMORY";
-      task?.reject(
-        oom
-          ? new WorkerOutOfMemoryError(this.limits?.maxOldGenerationSizeMb)
-          : e instanceof Error
-            ? e
-            : new Error(String(e)),
-      );
+      task?.reject(cause);
       this.dispatch();
     });
     this.all.push(w);
@@ -247,7 +308,8 @@ export class WorkerPool<Req extends Message, Res extends Reply> {
       if (!w) {
         // a new worker takes a task once it has loaded (it says "ready")
         const loading = this.all.length - this.running.size - this.idle.length;
-        if (this.all.length < this.size && loading < this.queue.length) this.spawn();
+        const backingOff = this.restartTimer !== undefined;
+        if (!backingOff && this.all.length < this.size && loading < this.queue.length) this.spawn();
         return;
       }
       const task = this.queue.shift()!;
@@ -275,6 +337,8 @@ export class WorkerPool<Req extends Message, Res extends Reply> {
    */
   async close(): Promise<void> {
     this.closed = true;
+    clearTimeout(this.restartTimer);
+    this.restartTimer = undefined;
     for (const t of this.queue.splice(0)) t.reject(this.closedError());
     const busy = new Set(this.running.keys());
     for (const t of this.running.values()) {

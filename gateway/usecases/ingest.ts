@@ -5,16 +5,20 @@
  */
 import { AbiCoder, keccak256 } from "ethers";
 import { z } from "zod";
+import { DEFAULT_MINMAX_FIELD } from "../../circuits/lib/tree.js";
 import { decodeRevert, versionIdOf } from "../../protocol/contract.js";
 import { recoverUploadSigner } from "../auth.js";
+import type { Logger } from "pino";
+import { DEFAULT_VERSIONS_PER_OWNER, type GatewayConfig } from "../config.js";
 import type { GatewayContext } from "../context.js";
 import { AppError } from "../errors.js";
-import { BudgetExceededError, WorkerOutOfMemoryError } from "../prover/pool.js";
+import { KeyedMutex } from "../locks.js";
+import { BudgetExceededError, WorkerOutOfMemoryError, WorkerStartError } from "../prover/pool.js";
 import { liveAsset, registeredAsset } from "./assets.js";
 import { findSchema, type DataSchema, type UploadData } from "../../protocol/records/index.js";
-import type { StoredVersion, UploadSession } from "../store/index.js";
+import type { GatewayStore, StoredVersion, UploadSession } from "../store/index.js";
 import { ROW_BYTES, sharedBytes, type PackedBatch } from "../store/rows.js";
-import type { ReadBatch } from "../prover/ingest-pool.js";
+import type { IngestPool, ReadBatch } from "../prover/ingest-pool.js";
 import { defaultSalt } from "../context.js";
 import { publishBodySchema, uploadBodySchema } from "../../protocol/api.js";
 
@@ -94,7 +98,8 @@ export async function uploadSigner(
  * Runs worker work within its budget and memory: an overrun becomes WORK_BUDGET_EXCEEDED; a
  * worker that outgrew its heap (`ingest.heapMb`) INGEST_MEMORY_EXCEEDED (413: the upload is too
  * big for this gateway's configured ingest memory, which retrying does not change; 507 would
- * say the server is short of storage for now), naming the cap and `records` when known.
+ * say the server is short of storage for now), naming the cap and `records` when known; workers
+ * that keep dying while they load INGEST_UNAVAILABLE (503: the gateway's fault, for its operator).
  */
 export async function withinBudget<T>(
   what: string,
@@ -115,6 +120,12 @@ export async function withinBudget<T>(
       throw new AppError(
         "INGEST_MEMORY_EXCEEDED",
         `${what}${of} needed more memory than this gateway's ingest workers have (ingest.heapMb = ${e.heapMb} MiB; INGEST_HEAP_MB, 384 MiB, by default) and was stopped; nothing was stored. Send the records in smaller chunks, or ask the gateway's operator to raise ingest.heapMb`,
+      );
+    }
+    if (e instanceof WorkerStartError) {
+      throw new AppError(
+        "INGEST_UNAVAILABLE",
+        `${what} could not run: ${e.message}; nothing was stored. The gateway's operator must look at its log; the same request may be sent again later`,
       );
     }
     throw e;
@@ -142,7 +153,7 @@ export function recordsIn(data: unknown): number | undefined {
 export const INGEST_QUEUE_MAX = 16;
 
 /** Refuses new ingest work while the ingest workers' queue is full (bounded memory). */
-export function ingestHasRoom(ctx: GatewayContext): void {
+export function ingestHasRoom(ctx: Pick<GatewayContext, "ingest">): void {
   if (ctx.ingest.waiting >= INGEST_QUEUE_MAX) {
     throw new AppError(
       "INGEST_BUSY",
@@ -202,6 +213,37 @@ export interface UploadToCommit {
   session?: UploadSession;
 }
 
+/** What {@link commitUpload} uses of a gateway: a gateway's whole context is one. */
+export type CommitContext = Pick<GatewayContext, "store" | "ingest" | "locks" | "salt" | "log"> & {
+  config: {
+    circuit: Pick<GatewayConfig["circuit"], "depth" | "minMaxField">;
+    limits: Pick<GatewayConfig["limits"], "versionsPerOwner">;
+  };
+};
+
+/**
+ * The context {@link commitUpload} needs, around a store and an ingest pool alone (no chain, no
+ * prover), with a gateway's defaults: for what makes versions outside a running gateway (the
+ * uploads bench) and tests of the commit path.
+ */
+export function commitContext(
+  store: GatewayStore,
+  ingest: IngestPool,
+  opts: { depth: number; log: Logger; minMaxField?: number; salt?: () => bigint },
+): CommitContext {
+  return {
+    config: {
+      circuit: { depth: opts.depth, minMaxField: opts.minMaxField ?? DEFAULT_MINMAX_FIELD },
+      limits: { versionsPerOwner: DEFAULT_VERSIONS_PER_OWNER },
+    },
+    store,
+    ingest,
+    locks: new KeyedMutex(),
+    salt: opts.salt ?? defaultSalt,
+    log: opts.log,
+  };
+}
+
 /**
  * Makes a version of an upload: the latest version's records (unless `replace`) with the
  * upload's batches applied in order (a record whose identity is seen again replaces the
@@ -210,7 +252,7 @@ export interface UploadToCommit {
  * returns the version it made; an upload that changes nothing returns the base version.
  */
 export async function commitUpload(
-  ctx: GatewayContext,
+  ctx: CommitContext,
   u: UploadToCommit,
 ): Promise<{ created: boolean; version: ReturnType<typeof describeVersion> }> {
   const key = u.assetId.toString();
@@ -265,11 +307,8 @@ export async function commitUpload(
         })
       : u.batches;
     // a version hashed from its rows copies the nodes of the base's stored levels that lie
-    // before its first changed row
-    const baseTree =
-      base && base.recordCount + incoming >= ctx.ingest.streamFrom
-        ? await ctx.store.versionTreeLevels(base)
-        : undefined;
+    // before its first changed row (a smaller one too, when the worker kept no tree of the base)
+    const baseTree = base ? await ctx.store.versionTreeLevels(base) : undefined;
     const built = await withinBudget(
       "building the version",
       ctx.ingest.apply({

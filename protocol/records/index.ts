@@ -3,7 +3,7 @@
  * CSV text, or a Catena-X aspect payload) into the circuits' records — all or nothing: any
  * bad row refuses the whole batch, and every bad row is reported with position and reason.
  */
-import { keccak256, concat, toBeHex } from "ethers";
+import { getBytes, keccak256 } from "ethers";
 import { z } from "zod";
 import { deliverySchema } from "./delivery.js";
 import { pcfSchema } from "./pcf.js";
@@ -15,6 +15,7 @@ import { claimsSchema } from "./claims.js";
 import { parseCsv } from "./csv.js";
 import { zodIssues } from "./issues.js";
 import { byDay, keyOrderOf, recordKey } from "./key-order.js";
+import { MAX_U64 } from "./keys.js";
 import { filtersOf, INDICATOR_SCHEMAS } from "./indicators.js";
 import { cohortsOf } from "./cohort.js";
 import {
@@ -279,16 +280,49 @@ export function batchHash(
   sorted: readonly MappedRecord[],
   removed: readonly string[] = [],
 ): string {
-  const parts: string[] = [keccak256(new TextEncoder().encode(schemaId))];
-  for (const r of sorted) {
-    parts.push(toBeHex(r.key, 16));
-    for (const v of r.values) parts.push(toBeHex(v, 8));
-    // identities and statuses change what a batch does to the data set (absent: as before)
-    if (r.id !== undefined) parts.push("0x01", r.id);
-    if (r.keep) parts.push("0x02");
+  // the bytes are written into one buffer: hex strings per value and their concatenation
+  // (ethers' toBeHex and concat) took a quarter of an upload's parsing time
+  const ids = [...sorted.map((r) => r.id), ...removed].map((id) =>
+    id === undefined ? undefined : getBytes(id),
+  );
+  let size = 32 + removed.length;
+  for (const [i, r] of sorted.entries()) {
+    size += 16 + 8 * r.values.length + (r.keep ? 1 : 0) + (r.id !== undefined ? 1 : 0);
+    size += ids[i]?.length ?? 0;
   }
-  for (const id of removed) parts.push("0x03", id);
-  return keccak256(concat(parts));
+  for (let i = 0; i < removed.length; i++) size += ids[sorted.length + i]!.length;
+  const out = new Uint8Array(size);
+  const view = new DataView(out.buffer);
+  out.set(getBytes(keccak256(new TextEncoder().encode(schemaId))), 0);
+  let at = 32;
+  for (const [i, r] of sorted.entries()) {
+    if (r.key < 0n || r.key >> 128n !== 0n) throw new RangeError(`key ${r.key} is not 128 bits`);
+    view.setBigUint64(at, r.key >> 64n);
+    view.setBigUint64(at + 8, BigInt.asUintN(64, r.key));
+    at += 16;
+    for (const v of r.values) {
+      // setBigUint64 would wrap: such a value is refused, as toBeHex(v, 8) refused it
+      if (v < 0n || v > MAX_U64)
+        throw new RangeError(`value ${v} is not an unsigned 64-bit integer`);
+      view.setBigUint64(at, v);
+      at += 8;
+    }
+    // identities and statuses change what a batch does to the data set (absent: as before)
+    const id = ids[i];
+    if (id) {
+      out[at++] = 0x01;
+      out.set(id, at);
+      at += id.length;
+    }
+    if (r.keep) out[at++] = 0x02;
+  }
+  for (let i = 0; i < removed.length; i++) {
+    const id = ids[sorted.length + i]!;
+    out[at++] = 0x03;
+    out.set(id, at);
+    at += id.length;
+  }
+  return keccak256(out);
 }
 
 /** A schema's public description (for the asset catalogue). */

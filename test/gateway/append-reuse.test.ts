@@ -9,15 +9,12 @@
 import { expect } from "chai";
 import pino from "pino";
 import { buildTree, randomSalt, sortRecords, treeNodeBytes } from "../../circuits/lib/tree.js";
-import { loadConfig } from "../../gateway/config.js";
-import { defaultSalt, type GatewayContext } from "../../gateway/context.js";
-import { KeyedMutex } from "../../gateway/locks.js";
 import { IngestPool } from "../../gateway/prover/ingest-pool.js";
 import { versionTree } from "../../gateway/prover/ingest-worker.js";
 import { GatewayStore, type StoredVersion } from "../../gateway/store/index.js";
 import { ROW_BYTES, writeRow, type PackedBatch } from "../../gateway/store/rows.js";
 import { levelsFromRows, levelsToStore } from "../../gateway/store/tree-levels.js";
-import { commitUpload } from "../../gateway/usecases/ingest.js";
+import { commitContext, commitUpload, type CommitContext } from "../../gateway/usecases/ingest.js";
 import { qualitySchema } from "../../protocol/records/index.js";
 import { tempDir } from "./helpers.js";
 
@@ -49,27 +46,13 @@ describe("Appends onto a version hashed from its rows", function () {
   this.timeout(120_000);
   let store: GatewayStore;
   let pool: IngestPool;
-  let ctx: GatewayContext;
+  let ctx: CommitContext;
   let seq = 0;
 
   before(async function () {
     store = await GatewayStore.open(tempDir());
     pool = new IngestPool(1, 60_000, undefined, { streamFrom: STREAM_FROM });
-    // the parts of a gateway that a commit uses: its configuration, store, ingest pool, locks
-    ctx = {
-      config: loadConfig({
-        dataDir: "unused",
-        chain: { rpcUrl: "in-process" },
-        contracts: { partProof: "0x" + "22".repeat(20) },
-        relayerKey: { source: "injected" },
-        circuit: { name: "range_d12", depth: DEPTH, artifactsDir: "unused" },
-      }),
-      store,
-      ingest: pool,
-      locks: new KeyedMutex(),
-      salt: defaultSalt,
-      log: pino({ level: "silent" }),
-    } as unknown as GatewayContext;
+    ctx = commitContext(store, pool, { depth: DEPTH, log: pino({ level: "silent" }) });
   });
 
   after(async function () {
@@ -178,6 +161,61 @@ describe("Appends onto a version hashed from its rows", function () {
     expect(v.recordCount).to.equal(3);
     expect(v.root).to.equal((await rebuilt(v)).root);
     expect(base.root).to.not.equal(v.root);
+  });
+});
+
+describe("Appends after a restart onto a version below the bound", function () {
+  this.timeout(120_000);
+
+  it("copies the stored nodes before the first change instead of rehashing every leaf when the worker kept no tree (a restarted gateway), giving the rebuilt tree", async function () {
+    const store = await GatewayStore.open(tempDir());
+    const log = pino({ level: "silent" });
+    // production bounds: 600 records are built by buildTree and kept by the worker
+    let pool = new IngestPool(1, 60_000);
+    try {
+      const commit = async (p: IngestPool, batches: PackedBatch[], replace = false) => {
+        const shared: number[] = [];
+        const apply = p.apply.bind(p);
+        p.apply = async (req) => {
+          const r = await apply(req);
+          if (!("tooMany" in r)) shared.push(r.sharedLeaves);
+          return r;
+        };
+        const r = await commitUpload(commitContext(store, p, { depth: DEPTH, log }), {
+          assetId: 1n,
+          owner: OWNER,
+          schema: qualitySchema,
+          replace,
+          batches,
+          batchHash: "0x" + (replace ? "aa" : "bb").repeat(32),
+        });
+        p.apply = apply;
+        return { v: (await store.getVersion("1", r.version.localId))!, shared: shared[0] };
+      };
+      const base = await commit(
+        pool,
+        [batch(Array.from({ length: 600 }, (_, i) => baseRec(i)))],
+        true,
+      );
+      expect(base.shared).to.equal(0);
+      await pool.close();
+      pool = new IngestPool(1, 60_000); // the restart: a worker that kept nothing
+      const added = Array.from({ length: 40 }, (_, i) => ({
+        key: 100_000n + BigInt(i),
+        values: [1n, 0n, 0n, 3n],
+        id: idOf(5000 + i),
+      }));
+      const { v, shared } = await commit(pool, [batch(added)]);
+      expect(v.recordCount).to.equal(640);
+      expect(shared, "leaves whose stored nodes were copied").to.equal(600);
+      const want = await versionTree(await store.versionRows(v), DEPTH, 3, undefined, Infinity);
+      const got = (await store.versionTreeLevels(v))!;
+      expect(v.root).to.equal(want.root);
+      expect(got.levels.map(hex)).to.deep.equal(want.tree.levels.map(hex));
+    } finally {
+      await pool.close();
+      await store.close();
+    }
   });
 });
 

@@ -154,6 +154,31 @@ describe("Ingest worker: applyBatches and sortRows", function () {
   }
 });
 
+describe("Ingest worker: sortRowsInPlace on many rows", function () {
+  it("orders 5,000 rows as sortRecords orders the records: keys over all 128 bits, runs of equal keys with equal and different values", function () {
+    const r = rng(11);
+    const word = () => BigInt(r(2 ** 30)) * 4n + BigInt(r(4));
+    const recs: Rec[] = Array.from({ length: 5_000 }, (_, i) => ({
+      // a third: keys spread over all four words; the rest: 40 keys, so long runs of ties
+      key:
+        i % 3 === 0
+          ? 1n +
+            (((word() << 96n) | (word() << 64n) | (word() << 32n) | word()) % (2n ** 128n - 2n))
+          : BigInt(1 + r(40)) * 2n ** 80n + BigInt(r(2)),
+      values: [1n, BigInt(r(2)), 0n, BigInt(r(3))],
+    }));
+    const salts = recs.map(() => randomSalt());
+    const rows = rowsOf(recs, salts);
+    expect(sortRowsInPlace(rows)).to.equal(rows);
+    const ref = sortRecords(recs, salts);
+    const got = Array.from({ length: rowCount(rows) }, (_, i) => {
+      const x = readRow(rows, i);
+      return [x.key, ...x.values, x.salt];
+    });
+    expect(got).to.deep.equal(ref.records.map((x, i) => [x.key, ...x.values, ref.salts[i]]));
+  });
+});
+
 describe("Ingest worker: versionTree", function () {
   const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
 

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { expect } from "chai";
+import { concat, hexlify, keccak256, randomBytes, toBeHex, toUtf8Bytes } from "ethers";
 import {
   batchHash,
   dayNumber,
@@ -19,6 +20,7 @@ import {
   dayOfTimestamp,
   MAX_NUMBER_CHARS,
   unpackKey,
+  type MappedRecord,
   type ParseResult,
 } from "../../protocol/records/index.js";
 
@@ -59,6 +61,16 @@ describe("schemas", function () {
     });
     it("refuses an empty identifier", function () {
       expect(() => idCode("   ")).to.throw(RangeError, "empty");
+    });
+    it("gives the formula's code for an identifier seen before, and after the codes kept were cleared", function () {
+      const formula = (s: string) =>
+        (BigInt(keccak256(toUtf8Bytes(`partproof:id:v1:${normaliseId(s)}`))) % (2n ** 48n - 2n)) +
+        1n;
+      const ids = ["GBX-3232455", " gbx-3232455", "4711", "BPNS0123456789ZZ"];
+      for (const s of [...ids, ...ids]) expect(idCode(s), s).to.equal(formula(s));
+      // more distinct identifiers than are kept (2^12): the kept codes are cleared on the way
+      for (let i = 0; i < 5_000; i++) idCode(`P-${i}`);
+      for (const s of [...ids, "P-0", "P-4999"]) expect(idCode(s), s).to.equal(formula(s));
     });
   });
 
@@ -531,6 +543,37 @@ describe("schemas", function () {
           ).to.include(`/${prop}`);
         }
       }
+    });
+  });
+
+  describe("batchHash", function () {
+    it("is keccak256 of the schema id's hash, each record's key (16 bytes), values (8 bytes each), 0x01 + identity, 0x02 when kept, then 0x03 + each removed identity", function () {
+      // the definition, written with ethers' hex helpers (how it was computed before)
+      const reference = (schemaId: string, recs: MappedRecord[], removed: string[]) => {
+        const parts = [keccak256(new TextEncoder().encode(schemaId))];
+        for (const r of recs) {
+          parts.push(toBeHex(r.key, 16), ...r.values.map((v) => toBeHex(v, 8)));
+          if (r.id !== undefined) parts.push("0x01", r.id);
+          if (r.keep) parts.push("0x02");
+        }
+        for (const id of removed) parts.push("0x03", id);
+        return keccak256(concat(parts));
+      };
+      const rnd = (bits: number) => BigInt(hexlify(randomBytes(bits / 8)));
+      for (let t = 0; t < 20; t++) {
+        const recs: MappedRecord[] = Array.from({ length: t * 3 }, (_, i) => ({
+          key: i === 0 ? 2n ** 128n - 2n : rnd(128) % (2n ** 128n - 1n),
+          values: [rnd(64), 0n, 2n ** 64n - 1n, rnd(32)],
+          ...(i % 2 ? { id: hexlify(randomBytes(16)) } : {}),
+          ...(i % 3 === 0 ? { keep: true } : {}),
+        }));
+        const removed = Array.from({ length: t % 4 }, () => hexlify(randomBytes(16)));
+        expect(batchHash(qualitySchema.id, recs, removed)).to.equal(
+          reference(qualitySchema.id, recs, removed),
+        );
+      }
+      const bad = { key: 5n, values: [2n ** 64n, 0n, 0n, 0n] } as MappedRecord;
+      expect(() => batchHash(qualitySchema.id, [bad])).to.throw(RangeError, "64-bit");
     });
   });
 

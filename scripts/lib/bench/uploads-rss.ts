@@ -34,10 +34,7 @@ import path from "node:path";
 import pino from "pino";
 import { randomSalt } from "../../../circuits/lib/tree.js";
 import { keyRange, qualitySchema } from "../../../protocol/records/index.js";
-import { loadConfig } from "../../../gateway/config.js";
-import { defaultSalt, type GatewayContext } from "../../../gateway/context.js";
-import { KeyedMutex } from "../../../gateway/locks.js";
-import { commitUpload } from "../../../gateway/usecases/ingest.js";
+import { commitContext, commitUpload } from "../../../gateway/usecases/ingest.js";
 import { IngestPool } from "../../../gateway/prover/ingest-pool.js";
 import {
   applyBatches,
@@ -334,20 +331,10 @@ async function appendStages(
   );
   if (after.root !== before.root) throw new Error("the reused levels gave another root");
   const lines: string[] = [];
-  const ctx = {
-    config: loadConfig({
-      dataDir: "unused",
-      chain: { rpcUrl: "in-process" },
-      contracts: { partProof: "0x" + "22".repeat(20) },
-      relayerKey: { source: "injected" },
-      circuit: { name: "range_d20", depth: DEPTH, artifactsDir: "unused" },
-    }),
-    store,
-    ingest: pool,
-    locks: new KeyedMutex(),
-    salt: defaultSalt,
+  const ctx = commitContext(store, pool, {
+    depth: DEPTH,
     log: pino({ level: "info" }, { write: (l: string) => void lines.push(l) }),
-  } as unknown as GatewayContext;
+  });
   const committed = await stage(
     `append ${k}${spread ? " spread" : " at the end"}: commitUpload (gateway path)`,
     () =>

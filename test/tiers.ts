@@ -111,6 +111,8 @@ export const SLOW_FILES: Readonly<Record<string, string>> = {
     "big inputs: numbers of 10^6 digits, 10^5 columns, an upload overrunning its work budget (~6-10 s)",
   "test/scripts/bench-quick.test.ts":
     "runs `scripts/bench.ts --quick` in a child process: a 10^3-record tree at depth 20, the circuits' sizes (~5-8 s)",
+  "test/gateway/tenancy.test.ts":
+    "big set-up: gateways started per case, a real proof whose relayed log transaction spends the owner's gas (~8-12 s)",
 };
 
 /** Every file `hardhat test` loads (JavaScript and TypeScript under test/), sorted. */

@@ -65,7 +65,7 @@ export const SLOW_FILES: Readonly<Record<string, string>> = {
   "test/scripts/cli-args.test.ts":
     "spawns every README script once per bad option, a Node start-up each (~20-22 s)",
   "test/circuits/range_aggregate.test.ts":
-    "big set-up: range_d4 witnesses for every kind, forged neighbours and policy edits, each constraint found by name (~22-31 s)",
+    "big set-up: compiles relaxed copies of range_d4 to name the one constraint each forged neighbour or policy edit fails (~20 s; its correct witnesses are in the quick range_aggregate-witnesses.test.ts)",
   "test/gateway/ingest-refusals.test.ts":
     "big set-up: a chain and a gateway, chain-side refusals of relayed publications, a full ingest queue (~16-21 s)",
   "test/gateway/upload-expiry.test.ts":

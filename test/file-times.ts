@@ -4,7 +4,9 @@
  * After the run it prints the slowest top-level describes (a test file's, as the files are
  * written) with their wall time and share of the run: where a shorter suite has to start.
  * Printed only, never asserted (no timed assertions). Wired in as a mocha root hook in
- * hardhat.config.ts; `PARTPROOF_FILE_TIMES=N` prints N files (default 25, 0: none).
+ * hardhat.config.ts; `PARTPROOF_FILE_TIMES=N` prints N files (default 25, 0: none). Works for any
+ * set of files: the quick tier (`npm test`) names itself in the report's first line
+ * (PARTPROOF_TEST_TIER, set by test/tiers.ts).
  */
 import path from "node:path";
 import type { Suite } from "mocha";
@@ -46,8 +48,9 @@ export function fileTimesReport(count: number): string[] {
       (t) =>
         `${(t.ms / 1000).toFixed(1).padStart(7)} s ${((100 * t.ms) / total).toFixed(1).padStart(5)} %  ${t.file}`,
     );
+  const tier = process.env.PARTPROOF_TEST_TIER;
   return [
-    `slowest test files, set-ups included (${byFile.size} timed, ${(sum / 1000).toFixed(0)} s of ${(total / 1000).toFixed(0)} s):`,
+    `slowest test files${tier ? ` of the ${tier} tier` : ""}, set-ups included (${byFile.size} timed, ${(sum / 1000).toFixed(0)} s of ${(total / 1000).toFixed(0)} s):`,
     ...lines,
   ];
 }

@@ -2,7 +2,8 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { REPO_ROOT } from "../../circuits/lib/testing.js";
-import type { Policy } from "../../circuits/lib/signals.js";
+import { AggregateKind, type Policy } from "../../circuits/lib/signals.js";
+import type { Query } from "../../circuits/lib/query.js";
 import type { TreeRecord } from "../../circuits/lib/tree.js";
 
 /** Ten records with duplicate keys, a zero-valued field 2 and a 2^64 - 1 value at key 30. */
@@ -82,5 +83,22 @@ export function rng(seed: bigint): (bits: number) => bigint {
       out = (out << 32n) | (((s * 0x2545f4914f6cdd1dn) >> 32n) & 0xffffffffn);
     }
     return out & ((1n << BigInt(bits)) - 1n);
+  };
+}
+
+/**
+ * A query of `kind` over keys 7..30 of {@link sampleRecords} (MIN and MAX on field 3, the tree's
+ * min/max field), with `overrides`: the range_d4 tests' query.
+ */
+export function rangeQuery(kind: AggregateKind, overrides: Partial<Query> = {}): Query {
+  return {
+    kind,
+    fieldA: kind === AggregateKind.Min || kind === AggregateKind.Max ? 3 : 1,
+    fieldB: 0,
+    lo: 7n,
+    hi: 30n,
+    threshold: 400_000n,
+    nonce: 99n,
+    ...overrides,
   };
 }

@@ -458,6 +458,17 @@ export interface GeneratorMultiplier {
  */
 export type FixedBaseEngine = "auto" | "native" | "wasm";
 
+/**
+ * The engine `PARTPROOF_FIXED_BASE` asks for (`auto`, `native` or `wasm`; unset: `auto`), e.g. to
+ * run the setup's tests on the WebAssembly path on a machine where the addon is built.
+ */
+export function fixedBaseEngineFromEnv(): FixedBaseEngine {
+  const v = process.env.PARTPROOF_FIXED_BASE;
+  if (v === undefined || v === "") return "auto";
+  if (v === "auto" || v === "native" || v === "wasm") return v;
+  throw new Error(`PARTPROOF_FIXED_BASE must be auto, native or wasm, got "${v}"`);
+}
+
 /** Montgomery form of a base-field element, 32 bytes little-endian (snarkjs' LEM). */
 function lem(x: bigint): Uint8Array {
   return scalarsToBytes([(x << 256n) % Q]);
@@ -545,8 +556,8 @@ export async function startGeneratorMultiplier(
   threads: number,
   opts: { engine?: FixedBaseEngine; bn128?: WasmBn128Code } = {},
 ): Promise<GeneratorMultiplier> {
-  const engine = opts.engine ?? "auto";
-  let why = "";
+  const engine = opts.engine ?? fixedBaseEngineFromEnv();
+  let why = engine === "wasm" && opts.engine === undefined ? "; PARTPROOF_FIXED_BASE=wasm" : "";
   if (engine !== "wasm") {
     const native = loadFixedBaseMul();
     if ("fixedBaseMul" in native)

@@ -73,9 +73,30 @@ describe("dev-ptau fixed-base multiplication: native and WebAssembly", function 
     expect(native.description).to.match(/^native code \(2 threads\)$/);
     expect(wasm.engine).to.equal("WebAssembly");
     expect(wasm.description).to.match(/^WebAssembly \(2 workers\)$/);
-    const auto = await startGeneratorMultiplier(1);
+    const auto = await startGeneratorMultiplier(1, { engine: "auto" });
     expect(auto.engine).to.equal("native");
     await auto.stop();
+  });
+
+  it("follows PARTPROOF_FIXED_BASE when no engine is given, and refuses another value", async function () {
+    const before = process.env.PARTPROOF_FIXED_BASE;
+    try {
+      process.env.PARTPROOF_FIXED_BASE = "wasm";
+      const forced = await startGeneratorMultiplier(1);
+      expect(forced.engine).to.equal("WebAssembly");
+      expect(forced.description).to.equal("WebAssembly (1 worker; PARTPROOF_FIXED_BASE=wasm)");
+      expect(Buffer.from(await forced.mulGenerator(1, [3n]))).to.deep.equal(
+        Buffer.from(await native.mulGenerator(1, [3n])),
+      );
+      await forced.stop();
+      process.env.PARTPROOF_FIXED_BASE = "gpu";
+      let message = "";
+      await startGeneratorMultiplier(1).catch((e: Error) => (message = e.message));
+      expect(message).to.equal('PARTPROOF_FIXED_BASE must be auto, native or wasm, got "gpu"');
+    } finally {
+      if (before === undefined) delete process.env.PARTPROOF_FIXED_BASE;
+      else process.env.PARTPROOF_FIXED_BASE = before;
+    }
   });
 
   it("uses ffjavascript's generators of G1 and G2", function () {

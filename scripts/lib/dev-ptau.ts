@@ -135,37 +135,47 @@ export function secretFromSeed(text: string, name: string): bigint {
  * Lagrange-basis evaluations ifft_n(τ^0, …, τ^(n−1)) = (L_0(τ), …, L_(n−1)(τ)) over the domain of
  * the n-th roots of unity ω = Fr.w[log2 n], in ffjavascript's order. With `dropLast` the input
  * τ^(n−1) is replaced by 0 (snarkjs' extra power P+1 of section 12), which subtracts
- * τ^(n−1)·ω^j / n from entry j.
+ * τ^(n−1)·ω^j / n from entry j. With `oddOnly` only the entries j = 1, 3, 5, … are computed and
+ * returned (n/2 of them: a zkey's H points), for half the work.
  */
-export function lagrangeEvaluations(tau: bigint, bits: number, dropLast = false): bigint[] {
+export function lagrangeEvaluations(
+  tau: bigint,
+  bits: number,
+  dropLast = false,
+  oddOnly = false,
+): bigint[] {
   const n = 2 ** bits;
   const omega = Fr.w[bits];
   if (omega === undefined) throw new Error(`no 2^${bits}-th root of unity in Fr`);
+  if (oddOnly && bits < 1) throw new Error("a domain of one point has no odd entries");
   const nInv = Fr.inv(Fr.e(n));
   const tauN = Fr.exp(tau, BigInt(n));
   if (Fr.eq(tauN, Fr.one)) throw new Error("τ is a root of unity of the domain; pick another seed");
+  // the entries computed: j = t (all) or j = 2t + 1 (oddOnly), for t < m
+  const stride = oddOnly ? Fr.square(omega) : omega;
+  const m = oddOnly ? n / 2 : n;
   // ω^j and the denominators τ − ω^j, inverted in one batch (Montgomery's trick).
-  const wj: bigint[] = new Array<bigint>(n);
-  const prefix: bigint[] = new Array<bigint>(n);
-  let w = Fr.one;
+  const wj: bigint[] = new Array<bigint>(m);
+  const prefix: bigint[] = new Array<bigint>(m);
+  let w = oddOnly ? omega : Fr.one;
   let acc = Fr.one;
-  for (let j = 0; j < n; j++) {
-    wj[j] = w;
+  for (let t = 0; t < m; t++) {
+    wj[t] = w;
     acc = Fr.mul(acc, Fr.sub(tau, w));
-    prefix[j] = acc;
-    w = Fr.mul(w, omega);
+    prefix[t] = acc;
+    w = Fr.mul(w, stride);
   }
   let inv = Fr.inv(acc);
   const c = Fr.mul(Fr.sub(tauN, Fr.one), nInv); // (τ^n − 1)/n
   const cLast = dropLast ? Fr.mul(Fr.exp(tau, BigInt(n - 1)), nInv) : Fr.zero; // τ^(n−1)/n
-  const out: bigint[] = new Array<bigint>(n);
-  for (let j = n - 1; j >= 0; j--) {
-    const d = Fr.sub(tau, wj[j]!);
-    const dInv = j > 0 ? Fr.mul(inv, prefix[j - 1]!) : inv;
+  const out: bigint[] = new Array<bigint>(m);
+  for (let t = m - 1; t >= 0; t--) {
+    const d = Fr.sub(tau, wj[t]!);
+    const dInv = t > 0 ? Fr.mul(inv, prefix[t - 1]!) : inv;
     inv = Fr.mul(inv, d);
-    let l = Fr.mul(Fr.mul(c, wj[j]!), dInv);
-    if (dropLast) l = Fr.sub(l, Fr.mul(cLast, wj[j]!));
-    out[j] = l;
+    let l = Fr.mul(Fr.mul(c, wj[t]!), dInv);
+    if (dropLast) l = Fr.sub(l, Fr.mul(cLast, wj[t]!));
+    out[t] = l;
   }
   return out;
 }

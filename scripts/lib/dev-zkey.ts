@@ -374,9 +374,7 @@ function qapScalars(r1cs: R1cs, tau: bigint, alpha: bigint, beta: bigint, power:
   const K = u.map((us, s) => (beta * us + alpha * v[s]! + w[s]!) % R);
 
   // H: odd entries of the size-2n Lagrange evaluations (ptau section 12, block k + 1).
-  const ext = lagrangeEvaluations(tau, k + 1, k === power);
-  const h = new Array<bigint>(n);
-  for (let i = 0; i < n; i++) h[i] = ext[2 * i + 1]!;
+  const h = lagrangeEvaluations(tau, k + 1, k === power, true);
   return {
     k,
     n,

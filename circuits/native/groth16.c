@@ -13,6 +13,9 @@
  * constraints); the npm registry has no native prover for Node (rapidsnark is not published
  * there), and this code is a few times faster per core.
  *
+ * It also multiplies one fixed base by many scalars (fixedBaseMul: windowed tables, all threads),
+ * which the development setup (scripts/lib/dev-ptau.ts, dev-zkey.ts) spends most of its time on.
+ *
  * Formats (all little-endian): binary files "zkey"/"wtns": magic, u32 version, u32 number of
  * sections, then per section u32 type, u64 size, data. Field elements are 32 bytes; the zkey's
  * points are affine in Montgomery form (x = y = 0 for infinity), the witness in standard form.
@@ -392,6 +395,14 @@ done:
 
 /* ------------------------------------------------------------------------ N-API */
 
+/* Rejects a promise with an Error carrying msg. */
+static void reject_with(napi_env env, napi_deferred deferred, const char *msg) {
+  napi_value m, err;
+  napi_create_string_utf8(env, msg, NAPI_AUTO_LENGTH, &m);
+  napi_create_error(env, NULL, m, &err);
+  napi_reject_deferred(env, deferred, err);
+}
+
 static void execute(napi_env env, void *data) {
   (void)env;
   prove((prove_job *)data);
@@ -403,10 +414,7 @@ static void complete(napi_env env, napi_status status, void *data) {
     snprintf(jb->error, sizeof jb->error, "the native proof was cancelled");
   }
   if (jb->error[0]) {
-    napi_value msg, err;
-    napi_create_string_utf8(env, jb->error, NAPI_AUTO_LENGTH, &msg);
-    napi_create_error(env, NULL, msg, &err);
-    napi_reject_deferred(env, jb->deferred, err);
+    reject_with(env, jb->deferred, jb->error);
   } else {
     napi_value obj, buf, np;
     void *dst;
@@ -474,9 +482,138 @@ static napi_value prove_js(napi_env env, napi_callback_info info) {
   return promise;
 }
 
+/* ------------------------------------------------------------ fixed-base multiplication */
+
+typedef struct {
+  int group; /* 1: G1, 2: G2 */
+  uint8_t base[128];
+  fr *scalars;
+  size_t n;
+  int threads;
+  uint8_t *out; /* n affine points, 64 or 128 bytes each */
+  char error[120];
+  napi_async_work work;
+  napi_deferred deferred;
+} fb_js_job;
+
+static void fb_execute(napi_env env, void *data) {
+  (void)env;
+  fb_js_job *jb = (fb_js_job *)data;
+  for (size_t i = 0; i < jb->n; i++) {
+    if (!f256_lt(&jb->scalars[i], FR_P)) {
+      snprintf(jb->error, sizeof jb->error, "fixedBaseMul: scalar %zu is not below r", i);
+      return;
+    }
+  }
+  int rc;
+  if (jb->group == 1) {
+    g1_aff base;
+    memcpy(&base, jb->base, sizeof base);
+    if (g1_aff_is_inf(&base)) {
+      snprintf(jb->error, sizeof jb->error, "fixedBaseMul: the base is the point at infinity");
+      return;
+    }
+    rc = g1_fixed_base_mul((g1_aff *)jb->out, &base, jb->scalars, jb->n, jb->threads);
+  } else {
+    g2_aff base;
+    memcpy(&base, jb->base, sizeof base);
+    if (g2_aff_is_inf(&base)) {
+      snprintf(jb->error, sizeof jb->error, "fixedBaseMul: the base is the point at infinity");
+      return;
+    }
+    rc = g2_fixed_base_mul((g2_aff *)jb->out, &base, jb->scalars, jb->n, jb->threads);
+  }
+  if (rc != 0) snprintf(jb->error, sizeof jb->error, "fixedBaseMul: out of memory");
+}
+
+static void fb_complete(napi_env env, napi_status status, void *data) {
+  fb_js_job *jb = (fb_js_job *)data;
+  if (status != napi_ok && !jb->error[0]) {
+    snprintf(jb->error, sizeof jb->error, "fixedBaseMul was cancelled");
+  }
+  napi_value buf;
+  void *dst;
+  size_t size = (jb->group == 1 ? 64 : 128) * jb->n;
+  if (jb->error[0]) {
+    reject_with(env, jb->deferred, jb->error);
+  } else if (napi_create_buffer_copy(env, size, size ? jb->out : (const void *)"", &dst, &buf) ==
+             napi_ok) {
+    napi_resolve_deferred(env, jb->deferred, buf);
+  } else {
+    reject_with(env, jb->deferred, "fixedBaseMul: out of memory");
+  }
+  napi_delete_async_work(env, jb->work);
+  free(jb->scalars);
+  free(jb->out);
+  free(jb);
+}
+
+/* Bytes of a Uint8Array argument, or NULL. */
+static const uint8_t *u8_arg(napi_env env, napi_value v, size_t *len) {
+  bool is_ta;
+  if (napi_is_typedarray(env, v, &is_ta) != napi_ok || !is_ta) return NULL;
+  napi_typedarray_type type;
+  size_t offset;
+  void *bytes;
+  napi_value ab;
+  napi_get_typedarray_info(env, v, &type, len, &bytes, &ab, &offset);
+  return type == napi_uint8_array ? (const uint8_t *)bytes : NULL;
+}
+
+/* fixedBaseMul(group: 1 | 2, base: Uint8Array (affine point, 64 or 128 bytes, snarkjs' LEM:
+ *   Montgomery form, little-endian), scalars: Uint8Array (32-byte little-endian integers below r),
+ *   threads: number) -> Promise<Buffer> (scalar_i * base, affine LEM, x = y = 0 for infinity) */
+static napi_value fixed_base_mul_js(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc < 4) return throw_error(env, "fixedBaseMul: expected (group, base, scalars, threads)");
+  uint32_t group, threads;
+  if (napi_get_value_uint32(env, argv[0], &group) != napi_ok || (group != 1 && group != 2)) {
+    return throw_error(env, "fixedBaseMul: group must be 1 or 2");
+  }
+  size_t point = group == 1 ? 64 : 128, base_len, scalars_len;
+  const uint8_t *base = u8_arg(env, argv[1], &base_len);
+  if (!base || base_len != point) {
+    return throw_error(env, group == 1 ? "fixedBaseMul: base must be 64 bytes (G1)"
+                                       : "fixedBaseMul: base must be 128 bytes (G2)");
+  }
+  const uint8_t *scalars = u8_arg(env, argv[2], &scalars_len);
+  if (!scalars || scalars_len % 32 != 0) {
+    return throw_error(env, "fixedBaseMul: scalars must be a Uint8Array of 32-byte integers");
+  }
+  if (napi_get_value_uint32(env, argv[3], &threads) != napi_ok || threads < 1 || threads > 256) {
+    return throw_error(env, "fixedBaseMul: threads must be 1..256");
+  }
+  size_t n = scalars_len / 32;
+  fb_js_job *jb = (fb_js_job *)calloc(1, sizeof(fb_js_job));
+  if (!jb) return throw_error(env, "fixedBaseMul: out of memory");
+  jb->scalars = (fr *)malloc(n ? scalars_len : 1); /* a copy: the caller may reuse its buffer */
+  jb->out = (uint8_t *)malloc(n ? point * n : 1);
+  if (!jb->scalars || !jb->out) {
+    free(jb->scalars);
+    free(jb->out);
+    free(jb);
+    return throw_error(env, "fixedBaseMul: out of memory");
+  }
+  memcpy(jb->scalars, scalars, scalars_len);
+  memcpy(jb->base, base, point);
+  jb->group = (int)group;
+  jb->n = n;
+  jb->threads = (int)threads;
+  napi_value promise, name;
+  napi_create_promise(env, &jb->deferred, &promise);
+  napi_create_string_utf8(env, "partproof-fixed-base", NAPI_AUTO_LENGTH, &name);
+  napi_create_async_work(env, NULL, name, fb_execute, fb_complete, jb, &jb->work);
+  napi_queue_async_work(env, jb->work);
+  return promise;
+}
+
 NAPI_MODULE_INIT() {
   napi_value fn;
   napi_create_function(env, "prove", NAPI_AUTO_LENGTH, prove_js, NULL, &fn);
   napi_set_named_property(env, exports, "prove", fn);
+  napi_create_function(env, "fixedBaseMul", NAPI_AUTO_LENGTH, fixed_base_mul_js, NULL, &fn);
+  napi_set_named_property(env, exports, "fixedBaseMul", fn);
   return exports;
 }

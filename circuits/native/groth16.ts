@@ -29,6 +29,12 @@ export interface Groth16Proof {
 }
 
 interface Addon {
+  fixedBaseMul?(
+    group: 1 | 2,
+    base: Uint8Array,
+    scalars: Uint8Array,
+    threads: number,
+  ): Promise<Buffer>;
   prove(
     zkeyPath: string,
     wtns: Uint8Array,
@@ -120,3 +126,41 @@ export async function proveNative(
     publicSignals: publicSignals(wtns, r.nPublic),
   };
 }
+
+/** The addon's fixed-base multiplication (see {@link loadFixedBaseMul}). */
+export type FixedBaseMul = (
+  group: 1 | 2,
+  base: Uint8Array,
+  scalars: Uint8Array,
+  threads: number,
+) => Promise<Uint8Array>;
+
+/**
+ * The addon's multi-threaded fixed-base multiplication, for the development setup
+ * (scripts/lib/dev-ptau.ts): `fixedBaseMul(group, base, scalars, threads)` resolves to
+ * scalar_i·base for each 32-byte little-endian scalar (below r), as affine points in snarkjs'
+ * LEM form (64 bytes in G1, 128 in G2; x = y = 0 for the point at infinity); `base` is an affine
+ * LEM point of the group. Returns the reason instead when the addon is not built, does not load,
+ * or was built from older sources (it has no such call). Unlike {@link loadNativeProver} it is
+ * not switched off by `PARTPROOF_PROVER=snarkjs` (that chooses the provers), and it looks again
+ * after a miss: a build may write the addon after the first look.
+ */
+export function loadFixedBaseMul(): { fixedBaseMul: FixedBaseMul } | { reason: string } {
+  if (!fixedBaseAddon) {
+    if (!fs.existsSync(ADDON)) {
+      return { reason: `${path.relative(process.cwd(), ADDON)} is not built` };
+    }
+    try {
+      fixedBaseAddon = createRequire(import.meta.url)(ADDON) as Addon;
+    } catch (err) {
+      return { reason: `${ADDON} does not load: ${(err as Error).message}` };
+    }
+  }
+  const fn = fixedBaseAddon.fixedBaseMul;
+  if (typeof fn !== "function") {
+    return { reason: `${path.relative(process.cwd(), ADDON)} was built from older sources` };
+  }
+  return { fixedBaseMul: fn.bind(fixedBaseAddon) };
+}
+
+let fixedBaseAddon: Addon | undefined;

@@ -442,6 +442,151 @@ static int G(msm)(JAC *r, const uint8_t *points, const fr *scalars, uint32_t n, 
   return 0;
 }
 
+/* ------------------------------------------------------------- fixed-base multiplication */
+
+/* out[i] = the affine form of in[i] (x = y = 0 for infinity), with one inversion for all
+ * (Montgomery's trick); tmp holds n field elements. */
+static void G(batch_to_aff)(AFF *out, const JAC *in, size_t n, FT *tmp) {
+  FT acc, zi, zi2, zi3;
+  F(one)(&acc);
+  for (size_t i = 0; i < n; i++) {
+    tmp[i] = acc;
+    if (!G(is_inf)(&in[i])) F(mul)(&acc, &acc, &in[i].z);
+  }
+  F(inv)(&acc, &acc);
+  for (size_t i = n; i-- > 0;) {
+    if (G(is_inf)(&in[i])) {
+      F(zero)(&out[i].x);
+      F(zero)(&out[i].y);
+      continue;
+    }
+    F(mul)(&zi, &acc, &tmp[i]); /* 1 / z_i */
+    F(mul)(&acc, &acc, &in[i].z);
+    F(sqr)(&zi2, &zi);
+    F(mul)(&zi3, &zi2, &zi);
+    F(mul)(&out[i].x, &in[i].x, &zi2);
+    F(mul)(&out[i].y, &in[i].y, &zi3);
+  }
+}
+
+/*
+ * Fixed-base multiplication k_i * P of many scalars by one base P, with a window of c bits:
+ * table row w holds d * 2^(c*w) * P (affine) for 1 <= d < 2^c, so k * P is the sum of one
+ * table point per nonzero c-bit digit of k: ceil(254 / c) mixed additions at most. Thread t of
+ * T builds rows t, t + T, ... and then multiplies its share of the scalars.
+ */
+#define FB_CHUNK 512
+typedef struct {
+  JAC base;           /* P (not infinity) */
+  AFF *table;         /* nw rows of nd points */
+  const fr *scalars;  /* standard form, below r */
+  AFF *out;
+  size_t n;
+  int c, nw, thread, threads;
+  int failed;
+} G(fb_job);
+
+static void *G(fb_table_worker)(void *arg) {
+  G(fb_job) *jb = (G(fb_job) *)arg;
+  uint32_t nd = (1u << jb->c) - 1;
+  JAC *row = (JAC *)malloc(sizeof(JAC) * nd);
+  FT *tmp = (FT *)malloc(sizeof(FT) * nd);
+  if (!row || !tmp) {
+    jb->failed = 1;
+  } else {
+    for (int w = jb->thread; w < jb->nw; w += jb->threads) {
+      JAC b = jb->base;
+      for (int k = 0; k < jb->c * w; k++) G(dbl)(&b, &b); /* 2^(c*w) * P */
+      AFF ba;
+      G(to_aff)(&ba, &b);
+      row[0] = b;
+      for (uint32_t d = 1; d < nd; d++) G(madd)(&row[d], &row[d - 1], &ba);
+      G(batch_to_aff)(jb->table + (size_t)w * nd, row, nd, tmp);
+    }
+  }
+  free(row);
+  free(tmp);
+  return NULL;
+}
+
+static void *G(fb_mul_worker)(void *arg) {
+  G(fb_job) *jb = (G(fb_job) *)arg;
+  uint32_t nd = (1u << jb->c) - 1;
+  size_t lo = jb->n * jb->thread / jb->threads, hi = jb->n * (jb->thread + 1) / jb->threads;
+  JAC *acc = (JAC *)malloc(sizeof(JAC) * FB_CHUNK);
+  FT *tmp = (FT *)malloc(sizeof(FT) * FB_CHUNK);
+  if (!acc || !tmp) {
+    jb->failed = 1;
+  } else {
+    for (size_t i0 = lo; i0 < hi; i0 += FB_CHUNK) {
+      size_t m = hi - i0 < FB_CHUNK ? hi - i0 : FB_CHUNK;
+      for (size_t i = 0; i < m; i++) {
+        G(set_inf)(&acc[i]);
+        for (int w = 0; w < jb->nw; w++) {
+          uint32_t d = G(digit)(&jb->scalars[i0 + i], w * jb->c, jb->c);
+          if (d) G(madd)(&acc[i], &acc[i], &jb->table[(size_t)w * nd + d - 1]);
+        }
+      }
+      G(batch_to_aff)(jb->out + i0, acc, m, tmp);
+    }
+  }
+  free(acc);
+  free(tmp);
+  return NULL;
+}
+
+#ifndef FB_MAX_THREADS
+#define FB_MAX_THREADS 16 /* below the fewest windows (20, c = 13): every thread builds rows */
+#endif
+/* Runs fn on jobs[0..threads) in threads (job 0 on the calling one); 0, or -1 if one failed. */
+static int G(fb_run)(void *(*fn)(void *), G(fb_job) *jobs, int threads) {
+  pthread_t tids[FB_MAX_THREADS];
+  int started[FB_MAX_THREADS] = {0};
+  for (int t = 1; t < threads; t++) started[t] = pthread_create(&tids[t], NULL, fn, &jobs[t]) == 0;
+  for (int t = 0; t < threads; t++) {
+    if (t == 0 || !started[t]) fn(&jobs[t]);
+  }
+  int failed = 0;
+  for (int t = 0; t < threads; t++) {
+    if (t > 0 && started[t]) pthread_join(tids[t], NULL);
+    failed |= jobs[t].failed;
+  }
+  return failed ? -1 : 0;
+}
+
+/* out[i] = scalars[i] * base for i < n (affine, x = y = 0 for infinity); base must be a point of
+ * the prime-order group, not infinity. 0 on success, -1 when out of memory. */
+static int G(fixed_base_mul)(AFF *out, const AFF *base, const fr *scalars, size_t n, int threads) {
+  if (n == 0) return 0;
+  /* the window that minimises table + multiplications, ceil(254/c) * (2^c + n) additions;
+   * at most 13 bits (a G2 table is then 20 MB) */
+  int c = 2;
+  double best = 0;
+  for (int k = 2; k <= 13; k++) {
+    double cost = (double)((254 + k - 1) / k) * ((double)(1u << k) + (double)n);
+    if (k == 2 || cost < best) {
+      best = cost;
+      c = k;
+    }
+  }
+  int nw = (254 + c - 1) / c;
+  if (threads < 1) threads = 1;
+  if (threads > FB_MAX_THREADS) threads = FB_MAX_THREADS;
+  AFF *table = (AFF *)malloc(sizeof(AFF) * (size_t)nw * ((1u << c) - 1));
+  G(fb_job) jobs[FB_MAX_THREADS];
+  if (!table) return -1;
+  for (int t = 0; t < threads; t++) {
+    jobs[t] = (G(fb_job)){.table = table, .scalars = scalars, .out = out, .n = n, .c = c,
+                          .nw = nw, .thread = t, .threads = threads, .failed = 0};
+    G(from_aff)(&jobs[t].base, base);
+  }
+  int rc = G(fb_run)(G(fb_table_worker), jobs, threads); /* threads <= 16 < nw: no idle row */
+  if (rc == 0) rc = G(fb_run)(G(fb_mul_worker), jobs, threads);
+  free(table);
+  return rc;
+}
+#undef FB_CHUNK
+
 #undef F
 #undef G
 #undef FT

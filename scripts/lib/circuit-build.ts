@@ -31,6 +31,7 @@ import {
   writeDevPtauSecret,
 } from "./dev-ptau.js";
 import { DEV_ZKEY_WARNING, readR1csHeader, writeDevZkey, type DevPtauRef } from "./dev-zkey.js";
+import { PROVER_ADDON, buildProver } from "../../circuits/native/build-prover.js";
 // @ts-expect-error snarkjs ships no type declarations
 import * as snarkjs from "snarkjs";
 
@@ -573,6 +574,7 @@ export async function setupCircuit(entry: CircuitEntry, log: Log, force = false,
     } else {
       // the ptau file, when it was written, is checked to be the seed's
       const ref = existsSync(ptau.file) ? ptau.file : { power: entry.ptau };
+      await ensureProverAddon(log);
       await directDevZkey(entry.name, ref, ptau.seed as string, log);
       await keep(cacheEntry(entry.name, "zkey", key), zkeyFiles(entry.name), log);
     }
@@ -586,6 +588,36 @@ export async function setupCircuit(entry: CircuitEntry, log: Log, force = false,
   return true;
 }
 
+/** The lock every build of the prover addon in a build or the demo takes ({@link withLock}). */
+export const PROVER_ADDON_LOCK = `${PROVER_ADDON}.lock`;
+
+let proverAddon: Promise<void> | undefined;
+
+/**
+ * Makes sure the native Groth16 addon is built from the current sources before a development
+ * zkey is computed: its fixed-base multiplication (dev-ptau.ts) is several times faster than
+ * WebAssembly. Usually a cache hit (`npm run build` and the demo build it first, the demo beside
+ * the circuits' compile, holding {@link PROVER_ADDON_LOCK}: this waits for that build rather than
+ * compiling the same file again). The addon appears by a rename, never half-written. A failed
+ * build (no C compiler) only says why: the zkey is then computed in WebAssembly, same bytes.
+ * Once per process.
+ */
+export function ensureProverAddon(log: Log): Promise<void> {
+  proverAddon ??= (async () => {
+    await withLock(PROVER_ADDON_LOCK, log, async () => {
+      try {
+        buildProver({ log: (m) => log(`[native] ${m}`) });
+      } catch (e) {
+        log(
+          `[native] the Groth16 addon did not build (${(e as Error).message.split("\n")[0]}): ` +
+            "development zkeys are computed in WebAssembly (slower, same bytes)",
+        );
+      }
+    });
+  })();
+  return proverAddon;
+}
+
 /** Part of the setup cache key of directly computed zkeys (bump it when their bytes change). */
 const DEV_ZKEY_METHOD = "direct development zkey v1";
 
@@ -595,9 +627,10 @@ async function directDevZkey(name: string, ptau: DevPtauRef, seed: string, log: 
   log(`[${name}] zkey: ${DEV_ZKEY_WARNING}`);
   const tmp = `${p.zkey}.tmp-${process.pid}`;
   try {
-    await timed(log, `[${name}] development zkey from the known secret`, () =>
+    const info = await timed(log, `[${name}] development zkey from the known secret`, () =>
       writeDevZkey(p.r1cs, ptau, seed, tmp),
     );
+    log(`[${name}] zkey points multiplied by ${info.points}`);
     await rename(tmp, p.zkey);
   } finally {
     await rm(tmp, { force: true });
@@ -681,6 +714,7 @@ export async function withLock<T>(lockFile: string, log: Log, fn: () => Promise<
   let waitingSince = 0;
   let waits = 0;
   const mine = `${lockFile}.${process.pid}-${randomBytes(6).toString("hex")}`;
+  await mkdir(path.dirname(lockFile), { recursive: true }); // a fresh clone's build folder
   await writeFile(mine, String(process.pid));
   try {
     for (;;) {

@@ -5,7 +5,7 @@
  * `hardhat build`), so the demo can start, and start its build, on a fresh clone.
  */
 import { existsSync } from "node:fs";
-import { circuitPaths, readManifest } from "./circuit-build.js";
+import { PROVER_ADDON_LOCK, circuitPaths, readManifest, withLock } from "./circuit-build.js";
 import { seconds } from "./demo-clock.js";
 import { runCommand } from "./processes.js";
 
@@ -58,8 +58,17 @@ export async function buildFor(
   };
   // the native Poseidon and Groth16 prover (cached; a failed build only warns, and trees and
   // proofs then run in JavaScript): without them a fresh clone's demo hashed and proved ~3-5x slower
+  // the prover first, under its lock: a circuit's zkey step (ensureProverAddon) waits for this
+  // build and then uses its fixed-base multiplication, rather than compiling the addon a second
+  // time; then Poseidon (build.ts; the prover is a cache hit there), which only the story needs
+  const nativeBuild = async () => {
+    const prover = await withLock(PROVER_ADDON_LOCK, say, () =>
+      part("[native]", "tsx", ["circuits/native/build-prover.ts"]),
+    );
+    return prover + (await part("[native]", "tsx", ["circuits/native/build.ts"]));
+  };
   const [native, circuits, contracts] = await Promise.all([
-    part("[native]", "tsx", ["circuits/native/build.ts"]),
+    nativeBuild(),
     part("[circuits]", "tsx", ["scripts/build-circuits.ts", "--only", `${circuit},${audit}`]),
     opts.contracts
       ? part("[contracts]", "hardhat", ["build", "--quiet"]).then((ms) => {

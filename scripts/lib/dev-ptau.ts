@@ -6,7 +6,10 @@
  * its time in `prepare phase2`, which runs inverse FFTs over curve points. A development setup's
  * toxic waste is known to whoever makes it anyway, so this module picks the secrets τ, α, β
  * itself (derived by hashing a seed), computes every scalar the file needs directly in Fr, and
- * multiplies the fixed generators by them with a windowed fixed-base table in worker threads.
+ * multiplies the fixed generators by them with windowed fixed-base tables: in the native Groth16
+ * addon's C code when it is built (circuits/native/groth16.c `fixedBaseMul`, all cores), else in
+ * ffjavascript's WebAssembly in worker threads ({@link startGeneratorMultiplier}); both write the
+ * same bytes.
  *
  * What the file holds (section ids as snarkjs numbers them, points in snarkjs' internal affine
  * Montgomery little-endian form, "LEM"):
@@ -39,6 +42,7 @@ import os from "node:os";
 import { Worker } from "node:worker_threads";
 // @ts-expect-error ffjavascript ships no type declarations
 import { F1Field, buildBn128 } from "ffjavascript";
+import { loadFixedBaseMul, type FixedBaseMul } from "../../circuits/native/groth16.js";
 
 /** The label every development ptau carries (CLI output, logs, documentation). */
 export const DEV_PTAU_WARNING =
@@ -89,6 +93,8 @@ export interface DevPtauOptions {
   onProgress?: (msg: string) => void;
   /** Worker threads for the point multiplications; default: available parallelism. */
   threads?: number;
+  /** Which code multiplies the points (default "auto", see {@link startGeneratorMultiplier}). */
+  engine?: FixedBaseEngine;
 }
 
 /** The toxic waste of a development setup. */
@@ -129,37 +135,47 @@ export function secretFromSeed(text: string, name: string): bigint {
  * Lagrange-basis evaluations ifft_n(τ^0, …, τ^(n−1)) = (L_0(τ), …, L_(n−1)(τ)) over the domain of
  * the n-th roots of unity ω = Fr.w[log2 n], in ffjavascript's order. With `dropLast` the input
  * τ^(n−1) is replaced by 0 (snarkjs' extra power P+1 of section 12), which subtracts
- * τ^(n−1)·ω^j / n from entry j.
+ * τ^(n−1)·ω^j / n from entry j. With `oddOnly` only the entries j = 1, 3, 5, … are computed and
+ * returned (n/2 of them: a zkey's H points), for half the work.
  */
-export function lagrangeEvaluations(tau: bigint, bits: number, dropLast = false): bigint[] {
+export function lagrangeEvaluations(
+  tau: bigint,
+  bits: number,
+  dropLast = false,
+  oddOnly = false,
+): bigint[] {
   const n = 2 ** bits;
   const omega = Fr.w[bits];
   if (omega === undefined) throw new Error(`no 2^${bits}-th root of unity in Fr`);
+  if (oddOnly && bits < 1) throw new Error("a domain of one point has no odd entries");
   const nInv = Fr.inv(Fr.e(n));
   const tauN = Fr.exp(tau, BigInt(n));
   if (Fr.eq(tauN, Fr.one)) throw new Error("τ is a root of unity of the domain; pick another seed");
+  // the entries computed: j = t (all) or j = 2t + 1 (oddOnly), for t < m
+  const stride = oddOnly ? Fr.square(omega) : omega;
+  const m = oddOnly ? n / 2 : n;
   // ω^j and the denominators τ − ω^j, inverted in one batch (Montgomery's trick).
-  const wj: bigint[] = new Array<bigint>(n);
-  const prefix: bigint[] = new Array<bigint>(n);
-  let w = Fr.one;
+  const wj: bigint[] = new Array<bigint>(m);
+  const prefix: bigint[] = new Array<bigint>(m);
+  let w = oddOnly ? omega : Fr.one;
   let acc = Fr.one;
-  for (let j = 0; j < n; j++) {
-    wj[j] = w;
+  for (let t = 0; t < m; t++) {
+    wj[t] = w;
     acc = Fr.mul(acc, Fr.sub(tau, w));
-    prefix[j] = acc;
-    w = Fr.mul(w, omega);
+    prefix[t] = acc;
+    w = Fr.mul(w, stride);
   }
   let inv = Fr.inv(acc);
   const c = Fr.mul(Fr.sub(tauN, Fr.one), nInv); // (τ^n − 1)/n
   const cLast = dropLast ? Fr.mul(Fr.exp(tau, BigInt(n - 1)), nInv) : Fr.zero; // τ^(n−1)/n
-  const out: bigint[] = new Array<bigint>(n);
-  for (let j = n - 1; j >= 0; j--) {
-    const d = Fr.sub(tau, wj[j]!);
-    const dInv = j > 0 ? Fr.mul(inv, prefix[j - 1]!) : inv;
+  const out: bigint[] = new Array<bigint>(m);
+  for (let t = m - 1; t >= 0; t--) {
+    const d = Fr.sub(tau, wj[t]!);
+    const dInv = t > 0 ? Fr.mul(inv, prefix[t - 1]!) : inv;
     inv = Fr.mul(inv, d);
-    let l = Fr.mul(Fr.mul(c, wj[j]!), dInv);
-    if (dropLast) l = Fr.sub(l, Fr.mul(cLast, wj[j]!));
-    out[j] = l;
+    let l = Fr.mul(Fr.mul(c, wj[t]!), dInv);
+    if (dropLast) l = Fr.sub(l, Fr.mul(cLast, wj[t]!));
+    out[t] = l;
   }
   return out;
 }
@@ -432,6 +448,141 @@ export class FixedBasePool {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Which code multiplies the generators.
+
+/** scalar_i·G of a generator G, in order, as affine LEM points: native or WebAssembly. */
+export interface GeneratorMultiplier {
+  /** "native" or "WebAssembly". */
+  readonly engine: "native" | "WebAssembly";
+  /** What ran, for progress lines: the engine, its threads, and why not native when not. */
+  readonly description: string;
+  /** scalar_i·G for the generator G of G1 (group 1) or G2 (group 2), affine LEM, in order. */
+  mulGenerator(group: 1 | 2, scalars: readonly bigint[]): Promise<Uint8Array>;
+  stop(): Promise<void>;
+}
+
+/**
+ * "native": the native addon's fixedBaseMul, or an error saying why it is not available;
+ * "wasm": ffjavascript's WebAssembly ({@link FixedBasePool}); "auto": native when the addon is
+ * built and has the call, else WebAssembly. Both give the same bytes (test/scripts/fixed-base.test.ts).
+ */
+export type FixedBaseEngine = "auto" | "native" | "wasm";
+
+/**
+ * The engine `PARTPROOF_FIXED_BASE` asks for (`auto`, `native` or `wasm`; unset: `auto`), e.g. to
+ * run the setup's tests on the WebAssembly path on a machine where the addon is built.
+ */
+export function fixedBaseEngineFromEnv(): FixedBaseEngine {
+  const v = process.env.PARTPROOF_FIXED_BASE;
+  if (v === undefined || v === "") return "auto";
+  if (v === "auto" || v === "native" || v === "wasm") return v;
+  throw new Error(`PARTPROOF_FIXED_BASE must be auto, native or wasm, got "${v}"`);
+}
+
+/** Montgomery form of a base-field element, 32 bytes little-endian (snarkjs' LEM). */
+function lem(x: bigint): Uint8Array {
+  return scalarsToBytes([(x << 256n) % Q]);
+}
+
+/** The generators of G1 and G2 (ffjavascript's / wasmcurves' bn128), affine LEM. */
+export const GENERATOR_LEM: Readonly<Record<1 | 2, Uint8Array>> = {
+  1: Buffer.concat([lem(1n), lem(2n)]),
+  2: Buffer.concat(
+    [
+      10857046999023057135944570762232829481370756359578518086990519993285655852781n,
+      11559732032986387107991004021392285783925812861821192530917403151452391805634n,
+      8495653923123431417604973247489272438418190587263600148770280649306958101930n,
+      4082367875863433681332203403145435568316851327593401208105741076214120093531n,
+    ].map(lem),
+  ),
+};
+
+/**
+ * The native addon's fixed-base multiplication. Calls made in the same tick for one group are
+ * merged into one native call (the window table is then built once for all of them, as the
+ * WebAssembly workers keep theirs), and native calls run one at a time, each on every thread.
+ */
+class NativeGeneratorMultiplier implements GeneratorMultiplier {
+  readonly engine = "native";
+  readonly description: string;
+  private readonly waiting: Record<
+    1 | 2,
+    | Array<{
+        scalars: readonly bigint[];
+        resolve: (b: Uint8Array) => void;
+        reject: (e: Error) => void;
+      }>
+    | undefined
+  > = { 1: undefined, 2: undefined };
+  private running: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly mul: FixedBaseMul,
+    private readonly threads: number,
+  ) {
+    this.description = `native code (${threads} thread${threads === 1 ? "" : "s"})`;
+  }
+
+  mulGenerator(group: 1 | 2, scalars: readonly bigint[]): Promise<Uint8Array> {
+    return new Promise((resolve, reject) => {
+      let batch = this.waiting[group];
+      if (batch === undefined) {
+        batch = this.waiting[group] = [];
+        queueMicrotask(() => this.flush(group));
+      }
+      batch.push({ scalars, resolve, reject });
+    });
+  }
+
+  private flush(group: 1 | 2): void {
+    const batch = this.waiting[group]!;
+    this.waiting[group] = undefined;
+    const size = group === 1 ? G1_BYTES : G2_BYTES;
+    const done = this.running.then(async () => {
+      const all = batch.length === 1 ? batch[0]!.scalars : batch.flatMap((b) => b.scalars);
+      const out = await this.mul(group, GENERATOR_LEM[group], scalarsToBytes(all), this.threads);
+      let at = 0;
+      for (const b of batch) {
+        b.resolve(out.subarray(at * size, (at + b.scalars.length) * size));
+        at += b.scalars.length;
+      }
+    });
+    this.running = done.catch((e: Error) => {
+      for (const b of batch) b.reject(e);
+    });
+  }
+
+  async stop(): Promise<void> {
+    await this.running;
+  }
+}
+
+/**
+ * Starts what multiplies the generators (see {@link FixedBaseEngine}); with "auto" the
+ * description says why WebAssembly ran when it did. `bn128` is a WebAssembly curve the caller
+ * already built, for the WebAssembly path.
+ */
+export async function startGeneratorMultiplier(
+  threads: number,
+  opts: { engine?: FixedBaseEngine; bn128?: WasmBn128Code } = {},
+): Promise<GeneratorMultiplier> {
+  const engine = opts.engine ?? fixedBaseEngineFromEnv();
+  let why = engine === "wasm" && opts.engine === undefined ? "; PARTPROOF_FIXED_BASE=wasm" : "";
+  if (engine !== "wasm") {
+    const native = loadFixedBaseMul();
+    if ("fixedBaseMul" in native)
+      return new NativeGeneratorMultiplier(native.fixedBaseMul, threads);
+    if (engine === "native") throw new Error(`native fixed-base multiplication: ${native.reason}`);
+    why = `; native code not used: ${native.reason}`;
+  }
+  const pool = await FixedBasePool.start(threads, opts.bn128);
+  return Object.assign(pool, {
+    engine: "WebAssembly" as const,
+    description: `WebAssembly (${threads} worker${threads === 1 ? "" : "s"}${why})`,
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
 // File writing (snarkjs' binfile layout: "ptau", version 1, nSections, then per section
 // u32 id, u64 byte length, body).
 
@@ -553,10 +704,10 @@ export async function writeDevPtau(
   const step = stepTimer(log);
 
   log(`2^${power} powers of tau, ${DEV_PTAU_WARNING}`);
-  const pool = await FixedBasePool.start(threads);
+  const pool = await startGeneratorMultiplier(threads, { engine: opts.engine });
   try {
     await BinWriter.writeFile(outFile, "ptau", 1, 11, async (out) => {
-      step(`start ${threads} worker(s)`);
+      step(`points by ${pool.description}`);
       await out.section(1, [headerSection(power)]);
 
       const tauPowers = geometric(Fr.one, tau, 2 * n - 1);

@@ -7,7 +7,8 @@
  * δ parts: about 40 s for a 12k-constraint circuit, 150 s for 41k. A development setup's secret
  * is known by definition (scripts/lib/dev-ptau.ts keeps the seed next to the ptau), so this
  * module evaluates every QAP polynomial at τ in Fr and multiplies the generators by the resulting
- * scalars with the fixed-base tables of dev-ptau.ts: a few seconds.
+ * scalars with the fixed-base tables of dev-ptau.ts (native code when the prover addon is built,
+ * else WebAssembly; the same bytes): a few seconds.
  *
  * The file is what `zkey new` followed by one contribution with secret δ writes: sections 1 and
  * 3–7 byte for byte, the same circuit hash, L and H divided by δ, and a contribution record with
@@ -59,7 +60,6 @@ import { ChaCha, buildBn128 } from "ffjavascript";
 import {
   BinWriter,
   DEV_PTAU_WARNING,
-  FixedBasePool,
   Fr,
   G1_BYTES,
   G2_BYTES,
@@ -71,7 +71,10 @@ import {
   lagrangeEvaluations,
   scalarsToBytes,
   secretFromSeed,
+  startGeneratorMultiplier,
   stepTimer,
+  type FixedBaseEngine,
+  type GeneratorMultiplier,
   type WasmBn128Code,
 } from "./dev-ptau.js";
 
@@ -87,6 +90,8 @@ export interface DevZkeyOptions {
   onProgress?: (msg: string) => void;
   /** Worker threads for the point multiplications; default: available parallelism. */
   threads?: number;
+  /** Which code multiplies the points (default "auto": native when built, see dev-ptau.ts). */
+  engine?: FixedBaseEngine;
 }
 
 /** What {@link writeDevZkey} wrote. */
@@ -97,6 +102,8 @@ export interface DevZkeyInfo {
   nVars: number;
   nPublic: number;
   domainSize: number;
+  /** What multiplied the points ({@link GeneratorMultiplier} `description`). */
+  points: string;
 }
 
 /** δ and the contribution's proof-of-knowledge key s of a development zkey. */
@@ -241,7 +248,7 @@ async function readPtauHead(file: string): Promise<{
  */
 async function hashHPoints(
   curve: WasmCurve,
-  pool: FixedBasePool,
+  pool: GeneratorMultiplier,
   tau: bigint,
   n: number,
 ): Promise<Uint8Array> {
@@ -367,9 +374,7 @@ function qapScalars(r1cs: R1cs, tau: bigint, alpha: bigint, beta: bigint, power:
   const K = u.map((us, s) => (beta * us + alpha * v[s]! + w[s]!) % R);
 
   // H: odd entries of the size-2n Lagrange evaluations (ptau section 12, block k + 1).
-  const ext = lagrangeEvaluations(tau, k + 1, k === power);
-  const h = new Array<bigint>(n);
-  for (let i = 0; i < n; i++) h[i] = ext[2 * i + 1]!;
+  const h = lagrangeEvaluations(tau, k + 1, k === power, true);
   return {
     k,
     n,
@@ -433,7 +438,7 @@ export async function writeDevZkey(
     throw new Error(`the ptau power must be an integer in 1..${MAX_DEV_PTAU_POWER}, got ${power}`);
   }
   const curve = (await buildBn128(true)) as WasmCurve;
-  let pool: FixedBasePool | undefined;
+  let pool: GeneratorMultiplier | undefined;
   try {
     // Header points, one by one: G1 α, β, δ, τ, 1, s, s·δ; G2 β, γ = 1, δ.
     const times = (G: WasmGroup, size: number, k: bigint) => {
@@ -462,8 +467,8 @@ export async function writeDevZkey(
     const q = qapScalars(r1cs, tau, alpha, beta, power);
     const { nVars, nPublic, nConstraints } = r1cs;
     step(`QAP at τ: ${nConstraints} constraints, ${nVars} signals, domain 2^${q.k}`);
-    pool = await FixedBasePool.start(threads, curve);
-    step(`start ${threads} worker(s)`);
+    pool = await startGeneratorMultiplier(threads, { engine: opts.engine, bn128: curve });
+    step(`points by ${pool.description}`);
 
     const privK = q.K.slice(nPublic + 1);
     const [ic, cInit, cFile, a, b1, b2, hFile, hHash] = await Promise.all([
@@ -560,7 +565,7 @@ export async function writeDevZkey(
       ]);
     });
     step(`wrote ${outFile}`);
-    return { csHash, nConstraints, nVars, nPublic, domainSize: q.n };
+    return { csHash, nConstraints, nVars, nPublic, domainSize: q.n, points: pool.description };
   } finally {
     await pool?.stop();
     await curve.terminate();

@@ -18,7 +18,7 @@ import {
   devSetup,
   readManifest,
 } from "../../scripts/lib/circuit-build.js";
-import { writeDevPtau } from "../../scripts/lib/dev-ptau.js";
+import { lagrangeEvaluations, writeDevPtau } from "../../scripts/lib/dev-ptau.js";
 import {
   DEV_ZKEY_CONTRIBUTION_NAME,
   deriveDevZkeySecrets,
@@ -188,6 +188,21 @@ describe("scripts/lib/dev-zkey", function () {
         error = e as Error;
       }
       expect(error?.message).to.match(/needs 2\^6 .* the ptau has 2\^4/);
+    });
+  });
+
+  describe("lagrangeEvaluations with oddOnly (the H points' scalars)", function () {
+    it("gives the odd entries of the full evaluations, with and without the dropped last input", function () {
+      const tau = 123_456_789_123_456_789n;
+      for (const bits of [1, 2, 5]) {
+        for (const dropLast of [false, true]) {
+          const all = lagrangeEvaluations(tau, bits, dropLast);
+          const odd = lagrangeEvaluations(tau, bits, dropLast, true);
+          expect(odd, `2^${bits}, dropLast ${dropLast}`).to.deep.equal(
+            all.filter((_, j) => j % 2 === 1),
+          );
+        }
+      }
     });
   });
 

@@ -50,6 +50,8 @@ export const SLOW_FILES: Readonly<Record<string, string>> = {
     "fuzzing loop: random action sequences against the chain with a pool of real range_d4 proofs (~30 s)",
   "test/scripts/dev-zkey.test.ts":
     "big set-up: computes development zkeys and runs `snarkjs zkey verify` on them (~25-30 s)",
+  "test/scripts/fixed-base.test.ts":
+    "big set-up: development ptau and zkey written twice, by the native and the WebAssembly fixed-base engine (~7 s)",
   "test/circuits/tree-threads.test.ts":
     "soak: starts and kills the tree engines' worker threads again and again (~26 s)",
   "test/cli/audit-supplier.test.ts":
